@@ -1,0 +1,155 @@
+//! The running application: shared state, the HTTP server and the background workers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::ratelimit::RateLimiter;
+use crate::config::Config;
+use crate::graphql::{self, AppSchema};
+use crate::infra::db::Db;
+use crate::infra::events::EventBus;
+use crate::infra::mailer::Mailer;
+use crate::infra::metrics::Metrics;
+use crate::jobs;
+
+/// Everything a request or job needs, built once at start-up.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub redis: Option<ConnectionManager>,
+    pub jwt: JwtKeys,
+    pub limiter: RateLimiter,
+    pub mailer: Mailer,
+    pub events: EventBus,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Connects to the database (migrating it when configured to) and to Redis.
+    pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
+        if config.auto_migrate {
+            Db::migrate(&config).await?;
+        }
+        let db = Db::connect(&config).await?;
+        let (redis, limiter, events) = match &config.redis_url {
+            Some(url) => {
+                let (client, manager) = crate::infra::redis::connect(url.expose()).await?;
+                let limiter = RateLimiter::Redis {
+                    conn: manager.clone(),
+                    prefix: config.redis_prefix.clone(),
+                };
+                let events = EventBus::with_redis(client, manager.clone(), &config.redis_prefix);
+                (Some(manager), limiter, events)
+            }
+            None => (None, RateLimiter::memory(), EventBus::in_process()),
+        };
+        Ok(Arc::new(Self {
+            jwt: JwtKeys::new(config.jwt_secret.expose()),
+            mailer: Mailer::from_config(&config)?,
+            metrics: Metrics::new()?,
+            config,
+            db,
+            redis,
+            limiter,
+            events,
+        }))
+    }
+}
+
+/// A running server, for tests and embedders: where it listens and how to stop it.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub server: actix_web::dev::ServerHandle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop_workers: watch::Sender<bool>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop_workers.send(true);
+        self.server.stop(true).await;
+        let _ = self.task.await;
+    }
+}
+
+/// Binds and starts the HTTP server and, with `workers`, the background workers.
+pub fn start(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    workers: bool,
+) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let schema: AppSchema = graphql::build_schema(state.clone());
+    let (stop_workers, stop_rx) = watch::channel(false);
+    if workers {
+        jobs::spawn_all(state.clone(), stop_rx);
+    }
+    let server = crate::http::server(state, schema, listener)?;
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(Running {
+        addr,
+        server: handle,
+        task,
+        stop_workers,
+    })
+}
+
+/// `orderflow serve`: runs until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn serve(state: Arc<AppState>) -> anyhow::Result<()> {
+    let bind = state.config.bind.clone();
+    let listener = TcpListener::bind(&bind)
+        .with_context(|| format!("ORDERFLOW_BIND: cannot listen on {bind}"))?;
+    let running = start(state, listener, true)?;
+    tracing::info!(addr = %running.addr, "orderflow listening on http://{}", running.addr);
+    let Running {
+        task, stop_workers, ..
+    } = running;
+    // actix handles SIGTERM/SIGINT itself: it stops accepting, drains, and ends the task.
+    let result = task.await.context("server task failed")?;
+    let _ = stop_workers.send(true);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    result.context("HTTP server failed")
+}
+
+/// `orderflow worker`: background workers only, until SIGTERM or Ctrl-C.
+pub async fn work(state: Arc<AppState>) -> anyhow::Result<()> {
+    let (stop, stop_rx) = watch::channel(false);
+    let handles = jobs::spawn_all(state, stop_rx);
+    tracing::info!("orderflow worker running");
+    shutdown_signal().await;
+    tracing::info!("shutting down workers");
+    let _ = stop.send(true);
+    for handle in handles {
+        let _ = handle.await;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

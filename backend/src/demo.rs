@@ -1,0 +1,39 @@
+//! `orderflow demo`: a demo tenant with an owner, so a new user can log in at once.
+
+use crate::app::AppState;
+use crate::auth::service::{self, sign_in::SignUp};
+use crate::domain::Email;
+use crate::error::Fail;
+use crate::tenancy::GlobalTx;
+use crate::tenancy::repo::users;
+
+pub const DEMO_EMAIL: &str = "demo@orderflow.local";
+pub const DEMO_PASSWORD: &str = "orderflow-demo";
+pub const DEMO_TENANT: &str = "Demo Shop";
+
+/// Creates the demo tenant unless its owner exists; either way prints how to log in.
+pub async fn ensure_demo_tenant(state: &AppState) -> anyhow::Result<()> {
+    let email = Email::parse(DEMO_EMAIL).map_err(|m| anyhow::anyhow!("demo email {m}"))?;
+    let tx = GlobalTx::begin(&state.db).await?;
+    let exists = users::find_by_email(&tx, &email).await?.is_some();
+    tx.commit().await?;
+    if !exists {
+        let input = SignUp {
+            tenant_name: DEMO_TENANT.to_owned(),
+            email: DEMO_EMAIL.to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+        };
+        match service::sign_up(state, input, "demo").await {
+            Ok(_) => {}
+            Err(Fail::User(err)) => anyhow::bail!("demo tenant not created: {}", err.message),
+            Err(Fail::App(err)) => {
+                anyhow::bail!("demo tenant not created: {}", err.public_message())
+            }
+        }
+    }
+    let url = &state.config.public_url;
+    println!(
+        "\nOrderflow demo is ready.\n  Open      {url}/graphql (GraphiQL)\n  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n  e.g. mutation {{ login(input: {{email: \"{DEMO_EMAIL}\", password: \"{DEMO_PASSWORD}\"}}) {{ accessToken }} }}\n"
+    );
+    Ok(())
+}

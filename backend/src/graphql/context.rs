@@ -1,0 +1,30 @@
+//! What a resolver can get from the request context.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::tenancy::Principal;
+
+/// Facts about the HTTP request that the schema needs (rate limits key on the client).
+#[derive(Clone, Debug)]
+pub struct RequestMeta {
+    pub client_ip: String,
+}
+
+pub fn state<'a>(ctx: &'a Context<'_>) -> &'a AppState {
+    ctx.data_unchecked::<Arc<AppState>>()
+}
+
+/// The authenticated caller, or UNAUTHENTICATED.
+pub fn principal<'a>(ctx: &'a Context<'_>) -> Result<&'a Principal, AppError> {
+    ctx.data_opt::<Principal>().ok_or(AppError::Unauthenticated)
+}
+
+pub fn client_ip(ctx: &Context<'_>) -> String {
+    ctx.data_opt::<RequestMeta>()
+        .map(|m| m.client_ip.clone())
+        .unwrap_or_else(|| "unknown".to_owned())
+}

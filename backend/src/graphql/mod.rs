@@ -1,0 +1,53 @@
+//! The GraphQL schema: assembly only. Each area contributes its query, mutation and
+//! subscription objects; this file merges them and sets the limits every request obeys.
+
+mod account;
+mod auth;
+pub mod context;
+pub mod errors;
+mod guard;
+pub mod relay;
+mod subscription;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+use crate::app::AppState;
+
+/// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
+pub const MAX_DEPTH: usize = 15;
+/// Most fields a query may select, counting each connection's page size.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+#[derive(MergedObject, Default)]
+pub struct Query(account::AccountQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::AuthMutation, account::AccountMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(subscription::AccountSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+pub fn build_schema(state: Arc<AppState>) -> AppSchema {
+    schema_builder().data(state).finish()
+}
+
+fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(64)
+}
+
+/// The schema in SDL, as checked in at `backend/schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

@@ -1,0 +1,60 @@
+//! actix-web wiring: routes and the request middleware (request id, access log, metrics).
+
+mod graphql;
+mod health;
+mod middleware;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::app::AppState;
+use crate::graphql::AppSchema;
+
+/// Largest request body accepted on `/graphql`.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+pub fn server(
+    state: Arc<AppState>,
+    schema: AppSchema,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let state = web::Data::from(state);
+    let schema = web::Data::new(schema);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(schema.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .wrap(actix_web::middleware::from_fn(middleware::observe))
+            .route("/graphql", web::post().to(graphql::execute))
+            .route("/graphql", web::get().to(graphql::graphiql))
+            .route("/graphql/ws", web::get().to(graphql::subscriptions))
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
+            .route("/metrics", web::get().to(health::metrics))
+            .route("/", web::get().to(index))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run())
+}
+
+/// Until the admin UI is built (it is served here), say where the API is.
+async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX)
+}
+
+const INDEX: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Orderflow</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2937}
+code{background:#f3f4f6;padding:.1rem .3rem;border-radius:.2rem}</style></head>
+<body><h1>Orderflow</h1>
+<p>The GraphQL API is at <a href="/graphql"><code>/graphql</code></a> (GraphiQL in the browser);
+subscriptions at <code>/graphql/ws</code>.</p>
+<p>Operations: <a href="/healthz"><code>/healthz</code></a>, <a href="/readyz"><code>/readyz</code></a>,
+<a href="/metrics"><code>/metrics</code></a>.</p></body></html>"#;

@@ -1,0 +1,92 @@
+//! Prometheus metrics: HTTP and GraphQL request counts and latencies, database pool use.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::infra::db::Db;
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub graphql_requests: IntCounterVec,
+    pub graphql_duration: HistogramVec,
+    db_pool: IntGaugeVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+impl Metrics {
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = Registry::new_custom(Some("orderflow".into()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(LATENCY_BUCKETS.to_vec()),
+            &["method", "route"],
+        )?;
+        let graphql_requests = IntCounterVec::new(
+            Opts::new(
+                "graphql_requests_total",
+                "GraphQL operations by type and outcome",
+            ),
+            &["operation", "outcome"],
+        )?;
+        let graphql_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_request_duration_seconds",
+                "GraphQL operation latency",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["operation"],
+        )?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(graphql_requests.clone()))?;
+        registry.register(Box::new(graphql_duration.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            graphql_requests,
+            graphql_duration,
+            db_pool,
+        })
+    }
+
+    /// The text exposition, with pool gauges read at scrape time.
+    pub fn render(&self, db: &Db) -> String {
+        let stats = db.pool_stats();
+        self.db_pool
+            .with_label_values(&["open"])
+            .set(i64::from(stats.size));
+        self.db_pool
+            .with_label_values(&["idle"])
+            .set(i64::from(stats.idle));
+        self.db_pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(stats.size.saturating_sub(stats.idle)));
+        self.db_pool
+            .with_label_values(&["max"])
+            .set(i64::from(stats.max));
+        let mut out = Vec::new();
+        if let Err(err) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %err, "cannot encode metrics");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}

@@ -1,0 +1,27 @@
+//! Orderflow: multi-tenant order management.
+//!
+//! A map of the crate, outermost first:
+//! - [`cli`] and [`config`]: the `orderflow` command and its environment.
+//! - [`app`]: builds the shared [`app::AppState`] and runs the HTTP server and workers.
+//! - [`http`]: actix-web routes — `/graphql`, `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`, `/`.
+//! - [`graphql`]: schema assembly, request context, guards, Relay helpers, error codes.
+//! - [`auth`]: passwords (argon2id), access and refresh tokens, API keys, login rate limits.
+//! - [`tenancy`]: tenants, users, roles and permissions, and [`tenancy::TenantTx`], the only way
+//!   to reach tenant-owned tables.
+//! - [`domain`]: validated value types shared by every stage (ids, email, …).
+//! - [`jobs`]: background work run by `serve` and `worker`.
+//! - [`infra`]: database, Redis, mail, event bus, telemetry, metrics.
+//! - [`error`]: one error type, one code table.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod infra;
+pub mod jobs;
+pub mod tenancy;

@@ -1,0 +1,10 @@
+//! sea-orm entities, one file per table. No business logic and no GraphQL derives here: the
+//! backend's repositories map rows to domain types, and the API has types of its own.
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod invitations;
+pub mod memberships;
+pub mod refresh_tokens;
+pub mod tenants;
+pub mod users;

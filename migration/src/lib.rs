@@ -1,0 +1,23 @@
+//! Database migrations for SQLite (embedded default) and PostgreSQL (production).
+//!
+//! One set of migrations serves both backends. Tenant-owned tables carry `tenant_id` in every
+//! primary, unique and foreign key (so the schema can be distributed by tenant), and on
+//! PostgreSQL each gets the row-level-security policy from [`rls`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_tenancy;
+mod m20261126_000002_row_level_security;
+pub mod rls;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_tenancy::Migration),
+            Box::new(m20261126_000002_row_level_security::Migration),
+        ]
+    }
+}
