@@ -1,1 +1,14 @@
-fn main() {}
+//! API tests: the real server over HTTP on a fresh database (SQLite, or PostgreSQL and Redis
+//! when DATABASE_URL and REDIS_URL are set).
+
+mod auth;
+mod errors;
+mod helpers;
+mod isolation;
+mod members;
+mod migrations;
+mod ops;
+mod roles;
+mod row_level_security;
+mod schema;
+mod subscriptions;

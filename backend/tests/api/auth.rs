@@ -1,0 +1,293 @@
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, spawn_app, spawn_with, user_error_code};
+
+const ME: &str = "{ me { id email role tenant { id name } memberships { role tenant { name } } } }";
+
+#[tokio::test]
+async fn sign_up_then_login_then_me_shows_the_owner_and_their_tenant() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Acme Outfitters", "Ann@Example.com").await;
+
+    let body = app.login("ann@example.com", PASSWORD, None).await;
+    let login = &body["data"]["login"];
+    assert_eq!(login["role"], "OWNER");
+    assert_eq!(login["tenant"]["id"], owner.tenant_id.as_str());
+    let token = login["accessToken"].as_str().unwrap();
+
+    let me = app.gql(Some(token), ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["email"], "ann@example.com", "{me}");
+    assert_eq!(me["data"]["me"]["role"], "OWNER");
+    assert_eq!(me["data"]["me"]["tenant"]["name"], "Acme Outfitters");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let app = spawn_app().await;
+    app.sign_up("Persistent Shop", "keep@example.com").await;
+    let settings = app.stop().await;
+
+    let app = spawn_with(settings).await;
+    let body = app.login("keep@example.com", PASSWORD, None).await;
+    assert_eq!(
+        body["data"]["login"]["tenant"]["name"], "Persistent Shop",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_in_two_tenants_picks_one_at_login_and_can_switch() {
+    let app = spawn_app().await;
+    let first = app.sign_up("First Store", "multi@example.com").await;
+    // Signing up again with the same password adds a tenant to the same user.
+    let second = app.sign_up("Second Store", "multi@example.com").await;
+    assert_ne!(first.tenant_id, second.tenant_id);
+
+    let body = app.login("multi@example.com", PASSWORD, None).await;
+    assert_eq!(
+        body["data"]["login"]["tenant"]["id"],
+        first.tenant_id.as_str(),
+        "the first joined is the default"
+    );
+    assert_eq!(
+        body["data"]["login"]["availableTenants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let body = app
+        .login("multi@example.com", PASSWORD, Some(&second.tenant_id))
+        .await;
+    assert_eq!(body["data"]["login"]["tenant"]["name"], "Second Store");
+
+    let switched = app
+        .gql(
+            Some(&first.access),
+            "mutation($i: SwitchTenantInput!) { switchTenant(input: $i) { accessToken tenant { name } userErrors { code } } }",
+            json!({ "i": { "tenantId": second.tenant_id } }),
+        )
+        .await;
+    let token = switched["data"]["switchTenant"]["accessToken"]
+        .as_str()
+        .unwrap();
+    let me = app.gql(Some(token), ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["tenant"]["name"], "Second Store");
+    assert_eq!(me["data"]["me"]["memberships"].as_array().unwrap().len(), 2);
+
+    // A tenant the user does not belong to is refused.
+    let other = app.sign_up("Stranger Store", "stranger@example.com").await;
+    let body = app
+        .login("multi@example.com", PASSWORD, Some(&other.tenant_id))
+        .await;
+    assert_eq!(user_error_code(&body, "login"), "NOT_A_MEMBER");
+}
+
+#[tokio::test]
+async fn signing_up_with_a_taken_email_and_another_password_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    app.sign_up("Original", "taken@example.com").await;
+    let body = app
+        .gql(
+            None,
+            "mutation { signUp(input: {tenantName: \"Copycat\", email: \"taken@example.com\", password: \"a different password\"}) { accessToken userErrors { field code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["signUp"]["userErrors"][0]["code"], "TAKEN");
+    assert_eq!(
+        body["data"]["signUp"]["userErrors"][0]["field"],
+        json!(["input", "email"])
+    );
+    assert_eq!(body["data"]["signUp"]["accessToken"], json!(null));
+    assert_eq!(
+        crate::helpers::count_rows(&app, "tenants").await,
+        1,
+        "no tenant half-created"
+    );
+}
+
+const REFRESH: &str = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken userErrors { field code message } } }";
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_ends_the_whole_family() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Rotation", "rot@example.com").await;
+
+    let body = app.gql(None, REFRESH, json!({ "t": owner.refresh })).await;
+    let second = body["data"]["refreshToken"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(second, owner.refresh);
+    let access = body["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        app.gql(Some(access), ME, json!({})).await["data"]["me"]["email"],
+        "rot@example.com"
+    );
+
+    // The first token again: reuse. It fails, and so does its successor from then on.
+    let body = app.gql(None, REFRESH, json!({ "t": owner.refresh })).await;
+    assert_eq!(user_error_code(&body, "refreshToken"), "TOKEN_REUSED");
+    let body = app.gql(None, REFRESH, json!({ "t": second })).await;
+    assert_eq!(user_error_code(&body, "refreshToken"), "TOKEN_INVALID");
+
+    // Nonsense is refused with a field-named error.
+    let body = app.gql(None, REFRESH, json!({ "t": "ofr_garbage" })).await;
+    assert_eq!(
+        body["data"]["refreshToken"]["userErrors"][0]["field"],
+        json!(["input", "refreshToken"])
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_of_its_refresh_token() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Logout", "bye@example.com").await;
+    let body = app
+        .gql(None, "mutation($t: String) { logout(input: {refreshToken: $t}) { success userErrors { code } } }", json!({ "t": owner.refresh }))
+        .await;
+    assert_eq!(body["data"]["logout"]["success"], true, "{body}");
+    let body = app.gql(None, REFRESH, json!({ "t": owner.refresh })).await;
+    assert_eq!(user_error_code(&body, "refreshToken"), "TOKEN_INVALID");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_and_the_new_password_works() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Passwords", "pw@example.com").await;
+    let q = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { accessToken userErrors { field code } } }";
+
+    let body = app.gql(Some(&owner.access), q, json!({ "i": { "currentPassword": "not it at all", "newPassword": "a brand new password" } })).await;
+    assert_eq!(
+        body["data"]["changePassword"]["userErrors"][0]["field"],
+        json!(["input", "currentPassword"])
+    );
+
+    let body = app
+        .gql(
+            Some(&owner.access),
+            q,
+            json!({ "i": { "currentPassword": PASSWORD, "newPassword": "short" } }),
+        )
+        .await;
+    assert_eq!(
+        user_error_code(&body, "changePassword"),
+        "PASSWORD_TOO_SHORT"
+    );
+
+    let body = app
+        .gql(
+            Some(&owner.access),
+            q,
+            json!({ "i": { "currentPassword": PASSWORD, "newPassword": "a brand new password" } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["changePassword"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    let body = app.gql(None, REFRESH, json!({ "t": owner.refresh })).await;
+    assert_eq!(
+        user_error_code(&body, "refreshToken"),
+        "TOKEN_INVALID",
+        "old sessions ended"
+    );
+    assert_eq!(
+        user_error_code(&app.login("pw@example.com", PASSWORD, None).await, "login"),
+        "INVALID_CREDENTIALS"
+    );
+    assert!(
+        app.login("pw@example.com", "a brand new password", None)
+            .await["data"]["login"]["accessToken"]
+            .is_string()
+    );
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_email() {
+    let app = spawn_app().await;
+    app.sign_up("Limits", "limit@example.com").await;
+    for _ in 0..10 {
+        let body = app
+            .login("limit@example.com", "wrong password here", None)
+            .await;
+        assert_eq!(user_error_code(&body, "login"), "INVALID_CREDENTIALS");
+    }
+    // The 11th attempt is refused even with the right password.
+    let body = app.login("limit@example.com", PASSWORD, None).await;
+    assert_eq!(user_error_code(&body, "login"), "RATE_LIMITED", "{body}");
+    // Another account from the same client is not affected.
+    app.sign_up("Other", "fine@example.com").await;
+    assert!(
+        app.login("fine@example.com", PASSWORD, None).await["data"]["login"]["accessToken"]
+            .is_string()
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_authenticates_with_its_scopes_and_stops_working_when_revoked() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Keys", "keys@example.com").await;
+    let (id, secret) = app.create_api_key(&owner, &["TENANT_READ"]).await;
+
+    let me = app
+        .gql(
+            Some(&secret),
+            "{ me { id email permissions tenant { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me["data"]["me"]["permissions"],
+        json!(["TENANT_READ"]),
+        "{me}"
+    );
+    assert_eq!(me["data"]["me"]["email"], json!(null));
+    assert_eq!(me["data"]["me"]["tenant"]["name"], "Keys");
+
+    // The listing never shows the secret, only its prefix.
+    let list = app
+        .gql(
+            Some(&owner.access),
+            "{ apiKeys(first: 10) { edges { node { id prefix scopes } } } }",
+            json!({}),
+        )
+        .await;
+    let listed = list.to_string();
+    assert!(!listed.contains(&secret));
+    assert!(
+        secret.contains(
+            list["data"]["apiKeys"]["edges"][0]["node"]["prefix"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("ofk_…")
+        )
+    );
+
+    let body = app.gql(Some(&owner.access), "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { revokedAt } userErrors { code } } }", json!({ "id": id })).await;
+    assert!(
+        body["data"]["revokeApiKey"]["apiKey"]["revokedAt"].is_string(),
+        "{body}"
+    );
+    let (status, body) = app.post(Some(&secret), "{ me { id } }", json!({})).await;
+    assert_eq!(
+        (status, crate::helpers::error_code(&body)),
+        (401, "API_KEY_REVOKED")
+    );
+}
+
+#[tokio::test]
+async fn api_keys_cannot_carry_scopes_reserved_to_people() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Scopes", "scopes@example.com").await;
+    let body = app
+        .gql(Some(&owner.access), "mutation { createApiKey(input: {name: \"x\", scopes: [API_KEYS_MANAGE]}) { secret userErrors { field code } } }", json!({}))
+        .await;
+    assert_eq!(user_error_code(&body, "createApiKey"), "SCOPE_NOT_ALLOWED");
+    assert_eq!(body["data"]["createApiKey"]["secret"], json!(null));
+}

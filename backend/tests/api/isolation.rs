@@ -1,0 +1,306 @@
+//! A user of tenant B cannot read or change anything of tenant A, through any field of the
+//! schema. The test enumerates the schema: a new field without a case here fails it.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, Session, TestApp, spawn_app, user_error_code};
+use crate::subscriptions::{AUDIT_EVENTS, next_json, subscribe};
+
+struct TenantA {
+    owner: Session,
+    staff: Session,
+    staff_id: String,
+    key_id: String,
+    key_secret: String,
+    invitation_id: String,
+    markers: Vec<String>,
+}
+
+async fn tenant_a(app: &TestApp) -> TenantA {
+    let owner = app
+        .sign_up("Alpha Confidential", "alpha.owner@example.com")
+        .await;
+    let staff = app
+        .add_member(&owner, "alpha.staff@example.com", "STAFF")
+        .await;
+    let staff_id = app
+        .gql(Some(&staff.access), "{ me { id } }", json!({}))
+        .await["data"]["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let owner_id = app
+        .gql(Some(&owner.access), "{ me { id } }", json!({}))
+        .await["data"]["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (key_id, key_secret) = app
+        .create_api_key(&owner, &["TENANT_READ", "MEMBERS_READ", "AUDIT_READ"])
+        .await;
+    let body = app.gql(Some(&owner.access), "mutation { inviteUser(input: {email: \"alpha.pending@example.com\", role: ADMIN}) { invitation { id } } }", json!({})).await;
+    let invitation_id = body["data"]["inviteUser"]["invitation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let markers = vec![
+        "Alpha Confidential".into(),
+        "alpha.owner@example.com".into(),
+        "alpha.staff@example.com".into(),
+        "alpha.pending@example.com".into(),
+        owner.tenant_id.clone(),
+        owner_id,
+        staff_id.clone(),
+        key_id.clone(),
+        invitation_id.clone(),
+    ];
+    TenantA {
+        owner,
+        staff,
+        staff_id,
+        key_id,
+        key_secret,
+        invitation_id,
+        markers,
+    }
+}
+
+fn assert_no_leak(field: &str, body: &Value, a: &TenantA) {
+    let text = body.to_string();
+    for marker in &a.markers {
+        assert!(
+            !text.contains(marker.as_str()),
+            "{field} leaked {marker:?} of tenant A: {text}"
+        );
+    }
+}
+
+/// Forges a token of `kind` that names tenant A but carries B's random part.
+fn retarget(token: &str, a_tenant_gid: &str) -> String {
+    let decoded = String::from_utf8(base64_decode(a_tenant_gid)).unwrap();
+    let uuid = uuid::Uuid::parse_str(decoded.trim_start_matches("Tenant:")).unwrap();
+    let mut parts = token.splitn(3, '_');
+    let (kind, _, secret) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    format!("{kind}_{}_{secret}", uuid.simple())
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+async fn schema_fields(app: &TestApp) -> BTreeSet<String> {
+    let body = app
+        .gql(None, "{ __schema { queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }", json!({}))
+        .await;
+    let mut names = BTreeSet::new();
+    for root in ["queryType", "mutationType", "subscriptionType"] {
+        for f in body["data"]["__schema"][root]["fields"].as_array().unwrap() {
+            names.insert(f["name"].as_str().unwrap().to_owned());
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
+    let app = spawn_app().await;
+    let a = tenant_a(&app).await;
+    let b = app.sign_up("Beta", "beta.owner@example.com").await;
+    let (_, b_key) = app
+        .create_api_key(&b, &["TENANT_READ", "MEMBERS_READ", "AUDIT_READ"])
+        .await;
+    let mut covered = BTreeSet::new();
+    let mut case = |name: &str| {
+        covered.insert(name.to_owned());
+    };
+
+    // Reads, as B's owner and as B's API key.
+    for (field, query) in [
+        (
+            "me",
+            "{ me { id email tenant { id name } memberships { tenant { id name } } } }",
+        ),
+        ("tenant", "{ tenant { id name } }"),
+        (
+            "members",
+            "{ members(first: 100) { edges { node { id user { email } } } } }",
+        ),
+        (
+            "invitations",
+            "{ invitations(first: 100) { edges { node { id email } } } }",
+        ),
+        (
+            "apiKeys",
+            "{ apiKeys(first: 100) { edges { node { id name } } } }",
+        ),
+        (
+            "auditLog",
+            "{ auditLog(first: 100) { edges { node { id target detail } } } }",
+        ),
+    ] {
+        case(field);
+        for token in [&b.access, &b_key] {
+            let body = app.gql(Some(token), query, json!({})).await;
+            assert_no_leak(field, &body, &a);
+        }
+    }
+
+    // Public mutations aimed at A.
+    case("signUp");
+    let body = app.gql(None, "mutation { signUp(input: {tenantName: \"Grab\", email: \"alpha.owner@example.com\", password: \"guessing the password\"}) { accessToken tenant { id } userErrors { code } } }", json!({})).await;
+    assert_eq!(user_error_code(&body, "signUp"), "TAKEN");
+    assert_no_leak("signUp", &body, &a);
+
+    case("login");
+    let body = app
+        .login("beta.owner@example.com", PASSWORD, Some(&a.owner.tenant_id))
+        .await;
+    assert_eq!(user_error_code(&body, "login"), "NOT_A_MEMBER");
+    assert_eq!(body["data"]["login"]["accessToken"], json!(null));
+
+    case("switchTenant");
+    let body = app.gql(Some(&b.access), "mutation($t: ID!) { switchTenant(input: {tenantId: $t}) { accessToken userErrors { code } } }", json!({ "t": a.owner.tenant_id })).await;
+    assert_eq!(user_error_code(&body, "switchTenant"), "NOT_A_MEMBER");
+
+    case("refreshToken");
+    let forged = retarget(&b.refresh, &a.owner.tenant_id);
+    let body = app.gql(None, "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken userErrors { code } } }", json!({ "t": forged })).await;
+    assert_eq!(user_error_code(&body, "refreshToken"), "TOKEN_INVALID");
+
+    case("logout");
+    let body = app
+        .gql(
+            Some(&b.access),
+            "mutation($t: String) { logout(input: {refreshToken: $t}) { success } }",
+            json!({ "t": forged }),
+        )
+        .await;
+    assert_no_leak("logout", &body, &a);
+
+    case("acceptInvite");
+    let body = app.gql(None, "mutation($t: String!) { acceptInvite(input: {token: $t, password: \"whatever you like\"}) { accessToken userErrors { code } } }", json!({ "t": retarget("ofi_x_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &a.owner.tenant_id) })).await;
+    assert_eq!(user_error_code(&body, "acceptInvite"), "TOKEN_INVALID");
+
+    case("changePassword");
+    let body = app.gql(Some(&b.access), "mutation { changePassword(input: {currentPassword: \"correct horse battery\", newPassword: \"beta changed password\"}) { accessToken userErrors { code } } }", json!({})).await;
+    assert_eq!(body["data"]["changePassword"]["userErrors"], json!([]));
+
+    // Tenant-scoped mutations with A's ids: each is NOT_FOUND in B's scope.
+    case("inviteUser");
+    let body = app.gql(Some(&b.access), "mutation { inviteUser(input: {email: \"alpha.staff@example.com\", role: STAFF}) { invitation { email } userErrors { code } } }", json!({})).await;
+    assert_eq!(
+        body["data"]["inviteUser"]["userErrors"],
+        json!([]),
+        "A's member is not B's member: {body}"
+    );
+
+    for (field, query, id) in [
+        (
+            "resendInvitation",
+            "mutation($id: ID!) { resendInvitation(input: {id: $id}) { invitation { id } userErrors { code } } }",
+            &a.invitation_id,
+        ),
+        (
+            "revokeInvitation",
+            "mutation($id: ID!) { revokeInvitation(input: {id: $id}) { invitation { id } userErrors { code } } }",
+            &a.invitation_id,
+        ),
+        (
+            "revokeApiKey",
+            "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } userErrors { code } } }",
+            &a.key_id,
+        ),
+    ] {
+        case(field);
+        let body = app.gql(Some(&b.access), query, json!({ "id": id })).await;
+        assert_eq!(
+            user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+        assert_no_leak(field, &body, &a);
+    }
+    for (field, query) in [
+        (
+            "updateMembershipRole",
+            "mutation($u: ID!) { updateMembershipRole(input: {userId: $u, role: VIEWER}) { member { id } userErrors { code } } }",
+        ),
+        (
+            "removeMember",
+            "mutation($u: ID!) { removeMember(input: {userId: $u}) { member { id } userErrors { code } } }",
+        ),
+    ] {
+        case(field);
+        let body = app
+            .gql(Some(&b.access), query, json!({ "u": a.staff_id }))
+            .await;
+        assert_eq!(
+            user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+    }
+
+    case("createApiKey");
+    let (_, _) = app.create_api_key(&b, &["TENANT_READ"]).await;
+
+    case("auditEvents");
+    let mut ws = subscribe(&app, Some(&b_key), AUDIT_EVENTS).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.create_api_key(&a.owner, &["TENANT_READ"]).await;
+    assert_eq!(
+        next_json(&mut ws, Duration::from_millis(800)).await,
+        None,
+        "B hears nothing of A"
+    );
+
+    // Every field of the schema had a case.
+    let fields = schema_fields(&app).await;
+    let missing: Vec<_> = fields.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "fields without an isolation case: {missing:?}"
+    );
+
+    // And A is exactly as it was.
+    let me = app.gql(Some(&a.key_secret), "{ me { id } members { edges { node { id role } } } invitations { edges { node { id status } } } }", json!({})).await;
+    assert!(me["errors"].is_null(), "A's key still works: {me}");
+    let members = me["data"]["members"]["edges"].as_array().unwrap();
+    let staff = members
+        .iter()
+        .find(|e| e["node"]["id"] == a.staff_id.as_str())
+        .expect("A's staff still a member");
+    assert_eq!(staff["node"]["role"], "STAFF");
+    let invitation = &me["data"]["invitations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["id"] == a.invitation_id.as_str())
+        .unwrap()["node"];
+    assert_eq!(invitation["status"], "PENDING");
+    let refreshed = app
+        .gql(
+            None,
+            "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken } }",
+            json!({ "t": a.staff.refresh }),
+        )
+        .await;
+    assert!(
+        refreshed["data"]["refreshToken"]["accessToken"].is_string(),
+        "A's sessions survive: {refreshed}"
+    );
+    assert!(
+        app.login("alpha.owner@example.com", PASSWORD, None).await["data"]["login"]["accessToken"]
+            .is_string()
+    );
+}

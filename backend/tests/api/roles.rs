@@ -1,0 +1,166 @@
+//! Every guarded field, tried as every role and as API keys: allowed exactly when the
+//! permission table says so.
+
+use orderflow::graphql::relay::global_id;
+use orderflow::tenancy::{Permission, Role};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{Session, TestApp, error_code, spawn_app};
+
+/// (field, permission it needs, an operation calling it that changes nothing when allowed)
+pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
+    let nobody = global_id("User", Uuid::now_v7());
+    let no_key = global_id("ApiKey", Uuid::now_v7());
+    let no_invitation = global_id("Invitation", Uuid::now_v7());
+    vec![
+        ("me", Permission::TenantRead, "{ me { id } }".into()),
+        (
+            "tenant",
+            Permission::TenantRead,
+            "{ tenant { id name } }".into(),
+        ),
+        (
+            "members",
+            Permission::MembersRead,
+            "{ members { edges { node { id } } } }".into(),
+        ),
+        (
+            "invitations",
+            Permission::MembersRead,
+            "{ invitations { edges { node { id } } } }".into(),
+        ),
+        (
+            "apiKeys",
+            Permission::ApiKeysManage,
+            "{ apiKeys { edges { node { id } } } }".into(),
+        ),
+        (
+            "auditLog",
+            Permission::AuditRead,
+            "{ auditLog { edges { node { id } } } }".into(),
+        ),
+        (
+            "inviteUser",
+            Permission::MembersManage,
+            "mutation { inviteUser(input: {email: \"bad\", role: STAFF}) { userErrors { code } } }"
+                .into(),
+        ),
+        (
+            "resendInvitation",
+            Permission::MembersManage,
+            format!(
+                "mutation {{ resendInvitation(input: {{id: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+                no_invitation.as_str()
+            ),
+        ),
+        (
+            "revokeInvitation",
+            Permission::MembersManage,
+            format!(
+                "mutation {{ revokeInvitation(input: {{id: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+                no_invitation.as_str()
+            ),
+        ),
+        (
+            "createApiKey",
+            Permission::ApiKeysManage,
+            "mutation { createApiKey(input: {name: \"\", scopes: []}) { userErrors { code } } }"
+                .into(),
+        ),
+        (
+            "revokeApiKey",
+            Permission::ApiKeysManage,
+            format!(
+                "mutation {{ revokeApiKey(input: {{id: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+                no_key.as_str()
+            ),
+        ),
+        (
+            "updateMembershipRole",
+            Permission::MembersManage,
+            format!(
+                "mutation {{ updateMembershipRole(input: {{userId: \"{}\", role: STAFF}}) {{ userErrors {{ code }} }} }}",
+                nobody.as_str()
+            ),
+        ),
+        (
+            "removeMember",
+            Permission::MembersManage,
+            format!(
+                "mutation {{ removeMember(input: {{userId: \"{}\"}}) {{ userErrors {{ code }} }} }}",
+                nobody.as_str()
+            ),
+        ),
+    ]
+}
+
+async fn check(app: &TestApp, who: &str, token: &str, allowed: impl Fn(Permission) -> bool) {
+    for (field, permission, op) in guarded_operations() {
+        let body = app.gql(Some(token), &op, json!({})).await;
+        let code = error_code(&body);
+        if allowed(permission) {
+            assert!(
+                code != "FORBIDDEN" && code != "UNAUTHENTICATED",
+                "{who} should be allowed {field}: {body}"
+            );
+        } else {
+            assert_eq!(code, "FORBIDDEN", "{who} should be refused {field}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_guarded_field_admits_exactly_the_roles_that_hold_its_permission() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Guards", "owner@guards.example").await;
+    let members: Vec<(Role, Session)> = vec![
+        (
+            Role::Admin,
+            app.add_member(&owner, "admin@guards.example", "ADMIN")
+                .await,
+        ),
+        (
+            Role::Staff,
+            app.add_member(&owner, "staff@guards.example", "STAFF")
+                .await,
+        ),
+        (
+            Role::Viewer,
+            app.add_member(&owner, "viewer@guards.example", "VIEWER")
+                .await,
+        ),
+        (Role::Owner, owner.clone()),
+    ];
+    for (role, session) in &members {
+        check(&app, role.as_str(), &session.access, |p| role.can(p)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_guarded_field_admits_exactly_the_api_keys_scoped_for_it() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Scoped", "owner@scoped.example").await;
+    let (_, narrow) = app.create_api_key(&owner, &["TENANT_READ"]).await;
+    check(&app, "TENANT_READ key", &narrow, |p| {
+        p == Permission::TenantRead
+    })
+    .await;
+
+    let grantable: Vec<&str> = Permission::ALL
+        .into_iter()
+        .filter(|p| p.grantable_to_api_keys())
+        .map(|p| p.as_str())
+        .collect();
+    let (_, wide) = app.create_api_key(&owner, &grantable).await;
+    check(&app, "widest key", &wide, |p| p.grantable_to_api_keys()).await;
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_asked_to_authenticate_for_every_guarded_field() {
+    let app = spawn_app().await;
+    for (field, _, op) in guarded_operations() {
+        let body = app.gql(None, &op, json!({})).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{field}: {body}");
+    }
+}
