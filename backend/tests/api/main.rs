@@ -1,6 +1,9 @@
 //! API tests: the real server over HTTP on a fresh database (SQLite, or PostgreSQL and Redis
 //! when DATABASE_URL and REDIS_URL are set).
 
+// Test support code panics on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod errors;
 mod helpers;

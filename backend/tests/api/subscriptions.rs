@@ -111,7 +111,10 @@ async fn subscriptions_need_credentials_and_the_permission() {
     let mut anon = subscribe(&app, None, AUDIT_EVENTS).await.unwrap();
     let msg = next_json(&mut anon, Duration::from_secs(5)).await.unwrap();
     // A refused field arrives as a result with errors, then the subscription completes.
-    assert_eq!(msg["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{msg}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{msg}"
+    );
     assert_eq!(msg["payload"]["data"], serde_json::Value::Null);
 
     let (_, key) = app.create_api_key(&owner, &["TENANT_READ"]).await;
