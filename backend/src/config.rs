@@ -14,7 +14,7 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// PostgreSQL role the application assumes so that row-level security applies to it.
-    /// Created by the migrations; set it empty when DATABASE_URL already logs in as such a role.
+    /// Created by the migrations; set it to `none` when DATABASE_URL already logs in as such a role.
     #[arg(
         long,
         env = "ORDERFLOW_DB_ROLE",
@@ -33,7 +33,7 @@ pub struct Settings {
     /// Run pending migrations when `serve`, `worker` or `demo` start.
     #[arg(long, env = "ORDERFLOW_AUTO_MIGRATE", global = true, default_value_t = true, action = clap::ArgAction::Set)]
     pub auto_migrate: bool,
-    /// Redis for queues, rate limits and event fan-out between processes, e.g. `redis://127.0.0.1:6379`.
+    /// Redis for rate limits and live-event fan-out between processes, e.g. `redis://127.0.0.1:6379`.
     /// Without it everything runs in-process.
     #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
     pub redis_url: Option<String>,
@@ -172,7 +172,7 @@ impl Config {
             .to_owned();
         Ok(Self {
             database_url: Secret::new(database_url),
-            db_role: Some(s.db_role).filter(|r| !r.is_empty()),
+            db_role: Some(s.db_role).filter(|r| !r.is_empty() && r != "none"),
             db_max_connections: s.db_max_connections.max(1),
             auto_migrate: s.auto_migrate,
             redis_url: s.redis_url.filter(|u| !u.is_empty()).map(Secret::new),

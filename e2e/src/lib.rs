@@ -1,1 +1,14 @@
+//! End-to-end harness for Orderflow: runs the real `orderflow` binary as a child process,
+//! against a fresh SQLite file or PostgreSQL database, Redis when `REDIS_URL` is set, and a
+//! real SMTP receiver, and talks to it over HTTP the way a client would.
+//!
+//! - [`orderflow`]: finds the binary, prepares an [`orderflow::Environment`] (data directory,
+//!   database, Redis prefix) and starts, probes and stops [`orderflow::Orderflow`] processes.
+//! - [`smtp`]: a small SMTP server that keeps every message it is given.
+//! - [`mail`]: reads those messages: MIME parts, transfer encodings, the invitation link.
+//!
+//! The journeys themselves are in `tests/`.
 
+pub mod mail;
+pub mod orderflow;
+pub mod smtp;

@@ -87,7 +87,7 @@ ORDERFLOW_DATA_DIR: {{ .Values.dataDir.path | quote }}
 {{- with (include "orderflow.publicUrl" .) }}
 ORDERFLOW_PUBLIC_URL: {{ . | quote }}
 {{- end }}
-ORDERFLOW_DB_ROLE: {{ .Values.config.dbRole | default "" | quote }}
+ORDERFLOW_DB_ROLE: {{ .Values.config.dbRole | default "none" | quote }}
 ORDERFLOW_DB_MAX_CONNECTIONS: {{ .Values.config.dbMaxConnections | int | toString | quote }}
 ORDERFLOW_AUTO_MIGRATE: {{ (not .Values.migrations.enabled) | toString | quote }}
 ORDERFLOW_REDIS_PREFIX: {{ .Values.config.redisPrefix | quote }}
