@@ -22,6 +22,7 @@ pub async fn ensure_demo_tenant(state: &AppState) -> anyhow::Result<()> {
             tenant_name: DEMO_TENANT.to_owned(),
             email: DEMO_EMAIL.to_owned(),
             password: DEMO_PASSWORD.to_owned(),
+            currency: None,
         };
         match service::sign_up(state, input, "demo").await {
             Ok(_) => {}

@@ -223,6 +223,7 @@ pub enum UserErrorCode {
     LastOwner,
     ScopeNotAllowed,
     EmailNotSent,
+    InsufficientStock,
 }
 
 impl UserError {
@@ -230,6 +231,17 @@ impl UserError {
     pub fn on(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
         Self {
             field: vec!["input".to_owned(), field.to_owned()],
+            message: message.into(),
+            code,
+        }
+    }
+
+    /// An error at a path inside the input, e.g. `["variants", "0", "sku"]`.
+    pub fn at(path: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
+        let mut field = vec!["input".to_owned()];
+        field.extend(path.iter().map(|p| (*p).to_owned()));
+        Self {
+            field,
             message: message.into(),
             code,
         }

@@ -8,6 +8,8 @@
 //! - [`auth`]: passwords (argon2id), access and refresh tokens, API keys, login rate limits.
 //! - [`tenancy`]: tenants, users, roles and permissions, and [`tenancy::TenantTx`], the only way
 //!   to reach tenant-owned tables.
+//! - [`catalog`]: products, variants, warehouses, suppliers.
+//! - [`lifecycle`]: the order's stages, one module each (inventory so far).
 //! - [`domain`]: validated value types shared by every stage (ids, email, …).
 //! - [`jobs`]: background work run by `serve` and `worker`.
 //! - [`infra`]: database, Redis, mail, event bus, telemetry, metrics.
@@ -15,6 +17,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -24,4 +27,5 @@ pub mod graphql;
 pub mod http;
 pub mod infra;
 pub mod jobs;
+pub mod lifecycle;
 pub mod tenancy;

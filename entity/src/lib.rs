@@ -3,8 +3,15 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod inventory_movements;
 pub mod invitations;
 pub mod memberships;
+pub mod products;
 pub mod refresh_tokens;
+pub mod stock_levels;
+pub mod supplier_items;
+pub mod suppliers;
 pub mod tenants;
 pub mod users;
+pub mod variants;
+pub mod warehouses;

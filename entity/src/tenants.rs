@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
+    /// ISO 4217 code the catalog is priced in.
+    pub currency: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_row_level_security;
+mod m20261127_000003_catalog_inventory;
 pub mod rls;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_row_level_security::Migration),
+            Box::new(m20261127_000003_catalog_inventory::Migration),
         ]
     }
 }

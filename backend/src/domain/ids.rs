@@ -64,3 +64,23 @@ id_type!(
     /// An audit-log entry.
     AuditEntryId
 );
+id_type!(
+    /// A product.
+    ProductId
+);
+id_type!(
+    /// A sellable variant of a product.
+    VariantId
+);
+id_type!(
+    /// A warehouse.
+    WarehouseId
+);
+id_type!(
+    /// A supplier.
+    SupplierId
+);
+id_type!(
+    /// An inventory movement.
+    MovementId
+);

@@ -1,7 +1,16 @@
 //! Validated value types shared by every stage: construct them only by parsing.
 
+pub mod address;
 mod email;
 mod ids;
+pub mod money;
+mod sku;
 
+pub use address::Address;
 pub use email::Email;
-pub use ids::{ApiKeyId, AuditEntryId, InvitationId, TenantId, UserId, new_id};
+pub use ids::{
+    ApiKeyId, AuditEntryId, InvitationId, MovementId, ProductId, SupplierId, TenantId, UserId,
+    VariantId, WarehouseId, new_id,
+};
+pub use money::{Currency, Money};
+pub use sku::Sku;

@@ -18,6 +18,8 @@ pub struct SignUpInput {
     pub tenant_name: String,
     pub email: String,
     pub password: String,
+    /// The tenant's currency (ISO 4217 code); USD when not given.
+    pub currency: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -124,6 +126,7 @@ impl AuthMutation {
             tenant_name: input.tenant_name,
             email: input.email,
             password: input.password,
+            currency: input.currency,
         };
         let result = payload(service::sign_up(state(ctx), input, &client_ip(ctx)).await)?;
         auth_payload(ctx, result).await

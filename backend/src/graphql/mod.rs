@@ -5,16 +5,20 @@ mod account;
 mod auth;
 pub mod context;
 pub mod errors;
-mod guard;
+pub mod guard;
+pub mod loader;
 pub mod relay;
+pub mod scalars;
 mod subscription;
-mod types;
+pub mod types;
 
 use std::sync::Arc;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::app::AppState;
+use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
 pub const MAX_DEPTH: usize = 15;
@@ -22,10 +26,15 @@ pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(account::AccountQuery);
+pub struct Query(account::AccountQuery, CatalogQuery, InventoryQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::AuthMutation, account::AccountMutation);
+pub struct Mutation(
+    auth::AuthMutation,
+    account::AccountMutation,
+    CatalogMutation,
+    InventoryMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(subscription::AccountSubscription);
@@ -33,7 +42,10 @@ pub struct Subscription(subscription::AccountSubscription);
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 pub fn build_schema(state: Arc<AppState>) -> AppSchema {
-    schema_builder().data(state).finish()
+    schema_builder()
+        .data(loader::loaders(state.clone()))
+        .data(state)
+        .finish()
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {

@@ -19,6 +19,8 @@ use crate::tenancy::{GlobalTx, Permission, Role};
 pub struct Tenant {
     pub id: ID,
     pub name: String,
+    /// ISO 4217 code of the currency prices and reports are kept in.
+    pub currency: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -27,6 +29,7 @@ impl Tenant {
         Self {
             id: global_id("Tenant", t.id),
             name: t.name,
+            currency: t.currency,
             created_at: t.created_at,
         }
     }

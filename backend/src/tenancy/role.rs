@@ -46,15 +46,27 @@ pub enum Permission {
     ApiKeysManage,
     /// Read the audit log and follow it live.
     AuditRead,
+    /// See products, variants, warehouses and suppliers.
+    CatalogRead,
+    /// Create and change products, variants, warehouses and suppliers.
+    CatalogManage,
+    /// See stock levels and the inventory ledger.
+    InventoryRead,
+    /// Receive and adjust stock.
+    InventoryManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 9] = [
         Permission::TenantRead,
         Permission::MembersRead,
         Permission::MembersManage,
         Permission::ApiKeysManage,
         Permission::AuditRead,
+        Permission::CatalogRead,
+        Permission::CatalogManage,
+        Permission::InventoryRead,
+        Permission::InventoryManage,
     ];
 
     /// Whether an API key may carry this permission as a scope. Managing people and keys
@@ -70,6 +82,10 @@ impl Permission {
             Permission::MembersManage => "MEMBERS_MANAGE",
             Permission::ApiKeysManage => "API_KEYS_MANAGE",
             Permission::AuditRead => "AUDIT_READ",
+            Permission::CatalogRead => "CATALOG_READ",
+            Permission::CatalogManage => "CATALOG_MANAGE",
+            Permission::InventoryRead => "INVENTORY_READ",
+            Permission::InventoryManage => "INVENTORY_MANAGE",
         }
     }
 
@@ -86,8 +102,14 @@ impl Role {
         use Permission::*;
         match self {
             Role::Owner | Role::Admin => &Permission::ALL,
-            Role::Staff => &[TenantRead, MembersRead],
-            Role::Viewer => &[TenantRead],
+            Role::Staff => &[
+                TenantRead,
+                MembersRead,
+                CatalogRead,
+                InventoryRead,
+                InventoryManage,
+            ],
+            Role::Viewer => &[TenantRead, CatalogRead, InventoryRead],
         }
     }
 
@@ -126,11 +148,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owners_and_admins_hold_every_permission_and_viewers_only_read_the_tenant() {
+    fn owners_and_admins_hold_every_permission_and_viewers_only_read() {
         for p in Permission::ALL {
             assert!(Role::Owner.can(p) && Role::Admin.can(p));
         }
-        assert_eq!(Role::Viewer.permissions(), &[Permission::TenantRead]);
+        assert!(Role::Viewer.permissions().iter().all(|p| matches!(
+            p,
+            Permission::TenantRead | Permission::CatalogRead | Permission::InventoryRead
+        )));
         assert!(!Role::Staff.can(Permission::MembersManage));
     }
 

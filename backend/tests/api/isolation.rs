@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::catalog::{create_product, create_warehouse};
 use crate::helpers::{PASSWORD, Session, TestApp, spawn_app, user_error_code};
 use crate::subscriptions::{AUDIT_EVENTS, next_json, subscribe};
 
@@ -254,6 +255,10 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     case("createApiKey");
     let (_, _) = app.create_api_key(&b, &["TENANT_READ"]).await;
 
+    for field in catalog_and_stock(&app, &a.owner, &b).await {
+        case(field);
+    }
+
     case("auditEvents");
     let mut ws = subscribe(&app, Some(&b_key), AUDIT_EVENTS).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -303,4 +308,191 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
         app.login("alpha.owner@example.com", PASSWORD, None).await["data"]["login"]["accessToken"]
             .is_string()
     );
+}
+
+/// Tenant A's catalog and stock, invisible and untouchable from tenant B; returns the fields
+/// it covered.
+async fn catalog_and_stock(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
+    let warehouse = create_warehouse(app, a, "ALPHAWH").await;
+    let body = create_product(app, a, json!({ "title": "Alpha Secret Widget", "variants": [{ "sku": "ALPHA-SKU-1", "price": "99", "barcode": "ALPHABARCODE" }] })).await;
+    let product = body["data"]["createProduct"]["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let variant = body["data"]["createProduct"]["product"]["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = app
+        .gql(
+            Some(&a.access),
+            "mutation { createSupplier(input: {name: \"Alpha Supplier Co\"}) { supplier { id } } }",
+            json!({}),
+        )
+        .await;
+    let supplier = body["data"]["createSupplier"]["supplier"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stock = json!({ "sku": "ALPHA-SKU-1", "warehouseId": warehouse, "quantity": 10 });
+    app.gql(Some(&a.access), "mutation($input: ReceiveStockInput!) { receiveStock(input: $input) { userErrors { code } } }", json!({ "input": stock })).await;
+    let markers = [
+        "Alpha Secret Widget",
+        "ALPHA-SKU-1",
+        "ALPHABARCODE",
+        "Alpha Supplier Co",
+        "ALPHAWH",
+        &product,
+        &variant,
+        &warehouse,
+        &supplier,
+    ];
+    let no_leak = |field: &str, body: &Value| {
+        let text = body.to_string();
+        for marker in markers {
+            assert!(
+                !text.contains(marker),
+                "{field} leaked {marker:?} of tenant A: {text}"
+            );
+        }
+    };
+    let (_, b_key) = app
+        .create_api_key(
+            b,
+            &[
+                "CATALOG_READ",
+                "INVENTORY_READ",
+                "CATALOG_MANAGE",
+                "INVENTORY_MANAGE",
+            ],
+        )
+        .await;
+    let mut covered = Vec::new();
+
+    for (field, query) in [
+        (
+            "products",
+            "{ products(first: 100) { edges { node { id title variants { sku barcode stockLevels { onHand } } } } } }",
+        ),
+        ("product", "query($p: ID!) { product(id: $p) { title } }"),
+        (
+            "variant",
+            "query($v: ID!) { byId: variant(id: $v) { sku } bySku: variant(sku: \"ALPHA-SKU-1\") { sku } }",
+        ),
+        (
+            "warehouses",
+            "{ warehouses(first: 100, includeInactive: true) { edges { node { id code name } } } }",
+        ),
+        ("warehouse", "query($w: ID!) { warehouse(id: $w) { code } }"),
+        (
+            "suppliers",
+            "{ suppliers(first: 100) { edges { node { id name items { sku } } } } }",
+        ),
+        ("supplier", "query($s: ID!) { supplier(id: $s) { name } }"),
+        (
+            "stockLevels",
+            "{ stockLevels(sku: \"ALPHA-SKU-1\") { onHand warehouse { code } } }",
+        ),
+        (
+            "lowStock",
+            "{ lowStock(threshold: 1000000) { sku onHand } }",
+        ),
+        (
+            "inventoryMovements",
+            "{ inventoryMovements(sku: \"ALPHA-SKU-1\") { edges { node { id sku } } } }",
+        ),
+    ] {
+        covered.push(field);
+        let vars = json!({ "p": product, "v": variant, "w": warehouse, "s": supplier });
+        for token in [&b.access, &b_key] {
+            let body = app.gql(Some(token), query, vars.clone()).await;
+            assert!(body["errors"].is_null(), "{field}: {body}");
+            no_leak(field, &body);
+        }
+    }
+
+    let vars = json!({ "p": product, "v": variant, "w": warehouse, "s": supplier });
+    for (field, query) in [
+        (
+            "updateProduct",
+            "mutation($p: ID!) { updateProduct(input: {id: $p, title: \"Mine\"}) { product { id } userErrors { code } } }",
+        ),
+        (
+            "createVariant",
+            "mutation($p: ID!) { createVariant(input: {productId: $p, variant: {sku: \"B-1\", price: \"1\"}}) { variant { id } userErrors { code } } }",
+        ),
+        (
+            "updateVariant",
+            "mutation($v: ID!) { updateVariant(input: {id: $v, price: \"0.01\"}) { variant { id } userErrors { code } } }",
+        ),
+        (
+            "updateWarehouse",
+            "mutation($w: ID!) { updateWarehouse(input: {id: $w, active: false}) { warehouse { id } userErrors { code } } }",
+        ),
+        (
+            "updateSupplier",
+            "mutation($s: ID!) { updateSupplier(input: {id: $s, name: \"Mine\"}) { supplier { id } userErrors { code } } }",
+        ),
+        (
+            "setSupplierItem",
+            "mutation($s: ID!) { setSupplierItem(input: {supplierId: $s, sku: \"ALPHA-SKU-1\"}) { supplierItem { sku } userErrors { code } } }",
+        ),
+        (
+            "adjustStock",
+            "mutation($w: ID!) { adjustStock(input: {sku: \"ALPHA-SKU-1\", warehouseId: $w, delta: -10, reason: \"theft\"}) { stockLevel { onHand } userErrors { code } } }",
+        ),
+        (
+            "receiveStock",
+            "mutation($w: ID!) { receiveStock(input: {sku: \"ALPHA-SKU-1\", warehouseId: $w, quantity: 5}) { stockLevel { onHand } userErrors { code } } }",
+        ),
+        (
+            "setBinLocation",
+            "mutation($w: ID!) { setBinLocation(input: {sku: \"ALPHA-SKU-1\", warehouseId: $w, binLocation: \"X\"}) { stockLevel { onHand } userErrors { code } } }",
+        ),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert_eq!(
+            user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+        no_leak(field, &body);
+    }
+
+    // B's own catalog may reuse A's codes and SKUs: they are unique per tenant only.
+    covered.extend(["createWarehouse", "createProduct", "createSupplier"]);
+    create_warehouse(app, b, "ALPHAWH").await;
+    let body = create_product(
+        app,
+        b,
+        json!({ "title": "Beta's", "variants": [{ "sku": "ALPHA-SKU-1", "price": "1" }] }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["createProduct"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(&b.access),
+            "mutation { createSupplier(input: {name: \"Beta Supplies\"}) { userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["createSupplier"]["userErrors"], json!([]));
+
+    // A's stock and catalog are exactly as they were.
+    let body = app.gql(Some(&a.access), "{ stockLevels(sku: \"ALPHA-SKU-1\") { onHand binLocation } variant(sku: \"ALPHA-SKU-1\") { price } products { edges { node { title } } } }", json!({})).await;
+    assert_eq!(
+        body["data"]["stockLevels"],
+        json!([{ "onHand": 10, "binLocation": null }])
+    );
+    assert_eq!(body["data"]["variant"]["price"], "99.00");
+    assert_eq!(
+        body["data"]["products"]["edges"],
+        json!([{ "node": { "title": "Alpha Secret Widget" } }])
+    );
+    covered
 }

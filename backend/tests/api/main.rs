@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod catalog;
 mod errors;
 mod helpers;
 mod isolation;
@@ -14,4 +15,5 @@ mod ops;
 mod roles;
 mod row_level_security;
 mod schema;
+mod stock;
 mod subscriptions;

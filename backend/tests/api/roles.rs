@@ -93,6 +93,48 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
             ),
         ),
     ]
+    .into_iter()
+    .chain(catalog_and_stock_operations())
+    .collect()
+}
+
+/// Reads, and writes with input that is refused, so nothing changes when allowed.
+fn catalog_and_stock_operations() -> Vec<(&'static str, Permission, String)> {
+    let no_product = global_id("Product", Uuid::now_v7());
+    let no_variant = global_id("Variant", Uuid::now_v7());
+    let no_warehouse = global_id("Warehouse", Uuid::now_v7());
+    let no_supplier = global_id("Supplier", Uuid::now_v7());
+    let (p, v, w, s) = (
+        no_product.as_str(),
+        no_variant.as_str(),
+        no_warehouse.as_str(),
+        no_supplier.as_str(),
+    );
+    use Permission::{CatalogManage, CatalogRead, InventoryManage, InventoryRead};
+    vec![
+        ("products", CatalogRead, "{ products { edges { node { id } } } }".into()),
+        ("product", CatalogRead, format!("{{ product(id: \"{p}\") {{ id }} }}")),
+        ("variant", CatalogRead, "{ variant(sku: \"NONE\") { id } }".into()),
+        ("warehouses", CatalogRead, "{ warehouses { edges { node { id } } } }".into()),
+        ("warehouse", CatalogRead, format!("{{ warehouse(id: \"{w}\") {{ id }} }}")),
+        ("suppliers", CatalogRead, "{ suppliers { edges { node { id } } } }".into()),
+        ("supplier", CatalogRead, format!("{{ supplier(id: \"{s}\") {{ id }} }}")),
+        ("stockLevels", InventoryRead, "{ stockLevels(sku: \"NONE\") { onHand } }".into()),
+        ("lowStock", InventoryRead, "{ lowStock { onHand } }".into()),
+        ("inventoryMovements", InventoryRead, "{ inventoryMovements(sku: \"NONE\") { edges { node { id } } } }".into()),
+        ("createProduct", CatalogManage, "mutation { createProduct(input: {title: \"\", variants: []}) { userErrors { code } } }".into()),
+        ("updateProduct", CatalogManage, format!("mutation {{ updateProduct(input: {{id: \"{p}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("createVariant", CatalogManage, format!("mutation {{ createVariant(input: {{productId: \"{p}\", variant: {{sku: \"X\", price: \"1\"}}}}) {{ userErrors {{ code }} }} }}")),
+        ("updateVariant", CatalogManage, format!("mutation {{ updateVariant(input: {{id: \"{v}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("createWarehouse", CatalogManage, "mutation { createWarehouse(input: {code: \"\", name: \"\", address: {line1: \"\", city: \"\", country: \"\"}}) { userErrors { code } } }".into()),
+        ("updateWarehouse", CatalogManage, format!("mutation {{ updateWarehouse(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("createSupplier", CatalogManage, "mutation { createSupplier(input: {name: \"\"}) { userErrors { code } } }".into()),
+        ("updateSupplier", CatalogManage, format!("mutation {{ updateSupplier(input: {{id: \"{s}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("setSupplierItem", CatalogManage, format!("mutation {{ setSupplierItem(input: {{supplierId: \"{s}\", sku: \"X\"}}) {{ userErrors {{ code }} }} }}")),
+        ("adjustStock", InventoryManage, format!("mutation {{ adjustStock(input: {{sku: \"X\", warehouseId: \"{w}\", delta: 0}}) {{ userErrors {{ code }} }} }}")),
+        ("receiveStock", InventoryManage, format!("mutation {{ receiveStock(input: {{sku: \"X\", warehouseId: \"{w}\", quantity: 0}}) {{ userErrors {{ code }} }} }}")),
+        ("setBinLocation", InventoryManage, format!("mutation {{ setBinLocation(input: {{sku: \"X\", warehouseId: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
+    ]
 }
 
 async fn check(app: &TestApp, who: &str, token: &str, allowed: impl Fn(Permission) -> bool) {

@@ -6,7 +6,7 @@ use super::{Session, is_unique_violation, password_error, publish_audit};
 use crate::app::AppState;
 use crate::auth::ratelimit::{LOGIN_PER_EMAIL, LOGIN_PER_IP};
 use crate::auth::{password, tokens};
-use crate::domain::{Email, TenantId};
+use crate::domain::{Currency, Email, TenantId};
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
 use crate::tenancy::repo::{audit, memberships, refresh_tokens, tenants, users};
 use crate::tenancy::{Actor, GlobalTx, Principal, Role, TenantTx, UserTx};
@@ -17,6 +17,8 @@ pub struct SignUp {
     pub tenant_name: String,
     pub email: String,
     pub password: String,
+    /// The tenant's currency (ISO 4217); USD when not given.
+    pub currency: Option<String>,
 }
 
 /// Creates a tenant and its owner. An existing user signing up again with their own
@@ -34,6 +36,12 @@ pub async fn sign_up(state: &AppState, input: SignUp, client_ip: &str) -> Outcom
     let email =
         Email::parse(&input.email).map_err(|m| UserError::on("email", C::InvalidEmail, m))?;
     password::check_new(&input.password).map_err(|e| password_error("password", e))?;
+    let currency = match input.currency.as_deref() {
+        Some(code) => {
+            Currency::parse(code).map_err(|m| UserError::on("currency", C::Invalid, m))?
+        }
+        None => Currency::USD,
+    };
     state
         .limiter
         .hit(&format!("signup:ip:{client_ip}"), LOGIN_PER_IP)
@@ -54,7 +62,7 @@ pub async fn sign_up(state: &AppState, input: SignUp, client_ip: &str) -> Outcom
 
     let tenant = TenantId::new();
     let tx = TenantTx::begin(&state.db, tenant).await?;
-    tenants::create(&tx, tenant, tenant_name).await?;
+    tenants::create(&tx, tenant, tenant_name, currency).await?;
     let user = match (existing, password_hash) {
         (Some(user), _) => user,
         (None, Some(hash)) => match users::create(&tx, &email, hash).await {

@@ -4,13 +4,19 @@ use chrono::Utc;
 use entity::tenants;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::domain::TenantId;
+use crate::domain::{Currency, TenantId};
 use crate::tenancy::AnyTx;
 
-pub async fn create(tx: &impl AnyTx, id: TenantId, name: &str) -> Result<tenants::Model, DbErr> {
+pub async fn create(
+    tx: &impl AnyTx,
+    id: TenantId,
+    name: &str,
+    currency: Currency,
+) -> Result<tenants::Model, DbErr> {
     let model = tenants::ActiveModel {
         id: Set(id.uuid()),
         name: Set(name.to_owned()),
+        currency: Set(currency.code().to_owned()),
         created_at: Set(Utc::now()),
     };
     tenants::Entity::insert(model)
