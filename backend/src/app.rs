@@ -16,6 +16,7 @@ use crate::infra::db::Db;
 use crate::infra::events::EventBus;
 use crate::infra::mailer::Mailer;
 use crate::infra::metrics::Metrics;
+use crate::infra::seal::Sealer;
 use crate::jobs;
 
 /// Everything a request or job needs, built once at start-up.
@@ -24,6 +25,7 @@ pub struct AppState {
     pub db: Db,
     pub redis: Option<ConnectionManager>,
     pub jwt: JwtKeys,
+    pub sealer: Sealer,
     pub limiter: RateLimiter,
     pub mailer: Mailer,
     pub events: EventBus,
@@ -51,6 +53,7 @@ impl AppState {
         };
         Ok(Arc::new(Self {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
+            sealer: Sealer::new(config.secret_key.expose()),
             mailer: Mailer::from_config(&config)?,
             metrics: Metrics::new()?,
             config,

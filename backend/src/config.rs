@@ -53,7 +53,7 @@ pub struct Settings {
         default_value = "127.0.0.1:8080"
     )]
     pub bind: String,
-    /// Directory for the SQLite database, the mail outbox and the generated JWT secret.
+    /// Directory for the SQLite database, the mail outbox and the generated secrets.
     #[arg(
         long,
         env = "ORDERFLOW_DATA_DIR",
@@ -68,6 +68,16 @@ pub struct Settings {
     /// `$ORDERFLOW_DATA_DIR/jwt_secret`]
     #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Key that encrypts channel credentials and webhook secrets at rest, at least 32 bytes.
+    /// Keep it with the database backups: without it the stored credentials cannot be read.
+    /// [default: generated once and kept in `$ORDERFLOW_DATA_DIR/secret_key`]
+    #[arg(
+        long,
+        env = "ORDERFLOW_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
     /// SMTP server for outgoing mail, e.g. `smtp://user:pass@host:587?tls=required` or
     /// `smtps://…`. [default: none — mail is written to `$ORDERFLOW_DATA_DIR/outbox/*.eml`]
     #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
@@ -132,6 +142,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub public_url: String,
     pub jwt_secret: Secret<Vec<u8>>,
+    /// Seals channel secrets at rest (see [`crate::infra::seal`]).
+    pub secret_key: Secret<Vec<u8>>,
     pub smtp_url: Option<Secret<String>>,
     pub mail_from: String,
     pub log_format: LogFormat,
@@ -163,7 +175,14 @@ impl Config {
                 bail!("JWT_SECRET: must be at least {MIN_JWT_SECRET_BYTES} bytes")
             }
             Some(secret) => secret.into_bytes(),
-            None => stored_jwt_secret(&s.data_dir)?,
+            None => stored_secret(&s.data_dir, "jwt_secret")?,
+        };
+        let secret_key = match s.secret_key {
+            Some(key) if key.len() < MIN_JWT_SECRET_BYTES => {
+                bail!("ORDERFLOW_SECRET_KEY: must be at least {MIN_JWT_SECRET_BYTES} bytes")
+            }
+            Some(key) => key.into_bytes(),
+            None => stored_secret(&s.data_dir, "secret_key")?,
         };
         let public_url = s
             .public_url
@@ -181,6 +200,7 @@ impl Config {
             data_dir: s.data_dir,
             public_url,
             jwt_secret: Secret::new(jwt_secret),
+            secret_key: Secret::new(secret_key),
             smtp_url: s.smtp_url.filter(|u| !u.is_empty()).map(Secret::new),
             mail_from: s.mail_from,
             log_format: s.log_format,
@@ -197,9 +217,10 @@ impl Config {
     }
 }
 
-/// Reads the generated secret, or makes one, so tokens survive restarts without configuration.
-fn stored_jwt_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join("jwt_secret");
+/// Reads a generated secret, or makes one, so that tokens and sealed credentials survive
+/// restarts without configuration.
+fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if existing.len() >= MIN_JWT_SECRET_BYTES {

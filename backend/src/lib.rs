@@ -20,6 +20,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod customers;
 pub mod demo;
 pub mod domain;
 pub mod error;

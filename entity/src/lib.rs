@@ -3,9 +3,17 @@
 
 pub mod api_keys;
 pub mod audit_log;
+pub mod channel_connections;
+pub mod channel_deliveries;
+pub mod channel_routes;
+pub mod customers;
 pub mod inventory_movements;
 pub mod invitations;
+pub mod jobs;
 pub mod memberships;
+pub mod order_events;
+pub mod order_lines;
+pub mod orders;
 pub mod products;
 pub mod refresh_tokens;
 pub mod stock_levels;

@@ -6,9 +6,11 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod cols;
 mod m20261126_000001_tenancy;
 mod m20261126_000002_row_level_security;
 mod m20261127_000003_catalog_inventory;
+mod m20261127_000004_orders_capture;
 pub mod rls;
 
 pub struct Migrator;
@@ -20,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_row_level_security::Migration),
             Box::new(m20261127_000003_catalog_inventory::Migration),
+            Box::new(m20261127_000004_orders_capture::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::cols::*;
 use crate::rls;
 
 pub struct Migration;
@@ -19,7 +20,6 @@ impl MigrationName for Migration {
 #[derive(Clone, Copy, DeriveIden)]
 enum Tenants {
     Table,
-    Id,
     Currency,
 }
 
@@ -133,55 +133,6 @@ enum SupplierItems {
     CostUnits,
     Currency,
     UpdatedAt,
-}
-
-fn uuid_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).uuid().not_null().take()
-}
-
-fn time_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .take()
-}
-
-fn text_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).string().not_null().take()
-}
-
-fn opt_text_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).string().null().take()
-}
-
-fn big_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().take()
-}
-
-fn opt_int_col(name: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(name).integer().null().take()
-}
-
-/// A tenant-scoped foreign key: both sides carry `tenant_id`.
-fn scoped_fk(
-    from: impl IntoIden + Copy,
-    from_col: impl IntoIden + Copy,
-    to: impl IntoIden + Copy,
-    to_col: impl IntoIden + Copy,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from, (Alias::new("tenant_id"), from_col))
-        .to(to, (Alias::new("tenant_id"), to_col))
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
-}
-
-fn tenant_fk(table: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, Alias::new("tenant_id"))
-        .to(Tenants::Table, Tenants::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .take()
 }
 
 const TABLES: [&str; 7] = [

@@ -2,13 +2,14 @@
 
 use chrono::Utc;
 use entity::{products, variants};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::domain::{ProductId, Sku, VariantId};
+use crate::infra::db::contains_pattern;
 use crate::tenancy::{AnyTx, TenantTx};
 
 pub use products::Model as Product;
@@ -64,6 +65,18 @@ pub async fn variant_by_sku(tx: &TenantTx, sku: &Sku) -> Result<Option<Variant>,
         .await
 }
 
+/// The variants with any of `skus`.
+pub async fn variants_by_sku(tx: &TenantTx, skus: &[Sku]) -> Result<Vec<Variant>, DbErr> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    variants::Entity::find()
+        .filter(variants::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(variants::Column::Sku.is_in(skus.iter().map(|s| s.as_str())))
+        .all(tx.conn())
+        .await
+}
+
 /// Variants of several products in one query, in creation order.
 pub async fn variants_of(tx: &TenantTx, products: &[ProductId]) -> Result<Vec<Variant>, DbErr> {
     variants::Entity::find()
@@ -113,9 +126,7 @@ pub async fn list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        // An explicit ESCAPE: SQLite has no default escape character, PostgreSQL's is `\`.
-        let pattern =
-            LikeExpr::new(format!("%{}%", escape_like(&search.to_lowercase()))).escape('\\');
+        let pattern = contains_pattern(search);
         let lower =
             |col: products::Column| Expr::expr(Func::lower(Expr::col((products::Entity, col))));
         let matching_variants = variants::Entity::find()
@@ -148,11 +159,4 @@ pub async fn list(
         );
     }
     query.all(tx.conn()).await
-}
-
-/// `%` and `_` in user input match themselves.
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

@@ -84,3 +84,27 @@ id_type!(
     /// An inventory movement.
     MovementId
 );
+id_type!(
+    /// A shopper of a tenant.
+    CustomerId
+);
+id_type!(
+    /// An order.
+    OrderId
+);
+id_type!(
+    /// An event on an order's timeline.
+    OrderEventId
+);
+id_type!(
+    /// A tenant's connection to a sales channel.
+    ConnectionId
+);
+id_type!(
+    /// A webhook delivery or poll result as received from a channel.
+    DeliveryId
+);
+id_type!(
+    /// A background job.
+    JobId
+);

@@ -9,8 +9,8 @@ mod sku;
 pub use address::Address;
 pub use email::Email;
 pub use ids::{
-    ApiKeyId, AuditEntryId, InvitationId, MovementId, ProductId, SupplierId, TenantId, UserId,
-    VariantId, WarehouseId, new_id,
+    ApiKeyId, AuditEntryId, ConnectionId, CustomerId, DeliveryId, InvitationId, JobId, MovementId,
+    OrderEventId, OrderId, ProductId, SupplierId, TenantId, UserId, VariantId, WarehouseId, new_id,
 };
 pub use money::{Currency, Money};
 pub use sku::Sku;

@@ -52,7 +52,7 @@ impl AccountQuery {
                 )
             }
             Actor::ApiKey(key) => (global_id("ApiKey", key.uuid()), None, Vec::new()),
-            Actor::System => return Err(AppError::Unauthenticated.into()),
+            Actor::System | Actor::Channel(_) => return Err(AppError::Unauthenticated.into()),
         };
         Ok(Me {
             id,

@@ -12,8 +12,10 @@ use crate::app::AppState;
 use crate::catalog::product_repo::{self, Variant};
 use crate::catalog::supplier_repo::{self, SupplierItem};
 use crate::catalog::warehouse_repo::{self, Warehouse};
-use crate::domain::{ProductId, SupplierId, TenantId, VariantId, WarehouseId};
+use crate::customers::repo::{self as customer_repo, Customer};
+use crate::domain::{CustomerId, OrderId, ProductId, SupplierId, TenantId, VariantId, WarehouseId};
 use crate::error::AppError;
+use crate::lifecycle::capture::repo::{self as order_repo, OrderEvent, OrderLine};
 use crate::lifecycle::inventory::repo::{self as stock_repo, StockLevel};
 use crate::tenancy::TenantTx;
 
@@ -179,5 +181,69 @@ impl Loader<(TenantId, SupplierId)> for Batch {
             SupplierId(i.supplier_id)
         })
         .await
+    }
+}
+
+/// Lines of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LinesOf(pub OrderId);
+
+impl Loader<(TenantId, LinesOf)> for Batch {
+    type Value = Vec<OrderLine>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, LinesOf)],
+    ) -> Result<HashMap<(TenantId, LinesOf), Vec<OrderLine>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<LinesOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
+            let rows = order_repo::lines_of(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |l: &OrderLine| {
+            LinesOf(OrderId(l.order_id))
+        })
+        .await
+    }
+}
+
+/// The timeline of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventsOf(pub OrderId);
+
+impl Loader<(TenantId, EventsOf)> for Batch {
+    type Value = Vec<OrderEvent>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, EventsOf)],
+    ) -> Result<HashMap<(TenantId, EventsOf), Vec<OrderEvent>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<EventsOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
+            let rows = order_repo::events_of(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |e: &OrderEvent| {
+            EventsOf(OrderId(e.order_id))
+        })
+        .await
+    }
+}
+
+impl Loader<(TenantId, CustomerId)> for Batch {
+    type Value = Customer;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, CustomerId)],
+    ) -> Result<HashMap<(TenantId, CustomerId), Customer>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<CustomerId>| async move {
+            let rows = customer_repo::get_many(&tx, &ids).await?;
+            Ok((tx, rows))
+        };
+        load_grouped(&self.state, keys, fetch, |c: &Customer| CustomerId(c.id)).await
     }
 }

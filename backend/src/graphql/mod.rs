@@ -18,6 +18,8 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::app::AppState;
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::customers::graphql::CustomerQuery;
+use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
@@ -26,7 +28,13 @@ pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct Query(account::AccountQuery, CatalogQuery, InventoryQuery);
+pub struct Query(
+    account::AccountQuery,
+    CatalogQuery,
+    InventoryQuery,
+    CustomerQuery,
+    OrderQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -34,10 +42,11 @@ pub struct Mutation(
     account::AccountMutation,
     CatalogMutation,
     InventoryMutation,
+    OrderMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(subscription::AccountSubscription);
+pub struct Subscription(subscription::AccountSubscription, OrderSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

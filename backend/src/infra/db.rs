@@ -119,3 +119,14 @@ fn sqlite_options(
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
 }
+
+/// A case-insensitive "contains" pattern for `LOWER(col) LIKE …`, with `%`, `_` and `\` in
+/// the user's text matching themselves. The ESCAPE is explicit: SQLite has no default one.
+pub fn contains_pattern(search: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}

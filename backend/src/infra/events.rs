@@ -20,6 +20,7 @@ pub struct TenantEvent {
 
 pub mod topics {
     pub const AUDIT: &str = "audit";
+    pub const ORDERS: &str = "orders";
 }
 
 #[derive(Clone)]

@@ -5,4 +5,5 @@ pub mod events;
 pub mod mailer;
 pub mod metrics;
 pub mod redis;
+pub mod seal;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! The authenticated caller of a request: who, in which tenant, allowed to do what.
 
-use crate::domain::{ApiKeyId, TenantId, UserId};
+use crate::domain::{ApiKeyId, ConnectionId, TenantId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Permission, Role};
 
@@ -10,6 +10,8 @@ pub enum Actor {
     System,
     User(UserId),
     ApiKey(ApiKeyId),
+    /// A sales channel, through one of the tenant's connections.
+    Channel(ConnectionId),
 }
 
 impl Actor {
@@ -18,6 +20,7 @@ impl Actor {
             Actor::System => "system",
             Actor::User(_) => "user",
             Actor::ApiKey(_) => "api_key",
+            Actor::Channel(_) => "channel",
         }
     }
 
@@ -26,6 +29,7 @@ impl Actor {
             Actor::System => None,
             Actor::User(id) => Some(id.uuid()),
             Actor::ApiKey(id) => Some(id.uuid()),
+            Actor::Channel(id) => Some(id.uuid()),
         }
     }
 }

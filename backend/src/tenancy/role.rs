@@ -54,10 +54,16 @@ pub enum Permission {
     InventoryRead,
     /// Receive and adjust stock.
     InventoryManage,
+    /// See orders, their timelines and customers.
+    OrdersRead,
+    /// Create orders, edit tags and notes, resolve capture issues.
+    OrdersManage,
+    /// Connect sales channels and see what they delivered.
+    ChannelsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 12] = [
         Permission::TenantRead,
         Permission::MembersRead,
         Permission::MembersManage,
@@ -67,6 +73,9 @@ impl Permission {
         Permission::CatalogManage,
         Permission::InventoryRead,
         Permission::InventoryManage,
+        Permission::OrdersRead,
+        Permission::OrdersManage,
+        Permission::ChannelsManage,
     ];
 
     /// Whether an API key may carry this permission as a scope. Managing people and keys
@@ -86,6 +95,9 @@ impl Permission {
             Permission::CatalogManage => "CATALOG_MANAGE",
             Permission::InventoryRead => "INVENTORY_READ",
             Permission::InventoryManage => "INVENTORY_MANAGE",
+            Permission::OrdersRead => "ORDERS_READ",
+            Permission::OrdersManage => "ORDERS_MANAGE",
+            Permission::ChannelsManage => "CHANNELS_MANAGE",
         }
     }
 
@@ -108,8 +120,10 @@ impl Role {
                 CatalogRead,
                 InventoryRead,
                 InventoryManage,
+                OrdersRead,
+                OrdersManage,
             ],
-            Role::Viewer => &[TenantRead, CatalogRead, InventoryRead],
+            Role::Viewer => &[TenantRead, CatalogRead, InventoryRead, OrdersRead],
         }
     }
 
@@ -154,8 +168,12 @@ mod tests {
         }
         assert!(Role::Viewer.permissions().iter().all(|p| matches!(
             p,
-            Permission::TenantRead | Permission::CatalogRead | Permission::InventoryRead
+            Permission::TenantRead
+                | Permission::CatalogRead
+                | Permission::InventoryRead
+                | Permission::OrdersRead
         )));
+        assert!(!Role::Staff.can(Permission::ChannelsManage));
         assert!(!Role::Staff.can(Permission::MembersManage));
     }
 

@@ -71,6 +71,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         data_dir,
         public_url: Some("http://orderflow.test".into()),
         jwt_secret: Some(JWT_SECRET.into()),
+        secret_key: None,
         smtp_url: None,
         mail_from: "Orderflow <no-reply@orderflow.test>".into(),
         log_format: LogFormat::Text,

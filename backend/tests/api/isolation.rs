@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::{create_product, create_warehouse};
 use crate::helpers::{PASSWORD, Session, TestApp, spawn_app, user_error_code};
+use crate::orders::create_order;
 use crate::subscriptions::{AUDIT_EVENTS, next_json, subscribe};
 
 struct TenantA {
@@ -258,6 +259,9 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     for field in catalog_and_stock(&app, &a.owner, &b).await {
         case(field);
     }
+    for field in orders(&app, &a.owner, &b).await {
+        case(field);
+    }
 
     case("auditEvents");
     let mut ws = subscribe(&app, Some(&b_key), AUDIT_EVENTS).await.unwrap();
@@ -493,6 +497,116 @@ async fn catalog_and_stock(app: &TestApp, a: &Session, b: &Session) -> Vec<&'sta
     assert_eq!(
         body["data"]["products"]["edges"],
         json!([{ "node": { "title": "Alpha Secret Widget" } }])
+    );
+    covered
+}
+
+/// Tenant A's orders and customers, invisible and untouchable from tenant B.
+async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
+    let body = create_order(app, a, json!({ "externalId": "ALPHA-ORDER-77", "name": "#ALPHA77", "email": "alpha.shopper@example.com", "lines": [{ "sku": "ALPHA-SKU-1", "quantity": 1 }], "note": "alpha secret note" })).await;
+    let order = body["data"]["createOrder"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let customer = app
+        .gql(
+            Some(&a.access),
+            "{ customers { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["data"]["customers"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let markers = [
+        "ALPHA-ORDER-77",
+        "#ALPHA77",
+        "alpha.shopper@example.com",
+        "alpha secret note",
+        &order,
+        &customer,
+    ];
+    let no_leak = |field: &str, body: &Value| {
+        let text = body.to_string();
+        for marker in markers {
+            assert!(
+                !text.contains(marker),
+                "{field} leaked {marker:?} of tenant A: {text}"
+            );
+        }
+    };
+    let (_, b_key) = app
+        .create_api_key(b, &["ORDERS_READ", "ORDERS_MANAGE"])
+        .await;
+    let vars = json!({ "o": order, "c": customer });
+    let mut covered = Vec::new();
+    for (field, query) in [
+        (
+            "orders",
+            "{ orders(first: 100, filter: {search: \"ALPHA\"}) { edges { node { id name } } } all: orders(first: 100) { edges { node { id name email note } } } }",
+        ),
+        ("order", "query($o: ID!) { order(id: $o) { name } }"),
+        (
+            "customers",
+            "{ customers(first: 100) { edges { node { id email } } } }",
+        ),
+        ("customer", "query($c: ID!) { customer(id: $c) { email } }"),
+    ] {
+        covered.push(field);
+        for token in [&b.access, &b_key] {
+            let body = app.gql(Some(token), query, vars.clone()).await;
+            assert!(body["errors"].is_null(), "{field}: {body}");
+            no_leak(field, &body);
+        }
+    }
+    for (field, query) in [
+        (
+            "updateOrderTags",
+            "mutation($o: ID!) { updateOrderTags(input: {orderId: $o, add: [\"b\"]}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "updateOrderNote",
+            "mutation($o: ID!) { updateOrderNote(input: {orderId: $o, note: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "resolveOrderIssue",
+            "mutation($o: ID!) { resolveOrderIssue(input: {orderId: $o, code: UNKNOWN_SKU, reason: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert_eq!(
+            user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+        no_leak(field, &body);
+    }
+    // B's order with A's external id is B's own; A's order and customer are untouched.
+    covered.push("createOrder");
+    let body = create_order(app, b, json!({ "externalId": "ALPHA-ORDER-77", "lines": [{ "sku": "B-ONLY", "quantity": 1, "unitPrice": "1" }] })).await;
+    assert_eq!(body["data"]["createOrder"]["result"], "CREATED", "{body}");
+
+    covered.push("orderEvents");
+    let mut ws = subscribe(
+        app,
+        Some(&b.access),
+        "subscription { orderEvents { kind message } }",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.gql(Some(&a.access), "mutation($o: ID!) { updateOrderTags(input: {orderId: $o, add: [\"seen-by-a-only\"]}) { userErrors { code } } }", json!({ "o": order })).await;
+    assert_eq!(
+        next_json(&mut ws, Duration::from_millis(800)).await,
+        None,
+        "B hears nothing of A's orders"
+    );
+
+    let body = app.gql(Some(&a.access), "query($o: ID!) { order(id: $o) { note tags lines { sku } customer { history { orderCount } } } }", json!({ "o": order })).await;
+    assert_eq!(
+        body["data"]["order"],
+        json!({ "note": "alpha secret note", "tags": ["seen-by-a-only"], "lines": [{ "sku": "ALPHA-SKU-1" }], "customer": { "history": { "orderCount": 1 } } })
     );
     covered
 }

@@ -12,6 +12,7 @@ mod isolation;
 mod members;
 mod migrations;
 mod ops;
+mod orders;
 mod roles;
 mod row_level_security;
 mod schema;

@@ -95,7 +95,63 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     ]
     .into_iter()
     .chain(catalog_and_stock_operations())
+    .chain(order_operations())
     .collect()
+}
+
+fn order_operations() -> Vec<(&'static str, Permission, String)> {
+    let no_order = global_id("Order", Uuid::now_v7());
+    let no_customer = global_id("Customer", Uuid::now_v7());
+    let (o, c) = (no_order.as_str(), no_customer.as_str());
+    use Permission::{OrdersManage, OrdersRead};
+    vec![
+        (
+            "orders",
+            OrdersRead,
+            "{ orders { edges { node { id } } } }".into(),
+        ),
+        (
+            "order",
+            OrdersRead,
+            format!("{{ order(id: \"{o}\") {{ id }} }}"),
+        ),
+        (
+            "customers",
+            OrdersRead,
+            "{ customers { edges { node { id } } } }".into(),
+        ),
+        (
+            "customer",
+            OrdersRead,
+            format!("{{ customer(id: \"{c}\") {{ id }} }}"),
+        ),
+        (
+            "createOrder",
+            OrdersManage,
+            "mutation { createOrder(input: {lines: []}) { userErrors { code } } }".into(),
+        ),
+        (
+            "updateOrderTags",
+            OrdersManage,
+            format!(
+                "mutation {{ updateOrderTags(input: {{orderId: \"{o}\", add: [\"x\"]}}) {{ userErrors {{ code }} }} }}"
+            ),
+        ),
+        (
+            "updateOrderNote",
+            OrdersManage,
+            format!(
+                "mutation {{ updateOrderNote(input: {{orderId: \"{o}\"}}) {{ userErrors {{ code }} }} }}"
+            ),
+        ),
+        (
+            "resolveOrderIssue",
+            OrdersManage,
+            format!(
+                "mutation {{ resolveOrderIssue(input: {{orderId: \"{o}\", code: UNKNOWN_SKU, reason: \"x\"}}) {{ userErrors {{ code }} }} }}"
+            ),
+        ),
+    ]
 }
 
 /// Reads, and writes with input that is refused, so nothing changes when allowed.

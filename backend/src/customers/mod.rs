@@ -1,0 +1,4 @@
+//! Customers: one per email per tenant, with their addresses and order history in figures.
+
+pub mod graphql;
+pub mod repo;

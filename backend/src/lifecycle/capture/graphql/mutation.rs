@@ -1,0 +1,185 @@
+//! Creating orders and the staff edits of capture.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+
+use super::types::Order;
+use crate::domain::OrderId;
+use crate::error::{AppError, UserError};
+use crate::graphql::context::{principal, state};
+use crate::graphql::errors::payload;
+use crate::graphql::guard::Perm;
+use crate::graphql::relay::decode_id;
+use crate::lifecycle::capture::api::{self, CreateOrderInput};
+use crate::lifecycle::capture::service::Change;
+use crate::lifecycle::capture::validate::IssueCode;
+use crate::tenancy::repo::{api_keys, users};
+use crate::tenancy::{Actor, Permission, Principal, TenantTx, UserTx};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOrderResult {
+    Created,
+    /// An order with this externalId existed: it is returned unchanged.
+    AlreadyExisted,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateOrderPayload {
+    pub order: Option<Order>,
+    pub result: Option<CreateOrderResult>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrderTagsInput {
+    pub order_id: ID,
+    #[graphql(default)]
+    pub add: Vec<String>,
+    #[graphql(default)]
+    pub remove: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrderNoteInput {
+    pub order_id: ID,
+    /// Null or empty clears it.
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ResolveOrderIssueInput {
+    pub order_id: ID,
+    pub code: IssueCode,
+    /// The issue's field, as listed on the order.
+    pub field: Option<String>,
+    /// How it was resolved; goes on the timeline.
+    pub reason: String,
+}
+
+/// Who the caller is, in words, for the timeline.
+async fn actor_label(ctx: &Context<'_>, p: &Principal) -> Result<Option<String>, AppError> {
+    let db = &state(ctx).db;
+    Ok(match p.actor {
+        Actor::User(user) => {
+            let tx = UserTx::begin(db, user).await?;
+            let email = users::get(&tx, user).await?.map(|u| u.email);
+            tx.commit().await?;
+            email
+        }
+        Actor::ApiKey(key) => {
+            let tx = TenantTx::begin(db, p.tenant).await?;
+            let name = api_keys::get(&tx, key)
+                .await?
+                .map(|k| format!("API key {}", k.name));
+            tx.commit().await?;
+            name
+        }
+        Actor::System | Actor::Channel(_) => None,
+    })
+}
+
+fn order_id(id: &ID) -> Result<OrderId, AppError> {
+    Ok(OrderId(decode_id(id, "Order", "orderId")?))
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Creates an order directly (integrators, phone orders). It goes through the same checks
+    /// as channel orders; a repeated `externalId` returns the existing order.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+    ) -> async_graphql::Result<CreateOrderPayload> {
+        let p = principal(ctx)?;
+        let label = actor_label(ctx, p).await?;
+        let (value, user_errors) = payload(api::create_order(state(ctx), p, label, input).await)?;
+        Ok(match value {
+            Some(captured) => CreateOrderPayload {
+                result: Some(if captured.change == Change::Created {
+                    CreateOrderResult::Created
+                } else {
+                    CreateOrderResult::AlreadyExisted
+                }),
+                order: Some(captured.order.into()),
+                user_errors,
+            },
+            None => CreateOrderPayload {
+                order: None,
+                result: None,
+                user_errors,
+            },
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn update_order_tags(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrderTagsInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let outcome = api::edit_tags(state(ctx), p, label, id, input.add, input.remove).await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(OrderPayload {
+            order: value.map(Order::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn update_order_note(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrderNoteInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let (value, user_errors) =
+            payload(api::set_note(state(ctx), p, label, id, input.note).await)?;
+        Ok(OrderPayload {
+            order: value.map(Order::from),
+            user_errors,
+        })
+    }
+
+    /// Marks a capture issue resolved (e.g. the SKU was added to the catalog, the address was
+    /// confirmed with the shopper).
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn resolve_order_issue(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveOrderIssueInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let outcome = api::resolve_issue(
+            state(ctx),
+            p,
+            label,
+            id,
+            input.code,
+            input.field,
+            input.reason,
+        )
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(OrderPayload {
+            order: value.map(Order::from),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! Stage 1, capture: orders from every channel and the API become one canonical order,
+//! checked, stored once, with a timeline of every change.
+
+pub mod api;
+pub mod canonical;
+pub mod graphql;
+pub mod postal;
+pub mod repo;
+pub mod service;
+pub mod validate;
+
+use crate::app::AppState;
+use crate::domain::TenantId;
+use crate::infra::events::{TenantEvent, topics};
+
+/// Tells live subscribers about timeline events, after their transaction committed.
+pub async fn publish_events(state: &AppState, tenant: TenantId, events: &[repo::OrderEvent]) {
+    for event in events {
+        state
+            .events
+            .publish(TenantEvent {
+                tenant,
+                topic: topics::ORDERS.to_owned(),
+                payload: serde_json::to_value(graphql::types::OrderEvent::from(event.clone()))
+                    .unwrap_or_default(),
+            })
+            .await;
+    }
+}

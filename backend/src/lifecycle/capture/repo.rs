@@ -1,0 +1,312 @@
+//! Orders, their lines and their timeline.
+
+use chrono::{DateTime, Utc};
+use entity::{order_events, order_lines, orders};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
+};
+use uuid::Uuid;
+
+use crate::domain::{CustomerId, OrderEventId, OrderId};
+use crate::infra::db::contains_pattern;
+use crate::tenancy::{Actor, AnyTx, TenantTx};
+
+pub use order_events::Model as OrderEvent;
+pub use order_lines::Model as OrderLine;
+pub use orders::Model as Order;
+
+pub async fn get(tx: &TenantTx, id: OrderId) -> Result<Option<Order>, DbErr> {
+    orders::Entity::find_by_id((tx.tenant().uuid(), id.uuid()))
+        .one(tx.conn())
+        .await
+}
+
+pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Id.is_in(ids.iter().map(|o| o.uuid())))
+        .all(tx.conn())
+        .await
+}
+
+pub async fn by_external_id(
+    tx: &TenantTx,
+    channel: &str,
+    external_id: &str,
+) -> Result<Option<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Channel.eq(channel))
+        .filter(orders::Column::ExternalId.eq(external_id))
+        .one(tx.conn())
+        .await
+}
+
+pub async fn insert(tx: &TenantTx, row: orders::ActiveModel) -> Result<Order, DbErr> {
+    orders::Entity::insert(row)
+        .exec_with_returning(tx.conn())
+        .await
+}
+
+pub async fn update(tx: &TenantTx, mut row: orders::ActiveModel) -> Result<Order, DbErr> {
+    row.tenant_id = Set(tx.tenant().uuid());
+    row.updated_at = Set(Utc::now());
+    row.update(tx.conn()).await
+}
+
+/// Replaces an order's lines with `lines` (positions 0..n).
+pub async fn replace_lines(
+    tx: &TenantTx,
+    order: OrderId,
+    lines: Vec<order_lines::ActiveModel>,
+) -> Result<(), DbErr> {
+    order_lines::Entity::delete_many()
+        .filter(order_lines::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(order_lines::Column::OrderId.eq(order.uuid()))
+        .exec(tx.conn())
+        .await?;
+    if !lines.is_empty() {
+        order_lines::Entity::insert_many(lines)
+            .exec_without_returning(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Lines of several orders, in order and position.
+pub async fn lines_of(tx: &TenantTx, orders: &[OrderId]) -> Result<Vec<OrderLine>, DbErr> {
+    order_lines::Entity::find()
+        .filter(order_lines::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(order_lines::Column::OrderId.is_in(orders.iter().map(|o| o.uuid())))
+        .order_by_asc(order_lines::Column::OrderId)
+        .order_by_asc(order_lines::Column::Position)
+        .all(tx.conn())
+        .await
+}
+
+/// Orders of the same customer email placed in a window, for duplicate detection.
+pub async fn recent_by_email(
+    tx: &TenantTx,
+    email: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Email.eq(email))
+        .filter(orders::Column::PlacedAt.between(since, until))
+        .limit(50)
+        .all(tx.conn())
+        .await
+}
+
+pub struct NewEvent<'a> {
+    pub order: OrderId,
+    /// e.g. `order.received`, `order.updated`, `order.cancelled`, `order.tagged`.
+    pub kind: &'a str,
+    pub actor: Actor,
+    /// Who, in words: a user's email, an API key's name, "Shopify (shop.myshopify.com)".
+    pub actor_label: Option<String>,
+    pub message: String,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, DbErr> {
+    let row = order_events::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(OrderEventId::new().uuid()),
+        order_id: Set(e.order.uuid()),
+        kind: Set(e.kind.to_owned()),
+        actor_kind: Set(e.actor.kind().to_owned()),
+        actor_id: Set(e.actor.id()),
+        actor_label: Set(e.actor_label),
+        message: Set(e.message),
+        reason: Set(e.reason),
+        data: Set(e.data),
+        at: Set(Utc::now()),
+    };
+    order_events::Entity::insert(row)
+        .exec_with_returning(tx.conn())
+        .await
+}
+
+/// The timeline of several orders, oldest first.
+pub async fn events_of(tx: &TenantTx, orders: &[OrderId]) -> Result<Vec<OrderEvent>, DbErr> {
+    order_events::Entity::find()
+        .filter(order_events::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(order_events::Column::OrderId.is_in(orders.iter().map(|o| o.uuid())))
+        .order_by_asc(order_events::Column::Id)
+        .all(tx.conn())
+        .await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub states: Vec<String>,
+    pub channel: Option<String>,
+    pub placed_from: Option<DateTime<Utc>>,
+    pub placed_to: Option<DateTime<Utc>>,
+    pub customer: Option<CustomerId>,
+    pub sku: Option<String>,
+    pub tag: Option<String>,
+    /// Order name, external id, email or customer name.
+    pub search: Option<String>,
+    /// Only orders with unresolved capture issues.
+    pub with_issues: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OrderSort {
+    #[default]
+    PlacedDesc,
+    PlacedAsc,
+    TotalDesc,
+    TotalAsc,
+}
+
+/// Where the previous page ended: the sort key of its last order and that order's id.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SortKey {
+    Placed(DateTime<Utc>),
+    Total(i64),
+}
+
+impl OrderSort {
+    pub fn key_of(self, o: &Order) -> SortKey {
+        match self {
+            Self::PlacedDesc | Self::PlacedAsc => SortKey::Placed(o.placed_at),
+            Self::TotalDesc | Self::TotalAsc => SortKey::Total(o.total_units),
+        }
+    }
+}
+
+fn apply_filter(
+    mut query: sea_orm::Select<orders::Entity>,
+    tenant: Uuid,
+    f: &OrderFilter,
+) -> sea_orm::Select<orders::Entity> {
+    use orders::Column as C;
+    if !f.states.is_empty() {
+        query = query.filter(C::State.is_in(f.states.clone()));
+    }
+    if let Some(channel) = &f.channel {
+        query = query.filter(C::Channel.eq(channel.as_str()));
+    }
+    if let Some(from) = f.placed_from {
+        query = query.filter(C::PlacedAt.gte(from));
+    }
+    if let Some(to) = f.placed_to {
+        query = query.filter(C::PlacedAt.lt(to));
+    }
+    if let Some(customer) = f.customer {
+        query = query.filter(C::CustomerId.eq(customer.uuid()));
+    }
+    if let Some(sku) = &f.sku {
+        let with_sku = order_lines::Entity::find()
+            .select_only()
+            .column(order_lines::Column::OrderId)
+            .filter(order_lines::Column::TenantId.eq(tenant))
+            .filter(order_lines::Column::Sku.eq(sku.trim()))
+            .into_query();
+        query = query.filter(C::Id.in_subquery(with_sku));
+    }
+    if let Some(tag) = &f.tag {
+        // Tags are a JSON array of strings; a quoted match finds one exact tag.
+        let quoted = format!("%{}%", serde_json::json!(tag.trim()));
+        query = query.filter(
+            Expr::col((orders::Entity, C::Tags))
+                .cast_as(Alias::new("text"))
+                .like(quoted),
+        );
+    }
+    if f.with_issues {
+        query = query.filter(
+            Expr::col((orders::Entity, C::Issues))
+                .cast_as(Alias::new("text"))
+                .like("%\"resolved\":false%")
+                .or(Expr::col((orders::Entity, C::Issues))
+                    .cast_as(Alias::new("text"))
+                    .like("%\"resolved\": false%")),
+        );
+    }
+    if let Some(search) = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = contains_pattern(search);
+        let lower = |col: C| Expr::expr(Func::lower(Expr::col((orders::Entity, col))));
+        query = query.filter(
+            Condition::any()
+                .add(lower(C::Name).like(pattern.clone()))
+                .add(lower(C::ExternalId).like(pattern.clone()))
+                .add(lower(C::Email).like(pattern.clone()))
+                .add(lower(C::CustomerName).like(pattern)),
+        );
+    }
+    query
+}
+
+/// A page of orders after `cursor` in `sort` order.
+pub async fn list(
+    tx: &TenantTx,
+    filter: &OrderFilter,
+    sort: OrderSort,
+    cursor: Option<(SortKey, Uuid)>,
+    limit: u64,
+) -> Result<Vec<Order>, DbErr> {
+    use orders::Column as C;
+    let tenant = tx.tenant().uuid();
+    let mut query = apply_filter(
+        orders::Entity::find().filter(C::TenantId.eq(tenant)),
+        tenant,
+        filter,
+    );
+    let descending = matches!(sort, OrderSort::PlacedDesc | OrderSort::TotalDesc);
+    let key_col = match sort {
+        OrderSort::PlacedDesc | OrderSort::PlacedAsc => C::PlacedAt,
+        OrderSort::TotalDesc | OrderSort::TotalAsc => C::TotalUnits,
+    };
+    if let Some((key, id)) = cursor {
+        let value: sea_orm::Value = match key {
+            SortKey::Placed(at) => at.into(),
+            SortKey::Total(units) => units.into(),
+        };
+        let (beyond, id_beyond) = if descending {
+            (key_col.lt(value.clone()), C::Id.lt(id))
+        } else {
+            (key_col.gt(value.clone()), C::Id.gt(id))
+        };
+        query = query.filter(
+            Condition::any()
+                .add(beyond)
+                .add(Condition::all().add(key_col.eq(value)).add(id_beyond)),
+        );
+    }
+    query = if descending {
+        query.order_by_desc(key_col).order_by_desc(C::Id)
+    } else {
+        query.order_by_asc(key_col).order_by_asc(C::Id)
+    };
+    query.limit(limit).all(tx.conn()).await
+}
+
+/// Every order matching `filter`, oldest first, in batches (for CSV export).
+pub async fn export_batch(
+    tx: &TenantTx,
+    filter: &OrderFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Order>, DbErr> {
+    let tenant = tx.tenant().uuid();
+    let mut query = apply_filter(
+        orders::Entity::find().filter(orders::Column::TenantId.eq(tenant)),
+        tenant,
+        filter,
+    )
+    .order_by_asc(orders::Column::Id)
+    .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(orders::Column::Id.gt(after));
+    }
+    query.all(tx.conn()).await
+}
