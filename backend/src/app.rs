@@ -30,6 +30,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub events: EventBus,
     pub metrics: Metrics,
+    /// Wakes idle job workers in this process when a job was just enqueued.
+    pub wake_workers: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             redis,
             limiter,
             events,
+            wake_workers: tokio::sync::Notify::new(),
         }))
     }
 }

@@ -18,6 +18,7 @@
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod customers;

@@ -18,6 +18,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::app::AppState;
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
+use crate::channels::graphql::{ChannelMutation, ChannelQuery};
 use crate::customers::graphql::CustomerQuery;
 use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
@@ -34,6 +35,7 @@ pub struct Query(
     InventoryQuery,
     CustomerQuery,
     OrderQuery,
+    ChannelQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     CatalogMutation,
     InventoryMutation,
     OrderMutation,
+    ChannelMutation,
 );
 
 #[derive(MergedSubscription, Default)]

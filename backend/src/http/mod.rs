@@ -11,6 +11,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::app::AppState;
+use crate::channels;
 use crate::graphql::AppSchema;
 
 /// Largest request body accepted on `/graphql`.
@@ -32,6 +33,12 @@ pub fn server(
             .route("/graphql", web::post().to(graphql::execute))
             .route("/graphql", web::get().to(graphql::graphiql))
             .route("/graphql/ws", web::get().to(graphql::subscriptions))
+            .service(
+                web::resource("/webhooks/{platform}/{connection}")
+                    // Over the limit: 413 before the body is read to the end.
+                    .app_data(web::PayloadConfig::new(channels::http::MAX_WEBHOOK_BODY))
+                    .route(web::post().to(channels::http::receive)),
+            )
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))

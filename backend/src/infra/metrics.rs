@@ -12,6 +12,8 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub graphql_requests: IntCounterVec,
     pub graphql_duration: HistogramVec,
+    webhooks: IntCounterVec,
+    webhook_duration: HistogramVec,
     db_pool: IntGaugeVec,
 }
 
@@ -49,6 +51,18 @@ impl Metrics {
             .buckets(LATENCY_BUCKETS.to_vec()),
             &["operation"],
         )?;
+        let webhooks = IntCounterVec::new(
+            Opts::new("webhooks_total", "Channel webhooks by platform and outcome"),
+            &["platform", "outcome"],
+        )?;
+        let webhook_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "webhook_duration_seconds",
+                "Time to verify and store a webhook",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["platform"],
+        )?;
         let db_pool = IntGaugeVec::new(
             Opts::new("db_pool_connections", "Database pool connections by state"),
             &["state"],
@@ -57,6 +71,8 @@ impl Metrics {
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(graphql_requests.clone()))?;
         registry.register(Box::new(graphql_duration.clone()))?;
+        registry.register(Box::new(webhooks.clone()))?;
+        registry.register(Box::new(webhook_duration.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
         Ok(Self {
             registry,
@@ -64,8 +80,17 @@ impl Metrics {
             http_duration,
             graphql_requests,
             graphql_duration,
+            webhooks,
+            webhook_duration,
             db_pool,
         })
+    }
+
+    pub fn webhook(&self, platform: &str, outcome: &str, elapsed: std::time::Duration) {
+        self.webhooks.with_label_values(&[platform, outcome]).inc();
+        self.webhook_duration
+            .with_label_values(&[platform])
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The text exposition, with pool gauges read at scrape time.

@@ -2,6 +2,8 @@
 //! when the shutdown signal flips, finishing the sweep it is in.
 
 mod housekeeping;
+pub mod queue;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -11,5 +13,18 @@ use tokio::task::JoinHandle;
 use crate::app::AppState;
 
 pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![tokio::spawn(housekeeping::run(state, stop))]
+    let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+    vec![
+        tokio::spawn(worker::run(
+            state.clone(),
+            stop.clone(),
+            format!("{name}-1"),
+        )),
+        tokio::spawn(worker::run(
+            state.clone(),
+            stop.clone(),
+            format!("{name}-2"),
+        )),
+        tokio::spawn(housekeeping::run(state, stop)),
+    ]
 }

@@ -10,6 +10,7 @@ use crate::catalog::{create_product, create_warehouse};
 use crate::helpers::{PASSWORD, Session, TestApp, spawn_app, user_error_code};
 use crate::orders::create_order;
 use crate::subscriptions::{AUDIT_EVENTS, next_json, subscribe};
+use crate::webhooks::{connect, shopify_delivery};
 
 struct TenantA {
     owner: Session,
@@ -260,6 +261,9 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
         case(field);
     }
     for field in orders(&app, &a.owner, &b).await {
+        case(field);
+    }
+    for field in channels(&app, &a.owner, &b).await {
         case(field);
     }
 
@@ -608,5 +612,108 @@ async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
         body["data"]["order"],
         json!({ "note": "alpha secret note", "tags": ["seen-by-a-only"], "lines": [{ "sku": "ALPHA-SKU-1" }], "customer": { "history": { "orderCount": 1 } } })
     );
+    covered
+}
+
+/// Tenant A's channel connections and deliveries, invisible from tenant B; B's secret does
+/// not open A's webhook endpoint.
+async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
+    let c = connect(
+        app,
+        a,
+        "SHOPIFY",
+        "alpha-secret-shop.myshopify.com",
+        "alpha webhook secret 123",
+        json!({ "accessToken": "alpha-token" }),
+    )
+    .await;
+    let path = c["webhookUrl"].as_str().unwrap().to_owned();
+    let id = c["id"].as_str().unwrap().to_owned();
+    let payload = crate::connectors::fixture("shopify/webhook_orders_create.json");
+    shopify_delivery(
+        app,
+        &path,
+        "orders/create",
+        "alpha-delivery",
+        &payload,
+        "alpha webhook secret 123",
+    )
+    .await;
+    orderflow::jobs::worker::drain(&app.state).await.unwrap();
+    let markers = ["alpha-secret-shop", "alpha-delivery", &id];
+    let no_leak = |field: &str, body: &Value| {
+        let text = body.to_string();
+        for marker in markers {
+            assert!(
+                !text.contains(marker),
+                "{field} leaked {marker:?} of tenant A: {text}"
+            );
+        }
+    };
+    let mut covered = Vec::new();
+    for (field, query) in [
+        (
+            "channelConnections",
+            "{ channelConnections { id shopDomain } }",
+        ),
+        (
+            "channelConnection",
+            "query($c: ID!) { channelConnection(id: $c) { id } }",
+        ),
+        (
+            "channelDeliveries",
+            "{ channelDeliveries(first: 100) { edges { node { id deliveryId payload } } } }",
+        ),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, json!({ "c": id })).await;
+        assert!(body["errors"].is_null(), "{field}: {body}");
+        no_leak(field, &body);
+    }
+    covered.push("updateChannelConnection");
+    let body = app.gql(Some(&b.access), "mutation($c: ID!) { updateChannelConnection(input: {id: $c, active: false}) { userErrors { code } } }", json!({ "c": id })).await;
+    assert_eq!(
+        user_error_code(&body, "updateChannelConnection"),
+        "NOT_FOUND"
+    );
+    covered.push("reprocessChannelDelivery");
+    let deliveries = app
+        .gql(
+            Some(&a.access),
+            "{ channelDeliveries { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let delivery = deliveries["data"]["channelDeliveries"]["edges"][0]["node"]["id"].clone();
+    let body = app.gql(Some(&b.access), "mutation($d: ID!) { reprocessChannelDelivery(input: {id: $d}) { userErrors { code } } }", json!({ "d": delivery })).await;
+    assert_eq!(
+        user_error_code(&body, "reprocessChannelDelivery"),
+        "NOT_FOUND"
+    );
+    covered.push("createChannelConnection");
+    let own = connect(
+        app,
+        b,
+        "SHOPIFY",
+        "alpha-secret-shop.myshopify.com",
+        "beta webhook secret 456",
+        json!({ "accessToken": "b" }),
+    )
+    .await;
+    assert_ne!(
+        own["id"], c["id"],
+        "the same shop may be connected by another tenant"
+    );
+    // B's secret does not sign for A's endpoint.
+    let (status, _) = shopify_delivery(
+        app,
+        &path,
+        "orders/create",
+        "beta-forged",
+        &payload,
+        "beta webhook secret 456",
+    )
+    .await;
+    assert_eq!(status, 401);
     covered
 }

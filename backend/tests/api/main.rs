@@ -6,6 +6,7 @@
 
 mod auth;
 mod catalog;
+mod connectors;
 mod errors;
 mod helpers;
 mod isolation;
@@ -18,3 +19,4 @@ mod row_level_security;
 mod schema;
 mod stock;
 mod subscriptions;
+mod webhooks;

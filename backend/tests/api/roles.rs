@@ -96,7 +96,23 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .into_iter()
     .chain(catalog_and_stock_operations())
     .chain(order_operations())
+    .chain(channel_operations())
     .collect()
+}
+
+fn channel_operations() -> Vec<(&'static str, Permission, String)> {
+    let no_connection = global_id("ChannelConnection", Uuid::now_v7());
+    let no_delivery = global_id("ChannelDelivery", Uuid::now_v7());
+    let (c, d) = (no_connection.as_str(), no_delivery.as_str());
+    use Permission::ChannelsManage;
+    vec![
+        ("channelConnections", ChannelsManage, "{ channelConnections { id } }".into()),
+        ("channelConnection", ChannelsManage, format!("{{ channelConnection(id: \"{c}\") {{ id }} }}")),
+        ("channelDeliveries", ChannelsManage, "{ channelDeliveries { edges { node { id } } } }".into()),
+        ("createChannelConnection", ChannelsManage, "mutation { createChannelConnection(input: {platform: SHOPIFY, name: \"\", shopDomain: \"\"}) { userErrors { code } } }".into()),
+        ("updateChannelConnection", ChannelsManage, format!("mutation {{ updateChannelConnection(input: {{id: \"{c}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("reprocessChannelDelivery", ChannelsManage, format!("mutation {{ reprocessChannelDelivery(input: {{id: \"{d}\"}}) {{ userErrors {{ code }} }} }}")),
+    ]
 }
 
 fn order_operations() -> Vec<(&'static str, Permission, String)> {

@@ -1,0 +1,210 @@
+//! The job table behind the transactional outbox: a job is written in the same transaction
+//! as the change that causes it, so neither exists without the other. Workers claim due jobs
+//! with a lease (a worker that dies loses its lease and the job runs again), retry failures
+//! with exponential backoff and jitter, and park a job as `dead` after its last attempt.
+//!
+//! Several workers, in one process or many, share the table: a claim is one conditional
+//! UPDATE (with `FOR UPDATE SKIP LOCKED` on PostgreSQL), so no job runs twice at once.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::jobs;
+use rand::Rng;
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    Statement,
+    sea_query::{Expr, OnConflict},
+};
+use serde_json::Value;
+
+use crate::domain::{JobId, TenantId};
+use crate::infra::db::Db;
+use crate::tenancy::AnyTx;
+
+pub use jobs::Model as Job;
+
+/// How long a claimed job is a worker's before another may take it.
+pub const LEASE: Duration = Duration::seconds(60);
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub tenant: Option<TenantId>,
+    pub payload: Value,
+    /// At most one job with this key exists at a time (a redelivery enqueues nothing new).
+    pub dedupe_key: Option<String>,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+}
+
+impl NewJob {
+    pub fn now(kind: &'static str, tenant: Option<TenantId>, payload: Value) -> Self {
+        Self {
+            kind,
+            tenant,
+            payload,
+            dedupe_key: None,
+            run_at: Utc::now(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+
+    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+
+    pub fn at(mut self, run_at: DateTime<Utc>) -> Self {
+        self.run_at = run_at;
+        self
+    }
+}
+
+/// Writes a job in the caller's transaction.
+pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let row = jobs::ActiveModel {
+        id: Set(JobId::new().uuid()),
+        tenant_id: Set(job.tenant.map(|t| t.uuid())),
+        kind: Set(job.kind.to_owned()),
+        payload: Set(job.payload),
+        dedupe_key: Set(job.dedupe_key),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        max_attempts: Set(job.max_attempts),
+        run_at: Set(job.run_at),
+        locked_until: Set(None),
+        locked_by: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    jobs::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(jobs::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Takes the next due job (or one whose lease ran out) for `worker`, for one lease.
+pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
+    let now = Utc::now();
+    let lease_end = now + LEASE;
+    let (backend, skip_locked, p) = if db.is_postgres() {
+        (
+            DbBackend::Postgres,
+            "FOR UPDATE SKIP LOCKED",
+            ["$1", "$2", "$3"],
+        )
+    } else {
+        // Numbered, as each value is used more than once.
+        (DbBackend::Sqlite, "", ["?1", "?2", "?3"])
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
+         locked_by = {by}, updated_at = {now} \
+         WHERE id = (SELECT id FROM jobs \
+           WHERE (status = 'queued' AND run_at <= {now}) \
+              OR (status = 'running' AND locked_until < {now}) \
+           ORDER BY run_at LIMIT 1 {skip_locked}) \
+         RETURNING *",
+        lease = p[0],
+        by = p[1],
+        now = p[2],
+    );
+    let stmt =
+        Statement::from_sql_and_values(backend, sql, [lease_end.into(), worker.into(), now.into()]);
+    let row = db.raw().query_one_raw(stmt).await?;
+    row.map(|r| Job::from_query_result(&r, "")).transpose()
+}
+
+pub async fn complete(db: &Db, id: uuid::Uuid) -> Result<(), DbErr> {
+    jobs::Entity::delete_many()
+        .filter(jobs::Column::Id.eq(id))
+        .exec(db.raw())
+        .await?;
+    Ok(())
+}
+
+/// Exponential backoff with full jitter: up to 2^attempt seconds, capped at an hour.
+pub fn backoff(attempt: i32) -> Duration {
+    let cap = 2f64.powi(attempt.clamp(0, 12)).min(3600.0);
+    let secs = rand::rng().random_range(cap / 2.0..=cap);
+    Duration::milliseconds((secs * 1000.0) as i64)
+}
+
+/// Records a failure: the job runs again after a backoff, or is parked as dead.
+pub async fn fail(db: &Db, job: &Job, error: &str) -> Result<(), DbErr> {
+    let dead = job.attempts >= job.max_attempts;
+    let now = Utc::now();
+    let mut update = jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::Status,
+            Expr::value(if dead { "dead" } else { "queued" }),
+        )
+        .col_expr(
+            jobs::Column::LastError,
+            Expr::value(error.chars().take(4000).collect::<String>()),
+        )
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
+    if !dead {
+        update = update.col_expr(
+            jobs::Column::RunAt,
+            Expr::value(now + backoff(job.attempts)),
+        );
+    }
+    update
+        .filter(jobs::Column::Id.eq(job.id))
+        .exec(db.raw())
+        .await?;
+    Ok(())
+}
+
+/// Jobs waiting or running, per kind and status (for operators and tests).
+pub async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        kind: String,
+        status: String,
+        n: i64,
+    }
+    let backend = if db.is_postgres() {
+        DbBackend::Postgres
+    } else {
+        DbBackend::Sqlite
+    };
+    let rows = Row::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status ORDER BY kind, status",
+    ))
+    .all(db.raw())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.kind, r.status, r.n)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..20 {
+            let d = backoff(attempt).num_milliseconds() as f64 / 1000.0;
+            let cap = 2f64.powi(attempt.min(12)).min(3600.0);
+            assert!(
+                d >= cap / 2.0 - 0.001 && d <= cap + 0.001,
+                "attempt {attempt}: {d}"
+            );
+        }
+    }
+}
