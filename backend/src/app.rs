@@ -30,6 +30,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub events: EventBus,
     pub metrics: Metrics,
+    /// Outbound calls to channel APIs.
+    pub http: crate::channels::client::Client,
     /// Wakes idle job workers in this process when a job was just enqueued.
     pub wake_workers: tokio::sync::Notify,
 }
@@ -63,6 +65,7 @@ impl AppState {
             redis,
             limiter,
             events,
+            http: crate::channels::client::Client::default(),
             wake_workers: tokio::sync::Notify::new(),
         }))
     }

@@ -10,9 +10,10 @@ use entity::channel_deliveries;
 use sea_orm::ActiveValue::Set;
 use serde_json::json;
 
+use super::client::ApiError;
 use super::connections::open_secrets;
-use super::repo::{self, Delivery};
-use super::{Inbound, Mapped, Platform, shopify, woocommerce};
+use super::repo::{self, Connection, Delivery};
+use super::{Inbound, Mapped, Platform, bigcommerce, shopify, woocommerce};
 use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, OrderId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -171,18 +172,34 @@ fn job_for(tenant: TenantId, id: DeliveryId) -> NewJob {
     NewJob::now(JOB, Some(tenant), json!({ "delivery": id })).dedupe(format!("delivery:{id}"))
 }
 
-/// Maps a delivery's payload with its platform's connector.
-fn map(d: &Delivery) -> Result<Mapped, String> {
-    let payload: serde_json::Value =
-        serde_json::from_str(&d.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+/// Maps a delivery's payload with its platform's connector; BigCommerce's needs the API.
+async fn map(
+    state: &AppState,
+    d: &Delivery,
+    connection: Option<&Connection>,
+) -> Result<Mapped, ApiError> {
+    let payload: serde_json::Value = serde_json::from_str(&d.payload)
+        .map_err(|e| ApiError::Permanent(format!("payload is not JSON: {e}")))?;
     match Platform::parse(&d.platform) {
-        Some(Platform::Shopify) => shopify::map(&d.topic, &payload),
-        Some(Platform::Woocommerce) => woocommerce::map(&d.topic, &payload),
-        Some(other) => Err(format!(
-            "{} deliveries are not mapped by this version",
+        Some(Platform::Shopify) => shopify::map(&d.topic, &payload).map_err(ApiError::Permanent),
+        Some(Platform::Woocommerce) => {
+            woocommerce::map(&d.topic, &payload).map_err(ApiError::Permanent)
+        }
+        Some(Platform::Bigcommerce) => {
+            let connection = connection
+                .ok_or_else(|| ApiError::Permanent("the connection was removed".into()))?;
+            let secrets = open_secrets(&state.sealer, connection)
+                .map_err(|e| ApiError::Permanent(e.to_string()))?;
+            bigcommerce::map(&state.http, &secrets.credentials, &d.topic, &payload).await
+        }
+        Some(other) => Err(ApiError::Permanent(format!(
+            "{} sends no webhooks; its orders are polled",
             other.label()
-        )),
-        None => Err(format!("unknown platform {}", d.platform)),
+        ))),
+        None => Err(ApiError::Permanent(format!(
+            "unknown platform {}",
+            d.platform
+        ))),
     }
 }
 
@@ -192,16 +209,18 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
     let tenant = job.tenant_id.map(TenantId).ok_or("job without tenant")?;
     let id: DeliveryId = serde_json::from_value(job.payload["delivery"].clone())
         .map_err(|e| format!("bad job payload: {e}"))?;
-    process(state, tenant, id)
+    process(state, tenant, id, job.attempts >= job.max_attempts)
         .await
         .map(|_| ())
         .map_err(|e| format!("{e:?}"))
 }
 
+/// `last_attempt`: a transient failure now parks the delivery instead of asking for a retry.
 pub async fn process(
     state: &AppState,
     tenant: TenantId,
     id: DeliveryId,
+    last_attempt: bool,
 ) -> Result<DeliveryStatus, crate::error::AppError> {
     let tx = TenantTx::begin(&state.db, tenant).await?;
     let Some(delivery) = repo::delivery(&tx, id).await? else {
@@ -216,6 +235,10 @@ pub async fn process(
         Some(c) => repo::connection(&tx, ConnectionId(c)).await?,
         None => None,
     };
+    tx.commit().await?;
+    // Mapping may call the platform's API: never while holding a transaction.
+    let mapped = map(state, &delivery, connection.as_ref()).await;
+    let tx = TenantTx::begin(&state.db, tenant).await?;
     let label = connection.as_ref().map(|c| {
         format!(
             "{} ({})",
@@ -228,7 +251,7 @@ pub async fn process(
     let mut row: channel_deliveries::ActiveModel = delivery.clone().into();
     row.attempts = Set(delivery.attempts + 1);
     row.processed_at = Set(Some(Utc::now()));
-    let (outcome, events) = match map(&delivery) {
+    let (outcome, events) = match mapped {
         Ok(Mapped::Order(order)) => {
             let source = Source {
                 channel: delivery.platform.clone(),
@@ -258,8 +281,16 @@ pub async fn process(
             row.error = Set(Some(reason));
             (DeliveryStatus::Ignored, Vec::new())
         }
-        Err(error) => {
+        Err(ApiError::Permanent(error)) => {
             row.error = Set(Some(error));
+            (DeliveryStatus::NeedsAttention, Vec::new())
+        }
+        Err(ApiError::Transient(error)) if !last_attempt => {
+            // The job retries with backoff; the delivery stays pending meanwhile.
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(error)));
+        }
+        Err(ApiError::Transient(error)) => {
+            row.error = Set(Some(format!("gave up after repeated failures: {error}")));
             (DeliveryStatus::NeedsAttention, Vec::new())
         }
     };
@@ -288,7 +319,7 @@ pub async fn reprocess(
     row.status = Set(DeliveryStatus::Pending.as_str().to_owned());
     repo::update_delivery(&tx, row).await?;
     tx.commit().await?;
-    process(state, principal.tenant, id).await?;
+    process(state, principal.tenant, id, true).await?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     let delivery = repo::delivery(&tx, id)
         .await?

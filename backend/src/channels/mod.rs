@@ -2,6 +2,8 @@
 //! to, the deliveries kept raw, and one connector module per platform that verifies and maps
 //! the platform's own payloads onto the canonical order.
 
+pub mod bigcommerce;
+pub mod client;
 pub mod connections;
 pub mod deliveries;
 pub mod graphql;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bigcommerce;
 mod catalog;
 mod connectors;
 mod errors;
@@ -12,6 +13,7 @@ mod helpers;
 mod isolation;
 mod members;
 mod migrations;
+mod mock;
 mod ops;
 mod orders;
 mod roles;
