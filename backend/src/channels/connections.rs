@@ -213,6 +213,9 @@ pub async fn create_connection(
         updated_at: Set(now),
     };
     let connection = repo::insert_connection(&tx, row).await?;
+    if !platform.pushes_webhooks() && connection.active {
+        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, now)).await?;
+    }
     let entry = audit::record(
         &tx,
         principal.actor,

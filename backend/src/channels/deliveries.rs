@@ -13,7 +13,7 @@ use serde_json::json;
 use super::client::ApiError;
 use super::connections::open_secrets;
 use super::repo::{self, Connection, Delivery};
-use super::{Inbound, Mapped, Platform, bigcommerce, shopify, woocommerce};
+use super::{Inbound, Mapped, Platform, amazon, bigcommerce, etsy, shopify, woocommerce};
 use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, OrderId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -161,14 +161,15 @@ pub async fn receive(
         return Ok(Receipt::Duplicate);
     }
     if conn.active {
-        queue::enqueue(&tx, job_for(tenant, id)).await?;
+        queue::enqueue(&tx, job(tenant, id)).await?;
     }
     tx.commit().await?;
     state.wake_workers.notify_one();
     Ok(Receipt::Accepted(id))
 }
 
-fn job_for(tenant: TenantId, id: DeliveryId) -> NewJob {
+/// The job that maps and captures a stored delivery.
+pub fn job(tenant: TenantId, id: DeliveryId) -> NewJob {
     NewJob::now(JOB, Some(tenant), json!({ "delivery": id })).dedupe(format!("delivery:{id}"))
 }
 
@@ -192,10 +193,15 @@ async fn map(
                 .map_err(|e| ApiError::Permanent(e.to_string()))?;
             bigcommerce::map(&state.http, &secrets.credentials, &d.topic, &payload).await
         }
-        Some(other) => Err(ApiError::Permanent(format!(
-            "{} sends no webhooks; its orders are polled",
-            other.label()
-        ))),
+        Some(Platform::Amazon) => {
+            let items = payload["items"].as_array().cloned().unwrap_or_default();
+            amazon::map_order(&payload["order"], &items)
+                .map(|o| Mapped::Order(Box::new(o)))
+                .map_err(ApiError::Permanent)
+        }
+        Some(Platform::Etsy) => etsy::map_receipt(&payload)
+            .map(|o| Mapped::Order(Box::new(o)))
+            .map_err(ApiError::Permanent),
         None => Err(ApiError::Permanent(format!(
             "unknown platform {}",
             d.platform

@@ -163,6 +163,11 @@ pub struct ChannelConnectionPayload {
 }
 
 #[derive(InputObject)]
+pub struct SyncChannelConnectionInput {
+    pub id: ID,
+}
+
+#[derive(InputObject)]
 pub struct ReprocessChannelDeliveryInput {
     pub id: ID,
 }
@@ -308,6 +313,23 @@ impl ChannelMutation {
             Err(e) => Err(e),
         };
         let (value, user_errors) = payload(outcome)?;
+        Ok(ChannelConnectionPayload {
+            channel_connection: value.map(|c| ChannelConnection::new(c, ctx)),
+            user_errors,
+        })
+    }
+
+    /// Polls a connection now (Amazon, Etsy) instead of at its next tick. Failures are
+    /// shown as the connection's `lastError`.
+    #[graphql(guard = "Perm(Permission::ChannelsManage)")]
+    async fn sync_channel_connection(
+        &self,
+        ctx: &Context<'_>,
+        input: SyncChannelConnectionInput,
+    ) -> async_graphql::Result<ChannelConnectionPayload> {
+        let p = principal(ctx)?;
+        let id = ConnectionId(decode_id(&input.id, "ChannelConnection", "id")?);
+        let (value, user_errors) = payload(super::poll::sync_now(state(ctx), p, id).await)?;
         Ok(ChannelConnectionPayload {
             channel_connection: value.map(|c| ChannelConnection::new(c, ctx)),
             user_errors,

@@ -2,13 +2,16 @@
 //! to, the deliveries kept raw, and one connector module per platform that verifies and maps
 //! the platform's own payloads onto the canonical order.
 
+pub mod amazon;
 pub mod bigcommerce;
 pub mod client;
 pub mod connections;
 pub mod deliveries;
+pub mod etsy;
 pub mod graphql;
 pub mod http;
 pub mod json;
+pub mod poll;
 pub mod repo;
 pub mod shopify;
 pub mod signature;

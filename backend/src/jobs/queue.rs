@@ -91,7 +91,8 @@ pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Takes the next due job (or one whose lease ran out) for `worker`, for one lease.
+/// Takes the next due job (or one whose lease ran out) for `worker`, for one lease. Its
+/// dedupe key is released: a recurring job can schedule its successor while it runs.
 pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
     let now = Utc::now();
     let lease_end = now + LEASE;
@@ -107,7 +108,7 @@ pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
     };
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
-         locked_by = {by}, updated_at = {now} \
+         locked_by = {by}, updated_at = {now}, dedupe_key = NULL \
          WHERE id = (SELECT id FROM jobs \
            WHERE (status = 'queued' AND run_at <= {now}) \
               OR (status = 'running' AND locked_until < {now}) \

@@ -19,6 +19,7 @@ pub type JobError = String;
 async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         channels::deliveries::JOB => channels::deliveries::run_job(state, job).await,
+        channels::poll::JOB => channels::poll::run_job(state, job).await,
         other => Err(format!("no handler for job kind {other}")),
     }
 }

@@ -676,6 +676,15 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
         user_error_code(&body, "updateChannelConnection"),
         "NOT_FOUND"
     );
+    covered.push("syncChannelConnection");
+    let body = app
+        .gql(
+            Some(&b.access),
+            "mutation($c: ID!) { syncChannelConnection(input: {id: $c}) { userErrors { code } } }",
+            json!({ "c": id }),
+        )
+        .await;
+    assert_eq!(user_error_code(&body, "syncChannelConnection"), "NOT_FOUND");
     covered.push("reprocessChannelDelivery");
     let deliveries = app
         .gql(

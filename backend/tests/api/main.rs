@@ -16,6 +16,7 @@ mod migrations;
 mod mock;
 mod ops;
 mod orders;
+mod polling;
 mod roles;
 mod row_level_security;
 mod schema;

@@ -111,6 +111,7 @@ fn channel_operations() -> Vec<(&'static str, Permission, String)> {
         ("channelDeliveries", ChannelsManage, "{ channelDeliveries { edges { node { id } } } }".into()),
         ("createChannelConnection", ChannelsManage, "mutation { createChannelConnection(input: {platform: SHOPIFY, name: \"\", shopDomain: \"\"}) { userErrors { code } } }".into()),
         ("updateChannelConnection", ChannelsManage, format!("mutation {{ updateChannelConnection(input: {{id: \"{c}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("syncChannelConnection", ChannelsManage, format!("mutation {{ syncChannelConnection(input: {{id: \"{c}\"}}) {{ userErrors {{ code }} }} }}")),
         ("reprocessChannelDelivery", ChannelsManage, format!("mutation {{ reprocessChannelDelivery(input: {{id: \"{d}\"}}) {{ userErrors {{ code }} }} }}")),
     ]
 }

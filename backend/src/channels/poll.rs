@@ -1,0 +1,226 @@
+//! Polling the channels that do not push (Amazon, Etsy): a recurring job per connection reads
+//! what changed since the last sync and stores each order as a delivery, exactly like a
+//! webhook — so the same job maps it, and the same dedupe absorbs what is read twice.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{channel_connections, channel_deliveries};
+use sea_orm::ActiveValue::Set;
+use serde_json::{Value, json};
+
+use super::client::ApiError;
+use super::connections::open_secrets;
+use super::deliveries::{self, DeliveryStatus};
+use super::repo::{self, Connection};
+use super::{Platform, amazon, etsy};
+use crate::app::AppState;
+use crate::domain::{ConnectionId, DeliveryId, TenantId};
+use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::jobs::queue::{self, Job, NewJob};
+use crate::tenancy::{Permission, Principal, TenantTx};
+
+pub const JOB: &str = "channels.poll";
+/// How often each polled connection is read.
+pub const EVERY: Duration = Duration::minutes(5);
+/// Re-read this far behind the cursor: platforms index updates with some lag.
+const OVERLAP: Duration = Duration::minutes(10);
+/// How far back a first sync reaches.
+const FIRST_SYNC: Duration = Duration::days(30);
+
+pub fn job(tenant: TenantId, connection: ConnectionId, at: DateTime<Utc>) -> NewJob {
+    NewJob::now(JOB, Some(tenant), json!({ "connection": connection }))
+        .dedupe(format!("poll:{connection}"))
+        .at(at)
+}
+
+/// One order read from a platform, ready to store as a delivery.
+pub struct Polled {
+    pub external_id: String,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub payload: Value,
+}
+
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
+    let tenant = job.tenant_id.map(TenantId).ok_or("job without tenant")?;
+    let id: ConnectionId = serde_json::from_value(job.payload["connection"].clone())
+        .map_err(|e| format!("bad job payload: {e}"))?;
+    let outcome = poll(state, tenant, id).await;
+    // The next run is scheduled whatever happened: a failing platform is retried on the
+    // next tick, with its error shown on the connection, rather than given up on.
+    let tx = TenantTx::begin(&state.db, tenant)
+        .await
+        .map_err(|e| e.to_string())?;
+    let still_polled = repo::connection(&tx, id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some_and(|c| {
+            c.active && Platform::parse(&c.platform).is_some_and(|p| !p.pushes_webhooks())
+        });
+    if still_polled {
+        queue::enqueue(&tx, job_for_next(tenant, id))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(AppError::Database(e)) => Err(e.to_string()),
+        Err(_) => Ok(()),
+    }
+}
+
+fn job_for_next(tenant: TenantId, id: ConnectionId) -> NewJob {
+    job(tenant, id, Utc::now() + EVERY)
+}
+
+async fn record_outcome(
+    state: &AppState,
+    tenant: TenantId,
+    c: &Connection,
+    cursor: Option<String>,
+    error: Option<String>,
+) -> Result<(), AppError> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let mut row: channel_connections::ActiveModel = c.clone().into();
+    if error.is_none() {
+        row.last_synced_at = Set(Some(Utc::now()));
+        if let Some(cursor) = cursor {
+            row.sync_cursor = Set(Some(cursor));
+        }
+    }
+    row.last_error = Set(error);
+    repo::update_connection(&tx, row).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Reads what changed since the cursor and stores it; returns how many orders were new
+/// deliveries. Errors from the platform are recorded on the connection.
+pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Result<usize, AppError> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let connection = repo::connection(&tx, id).await?;
+    tx.commit().await?;
+    let Some(c) = connection.filter(|c| c.active) else {
+        return Ok(0);
+    };
+    let Some(platform) = Platform::parse(&c.platform).filter(|p| !p.pushes_webhooks()) else {
+        return Ok(0);
+    };
+    let since = c
+        .sync_cursor
+        .as_deref()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc) - OVERLAP)
+        .unwrap_or_else(|| Utc::now() - FIRST_SYNC);
+    let secrets =
+        open_secrets(&state.sealer, &c).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let fetched = match platform {
+        Platform::Amazon => fetch_amazon(state, &secrets.credentials, since).await,
+        Platform::Etsy => etsy::fetch(&state.http, &secrets.credentials, since).await,
+        _ => Ok(Vec::new()),
+    };
+    let orders = match fetched {
+        Ok(orders) => orders,
+        Err(err) => {
+            let message = err.to_string();
+            tracing::warn!(tenant.id = %tenant, connection.id = %id, platform = platform.as_str(), error = %message, "poll failed");
+            record_outcome(state, tenant, &c, None, Some(message)).await?;
+            return Err(AppError::Internal(anyhow::anyhow!(err.to_string())));
+        }
+    };
+    let newest = orders.iter().filter_map(|o| o.updated_at).max();
+    let mut stored = 0;
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    for order in orders {
+        let delivery = DeliveryId::new();
+        let version = order.updated_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let row = channel_deliveries::ActiveModel {
+            tenant_id: Set(tenant.uuid()),
+            id: Set(delivery.uuid()),
+            connection_id: Set(Some(id.uuid())),
+            platform: Set(platform.as_str().to_owned()),
+            topic: Set("poll".into()),
+            // The same version of the same order is stored once, however often it is read.
+            delivery_id: Set(Some(format!("{}@{version}", order.external_id))),
+            external_id: Set(Some(order.external_id)),
+            payload: Set(order.payload.to_string()),
+            status: Set(DeliveryStatus::Pending.as_str().to_owned()),
+            error: Set(None),
+            attempts: Set(0),
+            order_id: Set(None),
+            received_at: Set(Utc::now()),
+            processed_at: Set(None),
+        };
+        if repo::insert_delivery(&tx, row).await? {
+            queue::enqueue(&tx, deliveries::job(tenant, delivery)).await?;
+            stored += 1;
+        }
+    }
+    tx.commit().await?;
+    state.wake_workers.notify_one();
+    let cursor = newest.map(|t| t.to_rfc3339()).or(c.sync_cursor.clone());
+    record_outcome(state, tenant, &c, cursor, None).await?;
+    tracing::info!(tenant.id = %tenant, connection.id = %id, platform = platform.as_str(), stored, "polled");
+    Ok(stored)
+}
+
+async fn fetch_amazon(
+    state: &AppState,
+    credentials: &std::collections::BTreeMap<String, String>,
+    since: DateTime<Utc>,
+) -> Result<Vec<Polled>, ApiError> {
+    let api = amazon::Api::new(&state.http, credentials);
+    let token = api.access_token().await?;
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..100 {
+        let page = api.orders(&token, since, next.as_deref()).await?;
+        for order in page.orders {
+            let Some(id) = super::json::text(&order, "AmazonOrderId") else {
+                continue;
+            };
+            let items = api.items(&token, &id).await?;
+            out.push(Polled {
+                updated_at: super::json::time(&order, "LastUpdateDate"),
+                payload: amazon::delivery_payload(&order, &items),
+                external_id: id,
+            });
+        }
+        next = page.next_token;
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `syncChannelConnection`: polls now rather than at the next tick.
+pub async fn sync_now(
+    state: &AppState,
+    principal: &Principal,
+    id: ConnectionId,
+) -> Outcome<Connection> {
+    principal.require(Permission::ChannelsManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(c) = repo::connection(&tx, id).await? else {
+        return Err(UserError::on("id", C::NotFound, "no such channel connection").into());
+    };
+    if Platform::parse(&c.platform).is_some_and(Platform::pushes_webhooks) {
+        return Err(UserError::on(
+            "id",
+            C::Invalid,
+            "this platform pushes its orders by webhook; there is nothing to poll",
+        )
+        .into());
+    }
+    tx.commit().await?;
+    // Errors are recorded on the connection, which is returned.
+    let _ = poll(state, principal.tenant, id).await;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let c = repo::connection(&tx, id)
+        .await?
+        .ok_or(AppError::NotFound("channel connection"))?;
+    tx.commit().await?;
+    Ok(c)
+}
