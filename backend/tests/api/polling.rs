@@ -97,8 +97,7 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|(_, p, _)| p.starts_with("/orders/v0/orders?"))
-        .next_back()
+        .rfind(|(_, p, _)| p.starts_with("/orders/v0/orders?"))
         .unwrap()
         .1
         .clone();
