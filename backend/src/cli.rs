@@ -31,12 +31,81 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import products or stock from a CSV file (see README for the columns).
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Create a demo tenant with an owner, print how to log in, then serve.
     Demo {
         /// Only create the demo tenant; do not start serving.
         #[arg(long)]
         no_serve: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Import {
+    /// Products and variants: columns product, sku, price (required), cost, barcode,
+    /// variant_title, option1_name, option1_value … option3_value, weight_grams, length_mm,
+    /// width_mm, height_mm, vendor, product_type, tags, status.
+    Products {
+        file: std::path::PathBuf,
+        /// The tenant's slug (or id).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Stock levels: columns sku, warehouse (its code), quantity (required), bin_location,
+    /// reason.
+    Stock {
+        file: std::path::PathBuf,
+        /// The tenant's slug (or id).
+        #[arg(long)]
+        tenant: String,
+        /// `set`: the quantity is a count and on hand is adjusted to it; `add`: a receipt.
+        #[arg(long, value_enum, default_value = "set")]
+        mode: crate::bulk::import::StockMode,
+    },
+}
+
+async fn import(config: Config, what: Import) -> anyhow::Result<()> {
+    use crate::bulk::import;
+    let state = AppState::build(config).await?;
+    let (kind, file, report) = match what {
+        Import::Products { file, tenant } => {
+            let tenant = import::find_tenant(&state, &tenant).await?;
+            let report = import::products(&state, tenant, &file).await?;
+            ("products", file, report)
+        }
+        Import::Stock { file, tenant, mode } => {
+            let tenant = import::find_tenant(&state, &tenant).await?;
+            let report = import::stock(&state, tenant, &file, mode).await?;
+            ("stock", file, report)
+        }
+    };
+    println!(
+        "{kind}: {} rows — {} created, {} updated, {} unchanged, {} refused",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.errors.len()
+    );
+    if report.errors.is_empty() {
+        return Ok(());
+    }
+    for e in report.errors.iter().take(20) {
+        eprintln!("  line {}, {}: {}", e.line, e.column, e.message);
+    }
+    if report.errors.len() > 20 {
+        eprintln!("  … and {} more", report.errors.len() - 20);
+    }
+    let path = import::write_error_report(&file, &report.errors)?;
+    anyhow::bail!(
+        "{} rows were not imported; every one is listed in {}",
+        report.errors.len(),
+        path.display()
+    )
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -50,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve => app::serve(AppState::build(config).await?).await,
         Command::Worker => app::work(AppState::build(config).await?).await,
+        Command::Import { what } => import(config, what).await,
         Command::Demo { no_serve } => {
             let state = AppState::build(config).await?;
             crate::demo::ensure_demo_tenant(&state).await?;

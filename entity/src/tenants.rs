@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     /// ISO 4217 code the catalog is priced in.
     pub currency: String,
+    /// Short unique name for commands, e.g. `demo-shop`.
+    pub slug: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -67,6 +67,17 @@ const TABLES: [&str; 6] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A short name for a tenant in commands and URLs (`--tenant demo-shop`).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("tenants"))
+                    .add_column(ColumnDef::new(c("slug")).string().null())
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, "tenants", "tenants_slug_key", &["slug"], true).await?;
+
         let customers = tenant_table(
             "customers",
             vec![
@@ -382,6 +393,22 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(c(table)).to_owned())
                 .await?;
         }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("tenants_slug_key")
+                    .table(c("tenants"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("tenants"))
+                    .drop_column(c("slug"))
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }

@@ -51,6 +51,16 @@ pub async fn product(tx: &TenantTx, id: ProductId) -> Result<Option<Product>, Db
         .await
 }
 
+/// The first product with exactly this title (imports group variants by title).
+pub async fn by_title(tx: &TenantTx, title: &str) -> Result<Option<Product>, DbErr> {
+    products::Entity::find()
+        .filter(products::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(products::Column::Title.eq(title.trim()))
+        .order_by_asc(products::Column::Id)
+        .one(tx.conn())
+        .await
+}
+
 pub async fn variant(tx: &TenantTx, id: VariantId) -> Result<Option<Variant>, DbErr> {
     variants::Entity::find_by_id((tx.tenant().uuid(), id.uuid()))
         .one(tx.conn())

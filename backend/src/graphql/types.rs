@@ -21,6 +21,8 @@ pub struct Tenant {
     pub name: String,
     /// ISO 4217 code of the currency prices and reports are kept in.
     pub currency: String,
+    /// Short unique name, for `orderflow import … --tenant SLUG`.
+    pub slug: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +32,7 @@ impl Tenant {
             id: global_id("Tenant", t.id),
             name: t.name,
             currency: t.currency,
+            slug: t.slug,
             created_at: t.created_at,
         }
     }

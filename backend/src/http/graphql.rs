@@ -105,7 +105,7 @@ pub async fn subscriptions(
 }
 
 /// The token of an `Authorization: Bearer …` header.
-fn bearer(header: Option<&str>) -> Result<Option<&str>, AppError> {
+pub(crate) fn bearer(header: Option<&str>) -> Result<Option<&str>, AppError> {
     let Some(value) = header else { return Ok(None) };
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
@@ -116,7 +116,7 @@ fn bearer(header: Option<&str>) -> Result<Option<&str>, AppError> {
     Ok(Some(token.trim()))
 }
 
-fn refuse(err: AppError) -> HttpResponse {
+pub(crate) fn refuse(err: AppError) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(err.code().http_status())
         .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
     HttpResponse::build(status)

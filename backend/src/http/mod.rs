@@ -1,6 +1,6 @@
 //! actix-web wiring: routes and the request middleware (request id, access log, metrics).
 
-mod graphql;
+pub(crate) mod graphql;
 mod health;
 mod middleware;
 
@@ -38,6 +38,10 @@ pub fn server(
                     // Over the limit: 413 before the body is read to the end.
                     .app_data(web::PayloadConfig::new(channels::http::MAX_WEBHOOK_BODY))
                     .route(web::post().to(channels::http::receive)),
+            )
+            .route(
+                "/exports/orders.csv",
+                web::get().to(crate::bulk::export::orders_csv),
             )
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))

@@ -53,6 +53,16 @@ impl Principal {
         }
     }
 
+    /// An operator command (import, demo) acting in a tenant with the permissions given.
+    pub fn system(tenant: TenantId, permissions: Vec<Permission>) -> Self {
+        Self {
+            tenant,
+            actor: Actor::System,
+            role: None,
+            permissions,
+        }
+    }
+
     pub fn api_key(tenant: TenantId, key: ApiKeyId, scopes: Vec<Permission>) -> Self {
         Self {
             tenant,

@@ -6,6 +6,7 @@
 
 mod auth;
 mod bigcommerce;
+mod bulk;
 mod catalog;
 mod connectors;
 mod errors;
