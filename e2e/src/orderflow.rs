@@ -230,17 +230,10 @@ impl Environment {
         }
     }
 
-    fn spawn(&mut self, binary: &Path) -> anyhow::Result<Orderflow> {
-        self.starts += 1;
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-        let stdout_path = self
-            .root
-            .join(format!("orderflow-{}.stdout.log", self.starts));
-        let stderr_path = self
-            .root
-            .join(format!("orderflow-{}.stderr.log", self.starts));
+    /// `orderflow <args>` with this environment's settings (database, Redis, data directory).
+    fn command(&self, binary: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(binary);
-        command.arg("serve").current_dir(&self.root);
+        command.args(args).current_dir(&self.root);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("ORDERFLOW_") {
                 command.env_remove(&key);
@@ -250,7 +243,6 @@ impl Environment {
             command.env_remove(key);
         }
         command
-            .env("ORDERFLOW_BIND", addr.to_string())
             .env("ORDERFLOW_DATA_DIR", &self.data_dir)
             .env("RUST_LOG", "warn");
         if let Some(db) = &self.postgres {
@@ -264,6 +256,31 @@ impl Environment {
         for (key, value) in &self.env {
             command.env(key, value);
         }
+        command
+    }
+
+    /// Runs a one-off command (`import`, `migrate`) to completion.
+    pub async fn run(&self, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        let binary = binary()?;
+        let mut command = tokio::process::Command::from(self.command(&binary, args));
+        command.stdin(Stdio::null());
+        command
+            .output()
+            .await
+            .with_context(|| format!("cannot run {} {}", binary.display(), args.join(" ")))
+    }
+
+    fn spawn(&mut self, binary: &Path) -> anyhow::Result<Orderflow> {
+        self.starts += 1;
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let stdout_path = self
+            .root
+            .join(format!("orderflow-{}.stdout.log", self.starts));
+        let stderr_path = self
+            .root
+            .join(format!("orderflow-{}.stderr.log", self.starts));
+        let mut command = self.command(binary, &["serve"]);
+        command.env("ORDERFLOW_BIND", addr.to_string());
         command
             .stdin(Stdio::null())
             .stdout(File::create(&stdout_path)?)

@@ -296,3 +296,130 @@ async fn an_invitation_is_delivered_over_real_smtp_and_accepted() {
         "orderflow exited with {status} after SIGTERM"
     );
 }
+
+/// base64 HMAC-SHA256, as Shopify signs.
+fn shopify_signature(secret: &str, body: &[u8]) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopify_webhook_becomes_an_order_through_the_workers_and_an_import_fills_the_catalog() {
+    let mut env = Environment::new().await.unwrap();
+    let app = env.start().await.unwrap();
+    let owner = sign_up(
+        &app,
+        "Webhook Shop",
+        "owner@webhook-shop.example",
+        "webhook shop password",
+    )
+    .await;
+    let token = access_token(&owner);
+    let secret = "shopify app secret for e2e";
+    let body = app
+        .graphql(Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { field message code } } }",
+            json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": secret, "credentials": { "accessToken": "shpat_e2e" } } }))
+        .await
+        .unwrap();
+    let path = succeeded(&body, "createChannelConnection")["channelConnection"]["webhookUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../backend/tests/fixtures/shopify/rest_order.json"),
+    )
+    .unwrap();
+    let order: Value = serde_json::from_slice::<Value>(&order).unwrap()["order"].clone();
+    let payload = serde_json::to_vec(&order).unwrap();
+    let res = app
+        .client()
+        .post(app.url(&path))
+        .header("content-type", "application/json")
+        .header("X-Shopify-Topic", "orders/create")
+        .header("X-Shopify-Webhook-Id", "e2e-delivery-1")
+        .header("X-Shopify-Hmac-Sha256", shopify_signature(secret, &payload))
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{env:?}", env = env.describe());
+
+    // The running workers map it, with no one asking.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let found = loop {
+        let body = app
+            .graphql(
+                Some(&token),
+                "{ orders { edges { node { name channel email events { kind actor } } } } }",
+                json!({}),
+            )
+            .await
+            .unwrap();
+        let edges = field(&body, "orders")["edges"].as_array().unwrap().clone();
+        if let Some(edge) = edges.first() {
+            break edge["node"].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the order never appeared ({}): {}",
+            env.describe(),
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(found["name"], "#1001");
+    assert_eq!(found["channel"], "shopify");
+    assert_eq!(found["events"][0]["actor"], "Shopify (e2e.myshopify.com)");
+    let slug = field(
+        &app.graphql(Some(&token), "{ tenant { slug } }", json!({}))
+            .await
+            .unwrap(),
+        "tenant",
+    )["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // `orderflow import products` beside the running server: good rows in, the bad one reported.
+    let csv = env.data_dir().join("products.csv");
+    std::fs::write(&csv, "product,sku,price\niPod Nano,IPOD2008GREEN,199.00\niPod Nano,IPOD2008RED,199.00\niPod Nano,IPOD2008BLACK,one ninety-nine\n").unwrap();
+    let out = env
+        .run(&[
+            "import",
+            "products",
+            csv.to_str().unwrap(),
+            "--tenant",
+            &slug,
+        ])
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        !out.status.success(),
+        "a refused row makes the command fail: {stdout} {stderr}"
+    );
+    assert!(stdout.contains("3 rows — 2 created"), "{stdout}");
+    assert!(stderr.contains("line 4, price"), "{stderr}");
+    let report = std::fs::read_to_string(env.data_dir().join("products.csv.errors.csv")).unwrap();
+    assert!(
+        report.starts_with("line,column,message\n4,price,"),
+        "{report}"
+    );
+    let body = app
+        .graphql(
+            Some(&token),
+            "{ variant(sku: \"IPOD2008RED\") { price } }",
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(field(&body, "variant")["price"], "199.00");
+    app.terminate(SHUTDOWN_TIMEOUT).await.unwrap();
+}

@@ -268,15 +268,7 @@ pub fn map_order(o: &Value, items: &[Value]) -> Result<CanonicalOrder, String> {
                 total
             },
             discount: money(item, "PromotionDiscount"),
-            tax_lines: if tax.is_zero() {
-                Vec::new()
-            } else {
-                vec![TaxLine {
-                    title: "Tax".into(),
-                    rate: None,
-                    amount: tax,
-                }]
-            },
+            tax_lines: TaxLine::lump("Tax", tax),
             requires_shipping: true,
             grams: None,
         });
@@ -286,14 +278,7 @@ pub fn map_order(o: &Value, items: &[Value]) -> Result<CanonicalOrder, String> {
                 title: "Gift wrap".into(),
                 quantity: 1,
                 unit_price: gift_wrap,
-                tax_lines: match money(item, "BuyerInfo.GiftWrapTax") {
-                    t if t.is_zero() => Vec::new(),
-                    t => vec![TaxLine {
-                        title: "Tax".into(),
-                        rate: None,
-                        amount: t,
-                    }],
-                },
+                tax_lines: TaxLine::lump("Tax", money(item, "BuyerInfo.GiftWrapTax")),
                 requires_shipping: false,
                 ..Default::default()
             });
@@ -342,15 +327,7 @@ pub fn map_order(o: &Value, items: &[Value]) -> Result<CanonicalOrder, String> {
                 code: text(o, "ShipmentServiceLevelCategory"),
                 price: shipping,
                 discount: shipping_discount,
-                tax_lines: if shipping_tax.is_zero() {
-                    Vec::new()
-                } else {
-                    vec![TaxLine {
-                        title: "Shipping tax".into(),
-                        rate: None,
-                        amount: shipping_tax,
-                    }]
-                },
+                tax_lines: TaxLine::lump("Shipping tax", shipping_tax),
             }]
         },
         discounts: if shipping_discount.is_zero() {

@@ -212,15 +212,7 @@ pub fn map_order(
                 .iter()
                 .filter_map(|d| decimal(d, "amount"))
                 .sum(),
-            tax_lines: if tax.is_zero() {
-                Vec::new()
-            } else {
-                vec![TaxLine {
-                    title: "Tax".into(),
-                    rate: None,
-                    amount: tax,
-                }]
-            },
+            tax_lines: TaxLine::lump("Tax", tax),
             requires_shipping: text(p, "type").as_deref() != Some("digital"),
             grams: None,
         });
@@ -243,15 +235,7 @@ pub fn map_order(
             quantity: 1,
             unit_price: cost,
             discount: Decimal::ZERO,
-            tax_lines: if tax.is_zero() {
-                Vec::new()
-            } else {
-                vec![TaxLine {
-                    title: "Tax".into(),
-                    rate: None,
-                    amount: tax,
-                }]
-            },
+            tax_lines: TaxLine::lump("Tax", tax),
             requires_shipping: false,
             grams: None,
         });
@@ -268,14 +252,7 @@ pub fn map_order(
             code: text(s, "shipping_zone_name"),
             price: decimal(s, &format!("cost_{suffix}")).unwrap_or_default(),
             discount: Decimal::ZERO,
-            tax_lines: match decimal(s, "cost_tax") {
-                Some(t) if !t.is_zero() => vec![TaxLine {
-                    title: "Shipping tax".into(),
-                    rate: None,
-                    amount: t,
-                }],
-                _ => Vec::new(),
-            },
+            tax_lines: TaxLine::lump("Shipping tax", decimal(s, "cost_tax").unwrap_or_default()),
         })
         .collect();
     let subtotal: Decimal = lines

@@ -59,10 +59,20 @@ impl Client {
         what: &str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Value, ApiError> {
+        self.json_inspecting(what, &build, |_| {}).await
+    }
+
+    async fn json_inspecting(
+        &self,
+        what: &str,
+        build: &impl Fn() -> RequestBuilder,
+        inspect: impl Fn(&Response),
+    ) -> Result<Value, ApiError> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
             match build().send().await {
                 Ok(res) if res.status().is_success() => {
+                    inspect(&res);
                     let status = res.status();
                     if status == StatusCode::NO_CONTENT {
                         return Ok(Value::Null);
@@ -113,10 +123,42 @@ impl Client {
         )))
     }
 
+    /// Like [`Client::json`], also returning the `rel="next"` URL of the `Link` header
+    /// (Shopify's cursor pagination).
+    pub async fn json_with_next(
+        &self,
+        what: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<(Value, Option<String>), ApiError> {
+        let next = std::sync::Mutex::new(None);
+        let body = self
+            .json_inspecting(what, &build, |res| {
+                if let Ok(mut slot) = next.lock() {
+                    *slot = next_link(res);
+                }
+            })
+            .await?;
+        Ok((body, next.into_inner().unwrap_or(None)))
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let cap = self.base_delay.as_millis() as u64 * 2u64.pow(attempt.min(8));
         Duration::from_millis(rand::rng().random_range(cap / 2..=cap.max(1)))
     }
+}
+
+/// The URL of `Link: <…>; rel="next"`, if any.
+fn next_link(res: &Response) -> Option<String> {
+    let link = res.headers().get("link")?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
 }
 
 /// How long the platform asks us to wait, from whichever header it uses.

@@ -213,8 +213,14 @@ pub async fn create_connection(
         updated_at: Set(now),
     };
     let connection = repo::insert_connection(&tx, row).await?;
-    if !platform.pushes_webhooks() && connection.active {
-        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, now)).await?;
+    if connection.active {
+        // Polled platforms are read at once; webhook platforms are reconciled after an hour.
+        let first = if platform.pushes_webhooks() {
+            now + super::poll::RECONCILE_EVERY
+        } else {
+            now
+        };
+        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, first)).await?;
     }
     let entry = audit::record(
         &tx,

@@ -13,7 +13,7 @@ use super::client::ApiError;
 use super::connections::open_secrets;
 use super::deliveries::{self, DeliveryStatus};
 use super::repo::{self, Connection};
-use super::{Platform, amazon, etsy};
+use super::{Platform, amazon, etsy, shopify, woocommerce};
 use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, TenantId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
@@ -21,8 +21,12 @@ use crate::jobs::queue::{self, Job, NewJob};
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 pub const JOB: &str = "channels.poll";
+/// The topic of deliveries read by polling rather than pushed.
+pub const POLL_TOPIC: &str = "poll";
 /// How often each polled connection is read.
 pub const EVERY: Duration = Duration::minutes(5);
+/// How often webhook platforms are read too, to catch deliveries that never arrived.
+pub const RECONCILE_EVERY: Duration = Duration::hours(1);
 /// Re-read this far behind the cursor: platforms index updates with some lag.
 const OVERLAP: Duration = Duration::minutes(10);
 /// How far back a first sync reaches.
@@ -51,14 +55,16 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
     let tx = TenantTx::begin(&state.db, tenant)
         .await
         .map_err(|e| e.to_string())?;
-    let still_polled = repo::connection(&tx, id)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_some_and(|c| {
-            c.active && Platform::parse(&c.platform).is_some_and(|p| !p.pushes_webhooks())
-        });
-    if still_polled {
-        queue::enqueue(&tx, job_for_next(tenant, id))
+    let connection = repo::connection(&tx, id).await.map_err(|e| e.to_string())?;
+    if let Some(c) = connection.filter(|c| c.active)
+        && let Some(platform) = Platform::parse(&c.platform)
+    {
+        let every = if platform.pushes_webhooks() {
+            RECONCILE_EVERY
+        } else {
+            EVERY
+        };
+        queue::enqueue(&tx, self::job(tenant, id, Utc::now() + every))
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -68,10 +74,6 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
         Err(AppError::Database(e)) => Err(e.to_string()),
         Err(_) => Ok(()),
     }
-}
-
-fn job_for_next(tenant: TenantId, id: ConnectionId) -> NewJob {
-    job(tenant, id, Utc::now() + EVERY)
 }
 
 async fn record_outcome(
@@ -104,7 +106,7 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
     let Some(c) = connection.filter(|c| c.active) else {
         return Ok(0);
     };
-    let Some(platform) = Platform::parse(&c.platform).filter(|p| !p.pushes_webhooks()) else {
+    let Some(platform) = Platform::parse(&c.platform) else {
         return Ok(0);
     };
     let since = c
@@ -118,7 +120,14 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
     let fetched = match platform {
         Platform::Amazon => fetch_amazon(state, &secrets.credentials, since).await,
         Platform::Etsy => etsy::fetch(&state.http, &secrets.credentials, since).await,
-        _ => Ok(Vec::new()),
+        Platform::Shopify => {
+            shopify::fetch_since(&state.http, &c.shop_domain, &secrets.credentials, since).await
+        }
+        Platform::Woocommerce => {
+            woocommerce::fetch_since(&state.http, &c.shop_domain, &secrets.credentials, since).await
+        }
+        // Its webhooks name the order; each is fetched when it arrives.
+        Platform::Bigcommerce => Ok(Vec::new()),
     };
     let orders = match fetched {
         Ok(orders) => orders,
@@ -140,7 +149,7 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
             id: Set(delivery.uuid()),
             connection_id: Set(Some(id.uuid())),
             platform: Set(platform.as_str().to_owned()),
-            topic: Set("poll".into()),
+            topic: Set(POLL_TOPIC.into()),
             // The same version of the same order is stored once, however often it is read.
             delivery_id: Set(Some(format!("{}@{version}", order.external_id))),
             external_id: Set(Some(order.external_id)),
@@ -195,7 +204,8 @@ async fn fetch_amazon(
     Ok(out)
 }
 
-/// `syncChannelConnection`: polls now rather than at the next tick.
+/// `syncChannelConnection`: reads the platform now rather than at the next tick (for webhook
+/// platforms, a reconciliation that catches deliveries that never arrived).
 pub async fn sync_now(
     state: &AppState,
     principal: &Principal,
@@ -203,16 +213,8 @@ pub async fn sync_now(
 ) -> Outcome<Connection> {
     principal.require(Permission::ChannelsManage)?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let Some(c) = repo::connection(&tx, id).await? else {
+    if repo::connection(&tx, id).await?.is_none() {
         return Err(UserError::on("id", C::NotFound, "no such channel connection").into());
-    };
-    if Platform::parse(&c.platform).is_some_and(Platform::pushes_webhooks) {
-        return Err(UserError::on(
-            "id",
-            C::Invalid,
-            "this platform pushes its orders by webhook; there is nothing to poll",
-        )
-        .into());
     }
     tx.commit().await?;
     // Errors are recorded on the connection, which is returned.

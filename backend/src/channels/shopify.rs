@@ -31,7 +31,7 @@ pub fn classify(headers: &actix_web::http::header::HeaderMap, body: &Value) -> I
 
 /// Maps a delivery of `topic`; other topics are kept but not turned into orders.
 pub fn map(topic: &str, order: &Value) -> Result<Mapped, String> {
-    if !ORDER_TOPICS.contains(&topic) {
+    if !ORDER_TOPICS.contains(&topic) && topic != super::poll::POLL_TOPIC {
         return Ok(Mapped::Ignored(format!(
             "topic {topic} does not change orders"
         )));
@@ -251,4 +251,53 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
         cancel_reason: text(o, "cancel_reason"),
         test: boolean(o, "test").unwrap_or(false),
     })
+}
+
+/// The Admin REST API version requests are pinned to.
+pub const API_VERSION: &str = "2026-04";
+
+/// Orders updated since `since`, every page (Shopify paginates with `Link: <…>; rel="next"`),
+/// for reconciliation: webhooks can be missed, the API cannot.
+pub async fn fetch_since(
+    client: &super::client::Client,
+    shop: &str,
+    credentials: &std::collections::BTreeMap<String, String>,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<super::poll::Polled>, super::client::ApiError> {
+    use super::client::ApiError;
+    let token = credentials
+        .get("accessToken")
+        .ok_or_else(|| ApiError::Permanent("credentials lack accessToken".into()))?;
+    let root = credentials
+        .get("apiUrl")
+        .cloned()
+        .unwrap_or_else(|| format!("https://{shop}"));
+    let mut url = Some(format!(
+        "{}/admin/api/{API_VERSION}/orders.json?status=any&limit=250&updated_at_min={}",
+        root.trim_end_matches('/'),
+        since
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            .replace('+', "%2B")
+    ));
+    let mut out = Vec::new();
+    for _ in 0..200 {
+        let Some(page_url) = url.take() else { break };
+        let (body, next) = client
+            .json_with_next("Shopify GET orders", || {
+                client
+                    .request(reqwest::Method::GET, &page_url)
+                    .header("X-Shopify-Access-Token", token)
+            })
+            .await?;
+        for order in array(&body, "orders") {
+            let Some(id) = id(order, "id") else { continue };
+            out.push(super::poll::Polled {
+                external_id: id,
+                updated_at: time(order, "updated_at"),
+                payload: order.clone(),
+            });
+        }
+        url = next;
+    }
+    Ok(out)
 }

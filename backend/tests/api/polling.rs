@@ -181,3 +181,115 @@ async fn etsy_receipts_are_polled_with_the_app_key_and_the_shops_token() {
     );
     assert!(body["data"]["channelConnection"]["lastSyncedAt"].is_string());
 }
+
+#[tokio::test]
+async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_deliveries() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Reconciled", "owner@reconciled.example").await;
+    let shopify = MockApi::spawn("x-shopify-access-token");
+    let order = serde_json::from_slice::<serde_json::Value>(&fixture("shopify/rest_order.json"))
+        .unwrap()["order"]
+        .clone();
+    let mut later = order.clone();
+    later["id"] = json!(450789470u64);
+    later["name"] = json!("#1002");
+    // Two pages, linked the way Shopify links them.
+    let page2 = format!(
+        "{}/admin/api/2026-04/orders.json?page_info=abc&limit=250",
+        shopify.base
+    );
+    shopify.on(
+        "/admin/api/2026-04/orders.json",
+        vec![
+            Reply::json(serde_json::to_vec(&json!({ "orders": [order] })).unwrap())
+                .with("Link", &format!("<{page2}>; rel=\"next\"")),
+            Reply::json(serde_json::to_vec(&json!({ "orders": [later] })).unwrap()),
+        ],
+    );
+    let c = connect(
+        &app,
+        &owner,
+        "SHOPIFY",
+        "reconciled.myshopify.com",
+        "shopify webhook secret",
+        json!({ "accessToken": "shpat_reconcile", "apiUrl": shopify.base }),
+    )
+    .await;
+    let body = app
+        .gql(Some(&owner.access), SYNC, json!({ "id": c["id"] }))
+        .await;
+    assert_eq!(
+        body["data"]["syncChannelConnection"]["channelConnection"]["lastError"],
+        serde_json::Value::Null,
+        "{body}"
+    );
+    worker::drain(&app.state).await.unwrap();
+    let seen = shopify.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen[0].1.contains("updated_at_min=") && seen[0].1.contains("status=any"),
+        "{seen:?}"
+    );
+    assert!(seen[1].1.contains("page_info=abc"));
+    assert!(
+        seen.iter()
+            .all(|(_, _, t)| t.as_deref() == Some("shpat_reconcile"))
+    );
+    let names = app
+        .gql(
+            Some(&owner.access),
+            "{ orders(sort: PLACED_AT_ASC) { edges { node { name channel } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        names["data"]["orders"]["edges"].as_array().unwrap().len(),
+        2,
+        "{names}"
+    );
+
+    let woo = MockApi::spawn("authorization");
+    woo.on(
+        "/wp-json/wc/v3/orders",
+        vec![Reply::json(
+            format!(
+                "[{}]",
+                String::from_utf8(fixture("woocommerce/order_updated_727_wp_api_v3.json")).unwrap()
+            )
+            .into_bytes(),
+        )],
+    );
+    let w = connect(
+        &app,
+        &owner,
+        "WOOCOMMERCE",
+        "woo.reconciled.example",
+        "woo webhook secret",
+        json!({ "consumerKey": "ck_1", "consumerSecret": "cs_1", "apiUrl": woo.base }),
+    )
+    .await;
+    let synced = app
+        .gql(Some(&owner.access), SYNC, json!({ "id": w["id"] }))
+        .await;
+    assert_eq!(
+        synced["data"]["syncChannelConnection"]["channelConnection"]["lastError"],
+        serde_json::Value::Null,
+        "{synced}"
+    );
+    worker::drain(&app.state).await.unwrap();
+    let seen = woo.seen.lock().unwrap().clone();
+    assert!(
+        seen[0].1.contains("modified_after=") && seen[0].1.contains("dates_are_gmt=true"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen[0].2.as_deref(),
+        Some("Basic Y2tfMTpjc18x"),
+        "consumer key and secret as basic auth"
+    );
+    let found = app.gql(Some(&owner.access), "{ orders(filter: {channel: \"woocommerce\"}) { edges { node { name fulfillmentStatus } } } }", json!({})).await;
+    assert_eq!(
+        found["data"]["orders"]["edges"][0]["node"],
+        json!({ "name": "#727", "fulfillmentStatus": "FULFILLED" })
+    );
+}

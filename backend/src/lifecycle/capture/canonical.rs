@@ -95,6 +95,21 @@ pub struct TaxLine {
     pub amount: Decimal,
 }
 
+impl TaxLine {
+    /// A single tax line for platforms that report only an amount; none when it is zero.
+    pub fn lump(title: &str, amount: Decimal) -> Vec<TaxLine> {
+        if amount.is_zero() {
+            Vec::new()
+        } else {
+            vec![TaxLine {
+                title: title.to_owned(),
+                rate: None,
+                amount,
+            }]
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShippingLine {

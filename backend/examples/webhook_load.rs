@@ -1,0 +1,212 @@
+//! Load harness: how many channel webhooks per second Orderflow accepts (signature verified,
+//! stored, job enqueued) and then maps into orders, on the configured database.
+//!
+//! ```sh
+//! cargo run --release -p orderflow --example webhook_load -- 3000 32
+//! DATABASE_URL=postgres://postgres@127.0.0.1/postgres REDIS_URL=redis://127.0.0.1:6379 \
+//!   cargo run --release -p orderflow --example webhook_load -- 3000 32
+//! ```
+//! Arguments: number of orders (default 2000), concurrent senders (default 32). With a
+//! PostgreSQL URL a fresh database is created on that server for the run. Everything stays
+//! on loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use orderflow::app::{self, AppState};
+use orderflow::channels::signature::sign_base64;
+use orderflow::config::{Config, LogFormat, Settings};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+const SECRET: &str = "load-test webhook secret 0123456789";
+
+async fn fresh_postgres(server: &str) -> String {
+    let admin = Database::connect(server).await.unwrap();
+    let name = format!("of_bench_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let cut = server.rfind('/').unwrap();
+    format!("{}/{name}", &server[..cut])
+}
+
+async fn gql(
+    client: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let mut req = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let orders: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let database_url = match std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+    {
+        Some(server) => Some(fresh_postgres(&server).await),
+        None => None,
+    };
+    let backend = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let redis = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
+    let data_dir =
+        std::env::temp_dir().join(format!("orderflow-bench-{}", uuid::Uuid::new_v4().simple()));
+    let settings = Settings {
+        database_url,
+        db_role: "orderflow_app".into(),
+        db_max_connections: 16,
+        auto_migrate: true,
+        redis_url: redis.clone(),
+        redis_prefix: format!("bench:{}:", uuid::Uuid::new_v4().simple()),
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.clone(),
+        public_url: None,
+        jwt_secret: Some("bench secret, long enough for HS256 keys".into()),
+        secret_key: None,
+        smtp_url: None,
+        mail_from: "Orderflow <bench@localhost>".into(),
+        log_format: LogFormat::Text,
+        trust_proxy: false,
+    };
+    let state = AppState::build(Config::resolve(settings).unwrap())
+        .await
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let running = app::start(state.clone(), listener, true).unwrap();
+    let base = format!("http://{}", running.addr);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+
+    let signed = gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
+    let token = signed["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let connected = gql(&client, &base, Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } } }",
+        json!({ "i": { "platform": "SHOPIFY", "name": "Bench", "shopDomain": "bench.myshopify.com", "webhookSecret": SECRET, "credentials": { "accessToken": "x" } } })).await;
+    let path = connected["data"]["createChannelConnection"]["channelConnection"]["webhookUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Shopify's own orders/create sample, one distinct order per delivery.
+    let fixture: Value = serde_json::from_str(include_str!(
+        "../tests/fixtures/shopify/webhook_orders_create.json"
+    ))
+    .unwrap();
+    let bodies: Vec<Vec<u8>> = (0..orders)
+        .map(|i| {
+            let mut o = fixture.clone();
+            o["id"] = json!(5_000_000_000_000u64 + i as u64);
+            o["name"] = json!(format!("#B{i}"));
+            o["cancelled_at"] = Value::Null;
+            serde_json::to_vec(&o).unwrap()
+        })
+        .collect();
+    let url = format!("{base}{path}");
+    let started = Instant::now();
+    let accepted: usize = futures_util::stream::iter(bodies.into_iter().enumerate())
+        .map(|(i, body)| {
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                let sig = sign_base64(SECRET, &body);
+                let res = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("X-Shopify-Topic", "orders/create")
+                    .header("X-Shopify-Hmac-Sha256", sig)
+                    .header("X-Shopify-Webhook-Id", format!("bench-{i}"))
+                    .body(body)
+                    .send()
+                    .await;
+                usize::from(res.is_ok_and(|r| r.status().is_success()))
+            }
+        })
+        .buffer_unordered(concurrency)
+        .fold(0, |n, ok| async move { n + ok })
+        .await;
+    let accept_time = started.elapsed();
+
+    // Wait for the workers to map every delivery into an order.
+    let db = Database::connect(state.config.database_url.expose().as_str())
+        .await
+        .unwrap();
+    let count = |table: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT COUNT(*) AS n FROM {table}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap() as usize
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while count("orders").await < accepted && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total_time = started.elapsed();
+    let mapped = count("orders").await;
+    println!(
+        "{backend}{}: {orders} Shopify orders/create webhooks, {concurrency} concurrent senders",
+        if redis.is_some() { " + Redis" } else { "" }
+    );
+    println!(
+        "  accepted (verified, stored, job enqueued): {accepted} in {:.2}s = {:.0}/s",
+        accept_time.as_secs_f64(),
+        accepted as f64 / accept_time.as_secs_f64()
+    );
+    println!(
+        "  mapped into orders (end to end):           {mapped} in {:.2}s = {:.0}/s",
+        total_time.as_secs_f64(),
+        mapped as f64 / total_time.as_secs_f64()
+    );
+    running.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    if let (Some(server), true) = (
+        std::env::var("DATABASE_URL").ok(),
+        state.config.is_postgres(),
+    ) {
+        let name = state
+            .config
+            .database_url
+            .expose()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        drop(state);
+        drop(db);
+        if let Ok(admin) = Database::connect(server.as_str()).await {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
