@@ -87,6 +87,7 @@ async fn main() {
         mail_from: "Orderflow <bench@localhost>".into(),
         log_format: LogFormat::Text,
         trust_proxy: false,
+        workers: 8,
     };
     let state = AppState::build(Config::resolve(settings).unwrap())
         .await
@@ -122,6 +123,10 @@ async fn main() {
             o["id"] = json!(5_000_000_000_000u64 + i as u64);
             o["name"] = json!(format!("#B{i}"));
             o["cancelled_at"] = Value::Null;
+            // Distinct shoppers, as in real traffic (identical orders would all be checked
+            // against each other as likely duplicates).
+            o["email"] = json!(format!("shopper{i}@example.com"));
+            o["customer"]["id"] = json!(7_000_000_000_000u64 + i as u64);
             serde_json::to_vec(&o).unwrap()
         })
         .collect();

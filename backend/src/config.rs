@@ -101,6 +101,10 @@ pub struct Settings {
     /// Use the client address from X-Forwarded-For / Forwarded (only behind a trusted proxy).
     #[arg(long, env = "ORDERFLOW_TRUST_PROXY", global = true, default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy: bool,
+    /// Jobs each `serve` or `worker` process runs at once. Jobs mostly wait on the database,
+    /// so more than the cores helps on PostgreSQL; SQLite runs one writer at a time anyway.
+    #[arg(long, env = "ORDERFLOW_WORKERS", global = true, default_value_t = 8)]
+    pub workers: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -148,6 +152,7 @@ pub struct Config {
     pub mail_from: String,
     pub log_format: LogFormat,
     pub trust_proxy: bool,
+    pub workers: usize,
 }
 
 const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -205,6 +210,7 @@ impl Config {
             mail_from: s.mail_from,
             log_format: s.log_format,
             trust_proxy: s.trust_proxy,
+            workers: s.workers.clamp(1, 256),
         })
     }
 

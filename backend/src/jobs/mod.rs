@@ -14,17 +14,15 @@ use crate::app::AppState;
 
 pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    vec![
-        tokio::spawn(worker::run(
-            state.clone(),
-            stop.clone(),
-            format!("{name}-1"),
-        )),
-        tokio::spawn(worker::run(
-            state.clone(),
-            stop.clone(),
-            format!("{name}-2"),
-        )),
-        tokio::spawn(housekeeping::run(state, stop)),
-    ]
+    let mut tasks: Vec<JoinHandle<()>> = (1..=state.config.workers)
+        .map(|n| {
+            tokio::spawn(worker::run(
+                state.clone(),
+                stop.clone(),
+                format!("{name}-{n}"),
+            ))
+        })
+        .collect();
+    tasks.push(tokio::spawn(housekeeping::run(state, stop)));
+    tasks
 }

@@ -76,6 +76,7 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         mail_from: "Orderflow <no-reply@orderflow.test>".into(),
         log_format: LogFormat::Text,
         trust_proxy: false,
+        workers: 8,
     }
 }
 
