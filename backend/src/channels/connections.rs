@@ -17,14 +17,24 @@ use crate::infra::seal::{SealError, Sealer};
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
-/// The API credentials each platform needs, by the names integrators know them by.
+/// The API credentials a platform cannot work without, by the names integrators know them by.
+/// Webhook platforms need none to receive orders; their API credentials (see
+/// [`api_credentials`]) only enable reconciliation.
 pub fn required_credentials(platform: Platform) -> &'static [&'static str] {
     match platform {
-        Platform::Shopify => &["accessToken"],
-        Platform::Woocommerce => &["consumerKey", "consumerSecret"],
+        Platform::Shopify | Platform::Woocommerce => &[],
         Platform::Bigcommerce => &["storeHash", "accessToken"],
         Platform::Amazon => &["clientId", "clientSecret", "refreshToken", "marketplaceId"],
         Platform::Etsy => &["apiKey", "accessToken", "shopId"],
+    }
+}
+
+/// The credentials that give access to a platform's API.
+pub fn api_credentials(platform: Platform) -> &'static [&'static str] {
+    match platform {
+        Platform::Shopify => &["accessToken"],
+        Platform::Woocommerce => &["consumerKey", "consumerSecret"],
+        other => required_credentials(other),
     }
 }
 
@@ -95,14 +105,28 @@ fn check_credentials(
     credentials: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, UserError> {
     let mut clean = BTreeMap::new();
+    if credentials.len() > 20 {
+        return Err(UserError::on(
+            "credentials",
+            C::Invalid,
+            "at most 20 credentials",
+        ));
+    }
     for (key, value) in credentials {
-        if !required_credentials(platform).contains(&key.as_str())
-            && !OPTIONAL_CREDENTIALS.contains(&key.as_str())
+        // Other names are kept too (a platform's own terms), but must look like names.
+        let known = api_credentials(platform).contains(&key.as_str())
+            || OPTIONAL_CREDENTIALS.contains(&key.as_str());
+        if !known
+            && (key.is_empty()
+                || key.len() > 64
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         {
             return Err(UserError::at(
                 &["credentials", key],
                 C::Invalid,
-                format!("is not a {} credential", platform.label()),
+                "credential names are 1 to 64 letters, digits, _ or -",
             ));
         }
         let value = value.trim();

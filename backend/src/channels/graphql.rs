@@ -109,6 +109,15 @@ fn credentials(
     let Some(Json(value)) = raw else {
         return Ok(None);
     };
+    // A bare string is the access token; a string holding a JSON object is that object.
+    let value = match value {
+        serde_json::Value::String(s) => match serde_json::from_str::<serde_json::Value>(&s) {
+            Ok(object @ serde_json::Value::Object(_)) => object,
+            _ => serde_json::json!({ "accessToken": s }),
+        },
+        serde_json::Value::Null => return Ok(None),
+        other => other,
+    };
     let serde_json::Value::Object(map) = value else {
         return Err(UserError::on(
             "credentials",

@@ -24,10 +24,14 @@ pub async fn receive(
 ) -> HttpResponse {
     use actix_web::http::StatusCode as S;
     let (platform, connection) = path.into_inner();
-    let Some(platform) = Platform::parse(&platform) else {
+    let Some(platform) = Platform::parse(&platform.to_ascii_lowercase()) else {
         return answer(S::NOT_FOUND, "NOT_FOUND", "no such platform");
     };
-    let Ok(connection) = uuid::Uuid::try_parse(&connection).map(ConnectionId) else {
+    // The connection's UUID, as in its webhookUrl, or its GraphQL id.
+    let connection = uuid::Uuid::try_parse(&connection)
+        .ok()
+        .or_else(|| crate::graphql::relay::decode_id(&connection, "ChannelConnection", "id").ok());
+    let Some(connection) = connection.map(ConnectionId) else {
         return answer(S::NOT_FOUND, "NOT_FOUND", "no such connection");
     };
     let started = std::time::Instant::now();

@@ -50,6 +50,10 @@ pub fn map(topic: &str, order: &Value) -> Result<Mapped, String> {
         "order.deleted" => Ok(Mapped::Ignored(
             "order deleted in WooCommerce (trashed): kept here as it was".into(),
         )),
+        // Without a topic header, an order-shaped body is taken for what it is.
+        "unknown" if order.get("line_items").is_some_and(Value::is_array) => {
+            map_order(order).map(|o| Mapped::Order(Box::new(o)))
+        }
         other => Ok(Mapped::Ignored(format!(
             "topic {other} does not change orders"
         ))),

@@ -92,18 +92,18 @@ async fn connections_validate_their_input_and_never_return_secrets() {
             "INVALID",
         ),
         (
-            json!({ "platform": "SHOPIFY", "name": "S", "shopDomain": "a.myshopify.com", "webhookSecret": SHOPIFY_SECRET }),
-            json!(["input", "credentials", "accessToken"]),
+            json!({ "platform": "BIGCOMMERCE", "name": "B", "shopDomain": "abc", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "t" } }),
+            json!(["input", "credentials", "storeHash"]),
             "REQUIRED",
         ),
         (
-            json!({ "platform": "WOOCOMMERCE", "name": "W", "shopDomain": "shop.example", "webhookSecret": WOO_SECRET, "credentials": { "consumerKey": "ck" } }),
-            json!(["input", "credentials", "consumerSecret"]),
+            json!({ "platform": "AMAZON", "name": "A", "shopDomain": "A1", "credentials": { "clientId": "c", "clientSecret": "s", "refreshToken": "r" } }),
+            json!(["input", "credentials", "marketplaceId"]),
             "REQUIRED",
         ),
         (
-            json!({ "platform": "SHOPIFY", "name": "S", "shopDomain": "a.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "x", "password": "y" } }),
-            json!(["input", "credentials", "password"]),
+            json!({ "platform": "SHOPIFY", "name": "S", "shopDomain": "a.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "x", "pass word": "y" } }),
+            json!(["input", "credentials", "pass word"]),
             "INVALID",
         ),
         (
@@ -182,6 +182,20 @@ async fn connections_validate_their_input_and_never_return_secrets() {
         !sealed.0.contains(SHOPIFY_SECRET) && !sealed.1.contains(token),
         "{sealed:?}"
     );
+    // Webhooks need no API credentials; a bare string is taken as the access token.
+    let plain = app.gql(Some(&owner.access), CONNECT, json!({ "input": { "platform": "SHOPIFY", "name": "Hooks only", "shopDomain": "hooks.myshopify.com", "webhookSecret": SHOPIFY_SECRET } })).await;
+    assert_eq!(
+        plain["data"]["createChannelConnection"]["channelConnection"]["credentialNames"],
+        json!([]),
+        "{plain}"
+    );
+    let bare = app.gql(Some(&owner.access), CONNECT, json!({ "input": { "platform": "SHOPIFY", "name": "Bare", "shopDomain": "bare.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": "shpat_bare" } })).await;
+    assert_eq!(
+        bare["data"]["createChannelConnection"]["channelConnection"]["credentialNames"],
+        json!(["accessToken"]),
+        "{bare}"
+    );
+
     let rotate = app.gql(Some(&owner.access), "mutation($id: ID!) { updateChannelConnection(input: {id: $id, name: \"Main store\", active: false, credentials: {accessToken: \"shpat_new\", apiUrl: \"https://demo.myshopify.com\"}}) { channelConnection { name active credentialNames } userErrors { code } } }", json!({ "id": id })).await;
     assert_eq!(
         rotate["data"]["updateChannelConnection"]["channelConnection"],
@@ -645,4 +659,34 @@ async fn woocommerce_pings_are_answered_and_deliveries_create_then_update() {
     assert_eq!(o["customer"]["email"], "john.doe@example.com");
     assert_eq!(o["events"][0]["actor"], "WooCommerce (shop.example.com)");
     assert_eq!(count_rows(&app, "orders").await, 1);
+}
+
+#[tokio::test]
+async fn deliveries_are_accepted_at_the_connections_graphql_id_and_without_a_topic_header() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Lenient", "owner@lenient.example").await;
+    let c = connect(
+        &app,
+        &owner,
+        "SHOPIFY",
+        "lenient.myshopify.com",
+        SHOPIFY_SECRET,
+        json!({}),
+    )
+    .await;
+    let by_id = format!("/webhooks/SHOPIFY/{}", c["id"].as_str().unwrap());
+    let body = fixture("shopify/webhook_orders_create.json");
+    let sig = sign_base64(SHOPIFY_SECRET, &body);
+    let (status, answer) = post(&app, &by_id, &[("X-Shopify-Hmac-Sha256", &sig)], &body).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("accepted")),
+        "{answer}"
+    );
+    drain(&app).await;
+    assert_eq!(
+        count_rows(&app, "orders").await,
+        1,
+        "an order-shaped body without a topic is an order"
+    );
 }
