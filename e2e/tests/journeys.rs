@@ -372,7 +372,7 @@ async fn a_shopify_webhook_becomes_an_order_through_the_workers_and_an_import_fi
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(found["name"], "#1001");
-    assert_eq!(found["channel"], "shopify");
+    assert_eq!(found["channel"], "SHOPIFY");
     assert_eq!(found["events"][0]["actor"], "Shopify (e2e.myshopify.com)");
     let slug = field(
         &app.graphql(Some(&token), "{ tenant { slug } }", json!({}))

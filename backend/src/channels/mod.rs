@@ -81,6 +81,52 @@ impl Platform {
     }
 }
 
+/// Where an order came from: a platform, or the API (integrators, phone orders).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    async_graphql::Enum,
+)]
+pub enum SalesChannel {
+    Shopify,
+    Woocommerce,
+    Bigcommerce,
+    Amazon,
+    Etsy,
+    Api,
+}
+
+impl SalesChannel {
+    /// As stored on orders.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SalesChannel::Api => "api",
+            SalesChannel::Shopify => Platform::Shopify.as_str(),
+            SalesChannel::Woocommerce => Platform::Woocommerce.as_str(),
+            SalesChannel::Bigcommerce => Platform::Bigcommerce.as_str(),
+            SalesChannel::Amazon => Platform::Amazon.as_str(),
+            SalesChannel::Etsy => Platform::Etsy.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match Platform::parse(s) {
+            Some(Platform::Shopify) => SalesChannel::Shopify,
+            Some(Platform::Woocommerce) => SalesChannel::Woocommerce,
+            Some(Platform::Bigcommerce) => SalesChannel::Bigcommerce,
+            Some(Platform::Amazon) => SalesChannel::Amazon,
+            Some(Platform::Etsy) => SalesChannel::Etsy,
+            None => SalesChannel::Api,
+        }
+    }
+}
+
 /// What a verified request to the webhook endpoint is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inbound {

@@ -115,7 +115,7 @@ async fn a_bigcommerce_webhook_fetches_the_order_through_rate_limits_and_errors(
             o["externalId"].as_str(),
             o["channel"].as_str()
         ),
-        (Some("#218"), Some("218"), Some("bigcommerce"))
+        (Some("#218"), Some("218"), Some("BIGCOMMERCE"))
     );
     assert_eq!(o["financialStatus"], "AUTHORIZED");
     assert_eq!(

@@ -45,7 +45,7 @@ async fn an_api_order_takes_catalog_prices_computes_totals_and_starts_a_customer
     assert_eq!(payload["userErrors"], json!([]), "{body}");
     assert_eq!(payload["result"], "CREATED");
     let order = &payload["order"];
-    assert_eq!(order["channel"], "api");
+    assert_eq!(order["channel"], "API");
     assert_eq!(order["state"], "RECEIVED");
     assert_eq!(order["currency"], "USD");
     assert_eq!(order["email"], "ada@example.com");
@@ -338,13 +338,13 @@ async fn orders_are_filtered_sorted_and_paged_with_stable_cursors() {
         vec!["#L2", "#L3"]
     );
     assert_eq!(
-        names(&run(json!({ "channel": "shopify" }), "PLACED_AT_ASC").await),
+        names(&run(json!({ "channel": "SHOPIFY" }), "PLACED_AT_ASC").await),
         Vec::<String>::new()
     );
     assert_eq!(
         names(
             &run(
-                json!({ "state": "RECEIVED", "channel": "api" }),
+                json!({ "state": "RECEIVED", "channel": "API" }),
                 "PLACED_AT_ASC"
             )
             .await

@@ -69,7 +69,7 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
     let found = app.gql(Some(&owner.access), "{ orders { edges { node { name channel financialStatus totals { total } lines { sku quantity unitPrice } events { actor } } } } }", json!({})).await;
     let o = &found["data"]["orders"]["edges"][0]["node"];
     assert_eq!(o["name"], "902-1845936-5435065");
-    assert_eq!(o["channel"], "amazon");
+    assert_eq!(o["channel"], "AMAZON");
     assert_eq!(o["financialStatus"], "PAID");
     assert_eq!(o["totals"]["total"], "11.01");
     assert_eq!(
@@ -287,7 +287,7 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
         Some("Basic Y2tfMTpjc18x"),
         "consumer key and secret as basic auth"
     );
-    let found = app.gql(Some(&owner.access), "{ orders(filter: {channel: \"woocommerce\"}) { edges { node { name fulfillmentStatus } } } }", json!({})).await;
+    let found = app.gql(Some(&owner.access), "{ orders(filter: {channel: WOOCOMMERCE}) { edges { node { name fulfillmentStatus } } } }", json!({})).await;
     assert_eq!(
         found["data"]["orders"]["edges"][0]["node"],
         json!({ "name": "#727", "fulfillmentStatus": "FULFILLED" })

@@ -26,6 +26,17 @@ fn the_core_api_names_of_the_design_are_in_the_schema() {
         "refreshToken(input: RefreshTokenInput!)",
         "accessToken: String",
         "userErrors: [UserError!]!",
+        "createWarehouse(input: CreateWarehouseInput!)",
+        "createProduct(input: CreateProductInput!)",
+        "adjustStock(input: AdjustStockInput!)",
+        "stockLevels(sku: String!): [StockLevel!]!",
+        "createChannelConnection(input: CreateChannelConnectionInput!)",
+        "createOrder(input: CreateOrderInput!)",
+        "orders(first: Int, after: String, filter: OrderFilterInput",
+        "order(id: ID!): Order",
+        "orderEvents(orderId: ID)",
+        "enum OrderState",
+        "enum Platform",
     ] {
         assert!(sdl.contains(name), "missing from the schema: {name}");
     }

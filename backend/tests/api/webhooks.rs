@@ -246,7 +246,7 @@ async fn a_signed_shopify_delivery_becomes_the_order_it_describes() {
         .await;
     let o = &found["data"]["orders"]["edges"][0]["node"];
     assert_eq!(o["externalId"], "820982911946154508");
-    assert_eq!(o["channel"], "shopify");
+    assert_eq!(o["channel"], "SHOPIFY");
     assert_eq!(o["connectionId"], c["id"]);
     assert_eq!(o["state"], "CANCELLED", "the fixture order is cancelled");
     assert_eq!(o["financialStatus"], "VOIDED");
@@ -645,7 +645,7 @@ async fn woocommerce_pings_are_answered_and_deliveries_create_then_update() {
         .gql(Some(&owner.access), ORDER, json!({ "q": "#727" }))
         .await;
     let o = &found["data"]["orders"]["edges"][0]["node"];
-    assert_eq!(o["channel"], "woocommerce");
+    assert_eq!(o["channel"], "WOOCOMMERCE");
     assert_eq!(o["fulfillmentStatus"], "FULFILLED");
     assert_eq!(o["financialStatus"], "PAID");
     assert_eq!(

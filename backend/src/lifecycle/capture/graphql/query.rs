@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::types::Order;
+use crate::channels::SalesChannel;
 use crate::domain::{CustomerId, OrderId};
 use crate::error::AppError;
 use crate::graphql::context::{principal, state};
@@ -22,8 +23,7 @@ pub struct OrderFilterInput {
     pub state: Option<OrderState>,
     /// Any of these states.
     pub states: Option<Vec<OrderState>>,
-    /// `shopify`, `woocommerce`, `bigcommerce`, `amazon`, `etsy` or `api`.
-    pub channel: Option<String>,
+    pub channel: Option<SalesChannel>,
     /// Placed at or after.
     pub placed_from: Option<DateTime<Utc>>,
     /// Placed before.
@@ -100,7 +100,7 @@ fn to_filter(f: OrderFilterInput) -> Result<OrderFilter, AppError> {
     states.extend(f.state.map(|s| s.as_str().to_owned()));
     Ok(OrderFilter {
         states,
-        channel: f.channel.map(|c| c.trim().to_lowercase()),
+        channel: f.channel.map(|c| c.as_str().to_owned()),
         placed_from: f.placed_from,
         placed_to: f.placed_to,
         customer: f

@@ -3,6 +3,7 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use crate::channels::SalesChannel;
 use crate::customers::graphql::Customer;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, CustomerId, OrderId, TenantId};
@@ -236,8 +237,7 @@ pub struct Order {
     pub name: String,
     /// The channel's id of the order.
     pub external_id: String,
-    /// `shopify`, `woocommerce`, `bigcommerce`, `amazon`, `etsy` or `api`.
-    pub channel: String,
+    pub channel: SalesChannel,
     pub connection_id: Option<ID>,
     pub state: OrderState,
     pub currency: String,
@@ -281,7 +281,7 @@ impl From<OrderRecord> for Order {
             id: global_id("Order", o.id),
             name: o.name,
             external_id: o.external_id,
-            channel: o.channel,
+            channel: SalesChannel::parse(&o.channel),
             connection_id: o.connection_id.map(|c| global_id("ChannelConnection", c)),
             state: OrderState::parse(&o.state).unwrap_or(OrderState::Received),
             email: o.email,
