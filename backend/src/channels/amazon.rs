@@ -152,6 +152,46 @@ impl<'a> Api<'a> {
         })
     }
 
+    /// The shipping address and buyer details of an order: restricted data, read with a
+    /// Restricted Data Token from the Tokens API. `None` when the seller's app is not
+    /// authorised for it (Amazon answers 403): the order is captured without them and its
+    /// missing address flagged.
+    pub async fn restricted(
+        &self,
+        token: &str,
+        order_id: &str,
+    ) -> Result<Option<(Value, Value)>, ApiError> {
+        let address_path = format!("/orders/v0/orders/{}/address", enc(order_id));
+        let buyer_path = format!("/orders/v0/orders/{}/buyerInfo", enc(order_id));
+        let body = json!({ "restrictedResources": [
+            { "method": "GET", "path": address_path },
+            { "method": "GET", "path": buyer_path },
+        ] });
+        let url = format!("{}/tokens/2021-03-01/restrictedDataToken", self.base);
+        let answer = self
+            .client
+            .json("Amazon restricted data token", || {
+                self.client
+                    .request(Method::POST, &url)
+                    .header("x-amz-access-token", token)
+                    .json(&body)
+            })
+            .await;
+        let rdt = match answer {
+            Ok(a) => text(&a, "restrictedDataToken").ok_or_else(|| {
+                ApiError::Permanent("no restrictedDataToken in the answer".into())
+            })?,
+            Err(ApiError::Permanent(e)) if e.contains("403") => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let address = self.get(&rdt, &address_path).await?;
+        let buyer = self.get(&rdt, &buyer_path).await?;
+        Ok(Some((
+            at(&address, "payload.ShippingAddress").clone(),
+            at(&buyer, "payload").clone(),
+        )))
+    }
+
     /// `getOrderItems`, every page.
     pub async fn items(&self, token: &str, order_id: &str) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();

@@ -185,11 +185,21 @@ async fn fetch_amazon(
     let mut next: Option<String> = None;
     for _ in 0..100 {
         let page = api.orders(&token, since, next.as_deref()).await?;
-        for order in page.orders {
+        for mut order in page.orders {
             let Some(id) = super::json::text(&order, "AmazonOrderId") else {
                 continue;
             };
             let items = api.items(&token, &id).await?;
+            // Orders Amazon fulfils itself need no address here; the seller's own do.
+            let seller_fulfilled =
+                super::json::text(&order, "FulfillmentChannel").as_deref() != Some("AFN");
+            if seller_fulfilled
+                && !order["ShippingAddress"].is_object()
+                && let Some((address, buyer)) = api.restricted(&token, &id).await?
+            {
+                order["ShippingAddress"] = address;
+                order["BuyerInfo"] = buyer;
+            }
             out.push(Polled {
                 updated_at: super::json::time(&order, "LastUpdateDate"),
                 payload: amazon::delivery_payload(&order, &items),

@@ -41,6 +41,25 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
             "amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json",
         ))],
     );
+    // The sandbox order has no address: it is read with a restricted data token.
+    api.on(
+        "/tokens/2021-03-01/restrictedDataToken",
+        vec![Reply::json(
+            br#"{"restrictedDataToken":"Atz.sprdt|rdt-1","expiresIn":3600}"#.to_vec(),
+        )],
+    );
+    api.on(
+        "/orders/v0/orders/902-1845936-5435065/address",
+        vec![Reply::json(fixture(
+            "amazon/sp_api_orders_v0_getOrderAddress_example.json",
+        ))],
+    );
+    api.on(
+        "/orders/v0/orders/902-1845936-5435065/buyerInfo",
+        vec![Reply::json(fixture(
+            "amazon/sp_api_orders_v0_getOrderBuyerInfo_example.json",
+        ))],
+    );
     let c = connect(&app, &owner, "AMAZON", "A3SELLERID", "", json!({
         "clientId": "amzn1.application-oa2-client.x", "clientSecret": "lwa-secret", "refreshToken": "Atzr|refresh",
         "marketplaceId": "ATVPDKIKX0DER", "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base)
@@ -60,13 +79,20 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
         list.1.contains("MarketplaceIds=ATVPDKIKX0DER") && list.1.contains("LastUpdatedAfter="),
         "{list:?}"
     );
-    assert!(
-        seen.iter()
-            .filter(|(_, p, _)| p.starts_with("/orders/"))
-            .all(|(_, _, t)| t.as_deref() == Some("Atza|lwa-token"))
-    );
+    for (_, path, token) in seen
+        .iter()
+        .filter(|(_, p, _)| p.starts_with("/orders/") || p.starts_with("/tokens/"))
+    {
+        let restricted = path.ends_with("/address") || path.ends_with("/buyerInfo");
+        let expected = if restricted {
+            "Atz.sprdt|rdt-1"
+        } else {
+            "Atza|lwa-token"
+        };
+        assert_eq!(token.as_deref(), Some(expected), "{path}");
+    }
 
-    let found = app.gql(Some(&owner.access), "{ orders { edges { node { name channel financialStatus totals { total } lines { sku quantity unitPrice } events { actor } } } } }", json!({})).await;
+    let found = app.gql(Some(&owner.access), "{ orders { edges { node { name channel financialStatus totals { total } lines { sku quantity unitPrice } events { actor } email shippingAddress { city postalCode country } issues { code } } } } }", json!({})).await;
     let o = &found["data"]["orders"]["edges"][0]["node"];
     assert_eq!(o["name"], "902-1845936-5435065");
     assert_eq!(o["channel"], "AMAZON");
@@ -77,6 +103,19 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
         json!({ "sku": "NABetaASINB00551Q3CS", "quantity": 1, "unitPrice": "10.00" })
     );
     assert_eq!(o["events"][0]["actor"], "Amazon (a3sellerid)");
+    assert_eq!(
+        o["shippingAddress"],
+        json!({ "city": "Canton", "postalCode": "48817", "country": "US" })
+    );
+    assert_eq!(o["email"], "user@example.com");
+    assert!(
+        o["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["code"] != "NO_SHIPPING_ADDRESS"),
+        "{o}"
+    );
 
     // Polling again reads the same version: nothing new is stored.
     let body = app
@@ -292,4 +331,54 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
         found["data"]["orders"]["edges"][0]["node"],
         json!({ "name": "#727", "fulfillmentStatus": "FULFILLED" })
     );
+}
+
+#[tokio::test]
+async fn without_access_to_restricted_data_an_amazon_order_is_captured_and_its_address_flagged() {
+    let app = spawn_app().await;
+    let owner = app
+        .sign_up("Amazon No PII", "owner@amazon-nopii.example")
+        .await;
+    let api = MockApi::spawn("x-amz-access-token");
+    api.on(
+        "/auth/o2/token",
+        vec![Reply::json(
+            br#"{"access_token":"Atza|t","expires_in":3600}"#.to_vec(),
+        )],
+    );
+    let orders = json!({ "payload": { "Orders": [serde_json::from_slice::<serde_json::Value>(&fixture("amazon/sp_api_orders_v0_getOrder_sandbox_TEST_CASE_200.json")).unwrap()["payload"]] } });
+    api.on(
+        "/orders/v0/orders",
+        vec![Reply::json(serde_json::to_vec(&orders).unwrap())],
+    );
+    api.on(
+        "/orders/v0/orders/902-1845936-5435065/orderItems",
+        vec![Reply::json(fixture(
+            "amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json",
+        ))],
+    );
+    api.on(
+        "/tokens/2021-03-01/restrictedDataToken",
+        vec![Reply::status(403)],
+    );
+    connect(&app, &owner, "AMAZON", "A3NOPII", "", json!({ "clientId": "c", "clientSecret": "s", "refreshToken": "r", "marketplaceId": "ATVPDKIKX0DER", "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base) })).await;
+    worker::drain(&app.state).await.unwrap();
+    let found = app
+        .gql(
+            Some(&owner.access),
+            "{ orders { edges { node { name issues { code } } } } }",
+            json!({}),
+        )
+        .await;
+    let o = &found["data"]["orders"]["edges"][0]["node"];
+    assert_eq!(o["name"], "902-1845936-5435065", "{found}");
+    assert!(
+        o["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "NO_SHIPPING_ADDRESS"),
+        "{o}"
+    );
+    assert_eq!(api.hits("/orders/v0/orders/902-1845936-5435065/address"), 0);
 }
