@@ -3,9 +3,10 @@
 use crate::app::AppState;
 use crate::auth::service::{self, sign_in::SignUp};
 use crate::domain::Email;
+use crate::domain::UserId;
 use crate::error::Fail;
-use crate::tenancy::GlobalTx;
-use crate::tenancy::repo::users;
+use crate::tenancy::repo::{memberships, tenants, users};
+use crate::tenancy::{GlobalTx, UserTx};
 
 pub const DEMO_EMAIL: &str = "demo@orderflow.local";
 pub const DEMO_PASSWORD: &str = "orderflow-demo";
@@ -33,8 +34,27 @@ pub async fn ensure_demo_tenant(state: &AppState) -> anyhow::Result<()> {
         }
     }
     let url = &state.config.public_url;
+    let slug = demo_slug(state, &email).await?;
     println!(
-        "\nOrderflow demo is ready.\n  Open      {url}/graphql (GraphiQL)\n  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n  e.g. mutation {{ login(input: {{email: \"{DEMO_EMAIL}\", password: \"{DEMO_PASSWORD}\"}}) {{ accessToken }} }}\n"
+        "\nOrderflow demo is ready.\n  Open      {url}/graphql (GraphiQL)\n  Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n  e.g. mutation {{ login(input: {{email: \"{DEMO_EMAIL}\", password: \"{DEMO_PASSWORD}\"}}) {{ accessToken }} }}\n  Import    orderflow import products FILE.csv --tenant {slug}\n"
     );
     Ok(())
+}
+
+/// The slug of the demo owner's first tenant, for the import hint.
+async fn demo_slug(state: &AppState, email: &Email) -> anyhow::Result<String> {
+    let tx = GlobalTx::begin(&state.db).await?;
+    let user = users::find_by_email(&tx, email).await?;
+    tx.commit().await?;
+    let Some(user) = user else {
+        return Ok(String::new());
+    };
+    let tx = UserTx::begin(&state.db, UserId(user.id)).await?;
+    let tenant = memberships::of_user(&tx).await?.first().map(|m| m.tenant);
+    let slug = match tenant {
+        Some(t) => tenants::get(&tx, t).await?.and_then(|t| t.slug),
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(slug.unwrap_or_default())
 }
