@@ -91,7 +91,8 @@ pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Takes the next due job (or one whose lease ran out) for `worker`, for one lease. Its
+/// Takes the next due job (or one whose lease ran out: a running job was due when claimed, so
+/// both are found through the (status, run_at) index) for `worker`, for one lease. Its
 /// dedupe key is released: a recurring job can schedule its successor while it runs.
 pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
     let now = Utc::now();
@@ -110,8 +111,8 @@ pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
          locked_by = {by}, updated_at = {now}, dedupe_key = NULL \
          WHERE id = (SELECT id FROM jobs \
-           WHERE (status = 'queued' AND run_at <= {now}) \
-              OR (status = 'running' AND locked_until < {now}) \
+           WHERE status IN ('queued', 'running') AND run_at <= {now} \
+             AND (status = 'queued' OR locked_until < {now}) \
            ORDER BY run_at LIMIT 1 {skip_locked}) \
          RETURNING *",
         lease = p[0],
@@ -169,28 +170,6 @@ pub async fn fail(db: &Db, job: &Job, error: &str) -> Result<(), DbErr> {
         .exec(db.raw())
         .await?;
     Ok(())
-}
-
-/// Jobs waiting or running, per kind and status (for operators and tests).
-pub async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        kind: String,
-        status: String,
-        n: i64,
-    }
-    let backend = if db.is_postgres() {
-        DbBackend::Postgres
-    } else {
-        DbBackend::Sqlite
-    };
-    let rows = Row::find_by_statement(Statement::from_string(
-        backend,
-        "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status ORDER BY kind, status",
-    ))
-    .all(db.raw())
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.kind, r.status, r.n)).collect())
 }
 
 #[cfg(test)]

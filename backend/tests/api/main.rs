@@ -12,6 +12,7 @@ mod connectors;
 mod errors;
 mod helpers;
 mod isolation;
+mod jobs;
 mod members;
 mod migrations;
 mod mock;
