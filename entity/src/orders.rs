@@ -12,6 +12,8 @@ pub struct Model {
     pub channel: String,
     pub connection_id: Option<Uuid>,
     pub external_id: String,
+    /// Whose external id: the connection's id, or `api`.
+    pub source: String,
     pub name: String,
     pub customer_id: Option<Uuid>,
     pub email: Option<String>,

@@ -154,6 +154,9 @@ impl MigrationTrait for Migration {
                 text_col(c("channel")),
                 ColumnDef::new(c("connection_id")).uuid().null().take(),
                 text_col(c("external_id")),
+                // Whose external id it is: the connection's id, or `api`. Two shops on one
+                // platform may both have an order 1234.
+                text_col(c("source")),
                 text_col(c("name")),
                 ColumnDef::new(c("customer_id")).uuid().null().take(),
                 opt_text_col(c("email")),
@@ -200,7 +203,7 @@ impl MigrationTrait for Migration {
         for (name, cols, unique) in [
             (
                 "orders_external_key",
-                &["tenant_id", "channel", "external_id"][..],
+                &["tenant_id", "source", "external_id"][..],
                 true,
             ),
             ("orders_state_idx", &["tenant_id", "state", "id"][..], false),

@@ -125,6 +125,15 @@ pub fn row(o: &Order, lines: &[&OrderLine]) -> Vec<String> {
     ]
 }
 
+/// Cells a spreadsheet would run as a formula are quoted with a leading apostrophe.
+fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 fn csv_bytes(rows: Vec<Vec<String>>, header: bool) -> Result<web::Bytes, AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(anyhow::anyhow!(e));
@@ -132,7 +141,9 @@ fn csv_bytes(rows: Vec<Vec<String>>, header: bool) -> Result<web::Bytes, AppErro
         writer.write_record(COLUMNS).map_err(fail)?;
     }
     for r in rows {
-        writer.write_record(r).map_err(fail)?;
+        writer
+            .write_record(r.into_iter().map(defuse))
+            .map_err(fail)?;
     }
     let bytes = writer
         .into_inner()

@@ -272,6 +272,7 @@ pub async fn update_connection(
         return Err(UserError::on("id", C::NotFound, "no such channel connection").into());
     };
     let platform = Platform::parse(&existing.platform).unwrap_or(Platform::Shopify);
+    let resumed = f.active == Some(true) && !existing.active;
     let tenant = principal.tenant;
     let mut row: channel_connections::ActiveModel = existing.into();
     let mut changed = Vec::new();
@@ -301,6 +302,13 @@ pub async fn update_connection(
         changed.push("credentials");
     }
     let connection = repo::update_connection(&tx, row).await?;
+    if resumed {
+        // What arrived while paused is mapped now, and polling starts again.
+        for delivery in repo::pending_of(&tx, id).await? {
+            crate::jobs::queue::enqueue(&tx, super::deliveries::job(tenant, delivery)).await?;
+        }
+        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, Utc::now())).await?;
+    }
     let entry = audit::record(
         &tx,
         principal.actor,

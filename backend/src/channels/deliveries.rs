@@ -142,14 +142,8 @@ pub async fn receive(
         delivery_id: Set(delivery_id),
         external_id: Set(external_id),
         payload: Set(String::from_utf8_lossy(body).into_owned()),
-        // Paused connections keep what arrives, unprocessed, so nothing is lost.
-        status: Set(if conn.active {
-            DeliveryStatus::Pending
-        } else {
-            DeliveryStatus::Ignored
-        }
-        .as_str()
-        .to_owned()),
+        // A paused connection keeps what arrives, pending, and maps it when resumed.
+        status: Set(DeliveryStatus::Pending.as_str().to_owned()),
         error: Set((!conn.active).then(|| "received while the connection was paused".to_owned())),
         attempts: Set(0),
         order_id: Set(None),
@@ -280,7 +274,13 @@ pub async fn process(
                     )));
                     (DeliveryStatus::NeedsAttention, Vec::new())
                 }
-                Err(CaptureError::Db(err)) => return Err(err.into()),
+                Err(CaptureError::Db(err)) if !last_attempt => return Err(err.into()),
+                Err(CaptureError::Db(err)) => {
+                    // The failed statement ended this transaction (PostgreSQL): park the
+                    // delivery in a fresh one.
+                    drop(tx);
+                    return park(state, tenant, id, format!("cannot be stored: {err}")).await;
+                }
             }
         }
         Ok(Mapped::Ignored(reason)) => {
@@ -308,6 +308,26 @@ pub async fn process(
     }
     publish_events(state, tenant, &events).await;
     Ok(outcome)
+}
+
+/// Marks a delivery as needing attention, with why.
+async fn park(
+    state: &AppState,
+    tenant: TenantId,
+    id: DeliveryId,
+    error: String,
+) -> Result<DeliveryStatus, crate::error::AppError> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    if let Some(delivery) = repo::delivery(&tx, id).await? {
+        let mut row: channel_deliveries::ActiveModel = delivery.clone().into();
+        row.status = Set(DeliveryStatus::NeedsAttention.as_str().to_owned());
+        row.error = Set(Some(error));
+        row.attempts = Set(delivery.attempts + 1);
+        row.processed_at = Set(Some(Utc::now()));
+        repo::update_delivery(&tx, row).await?;
+    }
+    tx.commit().await?;
+    Ok(DeliveryStatus::NeedsAttention)
 }
 
 /// Processes a delivery again (after a mapping fix, or to retry one that needs attention).

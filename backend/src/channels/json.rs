@@ -24,24 +24,39 @@ pub fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     cur
 }
 
-/// Trimmed non-empty text; numbers and booleans as written.
+/// Trimmed non-empty text without control characters (PostgreSQL refuses NUL); numbers and
+/// booleans as written.
 pub fn text(v: &Value, path: &str) -> Option<String> {
     match at(v, path) {
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::String(s) => Some(clean(s)).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
+fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Amounts beyond this are not money a shop charges: refused rather than risk overflow.
+const MAX_AMOUNT: i64 = 1_000_000_000_000;
+/// Quantities and other counts beyond this are refused.
+const MAX_INT: i64 = 1_000_000_000_000;
+
 /// An id as text, exactly as sent (integers keep every digit).
 pub fn id(v: &Value, path: &str) -> Option<String> {
     text(v, path)
 }
 
-/// An exact decimal from a string or a number; `None` when absent or not a number.
+/// An exact decimal from a string or a number; `None` when absent, not a number, or beyond
+/// any real amount.
 pub fn decimal(v: &Value, path: &str) -> Option<Decimal> {
-    match at(v, path) {
+    let value = match at(v, path) {
         Value::String(s) if !s.trim().is_empty() => Decimal::from_str(s.trim())
             .or_else(|_| Decimal::from_scientific(s.trim()))
             .ok(),
@@ -50,7 +65,8 @@ pub fn decimal(v: &Value, path: &str) -> Option<Decimal> {
             .or_else(|_| Decimal::from_scientific(&n.to_string()))
             .ok(),
         _ => None,
-    }
+    }?;
+    (value.abs() < Decimal::from(MAX_AMOUNT)).then_some(value)
 }
 
 /// A decimal that must be there: `Err` names the path.
@@ -64,6 +80,7 @@ pub fn int(v: &Value, path: &str) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+    .filter(|n| n.abs() <= MAX_INT)
 }
 
 pub fn boolean(v: &Value, path: &str) -> Option<bool> {

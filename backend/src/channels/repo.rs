@@ -107,6 +107,20 @@ pub async fn update_delivery(
     row.update(tx.conn()).await
 }
 
+/// A connection's deliveries still waiting to be mapped (received while it was paused).
+pub async fn pending_of(tx: &TenantTx, connection: ConnectionId) -> Result<Vec<DeliveryId>, DbErr> {
+    use channel_deliveries::Column as C;
+    Ok(channel_deliveries::Entity::find()
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::ConnectionId.eq(connection.uuid()))
+        .filter(C::Status.eq("pending"))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|d| DeliveryId(d.id))
+        .collect())
+}
+
 /// Deliveries, newest first, optionally of one status.
 pub async fn deliveries(
     tx: &TenantTx,

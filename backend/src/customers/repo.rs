@@ -110,9 +110,21 @@ pub async fn upsert(
                 created_at: Set(now),
                 updated_at: Set(now),
             };
+            // Another capture may create the same customer at the same moment.
             customers::Entity::insert(row)
-                .exec_with_returning(tx.conn())
-                .await
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::columns([
+                        customers::Column::TenantId,
+                        customers::Column::Email,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(tx.conn())
+                .await?;
+            by_email(tx, email)
+                .await?
+                .ok_or(DbErr::RecordNotFound("customer just upserted".into()))
         }
     }
 }

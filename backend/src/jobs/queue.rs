@@ -25,6 +25,8 @@ pub use jobs::Model as Job;
 
 /// How long a claimed job is a worker's before another may take it.
 pub const LEASE: Duration = Duration::seconds(60);
+/// How often a running job's lease is renewed.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(20);
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 
 #[derive(Clone, Debug)]
@@ -125,9 +127,25 @@ pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
     row.map(|r| Job::from_query_result(&r, "")).transpose()
 }
 
-pub async fn complete(db: &Db, id: uuid::Uuid) -> Result<(), DbErr> {
+/// Extends the lease of a job `worker` still holds.
+pub async fn renew(db: &Db, id: uuid::Uuid, worker: &str) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Some(Utc::now() + LEASE)),
+        )
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LockedBy.eq(worker))
+        .exec(db.raw())
+        .await?;
+    Ok(())
+}
+
+/// Removes a finished job, if `worker` still holds it.
+pub async fn complete(db: &Db, id: uuid::Uuid, worker: &str) -> Result<(), DbErr> {
     jobs::Entity::delete_many()
         .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db.raw())
         .await?;
     Ok(())
@@ -141,7 +159,7 @@ pub fn backoff(attempt: i32) -> Duration {
 }
 
 /// Records a failure: the job runs again after a backoff, or is parked as dead.
-pub async fn fail(db: &Db, job: &Job, error: &str) -> Result<(), DbErr> {
+pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), DbErr> {
     let dead = job.attempts >= job.max_attempts;
     let now = Utc::now();
     let mut update = jobs::Entity::update_many()
@@ -165,8 +183,10 @@ pub async fn fail(db: &Db, job: &Job, error: &str) -> Result<(), DbErr> {
             Expr::value(now + backoff(job.attempts)),
         );
     }
+    // Only the holder of the lease records the outcome.
     update
         .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db.raw())
         .await?;
     Ok(())

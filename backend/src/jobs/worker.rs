@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::watch;
 
 use super::queue::{self, Job};
@@ -29,15 +30,45 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
     let Some(job) = queue::claim(&state.db, worker).await? else {
         return Ok(false);
     };
+    if job.attempts > job.max_attempts {
+        // Its last lease lapsed (the worker died, or the job crashes it): park it.
+        queue::fail(&state.db, &job, worker, "the last attempt never finished").await?;
+        return Ok(true);
+    }
     let started = std::time::Instant::now();
-    match dispatch(state, &job).await {
+    // The lease is renewed while the job runs, so a slow job is not taken by another worker.
+    let heartbeat = {
+        let (db, id, worker) = (state.db.clone(), job.id, worker.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(queue::HEARTBEAT).await;
+                if queue::renew(&db, id, &worker).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    // A panicking handler fails its job instead of killing this worker.
+    let outcome = std::panic::AssertUnwindSafe(dispatch(state, &job))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("the handler panicked: {what}"))
+        });
+    heartbeat.abort();
+    match outcome {
         Ok(()) => {
-            queue::complete(&state.db, job.id).await?;
+            queue::complete(&state.db, job.id, worker).await?;
             tracing::debug!(job.kind = %job.kind, job.id = %job.id, elapsed_ms = started.elapsed().as_millis() as u64, "job done");
         }
         Err(error) => {
             tracing::warn!(job.kind = %job.kind, job.id = %job.id, attempt = job.attempts, %error, "job failed");
-            queue::fail(&state.db, &job, &error).await?;
+            queue::fail(&state.db, &job, worker, &error).await?;
         }
     }
     Ok(true)

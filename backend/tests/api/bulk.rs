@@ -183,7 +183,8 @@ async fn the_order_export_streams_every_matching_order_as_csv() {
         create_order(&app, &owner, json!({
             "externalId": format!("E-{i}"), "name": format!("#E{i}"), "email": "buyer@example.com",
             "lines": [{ "sku": "WIDGET", "quantity": i + 1, "unitPrice": "2.50", "title": "Widget" }],
-            "tags": if i % 2 == 0 { json!(["even"]) } else { json!([]) }
+            "tags": if i % 2 == 0 { json!(["even"]) } else { json!([]) },
+            "note": if i == 0 { "=HYPERLINK(\"http://evil.example\")" } else { "" }
         })).await;
     }
     let get = |query: &str, token: Option<&str>| {
@@ -215,6 +216,10 @@ async fn the_order_export_streams_every_matching_order_as_csv() {
     assert_eq!(&rows[2][12], "7.50", "3 × 2.50");
     assert_eq!(&rows[2][16], "WIDGET x3");
     assert_eq!(&rows[2][15], "even");
+    assert_eq!(
+        &rows[0][20], "'=HYPERLINK(\"http://evil.example\")",
+        "no formula runs in a spreadsheet"
+    );
 
     let even = get("?tag=even&channel=api", Some(&owner.access))
         .await

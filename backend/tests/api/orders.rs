@@ -227,6 +227,11 @@ async fn bad_order_input_names_the_field_and_creates_nothing() {
             "INVALID_EMAIL",
         ),
         (
+            json!({ "currency": "EUR", "lines": [{ "sku": "POT-1", "quantity": 1 }] }),
+            json!(["input", "lines", "0", "unitPrice"]),
+            "REQUIRED",
+        ),
+        (
             json!({ "currency": "dollars", "lines": [{ "sku": "POT-1", "quantity": 1 }] }),
             json!(["input", "currency"]),
             "INVALID",

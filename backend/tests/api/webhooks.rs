@@ -571,6 +571,29 @@ async fn an_unmappable_payload_needs_attention_and_can_be_processed_again() {
         d["payload"].as_str().unwrap().contains("#9999"),
         "the raw payload is kept"
     );
+    // An absurd amount is refused by the mapping, not by a crash.
+    let mut huge = fixture_json("shopify/webhook_orders_create.json");
+    huge["id"] = json!(1u64);
+    huge["line_items"][0]["price"] = json!("79228162514264337593543950335");
+    shopify_delivery(
+        &app,
+        path,
+        "orders/create",
+        "huge-1",
+        &serde_json::to_vec(&huge).unwrap(),
+        SHOPIFY_SECRET,
+    )
+    .await;
+    drain(&app).await;
+    let body = app.gql(Some(&owner.access), list, json!({})).await;
+    assert_eq!(
+        body["data"]["channelDeliveries"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{body}"
+    );
     let again = app.gql(Some(&owner.access), "mutation($id: ID!) { reprocessChannelDelivery(input: {id: $id}) { channelDelivery { status attempts } userErrors { code } } }", json!({ "id": d["id"] })).await;
     assert_eq!(
         again["data"]["reprocessChannelDelivery"]["channelDelivery"],
@@ -689,4 +712,129 @@ async fn deliveries_are_accepted_at_the_connections_graphql_id_and_without_a_top
         1,
         "an order-shaped body without a topic is an order"
     );
+}
+
+#[tokio::test]
+async fn two_shops_on_one_platform_keep_their_own_orders_and_same_second_updates_apply() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Two Shops", "owner@two-shops.example").await;
+    let a = connect(
+        &app,
+        &owner,
+        "WOOCOMMERCE",
+        "shop-a.example.com",
+        WOO_SECRET,
+        json!({}),
+    )
+    .await;
+    let b = connect(
+        &app,
+        &owner,
+        "WOOCOMMERCE",
+        "shop-b.example.com",
+        WOO_SECRET,
+        json!({}),
+    )
+    .await;
+    let body = String::from_utf8(fixture("woocommerce/order_created_727_wp_api_v3.json"))
+        .unwrap()
+        .trim()
+        .as_bytes()
+        .to_vec();
+    for (c, delivery) in [(&a, "a-1"), (&b, "b-1")] {
+        let sig = sign_base64(WOO_SECRET, &body);
+        post(
+            &app,
+            c["webhookUrl"].as_str().unwrap(),
+            &[
+                ("X-WC-Webhook-Topic", "order.created"),
+                ("X-WC-Webhook-Signature", &sig),
+                ("X-WC-Webhook-Delivery-ID", delivery),
+            ],
+            &body,
+        )
+        .await;
+    }
+    drain(&app).await;
+    assert_eq!(
+        count_rows(&app, "orders").await,
+        2,
+        "order 727 of shop A is not order 727 of shop B"
+    );
+
+    // An update stamped in the same second as the order it updates is applied.
+    let mut same_second = fixture_json("woocommerce/order_created_727_wp_api_v3.json");
+    same_second["status"] = json!("cancelled");
+    let body = serde_json::to_vec(&same_second).unwrap();
+    let sig = sign_base64(WOO_SECRET, &body);
+    post(
+        &app,
+        a["webhookUrl"].as_str().unwrap(),
+        &[
+            ("X-WC-Webhook-Topic", "order.updated"),
+            ("X-WC-Webhook-Signature", &sig),
+            ("X-WC-Webhook-Delivery-ID", "a-2"),
+        ],
+        &body,
+    )
+    .await;
+    drain(&app).await;
+    let found = app
+        .gql(
+            Some(&owner.access),
+            "{ orders(filter: {state: CANCELLED}) { edges { node { connectionId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["orders"]["edges"],
+        json!([{ "node": { "connectionId": a["id"] } }]),
+        "{found}"
+    );
+}
+
+#[tokio::test]
+async fn deliveries_received_while_paused_are_mapped_when_the_connection_resumes() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("Paused Shop", "owner@paused.example").await;
+    let c = connect(
+        &app,
+        &owner,
+        "SHOPIFY",
+        "paused.myshopify.com",
+        SHOPIFY_SECRET,
+        json!({}),
+    )
+    .await;
+    let set = "mutation($id: ID!, $on: Boolean!) { updateChannelConnection(input: {id: $id, active: $on}) { channelConnection { active } userErrors { code } } }";
+    app.gql(
+        Some(&owner.access),
+        set,
+        json!({ "id": c["id"], "on": false }),
+    )
+    .await;
+    let (status, _) = shopify_delivery(
+        &app,
+        c["webhookUrl"].as_str().unwrap(),
+        "orders/create",
+        "while-paused",
+        &fixture("shopify/webhook_orders_create.json"),
+        SHOPIFY_SECRET,
+    )
+    .await;
+    assert_eq!(status, 200, "kept, not refused");
+    drain(&app).await;
+    assert_eq!(
+        count_rows(&app, "orders").await,
+        0,
+        "not mapped while paused"
+    );
+    app.gql(
+        Some(&owner.access),
+        set,
+        json!({ "id": c["id"], "on": true }),
+    )
+    .await;
+    drain(&app).await;
+    assert_eq!(count_rows(&app, "orders").await, 1, "mapped on resume");
 }

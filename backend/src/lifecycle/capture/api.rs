@@ -102,6 +102,7 @@ fn amount(path: &[&str], raw: &Amount) -> Result<Decimal, UserError> {
     if value.is_sign_negative() {
         return Err(UserError::at(path, C::Invalid, "must not be negative"));
     }
+    crate::domain::money::to_units(value).map_err(|m| UserError::at(path, C::Invalid, m))?;
     Ok(value)
 }
 
@@ -135,6 +136,12 @@ async fn canonical(
     if input.lines.is_empty() {
         return Err(UserError::on("lines", C::Required, "an order needs at least one line").into());
     }
+    let currency = input
+        .currency
+        .clone()
+        .unwrap_or_else(|| tenant_currency.to_owned());
+    crate::domain::money::Currency::parse(&currency)
+        .map_err(|m| UserError::on("currency", C::Invalid, m))?;
     let skus: Vec<Sku> = input
         .lines
         .iter()
@@ -158,9 +165,20 @@ async fn canonical(
         }
         let sku = l.sku.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let known = sku.and_then(|s| catalog.iter().find(|v| v.sku == s));
+        // Catalog prices are in the tenant's currency: usable only for an order in it.
+        let priced = known.filter(|v| v.currency.eq_ignore_ascii_case(&currency));
         let unit_price = match (&l.unit_price, known) {
             (Some(p), _) => amount(&path("unitPrice"), p)?,
-            (None, Some(v)) => Decimal::new(v.price_units, crate::domain::money::STORAGE_SCALE),
+            (None, Some(v)) if priced.is_some() => {
+                Decimal::new(v.price_units, crate::domain::money::STORAGE_SCALE)
+            }
+            (None, Some(v)) => {
+                let why = format!(
+                    "is required: the catalog price of {} is in {}",
+                    v.sku, v.currency
+                );
+                return Err(UserError::at(&path("unitPrice"), C::Required, why).into());
+            }
             (None, None) => {
                 return Err(UserError::at(
                     &path("unitPrice"),
@@ -249,7 +267,6 @@ async fn canonical(
         Some(t) => amount(&["total"], t)?,
         None => computed,
     };
-    let currency = input.currency.unwrap_or_else(|| tenant_currency.to_owned());
     let address = |field: &'static str, a: Option<Address>| -> Result<Option<Address>, UserError> {
         a.map(|a| normalise(a).map_err(|(part, m)| UserError::at(&[field, part], C::Invalid, m)))
             .transpose()

@@ -31,14 +31,15 @@ pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbEr
         .await
 }
 
+/// The order `source` (a connection's id, or `api`) knows as `external_id`.
 pub async fn by_external_id(
     tx: &TenantTx,
-    channel: &str,
+    source: &str,
     external_id: &str,
 ) -> Result<Option<Order>, DbErr> {
     orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(orders::Column::Channel.eq(channel))
+        .filter(orders::Column::Source.eq(source))
         .filter(orders::Column::ExternalId.eq(external_id))
         .one(tx.conn())
         .await
@@ -215,11 +216,17 @@ fn apply_filter(
     }
     if let Some(tag) = &f.tag {
         // Tags are a JSON array of strings; a quoted match finds one exact tag.
-        let quoted = format!("%{}%", serde_json::json!(tag.trim()));
+        let quoted = serde_json::json!(tag.trim().to_lowercase()).to_string();
+        let escaped = quoted
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\');
         query = query.filter(
-            Expr::col((orders::Entity, C::Tags))
-                .cast_as(Alias::new("text"))
-                .like(quoted),
+            Expr::expr(Func::lower(
+                Expr::col((orders::Entity, C::Tags)).cast_as(Alias::new("text")),
+            ))
+            .like(pattern),
         );
     }
     if f.with_issues {

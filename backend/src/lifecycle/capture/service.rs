@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use entity::{order_lines, orders};
 use sea_orm::ActiveValue::Set;
 
@@ -28,6 +28,17 @@ pub struct Source {
     pub actor: Actor,
     /// Who, in words, for the timeline.
     pub actor_label: Option<String>,
+}
+
+impl Source {
+    /// Whose external ids these are: each connection has its own (two shops on one platform
+    /// may both have an order 1234); orders created over the API share `api`.
+    pub fn key(&self) -> String {
+        match self.connection {
+            Some(c) => c.to_string(),
+            None => self.channel.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,14 +190,14 @@ async fn find_duplicate(
     o: &CanonicalOrder,
     email: &str,
     total_units: i64,
-    channel: &str,
+    source_key: &str,
 ) -> Result<Option<String>, CaptureError> {
     let window = Duration::hours(24);
     let candidates =
         repo::recent_by_email(tx, email, o.placed_at - window, o.placed_at + window).await?;
     let candidates: Vec<_> = candidates
         .into_iter()
-        .filter(|c| !(c.channel == channel && c.external_id == o.external_id))
+        .filter(|c| !(c.source == source_key && c.external_id == o.external_id))
         .filter(|c| c.total_units == total_units && c.cancelled_at.is_none())
         .collect();
     if candidates.is_empty() {
@@ -264,7 +275,8 @@ fn channel_fields(
     row.financial_status = Set(o.financial_status.as_str().to_owned());
     row.fulfillment_status = Set(o.fulfillment_status.as_str().to_owned());
     row.test = Set(o.test);
-    row.placed_at = Set(o.placed_at);
+    // Microseconds, as PostgreSQL keeps them, so that cursors compare alike on SQLite.
+    row.placed_at = Set(o.placed_at.trunc_subsecs(6));
     row.source_updated_at = Set(o.source_updated_at);
     row.cancelled_at = Set(o.cancelled_at);
     row.cancel_reason = Set(o.cancel_reason.clone());
@@ -288,7 +300,7 @@ pub async fn capture(
     o: CanonicalOrder,
 ) -> Result<Captured, CaptureError> {
     let currency = check_storable(&o)?;
-    match repo::by_external_id(tx, &source.channel, o.external_id.trim()).await? {
+    match repo::by_external_id(tx, &source.key(), o.external_id.trim()).await? {
         Some(existing) => update(tx, source, existing, o, currency).await,
         None => create(tx, source, o, currency).await,
     }
@@ -323,7 +335,7 @@ async fn create(
         None => None,
     };
     let duplicate = match &email {
-        Some(email) => find_duplicate(tx, &o, email.as_str(), total_units, &source.channel).await?,
+        Some(email) => find_duplicate(tx, &o, email.as_str(), total_units, &source.key()).await?,
         None => None,
     };
     let issues = issues_of(&o, &variants, duplicate.as_deref(), &[]);
@@ -339,6 +351,7 @@ async fn create(
         channel: Set(source.channel.clone()),
         connection_id: Set(source.connection.map(|c| c.uuid())),
         external_id: Set(o.external_id.trim().to_owned()),
+        source: Set(source.key()),
         tags: Set(serde_json::json!(clean_tags(&o.tags))),
         state: Set(state.as_str().to_owned()),
         issues: Set(serde_json::to_value(&issues).unwrap_or_default()),
@@ -487,7 +500,9 @@ async fn update(
     currency: Currency,
 ) -> Result<Captured, CaptureError> {
     let stale = match (o.source_updated_at, existing.source_updated_at) {
-        (Some(new), Some(held)) => new <= held,
+        // Platforms stamp to the second: an update in the same second as the one held is
+        // applied (an exact redelivery then changes nothing and records nothing).
+        (Some(new), Some(held)) => new < held,
         // Without timestamps (the API), a resubmission is a redelivery.
         (None, _) => true,
         (Some(_), None) => false,
@@ -554,6 +569,12 @@ async fn update(
         email.as_ref(),
     )?;
     row.issues = Set(serde_json::to_value(&issues).unwrap_or_default());
+    // The note is staff's once the order exists; a channel's later note does not replace it.
+    row.note = Set(existing
+        .note
+        .clone()
+        .or(o.note.clone())
+        .filter(|n| !n.trim().is_empty()));
     // Tags the channel adds join ours; tags staff added here are never dropped by a channel.
     let mut tags: Vec<String> = serde_json::from_value(existing.tags.clone()).unwrap_or_default();
     tags.extend(o.tags.iter().cloned());
@@ -563,8 +584,29 @@ async fn update(
     }
     let order = repo::update(tx, row).await?;
     repo::replace_lines(tx, id, new_lines).await?;
+    // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.
+    if existing.customer_id.is_none()
+        && let Some(c) = order.customer_id
+    {
+        customers::record_order(
+            tx,
+            CustomerId(c),
+            order.total_units,
+            &order.currency,
+            order.placed_at,
+        )
+        .await?;
+    }
 
     let changes = describe_changes(&existing, &order, lines_changed);
+    if changes.is_empty() && issues == previous && o.source_updated_at == existing.source_updated_at
+    {
+        return Ok(Captured {
+            change: Change::Unchanged,
+            order,
+            events: Vec::new(),
+        });
+    }
     let mut events = Vec::new();
     events.push(
         repo::record_event(
