@@ -43,6 +43,8 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("Orderflow/", env!("CARGO_PKG_VERSION")))
+            // A platform never redirects its API; following one could lead anywhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         Self { http, base_delay }

@@ -137,11 +137,11 @@ fn check_credentials(
                 "must be 1 to 4096 characters",
             ));
         }
-        if key == "apiUrl" && !(value.starts_with("https://") || value.starts_with("http://")) {
+        if (key == "apiUrl" || key == "tokenUrl") && !endpoint_allowed(value) {
             return Err(UserError::at(
                 &["credentials", key],
                 C::Invalid,
-                "must be an http(s) URL",
+                "must be an https:// URL (http:// only on this machine, for local stand-ins)",
             ));
         }
         clean.insert(key.clone(), value.to_owned());
@@ -156,6 +156,28 @@ fn check_credentials(
         }
     }
     Ok(clean)
+}
+
+/// Endpoints a connection may be pointed at: HTTPS, or plain HTTP to this machine only.
+fn endpoint_allowed(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    match scheme {
+        "https" => !name.is_empty(),
+        "http" => matches!(name, "127.0.0.1" | "localhost" | "::1"),
+        _ => false,
+    }
 }
 
 fn check_webhook_secret(
@@ -320,4 +342,30 @@ pub async fn update_connection(
     tx.commit().await?;
     publish_audit(state, &entry).await;
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn endpoints_are_https_or_this_machine() {
+        for ok in [
+            "https://api.bigcommerce.com",
+            "https://shop.example.com/x",
+            "http://127.0.0.1:9000",
+            "http://localhost/x",
+            "http://[::1]:80",
+        ] {
+            assert!(super::endpoint_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5/secret",
+            "http://169.254.169.254/latest",
+            "ftp://x",
+            "https://",
+            "http://user@10.0.0.1",
+            "javascript:alert(1)",
+        ] {
+            assert!(!super::endpoint_allowed(bad), "{bad}");
+        }
+    }
 }
