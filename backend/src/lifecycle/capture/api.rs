@@ -387,7 +387,7 @@ async fn edit(
 ) -> Outcome<(Order, Vec<OrderEvent>)> {
     principal.require(Permission::OrdersManage)?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let Some(mut order) = repo::get(&tx, id).await? else {
+    let Some(mut order) = repo::get_for_update(&tx, id).await? else {
         return Err(UserError::on("orderId", C::NotFound, "no such order").into());
     };
     let Some((kind, message, data)) = change(&mut order) else {

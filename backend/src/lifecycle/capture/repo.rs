@@ -23,6 +23,14 @@ pub async fn get(tx: &TenantTx, id: OrderId) -> Result<Option<Order>, DbErr> {
         .await
 }
 
+/// An order, locked for the rest of the transaction (see [`by_external_id`]).
+pub async fn get_for_update(tx: &TenantTx, id: OrderId) -> Result<Option<Order>, DbErr> {
+    orders::Entity::find_by_id((tx.tenant().uuid(), id.uuid()))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await
+}
+
 pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
     orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
@@ -31,7 +39,9 @@ pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbEr
         .await
 }
 
-/// The order `source` (a connection's id, or `api`) knows as `external_id`.
+/// The order `source` (a connection's id, or `api`) knows as `external_id`, locked for the
+/// rest of the transaction (PostgreSQL; SQLite has one writer anyway), so a concurrent staff
+/// edit and a channel update of one order never overwrite each other.
 pub async fn by_external_id(
     tx: &TenantTx,
     source: &str,
@@ -41,6 +51,7 @@ pub async fn by_external_id(
         .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
         .filter(orders::Column::Source.eq(source))
         .filter(orders::Column::ExternalId.eq(external_id))
+        .lock_exclusive()
         .one(tx.conn())
         .await
 }
