@@ -14,7 +14,7 @@ use crate::catalog::warehouse_repo;
 use crate::domain::{ProductId, Sku, TenantId, VariantId, WarehouseId};
 use crate::error::{Fail, UserError};
 use crate::lifecycle::inventory::decide::MovementKind;
-use crate::lifecycle::inventory::{repo as stock_repo, service as stock};
+use crate::lifecycle::inventory::service as stock;
 use crate::tenancy::repo::tenants;
 use crate::tenancy::{GlobalTx, Permission, Principal, TenantTx};
 
@@ -339,47 +339,31 @@ pub async fn stock(
             .get("reason")
             .cloned()
             .or_else(|| Some("stock import".into()));
-        let change = match mode {
-            StockMode::Add => Some((MovementKind::Receipt, quantity)),
-            StockMode::Set => {
-                let on_hand = match Sku::parse(&sku) {
-                    Ok(parsed) => {
-                        let tx = TenantTx::begin(&state.db, tenant).await?;
-                        let variant = product_repo::variant_by_sku(&tx, &parsed).await?;
-                        let level = match &variant {
-                            Some(v) => stock_repo::level(&tx, VariantId(v.id), warehouse).await?,
-                            None => None,
-                        };
-                        tx.commit().await?;
-                        level.map(|l| l.level.on_hand).unwrap_or(0)
-                    }
-                    Err(_) => 0,
+        // Whether the row changed stock, or why it could not.
+        let outcome = match mode {
+            StockMode::Add => {
+                let request = stock::StockChange {
+                    sku: sku.clone(),
+                    warehouse,
+                    quantity,
+                    reason: reason.clone(),
+                    reference: Some(format!("import {}", path.display())),
                 };
-                let delta = quantity - on_hand;
-                (delta != 0).then_some((MovementKind::Adjustment, delta))
+                stock::change_stock(state, &who, MovementKind::Receipt, request)
+                    .await
+                    .map(|_| true)
+            }
+            StockMode::Set => {
+                stock::count_stock(state, &who, &sku, warehouse, quantity, reason.as_deref()).await
             }
         };
-        let mut failed = false;
-        if let Some((kind, quantity)) = change {
-            let request = stock::StockChange {
-                sku: sku.clone(),
-                warehouse,
-                quantity,
-                reason: reason.clone(),
-                reference: Some(format!("import {}", path.display())),
-            };
-            if let Err(fail) = stock::change_stock(state, &who, kind, request).await {
+        let (mut failed, changed) = match outcome {
+            Ok(changed) => (false, changed),
+            Err(fail) => {
                 report.errors.push(row_error(line, fail));
-                failed = true;
+                (true, false)
             }
-        } else if mode == StockMode::Set && Sku::parse(&sku).is_err() {
-            report.errors.push(RowError {
-                line,
-                column: "sku".into(),
-                message: "is required".into(),
-            });
-            failed = true;
-        }
+        };
         if !failed
             && let Some(bin) = row.get("bin_location")
             && let Err(fail) =
@@ -389,7 +373,7 @@ pub async fn stock(
             failed = true;
         }
         if !failed {
-            if change.is_some() {
+            if changed {
                 report.updated += 1;
             } else {
                 report.unchanged += 1;

@@ -50,6 +50,22 @@ pub async fn level(
     )
 }
 
+/// A level, locked for the rest of the transaction (PostgreSQL; SQLite has one writer), for
+/// changes computed from it, such as setting a counted quantity.
+pub async fn level_for_update(
+    tx: &TenantTx,
+    variant: VariantId,
+    warehouse: WarehouseId,
+) -> Result<Option<StockLevel>, DbErr> {
+    Ok(
+        stock_levels::Entity::find_by_id((tx.tenant().uuid(), variant.uuid(), warehouse.uuid()))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .map(level_from_row),
+    )
+}
+
 /// Every warehouse's level of each of `variants`.
 pub async fn levels_of(tx: &TenantTx, variants: &[VariantId]) -> Result<Vec<StockLevel>, DbErr> {
     Ok(stock_levels::Entity::find()

@@ -110,6 +110,57 @@ pub struct StockChange {
     pub reference: Option<String>,
 }
 
+/// A stock count: on hand is adjusted to `counted` with one adjustment, computed and applied
+/// in one transaction with the level locked, so a receipt at the same moment is not lost.
+/// Returns whether anything changed.
+pub async fn count_stock(
+    state: &AppState,
+    principal: &Principal,
+    sku: &str,
+    warehouse: WarehouseId,
+    counted: i64,
+    reason: Option<&str>,
+) -> Outcome<bool> {
+    principal.require(Permission::InventoryManage)?;
+    if counted < 0 {
+        return Err(UserError::on("quantity", C::Invalid, "a count cannot be negative").into());
+    }
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let (variant, _) = locate(&tx, sku, warehouse).await?;
+    let on_hand = repo::level_for_update(&tx, variant, warehouse)
+        .await?
+        .map(|l| l.level.on_hand)
+        .unwrap_or(0);
+    let delta = counted - on_hand;
+    if delta == 0 {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .or(Some("stock count"));
+    let request = Move {
+        variant,
+        warehouse,
+        kind: MovementKind::Adjustment,
+        quantity: delta,
+        reason,
+        reference: None,
+    };
+    match move_stock(&tx, principal.actor, request).await {
+        Ok(_) => {}
+        Err(MoveError::Rule(err)) => {
+            let mut user = rule_error(err);
+            user.field = vec!["input".into(), "quantity".into()];
+            return Err(user.into());
+        }
+        Err(MoveError::Db(err)) => return Err(err.into()),
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A staff receipt (`Receipt`) or correction (`Adjustment`): the new level, the SKU as stored,
 /// and the ledger line.
 pub async fn change_stock(
