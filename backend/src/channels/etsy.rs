@@ -80,7 +80,8 @@ async fn access_token(
         .ok_or_else(|| ApiError::Permanent("Etsy answered without an access_token".into()))
 }
 
-/// Receipts modified since `since`, every page.
+/// Receipts modified since `since`, oldest change first (so a run cut short by the page cap
+/// moves the cursor only past what it read), every page.
 pub async fn fetch(
     client: &Client,
     credentials: &BTreeMap<String, String>,
@@ -103,7 +104,7 @@ pub async fn fetch(
     let mut offset = 0;
     loop {
         let url = format!(
-            "{base}/v3/application/shops/{shop}/receipts?min_last_modified={}&limit=100&offset={offset}",
+            "{base}/v3/application/shops/{shop}/receipts?min_last_modified={}&sort_on=updated&sort_order=asc&limit=100&offset={offset}",
             since.timestamp()
         );
         let page = client

@@ -258,8 +258,9 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
 /// The Admin REST API version requests are pinned to.
 pub const API_VERSION: &str = "2026-04";
 
-/// Orders updated since `since`, every page (Shopify paginates with `Link: <…>; rel="next"`),
-/// for reconciliation: webhooks can be missed, the API cannot.
+/// Orders updated since `since`, oldest update first, every page (Shopify paginates with
+/// `Link: <…>; rel="next"`), for reconciliation: webhooks can be missed, the API cannot.
+/// Oldest first, so a run cut short still moves the cursor only past what it read.
 pub async fn fetch_since(
     client: &super::client::Client,
     shop: &str,
@@ -275,7 +276,7 @@ pub async fn fetch_since(
         .cloned()
         .unwrap_or_else(|| format!("https://{shop}"));
     let mut url = Some(format!(
-        "{}/admin/api/{API_VERSION}/orders.json?status=any&limit=250&updated_at_min={}",
+        "{}/admin/api/{API_VERSION}/orders.json?status=any&limit=250&order=updated_at%20asc&updated_at_min={}",
         root.trim_end_matches('/'),
         since
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

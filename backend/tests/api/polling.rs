@@ -203,7 +203,9 @@ async fn etsy_receipts_are_polled_with_the_app_key_and_the_shops_token() {
         .expect("receipts read");
     assert_eq!(receipts.2.as_deref(), Some("etsy-keystring"));
     assert!(
-        receipts.1.contains("min_last_modified=") && receipts.1.contains("limit=100"),
+        receipts.1.contains("min_last_modified=")
+            && receipts.1.contains("limit=100")
+            && receipts.1.contains("sort_order=asc"),
         "{receipts:?}"
     );
     let body = app
@@ -266,7 +268,9 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
     let seen = shopify.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert!(
-        seen[0].1.contains("updated_at_min=") && seen[0].1.contains("status=any"),
+        seen[0].1.contains("updated_at_min=")
+            && seen[0].1.contains("status=any")
+            && seen[0].1.contains("order=updated_at%20asc"),
         "{seen:?}"
     );
     assert!(seen[1].1.contains("page_info=abc"));
