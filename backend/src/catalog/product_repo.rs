@@ -75,6 +75,14 @@ pub async fn variant_by_sku(tx: &TenantTx, sku: &Sku) -> Result<Option<Variant>,
         .await
 }
 
+pub async fn products_by_id(tx: &TenantTx, ids: &[ProductId]) -> Result<Vec<Product>, DbErr> {
+    products::Entity::find()
+        .filter(products::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(products::Column::Id.is_in(ids.iter().map(|p| p.uuid())))
+        .all(tx.conn())
+        .await
+}
+
 /// The variants with any of `skus`.
 pub async fn variants_by_sku(tx: &TenantTx, skus: &[Sku]) -> Result<Vec<Variant>, DbErr> {
     if skus.is_empty() {

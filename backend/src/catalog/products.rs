@@ -7,7 +7,7 @@ use sea_orm::ActiveValue::Set;
 use super::product_repo::{self as repo, Product, Variant};
 use crate::app::AppState;
 use crate::auth::service::publish_audit;
-use crate::domain::money::{parse_amount, to_units};
+use crate::domain::money::{parse_price, to_units};
 use crate::domain::{ProductId, Sku, VariantId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
 use crate::tenancy::repo::{audit, tenants};
@@ -109,11 +109,9 @@ fn err_at(path: &[&str], leaf: &str, code: C, message: &str) -> UserError {
 }
 
 fn money_units(path: &[&str], leaf: &str, raw: &str) -> Result<i64, UserError> {
-    let amount = parse_amount(raw).map_err(|m| err_at(path, leaf, C::Invalid, m))?;
-    if amount.is_sign_negative() {
-        return Err(err_at(path, leaf, C::Invalid, "must not be negative"));
-    }
-    to_units(amount).map_err(|m| err_at(path, leaf, C::Invalid, m))
+    parse_price(raw)
+        .and_then(to_units)
+        .map_err(|m| err_at(path, leaf, C::Invalid, m))
 }
 
 /// Applies checked variant fields onto `row`; `path` locates the variant in the input.

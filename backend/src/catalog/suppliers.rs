@@ -8,7 +8,7 @@ use super::product_repo;
 use super::supplier_repo::{self as repo, Supplier, SupplierItem};
 use crate::app::AppState;
 use crate::auth::service::publish_audit;
-use crate::domain::money::{parse_amount, to_units};
+use crate::domain::money::{parse_price, to_units};
 use crate::domain::{Email, Sku, SupplierId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::tenancy::repo::{audit, tenants};
@@ -147,14 +147,12 @@ pub async fn set_supplier_item(
     if moq < 1 {
         return Err(UserError::on("minimumOrderQuantity", C::Invalid, "must be at least 1").into());
     }
-    let cost = match f.cost.as_deref().map(parse_amount) {
-        Some(Err(m)) => return Err(UserError::on("cost", C::Invalid, m).into()),
-        Some(Ok(c)) if c.is_sign_negative() => {
-            return Err(UserError::on("cost", C::Invalid, "must not be negative").into());
-        }
-        Some(Ok(c)) => Some(to_units(c).map_err(|m| UserError::on("cost", C::Invalid, m))?),
-        None => None,
-    };
+    let cost = f
+        .cost
+        .as_deref()
+        .map(|c| parse_price(c).and_then(to_units))
+        .transpose()
+        .map_err(|m| UserError::on("cost", C::Invalid, m))?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     let Some(supplier) = repo::get(&tx, f.supplier).await? else {
         return Err(UserError::on("supplierId", C::NotFound, "no such supplier").into());

@@ -27,7 +27,7 @@ pub enum ApiError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    /// Base delay of the backoff; tests shorten it.
+    /// Base delay of the backoff.
     base_delay: Duration,
 }
 

@@ -118,20 +118,17 @@ pub async fn receive(
     let inbound = match platform {
         Platform::Shopify => shopify::classify(headers, &parsed),
         Platform::Woocommerce => woocommerce::classify(headers, &parsed),
-        _ => Inbound::Delivery {
+        _ => Inbound {
             topic: super::json::text(&parsed, "scope").unwrap_or_else(|| "unknown".into()),
             delivery_id: super::json::text(&parsed, "hash"),
             external_id: super::json::id(&parsed, "data.id"),
         },
     };
-    let Inbound::Delivery {
+    let Inbound {
         topic,
         delivery_id,
         external_id,
-    } = inbound
-    else {
-        return Ok(Receipt::Ping);
-    };
+    } = inbound;
     let id = DeliveryId::new();
     let row = channel_deliveries::ActiveModel {
         tenant_id: Set(tenant.uuid()),

@@ -127,18 +127,14 @@ impl SalesChannel {
     }
 }
 
-/// What a verified request to the webhook endpoint is.
+/// What a verified webhook delivery says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Inbound {
-    /// A platform checking the endpoint answers (WooCommerce's ping): nothing to store.
-    Ping,
-    Delivery {
-        topic: String,
-        /// The platform's id of this delivery; redeliveries repeat it.
-        delivery_id: Option<String>,
-        /// The order it is about, when the payload says.
-        external_id: Option<String>,
-    },
+pub struct Inbound {
+    pub topic: String,
+    /// The platform's id of this delivery; redeliveries repeat it.
+    pub delivery_id: Option<String>,
+    /// The order it is about, when the payload says.
+    pub external_id: Option<String>,
 }
 
 /// What a delivery becomes.

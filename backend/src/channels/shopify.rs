@@ -20,7 +20,7 @@ pub fn verify(headers: &actix_web::http::header::HeaderMap, body: &[u8], secret:
 }
 
 pub fn classify(headers: &actix_web::http::header::HeaderMap, body: &Value) -> Inbound {
-    Inbound::Delivery {
+    Inbound {
         topic: header(headers, "x-shopify-topic")
             .unwrap_or("unknown")
             .to_owned(),

@@ -14,13 +14,6 @@ use crate::lifecycle::capture::canonical::{
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,
 };
 
-pub const ORDER_TOPICS: [&str; 4] = [
-    "order.created",
-    "order.updated",
-    "order.restored",
-    "order.deleted",
-];
-
 /// The unsigned ping WooCommerce sends when a webhook is created or re-enabled.
 pub fn is_ping(headers: &actix_web::http::header::HeaderMap, body: &[u8]) -> bool {
     header(headers, "x-wc-webhook-signature").is_none()
@@ -33,7 +26,7 @@ pub fn verify(headers: &actix_web::http::header::HeaderMap, body: &[u8], secret:
 }
 
 pub fn classify(headers: &actix_web::http::header::HeaderMap, body: &Value) -> Inbound {
-    Inbound::Delivery {
+    Inbound {
         topic: header(headers, "x-wc-webhook-topic")
             .unwrap_or("unknown")
             .to_owned(),

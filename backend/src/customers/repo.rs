@@ -131,17 +131,15 @@ pub async fn upsert(
 
 /// Counts a new order in the customer's history. Spending is summed in the customer's
 /// currency only; orders in other currencies count but do not add to it.
+/// `c` is the customer as read (or upserted) in this transaction.
 pub async fn record_order(
     tx: &TenantTx,
-    id: CustomerId,
+    c: &Customer,
     total_units: i64,
     currency: &str,
     placed_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     use customers::Column as C;
-    let Some(c) = get(tx, id).await? else {
-        return Ok(());
-    };
     let spent = if c.currency == currency {
         total_units
     } else {
@@ -166,7 +164,7 @@ pub async fn record_order(
         )
         .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
         .filter(C::TenantId.eq(tx.tenant().uuid()))
-        .filter(C::Id.eq(id.uuid()))
+        .filter(C::Id.eq(c.id))
         .exec(tx.conn())
         .await?;
     Ok(())

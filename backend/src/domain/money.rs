@@ -128,6 +128,17 @@ pub fn to_units(amount: Decimal) -> Result<i64, &'static str> {
     i64::try_from(scaled.mantissa()).map_err(|_| "is too large")
 }
 
+/// A price, cost or charge as a merchant or integrator writes it: a decimal of at most four
+/// places, not negative.
+pub fn parse_price(raw: &str) -> Result<Decimal, &'static str> {
+    let amount = parse_amount(raw)?;
+    if amount.is_sign_negative() {
+        return Err("must not be negative");
+    }
+    to_units(amount)?;
+    Ok(amount)
+}
+
 /// Parses a decimal string the way integrators and platforms send money ("12.5", "0.0000").
 pub fn parse_amount(raw: &str) -> Result<Decimal, &'static str> {
     raw.trim()

@@ -18,7 +18,7 @@ use super::validate::{Issue, IssueCode};
 use crate::app::AppState;
 use crate::catalog::product_repo;
 use crate::domain::address::normalise;
-use crate::domain::money::parse_amount;
+use crate::domain::money::parse_price;
 use crate::domain::{Address, OrderId, ProductId, Sku};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::scalars::Amount;
@@ -98,12 +98,7 @@ pub struct CreateOrderInput {
 }
 
 fn amount(path: &[&str], raw: &Amount) -> Result<Decimal, UserError> {
-    let value = parse_amount(&raw.0).map_err(|m| UserError::at(path, C::Invalid, m))?;
-    if value.is_sign_negative() {
-        return Err(UserError::at(path, C::Invalid, "must not be negative"));
-    }
-    crate::domain::money::to_units(value).map_err(|m| UserError::at(path, C::Invalid, m))?;
-    Ok(value)
+    parse_price(&raw.0).map_err(|m| UserError::at(path, C::Invalid, m))
 }
 
 fn tax_lines(path: &[&str], input: Option<Vec<TaxLineInput>>) -> Result<Vec<TaxLine>, UserError> {
@@ -148,14 +143,12 @@ async fn canonical(
         .filter_map(|l| l.sku.as_deref().and_then(|s| Sku::parse(s).ok()))
         .collect();
     let catalog = product_repo::variants_by_sku(tx, &skus).await?;
-    let mut products = HashMap::new();
-    for v in &catalog {
-        if !products.contains_key(&v.product_id)
-            && let Some(p) = product_repo::product(tx, ProductId(v.product_id)).await?
-        {
-            products.insert(v.product_id, p.title);
-        }
-    }
+    let ids: Vec<ProductId> = catalog.iter().map(|v| ProductId(v.product_id)).collect();
+    let products: HashMap<_, _> = product_repo::products_by_id(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
     let mut lines = Vec::new();
     for (i, l) in input.lines.into_iter().enumerate() {
         let i = i.to_string();

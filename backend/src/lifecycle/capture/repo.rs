@@ -227,12 +227,8 @@ fn apply_filter(
     }
     if let Some(tag) = &f.tag {
         // Tags are a JSON array of strings; a quoted match finds one exact tag.
-        let quoted = serde_json::json!(tag.trim().to_lowercase()).to_string();
-        let escaped = quoted
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        // The tag as a quoted JSON string, so it matches a whole tag, not part of one.
+        let pattern = contains_pattern(&serde_json::json!(tag.trim()).to_string());
         query = query.filter(
             Expr::expr(Func::lower(
                 Expr::col((orders::Entity, C::Tags)).cast_as(Alias::new("text")),

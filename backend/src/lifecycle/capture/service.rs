@@ -364,7 +364,7 @@ async fn create(
     let lines = line_rows(tx, id, &o.lines, &variants)?;
     let order = repo::insert(tx, row).await?;
     repo::replace_lines(tx, id, lines).await?;
-    if let Some(c) = customer_id {
+    if let Some(c) = &customer {
         customers::record_order(tx, c, total_units, currency.code(), o.placed_at).await?;
     }
 
@@ -586,16 +586,9 @@ async fn update(
     repo::replace_lines(tx, id, new_lines).await?;
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.
     if existing.customer_id.is_none()
-        && let Some(c) = order.customer_id
+        && let Some(c) = &customer
     {
-        customers::record_order(
-            tx,
-            CustomerId(c),
-            order.total_units,
-            &order.currency,
-            order.placed_at,
-        )
-        .await?;
+        customers::record_order(tx, c, order.total_units, &order.currency, order.placed_at).await?;
     }
 
     let changes = describe_changes(&existing, &order, lines_changed);
