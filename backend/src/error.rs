@@ -224,6 +224,10 @@ pub enum UserErrorCode {
     ScopeNotAllowed,
     EmailNotSent,
     InsufficientStock,
+    /// The order's state does not allow the action.
+    IllegalTransition,
+    /// The record changed while the action ran; read it again and retry.
+    Conflict,
 }
 
 impl UserError {

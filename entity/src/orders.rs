@@ -46,6 +46,16 @@ pub struct Model {
     pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub payment_verdict: Option<String>,
+    pub payment_decision: Option<Json>,
+    pub fraud_score: Option<i32>,
+    pub fraud_level: Option<String>,
+    pub fraud_decision: Option<Json>,
+    /// While on hold: the state the hold interrupted.
+    pub held_from: Option<String>,
+    pub hold_reason: Option<String>,
+    /// Owed back to the shopper after a cancellation, until a refund settles it.
+    pub refund_due_units: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20261126_000001_tenancy;
 mod m20261126_000002_row_level_security;
 mod m20261127_000003_catalog_inventory;
 mod m20261127_000004_orders_capture;
+mod m20261127_000005_lifecycle_engine;
 pub mod rls;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_row_level_security::Migration),
             Box::new(m20261127_000003_catalog_inventory::Migration),
             Box::new(m20261127_000004_orders_capture::Migration),
+            Box::new(m20261127_000005_lifecycle_engine::Migration),
         ]
     }
 }

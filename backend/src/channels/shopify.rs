@@ -195,6 +195,8 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
             digits[digits.len().saturating_sub(4)..].iter().collect()
         }),
         method: text(o, "processing_method"),
+        currency: text(o, "currency"),
+        failed_attempts: 0,
     };
     let client = ClientDetails {
         ip: text(o, "browser_ip").or_else(|| text(o, "client_details.browser_ip")),
@@ -202,6 +204,7 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
         language: text(o, "customer_locale").or_else(|| text(o, "client_details.accept_language")),
         device_id: text(o, "device_id"),
         browser_id: text(o, "client_details.session_hash"),
+        ip_country: None,
     };
     let customer = CustomerFacts {
         email: text(o, "email")

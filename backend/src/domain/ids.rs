@@ -108,3 +108,7 @@ id_type!(
     /// A background job.
     JobId
 );
+id_type!(
+    /// Stock promised to an order line, or the part of it waiting for stock.
+    AllocationId
+);

@@ -9,8 +9,9 @@ mod sku;
 pub use address::Address;
 pub use email::Email;
 pub use ids::{
-    ApiKeyId, AuditEntryId, ConnectionId, CustomerId, DeliveryId, InvitationId, JobId, MovementId,
-    OrderEventId, OrderId, ProductId, SupplierId, TenantId, UserId, VariantId, WarehouseId, new_id,
+    AllocationId, ApiKeyId, AuditEntryId, ConnectionId, CustomerId, DeliveryId, InvitationId,
+    JobId, MovementId, OrderEventId, OrderId, ProductId, SupplierId, TenantId, UserId, VariantId,
+    WarehouseId, new_id,
 };
 pub use money::{Currency, Money};
 pub use sku::Sku;

@@ -15,6 +15,7 @@ use crate::catalog::warehouse_repo::{self, Warehouse};
 use crate::customers::repo::{self as customer_repo, Customer};
 use crate::domain::{CustomerId, OrderId, ProductId, SupplierId, TenantId, VariantId, WarehouseId};
 use crate::error::AppError;
+use crate::lifecycle::allocation::repo::{self as allocation_repo, Allocation};
 use crate::lifecycle::capture::repo::{self as order_repo, OrderEvent, OrderLine};
 use crate::lifecycle::inventory::repo::{self as stock_repo, StockLevel};
 use crate::tenancy::TenantTx;
@@ -203,6 +204,30 @@ impl Loader<(TenantId, LinesOf)> for Batch {
         };
         load_lists(&self.state, keys, fetch, |l: &OrderLine| {
             LinesOf(OrderId(l.order_id))
+        })
+        .await
+    }
+}
+
+/// The allocations of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AllocationsOf(pub OrderId);
+
+impl Loader<(TenantId, AllocationsOf)> for Batch {
+    type Value = Vec<Allocation>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, AllocationsOf)],
+    ) -> Result<HashMap<(TenantId, AllocationsOf), Vec<Allocation>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<AllocationsOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
+            let rows = allocation_repo::of_orders(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |a: &Allocation| {
+            AllocationsOf(OrderId(a.order_id))
         })
         .await
     }

@@ -20,7 +20,9 @@ use crate::app::AppState;
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::channels::graphql::{ChannelMutation, ChannelQuery};
 use crate::customers::graphql::CustomerQuery;
+use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
+use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
@@ -35,6 +37,8 @@ pub struct Query(
     InventoryQuery,
     CustomerQuery,
     OrderQuery,
+    EngineQuery,
+    JobsQuery,
     ChannelQuery,
 );
 
@@ -45,6 +49,8 @@ pub struct Mutation(
     CatalogMutation,
     InventoryMutation,
     OrderMutation,
+    EngineMutation,
+    JobsMutation,
     ChannelMutation,
 );
 

@@ -1,6 +1,8 @@
 //! Background work, run inside `serve` and by `orderflow worker` processes. Each worker stops
 //! when the shutdown signal flips, finishing the sweep it is in.
 
+pub mod admin;
+pub mod graphql;
 mod housekeeping;
 pub mod queue;
 pub mod worker;

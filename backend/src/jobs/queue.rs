@@ -81,6 +81,7 @@ pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        relayed_at: Set(None),
     };
     jobs::Entity::insert(row)
         .on_conflict(
@@ -127,24 +128,78 @@ pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
     row.map(|r| Job::from_query_result(&r, "")).transpose()
 }
 
-/// Extends the lease of a job `worker` still holds.
-pub async fn renew(db: &Db, id: uuid::Uuid, worker: &str) -> Result<(), DbErr> {
+/// Takes up to `limit` more due jobs of `kind` and `tenant`, to run with one already claimed
+/// as a batch (e.g. many orders decided in one transaction).
+pub async fn claim_more(
+    db: &Db,
+    worker: &str,
+    kind: &str,
+    tenant: uuid::Uuid,
+    limit: u64,
+) -> Result<Vec<Job>, DbErr> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let lease_end = now + LEASE;
+    let (backend, skip_locked, p) = if db.is_postgres() {
+        (
+            DbBackend::Postgres,
+            "FOR UPDATE SKIP LOCKED",
+            ["$1", "$2", "$3", "$4", "$5"],
+        )
+    } else {
+        (DbBackend::Sqlite, "", ["?1", "?2", "?3", "?4", "?5"])
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
+         locked_by = {by}, updated_at = {now}, dedupe_key = NULL \
+         WHERE id IN (SELECT id FROM jobs \
+           WHERE status = 'queued' AND run_at <= {now} AND kind = {kind} AND tenant_id = {tenant} \
+           ORDER BY run_at LIMIT {limit} {skip_locked}) \
+         RETURNING *",
+        lease = p[0],
+        by = p[1],
+        now = p[2],
+        kind = p[3],
+        tenant = p[4],
+    );
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            lease_end.into(),
+            worker.into(),
+            now.into(),
+            kind.into(),
+            tenant.into(),
+        ],
+    );
+    let rows = db.raw().query_all_raw(stmt).await?;
+    rows.iter().map(|r| Job::from_query_result(r, "")).collect()
+}
+
+/// Extends the leases of jobs `worker` still holds.
+pub async fn renew(db: &Db, ids: &[uuid::Uuid], worker: &str) -> Result<(), DbErr> {
     jobs::Entity::update_many()
         .col_expr(
             jobs::Column::LockedUntil,
             Expr::value(Some(Utc::now() + LEASE)),
         )
-        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::Id.is_in(ids.iter().copied()))
         .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db.raw())
         .await?;
     Ok(())
 }
 
-/// Removes a finished job, if `worker` still holds it.
-pub async fn complete(db: &Db, id: uuid::Uuid, worker: &str) -> Result<(), DbErr> {
+/// Removes finished jobs that `worker` still holds.
+pub async fn complete(db: &Db, ids: &[uuid::Uuid], worker: &str) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     jobs::Entity::delete_many()
-        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::Id.is_in(ids.iter().copied()))
         .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db.raw())
         .await?;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use super::queue::{self, Job};
 use crate::app::AppState;
 use crate::channels;
+use crate::lifecycle::engine;
 
 /// How often an idle worker looks for due jobs written by other processes.
 const POLL: Duration = Duration::from_millis(250);
@@ -21,11 +22,36 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         channels::deliveries::JOB => channels::deliveries::run_job(state, job).await,
         channels::poll::JOB => channels::poll::run_job(state, job).await,
+        engine::EXPIRE => engine::run_expiry(state, job).await,
+        engine::RESTOCKED => engine::run_restocked(state, job).await,
         other => Err(format!("no handler for job kind {other}")),
     }
 }
 
-/// Runs one due job, if there is one. Returns whether it found one.
+/// Runs claimed jobs: `order.advance` jobs together (one transaction for the batch), any
+/// other kind alone. Returns one result per job.
+async fn dispatch_all(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), JobError>> {
+    if jobs.first().is_some_and(|j| j.kind == engine::ADVANCE) {
+        return engine::run_advance(state, jobs).await;
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        out.push(dispatch(state, job).await);
+    }
+    out
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    format!("the handler panicked: {what}")
+}
+
+/// Runs one due job (with the jobs it batches with), if there is one. Returns whether it
+/// found one.
 pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_orm::DbErr> {
     let Some(job) = queue::claim(&state.db, worker).await? else {
         return Ok(false);
@@ -35,42 +61,57 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
         queue::fail(&state.db, &job, worker, "the last attempt never finished").await?;
         return Ok(true);
     }
+    let mut jobs = vec![job];
+    if jobs[0].kind == engine::ADVANCE
+        && let Some(tenant) = jobs[0].tenant_id
+    {
+        let more = queue::claim_more(
+            &state.db,
+            worker,
+            engine::ADVANCE,
+            tenant,
+            engine::BATCH - 1,
+        )
+        .await?;
+        jobs.extend(more);
+    }
     let started = std::time::Instant::now();
-    // The lease is renewed while the job runs, so a slow job is not taken by another worker.
+    // The leases are renewed while the jobs run, so a slow job is not taken by another worker.
     let heartbeat = {
-        let (db, id, worker) = (state.db.clone(), job.id, worker.to_owned());
+        let (db, worker) = (state.db.clone(), worker.to_owned());
+        let ids: Vec<uuid::Uuid> = jobs.iter().map(|j| j.id).collect();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(queue::HEARTBEAT).await;
-                if queue::renew(&db, id, &worker).await.is_err() {
+                if queue::renew(&db, &ids, &worker).await.is_err() {
                     return;
                 }
             }
         })
     };
-    // A panicking handler fails its job instead of killing this worker.
-    let outcome = std::panic::AssertUnwindSafe(dispatch(state, &job))
+    // A panicking handler fails its jobs instead of killing this worker.
+    let outcomes = std::panic::AssertUnwindSafe(dispatch_all(state, &jobs))
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(format!("the handler panicked: {what}"))
+            let message = panic_message(panic);
+            jobs.iter().map(|_| Err(message.clone())).collect()
         });
     heartbeat.abort();
-    match outcome {
-        Ok(()) => {
-            queue::complete(&state.db, job.id, worker).await?;
-            tracing::debug!(job.kind = %job.kind, job.id = %job.id, elapsed_ms = started.elapsed().as_millis() as u64, "job done");
-        }
-        Err(error) => {
-            tracing::warn!(job.kind = %job.kind, job.id = %job.id, attempt = job.attempts, %error, "job failed");
-            queue::fail(&state.db, &job, worker, &error).await?;
+    let mut done = Vec::new();
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        match outcome {
+            Ok(()) => {
+                done.push(job.id);
+                tracing::debug!(job.kind = %job.kind, job.id = %job.id, elapsed_ms = started.elapsed().as_millis() as u64, "job done");
+            }
+            Err(error) => {
+                tracing::warn!(job.kind = %job.kind, job.id = %job.id, attempt = job.attempts, %error, "job failed");
+                queue::fail(&state.db, job, worker, &error).await?;
+            }
         }
     }
+    queue::complete(&state.db, &done, worker).await?;
     Ok(true)
 }
 

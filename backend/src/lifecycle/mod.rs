@@ -3,6 +3,12 @@
 //! service or job that loads facts, decides, stores and emits, and `graphql.rs` (state and
 //! overrides).
 
+pub mod allocation;
 pub mod capture;
+pub mod engine;
+pub mod fraud;
 pub mod inventory;
+pub mod machine;
+pub mod payment;
+pub mod settings;
 pub mod state;

@@ -60,10 +60,14 @@ pub enum Permission {
     OrdersManage,
     /// Connect sales channels and see what they delivered.
     ChannelsManage,
+    /// Change the tenant's lifecycle settings (fraud thresholds, reservations).
+    SettingsManage,
+    /// See the tenant's background jobs, replay or discard dead ones.
+    JobsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::TenantRead,
         Permission::MembersRead,
         Permission::MembersManage,
@@ -76,6 +80,8 @@ impl Permission {
         Permission::OrdersRead,
         Permission::OrdersManage,
         Permission::ChannelsManage,
+        Permission::SettingsManage,
+        Permission::JobsManage,
     ];
 
     /// Whether an API key may carry this permission as a scope. Managing people and keys
@@ -98,6 +104,8 @@ impl Permission {
             Permission::OrdersRead => "ORDERS_READ",
             Permission::OrdersManage => "ORDERS_MANAGE",
             Permission::ChannelsManage => "CHANNELS_MANAGE",
+            Permission::SettingsManage => "SETTINGS_MANAGE",
+            Permission::JobsManage => "JOBS_MANAGE",
         }
     }
 

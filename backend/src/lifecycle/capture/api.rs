@@ -9,17 +9,17 @@ use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 
 use super::canonical::{
-    CanonicalOrder, CustomerFacts, Discount, FinancialStatus, Line, PaymentFacts, ShippingLine,
-    TaxLine, Totals,
+    CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, Line, PaymentFacts,
+    ShippingLine, TaxLine, Totals,
 };
 use super::repo::{self, NewEvent, Order, OrderEvent};
 use super::service::{self, CaptureError, Captured, Source};
 use super::validate::{Issue, IssueCode};
 use crate::app::AppState;
 use crate::catalog::product_repo;
-use crate::domain::address::normalise;
+use crate::domain::address::{normalise, parse_country};
 use crate::domain::money::parse_price;
-use crate::domain::{Address, OrderId, ProductId, Sku};
+use crate::domain::{Address, Currency, OrderId, ProductId, Sku};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::scalars::Amount;
 use crate::tenancy::repo::tenants;
@@ -67,8 +67,30 @@ pub struct PaymentInput {
     pub gateway: Option<String>,
     pub status: Option<FinancialStatus>,
     pub amount_captured: Option<Amount>,
+    /// Authorized but not yet captured.
+    pub amount_authorized: Option<Amount>,
+    /// ISO 4217 currency the payment was taken in.
+    pub currency: Option<String>,
     pub avs_result: Option<String>,
     pub cvv_result: Option<String>,
+    /// The gateway's own risk verdict, e.g. "low", "elevated", "high".
+    pub gateway_risk: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    /// Declined attempts before this payment succeeded.
+    pub failed_attempts: Option<u32>,
+}
+
+/// What the shopper's browser or device told the storefront.
+#[derive(InputObject, Clone, Debug)]
+pub struct ClientInput {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub language: Option<String>,
+    pub device_id: Option<String>,
+    pub browser_id: Option<String>,
+    /// ISO country of the IP address, when the storefront knows it.
+    pub ip_country: Option<String>,
 }
 
 #[derive(InputObject, Clone, Debug)]
@@ -91,6 +113,7 @@ pub struct CreateOrderInput {
     #[graphql(default)]
     pub taxes_included: bool,
     pub payment: Option<PaymentInput>,
+    pub client: Option<ClientInput>,
     pub tags: Option<Vec<String>>,
     pub note: Option<String>,
     /// When given, checked against the computed total (a mismatch becomes an issue).
@@ -274,9 +297,27 @@ async fn canonical(
                 .map(|a| amount(&["payment", "amountCaptured"], a))
                 .transpose()?
                 .unwrap_or_default(),
+            amount_authorized: p
+                .amount_authorized
+                .as_ref()
+                .map(|a| amount(&["payment", "amountAuthorized"], a))
+                .transpose()?
+                .unwrap_or_default(),
+            currency: p
+                .currency
+                .map(|c| {
+                    Currency::parse(&c)
+                        .map(|c| c.code().to_owned())
+                        .map_err(|m| UserError::at(&["payment", "currency"], C::Invalid, m))
+                })
+                .transpose()?,
             avs_result: p.avs_result,
             cvv_result: p.cvv_result,
-            ..Default::default()
+            gateway_risk: p.gateway_risk,
+            card_brand: p.card_brand,
+            card_last4: p.card_last4,
+            failed_attempts: p.failed_attempts.unwrap_or(0),
+            method: None,
         })
     });
     let payment = payment.transpose()?.unwrap_or_default();
@@ -327,7 +368,29 @@ async fn canonical(
         },
         taxes_included: input.taxes_included,
         payment,
-        client: Default::default(),
+        client: input
+            .client
+            .map(|c| -> Result<ClientDetails, UserError> {
+                Ok(ClientDetails {
+                    ip: c
+                        .ip
+                        .map(|ip| ip.trim().to_owned())
+                        .filter(|ip| !ip.is_empty()),
+                    user_agent: c.user_agent,
+                    language: c.language,
+                    device_id: c.device_id,
+                    browser_id: c.browser_id,
+                    ip_country: c
+                        .ip_country
+                        .map(|raw| {
+                            parse_country(&raw)
+                                .map_err(|m| UserError::at(&["client", "ipCountry"], C::Invalid, m))
+                        })
+                        .transpose()?,
+                })
+            })
+            .transpose()?
+            .unwrap_or_default(),
         tags: input.tags.unwrap_or_default(),
         note: input.note,
         financial_status,

@@ -160,6 +160,12 @@ pub struct PaymentFacts {
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
     pub method: Option<String>,
+    /// The currency the payment was taken in, when the gateway reports it.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Declined attempts before this payment succeeded.
+    #[serde(default)]
+    pub failed_attempts: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +176,9 @@ pub struct ClientDetails {
     pub language: Option<String>,
     pub device_id: Option<String>,
     pub browser_id: Option<String>,
+    /// ISO country of the shopper's IP address, when the channel or a geo-IP lookup gives it.
+    #[serde(default)]
+    pub ip_country: Option<String>,
 }
 
 /// Where the money stands, in the channel's terms mapped onto one vocabulary.

@@ -31,6 +31,17 @@ pub async fn get_for_update(tx: &TenantTx, id: OrderId) -> Result<Option<Order>,
         .await
 }
 
+/// Several orders, locked in id order (so two batches locking overlapping sets never deadlock).
+pub async fn get_many_for_update(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Id.is_in(ids.iter().map(|o| o.uuid())))
+        .order_by_asc(orders::Column::Id)
+        .lock_exclusive()
+        .all(tx.conn())
+        .await
+}
+
 pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
     orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))

@@ -17,6 +17,7 @@ use crate::domain::money::{Currency, to_units};
 use crate::domain::{ConnectionId, CustomerId, Email, OrderId, Sku, VariantId};
 use crate::error::AppError;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::{allocation, engine};
 use crate::tenancy::{Actor, TenantTx};
 
 /// Where an order came from.
@@ -368,6 +369,9 @@ async fn create(
         customers::record_order(tx, c, total_units, currency.code(), o.placed_at).await?;
     }
 
+    if state == OrderState::Received {
+        engine::schedule(tx, id).await?;
+    }
     let mut events = vec![
         repo::record_event(
             tx,
@@ -584,6 +588,12 @@ async fn update(
     }
     let order = repo::update(tx, row).await?;
     repo::replace_lines(tx, id, new_lines).await?;
+    if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
+        allocation::service::release(tx, &order, source.actor, None).await?;
+    } else if matches!(state, OrderState::Received | OrderState::PaymentReview) {
+        // New payment facts (a capture, a settled transfer) may let the order go on.
+        engine::schedule(tx, id).await?;
+    }
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.
     if existing.customer_id.is_none()
         && let Some(c) = &customer

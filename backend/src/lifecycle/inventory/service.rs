@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::{Sku, VariantId, WarehouseId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::lifecycle::engine;
 use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 
 /// Why a movement did not happen.
@@ -65,6 +66,10 @@ pub async fn move_stock(
             });
         return Err(MoveError::Rule(err));
     };
+    if delta.on_hand - delta.reserved > 0 {
+        // More is available now: backordered orders may be filled.
+        engine::schedule_restock(tx).await?;
+    }
     let movement = repo::record(
         tx,
         repo::NewMovement {

@@ -1,7 +1,7 @@
 //! Orders over GraphQL: queries with filters, sorting and cursors; createOrder; tags, notes
 //! and issues; the live timeline.
 
-mod mutation;
+pub mod mutation;
 mod query;
 mod subscription;
 pub mod types;

@@ -62,7 +62,7 @@ pub struct ResolveOrderIssueInput {
 }
 
 /// Who the caller is, in words, for the timeline.
-async fn actor_label(ctx: &Context<'_>, p: &Principal) -> Result<Option<String>, AppError> {
+pub async fn actor_label(ctx: &Context<'_>, p: &Principal) -> Result<Option<String>, AppError> {
     let db = &state(ctx).db;
     Ok(match p.actor {
         Actor::User(user) => {

@@ -7,7 +7,7 @@ use crate::channels::SalesChannel;
 use crate::customers::graphql::Customer;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, CustomerId, OrderId, TenantId};
-use crate::graphql::loader::{EventsOf, LinesOf, Loaders};
+use crate::graphql::loader::{AllocationsOf, EventsOf, LinesOf, Loaders};
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::capture::canonical::{
@@ -17,6 +17,9 @@ use crate::lifecycle::capture::repo::{
     Order as OrderRecord, OrderEvent as EventRecord, OrderLine as LineRecord,
 };
 use crate::lifecycle::capture::validate::{Issue, IssueCode};
+use crate::lifecycle::engine::graphql::{Allocation, FraudAssessment, PaymentFinding};
+use crate::lifecycle::fraud::model::FraudAssessment as Assessment;
+use crate::lifecycle::payment::decide::{PaymentDecision, PaymentVerdict};
 use crate::lifecycle::state::OrderState;
 
 fn money(units: i64, currency: &str) -> Amount {
@@ -122,11 +125,43 @@ pub struct OrderPayment {
     pub card_brand: Option<String>,
     pub card_last4: Option<String>,
     pub method: Option<String>,
+    pub currency: Option<String>,
+    pub failed_attempts: i32,
+    /// Payment verification's verdict; null until the order has been checked.
+    pub verdict: Option<PaymentVerdict>,
+    /// The findings behind the verdict, in words.
+    pub reasons: Vec<String>,
+    /// Everything verification found, with its code and weight.
+    pub findings: Vec<PaymentFinding>,
+}
+
+impl OrderPayment {
+    fn with_decision(mut self, decision: Option<PaymentDecision>) -> Self {
+        if let Some(d) = decision {
+            self.verdict = Some(d.verdict);
+            self.reasons = d.reasons();
+            self.findings = d
+                .findings
+                .into_iter()
+                .map(|f| PaymentFinding {
+                    code: f.code,
+                    severity: f.severity,
+                    message: f.message,
+                })
+                .collect();
+        }
+        self
+    }
 }
 
 impl From<PaymentFacts> for OrderPayment {
     fn from(p: PaymentFacts) -> Self {
         Self {
+            currency: p.currency,
+            failed_attempts: i32::try_from(p.failed_attempts).unwrap_or(i32::MAX),
+            verdict: None,
+            reasons: Vec::new(),
+            findings: Vec::new(),
             gateway: p.gateway,
             status: p.status,
             amount_captured: decimal(p.amount_captured),
@@ -149,6 +184,7 @@ pub struct ClientDetails {
     pub language: Option<String>,
     pub device_id: Option<String>,
     pub browser_id: Option<String>,
+    pub ip_country: Option<String>,
 }
 
 impl From<ClientRecord> for ClientDetails {
@@ -159,6 +195,7 @@ impl From<ClientRecord> for ClientDetails {
             language: c.language,
             device_id: c.device_id,
             browser_id: c.browser_id,
+            ip_country: c.ip_country,
         }
     }
 }
@@ -262,6 +299,14 @@ pub struct Order {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Fraud screening's score with its reasons; null until the order has been screened.
+    pub fraud: Option<FraudAssessment>,
+    /// Why the order is on hold, while it is.
+    pub hold_reason: Option<String>,
+    /// The state a hold interrupted: where a release returns the order.
+    pub held_from: Option<OrderState>,
+    /// Captured money owed back to the shopper after a cancellation or rejection.
+    pub refund_due: Amount,
     #[graphql(skip)]
     pub key: (TenantId, OrderId),
     #[graphql(skip)]
@@ -318,9 +363,20 @@ impl From<OrderRecord> for Order {
                     amount: decimal(d.amount),
                 })
                 .collect(),
-            payment: serde_json::from_value::<PaymentFacts>(o.payment)
-                .unwrap_or_default()
-                .into(),
+            payment: OrderPayment::from(
+                serde_json::from_value::<PaymentFacts>(o.payment).unwrap_or_default(),
+            )
+            .with_decision(
+                o.payment_decision
+                    .and_then(|d| serde_json::from_value::<PaymentDecision>(d).ok()),
+            ),
+            fraud: o
+                .fraud_decision
+                .and_then(|d| serde_json::from_value::<Assessment>(d).ok())
+                .map(FraudAssessment::from),
+            hold_reason: o.hold_reason,
+            held_from: o.held_from.as_deref().and_then(OrderState::parse),
+            refund_due: money(o.refund_due_units, &c),
             client: serde_json::from_value::<ClientRecord>(o.client)
                 .unwrap_or_default()
                 .into(),
@@ -368,6 +424,21 @@ impl Order {
             .unwrap_or_default()
             .into_iter()
             .map(OrderEvent::from)
+            .collect())
+    }
+
+    /// Stock reserved for each line, and what waits for stock (backorders).
+    async fn allocations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Allocation>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, AllocationsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| a.status != "released")
+            .map(Allocation::from)
             .collect())
     }
 

@@ -1,0 +1,397 @@
+//! Staff overrides of the automated stages: approve or reject a review, hold and release,
+//! cancel, correct the shipping address. Each is permission-checked, legal for the order's
+//! state or refused with the reason, and on the timeline with who did it and why.
+
+use chrono::Utc;
+
+use super::gate::gate;
+use super::pipeline::refund_due;
+use super::transition::{self, By, EngineError, Step, state_of};
+use crate::app::AppState;
+use crate::domain::address::normalise;
+use crate::domain::money::amount_from_units;
+use crate::domain::{Address, OrderId};
+use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::lifecycle::allocation::service as allocate;
+use crate::lifecycle::capture;
+use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent};
+use crate::lifecycle::capture::validate::{self, Issue, IssueCode};
+use crate::lifecycle::fraud::signals::{self, LabelSource};
+use crate::lifecycle::machine;
+use crate::lifecycle::state::OrderState;
+use crate::tenancy::{Permission, Principal, TenantTx};
+
+fn refused(err: EngineError) -> crate::error::Fail {
+    match err {
+        EngineError::Illegal(e) => {
+            UserError::on("orderId", C::IllegalTransition, e.to_string()).into()
+        }
+        EngineError::Conflict => UserError::on("orderId", C::Conflict, err.to_string()).into(),
+        EngineError::Db(e) => e.into(),
+    }
+}
+
+fn required(reason: Option<String>, what: &str) -> Result<String, UserError> {
+    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
+    if reason.is_empty() {
+        return Err(UserError::on(
+            "reason",
+            C::Required,
+            format!("say why the order is {what}"),
+        ));
+    }
+    if reason.chars().count() > 1000 {
+        return Err(UserError::on(
+            "reason",
+            C::Invalid,
+            "must be at most 1000 characters",
+        ));
+    }
+    Ok(reason)
+}
+
+fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(UserError::on(
+            "reason",
+            C::Invalid,
+            "must be at most 1000 characters",
+        ));
+    }
+    Ok(reason)
+}
+
+/// Opens the tenant's transaction with the order locked.
+async fn open(state: &AppState, principal: &Principal, id: OrderId) -> Outcome<(TenantTx, Order)> {
+    principal.require(Permission::OrdersManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(order) = repo::get_for_update(&tx, id).await? else {
+        return Err(UserError::on("orderId", C::NotFound, "no such order").into());
+    };
+    Ok((tx, order))
+}
+
+async fn finish(
+    state: &AppState,
+    principal: &Principal,
+    tx: TenantTx,
+    order: Order,
+    events: Vec<OrderEvent>,
+) -> Outcome<Order> {
+    tx.commit().await?;
+    capture::publish_events(state, principal.tenant, &events).await;
+    Ok(order)
+}
+
+fn by(principal: &Principal, label: Option<String>) -> By {
+    By {
+        actor: principal.actor,
+        label,
+    }
+}
+
+/// Approves an order held in payment or fraud review; it goes on through the stages.
+pub async fn approve(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = optional(reason)?;
+    let (tx, mut order) = open(state, principal, id).await?;
+    let who = by(principal, label.clone());
+    let step = match state_of(&order) {
+        OrderState::PaymentReview => Step {
+            to: OrderState::PaymentVerified,
+            kind: "order.payment_approved",
+            message: "Payment approved by staff".into(),
+            reason,
+            data: serde_json::json!({ "verdict": order.payment_verdict }),
+        },
+        OrderState::FraudReview => {
+            signals::label(&tx, &order, LabelSource::StaffApproved, label).await?;
+            Step {
+                to: OrderState::Screened,
+                kind: "order.fraud_approved",
+                message: format!(
+                    "Approved by staff after fraud review (score {})",
+                    order.fraud_score.unwrap_or_default()
+                ),
+                reason,
+                data: serde_json::json!({ "score": order.fraud_score }),
+            }
+        }
+        other => {
+            return Err(UserError::on(
+                "orderId",
+                C::IllegalTransition,
+                format!(
+                    "only orders in payment or fraud review can be approved; this one is {}",
+                    other.as_str()
+                ),
+            )
+            .into());
+        }
+    };
+    let event = transition::apply(&tx, &mut order, &who, step)
+        .await
+        .map_err(refused)?;
+    super::schedule(&tx, id).await?;
+    finish(state, principal, tx, order, vec![event]).await
+}
+
+/// Stops an order for good: stock goes back, the captured amount is due back to the shopper,
+/// and a rejection after fraud screening is kept as a fraud label.
+pub async fn reject(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = required(reason, "rejected")?;
+    let (tx, mut order) = open(state, principal, id).await?;
+    let from = state_of(&order);
+    machine::check(from, OrderState::Rejected).map_err(|e| refused(e.into()))?;
+    let released = allocate::release(&tx, &order, principal.actor, None).await?;
+    if order.fraud_decision.is_some() {
+        signals::label(&tx, &order, LabelSource::StaffRejected, label.clone()).await?;
+    }
+    order.refund_due_units = refund_due(&order);
+    let due = amount_from_units(order.refund_due_units, &order.currency);
+    let step = Step {
+        to: OrderState::Rejected,
+        kind: "order.rejected",
+        message: format!("Rejected by staff{}", refund_note(&order)),
+        reason: Some(reason),
+        data: serde_json::json!({ "released": released, "refundDue": due.to_string() }),
+    };
+    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
+        .await
+        .map_err(refused)?;
+    finish(state, principal, tx, order, vec![event]).await
+}
+
+fn refund_note(order: &Order) -> String {
+    if order.refund_due_units > 0 {
+        format!(
+            "; {} {} captured is due back to the shopper",
+            amount_from_units(order.refund_due_units, &order.currency),
+            order.currency
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Cancels an order that has not shipped: stock goes back and the refund due is recorded.
+pub async fn cancel(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = required(reason, "cancelled")?;
+    let (tx, mut order) = open(state, principal, id).await?;
+    let from = state_of(&order);
+    if !machine::can_cancel(from) {
+        return Err(UserError::on(
+            "orderId",
+            C::IllegalTransition,
+            format!(
+                "an order in state {} can no longer be cancelled{}",
+                from.as_str(),
+                if from.has_shipped() {
+                    ": it has shipped, start a return instead"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .into());
+    }
+    let released = allocate::release(&tx, &order, principal.actor, None).await?;
+    order.refund_due_units = refund_due(&order);
+    order.cancelled_at = Some(Utc::now());
+    order.cancel_reason = Some(reason.clone());
+    let due = amount_from_units(order.refund_due_units, &order.currency);
+    let step = Step {
+        to: OrderState::Cancelled,
+        kind: "order.cancelled",
+        message: format!("Cancelled by staff{}", refund_note(&order)),
+        reason: Some(reason),
+        data: serde_json::json!({ "released": released, "refundDue": due.to_string() }),
+    };
+    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
+        .await
+        .map_err(refused)?;
+    finish(state, principal, tx, order, vec![event]).await
+}
+
+/// Stops the automated stages for an order until someone releases it.
+pub async fn hold(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = required(reason, "held")?;
+    let (tx, mut order) = open(state, principal, id).await?;
+    order.hold_reason = Some(reason.clone());
+    let step = Step {
+        to: OrderState::OnHold,
+        kind: "order.held",
+        message: format!("Put on hold: {reason}"),
+        reason: Some(reason),
+        data: serde_json::json!({}),
+    };
+    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
+        .await
+        .map_err(refused)?;
+    finish(state, principal, tx, order, vec![event]).await
+}
+
+/// Returns a held order to where it was; the stages pick it up again.
+pub async fn release(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = optional(reason)?;
+    let (tx, mut order) = open(state, principal, id).await?;
+    let from = state_of(&order);
+    if from != OrderState::OnHold {
+        return Err(UserError::on(
+            "orderId",
+            C::IllegalTransition,
+            format!("the order is not on hold (it is {})", from.as_str()),
+        )
+        .into());
+    }
+    let back = order
+        .held_from
+        .as_deref()
+        .and_then(OrderState::parse)
+        .unwrap_or(OrderState::Received);
+    let issues: Vec<Issue> = serde_json::from_value(order.issues.clone()).unwrap_or_default();
+    if back == OrderState::Received
+        && let Some((_, why)) = gate(&issues)
+    {
+        return Err(UserError::on(
+            "orderId",
+            C::IllegalTransition,
+            format!("resolve the open issues first: {why}"),
+        )
+        .into());
+    }
+    let step = Step {
+        to: back,
+        kind: "order.released",
+        message: format!("Released from hold, back to {}", back.as_str()),
+        reason,
+        data: serde_json::json!({ "heldFor": order.hold_reason }),
+    };
+    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
+        .await
+        .map_err(refused)?;
+    super::schedule(&tx, id).await?;
+    finish(state, principal, tx, order, vec![event]).await
+}
+
+const ADDRESS_CODES: [IssueCode; 3] = [
+    IssueCode::NoShippingAddress,
+    IssueCode::AddressIncomplete,
+    IssueCode::PostalCodeInvalid,
+];
+
+/// Replaces the shipping address, checked as strictly as a label needs. An order waiting in
+/// address_issue goes back through the stages.
+pub async fn update_shipping_address(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    address: Address,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = optional(reason)?;
+    let address =
+        normalise(address).map_err(|(part, m)| UserError::at(&["address", part], C::Invalid, m))?;
+    if let Some(problem) = validate::check_address("address", &address)
+        .into_iter()
+        .next()
+    {
+        let field = problem.field.unwrap_or_else(|| "address".into());
+        let path: Vec<&str> = field.split('.').collect();
+        return Err(UserError::at(&path, C::Invalid, problem.message).into());
+    }
+    let (tx, mut order) = open(state, principal, id).await?;
+    let from = state_of(&order);
+    if !machine::address_editable(from) {
+        return Err(UserError::on(
+            "orderId",
+            C::IllegalTransition,
+            format!(
+                "the address can no longer change: the order is {}",
+                from.as_str()
+            ),
+        )
+        .into());
+    }
+    let mut issues: Vec<Issue> = serde_json::from_value(order.issues.clone()).unwrap_or_default();
+    for issue in issues
+        .iter_mut()
+        .filter(|i| ADDRESS_CODES.contains(&i.code))
+    {
+        issue.resolved = true;
+    }
+    order.issues = serde_json::to_value(&issues).unwrap_or_default();
+    order.shipping_address = Some(serde_json::to_value(&address).unwrap_or_default());
+    let who = by(principal, label);
+    let mut events = Vec::new();
+    transition::save(&tx, &mut order, Some(from))
+        .await
+        .map_err(refused)?;
+    events.push(
+        repo::record_event(
+            &tx,
+            NewEvent {
+                order: id,
+                kind: "order.address_changed",
+                actor: who.actor,
+                actor_label: who.label.clone(),
+                message: format!(
+                    "Shipping address changed to {}, {} {}",
+                    address.line1, address.city, address.country
+                ),
+                reason: reason.clone(),
+                data: serde_json::json!({ "address": address }),
+            },
+        )
+        .await?,
+    );
+    if from == OrderState::AddressIssue {
+        let step = Step {
+            to: OrderState::Received,
+            kind: "order.address_fixed",
+            message: "The address is fixed: the order goes on".into(),
+            reason,
+            data: serde_json::json!({}),
+        };
+        events.push(
+            transition::apply(&tx, &mut order, &who, step)
+                .await
+                .map_err(refused)?,
+        );
+        super::schedule(&tx, id).await?;
+    }
+    finish(state, principal, tx, order, events).await
+}

@@ -1,0 +1,345 @@
+//! GraphQL of the engine: the decisions on an order (payment findings, fraud score with its
+//! reasons, allocations), the staff actions, and the tenant's lifecycle settings.
+
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::actions;
+use crate::catalog::graphql::types::Warehouse;
+use crate::domain::{Address, OrderId, TenantId, WarehouseId};
+use crate::error::UserError;
+use crate::graphql::context::{principal, state};
+use crate::graphql::errors::payload;
+use crate::graphql::guard::Perm;
+use crate::graphql::loader::Loaders;
+use crate::graphql::relay::{decode_id, global_id};
+use crate::lifecycle::allocation::repo::{Allocation as AllocationRecord, AllocationStatus};
+use crate::lifecycle::capture::graphql::mutation::{OrderPayload, actor_label};
+use crate::lifecycle::capture::graphql::types::Order;
+use crate::lifecycle::fraud::model::{FraudAssessment as Assessment, FraudLevel, FraudReasonCode};
+use crate::lifecycle::payment::decide::{PaymentCheck, Severity};
+use crate::lifecycle::settings::{self, LifecycleSettings as Settings};
+use crate::tenancy::{Permission, TenantTx};
+
+/// One thing payment verification found.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct PaymentFinding {
+    pub code: PaymentCheck,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// One reason behind a fraud score, with the points it added (negative: it lowered it).
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FraudReason {
+    pub code: FraudReasonCode,
+    /// What it means, in a sentence a merchant understands.
+    pub message: String,
+    pub contribution: i32,
+}
+
+/// The fraud screening of an order: the score is the sum of the contributions, 0–100.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FraudAssessment {
+    pub score: i32,
+    pub level: FraudLevel,
+    pub reasons: Vec<FraudReason>,
+}
+
+impl From<Assessment> for FraudAssessment {
+    fn from(a: Assessment) -> Self {
+        Self {
+            score: a.score,
+            level: a.level,
+            reasons: a
+                .reasons
+                .into_iter()
+                .map(|r| FraudReason {
+                    code: r.code,
+                    message: r.message,
+                    contribution: r.contribution,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Stock promised to a line at a warehouse, or the part of a line waiting for stock.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Allocation {
+    pub id: ID,
+    pub sku: Option<String>,
+    /// Index of the order line (0-based).
+    pub line_index: i32,
+    pub quantity: i64,
+    pub status: AllocationStatus,
+    /// For a backorder: when the supplier is expected to deliver.
+    pub eta: Option<DateTime<Utc>>,
+    /// For an unpaid order: when the reservation lapses.
+    pub expires_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub warehouse_key: Option<(TenantId, WarehouseId)>,
+}
+
+impl From<AllocationRecord> for Allocation {
+    fn from(a: AllocationRecord) -> Self {
+        Self {
+            id: global_id("Allocation", a.id),
+            sku: a.sku,
+            line_index: a.line_position,
+            quantity: a.quantity,
+            status: AllocationStatus::parse(&a.status),
+            eta: a.eta,
+            expires_at: a.expires_at,
+            warehouse_key: a
+                .warehouse_id
+                .map(|w| (TenantId(a.tenant_id), WarehouseId(w))),
+        }
+    }
+}
+
+#[ComplexObject]
+impl Allocation {
+    async fn warehouse(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Warehouse>> {
+        let Some(key) = self.warehouse_key else {
+            return Ok(None);
+        };
+        let row = ctx.data_unchecked::<Loaders>().load_one(key).await?;
+        Ok(row.map(Warehouse::from))
+    }
+}
+
+/// A staff action on an order.
+#[derive(InputObject)]
+pub struct OrderActionInput {
+    pub order_id: ID,
+    /// Why: goes on the timeline. Required to reject, hold or cancel.
+    pub reason: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrderShippingAddressInput {
+    pub order_id: ID,
+    pub address: Address,
+    pub reason: Option<String>,
+}
+
+/// When fraud screening holds or rejects, and how stock is held for unpaid orders.
+#[derive(SimpleObject)]
+pub struct LifecycleSettings {
+    pub fraud_review_score: i32,
+    pub fraud_reject_score: i32,
+    pub high_risk_countries: Vec<String>,
+    pub forwarder_addresses: Vec<String>,
+    pub reserve_unpaid: bool,
+    pub unpaid_reservation_hours: i32,
+}
+
+impl From<Settings> for LifecycleSettings {
+    fn from(s: Settings) -> Self {
+        Self {
+            fraud_review_score: s.fraud_review_score,
+            fraud_reject_score: s.fraud_reject_score,
+            high_risk_countries: s.high_risk_countries,
+            forwarder_addresses: s.forwarder_addresses,
+            reserve_unpaid: s.reserve_unpaid,
+            unpaid_reservation_hours: s.unpaid_reservation_hours,
+        }
+    }
+}
+
+/// Fields left out keep their current value.
+#[derive(InputObject)]
+pub struct UpdateLifecycleSettingsInput {
+    /// Scores from here up are held for review (1–101; 101 never holds).
+    pub fraud_review_score: Option<i32>,
+    /// Scores from here up are rejected (1–101; 101 never rejects).
+    pub fraud_reject_score: Option<i32>,
+    /// ISO country codes whose orders score higher.
+    pub high_risk_countries: Option<Vec<String>>,
+    /// Address fragments of parcel forwarders (a street line or a postal code).
+    pub forwarder_addresses: Option<Vec<String>>,
+    pub reserve_unpaid: Option<bool>,
+    pub unpaid_reservation_hours: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct LifecycleSettingsPayload {
+    pub settings: Option<LifecycleSettings>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn order_id(id: &ID) -> Result<OrderId, crate::error::AppError> {
+    Ok(OrderId(decode_id(id, "Order", "orderId")?))
+}
+
+#[derive(Default)]
+pub struct EngineQuery;
+
+#[Object]
+impl EngineQuery {
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn lifecycle_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<LifecycleSettings> {
+        let p = principal(ctx)?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let s = settings::load(&tx).await?;
+        tx.commit().await?;
+        Ok(s.into())
+    }
+}
+
+#[derive(Default)]
+pub struct EngineMutation;
+
+#[derive(Clone, Copy)]
+enum Action {
+    Approve,
+    Reject,
+    Hold,
+    Release,
+    Cancel,
+}
+
+async fn order_action(
+    ctx: &Context<'_>,
+    input: OrderActionInput,
+    action: Action,
+) -> async_graphql::Result<OrderPayload> {
+    let p = principal(ctx)?;
+    let id = order_id(&input.order_id)?;
+    let label = actor_label(ctx, p).await?;
+    let (st, reason) = (state(ctx), input.reason);
+    let outcome = match action {
+        Action::Approve => actions::approve(st, p, label, id, reason).await,
+        Action::Reject => actions::reject(st, p, label, id, reason).await,
+        Action::Hold => actions::hold(st, p, label, id, reason).await,
+        Action::Release => actions::release(st, p, label, id, reason).await,
+        Action::Cancel => actions::cancel(st, p, label, id, reason).await,
+    };
+    let (value, user_errors) = payload(outcome)?;
+    Ok(OrderPayload {
+        order: value.map(Order::from),
+        user_errors,
+    })
+}
+
+#[Object]
+impl EngineMutation {
+    /// Approves an order held in payment or fraud review; it goes on through the stages.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn approve_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderActionInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        order_action(ctx, input, Action::Approve).await
+    }
+
+    /// Rejects an order for good (a reason is required): stock goes back, the captured
+    /// amount is recorded as due back, a rejection after screening is kept as a fraud label.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn reject_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderActionInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        order_action(ctx, input, Action::Reject).await
+    }
+
+    /// Holds an order (a reason is required) until it is released.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn hold_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderActionInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        order_action(ctx, input, Action::Hold).await
+    }
+
+    /// Releases a held order to the state its hold interrupted.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn release_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderActionInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        order_action(ctx, input, Action::Release).await
+    }
+
+    /// Cancels an order that has not shipped (a reason is required): stock goes back and the
+    /// refund due is recorded.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: OrderActionInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        order_action(ctx, input, Action::Cancel).await
+    }
+
+    /// Corrects the shipping address until the order is packed; it must be complete.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn update_order_shipping_address(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrderShippingAddressInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let outcome =
+            actions::update_shipping_address(state(ctx), p, label, id, input.address, input.reason)
+                .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(OrderPayload {
+            order: value.map(Order::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn update_lifecycle_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLifecycleSettingsInput,
+    ) -> async_graphql::Result<LifecycleSettingsPayload> {
+        let p = principal(ctx)?;
+        let outcome = async {
+            p.require(Permission::SettingsManage)?;
+            let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+            let current = settings::load(&tx).await?;
+            let next = Settings {
+                fraud_review_score: input
+                    .fraud_review_score
+                    .unwrap_or(current.fraud_review_score),
+                fraud_reject_score: input
+                    .fraud_reject_score
+                    .unwrap_or(current.fraud_reject_score),
+                high_risk_countries: input
+                    .high_risk_countries
+                    .unwrap_or(current.high_risk_countries),
+                forwarder_addresses: input
+                    .forwarder_addresses
+                    .unwrap_or(current.forwarder_addresses),
+                reserve_unpaid: input.reserve_unpaid.unwrap_or(current.reserve_unpaid),
+                unpaid_reservation_hours: input
+                    .unpaid_reservation_hours
+                    .unwrap_or(current.unpaid_reservation_hours),
+            }
+            .validate()?;
+            settings::save(&tx, &next).await?;
+            tx.commit().await?;
+            Ok::<_, crate::error::Fail>(next)
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(LifecycleSettingsPayload {
+            settings: value.map(LifecycleSettings::from),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,479 @@
+//! The automated stages, run by the `order.advance` job: gate on capture issues, verify the
+//! payment, screen for fraud, allocate stock. A batch of orders is decided in one
+//! transaction: the orders are locked in id order, the stock levels they need in key order
+//! (so two batches never deadlock), and every order is planned against what the ones before
+//! it left.
+
+use std::collections::HashMap;
+
+use super::gate::gate;
+use super::schedule_expiry;
+use super::transition::{self, By, EngineError, Step, state_of};
+use crate::customers::repo::{self as customers, Customer};
+use crate::domain::TenantId;
+use crate::domain::money::{amount_from_units, to_units};
+use crate::domain::{CustomerId, OrderId, VariantId};
+use crate::infra::db::Db;
+use crate::lifecycle::allocation::repo::{self as allocations, Allocation, AllocationStatus};
+use crate::lifecycle::allocation::service::{self as allocate, StockBook, stocked_lines};
+use crate::lifecycle::capture::canonical::{FinancialStatus, PaymentFacts};
+use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent, OrderLine};
+use crate::lifecycle::capture::validate::Issue;
+use crate::lifecycle::fraud::model::{self as fraud, FraudOutcome};
+use crate::lifecycle::fraud::signals;
+use crate::lifecycle::payment::decide::{self as payment, PaymentVerdict};
+use crate::lifecycle::settings::{self, LifecycleSettings};
+use crate::lifecycle::state::OrderState;
+use crate::tenancy::{Actor, TenantTx};
+use chrono::{Duration, Utc};
+
+/// How the engine signs its timeline entries.
+pub const ENGINE: &str = "lifecycle engine";
+
+struct Batch {
+    settings: LifecycleSettings,
+    store_average: HashMap<String, Option<i64>>,
+    lines: HashMap<uuid::Uuid, Vec<OrderLine>>,
+    allocations: HashMap<uuid::Uuid, Vec<Allocation>>,
+    customers: HashMap<uuid::Uuid, Customer>,
+    events: Vec<OrderEvent>,
+}
+
+/// Moves each order as far as the automated stages take it; returns the timeline events.
+pub async fn advance(
+    db: &Db,
+    tenant: TenantId,
+    ids: &[OrderId],
+) -> Result<Vec<OrderEvent>, EngineError> {
+    let tx = TenantTx::begin(db, tenant).await?;
+    let mut orders = repo::get_many_for_update(&tx, ids).await?;
+    let ids: Vec<OrderId> = orders.iter().map(|o| OrderId(o.id)).collect();
+    let mut lines: HashMap<uuid::Uuid, Vec<OrderLine>> = HashMap::new();
+    for l in repo::lines_of(&tx, &ids).await? {
+        lines.entry(l.order_id).or_default().push(l);
+    }
+    let mut by_order: HashMap<uuid::Uuid, Vec<Allocation>> = HashMap::new();
+    for a in allocations::of_orders(&tx, &ids).await? {
+        by_order.entry(a.order_id).or_default().push(a);
+    }
+    let customer_ids: Vec<CustomerId> = orders
+        .iter()
+        .filter_map(|o| o.customer_id.map(CustomerId))
+        .collect();
+    let customers = customers::get_many(&tx, &customer_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut batch = Batch {
+        settings: settings::load(&tx).await?,
+        store_average: HashMap::new(),
+        lines,
+        allocations: by_order,
+        customers,
+        events: Vec::new(),
+    };
+    let by = By::system(ENGINE);
+    let mut to_allocate = Vec::new();
+    for (i, order) in orders.iter_mut().enumerate() {
+        if let Some(why) = checks(&tx, &mut batch, order, &by).await? {
+            to_allocate.push((i, why));
+        }
+    }
+    if !to_allocate.is_empty() {
+        let variants: Vec<VariantId> = to_allocate
+            .iter()
+            .flat_map(|(i, _)| {
+                stocked_lines(batch.lines.get(&orders[*i].id).map_or(&[][..], |l| l))
+            })
+            .filter_map(|l| l.variant_id.map(VariantId))
+            .collect();
+        let mut book = StockBook::load(&tx, &variants).await?;
+        for (i, why) in to_allocate {
+            reserve(&tx, &mut batch, &mut book, &mut orders[i], why, &by).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(batch.events)
+}
+
+/// Why an order reaches allocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Allocate {
+    /// Screened, or backordered and retried.
+    Fulfil,
+    /// Waiting for payment: hold what is there for a while.
+    HoldUnpaid,
+}
+
+/// Runs the stages before allocation; says whether (and why) the order goes on to it.
+async fn checks(
+    tx: &TenantTx,
+    batch: &mut Batch,
+    order: &mut Order,
+    by: &By,
+) -> Result<Option<Allocate>, EngineError> {
+    // Each pass moves the order one stage; a stage that leaves it where it is ends the run.
+    for _ in 0..4 {
+        let before = state_of(order);
+        match before {
+            OrderState::Received => {
+                let issues: Vec<Issue> =
+                    serde_json::from_value(order.issues.clone()).unwrap_or_default();
+                if let Some((to, why)) = gate(&issues) {
+                    let (kind, message) = if to == OrderState::AddressIssue {
+                        (
+                            "order.address_issue",
+                            format!("Waiting for a correct shipping address: {why}"),
+                        )
+                    } else {
+                        ("order.held", format!("Held until resolved: {why}"))
+                    };
+                    if to == OrderState::OnHold {
+                        order.hold_reason = Some(why.clone());
+                    }
+                    let event = transition::apply(
+                        tx,
+                        order,
+                        by,
+                        Step {
+                            to,
+                            kind,
+                            message,
+                            reason: Some(why),
+                            data: serde_json::json!({}),
+                        },
+                    )
+                    .await?;
+                    batch.events.push(event);
+                    return Ok(None);
+                }
+                verify_payment(tx, batch, order, by).await?;
+            }
+            OrderState::PaymentReview => {
+                verify_payment(tx, batch, order, by).await?;
+                if state_of(order) == OrderState::PaymentReview {
+                    let unpaid = order.payment_verdict.as_deref() == Some("review");
+                    let holds_any = batch
+                        .allocations
+                        .get(&order.id)
+                        .is_some_and(|a| a.iter().any(|a| a.status == "reserved"));
+                    return Ok((unpaid && batch.settings.reserve_unpaid && !holds_any)
+                        .then_some(Allocate::HoldUnpaid));
+                }
+            }
+            OrderState::PaymentVerified => screen(tx, batch, order, by).await?,
+            OrderState::Screened | OrderState::Backordered => return Ok(Some(Allocate::Fulfil)),
+            _ => return Ok(None),
+        }
+        if state_of(order) == before {
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
+async fn verify_payment(
+    tx: &TenantTx,
+    batch: &mut Batch,
+    order: &mut Order,
+    by: &By,
+) -> Result<(), EngineError> {
+    let facts: PaymentFacts = serde_json::from_value(order.payment.clone()).unwrap_or_default();
+    let decision = payment::decide(&payment::Facts {
+        payment: &facts,
+        financial_status: FinancialStatus::parse(&order.financial_status),
+        total: amount_from_units(order.total_units, &order.currency),
+        currency: &order.currency,
+    });
+    let unchanged = order.payment_decision.as_ref()
+        == Some(&serde_json::to_value(&decision).unwrap_or_default());
+    order.payment_verdict = Some(decision.verdict.as_str().to_owned());
+    order.payment_decision = Some(serde_json::to_value(&decision).unwrap_or_default());
+    let reasons = decision.reasons().join("; ");
+    let data = serde_json::json!({ "verdict": decision.verdict, "findings": decision.findings });
+    let from = state_of(order);
+    let step = match decision.verdict {
+        PaymentVerdict::Verified => Step {
+            to: OrderState::PaymentVerified,
+            kind: "order.payment_verified",
+            message: format!("Payment verified: {reasons}"),
+            reason: None,
+            data,
+        },
+        verdict if from == OrderState::PaymentReview => {
+            // Still not verified: say so only when the facts changed.
+            if !unchanged {
+                transition::save(tx, order, Some(from)).await?;
+                let event = repo::record_event(
+                    tx,
+                    NewEvent {
+                        order: OrderId(order.id),
+                        kind: "order.payment_reassessed",
+                        actor: by.actor,
+                        actor_label: by.label.clone(),
+                        message: format!(
+                            "Payment still needs review ({}): {reasons}",
+                            verdict.as_str()
+                        ),
+                        reason: None,
+                        data,
+                    },
+                )
+                .await?;
+                batch.events.push(event);
+            }
+            return Ok(());
+        }
+        verdict => Step {
+            to: OrderState::PaymentReview,
+            kind: "order.payment_review",
+            message: if verdict == PaymentVerdict::Failed {
+                format!("Payment failed: {reasons}")
+            } else {
+                format!("Payment needs review: {reasons}")
+            },
+            reason: Some(reasons.clone()),
+            data,
+        },
+    };
+    let event = transition::apply(tx, order, by, step).await?;
+    batch.events.push(event);
+    Ok(())
+}
+
+async fn screen(
+    tx: &TenantTx,
+    batch: &mut Batch,
+    order: &mut Order,
+    by: &By,
+) -> Result<(), EngineError> {
+    let average = match batch.store_average.get(&order.currency) {
+        Some(a) => *a,
+        None => {
+            let a = signals::store_average(tx, &order.currency).await?;
+            batch.store_average.insert(order.currency.clone(), a);
+            a
+        }
+    };
+    let customer = order.customer_id.and_then(|c| batch.customers.get(&c));
+    let lines = batch.lines.get(&order.id).map_or(&[][..], |l| l);
+    let facts = signals::facts(tx, order, lines, customer, &batch.settings, average).await?;
+    let assessment = fraud::score(&facts);
+    order.fraud_score = Some(assessment.score);
+    order.fraud_level = Some(assessment.level.as_str().to_owned());
+    order.fraud_decision = Some(serde_json::to_value(&assessment).unwrap_or_default());
+    let s = &batch.settings;
+    let outcome = fraud::outcome(assessment.score, s.fraud_review_score, s.fraud_reject_score);
+    let top: Vec<String> = {
+        let mut r = assessment.reasons.clone();
+        r.sort_by_key(|r| std::cmp::Reverse(r.contribution));
+        r.iter()
+            .filter(|r| r.contribution > 0)
+            .take(3)
+            .map(|r| r.message.clone())
+            .collect()
+    };
+    let summary = format!(
+        "fraud score {} ({}){}",
+        assessment.score,
+        assessment.level.as_str(),
+        if top.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", top.join("; "))
+        }
+    );
+    let data = serde_json::json!({
+        "score": assessment.score,
+        "level": assessment.level,
+        "reasons": assessment.reasons,
+        "thresholds": { "review": s.fraud_review_score, "reject": s.fraud_reject_score },
+    });
+    let step = match outcome {
+        FraudOutcome::Approve => Step {
+            to: OrderState::Screened,
+            kind: "order.screened",
+            message: format!("Screened, {summary}"),
+            reason: None,
+            data,
+        },
+        FraudOutcome::Review => Step {
+            to: OrderState::FraudReview,
+            kind: "order.fraud_review",
+            message: format!("Held for fraud review, {summary}"),
+            reason: Some(format!(
+                "score {} ≥ review threshold {}",
+                assessment.score, s.fraud_review_score
+            )),
+            data,
+        },
+        FraudOutcome::Reject => {
+            order.refund_due_units = refund_due(order);
+            Step {
+                to: OrderState::Rejected,
+                kind: "order.rejected",
+                message: format!("Rejected automatically, {summary}"),
+                reason: Some(format!(
+                    "score {} ≥ reject threshold {}",
+                    assessment.score, s.fraud_reject_score
+                )),
+                data,
+            }
+        }
+    };
+    let rejected = step.to == OrderState::Rejected;
+    let event = transition::apply(tx, order, by, step).await?;
+    batch.events.push(event);
+    if rejected {
+        // An unpaid reservation may have been made while payment was in review.
+        allocate::release(tx, order, Actor::System, None).await?;
+    }
+    Ok(())
+}
+
+/// What was captured and must go back when an order is stopped.
+pub fn refund_due(order: &Order) -> i64 {
+    let facts: PaymentFacts = serde_json::from_value(order.payment.clone()).unwrap_or_default();
+    to_units(facts.amount_captured)
+        .unwrap_or(0)
+        .clamp(0, order.total_units.max(0))
+}
+
+async fn reserve(
+    tx: &TenantTx,
+    batch: &mut Batch,
+    book: &mut StockBook,
+    order: &mut Order,
+    why: Allocate,
+    by: &By,
+) -> Result<(), EngineError> {
+    let lines = batch.lines.get(&order.id).cloned().unwrap_or_default();
+    let existing = batch
+        .allocations
+        .get(&order.id)
+        .cloned()
+        .unwrap_or_default();
+    let id = OrderId(order.id);
+    if why == Allocate::HoldUnpaid {
+        let hours = batch.settings.unpaid_reservation_hours;
+        let until = Utc::now() + Duration::hours(hours.into());
+        let got = allocate::allocate(
+            tx,
+            book,
+            order,
+            &lines,
+            &existing,
+            Actor::System,
+            Some(until),
+            false,
+        )
+        .await?;
+        if got.reserved > 0 {
+            schedule_expiry(tx, id, until).await?;
+            let event = repo::record_event(
+                tx,
+                NewEvent {
+                    order: id,
+                    kind: "order.stock_held",
+                    actor: by.actor,
+                    actor_label: by.label.clone(),
+                    message: format!(
+                        "{} unit(s) held for {hours} h while the payment is awaited",
+                        got.reserved
+                    ),
+                    reason: None,
+                    data: serde_json::json!({ "units": got.reserved, "expiresAt": until }),
+                },
+            )
+            .await?;
+            batch.events.push(event);
+        }
+        return Ok(());
+    }
+    let got = allocate::allocate(
+        tx,
+        book,
+        order,
+        &lines,
+        &existing,
+        Actor::System,
+        None,
+        true,
+    )
+    .await?;
+    allocations::clear_expiry(tx, id).await?;
+    let from = state_of(order);
+    let already_reserved: i64 = existing
+        .iter()
+        .filter(|a| AllocationStatus::parse(&a.status) == AllocationStatus::Reserved)
+        .map(|a| a.quantity)
+        .sum();
+    let step = if got.backorders.is_empty() {
+        Step {
+            to: OrderState::Allocated,
+            kind: "order.allocated",
+            message: format!(
+                "Stock reserved for every line ({} unit(s){})",
+                got.reserved + already_reserved,
+                if from == OrderState::Backordered {
+                    ", backorder filled"
+                } else {
+                    ""
+                }
+            ),
+            reason: None,
+            data: serde_json::json!({ "warehouses": got.warehouses.iter().map(|w| w.uuid()).collect::<Vec<_>>() }),
+        }
+    } else if from == OrderState::Backordered {
+        if got.reserved > 0 {
+            let event = repo::record_event(
+                tx,
+                NewEvent {
+                    order: id,
+                    kind: "order.backorder_progress",
+                    actor: by.actor,
+                    actor_label: by.label.clone(),
+                    message: format!(
+                        "{} more unit(s) reserved; still waiting for {}",
+                        got.reserved,
+                        describe(&got.backorders)
+                    ),
+                    reason: None,
+                    data: serde_json::json!({ "backorders": got.backorders }),
+                },
+            )
+            .await?;
+            batch.events.push(event);
+        }
+        return Ok(());
+    } else {
+        Step {
+            to: OrderState::Backordered,
+            kind: "order.backordered",
+            message: format!("Backordered: waiting for {}", describe(&got.backorders)),
+            reason: None,
+            data: serde_json::json!({ "backorders": got.backorders, "reserved": got.reserved }),
+        }
+    };
+    let event = transition::apply(tx, order, by, step).await?;
+    batch.events.push(event);
+    Ok(())
+}
+
+fn describe(backorders: &[allocate::Backorder]) -> String {
+    backorders
+        .iter()
+        .map(|b| {
+            format!(
+                "{} × {}{}",
+                b.quantity,
+                b.sku.as_deref().unwrap_or("?"),
+                b.eta
+                    .map(|e| format!(" (expected {})", e.format("%Y-%m-%d")))
+                    .unwrap_or_else(|| " (no supplier date)".into())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,178 @@
+//! Moving an order from one state to another: checked against the state machine, written with
+//! the engine's columns only if the order is still in the state it was read in, and recorded
+//! on the timeline with its actor and reason.
+
+use chrono::Utc;
+use entity::orders;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+
+use crate::domain::OrderId;
+use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent};
+use crate::lifecycle::machine::{self, IllegalTransition};
+use crate::lifecycle::state::OrderState;
+use crate::tenancy::{Actor, AnyTx, TenantTx};
+
+#[derive(Debug)]
+pub enum EngineError {
+    Illegal(IllegalTransition),
+    /// Someone else changed the order's state since it was read.
+    Conflict,
+    Db(DbErr),
+}
+
+impl From<DbErr> for EngineError {
+    fn from(err: DbErr) -> Self {
+        EngineError::Db(err)
+    }
+}
+
+impl From<IllegalTransition> for EngineError {
+    fn from(err: IllegalTransition) -> Self {
+        EngineError::Illegal(err)
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::Illegal(e) => e.fmt(f),
+            EngineError::Conflict => f.write_str("the order changed meanwhile; try again"),
+            EngineError::Db(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Who acts, in the timeline's terms.
+#[derive(Clone, Debug)]
+pub struct By {
+    pub actor: Actor,
+    pub label: Option<String>,
+}
+
+impl By {
+    pub fn system(label: &str) -> Self {
+        Self {
+            actor: Actor::System,
+            label: Some(label.to_owned()),
+        }
+    }
+}
+
+pub struct Step {
+    pub to: OrderState,
+    /// The event kind, e.g. `order.payment_verified`.
+    pub kind: &'static str,
+    pub message: String,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+pub fn state_of(order: &Order) -> OrderState {
+    OrderState::parse(&order.state).unwrap_or(OrderState::Received)
+}
+
+/// Writes the engine's columns of `order` (changed by the caller) and moves it to `step.to`.
+/// A release from a hold is allowed only back to the state the hold interrupted.
+pub async fn apply(
+    tx: &TenantTx,
+    order: &mut Order,
+    by: &By,
+    step: Step,
+) -> Result<OrderEvent, EngineError> {
+    let from = state_of(order);
+    if from == OrderState::OnHold {
+        let held = order
+            .held_from
+            .as_deref()
+            .and_then(OrderState::parse)
+            .unwrap_or(OrderState::Received);
+        if step.to != held {
+            machine::check(from, step.to)?;
+        } else {
+            machine::check_release(from, held)?;
+        }
+    } else {
+        machine::check(from, step.to)?;
+    }
+    if step.to == OrderState::OnHold {
+        order.held_from = Some(from.as_str().to_owned());
+    } else if from == OrderState::OnHold {
+        order.held_from = None;
+        order.hold_reason = None;
+    }
+    order.state = step.to.as_str().to_owned();
+    save(tx, order, Some(from)).await?;
+    let event = repo::record_event(
+        tx,
+        NewEvent {
+            order: OrderId(order.id),
+            kind: step.kind,
+            actor: by.actor,
+            actor_label: by.label.clone(),
+            message: step.message,
+            reason: step.reason,
+            data: merge(
+                step.data,
+                serde_json::json!({ "from": from.as_str(), "to": step.to.as_str() }),
+            ),
+        },
+    )
+    .await?;
+    Ok(event)
+}
+
+fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
+    if let (Some(a), serde_json::Value::Object(b)) = (a.as_object_mut(), &b) {
+        for (k, v) in b {
+            a.entry(k.clone()).or_insert(v.clone());
+        }
+        return serde_json::Value::Object(a.clone());
+    }
+    b
+}
+
+/// Writes the engine's columns; with `expected`, only if the state is still that one.
+pub async fn save(
+    tx: &TenantTx,
+    order: &mut Order,
+    expected: Option<OrderState>,
+) -> Result<(), EngineError> {
+    use orders::Column as C;
+    let now = Utc::now();
+    let mut update = orders::Entity::update_many()
+        .col_expr(C::State, Expr::value(order.state.clone()))
+        .col_expr(
+            C::PaymentVerdict,
+            Expr::value(order.payment_verdict.clone()),
+        )
+        .col_expr(
+            C::PaymentDecision,
+            Expr::value(order.payment_decision.clone()),
+        )
+        .col_expr(C::FraudScore, Expr::value(order.fraud_score))
+        .col_expr(C::FraudLevel, Expr::value(order.fraud_level.clone()))
+        .col_expr(C::FraudDecision, Expr::value(order.fraud_decision.clone()))
+        .col_expr(C::HeldFrom, Expr::value(order.held_from.clone()))
+        .col_expr(C::HoldReason, Expr::value(order.hold_reason.clone()))
+        .col_expr(C::RefundDueUnits, Expr::value(order.refund_due_units))
+        .col_expr(C::CancelledAt, Expr::value(order.cancelled_at))
+        .col_expr(C::CancelReason, Expr::value(order.cancel_reason.clone()))
+        .col_expr(
+            C::ShippingAddress,
+            Expr::value(order.shipping_address.clone()),
+        )
+        .col_expr(C::Issues, Expr::value(order.issues.clone()))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::Id.eq(order.id));
+    if let Some(state) = expected {
+        update = update.filter(C::State.eq(state.as_str()));
+    }
+    let done = update.exec(tx.conn()).await?;
+    if done.rows_affected != 1 {
+        return Err(EngineError::Conflict);
+    }
+    order.updated_at = now;
+    Ok(())
+}
