@@ -27,20 +27,23 @@ pub struct KindStats {
     pub oldest_ready_at: Option<DateTime<Utc>>,
 }
 
+/// Kind, ready, scheduled, retrying, running, dead, oldest ready.
+type StatsRow = (
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<DateTime<Utc>>,
+);
+
 pub async fn stats(tx: &TenantTx) -> Result<Vec<KindStats>, DbErr> {
     use jobs::Column as C;
     let now = Utc::now();
     let count = |cond: sea_orm::sea_query::SimpleExpr| Func::sum(Expr::case(cond, 1).finally(0));
     let queued = || Expr::col(C::Status).eq("queued");
-    let rows: Vec<(
-        String,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<DateTime<Utc>>,
-    )> = jobs::Entity::find()
+    let rows: Vec<StatsRow> = jobs::Entity::find()
         .select_only()
         .column(C::Kind)
         .expr(count(queued().and(Expr::col(C::RunAt).lte(now))))

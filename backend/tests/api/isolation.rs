@@ -576,6 +576,30 @@ async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
             "resolveOrderIssue",
             "mutation($o: ID!) { resolveOrderIssue(input: {orderId: $o, code: UNKNOWN_SKU, reason: \"b\"}) { order { id } userErrors { code } } }",
         ),
+        (
+            "approveOrder",
+            "mutation($o: ID!) { approveOrder(input: {orderId: $o}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "rejectOrder",
+            "mutation($o: ID!) { rejectOrder(input: {orderId: $o, reason: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "holdOrder",
+            "mutation($o: ID!) { holdOrder(input: {orderId: $o, reason: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "releaseOrder",
+            "mutation($o: ID!) { releaseOrder(input: {orderId: $o}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "cancelOrder",
+            "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "updateOrderShippingAddress",
+            "mutation($o: ID!) { updateOrderShippingAddress(input: {orderId: $o, address: {line1: \"1 B St\", city: \"Paris\", postalCode: \"75001\", country: \"FR\"}}) { order { id } userErrors { code } } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, vars.clone()).await;
@@ -586,6 +610,8 @@ async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
         );
         no_leak(field, &body);
     }
+    covered.extend(engine_and_jobs(app, a, b, &b_key).await);
+
     // B's order with A's external id is B's own; A's order and customer are untouched.
     covered.push("createOrder");
     let body = create_order(app, b, json!({ "externalId": "ALPHA-ORDER-77", "lines": [{ "sku": "B-ONLY", "quantity": 1, "unitPrice": "1" }] })).await;
@@ -724,5 +750,109 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
     )
     .await;
     assert_eq!(status, 401);
+    covered
+}
+
+/// Tenant A's lifecycle settings and background jobs, invisible and untouchable from B. Runs
+/// while A's order is the only order (its advance job is the only one of its kind).
+async fn engine_and_jobs(
+    app: &TestApp,
+    a: &Session,
+    b: &Session,
+    b_key: &str,
+) -> Vec<&'static str> {
+    let mut covered = vec!["lifecycleSettings", "updateLifecycleSettings"];
+    let body = app.gql(Some(&a.access), "mutation { updateLifecycleSettings(input: {highRiskCountries: [\"KP\"], forwarderAddresses: [\"Alpha Secret Forwarder\"]}) { userErrors { code } } }", json!({})).await;
+    assert_eq!(
+        body["data"]["updateLifecycleSettings"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    for token in [&b.access, &b_key.to_owned()] {
+        let body = app
+            .gql(
+                Some(token),
+                "{ lifecycleSettings { highRiskCountries forwarderAddresses } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["lifecycleSettings"]["highRiskCountries"],
+            json!([]),
+            "{body}"
+        );
+        assert!(!body.to_string().contains("Alpha Secret"), "{body}");
+    }
+    let body = app.gql(Some(&b.access), "mutation { updateLifecycleSettings(input: {highRiskCountries: [\"RU\"]}) { userErrors { code } } }", json!({})).await;
+    assert_eq!(
+        body["data"]["updateLifecycleSettings"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(&a.access),
+            "{ lifecycleSettings { highRiskCountries } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["lifecycleSettings"]["highRiskCountries"],
+        json!(["KP"])
+    );
+
+    // A's order job dies with a secret in its error.
+    let db = crate::helpers::owner_connection(app).await;
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "UPDATE jobs SET status = 'dead', last_error = 'alpha secret failure' WHERE kind = 'order.advance'").await.unwrap();
+    let body = app
+        .gql(
+            Some(&a.access),
+            "{ deadJobs { edges { node { id lastError } } } }",
+            json!({}),
+        )
+        .await;
+    let job = body["data"]["deadJobs"]["edges"][0]["node"]["id"]
+        .as_str()
+        .expect("A sees its dead job")
+        .to_owned();
+    covered.extend(["jobQueue", "deadJobs"]);
+    let body = app
+        .gql(
+            Some(&b.access),
+            "{ jobQueue { kind ready dead } deadJobs(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["deadJobs"]["edges"], json!([]), "{body}");
+    assert!(
+        body["data"]["jobQueue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["dead"] == 0),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("alpha secret"), "{body}");
+    for field in ["replayJob", "discardJob"] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), &format!("mutation($j: ID!) {{ {field}(input: {{jobId: $j}}) {{ job {{ id }} userErrors {{ code }} }} }}"), json!({ "j": job })).await;
+        assert_eq!(
+            user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+    }
+    let body = app
+        .gql(Some(&a.access), "{ jobQueue { kind dead } }", json!({}))
+        .await;
+    assert!(
+        body["data"]["jobQueue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "order.advance" && k["dead"] == 1),
+        "A's dead job is still there: {body}"
+    );
     covered
 }

@@ -9,6 +9,7 @@ mod bigcommerce;
 mod bulk;
 mod catalog;
 mod connectors;
+mod engine;
 mod errors;
 mod helpers;
 mod isolation;

@@ -121,7 +121,7 @@ fn order_operations() -> Vec<(&'static str, Permission, String)> {
     let no_customer = global_id("Customer", Uuid::now_v7());
     let (o, c) = (no_order.as_str(), no_customer.as_str());
     use Permission::{OrdersManage, OrdersRead};
-    vec![
+    let mut ops = vec![
         (
             "orders",
             OrdersRead,
@@ -168,7 +168,32 @@ fn order_operations() -> Vec<(&'static str, Permission, String)> {
                 "mutation {{ resolveOrderIssue(input: {{orderId: \"{o}\", code: UNKNOWN_SKU, reason: \"x\"}}) {{ userErrors {{ code }} }} }}"
             ),
         ),
-    ]
+    ];
+    for action in [
+        "approveOrder",
+        "rejectOrder",
+        "holdOrder",
+        "releaseOrder",
+        "cancelOrder",
+    ] {
+        ops.push((
+            action,
+            OrdersManage,
+            format!("mutation {{ {action}(input: {{orderId: \"{o}\", reason: \"x\"}}) {{ userErrors {{ code }} }} }}"),
+        ));
+    }
+    let job = global_id("Job", Uuid::now_v7());
+    let j = job.as_str();
+    ops.extend([
+        ("updateOrderShippingAddress", OrdersManage, format!("mutation {{ updateOrderShippingAddress(input: {{orderId: \"{o}\", address: {{line1: \"\", city: \"\", country: \"FR\"}}}}) {{ userErrors {{ code }} }} }}")),
+        ("lifecycleSettings", OrdersRead, "{ lifecycleSettings { fraudReviewScore } }".into()),
+        ("updateLifecycleSettings", Permission::SettingsManage, "mutation { updateLifecycleSettings(input: {fraudReviewScore: 0}) { userErrors { code } } }".into()),
+        ("jobQueue", Permission::JobsManage, "{ jobQueue { kind } }".into()),
+        ("deadJobs", Permission::JobsManage, "{ deadJobs { edges { node { id } } } }".into()),
+        ("replayJob", Permission::JobsManage, format!("mutation {{ replayJob(input: {{jobId: \"{j}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("discardJob", Permission::JobsManage, format!("mutation {{ discardJob(input: {{jobId: \"{j}\"}}) {{ userErrors {{ code }} }} }}")),
+    ]);
+    ops
 }
 
 /// Reads, and writes with input that is refused, so nothing changes when allowed.

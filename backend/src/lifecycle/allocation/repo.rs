@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{allocations, stock_levels, supplier_items, warehouses};
+use entity::{allocations, stock_levels, supplier_items, suppliers, warehouses};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -177,12 +177,27 @@ pub async fn fastest_suppliers(
         .filter(supplier_items::Column::VariantId.is_in(variants.iter().map(|v| v.uuid())))
         .all(tx.conn())
         .await?;
+    let supplier_ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.supplier_id).collect();
+    let lead_times: HashMap<uuid::Uuid, i32> = suppliers::Entity::find()
+        .filter(suppliers::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(suppliers::Column::Id.is_in(supplier_ids))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.lead_time_days))
+        .collect();
     let mut out: HashMap<VariantId, (SupplierId, i32)> = HashMap::new();
     for r in rows {
         if r.available_quantity == Some(0) {
             continue;
         }
-        let days = r.lead_time_days.unwrap_or(14);
+        // The item's own lead time overrides its supplier's.
+        let Some(days) = r
+            .lead_time_days
+            .or_else(|| lead_times.get(&r.supplier_id).copied())
+        else {
+            continue;
+        };
         let entry = out
             .entry(VariantId(r.variant_id))
             .or_insert((SupplierId(r.supplier_id), days));

@@ -80,18 +80,33 @@ pub fn stocked_lines(lines: &[OrderLine]) -> impl Iterator<Item = &OrderLine> {
         .filter(|l| l.requires_shipping && l.variant_id.is_some() && l.quantity > 0)
 }
 
-/// Reserves what each line still lacks and, with `backorder_rest`, backorders the rest. Lines
-/// already backordered are re-planned only when some stock of them has appeared.
+/// What to allocate for one order.
+pub struct Ask<'a> {
+    pub order: &'a Order,
+    pub lines: &'a [OrderLine],
+    /// The order's allocations so far.
+    pub existing: &'a [Allocation],
+    /// For an unpaid order: when the new reservations lapse.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Backorder what cannot be reserved (an unpaid order only holds what is there).
+    pub backorder_rest: bool,
+}
+
+/// Reserves what each line still lacks and, if asked, backorders the rest. Lines already
+/// backordered are re-planned only when some stock of them has appeared.
 pub async fn allocate(
     tx: &TenantTx,
     book: &mut StockBook,
-    order: &Order,
-    lines: &[OrderLine],
-    existing: &[Allocation],
+    ask: Ask<'_>,
     actor: Actor,
-    expires_at: Option<DateTime<Utc>>,
-    backorder_rest: bool,
 ) -> Result<Allocated, DbErr> {
+    let Ask {
+        order,
+        lines,
+        existing,
+        expires_at,
+        backorder_rest,
+    } = ask;
     let id = OrderId(order.id);
     let mut needs = Vec::new();
     let mut kept_backorders = Vec::new();

@@ -361,12 +361,14 @@ async fn reserve(
         let got = allocate::allocate(
             tx,
             book,
-            order,
-            &lines,
-            &existing,
+            allocate::Ask {
+                order,
+                lines: &lines,
+                existing: &existing,
+                expires_at: Some(until),
+                backorder_rest: false,
+            },
             Actor::System,
-            Some(until),
-            false,
         )
         .await?;
         if got.reserved > 0 {
@@ -394,12 +396,14 @@ async fn reserve(
     let got = allocate::allocate(
         tx,
         book,
-        order,
-        &lines,
-        &existing,
+        allocate::Ask {
+            order,
+            lines: &lines,
+            existing: &existing,
+            expires_at: None,
+            backorder_rest: true,
+        },
         Actor::System,
-        None,
-        true,
     )
     .await?;
     allocations::clear_expiry(tx, id).await?;
