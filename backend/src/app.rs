@@ -24,6 +24,8 @@ pub struct AppState {
     pub config: Config,
     pub db: Db,
     pub redis: Option<ConnectionManager>,
+    /// For connections of their own (blocking stream reads).
+    pub redis_client: Option<redis::Client>,
     pub jwt: JwtKeys,
     pub sealer: Sealer,
     pub limiter: RateLimiter,
@@ -43,17 +45,18 @@ impl AppState {
             Db::migrate(&config).await?;
         }
         let db = Db::connect(&config).await?;
-        let (redis, limiter, events) = match &config.redis_url {
+        let (redis, redis_client, limiter, events) = match &config.redis_url {
             Some(url) => {
                 let (client, manager) = crate::infra::redis::connect(url.expose()).await?;
                 let limiter = RateLimiter::Redis {
                     conn: manager.clone(),
                     prefix: config.redis_prefix.clone(),
                 };
-                let events = EventBus::with_redis(client, manager.clone(), &config.redis_prefix);
-                (Some(manager), limiter, events)
+                let events =
+                    EventBus::with_redis(client.clone(), manager.clone(), &config.redis_prefix);
+                (Some(manager), Some(client), limiter, events)
             }
-            None => (None, RateLimiter::memory(), EventBus::in_process()),
+            None => (None, None, RateLimiter::memory(), EventBus::in_process()),
         };
         Ok(Arc::new(Self {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
@@ -63,6 +66,7 @@ impl AppState {
             config,
             db,
             redis,
+            redis_client,
             limiter,
             events,
             http: crate::channels::client::Client::default(),

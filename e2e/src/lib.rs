@@ -5,10 +5,12 @@
 //! - [`orderflow`]: finds the binary, prepares an [`orderflow::Environment`] (data directory,
 //!   database, Redis prefix) and starts, probes and stops [`orderflow::Orderflow`] processes.
 //! - [`smtp`]: a small SMTP server that keeps every message it is given.
+//! - [`redis`]: a Redis server of the test's own, to stop and start again.
 //! - [`mail`]: reads those messages: MIME parts, transfer encodings, the invitation link.
 //!
 //! The journeys themselves are in `tests/`.
 
 pub mod mail;
 pub mod orderflow;
+pub mod redis;
 pub mod smtp;

@@ -199,6 +199,32 @@ impl Environment {
         self.env.push((key, value.into()));
     }
 
+    /// Uses this Redis (e.g. a [`crate::redis::RedisServer`] of the test's own) for every
+    /// process started from now on.
+    pub fn set_redis(&mut self, url: &str) {
+        self.redis = Some((url.to_owned(), format!("e2e:{}:", self.id)));
+    }
+
+    /// Starts `orderflow worker` with `workers` job workers; killed when dropped.
+    pub fn spawn_worker(&mut self, workers: usize) -> anyhow::Result<Worker> {
+        let binary = binary()?;
+        self.starts += 1;
+        let stderr_path = self.root.join(format!("worker-{}.stderr.log", self.starts));
+        let mut command = self.command(&binary, &["worker"]);
+        command
+            .env("ORDERFLOW_WORKERS", workers.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&stderr_path)?);
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {} worker", binary.display()))?;
+        Ok(Worker {
+            child: Some(child),
+            stderr_path,
+        })
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -511,5 +537,35 @@ mod tests {
             with_database("postgres://db?a=b", "n"),
             "postgres://db/n?a=b"
         );
+    }
+}
+
+/// A running `orderflow worker`.
+pub struct Worker {
+    child: Option<Child>,
+    stderr_path: PathBuf,
+}
+
+impl Worker {
+    /// SIGKILL: no shutdown, no cleanup, whatever it was in the middle of.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("cannot kill the worker")?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("worker during the failed test:\n{}", self.stderr());
+        }
+        let _ = self.kill();
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod graphql;
 mod housekeeping;
 pub mod queue;
+pub mod stream;
 pub mod worker;
 
 use std::sync::Arc;
@@ -16,15 +17,48 @@ use crate::app::AppState;
 
 pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    let mut tasks: Vec<JoinHandle<()>> = (1..=state.config.workers)
-        .map(|n| {
-            tokio::spawn(worker::run(
+    let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+    match (&state.redis, &state.redis_client) {
+        // With Redis: one relay per process, and workers each on a connection of their own
+        // (a blocking stream read holds its connection).
+        (Some(shared), Some(client)) => {
+            let shared = stream::JobStream::new(shared.clone(), &state.config.redis_prefix);
+            tasks.push(tokio::spawn(worker::relay(
                 state.clone(),
+                shared,
                 stop.clone(),
-                format!("{name}-{n}"),
-            ))
-        })
-        .collect();
+            )));
+            for n in 1..=state.config.workers {
+                let (state, stop, client) = (state.clone(), stop.clone(), client.clone());
+                let name = format!("{name}-{n}");
+                tasks.push(tokio::spawn(async move {
+                    let conn = loop {
+                        match crate::infra::redis::manager(&client).await {
+                            Ok(conn) => break conn,
+                            Err(err) => {
+                                tracing::warn!(error = %err, "job stream connection failed; working from the database");
+                                if worker::run_one(&state, &name).await.unwrap_or(false) {
+                                    continue;
+                                }
+                                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            }
+                        }
+                    };
+                    let stream = stream::JobStream::new(conn, &state.config.redis_prefix);
+                    worker::run_streamed(state, stream, stop, name).await
+                }));
+            }
+        }
+        _ => {
+            for n in 1..=state.config.workers {
+                tasks.push(tokio::spawn(worker::run(
+                    state.clone(),
+                    stop.clone(),
+                    format!("{name}-{n}"),
+                )));
+            }
+        }
+    }
     tasks.push(tokio::spawn(housekeeping::run(state, stop)));
     tasks
 }

@@ -179,6 +179,95 @@ pub async fn claim_more(
     rows.iter().map(|r| Job::from_query_result(r, "")).collect()
 }
 
+/// Claims the jobs named by stream entries, those still due (queued, or running with a lapsed
+/// lease), for `worker`. A job already taken or finished is simply not returned.
+pub async fn claim_ids(db: &Db, worker: &str, ids: &[uuid::Uuid]) -> Result<Vec<Job>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let lease_end = now + LEASE;
+    let postgres = db.is_postgres();
+    let p = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    };
+    let list: Vec<String> = (0..ids.len()).map(|i| p(i + 4)).collect();
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
+         locked_by = {by}, updated_at = {now}, dedupe_key = NULL \
+         WHERE id IN ({list}) AND run_at <= {now} \
+           AND (status = 'queued' OR (status = 'running' AND locked_until < {now})) \
+         RETURNING *",
+        lease = p(1),
+        by = p(2),
+        now = p(3),
+        list = list.join(", "),
+    );
+    let mut values: Vec<sea_orm::Value> = vec![lease_end.into(), worker.into(), now.into()];
+    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
+    let backend = if postgres {
+        DbBackend::Postgres
+    } else {
+        DbBackend::Sqlite
+    };
+    let rows = db
+        .raw()
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter().map(|r| Job::from_query_result(r, "")).collect()
+}
+
+/// Marks due jobs as handed to the stream and returns them: jobs never relayed, jobs relayed
+/// a lease ago that nobody took (the stream lost them), and running jobs whose lease lapsed.
+pub async fn take_for_relay(db: &Db, limit: u64) -> Result<Vec<uuid::Uuid>, DbErr> {
+    let now = Utc::now();
+    let stale = now - LEASE;
+    let (backend, skip_locked, p) = if db.is_postgres() {
+        (DbBackend::Postgres, "FOR UPDATE SKIP LOCKED", ["$1", "$2"])
+    } else {
+        (DbBackend::Sqlite, "", ["?1", "?2"])
+    };
+    let sql = format!(
+        "UPDATE jobs SET relayed_at = {now} \
+         WHERE id IN (SELECT id FROM jobs \
+           WHERE status IN ('queued', 'running') AND run_at <= {now} \
+             AND (status = 'queued' OR locked_until < {now}) \
+             AND (relayed_at IS NULL OR relayed_at < {stale}) \
+           ORDER BY run_at LIMIT {limit} {skip_locked}) \
+         RETURNING id",
+        now = p[0],
+        stale = p[1],
+    );
+    let rows = db
+        .raw()
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into(), stale.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<uuid::Uuid>("", "id"))
+        .collect()
+}
+
+/// Undoes [`take_for_relay`] for jobs the stream did not accept (Redis is down).
+pub async fn unrelay(db: &Db, ids: &[uuid::Uuid]) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(
+            jobs::Column::RelayedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(jobs::Column::Id.is_in(ids.iter().copied()))
+        .exec(db.raw())
+        .await?;
+    Ok(())
+}
+
 /// Extends the leases of jobs `worker` still holds.
 pub async fn renew(db: &Db, ids: &[uuid::Uuid], worker: &str) -> Result<(), DbErr> {
     jobs::Entity::update_many()
@@ -231,6 +320,10 @@ pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), D
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(jobs::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            jobs::Column::RelayedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
     if !dead {
         update = update.col_expr(

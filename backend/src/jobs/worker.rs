@@ -8,6 +8,7 @@ use futures_util::FutureExt;
 use tokio::sync::watch;
 
 use super::queue::{self, Job};
+use super::stream::{Entry, JobStream};
 use crate::app::AppState;
 use crate::channels;
 use crate::lifecycle::engine;
@@ -56,13 +57,9 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
     let Some(job) = queue::claim(&state.db, worker).await? else {
         return Ok(false);
     };
-    if job.attempts > job.max_attempts {
-        // Its last lease lapsed (the worker died, or the job crashes it): park it.
-        queue::fail(&state.db, &job, worker, "the last attempt never finished").await?;
-        return Ok(true);
-    }
     let mut jobs = vec![job];
     if jobs[0].kind == engine::ADVANCE
+        && jobs[0].attempts <= jobs[0].max_attempts
         && let Some(tenant) = jobs[0].tenant_id
     {
         let more = queue::claim_more(
@@ -74,6 +71,25 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
         )
         .await?;
         jobs.extend(more);
+    }
+    execute(state, worker, jobs).await?;
+    Ok(true)
+}
+
+/// Runs jobs `worker` has claimed and records each outcome. A job claimed after its last
+/// attempt's lease lapsed (its worker died, or the job crashes workers) is parked instead.
+async fn execute(
+    state: &Arc<AppState>,
+    worker: &str,
+    jobs: Vec<Job>,
+) -> Result<(), sea_orm::DbErr> {
+    let (spent, jobs): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| j.attempts > j.max_attempts);
+    for job in &spent {
+        queue::fail(&state.db, job, worker, "the last attempt never finished").await?;
+    }
+    if jobs.is_empty() {
+        return Ok(());
     }
     let started = std::time::Instant::now();
     // The leases are renewed while the jobs run, so a slow job is not taken by another worker.
@@ -112,7 +128,7 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
         }
     }
     queue::complete(&state.db, &done, worker).await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Runs due jobs until none is left; returns how many ran (tests and the import command).
@@ -136,6 +152,144 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>, name: St
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
+            _ = state.wake_workers.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often a streamed worker takes over entries of consumers that died.
+const RECLAIM_EVERY: Duration = Duration::from_secs(15);
+
+/// A worker fed by the Redis stream. While Redis is unreachable it works from the database
+/// outbox directly, so an outage delays nothing it can reach.
+pub async fn run_streamed(
+    state: Arc<AppState>,
+    stream: JobStream,
+    mut stop: watch::Receiver<bool>,
+    name: String,
+) {
+    if let Err(err) = stream.ensure_group().await {
+        tracing::warn!(error = %err, "job stream unavailable; working from the database");
+    }
+    let mut last_reclaim: Option<std::time::Instant> = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let reclaim = last_reclaim.is_none_or(|t| t.elapsed() >= RECLAIM_EVERY);
+        let read = async {
+            if reclaim {
+                let lapsed = queue::LEASE.num_milliseconds() as usize;
+                let claimed = stream
+                    .reclaim(&name, lapsed, engine::BATCH as usize)
+                    .await?;
+                if !claimed.is_empty() {
+                    return Ok(claimed);
+                }
+            }
+            stream.read(&name, engine::BATCH as usize, 1000).await
+        };
+        let entries: redis::RedisResult<Vec<Entry>> = tokio::select! {
+            r = read => r,
+            _ = stop.changed() => return,
+        };
+        if reclaim {
+            last_reclaim = Some(std::time::Instant::now());
+        }
+        match entries {
+            Ok(entries) if entries.is_empty() => {}
+            Ok(entries) => {
+                if let Err(err) = run_entries(&state, &stream, &name, entries).await {
+                    tracing::warn!(error = %err, "job queue unavailable; retrying");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            Err(err) => {
+                if err.code() == Some("NOGROUP") {
+                    // Redis restarted without its data: the relay re-sends what was lost.
+                    let _ = stream.ensure_group().await;
+                    continue;
+                }
+                tracing::warn!(error = %err, "job stream unavailable; working from the database");
+                match run_one(&state, &name).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(err) => tracing::warn!(error = %err, "job queue unavailable; retrying"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(POLL) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+}
+
+/// Claims and runs the jobs the entries name (advance jobs batched per tenant), then
+/// acknowledges the entries: a job that was not claimable is someone else's or done.
+async fn run_entries(
+    state: &Arc<AppState>,
+    stream: &JobStream,
+    worker: &str,
+    entries: Vec<Entry>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut ids: Vec<uuid::Uuid> = entries.iter().map(|e| e.job).collect();
+    ids.sort();
+    ids.dedup();
+    let claimed = queue::claim_ids(&state.db, worker, &ids).await?;
+    let (advance, other): (Vec<Job>, Vec<Job>) = claimed
+        .into_iter()
+        .partition(|j| j.kind == engine::ADVANCE && j.tenant_id.is_some());
+    let mut by_tenant: std::collections::BTreeMap<uuid::Uuid, Vec<Job>> = Default::default();
+    for job in advance {
+        by_tenant
+            .entry(job.tenant_id.unwrap_or_default())
+            .or_default()
+            .push(job);
+    }
+    for batch in by_tenant.into_values() {
+        execute(state, worker, batch).await?;
+    }
+    for job in other {
+        execute(state, worker, vec![job]).await?;
+    }
+    if let Err(err) = stream.ack(&entries).await {
+        // Unacknowledged entries are reclaimed later and find their jobs done: harmless.
+        tracing::warn!(error = %err, "job stream entries not acknowledged");
+    }
+    Ok(())
+}
+
+/// Hands due jobs from the database outbox to the Redis stream, as soon as this process
+/// enqueues one and every 200 ms for the others' jobs.
+pub async fn relay(state: Arc<AppState>, stream: JobStream, mut stop: watch::Receiver<bool>) {
+    const EVERY: Duration = Duration::from_millis(200);
+    const CHUNK: u64 = 500;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let mut more = false;
+        match queue::take_for_relay(&state.db, CHUNK).await {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => {
+                more = ids.len() as u64 == CHUNK;
+                if let Err(err) = stream.publish(&ids).await {
+                    tracing::warn!(error = %err, jobs = ids.len(), "job stream unavailable; jobs stay in the outbox");
+                    more = false;
+                    if let Err(err) = queue::unrelay(&state.db, &ids).await {
+                        tracing::warn!(error = %err, "relay marks not undone; jobs go out a lease later");
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "job outbox unavailable; retrying"),
+        }
+        if more {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
             _ = state.wake_workers.notified() => {}
             _ = stop.changed() => return,
         }

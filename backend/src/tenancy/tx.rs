@@ -1,7 +1,10 @@
 //! Scoped database transactions. Each scope sets, on PostgreSQL, the settings that the
 //! row-level-security policies read, for this transaction only (`set_config(…, true)`).
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::domain::{TenantId, UserId};
 use crate::infra::db::Db;
@@ -29,7 +32,20 @@ pub struct UserTx {
 }
 
 async fn begin_with(db: &Db, settings: &[(&str, String)]) -> Result<DatabaseTransaction, DbErr> {
-    let tx = db.raw().begin().await?;
+    let tx = if db.is_postgres() {
+        db.raw().begin().await?
+    } else {
+        // SQLite: take the write lock at BEGIN, waiting for it (busy timeout). A deferred
+        // transaction that read first and then writes fails at once with "database is
+        // locked" when another process wrote meanwhile (several `orderflow` processes on one
+        // file).
+        db.raw()
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?
+    };
     if db.is_postgres() {
         for (name, value) in settings {
             tx.execute_raw(Statement::from_sql_and_values(
