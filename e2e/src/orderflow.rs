@@ -515,31 +515,6 @@ impl Drop for Orderflow {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_database_of_a_server_url_is_replaced() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "of_e2e_1"),
-            "postgres://postgres@127.0.0.1:5432/of_e2e_1"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@db/x?sslmode=disable", "n"),
-            "postgres://u:p@db/n?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgresql://db:5432", "n"),
-            "postgresql://db:5432/n"
-        );
-        assert_eq!(
-            with_database("postgres://db?a=b", "n"),
-            "postgres://db/n?a=b"
-        );
-    }
-}
-
 /// A running `orderflow worker`.
 pub struct Worker {
     child: Option<Child>,
@@ -567,5 +542,30 @@ impl Drop for Worker {
             eprintln!("worker during the failed test:\n{}", self.stderr());
         }
         let _ = self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_of_a_server_url_is_replaced() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "of_e2e_1"),
+            "postgres://postgres@127.0.0.1:5432/of_e2e_1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@db/x?sslmode=disable", "n"),
+            "postgres://u:p@db/n?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgresql://db:5432", "n"),
+            "postgresql://db:5432/n"
+        );
+        assert_eq!(
+            with_database("postgres://db?a=b", "n"),
+            "postgres://db/n?a=b"
+        );
     }
 }
