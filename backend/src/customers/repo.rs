@@ -170,6 +170,19 @@ pub async fn record_order(
     Ok(())
 }
 
+/// Counts a chargeback against the customer (fraud screening reads it).
+pub async fn record_chargeback(tx: &TenantTx, id: CustomerId) -> Result<(), DbErr> {
+    use customers::Column as C;
+    customers::Entity::update_many()
+        .col_expr(C::ChargebackCount, Expr::col(C::ChargebackCount).add(1))
+        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::Id.eq(id.uuid()))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// A page of customers, newest first; `search` matches email or name.
 pub async fn list(
     tx: &TenantTx,

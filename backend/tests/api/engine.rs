@@ -731,3 +731,130 @@ async fn dead_jobs_are_listed_with_their_error_and_can_be_replayed_or_discarded(
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn splitting_off_the_backordered_units_lets_the_rest_ship() {
+    let app = spawn_app().await;
+    let (owner, _) = shop(&app, "engine-split", 2).await;
+    let id = place(&app, &owner, paid("S-1", "split@example.com", 5)).await;
+    drain(&app).await;
+    assert_eq!(order(&app, &owner, &id).await["state"], "BACKORDERED");
+    let split = "mutation($o: ID!, $l: [SplitLineInput!]!) { splitOrder(input: {orderId: $o, lines: $l, reason: \"ship what we have\"}) { order { state totals { total } payment { amountCaptured } lines { quantity } allocations { quantity status } } newOrder { id name state totals { total } payment { amountCaptured } lines { sku quantity } allocations { quantity status } } userErrors { field code message } } }";
+    let body = app
+        .gql(
+            Some(&owner.access),
+            split,
+            json!({ "o": id, "l": [{ "lineIndex": 0, "quantity": 5 }] }),
+        )
+        .await;
+    let err = &body["data"]["splitOrder"]["userErrors"][0];
+    assert_eq!(err["field"], json!(["input", "lines"]), "{body}");
+    assert_eq!(
+        err["message"],
+        "the original order must keep at least one unit"
+    );
+    let body = app
+        .gql(
+            Some(&owner.access),
+            split,
+            json!({ "o": id, "l": [{ "lineIndex": 3, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["splitOrder"]["userErrors"][0]["field"],
+        json!(["input", "lines", "0", "lineIndex"])
+    );
+
+    let body = app
+        .gql(
+            Some(&owner.access),
+            split,
+            json!({ "o": id, "l": [{ "lineIndex": 0, "quantity": 3 }] }),
+        )
+        .await;
+    let payload = &body["data"]["splitOrder"];
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    assert_eq!(
+        payload["order"],
+        json!({ "state": "ALLOCATED", "totals": { "total": "80.00" }, "payment": { "amountCaptured": "80" }, "lines": [{ "quantity": 2 }], "allocations": [{ "quantity": 2, "status": "RESERVED" }] })
+    );
+    let new = &payload["newOrder"];
+    let original = order(&app, &owner, &id).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(new["name"], format!("{original}-S1"));
+    assert_eq!(new["state"], "BACKORDERED");
+    assert_eq!(new["totals"]["total"], "120.00");
+    assert_eq!(new["payment"]["amountCaptured"], "120");
+    assert_eq!(new["lines"], json!([{ "sku": "KETTLE-1", "quantity": 3 }]));
+    assert_eq!(
+        new["allocations"],
+        json!([{ "quantity": 3, "status": "BACKORDERED" }])
+    );
+    assert_eq!(
+        stock(&app, &owner).await,
+        (2, 2),
+        "the promise did not change, only its order"
+    );
+    let o = order(&app, &owner, &id).await;
+    let k = kinds(&o);
+    assert!(
+        k.contains(&"order.split".to_owned()) && k.last().unwrap() == "order.allocated",
+        "{k:?}"
+    );
+    let n = order(&app, &owner, new["id"].as_str().unwrap()).await;
+    // It was split off already backordered: no state change to record.
+    assert_eq!(kinds(&n), ["order.split_from"]);
+}
+
+#[tokio::test]
+async fn a_chargeback_is_recorded_and_weighs_on_the_customers_next_order() {
+    let app = spawn_app().await;
+    let (owner, _) = shop(&app, "engine-chargeback", 10).await;
+    let id = place(&app, &owner, paid("C-1", "disputes@example.com", 1)).await;
+    drain(&app).await;
+    let record = "mutation($o: ID!, $a: Decimal!, $r: String) { recordChargeback(input: {orderId: $o, amount: $a, reason: $r}) { order { id } userErrors { field code message } } }";
+    let body = app
+        .gql(
+            Some(&owner.access),
+            record,
+            json!({ "o": id, "a": "41.00", "r": "fraudulent" }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordChargeback"]["userErrors"][0]["field"],
+        json!(["input", "amount"]),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(&owner.access),
+            record,
+            json!({ "o": id, "a": "40.00", "r": "fraudulent" }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordChargeback"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    assert_eq!(count_rows(&app, "fraud_labels").await, 1);
+    let o = order(&app, &owner, &id).await;
+    let event = o["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(event["message"], "Chargeback of 40.00 USD");
+    let next = place(&app, &owner, paid("C-2", "disputes@example.com", 2)).await;
+    drain(&app).await;
+    let o = order(&app, &owner, &next).await;
+    let reasons = o["fraud"]["reasons"].as_array().unwrap();
+    let prior = reasons
+        .iter()
+        .find(|r| r["code"] == "PRIOR_CHARGEBACK")
+        .expect("the chargeback counts");
+    assert_eq!(prior["contribution"], 30);
+    let linked = reasons
+        .iter()
+        .find(|r| r["code"] == "LINKED_TO_FRAUD")
+        .expect("the email is linked to a fraud label");
+    assert_eq!(linked["contribution"], 35);
+}

@@ -597,6 +597,14 @@ async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
             "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"b\"}) { order { id } userErrors { code } } }",
         ),
         (
+            "splitOrder",
+            "mutation($o: ID!) { splitOrder(input: {orderId: $o, lines: [{lineIndex: 0, quantity: 1}]}) { order { id } userErrors { code } } }",
+        ),
+        (
+            "recordChargeback",
+            "mutation($o: ID!) { recordChargeback(input: {orderId: $o, amount: \"1\", reason: \"b\"}) { order { id } userErrors { code } } }",
+        ),
+        (
             "updateOrderShippingAddress",
             "mutation($o: ID!) { updateOrderShippingAddress(input: {orderId: $o, address: {line1: \"1 B St\", city: \"Paris\", postalCode: \"75001\", country: \"FR\"}}) { order { id } userErrors { code } } }",
         ),

@@ -186,6 +186,8 @@ fn order_operations() -> Vec<(&'static str, Permission, String)> {
     let j = job.as_str();
     ops.extend([
         ("updateOrderShippingAddress", OrdersManage, format!("mutation {{ updateOrderShippingAddress(input: {{orderId: \"{o}\", address: {{line1: \"\", city: \"\", country: \"FR\"}}}}) {{ userErrors {{ code }} }} }}")),
+        ("splitOrder", OrdersManage, format!("mutation {{ splitOrder(input: {{orderId: \"{o}\", lines: [{{lineIndex: 0, quantity: 1}}]}}) {{ userErrors {{ code }} }} }}")),
+        ("recordChargeback", OrdersManage, format!("mutation {{ recordChargeback(input: {{orderId: \"{o}\", amount: \"1\", reason: \"x\"}}) {{ userErrors {{ code }} }} }}")),
         ("lifecycleSettings", OrdersRead, "{ lifecycleSettings { fraudReviewScore } }".into()),
         ("updateLifecycleSettings", Permission::SettingsManage, "mutation { updateLifecycleSettings(input: {fraudReviewScore: 0}) { userErrors { code } } }".into()),
         ("jobQueue", Permission::JobsManage, "{ jobQueue { kind } }".into()),

@@ -395,3 +395,48 @@ pub async fn update_shipping_address(
     }
     finish(state, principal, tx, order, events).await
 }
+
+/// Records a chargeback the payment processor reported: on the timeline, on the customer's
+/// record (which later screenings read), and as a fraud label.
+pub async fn record_chargeback(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    id: OrderId,
+    amount: rust_decimal::Decimal,
+    reason: Option<String>,
+) -> Outcome<Order> {
+    let reason = required(reason, "charged back")?;
+    let units = crate::domain::money::to_units(amount)
+        .map_err(|m| UserError::on("amount", C::Invalid, m))?;
+    let (tx, order) = open(state, principal, id).await?;
+    if units <= 0 || units > order.total_units {
+        return Err(UserError::on(
+            "amount",
+            C::Invalid,
+            format!(
+                "must be more than 0 and at most the order total, {}",
+                amount_from_units(order.total_units, &order.currency)
+            ),
+        )
+        .into());
+    }
+    if let Some(customer) = order.customer_id {
+        crate::customers::repo::record_chargeback(&tx, crate::domain::CustomerId(customer)).await?;
+    }
+    signals::label(&tx, &order, LabelSource::Chargeback, label.clone()).await?;
+    let event = repo::record_event(
+        &tx,
+        NewEvent {
+            order: id,
+            kind: "order.chargeback",
+            actor: principal.actor,
+            actor_label: label,
+            message: format!("Chargeback of {} {}", amount_from_units(units, &order.currency), order.currency),
+            reason: Some(reason),
+            data: serde_json::json!({ "amount": amount_from_units(units, &order.currency).to_string() }),
+        },
+    )
+    .await?;
+    finish(state, principal, tx, order, vec![event]).await
+}

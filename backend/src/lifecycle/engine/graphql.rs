@@ -4,8 +4,9 @@
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::actions;
+use super::{actions, split};
 use crate::catalog::graphql::types::Warehouse;
+use crate::domain::money::parse_amount;
 use crate::domain::{Address, OrderId, TenantId, WarehouseId};
 use crate::error::UserError;
 use crate::graphql::context::{principal, state};
@@ -13,6 +14,7 @@ use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{decode_id, global_id};
+use crate::graphql::scalars::Amount;
 use crate::lifecycle::allocation::repo::{Allocation as AllocationRecord, AllocationStatus};
 use crate::lifecycle::capture::graphql::mutation::{OrderPayload, actor_label};
 use crate::lifecycle::capture::graphql::types::Order;
@@ -122,6 +124,38 @@ pub struct OrderActionInput {
 pub struct UpdateOrderShippingAddressInput {
     pub order_id: ID,
     pub address: Address,
+    pub reason: Option<String>,
+}
+
+/// Units of one line to move to the new order.
+#[derive(InputObject)]
+pub struct SplitLineInput {
+    /// Index of the order line (0-based, as `lines` lists them).
+    pub line_index: i32,
+    pub quantity: i64,
+}
+
+#[derive(InputObject)]
+pub struct SplitOrderInput {
+    pub order_id: ID,
+    pub lines: Vec<SplitLineInput>,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct SplitOrderPayload {
+    /// The original order, with what it kept.
+    pub order: Option<Order>,
+    /// The new order with the moved units.
+    pub new_order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct RecordChargebackInput {
+    pub order_id: ID,
+    pub amount: Amount,
+    /// The processor's reason, e.g. "fraudulent" or "product not received".
     pub reason: Option<String>,
 }
 
@@ -294,6 +328,62 @@ impl EngineMutation {
         let outcome =
             actions::update_shipping_address(state(ctx), p, label, id, input.address, input.reason)
                 .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(OrderPayload {
+            order: value.map(Order::from),
+            user_errors,
+        })
+    }
+
+    /// Moves some lines (or units of a line) to a new order, with their share of the totals,
+    /// of the captured amount and of the stock promised (backordered units first).
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn split_order(
+        &self,
+        ctx: &Context<'_>,
+        input: SplitOrderInput,
+    ) -> async_graphql::Result<SplitOrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let parts = input
+            .lines
+            .iter()
+            .map(|l| split::Part {
+                line_index: l.line_index,
+                quantity: l.quantity,
+            })
+            .collect();
+        let outcome = split::split(state(ctx), p, label, id, parts, input.reason).await;
+        let (value, user_errors) = payload(outcome)?;
+        let (order, new_order) = match value {
+            Some((a, b)) => (Some(Order::from(a)), Some(Order::from(b))),
+            None => (None, None),
+        };
+        Ok(SplitOrderPayload {
+            order,
+            new_order,
+            user_errors,
+        })
+    }
+
+    /// Records a chargeback reported by the payment processor: on the timeline, on the
+    /// customer's record and as a fraud label that later screenings learn from.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn record_chargeback(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordChargebackInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        let p = principal(ctx)?;
+        let id = order_id(&input.order_id)?;
+        let label = actor_label(ctx, p).await?;
+        let outcome = match parse_amount(&input.amount.0) {
+            Ok(amount) => {
+                actions::record_chargeback(state(ctx), p, label, id, amount, input.reason).await
+            }
+            Err(m) => Err(UserError::on("amount", crate::error::UserErrorCode::Invalid, m).into()),
+        };
         let (value, user_errors) = payload(outcome)?;
         Ok(OrderPayload {
             order: value.map(Order::from),

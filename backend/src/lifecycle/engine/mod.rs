@@ -6,6 +6,7 @@ pub mod actions;
 pub mod gate;
 pub mod graphql;
 pub mod pipeline;
+pub mod split;
 pub mod transition;
 
 use std::sync::Arc;
