@@ -77,17 +77,19 @@ impl JobStream {
         pipe.query_async::<()>(&mut conn).await
     }
 
-    /// New entries for `consumer`, waiting up to `block_ms` for one.
+    /// New entries for `consumer`; with `block_ms`, waiting up to that long for one.
     pub async fn read(
         &self,
         consumer: &str,
         count: usize,
-        block_ms: usize,
+        block_ms: Option<usize>,
     ) -> RedisResult<Vec<Entry>> {
-        let options = StreamReadOptions::default()
+        let mut options = StreamReadOptions::default()
             .group(GROUP, consumer)
-            .count(count)
-            .block(block_ms);
+            .count(count);
+        if let Some(ms) = block_ms {
+            options = options.block(ms);
+        }
         let mut conn = self.conn.clone();
         let reply: Option<StreamReadReply> =
             conn.xread_options(&[&self.key], &[">"], &options).await?;

@@ -16,6 +16,10 @@ use crate::lifecycle::engine;
 /// How often an idle worker looks for due jobs written by other processes.
 const POLL: Duration = Duration::from_millis(250);
 
+/// A batch of order jobs smaller than this waits [`LINGER`] for more to join it.
+const LINGER_BELOW: usize = 16;
+const LINGER: Duration = Duration::from_millis(20);
+
 /// Why a job failed, for its record and the logs.
 pub type JobError = String;
 
@@ -71,6 +75,13 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
         )
         .await?;
         jobs.extend(more);
+        if jobs.len() < LINGER_BELOW {
+            // Orders arriving one by one would each pay a batch's fixed cost: wait a moment
+            // for more to join.
+            tokio::time::sleep(LINGER).await;
+            let room = engine::BATCH - jobs.len() as u64;
+            jobs.extend(queue::claim_more(&state.db, worker, engine::ADVANCE, tenant, room).await?);
+        }
     }
     execute(state, worker, jobs).await?;
     Ok(true)
@@ -188,7 +199,15 @@ pub async fn run_streamed(
                     return Ok(claimed);
                 }
             }
-            stream.read(&name, engine::BATCH as usize, 1000).await
+            let mut got = stream
+                .read(&name, engine::BATCH as usize, Some(1000))
+                .await?;
+            if !got.is_empty() && got.len() < LINGER_BELOW {
+                tokio::time::sleep(LINGER).await;
+                let room = engine::BATCH as usize - got.len();
+                got.extend(stream.read(&name, room, None).await?);
+            }
+            Ok(got)
         };
         let entries: redis::RedisResult<Vec<Entry>> = tokio::select! {
             r = read => r,

@@ -112,14 +112,6 @@ pub fn can_cancel(from: OrderState) -> bool {
     successors(from).contains(&S::Cancelled)
 }
 
-/// States in which the order holds (or waits for) stock that a cancellation must release.
-pub fn holds_stock(state: OrderState) -> bool {
-    matches!(
-        state,
-        S::PaymentReview | S::Allocated | S::Backordered | S::Routed | S::Picking | S::Packed
-    )
-}
-
 /// States in which the shipping address may still change (nothing is packed yet).
 pub fn address_editable(state: OrderState) -> bool {
     matches!(

@@ -431,6 +431,8 @@ pub async fn create_order(
     };
     tx.commit().await?;
     super::publish_events(state, principal.tenant, &captured.events).await;
+    // The order's first stage is queued: wake a worker (or the stream relay) now.
+    state.wake_workers.notify_one();
     Ok(captured)
 }
 

@@ -83,6 +83,8 @@ async fn finish(
 ) -> Outcome<Order> {
     tx.commit().await?;
     capture::publish_events(state, principal.tenant, &events).await;
+    // An action may have scheduled the order's next stage: no need to wait for a poll.
+    state.wake_workers.notify_one();
     Ok(order)
 }
 
