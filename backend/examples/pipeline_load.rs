@@ -113,7 +113,7 @@ async fn wait_for(db: &DatabaseConnection, target: usize) {
     let deadline = Instant::now() + Duration::from_secs(1800);
     while done(db).await < target {
         assert!(Instant::now() < deadline, "the engine stalled");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -220,6 +220,8 @@ async fn main() {
 
     let started = Instant::now();
     let captured_too = capture(&client, &base, &token, orders..2 * orders, concurrency).await;
+    let capture_too_time = started.elapsed();
+    let done_at_capture = done(&db).await - captured;
     wait_for(&db, captured + captured_too).await;
     let both_time = started.elapsed();
 
@@ -249,6 +251,10 @@ async fn main() {
     println!(
         "  capture and engine together, end to end:       {}",
         rate(captured_too, both_time)
+    );
+    println!(
+        "    (capture took {:.2}s; {done_at_capture} of its orders were through the engine by then)",
+        capture_too_time.as_secs_f64()
     );
     println!(
         "  backordered: {backordered} of {}; stock levels oversold: {oversold}",

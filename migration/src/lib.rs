@@ -12,6 +12,7 @@ mod m20261126_000002_row_level_security;
 mod m20261127_000003_catalog_inventory;
 mod m20261127_000004_orders_capture;
 mod m20261127_000005_lifecycle_engine;
+mod m20261127_000006_hot_table_storage;
 pub mod rls;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_catalog_inventory::Migration),
             Box::new(m20261127_000004_orders_capture::Migration),
             Box::new(m20261127_000005_lifecycle_engine::Migration),
+            Box::new(m20261127_000006_hot_table_storage::Migration),
         ]
     }
 }

@@ -284,6 +284,7 @@ async fn run_entries(
 /// enqueues one and every 200 ms for the others' jobs.
 pub async fn relay(state: Arc<AppState>, stream: JobStream, mut stop: watch::Receiver<bool>) {
     const EVERY: Duration = Duration::from_millis(200);
+    const COALESCE: Duration = Duration::from_millis(20);
     const CHUNK: u64 = 500;
     loop {
         if *stop.borrow() {
@@ -309,7 +310,9 @@ pub async fn relay(state: Arc<AppState>, stream: JobStream, mut stop: watch::Rec
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
-            _ = state.wake_workers.notified() => {}
+            // Woken by a new job: wait a moment so that one scan of the outbox takes the
+            // jobs of many requests (each scan walks the table's churn of finished jobs).
+            _ = state.wake_workers.notified() => tokio::time::sleep(COALESCE).await,
             _ = stop.changed() => return,
         }
     }
