@@ -858,3 +858,93 @@ async fn a_chargeback_is_recorded_and_weighs_on_the_customers_next_order() {
         .expect("the email is linked to a fraud label");
     assert_eq!(linked["contribution"], 35);
 }
+
+#[tokio::test]
+async fn line_items_changed_on_the_channel_after_allocation_are_allocated_again() {
+    let app = spawn_app().await;
+    let owner = app
+        .sign_up("engine-relines", "owner@engine-relines.example")
+        .await;
+    let warehouse = create_warehouse(&app, &owner, "MAIN").await;
+    let skus = ["IPOD2008GREEN", "IPOD2008RED", "IPOD2008BLACK"];
+    create_product(&app, &owner, json!({ "title": "iPod Nano", "variants": skus.iter().map(|s| json!({ "sku": s, "price": "199.00" })).collect::<Vec<_>>() })).await;
+    for sku in skus {
+        let body = app.gql(Some(&owner.access), "mutation($s: String!, $w: ID!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: 10}) { userErrors { message } } }", json!({ "s": sku, "w": warehouse })).await;
+        assert_eq!(body["data"]["receiveStock"]["userErrors"], json!([]));
+    }
+    let secret = "shpss_relines_0123456789abcdef";
+    let connection = crate::webhooks::connect(
+        &app,
+        &owner,
+        "SHOPIFY",
+        "relines.myshopify.com",
+        secret,
+        json!({}),
+    )
+    .await;
+    let path = connection["webhookUrl"].as_str().unwrap().to_owned();
+    let mut shopify = crate::connectors::fixture_json("shopify/rest_order.json")["order"].clone();
+    let body = serde_json::to_vec(&shopify).unwrap();
+    crate::webhooks::shopify_delivery(&app, &path, "orders/create", "relines-1", &body, secret)
+        .await;
+    drain(&app).await;
+    let found = app
+        .gql(
+            Some(&owner.access),
+            "{ orders { edges { node { id state issues { code field resolved } } } } }",
+            json!({}),
+        )
+        .await;
+    let node = found["data"]["orders"]["edges"][0]["node"].clone();
+    let id = node["id"].as_str().unwrap().to_owned();
+    // Shopify's sample does not add up (a discount it does not list): held until resolved.
+    assert_eq!(node["state"], "ON_HOLD", "{found}");
+    let body = app.gql(Some(&owner.access), "mutation($o: ID!) { resolveOrderIssue(input: {orderId: $o, code: TOTALS_MISMATCH, field: \"totals.subtotal\", reason: \"checked in Shopify\"}) { userErrors { message } } }", json!({ "o": id })).await;
+    assert_eq!(
+        body["data"]["resolveOrderIssue"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    assert_eq!(
+        act(&app, &owner, "releaseOrder", &id, None).await["userErrors"],
+        json!([])
+    );
+    drain(&app).await;
+    let o = order(&app, &owner, &id).await;
+    assert_eq!(o["state"], "ALLOCATED", "{o}");
+    assert_eq!(o["allocations"].as_array().unwrap().len(), 3);
+
+    // Later the shopper takes three green ones.
+    shopify["line_items"][0]["quantity"] = json!(3);
+    shopify["updated_at"] = json!("2008-01-10T12:00:00-05:00");
+    let body = serde_json::to_vec(&shopify).unwrap();
+    crate::webhooks::shopify_delivery(&app, &path, "orders/updated", "relines-2", &body, secret)
+        .await;
+    drain(&app).await;
+    let o = order(&app, &owner, &id).await;
+    assert_eq!(o["state"], "ALLOCATED", "{o}");
+    let green: i64 = o["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["sku"] == "IPOD2008GREEN")
+        .map(|a| a["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(green, 3, "{o}");
+    assert!(
+        kinds(&o).contains(&"order.reallocating".to_owned()),
+        "{:?}",
+        kinds(&o)
+    );
+    let body = app
+        .gql(
+            Some(&owner.access),
+            "{ stockLevels(sku: \"IPOD2008GREEN\") { reserved } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["stockLevels"][0]["reserved"], 3,
+        "the first promise was given back"
+    );
+}

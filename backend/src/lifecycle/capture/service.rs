@@ -586,13 +586,23 @@ async fn update(
     if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
         row.state = Set(OrderState::Cancelled.as_str().to_owned());
     }
-    let order = repo::update(tx, row).await?;
+    let mut order = repo::update(tx, row).await?;
     repo::replace_lines(tx, id, new_lines).await?;
+    let mut replanned = None;
     if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
         allocation::service::release(tx, &order, source.actor, None).await?;
-    } else if matches!(state, OrderState::Received | OrderState::PaymentReview) {
-        // New payment facts (a capture, a settled transfer) may let the order go on.
-        engine::schedule(tx, id).await?;
+    } else {
+        if lines_changed {
+            let by = engine::transition::By {
+                actor: source.actor,
+                label: source.actor_label.clone(),
+            };
+            replanned = engine::replan_lines(tx, &mut order, &by).await?;
+        }
+        if matches!(state, OrderState::Received | OrderState::PaymentReview) {
+            // New payment facts (a capture, a settled transfer) may let the order go on.
+            engine::schedule(tx, id).await?;
+        }
     }
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.
     if existing.customer_id.is_none()
@@ -633,6 +643,7 @@ async fn update(
         )
         .await?,
     );
+    events.extend(replanned);
     let had_open = previous.iter().filter(|i| !i.resolved).count();
     let open = issues.iter().filter(|i| !i.resolved).count();
     if open > 0 && issues != previous {

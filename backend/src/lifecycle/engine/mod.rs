@@ -202,3 +202,92 @@ pub async fn run_restocked(state: &Arc<AppState>, job: &Job) -> Result<(), JobEr
     }
     Ok(())
 }
+
+/// A channel changed an order's line items after stock was promised for them: the promise is
+/// released and made again for the new lines (through `backordered`, which the next stage run
+/// fills); an order already routed or being picked is held for a person to look at.
+pub async fn replan_lines(
+    tx: &TenantTx,
+    order: &mut repo::Order,
+    by: &transition::By,
+) -> Result<Option<repo::OrderEvent>, DbErr> {
+    use transition::{Step, state_of};
+    let state = state_of(order);
+    let effective = if state == OrderState::OnHold {
+        order
+            .held_from
+            .as_deref()
+            .and_then(OrderState::parse)
+            .unwrap_or(OrderState::Received)
+    } else {
+        state
+    };
+    let id = OrderId(order.id);
+    let fail = |e: transition::EngineError| match e {
+        transition::EngineError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    };
+    match effective {
+        OrderState::Allocated | OrderState::Backordered | OrderState::PaymentReview => {
+            let released = allocate::release(tx, order, by.actor, None).await?;
+            if released.is_empty() && effective == OrderState::PaymentReview {
+                return Ok(None);
+            }
+            let message = "Line items changed on the channel: the stock promised was given back \
+                           and is allocated again for the new lines"
+                .to_owned();
+            let data = serde_json::json!({ "released": released });
+            let event = if state == OrderState::Allocated {
+                let step = Step {
+                    to: OrderState::Backordered,
+                    kind: "order.reallocating",
+                    message,
+                    reason: None,
+                    data,
+                };
+                transition::apply(tx, order, by, step).await.map_err(fail)?
+            } else {
+                if state == OrderState::OnHold && effective == OrderState::Allocated {
+                    // Released from the hold, it resumes allocation.
+                    order.held_from = Some(OrderState::Backordered.as_str().to_owned());
+                    transition::save(tx, order, Some(state))
+                        .await
+                        .map_err(fail)?;
+                }
+                repo::record_event(
+                    tx,
+                    repo::NewEvent {
+                        order: id,
+                        kind: "order.reallocating",
+                        actor: by.actor,
+                        actor_label: by.label.clone(),
+                        message,
+                        reason: None,
+                        data,
+                    },
+                )
+                .await?
+            };
+            schedule(tx, id).await?;
+            Ok(Some(event))
+        }
+        OrderState::Routed | OrderState::Picking | OrderState::Packed
+            if state != OrderState::OnHold =>
+        {
+            let why = "line items changed on the channel after the order was routed: check what \
+                       to ship before releasing it";
+            order.hold_reason = Some(why.to_owned());
+            let step = Step {
+                to: OrderState::OnHold,
+                kind: "order.held",
+                message: format!("Held: {why}"),
+                reason: Some(why.to_owned()),
+                data: serde_json::json!({}),
+            };
+            Ok(Some(
+                transition::apply(tx, order, by, step).await.map_err(fail)?,
+            ))
+        }
+        _ => Ok(None),
+    }
+}
