@@ -156,6 +156,43 @@ pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, 
         .await
 }
 
+/// Records several events in one statement (a batch of the engine), in the given order.
+pub async fn record_events(
+    tx: &TenantTx,
+    events: Vec<NewEvent<'_>>,
+) -> Result<Vec<OrderEvent>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let rows: Vec<OrderEvent> = events
+        .into_iter()
+        .map(|e| OrderEvent {
+            tenant_id: tx.tenant().uuid(),
+            id: OrderEventId::new().uuid(),
+            order_id: e.order.uuid(),
+            kind: e.kind.to_owned(),
+            actor_kind: e.actor.kind().to_owned(),
+            actor_id: e.actor.id(),
+            actor_label: e.actor_label,
+            message: e.message,
+            reason: e.reason,
+            data: e.data,
+            at: now,
+        })
+        .collect();
+    order_events::Entity::insert_many(
+        rows.iter()
+            .cloned()
+            // From a model every value is "unchanged"; an insert wants them set.
+            .map(|m| order_events::ActiveModel::from(m).reset_all())
+            .collect::<Vec<_>>(),
+    )
+    .exec_without_returning(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
 /// The timeline of several orders, oldest first.
 pub async fn events_of(tx: &TenantTx, orders: &[OrderId]) -> Result<Vec<OrderEvent>, DbErr> {
     order_events::Entity::find()

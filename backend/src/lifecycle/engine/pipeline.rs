@@ -36,7 +36,30 @@ struct Batch {
     lines: HashMap<uuid::Uuid, Vec<OrderLine>>,
     allocations: HashMap<uuid::Uuid, Vec<Allocation>>,
     customers: HashMap<uuid::Uuid, Customer>,
-    events: Vec<OrderEvent>,
+    /// Timeline events of the batch, written together at the end.
+    pending: Vec<NewEvent<'static>>,
+    /// Orders changed by the batch, with the state each had when locked: each is written
+    /// once at the end.
+    dirty: HashMap<uuid::Uuid, OrderState>,
+}
+
+impl Batch {
+    /// Moves the order in memory and keeps the event.
+    fn stage(&mut self, order: &mut Order, by: &By, step: Step) -> Result<(), EngineError> {
+        let from = state_of(order);
+        let event = transition::make_move(order, by, step)?;
+        self.dirty.entry(order.id).or_insert(from);
+        self.pending.push(event);
+        Ok(())
+    }
+
+    /// Keeps an event of an order whose columns may have changed without a move.
+    fn note(&mut self, order: &Order, event: NewEvent<'static>) {
+        self.dirty
+            .entry(order.id)
+            .or_insert_with(|| state_of(order));
+        self.pending.push(event);
+    }
 }
 
 /// Moves each order as far as the automated stages take it; returns the timeline events.
@@ -71,7 +94,8 @@ pub async fn advance(
         lines,
         allocations: by_order,
         customers,
-        events: Vec::new(),
+        pending: Vec::new(),
+        dirty: HashMap::new(),
     };
     let by = By::system(ENGINE);
     let mut to_allocate = Vec::new();
@@ -93,8 +117,15 @@ pub async fn advance(
             reserve(&tx, &mut batch, &mut book, &mut orders[i], why, &by).await?;
         }
     }
+    // One write per changed order and one for all the events, rather than one per stage.
+    for order in orders.iter_mut() {
+        if let Some(locked) = batch.dirty.get(&order.id) {
+            transition::save(&tx, order, Some(*locked)).await?;
+        }
+    }
+    let events = repo::record_events(&tx, batch.pending).await?;
     tx.commit().await?;
-    Ok(batch.events)
+    Ok(events)
 }
 
 /// Why an order reaches allocation.
@@ -132,8 +163,7 @@ async fn checks(
                     if to == OrderState::OnHold {
                         order.hold_reason = Some(why.clone());
                     }
-                    let event = transition::apply(
-                        tx,
+                    batch.stage(
                         order,
                         by,
                         Step {
@@ -143,15 +173,13 @@ async fn checks(
                             reason: Some(why),
                             data: serde_json::json!({}),
                         },
-                    )
-                    .await?;
-                    batch.events.push(event);
+                    )?;
                     return Ok(None);
                 }
-                verify_payment(tx, batch, order, by).await?;
+                verify_payment(batch, order, by)?;
             }
             OrderState::PaymentReview => {
-                verify_payment(tx, batch, order, by).await?;
+                verify_payment(batch, order, by)?;
                 if state_of(order) == OrderState::PaymentReview {
                     let unpaid = order.payment_verdict.as_deref() == Some("review");
                     let holds_any = batch
@@ -173,12 +201,7 @@ async fn checks(
     Ok(None)
 }
 
-async fn verify_payment(
-    tx: &TenantTx,
-    batch: &mut Batch,
-    order: &mut Order,
-    by: &By,
-) -> Result<(), EngineError> {
+fn verify_payment(batch: &mut Batch, order: &mut Order, by: &By) -> Result<(), EngineError> {
     let facts: PaymentFacts = serde_json::from_value(order.payment.clone()).unwrap_or_default();
     let decision = payment::decide(&payment::Facts {
         payment: &facts,
@@ -204,9 +227,8 @@ async fn verify_payment(
         verdict if from == OrderState::PaymentReview => {
             // Still not verified: say so only when the facts changed.
             if !unchanged {
-                transition::save(tx, order, Some(from)).await?;
-                let event = repo::record_event(
-                    tx,
+                batch.note(
+                    order,
                     NewEvent {
                         order: OrderId(order.id),
                         kind: "order.payment_reassessed",
@@ -219,9 +241,7 @@ async fn verify_payment(
                         reason: None,
                         data,
                     },
-                )
-                .await?;
-                batch.events.push(event);
+                );
             }
             return Ok(());
         }
@@ -237,8 +257,7 @@ async fn verify_payment(
             data,
         },
     };
-    let event = transition::apply(tx, order, by, step).await?;
-    batch.events.push(event);
+    batch.stage(order, by, step)?;
     Ok(())
 }
 
@@ -323,8 +342,7 @@ async fn screen(
         }
     };
     let rejected = step.to == OrderState::Rejected;
-    let event = transition::apply(tx, order, by, step).await?;
-    batch.events.push(event);
+    batch.stage(order, by, step)?;
     if rejected {
         // An unpaid reservation may have been made while payment was in review.
         allocate::release(tx, order, Actor::System, None).await?;
@@ -373,8 +391,8 @@ async fn reserve(
         .await?;
         if got.reserved > 0 {
             schedule_expiry(tx, id, until).await?;
-            let event = repo::record_event(
-                tx,
+            batch.note(
+                order,
                 NewEvent {
                     order: id,
                     kind: "order.stock_held",
@@ -387,9 +405,7 @@ async fn reserve(
                     reason: None,
                     data: serde_json::json!({ "units": got.reserved, "expiresAt": until }),
                 },
-            )
-            .await?;
-            batch.events.push(event);
+            );
         }
         return Ok(());
     }
@@ -431,8 +447,8 @@ async fn reserve(
         }
     } else if from == OrderState::Backordered {
         if got.reserved > 0 {
-            let event = repo::record_event(
-                tx,
+            batch.note(
+                order,
                 NewEvent {
                     order: id,
                     kind: "order.backorder_progress",
@@ -446,9 +462,7 @@ async fn reserve(
                     reason: None,
                     data: serde_json::json!({ "backorders": got.backorders }),
                 },
-            )
-            .await?;
-            batch.events.push(event);
+            );
         }
         return Ok(());
     } else {
@@ -460,8 +474,7 @@ async fn reserve(
             data: serde_json::json!({ "backorders": got.backorders, "reserved": got.reserved }),
         }
     };
-    let event = transition::apply(tx, order, by, step).await?;
-    batch.events.push(event);
+    batch.stage(order, by, step)?;
     Ok(())
 }
 

@@ -72,14 +72,14 @@ pub fn state_of(order: &Order) -> OrderState {
     OrderState::parse(&order.state).unwrap_or(OrderState::Received)
 }
 
-/// Writes the engine's columns of `order` (changed by the caller) and moves it to `step.to`.
+/// Moves `order` (in memory) to `step.to` if the state machine allows it, and returns the
+/// timeline event that records the move. Nothing is written: see [`apply`] and [`save`].
 /// A release from a hold is allowed only back to the state the hold interrupted.
-pub async fn apply(
-    tx: &TenantTx,
+pub fn make_move(
     order: &mut Order,
     by: &By,
     step: Step,
-) -> Result<OrderEvent, EngineError> {
+) -> Result<NewEvent<'static>, IllegalTransition> {
     let from = state_of(order);
     if from == OrderState::OnHold {
         let held = order
@@ -102,24 +102,32 @@ pub async fn apply(
         order.hold_reason = None;
     }
     order.state = step.to.as_str().to_owned();
+    Ok(NewEvent {
+        order: OrderId(order.id),
+        kind: step.kind,
+        actor: by.actor,
+        actor_label: by.label.clone(),
+        message: step.message,
+        reason: step.reason,
+        data: merge(
+            step.data,
+            serde_json::json!({ "from": from.as_str(), "to": step.to.as_str() }),
+        ),
+    })
+}
+
+/// Writes the engine's columns of `order` (changed by the caller) and moves it to `step.to`,
+/// with the event on the timeline.
+pub async fn apply(
+    tx: &TenantTx,
+    order: &mut Order,
+    by: &By,
+    step: Step,
+) -> Result<OrderEvent, EngineError> {
+    let from = state_of(order);
+    let event = make_move(order, by, step)?;
     save(tx, order, Some(from)).await?;
-    let event = repo::record_event(
-        tx,
-        NewEvent {
-            order: OrderId(order.id),
-            kind: step.kind,
-            actor: by.actor,
-            actor_label: by.label.clone(),
-            message: step.message,
-            reason: step.reason,
-            data: merge(
-                step.data,
-                serde_json::json!({ "from": from.as_str(), "to": step.to.as_str() }),
-            ),
-        },
-    )
-    .await?;
-    Ok(event)
+    Ok(repo::record_event(tx, event).await?)
 }
 
 fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
