@@ -33,6 +33,9 @@ pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinH
                 let name = format!("{name}-{n}");
                 tasks.push(tokio::spawn(async move {
                     let conn = loop {
+                        if *stop.borrow() {
+                            return;
+                        }
                         match crate::infra::redis::manager(&client).await {
                             Ok(conn) => break conn,
                             Err(err) => {
