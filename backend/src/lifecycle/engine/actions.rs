@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::gate::gate;
 use super::pipeline::refund_due;
-use super::transition::{self, By, EngineError, Step, state_of};
+use super::transition::{self, By, EngineError, Step, stage_of, state_of};
 use crate::app::AppState;
 use crate::domain::address::normalise;
 use crate::domain::money::amount_from_units;
@@ -88,6 +88,26 @@ async fn finish(
     Ok(order)
 }
 
+/// Makes a staff move, queues the order's next stage when it goes on through them, commits
+/// and tells live subscribers.
+async fn conclude(
+    state: &AppState,
+    principal: &Principal,
+    tx: TenantTx,
+    mut order: Order,
+    who: &By,
+    step: Step,
+    next_stage: bool,
+) -> Outcome<Order> {
+    let event = transition::apply(&tx, &mut order, who, step)
+        .await
+        .map_err(refused)?;
+    if next_stage {
+        super::schedule(&tx, OrderId(order.id)).await?;
+    }
+    finish(state, principal, tx, order, vec![event]).await
+}
+
 fn by(principal: &Principal, label: Option<String>) -> By {
     By {
         actor: principal.actor,
@@ -104,7 +124,7 @@ pub async fn approve(
     reason: Option<String>,
 ) -> Outcome<Order> {
     let reason = optional(reason)?;
-    let (tx, mut order) = open(state, principal, id).await?;
+    let (tx, order) = open(state, principal, id).await?;
     let who = by(principal, label.clone());
     let step = match state_of(&order) {
         OrderState::PaymentReview => Step {
@@ -139,11 +159,7 @@ pub async fn approve(
             .into());
         }
     };
-    let event = transition::apply(&tx, &mut order, &who, step)
-        .await
-        .map_err(refused)?;
-    super::schedule(&tx, id).await?;
-    finish(state, principal, tx, order, vec![event]).await
+    conclude(state, principal, tx, order, &who, step, true).await
 }
 
 /// Stops an order for good: stock goes back, the captured amount is due back to the shopper,
@@ -172,10 +188,16 @@ pub async fn reject(
         reason: Some(reason),
         data: serde_json::json!({ "released": released, "refundDue": due.to_string() }),
     };
-    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
-        .await
-        .map_err(refused)?;
-    finish(state, principal, tx, order, vec![event]).await
+    conclude(
+        state,
+        principal,
+        tx,
+        order,
+        &by(principal, label),
+        step,
+        false,
+    )
+    .await
 }
 
 fn refund_note(order: &Order) -> String {
@@ -229,10 +251,16 @@ pub async fn cancel(
         reason: Some(reason),
         data: serde_json::json!({ "released": released, "refundDue": due.to_string() }),
     };
-    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
-        .await
-        .map_err(refused)?;
-    finish(state, principal, tx, order, vec![event]).await
+    conclude(
+        state,
+        principal,
+        tx,
+        order,
+        &by(principal, label),
+        step,
+        false,
+    )
+    .await
 }
 
 /// Stops the automated stages for an order until someone releases it.
@@ -253,10 +281,16 @@ pub async fn hold(
         reason: Some(reason),
         data: serde_json::json!({}),
     };
-    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
-        .await
-        .map_err(refused)?;
-    finish(state, principal, tx, order, vec![event]).await
+    conclude(
+        state,
+        principal,
+        tx,
+        order,
+        &by(principal, label),
+        step,
+        false,
+    )
+    .await
 }
 
 /// Returns a held order to where it was; the stages pick it up again.
@@ -268,7 +302,7 @@ pub async fn release(
     reason: Option<String>,
 ) -> Outcome<Order> {
     let reason = optional(reason)?;
-    let (tx, mut order) = open(state, principal, id).await?;
+    let (tx, order) = open(state, principal, id).await?;
     let from = state_of(&order);
     if from != OrderState::OnHold {
         return Err(UserError::on(
@@ -278,11 +312,7 @@ pub async fn release(
         )
         .into());
     }
-    let back = order
-        .held_from
-        .as_deref()
-        .and_then(OrderState::parse)
-        .unwrap_or(OrderState::Received);
+    let back = stage_of(&order);
     let issues: Vec<Issue> = serde_json::from_value(order.issues.clone()).unwrap_or_default();
     if back == OrderState::Received
         && let Some((_, why)) = gate(&issues)
@@ -301,11 +331,16 @@ pub async fn release(
         reason,
         data: serde_json::json!({ "heldFor": order.hold_reason }),
     };
-    let event = transition::apply(&tx, &mut order, &by(principal, label), step)
-        .await
-        .map_err(refused)?;
-    super::schedule(&tx, id).await?;
-    finish(state, principal, tx, order, vec![event]).await
+    conclude(
+        state,
+        principal,
+        tx,
+        order,
+        &by(principal, label),
+        step,
+        true,
+    )
+    .await
 }
 
 const ADDRESS_CODES: [IssueCode; 3] = [

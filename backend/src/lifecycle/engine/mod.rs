@@ -213,15 +213,7 @@ pub async fn replan_lines(
 ) -> Result<Option<repo::OrderEvent>, DbErr> {
     use transition::{Step, state_of};
     let state = state_of(order);
-    let effective = if state == OrderState::OnHold {
-        order
-            .held_from
-            .as_deref()
-            .and_then(OrderState::parse)
-            .unwrap_or(OrderState::Received)
-    } else {
-        state
-    };
+    let effective = transition::stage_of(order);
     let id = OrderId(order.id);
     let fail = |e: transition::EngineError| match e {
         transition::EngineError::Db(e) => e,

@@ -54,15 +54,7 @@ pub async fn split(
     };
     let from = state_of(&order);
     // A held order splits as what it was before the hold.
-    let effective = if from == OrderState::OnHold {
-        order
-            .held_from
-            .as_deref()
-            .and_then(OrderState::parse)
-            .unwrap_or(OrderState::Received)
-    } else {
-        from
-    };
+    let effective = transition::stage_of(&order);
     if !machine::address_editable(effective) {
         return Err(UserError::on(
             "orderId",

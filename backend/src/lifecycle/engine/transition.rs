@@ -72,6 +72,18 @@ pub fn state_of(order: &Order) -> OrderState {
     OrderState::parse(&order.state).unwrap_or(OrderState::Received)
 }
 
+/// The stage an order is at: for a held order, the state its hold interrupted.
+pub fn stage_of(order: &Order) -> OrderState {
+    match state_of(order) {
+        OrderState::OnHold => order
+            .held_from
+            .as_deref()
+            .and_then(OrderState::parse)
+            .unwrap_or(OrderState::Received),
+        state => state,
+    }
+}
+
 /// Moves `order` (in memory) to `step.to` if the state machine allows it, and returns the
 /// timeline event that records the move. Nothing is written: see [`apply`] and [`save`].
 /// A release from a hold is allowed only back to the state the hold interrupted.
@@ -82,11 +94,7 @@ pub fn make_move(
 ) -> Result<NewEvent<'static>, IllegalTransition> {
     let from = state_of(order);
     if from == OrderState::OnHold {
-        let held = order
-            .held_from
-            .as_deref()
-            .and_then(OrderState::parse)
-            .unwrap_or(OrderState::Received);
+        let held = stage_of(order);
         if step.to != held {
             machine::check(from, step.to)?;
         } else {
