@@ -77,3 +77,53 @@ pub async fn index(
     }
     manager.create_index(index).await
 }
+
+/// An identifier from a name.
+pub fn c(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+pub fn json_col(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).json_binary().not_null().take()
+}
+
+pub fn bool_col(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).boolean().not_null().take()
+}
+
+pub fn long_text(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).text().not_null().take()
+}
+
+pub fn opt_long_text(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).text().null().take()
+}
+
+pub fn opt_time(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name))
+        .timestamp_with_time_zone()
+        .null()
+        .take()
+}
+
+pub fn tenant_table(name: &str, cols: Vec<ColumnDef>, key: &[&str]) -> TableCreateStatement {
+    let mut table = Table::create().table(c(name)).to_owned();
+    for mut col in cols {
+        table.col(&mut col);
+    }
+    let mut pk = Index::create();
+    for k in key {
+        pk.col(c(k));
+    }
+    table.primary_key(&mut pk);
+    table.foreign_key(&mut tenant_fk(c(name)));
+    table
+}
+
+pub fn opt_json(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).json_binary().null().take()
+}
+
+pub fn int_col(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).integer().not_null().take()
+}

@@ -14,47 +14,6 @@ impl MigrationName for Migration {
     }
 }
 
-fn c(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn json_col(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).json_binary().not_null().take()
-}
-
-fn bool_col(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).boolean().not_null().take()
-}
-
-fn long_text(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).text().not_null().take()
-}
-
-fn opt_long_text(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).text().null().take()
-}
-
-fn opt_time(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name))
-        .timestamp_with_time_zone()
-        .null()
-        .take()
-}
-
-fn tenant_table(name: &str, cols: Vec<ColumnDef>, key: &[&str]) -> TableCreateStatement {
-    let mut table = Table::create().table(c(name)).to_owned();
-    for mut col in cols {
-        table.col(&mut col);
-    }
-    let mut pk = Index::create();
-    for k in key {
-        pk.col(c(k));
-    }
-    table.primary_key(&mut pk);
-    table.foreign_key(&mut tenant_fk(c(name)));
-    table
-}
-
 const TABLES: [&str; 6] = [
     "customers",
     "channel_connections",

@@ -15,43 +15,6 @@ impl MigrationName for Migration {
     }
 }
 
-fn c(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn opt_json(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).json_binary().null().take()
-}
-
-fn json_col(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).json_binary().not_null().take()
-}
-
-fn opt_time(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name))
-        .timestamp_with_time_zone()
-        .null()
-        .take()
-}
-
-fn int_col(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).integer().not_null().take()
-}
-
-fn tenant_table(name: &str, cols: Vec<ColumnDef>, key: &[&str]) -> TableCreateStatement {
-    let mut table = Table::create().table(c(name)).to_owned();
-    for mut col in cols {
-        table.col(&mut col);
-    }
-    let mut pk = Index::create();
-    for k in key {
-        pk.col(c(k));
-    }
-    table.primary_key(&mut pk);
-    table.foreign_key(&mut tenant_fk(c(name)));
-    table
-}
-
 /// Columns added to `orders`, one ALTER each (SQLite adds one column per statement).
 fn order_columns() -> Vec<ColumnDef> {
     vec![
