@@ -14,44 +14,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use orderflow::app::{self, AppState};
-use orderflow::config::{Config, LogFormat, Settings};
+use orderflow::app;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 const SKUS: usize = 50;
-
-async fn fresh_postgres(server: &str) -> String {
-    let admin = Database::connect(server).await.unwrap();
-    let name = format!("of_bench_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let cut = server.rfind('/').unwrap();
-    format!("{}/{name}", &server[..cut])
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    base: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Value {
-    let mut req = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
-}
 
 async fn count(db: &DatabaseConnection, sql: &str) -> usize {
     let row = db
@@ -100,7 +74,7 @@ async fn capture(
         .map(|n| {
             let (client, base, token) = (client.clone(), base.to_owned(), token.to_owned());
             async move {
-                let body = gql(&client, &base, Some(&token), "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } userErrors { message } } }", json!({ "i": order(n) })).await;
+                let body = support::gql(&client, &base, Some(&token), "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id } userErrors { message } } }", json!({ "i": order(n) })).await;
                 usize::from(body["data"]["createOrder"]["order"]["id"].is_string())
             }
         })
@@ -131,42 +105,8 @@ async fn main() {
     let orders: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
     let workers: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
-    let server = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"));
-    let database_url = match &server {
-        Some(server) => Some(fresh_postgres(server).await),
-        None => None,
-    };
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let redis = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
-    let data_dir =
-        std::env::temp_dir().join(format!("orderflow-bench-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Settings {
-        database_url,
-        db_role: "orderflow_app".into(),
-        db_max_connections: 16,
-        auto_migrate: true,
-        redis_url: redis.clone(),
-        redis_prefix: format!("bench:{}:", uuid::Uuid::new_v4().simple()),
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.clone(),
-        public_url: None,
-        jwt_secret: Some("bench secret, long enough for HS256 keys".into()),
-        secret_key: None,
-        smtp_url: None,
-        mail_from: "Orderflow <bench@localhost>".into(),
-        log_format: LogFormat::Text,
-        trust_proxy: false,
-        workers,
-    };
-    let state = AppState::build(Config::resolve(settings).unwrap())
-        .await
-        .unwrap();
+    let bench = support::setup(workers).await;
+    let state = bench.state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     // Workers off at first: capture is measured alone.
     let running = app::start(state.clone(), listener, false).unwrap();
@@ -179,14 +119,14 @@ async fn main() {
         .await
         .unwrap();
 
-    let signed = gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
+    let signed = support::gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
     let token = signed["data"]["signUp"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
     let mut warehouses = Vec::new();
     for code in ["NORTH", "SOUTH"] {
-        let body = gql(&client, &base, Some(&token), "mutation($c: String!) { createWarehouse(input: {code: $c, name: $c, address: {line1: \"1 Dock Road\", city: \"Leeds\", postalCode: \"LS1 4AP\", country: \"GB\"}}) { warehouse { id } } }", json!({ "c": code })).await;
+        let body = support::gql(&client, &base, Some(&token), "mutation($c: String!) { createWarehouse(input: {code: $c, name: $c, address: {line1: \"1 Dock Road\", city: \"Leeds\", postalCode: \"LS1 4AP\", country: \"GB\"}}) { warehouse { id } } }", json!({ "c": code })).await;
         warehouses.push(
             body["data"]["createWarehouse"]["warehouse"]["id"]
                 .as_str()
@@ -198,9 +138,9 @@ async fn main() {
     let per_sku = (orders * 2 * 2 * 9 / 10 / SKUS / warehouses.len()).max(1);
     for s in 0..SKUS {
         let sku = format!("BENCH-{s}");
-        gql(&client, &base, Some(&token), "mutation($s: String!) { createProduct(input: {title: $s, variants: [{sku: $s, price: \"25.00\"}]}) { userErrors { message } } }", json!({ "s": sku })).await;
+        support::gql(&client, &base, Some(&token), "mutation($s: String!) { createProduct(input: {title: $s, variants: [{sku: $s, price: \"25.00\"}]}) { userErrors { message } } }", json!({ "s": sku })).await;
         for w in &warehouses {
-            gql(&client, &base, Some(&token), "mutation($s: String!, $w: ID!, $q: Int!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: $q}) { userErrors { message } } }", json!({ "s": sku, "w": w, "q": per_sku })).await;
+            support::gql(&client, &base, Some(&token), "mutation($s: String!, $w: ID!, $q: Int!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: $q}) { userErrors { message } } }", json!({ "s": sku, "w": w, "q": per_sku })).await;
         }
     }
     // The restock jobs of the receipts above are not part of the measurement.
@@ -236,8 +176,8 @@ async fn main() {
     )
     .await;
     println!(
-        "{backend}{}: {workers} workers, {concurrency} API clients, {} CPUs",
-        if redis.is_some() { " + Redis" } else { "" },
+        "{}: {workers} workers, {concurrency} API clients, {} CPUs",
+        bench.name,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
@@ -265,23 +205,6 @@ async fn main() {
         let _ = t.await;
     }
     running.stop().await;
-    drop(Arc::clone(&state));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    if let (Some(server), true) = (server, state.config.is_postgres()) {
-        let name = state
-            .config
-            .database_url
-            .expose()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        drop(state);
-        drop(db);
-        if let Ok(admin) = Database::connect(server.as_str()).await {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-        }
-    }
+    drop((state, db));
+    bench.teardown().await;
 }

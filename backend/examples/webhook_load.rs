@@ -12,86 +12,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use orderflow::app::{self, AppState};
+use orderflow::app;
 use orderflow::channels::signature::sign_base64;
-use orderflow::config::{Config, LogFormat, Settings};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 const SECRET: &str = "load-test webhook secret 0123456789";
-
-async fn fresh_postgres(server: &str) -> String {
-    let admin = Database::connect(server).await.unwrap();
-    let name = format!("of_bench_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let cut = server.rfind('/').unwrap();
-    format!("{}/{name}", &server[..cut])
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    base: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Value {
-    let mut req = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().json().await.unwrap()
-}
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let orders: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
-    let database_url = match std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-    {
-        Some(server) => Some(fresh_postgres(&server).await),
-        None => None,
-    };
-    let backend = if database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let redis = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
-    let data_dir =
-        std::env::temp_dir().join(format!("orderflow-bench-{}", uuid::Uuid::new_v4().simple()));
-    let settings = Settings {
-        database_url,
-        db_role: "orderflow_app".into(),
-        db_max_connections: 16,
-        auto_migrate: true,
-        redis_url: redis.clone(),
-        redis_prefix: format!("bench:{}:", uuid::Uuid::new_v4().simple()),
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.clone(),
-        public_url: None,
-        jwt_secret: Some("bench secret, long enough for HS256 keys".into()),
-        secret_key: None,
-        smtp_url: None,
-        mail_from: "Orderflow <bench@localhost>".into(),
-        log_format: LogFormat::Text,
-        trust_proxy: false,
-        workers: 8,
-    };
-    let state = AppState::build(Config::resolve(settings).unwrap())
-        .await
-        .unwrap();
+    let bench = support::setup(8).await;
+    let state = bench.state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let running = app::start(state.clone(), listener, true).unwrap();
     let base = format!("http://{}", running.addr);
@@ -100,12 +41,12 @@ async fn main() {
         .build()
         .unwrap();
 
-    let signed = gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
+    let signed = support::gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
     let token = signed["data"]["signUp"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
-    let connected = gql(&client, &base, Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } } }",
+    let connected = support::gql(&client, &base, Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } } }",
         json!({ "i": { "platform": "SHOPIFY", "name": "Bench", "shopDomain": "bench.myshopify.com", "webhookSecret": SECRET, "credentials": { "accessToken": "x" } } })).await;
     let path = connected["data"]["createChannelConnection"]["channelConnection"]["webhookUrl"]
         .as_str()
@@ -179,8 +120,8 @@ async fn main() {
     let total_time = started.elapsed();
     let mapped = count("orders").await;
     println!(
-        "{backend}{}: {orders} Shopify orders/create webhooks, {concurrency} concurrent senders",
-        if redis.is_some() { " + Redis" } else { "" }
+        "{}: {orders} Shopify orders/create webhooks, {concurrency} concurrent senders",
+        bench.name
     );
     println!(
         "  accepted (verified, stored, job enqueued): {accepted} in {:.2}s = {:.0}/s",
@@ -193,25 +134,6 @@ async fn main() {
         mapped as f64 / total_time.as_secs_f64()
     );
     running.stop().await;
-    let _ = std::fs::remove_dir_all(&data_dir);
-    if let (Some(server), true) = (
-        std::env::var("DATABASE_URL").ok(),
-        state.config.is_postgres(),
-    ) {
-        let name = state
-            .config
-            .database_url
-            .expose()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        drop(state);
-        drop(db);
-        if let Ok(admin) = Database::connect(server.as_str()).await {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-        }
-    }
+    drop((state, db));
+    bench.teardown().await;
 }
