@@ -10,5 +10,8 @@ pub mod fraud;
 pub mod inventory;
 pub mod machine;
 pub mod payment;
+pub mod routing;
 pub mod settings;
+pub mod shipping;
 pub mod state;
+pub mod tracking;

@@ -1,0 +1,889 @@
+//! Routing: which warehouse ships which lines. Every plan that fits the stock is scored by a
+//! weighted cost — shipping price, days late against the promise, the warehouses' workload,
+//! a penalty per extra parcel, a bonus for a preferred warehouse — and the cheapest wins. Small
+//! orders are searched exhaustively (every assignment of lines to warehouses that hold them);
+//! larger ones by a greedy start improved by moving one line at a time. Pure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::lifecycle::shipping::ratecard::{Parcel, Place};
+
+/// Assignments searched exhaustively up to this many; beyond, the heuristic.
+pub const EXACT_LIMIT: usize = 4096;
+/// A box and its filling, added to every parcel.
+pub const PACKAGING_GRAMS: u32 = 150;
+/// Assumed for an item whose weight nobody entered.
+pub const DEFAULT_ITEM_GRAMS: u32 = 500;
+/// Alternatives kept with a decision.
+pub const ALTERNATIVES: usize = 5;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub position: i32,
+    pub variant: uuid::Uuid,
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_grams: Option<u32>,
+    pub unit_cm3: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Site {
+    pub id: uuid::Uuid,
+    pub code: String,
+    pub place: Place,
+    /// Orders it can ship a day.
+    pub capacity: i32,
+    /// Orders waiting to ship from it.
+    pub workload: i32,
+    /// Units this order may take, per variant: what is free plus what it already holds here.
+    pub stock: HashMap<uuid::Uuid, i64>,
+}
+
+/// The tenant's trade-off, in the order's currency: what one day late, a full warehouse and
+/// one more parcel are worth against shipping price.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Weights {
+    pub shipping: f64,
+    pub late_day: f64,
+    pub workload: f64,
+    pub extra_parcel: f64,
+    pub preferred: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self {
+            shipping: 1.0,
+            late_day: 15.0,
+            workload: 5.0,
+            extra_parcel: 4.0,
+            preferred: 3.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preference {
+    pub country: String,
+    pub warehouse: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rules {
+    pub never_split: bool,
+    pub skip_at_capacity: bool,
+    pub prefer: Vec<Preference>,
+}
+
+/// The best way to send one parcel from one site, as the shipping stage prices it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParcelQuote {
+    pub service_id: uuid::Uuid,
+    pub service: String,
+    pub zone: u8,
+    pub price: f64,
+    pub delivery_on: NaiveDate,
+}
+
+/// Prices a parcel from a site to the order's destination; every service that takes it.
+pub trait Quoter {
+    fn quotes(&self, site: &Site, parcel: Parcel) -> Vec<ParcelQuote>;
+}
+
+pub struct Facts<'a> {
+    pub lines: &'a [Line],
+    pub sites: &'a [Site],
+    pub destination: &'a Place,
+    pub promised_by: Option<NaiveDate>,
+    pub weights: &'a Weights,
+    pub rules: &'a Rules,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Piece {
+    pub position: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedParcel {
+    pub warehouse_id: uuid::Uuid,
+    pub warehouse: String,
+    pub pieces: Vec<Piece>,
+    pub weight_grams: u32,
+    pub volume_cm3: u64,
+    pub quote: Option<ParcelQuote>,
+    pub days_late: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    pub shipping: f64,
+    pub lateness: f64,
+    pub workload: f64,
+    pub parcels: f64,
+    pub preference: f64,
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub parcels: Vec<PlannedParcel>,
+    pub cost: Cost,
+    /// Shipping price alone, for comparisons.
+    pub shipping_price: f64,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub chosen: Plan,
+    pub alternatives: Vec<Plan>,
+    /// Warehouses left out, and why.
+    pub excluded: Vec<String>,
+    /// `exact` or `heuristic`, and how many plans were scored.
+    pub method: String,
+    pub evaluated: usize,
+    pub weights: Weights,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoRoute {
+    /// No combination of eligible warehouses holds the line.
+    Uncovered {
+        sku: String,
+        quantity: i64,
+    },
+    NoService {
+        warehouse: String,
+    },
+}
+
+impl std::fmt::Display for NoRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Uncovered { sku, quantity } => write!(
+                f,
+                "no warehouse combination holds {quantity} × {sku} for this order"
+            ),
+            Self::NoService { warehouse } => write!(
+                f,
+                "no carrier service ships from {warehouse} to this address"
+            ),
+        }
+    }
+}
+
+/// The parcel a set of pieces makes.
+pub fn parcel_of(lines: &[Line], pieces: &[Piece]) -> Parcel {
+    let mut grams = PACKAGING_GRAMS;
+    let mut cm3 = 0u64;
+    for p in pieces {
+        if let Some(l) = lines.iter().find(|l| l.position == p.position) {
+            let q = p.quantity.max(0) as u64;
+            grams = grams.saturating_add(
+                (u64::from(l.unit_grams.unwrap_or(DEFAULT_ITEM_GRAMS)) * q).min(u64::from(u32::MAX))
+                    as u32,
+            );
+            cm3 = cm3.saturating_add(l.unit_cm3 * q);
+        }
+    }
+    // Items never fill a box exactly.
+    Parcel {
+        weight_grams: grams,
+        volume_cm3: cm3 * 115 / 100,
+    }
+}
+
+/// A part of a line that must ship from one site.
+#[derive(Clone, Debug)]
+struct Part {
+    line: usize,
+    quantity: i64,
+    options: Vec<usize>,
+}
+
+struct Ctx<'a, 'q> {
+    facts: &'a Facts<'a>,
+    quoter: &'q dyn Quoter,
+    eligible: Vec<usize>,
+    quotes: HashMap<(usize, Parcel), Option<ParcelQuote>>,
+    evaluated: usize,
+}
+
+impl Ctx<'_, '_> {
+    fn best_quote(&mut self, site: usize, parcel: Parcel) -> Option<ParcelQuote> {
+        if let Some(q) = self.quotes.get(&(site, parcel)) {
+            return q.clone();
+        }
+        let w = self.facts.weights;
+        let promised = self.facts.promised_by;
+        let best = self
+            .quoter
+            .quotes(&self.facts.sites[site], parcel)
+            .into_iter()
+            .min_by(|a, b| {
+                let cost = |q: &ParcelQuote| {
+                    w.shipping * q.price + w.late_day * late_days(promised, q.delivery_on) as f64
+                };
+                cost(a).total_cmp(&cost(b))
+            });
+        self.quotes.insert((site, parcel), best.clone());
+        best
+    }
+
+    /// Scores an assignment (a site per part); `None` when it needs more stock than a site
+    /// has or a parcel no service takes.
+    fn score(&mut self, parts: &[Part], assign: &[usize]) -> Option<Plan> {
+        self.evaluated += 1;
+        let facts = self.facts;
+        let mut by_site: BTreeMap<usize, Vec<Piece>> = BTreeMap::new();
+        let mut used: HashMap<(usize, uuid::Uuid), i64> = HashMap::new();
+        for (part, &site) in parts.iter().zip(assign) {
+            let line = &facts.lines[part.line];
+            let taken = used.entry((site, line.variant)).or_default();
+            *taken += part.quantity;
+            if *taken
+                > facts.sites[site]
+                    .stock
+                    .get(&line.variant)
+                    .copied()
+                    .unwrap_or(0)
+            {
+                return None;
+            }
+            by_site.entry(site).or_default().push(Piece {
+                position: line.position,
+                sku: line.sku.clone(),
+                quantity: part.quantity,
+            });
+        }
+        let w = facts.weights;
+        let mut cost = Cost::default();
+        let mut parcels = Vec::new();
+        let mut price = 0.0;
+        for (site, pieces) in by_site {
+            let s = &facts.sites[site];
+            let parcel = parcel_of(facts.lines, &pieces);
+            let quote = self.best_quote(site, parcel)?;
+            let late = late_days(facts.promised_by, quote.delivery_on);
+            price += quote.price;
+            cost.shipping += w.shipping * quote.price;
+            cost.lateness += w.late_day * late as f64;
+            cost.workload += w.workload * utilisation(s);
+            if facts.rules.prefer.iter().any(|p| {
+                p.country.eq_ignore_ascii_case(&facts.destination.country)
+                    && p.warehouse.eq_ignore_ascii_case(&s.code)
+            }) {
+                cost.preference -= w.preferred;
+            }
+            parcels.push(PlannedParcel {
+                warehouse_id: s.id,
+                warehouse: s.code.clone(),
+                pieces,
+                weight_grams: parcel.weight_grams,
+                volume_cm3: parcel.volume_cm3,
+                quote: Some(quote),
+                days_late: late,
+            });
+        }
+        cost.parcels = w.extra_parcel * (parcels.len().saturating_sub(1)) as f64;
+        cost.total = cost.shipping + cost.lateness + cost.workload + cost.parcels + cost.preference;
+        let summary = summarise(&parcels, &cost, price);
+        Some(Plan {
+            parcels,
+            cost,
+            shipping_price: price,
+            summary,
+        })
+    }
+}
+
+fn late_days(promised: Option<NaiveDate>, delivery: NaiveDate) -> i64 {
+    promised.map_or(0, |p| (delivery - p).num_days().max(0))
+}
+
+fn utilisation(site: &Site) -> f64 {
+    if site.capacity <= 0 {
+        1.0
+    } else {
+        (f64::from(site.workload) / f64::from(site.capacity)).clamp(0.0, 2.0)
+    }
+}
+
+fn summarise(parcels: &[PlannedParcel], cost: &Cost, price: f64) -> String {
+    let from = parcels
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({}{})",
+                p.warehouse,
+                p.quote.as_ref().map_or("?", |q| q.service.as_str()),
+                if p.days_late > 0 {
+                    format!(", {} day(s) late", p.days_late)
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" + ");
+    format!(
+        "{} parcel(s) from {from}: shipping {price:.2}, cost {:.2}",
+        parcels.len(),
+        cost.total
+    )
+}
+
+/// Splits lines no single eligible site can fill into parts that sites can, largest holder
+/// first; every other line is one part that may go to any site holding it.
+fn parts_of(facts: &Facts<'_>, eligible: &[usize]) -> Result<Vec<Part>, NoRoute> {
+    let mut parts = Vec::new();
+    for (i, line) in facts.lines.iter().enumerate() {
+        let have = |s: usize| {
+            facts.sites[s]
+                .stock
+                .get(&line.variant)
+                .copied()
+                .unwrap_or(0)
+        };
+        let options: Vec<usize> = eligible
+            .iter()
+            .copied()
+            .filter(|&s| have(s) >= line.quantity)
+            .collect();
+        if !options.is_empty() {
+            parts.push(Part {
+                line: i,
+                quantity: line.quantity,
+                options,
+            });
+            continue;
+        }
+        let mut holders: Vec<usize> = eligible.iter().copied().filter(|&s| have(s) > 0).collect();
+        holders.sort_by_key(|&s| std::cmp::Reverse(have(s)));
+        let mut left = line.quantity;
+        for s in holders {
+            if left == 0 {
+                break;
+            }
+            let take = have(s).min(left);
+            parts.push(Part {
+                line: i,
+                quantity: take,
+                options: vec![s],
+            });
+            left -= take;
+        }
+        if left > 0 {
+            return Err(NoRoute::Uncovered {
+                sku: line.sku.clone(),
+                quantity: line.quantity,
+            });
+        }
+    }
+    Ok(parts)
+}
+
+fn key(plan: &Plan) -> Vec<(uuid::Uuid, i32, i64)> {
+    let mut k: Vec<_> = plan
+        .parcels
+        .iter()
+        .flat_map(|p| {
+            p.pieces
+                .iter()
+                .map(|x| (p.warehouse_id, x.position, x.quantity))
+        })
+        .collect();
+    k.sort();
+    k
+}
+
+/// Chooses the plan of least cost and keeps the runners-up.
+pub fn decide(facts: &Facts<'_>, quoter: &dyn Quoter) -> Result<Decision, NoRoute> {
+    let mut excluded = Vec::new();
+    let mut notes = Vec::new();
+    let mut eligible: Vec<usize> = (0..facts.sites.len()).collect();
+    if facts.rules.skip_at_capacity {
+        let (open, full): (Vec<usize>, Vec<usize>) = eligible
+            .iter()
+            .copied()
+            .partition(|&s| facts.sites[s].workload < facts.sites[s].capacity);
+        if !full.is_empty() && parts_of(facts, &open).is_ok() {
+            for s in full {
+                let site = &facts.sites[s];
+                excluded.push(format!(
+                    "{}: at capacity ({} of {} orders a day)",
+                    site.code, site.workload, site.capacity
+                ));
+            }
+            eligible = open;
+        } else if !full.is_empty() {
+            notes.push(
+                "every warehouse that can fill the order is at capacity: capacity rule set aside"
+                    .into(),
+            );
+        }
+    }
+    let parts = parts_of(facts, &eligible)?;
+    let mut ctx = Ctx {
+        facts,
+        quoter,
+        eligible,
+        quotes: HashMap::new(),
+        evaluated: 0,
+    };
+    let space = parts
+        .iter()
+        .try_fold(1usize, |acc, p| acc.checked_mul(p.options.len()))
+        .unwrap_or(usize::MAX);
+    let mut plans: Vec<Plan> = Vec::new();
+    let method;
+    if space <= EXACT_LIMIT {
+        method = "exact";
+        let mut assign: Vec<usize> = parts.iter().map(|p| p.options[0]).collect();
+        let mut idx = vec![0usize; parts.len()];
+        loop {
+            if let Some(plan) = ctx.score(&parts, &assign) {
+                plans.push(plan);
+            }
+            // Next assignment, odometer style.
+            let mut i = 0;
+            loop {
+                if i == parts.len() {
+                    break;
+                }
+                idx[i] += 1;
+                if idx[i] < parts[i].options.len() {
+                    assign[i] = parts[i].options[idx[i]];
+                    break;
+                }
+                idx[i] = 0;
+                assign[i] = parts[i].options[0];
+                i += 1;
+            }
+            if i == parts.len() {
+                break;
+            }
+        }
+    } else {
+        method = "heuristic";
+        plans.extend(heuristic(&mut ctx, &parts));
+    }
+    // Never split: only one-parcel plans, when there is one.
+    if facts.rules.never_split {
+        let whole: Vec<Plan> = plans
+            .iter()
+            .filter(|p| p.parcels.len() == 1)
+            .cloned()
+            .collect();
+        if whole.is_empty() {
+            notes.push(
+                "no single warehouse holds the whole order: the never-split rule could not be kept"
+                    .into(),
+            );
+        } else {
+            plans = whole;
+        }
+    }
+    plans.sort_by(|a, b| {
+        a.cost
+            .total
+            .total_cmp(&b.cost.total)
+            .then(a.parcels.len().cmp(&b.parcels.len()))
+            .then(key(a).cmp(&key(b)))
+    });
+    plans.dedup_by(|a, b| key(a) == key(b));
+    if plans.is_empty() {
+        let warehouse = ctx
+            .eligible
+            .first()
+            .map(|&s| facts.sites[s].code.clone())
+            .unwrap_or_default();
+        return Err(NoRoute::NoService { warehouse });
+    }
+    let chosen = plans.remove(0);
+    plans.truncate(ALTERNATIVES);
+    Ok(Decision {
+        chosen,
+        alternatives: plans,
+        excluded,
+        method: method.into(),
+        evaluated: ctx.evaluated,
+        weights: facts.weights.clone(),
+        notes,
+    })
+}
+
+/// Greedy: each part (heaviest first) to the site that adds least cost given the parts placed
+/// before it; then single moves while any lowers the total.
+fn heuristic(ctx: &mut Ctx<'_, '_>, parts: &[Part]) -> Vec<Plan> {
+    let mut seen = Vec::new();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    let lines = ctx.facts.lines;
+    order.sort_by_key(|&i| {
+        let l = &lines[parts[i].line];
+        std::cmp::Reverse(i64::from(l.unit_grams.unwrap_or(DEFAULT_ITEM_GRAMS)) * parts[i].quantity)
+    });
+    let mut assign: Vec<Option<usize>> = vec![None; parts.len()];
+    for &i in &order {
+        let mut best: Option<(f64, usize)> = None;
+        for &site in &parts[i].options {
+            assign[i] = Some(site);
+            let (sub_parts, sub_assign): (Vec<Part>, Vec<usize>) = parts
+                .iter()
+                .zip(&assign)
+                .filter_map(|(p, a)| a.map(|a| (p.clone(), a)))
+                .unzip();
+            if let Some(plan) = ctx.score(&sub_parts, &sub_assign)
+                && best.is_none_or(|(c, _)| plan.cost.total < c)
+            {
+                best = Some((plan.cost.total, site));
+            }
+        }
+        assign[i] = best.map(|(_, s)| s).or(parts[i].options.first().copied());
+    }
+    let mut current: Vec<usize> = assign.into_iter().map(|a| a.unwrap_or(0)).collect();
+    let mut current_plan = ctx.score(parts, &current);
+    for _round in 0..10 {
+        let mut improved = false;
+        for i in 0..parts.len() {
+            for &site in &parts[i].options {
+                if site == current[i] {
+                    continue;
+                }
+                let mut trial = current.clone();
+                trial[i] = site;
+                if let Some(plan) = ctx.score(parts, &trial) {
+                    let better = current_plan
+                        .as_ref()
+                        .is_none_or(|c| plan.cost.total < c.cost.total - 1e-9);
+                    seen.push(plan.clone());
+                    if better {
+                        current = trial;
+                        current_plan = Some(plan);
+                        improved = true;
+                    }
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    seen.extend(current_plan);
+    seen
+}
+
+/// The baseline a merchant without routing would use: every line from the nearest (lowest
+/// zone) warehouse that holds it, all of it from one when the nearest holding everything is
+/// as near.
+pub fn nearest(facts: &Facts<'_>, quoter: &dyn Quoter) -> Result<Plan, NoRoute> {
+    let all: Vec<usize> = (0..facts.sites.len()).collect();
+    let parts = parts_of(facts, &all)?;
+    let mut ctx = Ctx {
+        facts,
+        quoter,
+        eligible: all,
+        quotes: HashMap::new(),
+        evaluated: 0,
+    };
+    let zone = |ctx: &mut Ctx<'_, '_>, s: usize| {
+        ctx.best_quote(s, Parcel::default())
+            .map_or(u8::MAX, |q| q.zone)
+    };
+    let assign: Vec<usize> = parts
+        .iter()
+        .map(|p| {
+            let mut options = p.options.clone();
+            options.sort_by_key(|&s| zone(&mut ctx, s));
+            options[0]
+        })
+        .collect();
+    ctx.score(&parts, &assign).ok_or(NoRoute::NoService {
+        warehouse: String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Price by zone number (nearer is cheaper and faster), plus a little per kilogram.
+    struct ZoneQuoter {
+        ship: NaiveDate,
+    }
+
+    impl Quoter for ZoneQuoter {
+        fn quotes(&self, site: &Site, parcel: Parcel) -> Vec<ParcelQuote> {
+            let zone: u8 = site
+                .place
+                .postal_code
+                .as_deref()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(5);
+            let kg = f64::from(parcel.weight_grams) / 1000.0;
+            vec![
+                ParcelQuote {
+                    service_id: uuid::Uuid::nil(),
+                    service: "ground".into(),
+                    zone,
+                    price: 4.0 + f64::from(zone) + kg,
+                    delivery_on: self.ship + chrono::Duration::days(i64::from(zone)),
+                },
+                ParcelQuote {
+                    service_id: uuid::Uuid::nil(),
+                    service: "express".into(),
+                    zone,
+                    price: 20.0 + 2.0 * f64::from(zone) + kg,
+                    delivery_on: self.ship + chrono::Duration::days(1),
+                },
+            ]
+        }
+    }
+
+    fn site(code: &str, zone: u8, stock: &[(u128, i64)]) -> Site {
+        Site {
+            id: uuid::Uuid::from_u128(u128::from(zone) + 100),
+            code: code.into(),
+            place: Place {
+                country: "US".into(),
+                region: None,
+                postal_code: Some(zone.to_string()),
+            },
+            capacity: 100,
+            workload: 10,
+            stock: stock
+                .iter()
+                .map(|(v, q)| (uuid::Uuid::from_u128(*v), *q))
+                .collect(),
+        }
+    }
+
+    fn line(position: i32, variant: u128, quantity: i64) -> Line {
+        Line {
+            position,
+            variant: uuid::Uuid::from_u128(variant),
+            sku: format!("SKU-{variant}"),
+            quantity,
+            unit_grams: Some(400),
+            unit_cm3: 1000,
+        }
+    }
+
+    fn run(
+        lines: &[Line],
+        sites: &[Site],
+        rules: &Rules,
+        promised: Option<NaiveDate>,
+    ) -> Result<Decision, NoRoute> {
+        let ship = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
+        let dest = Place {
+            country: "US".into(),
+            ..Place::default()
+        };
+        let weights = Weights::default();
+        decide(
+            &Facts {
+                lines,
+                sites,
+                destination: &dest,
+                promised_by: promised,
+                weights: &weights,
+                rules,
+            },
+            &ZoneQuoter { ship },
+        )
+    }
+
+    #[test]
+    fn one_near_warehouse_with_everything_wins_and_alternatives_are_kept() {
+        let sites = vec![
+            site("FAR", 8, &[(1, 5), (2, 5)]),
+            site("NEAR", 2, &[(1, 5), (2, 5)]),
+        ];
+        let d = run(
+            &[line(1, 1, 1), line(2, 2, 2)],
+            &sites,
+            &Rules::default(),
+            None,
+        );
+        let d = d.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.chosen.parcels.len(), 1);
+        assert_eq!(d.chosen.parcels[0].warehouse, "NEAR");
+        assert_eq!(d.method, "exact");
+        assert_eq!(d.evaluated, 4);
+        assert_eq!(d.alternatives.len(), 3);
+        assert!(
+            d.alternatives
+                .iter()
+                .all(|a| a.cost.total >= d.chosen.cost.total)
+        );
+    }
+
+    #[test]
+    fn splits_only_when_a_second_parcel_pays_for_itself() {
+        // NEAR lacks variant 2; FAR has everything. One parcel from FAR beats NEAR + FAR only
+        // if the extra-parcel penalty outweighs the saving.
+        let sites = vec![
+            site("FAR", 8, &[(1, 5), (2, 5)]),
+            site("NEAR", 2, &[(1, 5)]),
+        ];
+        let d = run(
+            &[line(1, 1, 1), line(2, 2, 1)],
+            &sites,
+            &Rules::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // FAR alone: 12 + 1.15 kg ≈ 13.15 (+0.5 workload); split: (6+0.55)+(12+0.55) + 4 + 1.0.
+        assert_eq!(d.chosen.parcels.len(), 1, "{}", d.chosen.summary);
+        assert_eq!(d.chosen.parcels[0].warehouse, "FAR");
+    }
+
+    #[test]
+    fn a_promise_buys_express_or_a_nearer_warehouse() {
+        let sites = vec![site("FAR", 8, &[(1, 5)]), site("MID", 4, &[(1, 5)])];
+        let ship = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
+        let d = run(
+            &[line(1, 1, 1)],
+            &sites,
+            &Rules::default(),
+            Some(ship + chrono::Duration::days(4)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let p = &d.chosen.parcels[0];
+        assert_eq!(p.warehouse, "MID");
+        assert_eq!(p.quote.as_ref().map(|q| q.service.as_str()), Some("ground"));
+        assert_eq!(p.days_late, 0);
+        // Promised tomorrow: ground is 2+ days late at 15 a day, express wins.
+        let d = run(
+            &[line(1, 1, 1)],
+            &sites,
+            &Rules::default(),
+            Some(ship + chrono::Duration::days(1)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            d.chosen.parcels[0]
+                .quote
+                .as_ref()
+                .map(|q| q.service.as_str()),
+            Some("express")
+        );
+    }
+
+    #[test]
+    fn rules_never_split_capacity_and_preference() {
+        let mut near = site("NEAR", 2, &[(1, 5)]);
+        let far = site("FAR", 8, &[(1, 5), (2, 5)]);
+        let lines = [line(1, 1, 1), line(2, 2, 1)];
+        let never = Rules {
+            never_split: true,
+            ..Rules::default()
+        };
+        let d = run(&lines, &[near.clone(), far.clone()], &never, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.chosen.parcels.len(), 1);
+        near.workload = 100;
+        near.stock.insert(uuid::Uuid::from_u128(2), 5);
+        let capacity = Rules {
+            skip_at_capacity: true,
+            ..Rules::default()
+        };
+        let d = run(&lines, &[near.clone(), far.clone()], &capacity, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.chosen.parcels[0].warehouse, "FAR");
+        assert!(
+            d.excluded
+                .iter()
+                .any(|e| e.starts_with("NEAR: at capacity"))
+        );
+        near.workload = 10;
+        let prefer = Rules {
+            prefer: vec![Preference {
+                country: "us".into(),
+                warehouse: "far".into(),
+            }],
+            ..Rules::default()
+        };
+        // A 3-point bonus does not beat a 6-point price gap…
+        let d = run(&lines, &[near.clone(), far.clone()], &prefer, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.chosen.parcels[0].warehouse, "NEAR");
+        assert!(d.alternatives.iter().any(|a| a.cost.preference < 0.0));
+    }
+
+    #[test]
+    fn a_line_no_one_site_holds_is_split_across_holders() {
+        let sites = vec![site("A", 3, &[(1, 2)]), site("B", 4, &[(1, 2)])];
+        let d = run(&[line(1, 1, 3)], &sites, &Rules::default(), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.chosen.parcels.len(), 2);
+        let units: i64 = d
+            .chosen
+            .parcels
+            .iter()
+            .flat_map(|p| &p.pieces)
+            .map(|p| p.quantity)
+            .sum();
+        assert_eq!(units, 3);
+        assert!(matches!(
+            run(&[line(1, 1, 5)], &sites, &Rules::default(), None),
+            Err(NoRoute::Uncovered { .. })
+        ));
+    }
+
+    #[test]
+    fn large_orders_use_the_heuristic_and_match_the_exhaustive_answer_on_a_small_case() {
+        // 8 lines × 4 sites = 65 536 assignments: beyond the exact limit.
+        let stock: Vec<(u128, i64)> = (1..=8).map(|v| (v, 10)).collect();
+        let sites: Vec<Site> = [("A", 2u8), ("B", 3), ("C", 5), ("D", 7)]
+            .iter()
+            .map(|(c, z)| site(c, *z, &stock))
+            .collect();
+        let lines: Vec<Line> = (1..=8).map(|v| line(v as i32, v, 1)).collect();
+        let d = run(&lines, &sites, &Rules::default(), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.method, "heuristic");
+        assert_eq!(d.chosen.parcels.len(), 1);
+        assert_eq!(d.chosen.parcels[0].warehouse, "A");
+        assert!(d.evaluated < 1000, "{}", d.evaluated);
+    }
+
+    #[test]
+    fn the_nearest_baseline_takes_each_line_from_the_lowest_zone() {
+        let sites = vec![
+            site("FAR", 8, &[(1, 5), (2, 5)]),
+            site("NEAR", 2, &[(1, 5)]),
+        ];
+        let ship = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
+        let dest = Place::default();
+        let (w, r) = (Weights::default(), Rules::default());
+        let lines = [line(1, 1, 1), line(2, 2, 1)];
+        let facts = Facts {
+            lines: &lines,
+            sites: &sites,
+            destination: &dest,
+            promised_by: None,
+            weights: &w,
+            rules: &r,
+        };
+        let plan = nearest(&facts, &ZoneQuoter { ship }).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.parcels.len(), 2);
+    }
+}

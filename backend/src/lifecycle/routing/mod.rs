@@ -1,0 +1,3 @@
+//! Routing: which warehouse ships which lines of an allocated order.
+
+pub mod decide;
