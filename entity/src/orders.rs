@@ -56,6 +56,10 @@ pub struct Model {
     pub hold_reason: Option<String>,
     /// Owed back to the shopper after a cancellation, until a refund settles it.
     pub refund_due_units: i64,
+    /// The day the shopper was promised, set when the order is routed.
+    pub promised_at: Option<DateTimeUtc>,
+    /// The routing decision with the alternatives it was chosen over.
+    pub routing: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub daily_capacity: i32,
     /// Orders waiting to ship.
     pub current_workload: i32,
+    /// IANA time zone; carrier cut-offs are local to it.
+    pub timezone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

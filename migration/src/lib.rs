@@ -13,6 +13,7 @@ mod m20261127_000003_catalog_inventory;
 mod m20261127_000004_orders_capture;
 mod m20261127_000005_lifecycle_engine;
 mod m20261127_000006_hot_table_storage;
+mod m20261127_000007_fulfillment;
 pub mod rls;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_orders_capture::Migration),
             Box::new(m20261127_000005_lifecycle_engine::Migration),
             Box::new(m20261127_000006_hot_table_storage::Migration),
+            Box::new(m20261127_000007_fulfillment::Migration),
         ]
     }
 }

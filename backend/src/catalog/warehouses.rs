@@ -23,6 +23,7 @@ pub struct WarehouseFields {
     pub active: Option<bool>,
     pub daily_capacity: Option<i32>,
     pub current_workload: Option<i32>,
+    pub timezone: Option<String>,
 }
 
 /// Checks the given fields onto `row`.
@@ -78,6 +79,17 @@ fn fill(row: &mut warehouses::ActiveModel, f: WarehouseFields) -> Result<(), Use
             ));
         }
         row.longitude = Set(Some(lon));
+    }
+    if let Some(tz) = f.timezone {
+        let tz = tz.trim();
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            return Err(UserError::on(
+                "timezone",
+                C::Invalid,
+                "must be an IANA time zone such as America/Chicago or Europe/Berlin",
+            ));
+        }
+        row.timezone = Set(tz.to_owned());
     }
     if let Some(active) = f.active {
         row.active = Set(active);
@@ -144,6 +156,7 @@ pub async fn create_warehouse(
         active: Set(true),
         daily_capacity: Set(0),
         current_workload: Set(0),
+        timezone: Set("UTC".into()),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -18,6 +18,10 @@ use crate::error::AppError;
 use crate::lifecycle::allocation::repo::{self as allocation_repo, Allocation};
 use crate::lifecycle::capture::repo::{self as order_repo, OrderEvent, OrderLine};
 use crate::lifecycle::inventory::repo::{self as stock_repo, StockLevel};
+use crate::lifecycle::shipping::repo::{self as shipping_repo, Shipment as ShipmentRecord};
+use crate::lifecycle::tracking::repo::{
+    self as tracking_repo, DeliveryException as ExceptionRecord,
+};
 use crate::tenancy::TenantTx;
 
 pub struct Batch {
@@ -228,6 +232,54 @@ impl Loader<(TenantId, AllocationsOf)> for Batch {
         };
         load_lists(&self.state, keys, fetch, |a: &Allocation| {
             AllocationsOf(OrderId(a.order_id))
+        })
+        .await
+    }
+}
+
+/// The parcels of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ShipmentsOf(pub OrderId);
+
+impl Loader<(TenantId, ShipmentsOf)> for Batch {
+    type Value = Vec<ShipmentRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ShipmentsOf)],
+    ) -> Result<HashMap<(TenantId, ShipmentsOf), Vec<ShipmentRecord>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ShipmentsOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
+            let rows = shipping_repo::of_orders(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |s: &ShipmentRecord| {
+            ShipmentsOf(OrderId(s.order_id))
+        })
+        .await
+    }
+}
+
+/// The delivery exceptions of an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExceptionsOf(pub OrderId);
+
+impl Loader<(TenantId, ExceptionsOf)> for Batch {
+    type Value = Vec<ExceptionRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ExceptionsOf)],
+    ) -> Result<HashMap<(TenantId, ExceptionsOf), Vec<ExceptionRecord>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ExceptionsOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
+            let rows = tracking_repo::exceptions_of(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |e: &ExceptionRecord| {
+            ExceptionsOf(OrderId(e.order_id))
         })
         .await
     }

@@ -24,6 +24,9 @@ use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
+use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
+use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
+use crate::lifecycle::warehouse::graphql::{WarehouseMutation, WarehouseQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
 pub const MAX_DEPTH: usize = 15;
@@ -38,6 +41,9 @@ pub struct Query(
     CustomerQuery,
     OrderQuery,
     EngineQuery,
+    ShippingQuery,
+    TrackingQuery,
+    WarehouseQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -50,6 +56,9 @@ pub struct Mutation(
     InventoryMutation,
     OrderMutation,
     EngineMutation,
+    ShippingMutation,
+    TrackingMutation,
+    WarehouseMutation,
     JobsMutation,
     ChannelMutation,
 );

@@ -34,6 +34,13 @@ pub fn server(
             .route("/graphql", web::get().to(graphql::graphiql))
             .route("/graphql/ws", web::get().to(graphql::subscriptions))
             .service(
+                web::resource("/webhooks/carriers/{carrier}")
+                    .app_data(web::PayloadConfig::new(
+                        crate::lifecycle::tracking::http::MAX_BODY,
+                    ))
+                    .route(web::post().to(crate::lifecycle::tracking::http::receive)),
+            )
+            .service(
                 web::resource("/webhooks/{platform}/{connection}")
                     // Over the limit: 413 before the body is read to the end.
                     .app_data(web::PayloadConfig::new(channels::http::MAX_WEBHOOK_BODY))
@@ -42,6 +49,10 @@ pub fn server(
             .route(
                 "/exports/orders.csv",
                 web::get().to(crate::bulk::export::orders_csv),
+            )
+            .route(
+                "/shipments/{id}/{file}",
+                web::get().to(crate::lifecycle::shipping::http::label),
             )
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))

@@ -51,7 +51,14 @@ pub fn successors(from: OrderState) -> &'static [OrderState] {
         ],
         S::Picking => &[S::Packed, S::OnHold, S::Cancelled],
         S::Packed => &[S::Shipped, S::OnHold, S::Cancelled],
-        S::Shipped => &[S::InTransit, S::OutForDelivery, S::Delivered],
+        // A label voided before the carrier scanned it reopens the parcel.
+        S::Shipped => &[
+            S::InTransit,
+            S::OutForDelivery,
+            S::Delivered,
+            S::Routed,
+            S::Packed,
+        ],
         S::InTransit => &[S::OutForDelivery, S::Delivered],
         // A failed delivery attempt puts the parcel back in transit.
         S::OutForDelivery => &[S::Delivered, S::InTransit],

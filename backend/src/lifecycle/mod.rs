@@ -15,3 +15,4 @@ pub mod settings;
 pub mod shipping;
 pub mod state;
 pub mod tracking;
+pub mod warehouse;

@@ -124,6 +124,8 @@ pub struct CreateWarehouseInput {
     pub active: Option<bool>,
     pub daily_capacity: Option<i32>,
     pub current_workload: Option<i32>,
+    /// IANA time zone (e.g. America/Chicago); carrier cut-off times are local to it.
+    pub timezone: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -137,6 +139,8 @@ pub struct UpdateWarehouseInput {
     pub active: Option<bool>,
     pub daily_capacity: Option<i32>,
     pub current_workload: Option<i32>,
+    /// IANA time zone (e.g. America/Chicago); carrier cut-off times are local to it.
+    pub timezone: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -300,6 +304,7 @@ impl CatalogMutation {
             active: input.active,
             daily_capacity: input.daily_capacity,
             current_workload: input.current_workload,
+            timezone: input.timezone,
         };
         let outcome = warehouses::create_warehouse(state(ctx), principal(ctx)?, fields).await;
         let (value, user_errors) = payload(outcome)?;
@@ -325,6 +330,7 @@ impl CatalogMutation {
             active: input.active,
             daily_capacity: input.daily_capacity,
             current_workload: input.current_workload,
+            timezone: input.timezone,
         };
         let outcome = warehouses::update_warehouse(state(ctx), principal(ctx)?, id, fields).await;
         let (value, user_errors) = payload(outcome)?;

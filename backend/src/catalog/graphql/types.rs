@@ -164,6 +164,7 @@ pub struct Warehouse {
     pub daily_capacity: i32,
     /// Orders it is working on now.
     pub current_workload: i32,
+    pub timezone: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -180,6 +181,7 @@ impl From<WarehouseRecord> for Warehouse {
             active: w.active,
             daily_capacity: w.daily_capacity,
             current_workload: w.current_workload,
+            timezone: w.timezone.clone(),
             created_at: w.created_at,
             updated_at: w.updated_at,
         }

@@ -46,6 +46,31 @@ impl StockBook {
         })
     }
 
+    /// Units free at a warehouse, as the batch has left them (0 for a level not loaded).
+    pub fn free_at(&self, v: VariantId, w: WarehouseId) -> i64 {
+        self.available
+            .get(&v)
+            .and_then(|l| l.iter().find(|a| a.warehouse == w))
+            .map_or(0, |a| a.units)
+    }
+
+    /// Whether the levels of `v` were loaded (and locked) by this book.
+    pub fn covers(&self, v: VariantId) -> bool {
+        self.available.contains_key(&v)
+    }
+
+    /// Records units the batch took (positive) or gave back (negative) at a warehouse.
+    pub fn draw(&mut self, v: VariantId, w: WarehouseId, units: i64) {
+        let list = self.available.entry(v).or_default();
+        match list.iter_mut().find(|a| a.warehouse == w) {
+            Some(a) => a.units -= units,
+            None => list.push(Available {
+                warehouse: w,
+                units: -units,
+            }),
+        }
+    }
+
     fn has_any(&self, v: VariantId) -> bool {
         self.available
             .get(&v)

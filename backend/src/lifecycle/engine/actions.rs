@@ -21,7 +21,7 @@ use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
-fn refused(err: EngineError) -> crate::error::Fail {
+pub(crate) fn refused(err: EngineError) -> crate::error::Fail {
     match err {
         EngineError::Illegal(e) => {
             UserError::on("orderId", C::IllegalTransition, e.to_string()).into()
@@ -31,7 +31,7 @@ fn refused(err: EngineError) -> crate::error::Fail {
     }
 }
 
-fn required(reason: Option<String>, what: &str) -> Result<String, UserError> {
+pub(crate) fn required(reason: Option<String>, what: &str) -> Result<String, UserError> {
     let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
     if reason.is_empty() {
         return Err(UserError::on(
@@ -50,7 +50,7 @@ fn required(reason: Option<String>, what: &str) -> Result<String, UserError> {
     Ok(reason)
 }
 
-fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
+pub(crate) fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -74,7 +74,7 @@ async fn open(state: &AppState, principal: &Principal, id: OrderId) -> Outcome<(
     Ok((tx, order))
 }
 
-async fn finish(
+pub(crate) async fn finish(
     state: &AppState,
     principal: &Principal,
     tx: TenantTx,
@@ -108,7 +108,7 @@ async fn conclude(
     finish(state, principal, tx, order, vec![event]).await
 }
 
-fn by(principal: &Principal, label: Option<String>) -> By {
+pub(crate) fn by(principal: &Principal, label: Option<String>) -> By {
     By {
         actor: principal.actor,
         label,

@@ -3,6 +3,7 @@
 //! [`transition`], so it is legal, conditional on the state read, and on the timeline.
 
 pub mod actions;
+pub mod fulfil;
 pub mod gate;
 pub mod graphql;
 pub mod pipeline;

@@ -23,6 +23,7 @@ use crate::lifecycle::fraud::model::{self as fraud, FraudOutcome};
 use crate::lifecycle::fraud::signals;
 use crate::lifecycle::payment::decide::{self as payment, PaymentVerdict};
 use crate::lifecycle::settings::{self, LifecycleSettings};
+use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::state::OrderState;
 use crate::tenancy::{Actor, TenantTx};
 use chrono::{Duration, Utc};
@@ -30,10 +31,10 @@ use chrono::{Duration, Utc};
 /// How the engine signs its timeline entries.
 pub const ENGINE: &str = "lifecycle engine";
 
-struct Batch {
-    settings: LifecycleSettings,
+pub(super) struct Batch {
+    pub(super) settings: LifecycleSettings,
     store_average: HashMap<String, Option<i64>>,
-    lines: HashMap<uuid::Uuid, Vec<OrderLine>>,
+    pub(super) lines: HashMap<uuid::Uuid, Vec<OrderLine>>,
     allocations: HashMap<uuid::Uuid, Vec<Allocation>>,
     customers: HashMap<uuid::Uuid, Customer>,
     /// Timeline events of the batch, written together at the end.
@@ -45,7 +46,12 @@ struct Batch {
 
 impl Batch {
     /// Moves the order in memory and keeps the event.
-    fn stage(&mut self, order: &mut Order, by: &By, step: Step) -> Result<(), EngineError> {
+    pub(super) fn stage(
+        &mut self,
+        order: &mut Order,
+        by: &By,
+        step: Step,
+    ) -> Result<(), EngineError> {
         let from = state_of(order);
         let event = transition::make_move(order, by, step)?;
         self.dirty.entry(order.id).or_insert(from);
@@ -54,7 +60,7 @@ impl Batch {
     }
 
     /// Keeps an event of an order whose columns may have changed without a move.
-    fn note(&mut self, order: &Order, event: NewEvent<'static>) {
+    pub(super) fn note(&mut self, order: &Order, event: NewEvent<'static>) {
         self.dirty
             .entry(order.id)
             .or_insert_with(|| state_of(order));
@@ -99,22 +105,49 @@ pub async fn advance(
     };
     let by = By::system(ENGINE);
     let mut to_allocate = Vec::new();
+    let mut stocked = Vec::new();
     for (i, order) in orders.iter_mut().enumerate() {
-        if let Some(why) = checks(&tx, &mut batch, order, &by).await? {
+        if state_of(order) == OrderState::Allocated {
+            stocked.push(i);
+        } else if let Some(why) = checks(&tx, &mut batch, order, &by).await? {
             to_allocate.push((i, why));
+            stocked.push(i);
         }
     }
-    if !to_allocate.is_empty() {
-        let variants: Vec<VariantId> = to_allocate
+    if !stocked.is_empty() {
+        // One book for allocation and routing: the levels are locked once, in key order.
+        let variants: Vec<VariantId> = stocked
             .iter()
-            .flat_map(|(i, _)| {
-                stocked_lines(batch.lines.get(&orders[*i].id).map_or(&[][..], |l| l))
-            })
+            .flat_map(|i| stocked_lines(batch.lines.get(&orders[*i].id).map_or(&[][..], |l| l)))
             .filter_map(|l| l.variant_id.map(VariantId))
             .collect();
         let mut book = StockBook::load(&tx, &variants).await?;
         for (i, why) in to_allocate {
             reserve(&tx, &mut batch, &mut book, &mut orders[i], why, &by).await?;
+        }
+        let routable: Vec<usize> = stocked
+            .into_iter()
+            .filter(|i| state_of(&orders[*i]) == OrderState::Allocated)
+            .collect();
+        if !routable.is_empty() {
+            let mut ctx = Context::load(&tx, &variants).await?;
+            // Without a carrier there is nothing to route against: orders wait, allocated,
+            // until one is set up (which resumes them).
+            if !ctx.book.carriers.is_empty() {
+                let ids: Vec<OrderId> = routable.iter().map(|i| OrderId(orders[*i].id)).collect();
+                let mut held: HashMap<uuid::Uuid, Vec<Allocation>> = HashMap::new();
+                for a in allocations::of_orders(&tx, &ids).await? {
+                    held.entry(a.order_id).or_default().push(a);
+                }
+                for i in routable {
+                    let order = &mut orders[i];
+                    let mine = held.remove(&order.id).unwrap_or_default();
+                    super::fulfil::route_and_label(
+                        &tx, &mut batch, &mut ctx, &mut book, order, &mine, &by,
+                    )
+                    .await?;
+                }
+            }
         }
     }
     // One write per changed order and one for all the events, rather than one per stage.

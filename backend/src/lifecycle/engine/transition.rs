@@ -179,6 +179,8 @@ pub async fn save(
             Expr::value(order.shipping_address.clone()),
         )
         .col_expr(C::Issues, Expr::value(order.issues.clone()))
+        .col_expr(C::PromisedAt, Expr::value(order.promised_at))
+        .col_expr(C::Routing, Expr::value(order.routing.clone()))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::TenantId.eq(tx.tenant().uuid()))
         .filter(C::Id.eq(order.id));

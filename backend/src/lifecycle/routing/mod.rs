@@ -1,3 +1,5 @@
 //! Routing: which warehouse ships which lines of an allocated order.
 
 pub mod decide;
+pub mod service;
+pub mod settings;

@@ -442,10 +442,7 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Value {
-        let full = format!(
-            "{}/../../shared/fixtures/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&full)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())

@@ -7,7 +7,9 @@ use crate::channels::SalesChannel;
 use crate::customers::graphql::Customer;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, CustomerId, OrderId, TenantId};
-use crate::graphql::loader::{AllocationsOf, EventsOf, LinesOf, Loaders};
+use crate::graphql::loader::{
+    AllocationsOf, EventsOf, ExceptionsOf, LinesOf, Loaders, ShipmentsOf,
+};
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::capture::canonical::{
@@ -20,7 +22,9 @@ use crate::lifecycle::capture::validate::{Issue, IssueCode};
 use crate::lifecycle::engine::graphql::{Allocation, FraudAssessment, PaymentFinding};
 use crate::lifecycle::fraud::model::FraudAssessment as Assessment;
 use crate::lifecycle::payment::decide::{PaymentDecision, PaymentVerdict};
+use crate::lifecycle::shipping::graphql::{RoutingDecision, Shipment, routing_of};
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::tracking::graphql::DeliveryException;
 
 fn money(units: i64, currency: &str) -> Amount {
     amount_from_units(units, currency).into()
@@ -307,6 +311,10 @@ pub struct Order {
     pub held_from: Option<OrderState>,
     /// Captured money owed back to the shopper after a cancellation or rejection.
     pub refund_due: Amount,
+    /// The day the shopper was promised, set when the order is routed.
+    pub promised_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub routing_record: Option<serde_json::Value>,
     #[graphql(skip)]
     pub key: (TenantId, OrderId),
     #[graphql(skip)]
@@ -377,6 +385,8 @@ impl From<OrderRecord> for Order {
             hold_reason: o.hold_reason,
             held_from: o.held_from.as_deref().and_then(OrderState::parse),
             refund_due: money(o.refund_due_units, &c),
+            promised_at: o.promised_at,
+            routing_record: o.routing,
             client: serde_json::from_value::<ClientRecord>(o.client)
                 .unwrap_or_default()
                 .into(),
@@ -439,6 +449,42 @@ impl Order {
             .into_iter()
             .filter(|a| a.status != "released")
             .map(Allocation::from)
+            .collect())
+    }
+
+    /// The parcels: planned by routing, then labelled and tracked.
+    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, ShipmentsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Shipment::from)
+            .collect())
+    }
+
+    /// Why the order ships from where it does, with the alternatives and their costs.
+    async fn routing(&self) -> Option<RoutingDecision> {
+        routing_of(self.routing_record.as_ref())
+    }
+
+    /// Delivery problems found on its parcels, with the action recommended.
+    async fn delivery_exceptions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DeliveryException>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, ExceptionsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(DeliveryException::from)
             .collect())
     }
 

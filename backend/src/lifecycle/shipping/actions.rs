@@ -1,0 +1,563 @@
+//! Staff and integrator actions on shipping: buy or void a label, set up carriers and their
+//! services, change the fulfillment settings. Each is permission-checked and, where it touches
+//! an order, on its timeline.
+
+use chrono::Utc;
+use entity::{carrier_services, carriers};
+use sea_orm::ActiveValue::Set;
+
+use super::context::Context;
+use super::ratecard::{self, RateCard, ZoneRule};
+use super::repo::{self, CarrierRow, Service, Shipment};
+use super::service::{self as labels, Choice, LabelError};
+use super::tracking_number::TrackingFormat;
+use crate::app::AppState;
+use crate::domain::money::parse_amount;
+use crate::domain::{OrderId, VariantId};
+use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order};
+use crate::lifecycle::engine;
+use crate::lifecycle::engine::actions::{by, finish, optional, refused};
+use crate::lifecycle::engine::fulfil::shipped_step;
+use crate::lifecycle::engine::transition::{self, Step, state_of};
+use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
+use crate::lifecycle::state::OrderState;
+use crate::lifecycle::tracking::normalize::Source;
+use crate::lifecycle::tracking::service::seal_secret;
+use crate::tenancy::{AnyTx, Permission, Principal, TenantTx};
+
+fn refused_label(e: LabelError) -> crate::error::Fail {
+    match e {
+        LabelError::Refused(m) => UserError::on("shipmentId", C::Invalid, m).into(),
+        LabelError::Db(e) => e.into(),
+    }
+}
+
+/// The shipment and its order, locked.
+async fn open_shipment(
+    state: &AppState,
+    principal: &Principal,
+    shipment: uuid::Uuid,
+) -> Outcome<(TenantTx, Order, Shipment)> {
+    principal.require(Permission::OrdersManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(found) = repo::shipment(&tx, shipment).await? else {
+        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
+    };
+    let Some(order) = orders::get_for_update(&tx, OrderId(found.order_id)).await? else {
+        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
+    };
+    // Read again under the order's lock.
+    let Some(shipment) = repo::shipment(&tx, shipment).await? else {
+        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
+    };
+    Ok((tx, order, shipment))
+}
+
+async fn context_for(tx: &TenantTx, order: &Order) -> Outcome<(Context, Vec<orders::OrderLine>)> {
+    let lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
+    let variants: Vec<VariantId> = lines
+        .iter()
+        .filter_map(|l| l.variant_id.map(VariantId))
+        .collect();
+    Ok((Context::load(tx, &variants).await?, lines))
+}
+
+/// Buys a label for one parcel: the recommended service of the kind asked for (the tenant's
+/// default otherwise), or a given service. When every parcel has a label the order ships.
+pub async fn buy_label(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    shipment: uuid::Uuid,
+    choice: Option<Choice>,
+) -> Outcome<(Order, Shipment)> {
+    let (tx, mut order, shipment) = open_shipment(state, principal, shipment).await?;
+    let (ctx, lines) = context_for(&tx, &order).await?;
+    let now = state_of(&order);
+    let ready = match now {
+        OrderState::Routed => !ctx.settings.warehouse_workflow || shipment.status == repo::PACKED,
+        OrderState::Packed | OrderState::Picking => shipment.status == repo::PACKED,
+        _ => false,
+    };
+    if !ready {
+        return Err(UserError::on(
+            "shipmentId",
+            C::IllegalTransition,
+            format!(
+                "a label is bought for a routed order{} (the order is {}, the parcel {})",
+                if ctx.settings.warehouse_workflow {
+                    " once the parcel is packed"
+                } else {
+                    ""
+                },
+                now.as_str(),
+                shipment.status
+            ),
+        )
+        .into());
+    }
+    let who = by(principal, label);
+    let choice = choice.unwrap_or(Choice::Recommended(ctx.settings.label_pick));
+    let bought = labels::buy(
+        &tx,
+        &ctx,
+        &order,
+        &lines,
+        &shipment,
+        choice,
+        principal.actor,
+    )
+    .await
+    .map_err(refused_label)?;
+    let mut events = vec![
+        orders::record_event(
+            &tx,
+            NewEvent {
+                order: OrderId(order.id),
+                kind: "shipment.label_created",
+                actor: who.actor,
+                actor_label: who.label.clone(),
+                message: bought.message.clone(),
+                reason: None,
+                data: serde_json::json!({
+                    "shipmentId": shipment.id,
+                    "trackingNumber": bought.shipment.tracking_number,
+                }),
+            },
+        )
+        .await?,
+    ];
+    let all = repo::of_orders(&tx, &[OrderId(order.id)]).await?;
+    let open = all
+        .iter()
+        .filter(|s| repo::OPEN.contains(&s.status.as_str()))
+        .count();
+    if open == 0 {
+        let parcels = all.iter().filter(|s| s.status != repo::VOIDED).count();
+        events.push(
+            transition::apply(&tx, &mut order, &who, shipped_step(parcels))
+                .await
+                .map_err(refused)?,
+        );
+    }
+    let order = finish(state, principal, tx, order, events).await?;
+    Ok((order, bought.shipment))
+}
+
+/// Voids a label the carrier has not scanned; the order goes back to wait for a new one.
+pub async fn void_label(
+    state: &AppState,
+    principal: &Principal,
+    label: Option<String>,
+    shipment: uuid::Uuid,
+    reason: Option<String>,
+) -> Outcome<(Order, Shipment)> {
+    let reason = optional(reason)?;
+    let (tx, mut order, shipment) = open_shipment(state, principal, shipment).await?;
+    let (ctx, lines) = context_for(&tx, &order).await?;
+    let tracking = shipment.tracking_number.clone().unwrap_or_default();
+    let voided = labels::void(&tx, &ctx, &order, &lines, &shipment, principal.actor)
+        .await
+        .map_err(refused_label)?;
+    let who = by(principal, label);
+    let mut events = vec![
+        orders::record_event(
+            &tx,
+            NewEvent {
+                order: OrderId(order.id),
+                kind: "shipment.label_voided",
+                actor: who.actor,
+                actor_label: who.label.clone(),
+                message: format!("Label {tracking} voided for parcel {}", shipment.parcel_no),
+                reason: reason.clone(),
+                data: serde_json::json!({ "shipmentId": shipment.id, "trackingNumber": tracking }),
+            },
+        )
+        .await?,
+    ];
+    if state_of(&order) == OrderState::Shipped {
+        let back = if voided.status == repo::PACKED {
+            OrderState::Packed
+        } else {
+            OrderState::Routed
+        };
+        events.push(
+            transition::apply(
+                &tx,
+                &mut order,
+                &who,
+                Step {
+                    to: back,
+                    kind: "order.label_voided",
+                    message: format!("Back to {} until a new label is bought", back.as_str()),
+                    reason,
+                    data: serde_json::json!({}),
+                },
+            )
+            .await
+            .map_err(refused)?,
+        );
+    }
+    let order = finish(state, principal, tx, order, events).await?;
+    Ok((order, voided))
+}
+
+/// What a carrier is set up with.
+#[derive(Clone, Debug, Default)]
+pub struct CarrierFields {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub tracking_format: Option<TrackingFormat>,
+    pub account: Option<String>,
+    pub tracking_source: Option<Source>,
+    pub webhook_secret: Option<String>,
+    pub zone_chart: Option<Vec<ZoneRule>>,
+    pub active: Option<bool>,
+}
+
+fn fill_carrier(
+    state: &AppState,
+    row: &mut carriers::ActiveModel,
+    tenant: crate::domain::TenantId,
+    id: uuid::Uuid,
+    f: CarrierFields,
+) -> Result<(), UserError> {
+    if let Some(code) = f.code {
+        let code = code.trim().to_ascii_lowercase();
+        if code.is_empty()
+            || code.len() > 30
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(UserError::on(
+                "code",
+                C::Invalid,
+                "must be 1 to 30 letters, digits, - or _",
+            ));
+        }
+        row.code = Set(code);
+    }
+    if let Some(name) = f.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(UserError::on(
+                "name",
+                C::Invalid,
+                "must be 1 to 60 characters",
+            ));
+        }
+        row.name = Set(name.to_owned());
+    }
+    if let Some(t) = f.tracking_format {
+        row.tracking_format = Set(t.as_str().to_owned());
+    }
+    if let Some(a) = f.account {
+        let a = a.trim();
+        if a.chars().count() > 30 || !a.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(UserError::on(
+                "account",
+                C::Invalid,
+                "must be at most 30 letters and digits",
+            ));
+        }
+        row.account = Set(a.to_ascii_uppercase());
+    }
+    if let Some(s) = f.tracking_source {
+        row.tracking_source = Set(s.as_str().to_owned());
+    }
+    if let Some(secret) = f.webhook_secret {
+        let secret = secret.trim();
+        if secret.chars().count() < 8 {
+            return Err(UserError::on(
+                "webhookSecret",
+                C::Invalid,
+                "must be at least 8 characters",
+            ));
+        }
+        row.webhook_secret = Set(Some(seal_secret(state, tenant, id, secret)));
+    }
+    if let Some(chart) = f.zone_chart {
+        for (i, r) in chart.iter().enumerate() {
+            let ok = |p: &str| {
+                let p = p.trim();
+                p == "*" || {
+                    let country = p.split('-').next().unwrap_or("");
+                    country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic())
+                }
+            };
+            if !ok(&r.from) || !ok(&r.to) {
+                return Err(UserError::at(
+                    &["zoneChart", &i.to_string()],
+                    C::Invalid,
+                    "from and to are *, a country (US) or a country and region (US-CA)",
+                ));
+            }
+        }
+        row.zone_chart = Set(serde_json::to_value(chart).unwrap_or_default());
+    }
+    if let Some(a) = f.active {
+        row.active = Set(a);
+    }
+    Ok(())
+}
+
+pub async fn create_carrier(
+    state: &AppState,
+    principal: &Principal,
+    f: CarrierFields,
+) -> Outcome<CarrierRow> {
+    principal.require(Permission::SettingsManage)?;
+    for (field, missing) in [
+        ("code", f.code.is_none()),
+        ("name", f.name.is_none()),
+        ("trackingFormat", f.tracking_format.is_none()),
+    ] {
+        if missing {
+            return Err(UserError::on(field, C::Required, "is required").into());
+        }
+    }
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let code = f
+        .code
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if repo::carrier_by_code(&tx, &code).await?.is_some() {
+        return Err(UserError::on("code", C::Taken, "another carrier has this code").into());
+    }
+    let id = uuid::Uuid::now_v7();
+    let now = Utc::now();
+    let mut row = carriers::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(id),
+        code: Set(String::new()),
+        name: Set(String::new()),
+        tracking_format: Set(String::new()),
+        account: Set(String::new()),
+        tracking_source: Set(Source::Orderflow.as_str().to_owned()),
+        webhook_secret: Set(None),
+        zone_chart: Set(serde_json::json!([])),
+        // Serials start at a random offset: two accounts rarely print the same numbers.
+        next_serial: Set(i64::from(rand::random::<u32>() % 1_000_000)),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    fill_carrier(state, &mut row, principal.tenant, id, f)?;
+    let carrier = repo::insert_carrier(&tx, row).await?;
+    tx.commit().await?;
+    Ok(carrier)
+}
+
+pub async fn update_carrier(
+    state: &AppState,
+    principal: &Principal,
+    id: uuid::Uuid,
+    f: CarrierFields,
+) -> Outcome<CarrierRow> {
+    principal.require(Permission::SettingsManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(existing) = repo::carrier(&tx, id).await? else {
+        return Err(UserError::on("id", C::NotFound, "no such carrier").into());
+    };
+    if let Some(code) = &f.code
+        && repo::carrier_by_code(&tx, &code.trim().to_ascii_lowercase())
+            .await?
+            .is_some_and(|c| c.id != id)
+    {
+        return Err(UserError::on("code", C::Taken, "another carrier has this code").into());
+    }
+    let mut row: carriers::ActiveModel = existing.into();
+    fill_carrier(state, &mut row, principal.tenant, id, f)?;
+    let carrier = repo::update_carrier(&tx, row).await?;
+    resume_waiting(&tx).await?;
+    tx.commit().await?;
+    state.wake_workers.notify_one();
+    Ok(carrier)
+}
+
+/// A service as given: its rate card with prices as decimal strings.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFields {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub rate_card: Option<RateCard>,
+    pub cutoff: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+fn fill_service(
+    row: &mut carrier_services::ActiveModel,
+    f: ServiceFields,
+) -> Result<(), UserError> {
+    if let Some(code) = f.code {
+        let code = code.trim().to_ascii_lowercase();
+        if code.is_empty() || code.len() > 30 {
+            return Err(UserError::on(
+                "code",
+                C::Invalid,
+                "must be 1 to 30 characters",
+            ));
+        }
+        row.code = Set(code);
+    }
+    if let Some(name) = f.name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(UserError::on(
+                "name",
+                C::Invalid,
+                "must be 1 to 60 characters",
+            ));
+        }
+        row.name = Set(name.to_owned());
+    }
+    if let Some(c) = f.currency {
+        let c = crate::domain::money::Currency::parse(c.trim())
+            .map_err(|m| UserError::on("currency", C::Invalid, m))?;
+        row.currency = Set(c.code().to_owned());
+    }
+    if let Some(card) = f.rate_card {
+        ratecard::validate(&card).map_err(|(field, m)| {
+            let mut path = vec!["rateCard"];
+            path.extend(field.split('.'));
+            UserError::at(&path, C::Invalid, m)
+        })?;
+        row.rate_card = Set(serde_json::to_value(card).unwrap_or_default());
+    }
+    if let Some(cutoff) = f.cutoff {
+        match cutoff.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(c) if ratecard::parse_cutoff(c).is_none() => {
+                return Err(UserError::on(
+                    "cutoff",
+                    C::Invalid,
+                    "must be a time of day, HH:MM",
+                ));
+            }
+            c => row.cutoff = Set(c.map(str::to_owned)),
+        }
+    }
+    if let Some(a) = f.active {
+        row.active = Set(a);
+    }
+    Ok(())
+}
+
+/// Orders that waited, allocated, for a carrier go on through routing.
+async fn resume_waiting(tx: &TenantTx) -> Outcome<()> {
+    use entity::orders;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let ids: Vec<uuid::Uuid> = orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::State.eq(OrderState::Allocated.as_str()))
+        .limit(5000)
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    for id in ids {
+        engine::schedule(tx, OrderId(id)).await?;
+    }
+    Ok(())
+}
+
+pub async fn create_service(
+    state: &AppState,
+    principal: &Principal,
+    carrier: uuid::Uuid,
+    f: ServiceFields,
+) -> Outcome<Service> {
+    principal.require(Permission::SettingsManage)?;
+    for (field, missing) in [
+        ("code", f.code.is_none()),
+        ("name", f.name.is_none()),
+        ("currency", f.currency.is_none()),
+        ("rateCard", f.rate_card.is_none()),
+    ] {
+        if missing {
+            return Err(UserError::on(field, C::Required, "is required").into());
+        }
+    }
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    if repo::carrier(&tx, carrier).await?.is_none() {
+        return Err(UserError::on("carrierId", C::NotFound, "no such carrier").into());
+    }
+    let code = f
+        .code
+        .clone()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if repo::services_of(&tx, &[carrier])
+        .await?
+        .iter()
+        .any(|s| s.code == code)
+    {
+        return Err(
+            UserError::on("code", C::Taken, "the carrier has a service with this code").into(),
+        );
+    }
+    let now = Utc::now();
+    let mut row = carrier_services::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(uuid::Uuid::now_v7()),
+        carrier_id: Set(carrier),
+        code: Set(String::new()),
+        name: Set(String::new()),
+        currency: Set(String::new()),
+        rate_card: Set(serde_json::json!({})),
+        cutoff: Set(None),
+        delivered_count: Set(0),
+        on_time_count: Set(0),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    fill_service(&mut row, f)?;
+    let service = repo::insert_service(&tx, row).await?;
+    resume_waiting(&tx).await?;
+    tx.commit().await?;
+    state.wake_workers.notify_one();
+    Ok(service)
+}
+
+pub async fn update_service(
+    state: &AppState,
+    principal: &Principal,
+    id: uuid::Uuid,
+    f: ServiceFields,
+) -> Outcome<Service> {
+    principal.require(Permission::SettingsManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(existing) = repo::service(&tx, id).await? else {
+        return Err(UserError::on("id", C::NotFound, "no such carrier service").into());
+    };
+    let mut row: carrier_services::ActiveModel = existing.into();
+    fill_service(&mut row, f)?;
+    let service = repo::update_service(&tx, row).await?;
+    tx.commit().await?;
+    Ok(service)
+}
+
+/// Parses a rate card whose prices came in as strings, naming the bad one.
+pub fn price_of(raw: &str, path: &[&str]) -> Result<rust_decimal::Decimal, UserError> {
+    parse_amount(raw).map_err(|m| UserError::at(path, C::Invalid, m))
+}
+
+pub async fn update_settings(
+    state: &AppState,
+    principal: &Principal,
+    change: impl FnOnce(FulfillmentSettings) -> FulfillmentSettings,
+) -> Outcome<FulfillmentSettings> {
+    principal.require(Permission::SettingsManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let next = change(settings::load(&tx).await?).validate()?;
+    settings::save(&tx, &next).await?;
+    tx.commit().await?;
+    Ok(next)
+}

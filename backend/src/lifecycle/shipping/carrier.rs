@@ -1,0 +1,255 @@
+//! Carriers behind one trait. The built-in carrier is configured in the database (rate cards by
+//! zone and weight, transit days, cut-offs, tracking-number format) and makes its own labels;
+//! a carrier with a remote API implements the same trait and the stages do not change.
+
+use std::future::Future;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use entity::{carrier_services, carriers};
+use rust_decimal::Decimal;
+
+use super::label::{self, LabelFacts};
+use super::ratecard::{self, Parcel, Place, RateCard, ZoneRule};
+use super::shop::RateOption;
+use super::tracking_number::{self, Issuer, TrackingFormat};
+
+/// Default on-time rate of a service with no delivery history yet, and how many deliveries
+/// that prior is worth.
+const PRIOR_ON_TIME: f64 = 0.9;
+const PRIOR_WEIGHT: f64 = 10.0;
+
+/// A carrier account and its active services, as configured by the tenant.
+#[derive(Clone, Debug)]
+pub struct CarrierSetup {
+    pub row: carriers::Model,
+    pub format: TrackingFormat,
+    pub zone_chart: Vec<ZoneRule>,
+    pub services: Vec<ServiceSetup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServiceSetup {
+    pub row: carrier_services::Model,
+    pub card: RateCard,
+    pub cutoff: Option<NaiveTime>,
+}
+
+impl ServiceSetup {
+    /// Share of parcels delivered by their estimate, the tenant's history blended with the
+    /// prior so a handful of deliveries does not swing it.
+    pub fn reliability(&self) -> f64 {
+        (f64::from(self.row.on_time_count) + PRIOR_ON_TIME * PRIOR_WEIGHT)
+            / (f64::from(self.row.delivered_count) + PRIOR_WEIGHT)
+    }
+}
+
+/// Where a parcel leaves from.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub place: Place,
+    pub timezone: Tz,
+}
+
+/// What a label is bought for.
+pub struct LabelRequest<'a> {
+    pub service: &'a ServiceSetup,
+    pub zone: u8,
+    pub price: Decimal,
+    pub ship_on: NaiveDate,
+    /// Any number unique to the shipment; the tracking number is derived from it.
+    pub serial: u128,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub weight_grams: u32,
+    pub order_name: &'a str,
+    pub parcel: (usize, usize),
+    /// Printed into international postal (S10) numbers.
+    pub origin_country: &'a str,
+}
+
+/// A bought label.
+#[derive(Clone, Debug)]
+pub struct Purchase {
+    pub tracking_number: String,
+    pub cost: Decimal,
+    pub pdf: Vec<u8>,
+    pub zpl: String,
+}
+
+/// A carrier's answer when it will not do something.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarrierError(pub String);
+
+impl std::fmt::Display for CarrierError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What every carrier does for the stages.
+pub trait Carrier {
+    /// Every active service's offer for a parcel, and the services that cannot take it.
+    fn rates(
+        &self,
+        origin: &Origin,
+        to: &Place,
+        parcel: Parcel,
+        now: DateTime<Utc>,
+    ) -> (Vec<RateOption>, Vec<String>);
+
+    fn purchase(
+        &self,
+        request: LabelRequest<'_>,
+    ) -> impl Future<Output = Result<Purchase, CarrierError>> + Send;
+
+    fn void(&self, tracking_number: &str) -> impl Future<Output = Result<(), CarrierError>> + Send;
+}
+
+/// The built-in carrier: prices from its rate cards, labels drawn here.
+pub struct RateCardCarrier<'a>(pub &'a CarrierSetup);
+
+impl Carrier for RateCardCarrier<'_> {
+    fn rates(
+        &self,
+        origin: &Origin,
+        to: &Place,
+        parcel: Parcel,
+        now: DateTime<Utc>,
+    ) -> (Vec<RateOption>, Vec<String>) {
+        let c = self.0;
+        let zone = ratecard::zone(&c.zone_chart, &origin.place, to);
+        let mut options = Vec::new();
+        let mut excluded = Vec::new();
+        for s in &c.services {
+            match ratecard::price(&s.card, zone.zone, parcel) {
+                Ok(priced) => {
+                    let ship_on = ratecard::ship_day(now, origin.timezone, s.cutoff);
+                    options.push(RateOption {
+                        carrier_id: c.row.id,
+                        service_id: s.row.id,
+                        carrier: c.row.name.clone(),
+                        service: s.row.name.clone(),
+                        zone: zone.zone,
+                        price: priced.price,
+                        currency: s.row.currency.clone(),
+                        billable_grams: priced.billable_grams,
+                        transit_days: priced.transit_days,
+                        ship_on,
+                        delivery_on: ratecard::delivery_day(ship_on, priced.transit_days),
+                        reliability: s.reliability(),
+                        on_time: 0.0,
+                    });
+                }
+                Err(why) => excluded.push(format!("{} {}: {why}", c.row.name, s.row.name)),
+            }
+        }
+        (options, excluded)
+    }
+
+    async fn purchase(&self, r: LabelRequest<'_>) -> Result<Purchase, CarrierError> {
+        let c = self.0;
+        let issuer = Issuer {
+            account: &c.row.account,
+            service: &r.service.row.code,
+            country: r.origin_country,
+        };
+        let tracking_number = tracking_number::generate(c.format, &issuer, r.serial);
+        let facts = LabelFacts {
+            tracking_number: &tracking_number,
+            carrier: &c.row.name,
+            service: &r.service.row.name,
+            from: &r.from,
+            to: &r.to,
+            weight_grams: r.weight_grams,
+            zone: r.zone,
+            ship_on: r.ship_on,
+            order_name: r.order_name,
+            parcel: r.parcel,
+        };
+        let pdf = label::pdf(&facts).map_err(CarrierError)?;
+        let zpl = label::zpl(&facts);
+        Ok(Purchase {
+            tracking_number,
+            cost: r.price,
+            pdf,
+            zpl,
+        })
+    }
+
+    async fn void(&self, _tracking_number: &str) -> Result<(), CarrierError> {
+        // Our own labels are void once we say so; nothing was charged elsewhere.
+        Ok(())
+    }
+}
+
+/// A tenant's carriers, loaded once per batch.
+#[derive(Clone, Debug, Default)]
+pub struct RatingBook {
+    pub carriers: Vec<CarrierSetup>,
+}
+
+impl RatingBook {
+    pub fn from_rows(
+        carriers: Vec<carriers::Model>,
+        services: Vec<carrier_services::Model>,
+    ) -> Self {
+        let carriers = carriers
+            .into_iter()
+            .filter(|c| c.active)
+            .map(|row| {
+                let services = services
+                    .iter()
+                    .filter(|s| s.active && s.carrier_id == row.id)
+                    .filter_map(|s| {
+                        Some(ServiceSetup {
+                            card: serde_json::from_value(s.rate_card.clone()).ok()?,
+                            cutoff: s.cutoff.as_deref().and_then(ratecard::parse_cutoff),
+                            row: s.clone(),
+                        })
+                    })
+                    .collect();
+                CarrierSetup {
+                    format: TrackingFormat::parse(&row.tracking_format)
+                        .unwrap_or(TrackingFormat::Orderflow),
+                    zone_chart: serde_json::from_value(row.zone_chart.clone()).unwrap_or_default(),
+                    services,
+                    row,
+                }
+            })
+            .collect();
+        Self { carriers }
+    }
+
+    /// Every offer of every carrier for a parcel.
+    pub fn rates(
+        &self,
+        origin: &Origin,
+        to: &Place,
+        parcel: Parcel,
+        now: DateTime<Utc>,
+    ) -> (Vec<RateOption>, Vec<String>) {
+        let mut options = Vec::new();
+        let mut excluded = Vec::new();
+        for c in &self.carriers {
+            let (o, e) = RateCardCarrier(c).rates(origin, to, parcel, now);
+            options.extend(o);
+            excluded.extend(e);
+        }
+        (options, excluded)
+    }
+
+    pub fn service(&self, id: uuid::Uuid) -> Option<(&CarrierSetup, &ServiceSetup)> {
+        self.carriers
+            .iter()
+            .find_map(|c| c.services.iter().find(|s| s.row.id == id).map(|s| (c, s)))
+    }
+}
+
+/// The origin of a warehouse row.
+pub fn origin_of(w: &entity::warehouses::Model) -> Origin {
+    Origin {
+        place: Place::from_address(&w.address).unwrap_or_default(),
+        timezone: w.timezone.parse().unwrap_or(Tz::UTC),
+    }
+}

@@ -1,0 +1,1208 @@
+//! GraphQL of routing and shipping: carriers and their rate cards, shipments with labels and
+//! the rate shopping behind them, the routing decision on an order, the fulfillment settings,
+//! and the actions (buy or void a label, set up carriers, change settings).
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::actions::{self, CarrierFields, ServiceFields};
+use super::context::Context as Fulfil;
+use super::ratecard::{Bracket, RateCard, ZoneRate, ZoneRule};
+use super::repo::{self, CarrierRow, Service, Shipment as ShipmentRecord};
+use super::service::{self as labels, Choice, cost_of};
+use super::shop::{Pick, RateOption, Shopping};
+use super::tracking_number::TrackingFormat;
+use crate::catalog::graphql::types::Warehouse;
+use crate::domain::{OrderId, TenantId, VariantId, WarehouseId};
+use crate::error::{UserError, UserErrorCode as C};
+use crate::graphql::context::{principal, state};
+use crate::graphql::errors::payload;
+use crate::graphql::guard::Perm;
+use crate::graphql::loader::Loaders;
+use crate::graphql::relay::{decode_id, global_id};
+use crate::graphql::scalars::Amount;
+use crate::lifecycle::capture::graphql::mutation::actor_label;
+use crate::lifecycle::capture::graphql::types::Order;
+use crate::lifecycle::capture::repo as orders;
+use crate::lifecycle::routing::decide::{self, Decision};
+use crate::lifecycle::routing::settings::{self, FulfillmentSettings as Settings};
+use crate::lifecycle::tracking::normalize::{Source, TrackStatus};
+use crate::tenancy::{Permission, TenantTx};
+
+/// How a carrier's tracking numbers are written.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "TrackingFormat")]
+pub enum TrackingNumberFormat {
+    Ups,
+    Usps,
+    Fedex,
+    Dhl,
+    S10,
+    Orderflow,
+}
+
+/// The format a carrier's tracking webhooks arrive in.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "Source")]
+pub enum TrackingSource {
+    Easypost,
+    Shippo,
+    Aftership,
+    Orderflow,
+}
+
+/// Which rate-shopping recommendation.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "Pick")]
+pub enum RatePick {
+    Cheapest,
+    Fastest,
+    BestExperience,
+}
+
+/// Where a parcel is: before the carrier has it (planned, picking, packed), the tracking
+/// vocabulary after, or voided.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ShipmentStatus {
+    Planned,
+    Picking,
+    Packed,
+    PreTransit,
+    InTransit,
+    OutForDelivery,
+    Delivered,
+    AvailableForPickup,
+    ReturnToSender,
+    Failure,
+    Unknown,
+    Voided,
+}
+
+impl ShipmentStatus {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            repo::PLANNED => Self::Planned,
+            repo::PICKING => Self::Picking,
+            repo::PACKED => Self::Packed,
+            repo::VOIDED => Self::Voided,
+            other => match TrackStatus::parse(other) {
+                Some(TrackStatus::PreTransit) => Self::PreTransit,
+                Some(TrackStatus::InTransit) => Self::InTransit,
+                Some(TrackStatus::OutForDelivery) => Self::OutForDelivery,
+                Some(TrackStatus::Delivered) => Self::Delivered,
+                Some(TrackStatus::AvailableForPickup) => Self::AvailableForPickup,
+                Some(TrackStatus::ReturnToSender) => Self::ReturnToSender,
+                Some(TrackStatus::Failure) => Self::Failure,
+                _ => Self::Unknown,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "ZoneRuleInput")]
+pub struct ZoneChartLine {
+    /// `*`, a country (`US`) or a country and region (`US-CA`).
+    pub from: String,
+    pub to: String,
+    pub zone: i32,
+}
+
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "WeightBracketInput")]
+pub struct WeightBracket {
+    pub up_to_grams: i32,
+    pub price: Amount,
+}
+
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "ZoneRateInput")]
+pub struct ZoneRates {
+    pub zone: i32,
+    pub transit_days: i32,
+    pub brackets: Vec<WeightBracket>,
+    /// Per started kilogram beyond the last bracket; none: heavier parcels are not taken.
+    pub extra_per_kg: Option<Amount>,
+}
+
+/// Prices by zone and weight, with transit days per zone.
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "RateCardInput")]
+pub struct RateCardType {
+    /// cm³ per kg for dimensional weight (5000 is common).
+    pub dim_divisor: Option<i32>,
+    pub max_weight_grams: Option<i32>,
+    pub zones: Vec<ZoneRates>,
+}
+
+impl From<RateCard> for RateCardType {
+    fn from(c: RateCard) -> Self {
+        Self {
+            dim_divisor: c.dim_divisor.map(|d| d as i32),
+            max_weight_grams: c.max_weight_grams.map(|d| d as i32),
+            zones: c
+                .zones
+                .into_iter()
+                .map(|z| ZoneRates {
+                    zone: i32::from(z.zone),
+                    transit_days: z.transit_days as i32,
+                    brackets: z
+                        .brackets
+                        .into_iter()
+                        .map(|b| WeightBracket {
+                            up_to_grams: b.up_to_grams as i32,
+                            price: b.price.normalize().into(),
+                        })
+                        .collect(),
+                    extra_per_kg: z.extra_per_kg.map(|p| p.normalize().into()),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn non_negative(v: i32, path: &[&str]) -> Result<u32, UserError> {
+    u32::try_from(v).map_err(|_| UserError::at(path, C::Invalid, "must not be negative"))
+}
+
+impl RateCardType {
+    fn parse(self) -> Result<RateCard, UserError> {
+        let mut zones = Vec::new();
+        for (i, z) in self.zones.into_iter().enumerate() {
+            let i = i.to_string();
+            let zone = u8::try_from(z.zone).map_err(|_| {
+                UserError::at(
+                    &["rateCard", "zones", &i, "zone"],
+                    C::Invalid,
+                    "must be 0 to 255",
+                )
+            })?;
+            let mut brackets = Vec::new();
+            for (j, b) in z.brackets.into_iter().enumerate() {
+                let j = j.to_string();
+                brackets.push(Bracket {
+                    up_to_grams: non_negative(
+                        b.up_to_grams,
+                        &["rateCard", "zones", &i, "brackets", &j, "upToGrams"],
+                    )?,
+                    price: actions::price_of(
+                        &b.price.0,
+                        &["rateCard", "zones", &i, "brackets", &j, "price"],
+                    )?,
+                });
+            }
+            zones.push(ZoneRate {
+                zone,
+                transit_days: non_negative(
+                    z.transit_days,
+                    &["rateCard", "zones", &i, "transitDays"],
+                )?,
+                brackets,
+                extra_per_kg: z
+                    .extra_per_kg
+                    .map(|p| actions::price_of(&p.0, &["rateCard", "zones", &i, "extraPerKg"]))
+                    .transpose()?,
+            });
+        }
+        Ok(RateCard {
+            dim_divisor: self
+                .dim_divisor
+                .map(|d| non_negative(d, &["rateCard", "dimDivisor"]))
+                .transpose()?,
+            max_weight_grams: self
+                .max_weight_grams
+                .map(|d| non_negative(d, &["rateCard", "maxWeightGrams"]))
+                .transpose()?,
+            zones,
+        })
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct CarrierService {
+    pub id: ID,
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub rate_card: Option<RateCardType>,
+    /// Daily hand-over cut-off, HH:MM local to the warehouse.
+    pub cutoff: Option<String>,
+    /// Parcels delivered, and the share by their estimate (blended with a 90% prior).
+    pub delivered_count: i32,
+    pub on_time_rate: f64,
+    pub active: bool,
+}
+
+impl From<Service> for CarrierService {
+    fn from(s: Service) -> Self {
+        let card: Option<RateCard> = serde_json::from_value(s.rate_card.clone()).ok();
+        let on_time = (f64::from(s.on_time_count) + 9.0) / (f64::from(s.delivered_count) + 10.0);
+        Self {
+            id: global_id("CarrierService", s.id),
+            code: s.code,
+            name: s.name,
+            currency: s.currency,
+            rate_card: card.map(RateCardType::from),
+            cutoff: s.cutoff,
+            delivered_count: s.delivered_count,
+            on_time_rate: on_time,
+            active: s.active,
+        }
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Carrier {
+    pub id: ID,
+    pub code: String,
+    pub name: String,
+    pub tracking_format: TrackingNumberFormat,
+    pub account: String,
+    pub tracking_source: TrackingSource,
+    /// Where the carrier or tracking service posts tracking events.
+    pub tracking_webhook_url: String,
+    pub has_webhook_secret: bool,
+    pub zone_chart: Vec<ZoneChartLine>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub key: (TenantId, uuid::Uuid),
+}
+
+impl From<CarrierRow> for Carrier {
+    fn from(c: CarrierRow) -> Self {
+        let chart: Vec<ZoneRule> = serde_json::from_value(c.zone_chart.clone()).unwrap_or_default();
+        Self {
+            id: global_id("Carrier", c.id),
+            code: c.code,
+            name: c.name,
+            tracking_format: TrackingFormat::parse(&c.tracking_format)
+                .unwrap_or(TrackingFormat::Orderflow)
+                .into(),
+            account: c.account,
+            tracking_source: Source::parse(&c.tracking_source)
+                .unwrap_or(Source::Orderflow)
+                .into(),
+            tracking_webhook_url: format!("/webhooks/carriers/{}", c.id),
+            has_webhook_secret: c.webhook_secret.is_some(),
+            zone_chart: chart
+                .into_iter()
+                .map(|r| ZoneChartLine {
+                    from: r.from,
+                    to: r.to,
+                    zone: i32::from(r.zone),
+                })
+                .collect(),
+            active: c.active,
+            created_at: c.created_at,
+            key: (TenantId(c.tenant_id), c.id),
+        }
+    }
+}
+
+#[ComplexObject]
+impl Carrier {
+    async fn services(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CarrierService>> {
+        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
+        let rows = repo::services_of(&tx, &[self.key.1]).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(CarrierService::from).collect())
+    }
+}
+
+/// One service's offer for a parcel.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RateQuote {
+    pub carrier_id: ID,
+    pub service_id: ID,
+    pub carrier: String,
+    pub service: String,
+    pub zone: i32,
+    pub price: Amount,
+    pub currency: String,
+    pub billable_grams: i32,
+    pub transit_days: i32,
+    pub ship_on: NaiveDate,
+    pub delivery_on: NaiveDate,
+    /// The service's record of arriving by its estimate.
+    pub reliability: f64,
+    /// Likelihood of arriving by the promised day.
+    pub on_time_likelihood: f64,
+}
+
+impl From<&RateOption> for RateQuote {
+    fn from(o: &RateOption) -> Self {
+        Self {
+            carrier_id: global_id("Carrier", o.carrier_id),
+            service_id: global_id("CarrierService", o.service_id),
+            carrier: o.carrier.clone(),
+            service: o.service.clone(),
+            zone: i32::from(o.zone),
+            price: o.price.normalize().into(),
+            currency: o.currency.clone(),
+            billable_grams: o.billable_grams as i32,
+            transit_days: o.transit_days as i32,
+            ship_on: o.ship_on,
+            delivery_on: o.delivery_on,
+            reliability: o.reliability,
+            on_time_likelihood: o.on_time,
+        }
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RateRecommendation {
+    pub pick: RatePick,
+    pub quote: RateQuote,
+    pub reason: String,
+}
+
+/// Every service that can take a parcel, and the three recommendations.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RateShopping {
+    pub options: Vec<RateQuote>,
+    pub recommendations: Vec<RateRecommendation>,
+    pub promised_by: Option<NaiveDate>,
+    /// Services that could not take it, and why.
+    pub excluded: Vec<String>,
+}
+
+impl From<Shopping> for RateShopping {
+    fn from(s: Shopping) -> Self {
+        Self {
+            recommendations: s
+                .recommendations
+                .iter()
+                .filter_map(|r| {
+                    Some(RateRecommendation {
+                        pick: r.pick.into(),
+                        quote: RateQuote::from(s.options.get(r.option)?),
+                        reason: r.reason.clone(),
+                    })
+                })
+                .collect(),
+            options: s.options.iter().map(RateQuote::from).collect(),
+            promised_by: s.promised_by,
+            excluded: s.excluded,
+        }
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ShipmentLine {
+    /// Index of the order line (0-based).
+    pub line_index: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ShipmentPrediction {
+    pub at: DateTime<Utc>,
+    /// Deliveries it rests on (0: the carrier's estimate).
+    pub samples: i32,
+    pub basis: String,
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Shipment {
+    pub id: ID,
+    pub order_id: ID,
+    pub parcel_no: i32,
+    pub parcel_count: i32,
+    pub status: ShipmentStatus,
+    pub tracking_number: Option<String>,
+    /// Download of the 4×6 PDF label (bearer token or API key), while there is one.
+    pub label_url: Option<String>,
+    /// The same label in ZPL for thermal printers.
+    pub label_zpl_url: Option<String>,
+    /// The packing slip for the box (PDF).
+    pub packing_slip_url: String,
+    pub lines: Vec<ShipmentLine>,
+    pub weight_grams: i32,
+    pub zone: Option<i32>,
+    pub cost: Option<Amount>,
+    pub currency: String,
+    /// Which recommendation was bought (or `staff`).
+    pub rate_pick: Option<String>,
+    pub rates: Option<RateShopping>,
+    pub promised_at: Option<DateTime<Utc>>,
+    /// The carrier's estimate.
+    pub estimated_delivery: Option<DateTime<Utc>>,
+    /// Ours, from the tenant's own transit history.
+    pub predicted_delivery: Option<ShipmentPrediction>,
+    pub labelled_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub last_scan_at: Option<DateTime<Utc>>,
+    pub picked_at: Option<DateTime<Utc>>,
+    pub packed_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub key: (TenantId, uuid::Uuid),
+    #[graphql(skip)]
+    pub warehouse_key: (TenantId, WarehouseId),
+    #[graphql(skip)]
+    pub carrier_id: Option<uuid::Uuid>,
+    #[graphql(skip)]
+    pub service_id: Option<uuid::Uuid>,
+}
+
+impl From<ShipmentRecord> for Shipment {
+    fn from(s: ShipmentRecord) -> Self {
+        let tenant = TenantId(s.tenant_id);
+        let pieces: Vec<decide::Piece> =
+            serde_json::from_value(s.lines.clone()).unwrap_or_default();
+        let labelled = s.tracking_number.is_some();
+        let prediction = s.predicted_at.map(|at| {
+            let p: Option<crate::lifecycle::tracking::monitor::Prediction> = s
+                .prediction
+                .clone()
+                .and_then(|p| serde_json::from_value(p).ok());
+            ShipmentPrediction {
+                at,
+                samples: p.as_ref().map_or(0, |p| p.samples as i32),
+                basis: p.map(|p| p.basis).unwrap_or_default(),
+            }
+        });
+        Self {
+            id: global_id("Shipment", s.id),
+            order_id: global_id("Order", s.order_id),
+            parcel_no: s.parcel_no,
+            parcel_count: s.parcel_count,
+            status: ShipmentStatus::parse(&s.status),
+            label_url: labelled.then(|| format!("/shipments/{}/label.pdf", s.id)),
+            label_zpl_url: labelled.then(|| format!("/shipments/{}/label.zpl", s.id)),
+            packing_slip_url: format!("/shipments/{}/packing-slip.pdf", s.id),
+            cost: cost_of(&s).map(|c| c.normalize().into()),
+            tracking_number: s.tracking_number,
+            lines: pieces
+                .into_iter()
+                .map(|p| ShipmentLine {
+                    line_index: p.position,
+                    sku: p.sku,
+                    quantity: p.quantity,
+                })
+                .collect(),
+            weight_grams: s.weight_grams,
+            zone: s.zone,
+            currency: s.currency,
+            rate_pick: s.rate_pick,
+            rates: s
+                .rates
+                .and_then(|r| serde_json::from_value::<Shopping>(r).ok())
+                .map(RateShopping::from),
+            promised_at: s.promised_at,
+            estimated_delivery: s.estimated_at,
+            predicted_delivery: prediction,
+            labelled_at: s.labelled_at,
+            shipped_at: s.shipped_at,
+            delivered_at: s.delivered_at,
+            last_scan_at: s.last_scan_at,
+            picked_at: s.picked_at,
+            packed_at: s.packed_at,
+            voided_at: s.voided_at,
+            key: (tenant, s.id),
+            warehouse_key: (tenant, WarehouseId(s.warehouse_id)),
+            carrier_id: s.carrier_id,
+            service_id: s.service_id,
+        }
+    }
+}
+
+/// A scan of a parcel, in the normalised vocabulary.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct TrackingEvent {
+    pub status: String,
+    pub detail: Option<String>,
+    pub message: String,
+    pub location: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// easypost, shippo, aftership or orderflow.
+    pub source: String,
+}
+
+#[ComplexObject]
+impl Shipment {
+    async fn warehouse(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Warehouse>> {
+        let row = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(self.warehouse_key)
+            .await?;
+        Ok(row.map(Warehouse::from))
+    }
+
+    /// The carrier's name (e.g. "UPS"), once a label is bought.
+    async fn carrier(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(id) = self.carrier_id else {
+            return Ok(None);
+        };
+        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
+        let row = repo::carrier(&tx, id).await?;
+        tx.commit().await?;
+        Ok(row.map(|c| c.name))
+    }
+
+    async fn service(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(id) = self.service_id else {
+            return Ok(None);
+        };
+        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
+        let row = repo::service(&tx, id).await?;
+        tx.commit().await?;
+        Ok(row.map(|s| s.name))
+    }
+
+    /// Scans, oldest first.
+    async fn tracking_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrackingEvent>> {
+        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
+        let rows = crate::lifecycle::tracking::repo::events_of(&tx, &[self.key.1]).await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|e| TrackingEvent {
+                status: e.status,
+                detail: e.detail,
+                message: e.message,
+                location: e.location,
+                occurred_at: e.occurred_at,
+                source: e.source,
+            })
+            .collect())
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RoutingPiece {
+    pub line_index: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RoutingParcel {
+    pub warehouse_id: ID,
+    pub warehouse_code: String,
+    pub pieces: Vec<RoutingPiece>,
+    pub weight_grams: i32,
+    pub service: Option<String>,
+    pub zone: Option<i32>,
+    pub price: Option<f64>,
+    pub delivery_on: Option<NaiveDate>,
+    pub days_late: i32,
+}
+
+/// What a plan costs, by part; `total` decided.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RoutingCost {
+    pub shipping: f64,
+    pub lateness: f64,
+    pub workload: f64,
+    pub parcels: f64,
+    pub preference: f64,
+    pub total: f64,
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RoutingPlan {
+    pub parcels: Vec<RoutingParcel>,
+    pub cost: RoutingCost,
+    pub shipping_price: f64,
+    pub summary: String,
+}
+
+impl From<decide::Plan> for RoutingPlan {
+    fn from(p: decide::Plan) -> Self {
+        Self {
+            parcels: p
+                .parcels
+                .into_iter()
+                .map(|x| RoutingParcel {
+                    warehouse_id: global_id("Warehouse", x.warehouse_id),
+                    warehouse_code: x.warehouse,
+                    pieces: x
+                        .pieces
+                        .into_iter()
+                        .map(|p| RoutingPiece {
+                            line_index: p.position,
+                            sku: p.sku,
+                            quantity: p.quantity,
+                        })
+                        .collect(),
+                    weight_grams: x.weight_grams as i32,
+                    service: x.quote.as_ref().map(|q| q.service.clone()),
+                    zone: x.quote.as_ref().map(|q| i32::from(q.zone)),
+                    price: x.quote.as_ref().map(|q| q.price),
+                    delivery_on: x.quote.as_ref().map(|q| q.delivery_on),
+                    days_late: x.days_late as i32,
+                })
+                .collect(),
+            cost: RoutingCost {
+                shipping: p.cost.shipping,
+                lateness: p.cost.lateness,
+                workload: p.cost.workload,
+                parcels: p.cost.parcels,
+                preference: p.cost.preference,
+                total: p.cost.total,
+            },
+            shipping_price: p.shipping_price,
+            summary: p.summary,
+        }
+    }
+}
+
+/// The tenant's trade-off between shipping price, lateness, workload and parcels.
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "RoutingWeightsInput")]
+pub struct RoutingWeights {
+    /// Per unit of shipping price.
+    pub shipping: f64,
+    /// Per day later than promised.
+    pub late_day: f64,
+    /// Per warehouse at full capacity (scaled by how full).
+    pub workload: f64,
+    /// Per parcel beyond the first.
+    pub extra_parcel: f64,
+    /// Taken off for a preferred warehouse.
+    pub preferred: f64,
+}
+
+impl From<decide::Weights> for RoutingWeights {
+    fn from(w: decide::Weights) -> Self {
+        Self {
+            shipping: w.shipping,
+            late_day: w.late_day,
+            workload: w.workload,
+            extra_parcel: w.extra_parcel,
+            preferred: w.preferred,
+        }
+    }
+}
+
+/// Why an order ships from where it does: the plan chosen, the alternatives it beat.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct RoutingDecision {
+    pub chosen: RoutingPlan,
+    pub alternatives: Vec<RoutingPlan>,
+    pub excluded: Vec<String>,
+    /// `exact` (every assignment scored) or `heuristic`.
+    pub method: String,
+    pub evaluated: i32,
+    pub weights: RoutingWeights,
+    pub notes: Vec<String>,
+}
+
+impl From<Decision> for RoutingDecision {
+    fn from(d: Decision) -> Self {
+        Self {
+            chosen: d.chosen.into(),
+            alternatives: d.alternatives.into_iter().map(RoutingPlan::from).collect(),
+            excluded: d.excluded,
+            method: d.method,
+            evaluated: d.evaluated as i32,
+            weights: d.weights.into(),
+            notes: d.notes,
+        }
+    }
+}
+
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "WarehousePreferenceInput")]
+pub struct WarehousePreference {
+    pub country: String,
+    /// The warehouse's code.
+    pub warehouse: String,
+}
+
+#[derive(Clone, Debug, SimpleObject)]
+pub struct FulfillmentSettings {
+    pub routing_weights: RoutingWeights,
+    pub never_split: bool,
+    pub skip_at_capacity: bool,
+    pub preferred_warehouses: Vec<WarehousePreference>,
+    pub auto_buy_labels: bool,
+    pub warehouse_workflow: bool,
+    pub label_pick: RatePick,
+    pub standard_promise_days: i32,
+    pub express_promise_days: i32,
+    pub lost_after_days: i32,
+    pub wave_size: i32,
+}
+
+impl From<Settings> for FulfillmentSettings {
+    fn from(s: Settings) -> Self {
+        Self {
+            routing_weights: s.weights.into(),
+            never_split: s.rules.never_split,
+            skip_at_capacity: s.rules.skip_at_capacity,
+            preferred_warehouses: s
+                .rules
+                .prefer
+                .into_iter()
+                .map(|p| WarehousePreference {
+                    country: p.country,
+                    warehouse: p.warehouse,
+                })
+                .collect(),
+            auto_buy_labels: s.auto_buy_labels,
+            warehouse_workflow: s.warehouse_workflow,
+            label_pick: s.label_pick.into(),
+            standard_promise_days: s.standard_promise_days,
+            express_promise_days: s.express_promise_days,
+            lost_after_days: s.lost_after_days,
+            wave_size: s.wave_size,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateFulfillmentSettingsInput {
+    pub routing_weights: Option<RoutingWeights>,
+    pub never_split: Option<bool>,
+    pub skip_at_capacity: Option<bool>,
+    pub preferred_warehouses: Option<Vec<WarehousePreference>>,
+    pub auto_buy_labels: Option<bool>,
+    pub warehouse_workflow: Option<bool>,
+    pub label_pick: Option<RatePick>,
+    pub standard_promise_days: Option<i32>,
+    pub express_promise_days: Option<i32>,
+    pub lost_after_days: Option<i32>,
+    pub wave_size: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct FulfillmentSettingsPayload {
+    pub settings: Option<FulfillmentSettings>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct CreateCarrierInput {
+    /// Short code, unique per tenant (e.g. `ups`).
+    pub code: String,
+    pub name: String,
+    pub tracking_format: TrackingNumberFormat,
+    /// Shipper account or mailer id printed into tracking numbers.
+    pub account: Option<String>,
+    pub tracking_source: Option<TrackingSource>,
+    /// The secret tracking webhooks are signed with (at least 8 characters).
+    pub webhook_secret: Option<String>,
+    pub zone_chart: Option<Vec<ZoneChartLine>>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCarrierInput {
+    pub id: ID,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub tracking_format: Option<TrackingNumberFormat>,
+    pub account: Option<String>,
+    pub tracking_source: Option<TrackingSource>,
+    pub webhook_secret: Option<String>,
+    pub zone_chart: Option<Vec<ZoneChartLine>>,
+    pub active: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct CarrierPayload {
+    pub carrier: Option<Carrier>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct CreateCarrierServiceInput {
+    pub carrier_id: ID,
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub rate_card: RateCardType,
+    /// Daily hand-over cut-off, HH:MM local to the warehouse.
+    pub cutoff: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCarrierServiceInput {
+    pub id: ID,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub rate_card: Option<RateCardType>,
+    pub cutoff: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(SimpleObject)]
+pub struct CarrierServicePayload {
+    pub service: Option<CarrierService>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct BuyShippingLabelInput {
+    pub shipment_id: ID,
+    /// Buy this service; otherwise the recommendation of `pick` (the tenant's default).
+    pub service_id: Option<ID>,
+    pub pick: Option<RatePick>,
+}
+
+#[derive(InputObject)]
+pub struct VoidShippingLabelInput {
+    pub shipment_id: ID,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ShipmentPayload {
+    pub shipment: Option<Shipment>,
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn carrier_fields(
+    code: Option<String>,
+    name: Option<String>,
+    tracking_format: Option<TrackingNumberFormat>,
+    account: Option<String>,
+    tracking_source: Option<TrackingSource>,
+    webhook_secret: Option<String>,
+    zone_chart: Option<Vec<ZoneChartLine>>,
+    active: Option<bool>,
+) -> Result<CarrierFields, UserError> {
+    let zone_chart = zone_chart
+        .map(|c| {
+            c.into_iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    Ok(ZoneRule {
+                        zone: u8::try_from(l.zone).map_err(|_| {
+                            UserError::at(
+                                &["zoneChart", &i.to_string(), "zone"],
+                                C::Invalid,
+                                "must be 0 to 255",
+                            )
+                        })?,
+                        from: l.from.trim().to_ascii_uppercase(),
+                        to: l.to.trim().to_ascii_uppercase(),
+                    })
+                })
+                .collect::<Result<Vec<_>, UserError>>()
+        })
+        .transpose()?;
+    Ok(CarrierFields {
+        code,
+        name,
+        tracking_format: tracking_format.map(Into::into),
+        account,
+        tracking_source: tracking_source.map(Into::into),
+        webhook_secret,
+        zone_chart,
+        active,
+    })
+}
+
+#[derive(Default)]
+pub struct ShippingQuery;
+
+#[Object]
+impl ShippingQuery {
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn carriers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Carrier>> {
+        let p = principal(ctx)?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let rows = repo::carriers(&tx).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(Carrier::from).collect())
+    }
+
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn shipment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Shipment>> {
+        let p = principal(ctx)?;
+        let id = decode_id(&id, "Shipment", "id")?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let row = repo::shipment(&tx, id).await?;
+        tx.commit().await?;
+        Ok(row.map(Shipment::from))
+    }
+
+    /// What each service would charge for a parcel now, with the three recommendations.
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn rate_quote(
+        &self,
+        ctx: &Context<'_>,
+        shipment_id: ID,
+    ) -> async_graphql::Result<Option<RateShopping>> {
+        let p = principal(ctx)?;
+        let id = decode_id(&shipment_id, "Shipment", "shipmentId")?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let Some(s) = repo::shipment(&tx, id).await? else {
+            return Ok(None);
+        };
+        let Some(order) = orders::get(&tx, OrderId(s.order_id)).await? else {
+            return Ok(None);
+        };
+        let lines = orders::lines_of(&tx, &[OrderId(order.id)]).await?;
+        let variants: Vec<VariantId> = lines
+            .iter()
+            .filter_map(|l| l.variant_id.map(VariantId))
+            .collect();
+        let f = Fulfil::load(&tx, &variants).await?;
+        tx.commit().await?;
+        let shopping = labels::shop_for(&f, &order, &s)
+            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        Ok(Some(shopping.into()))
+    }
+
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn fulfillment_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<FulfillmentSettings> {
+        let p = principal(ctx)?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let s = settings::load(&tx).await?;
+        tx.commit().await?;
+        Ok(s.into())
+    }
+}
+
+#[derive(Default)]
+pub struct ShippingMutation;
+
+fn id_of(id: &ID, kind: &str, field: &str) -> Result<uuid::Uuid, crate::error::AppError> {
+    decode_id(id, kind, field)
+}
+
+#[Object]
+impl ShippingMutation {
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn create_carrier(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCarrierInput,
+    ) -> async_graphql::Result<CarrierPayload> {
+        let p = principal(ctx)?;
+        let outcome = async {
+            let f = carrier_fields(
+                Some(input.code),
+                Some(input.name),
+                Some(input.tracking_format),
+                input.account,
+                input.tracking_source,
+                input.webhook_secret,
+                input.zone_chart,
+                None,
+            )?;
+            actions::create_carrier(state(ctx), p, f).await
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(CarrierPayload {
+            carrier: value.map(Carrier::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn update_carrier(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCarrierInput,
+    ) -> async_graphql::Result<CarrierPayload> {
+        let p = principal(ctx)?;
+        let id = id_of(&input.id, "Carrier", "id")?;
+        let outcome = async {
+            let f = carrier_fields(
+                input.code,
+                input.name,
+                input.tracking_format,
+                input.account,
+                input.tracking_source,
+                input.webhook_secret,
+                input.zone_chart,
+                input.active,
+            )?;
+            actions::update_carrier(state(ctx), p, id, f).await
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(CarrierPayload {
+            carrier: value.map(Carrier::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn create_carrier_service(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCarrierServiceInput,
+    ) -> async_graphql::Result<CarrierServicePayload> {
+        let p = principal(ctx)?;
+        let carrier = id_of(&input.carrier_id, "Carrier", "carrierId")?;
+        let outcome = async {
+            let f = ServiceFields {
+                code: Some(input.code),
+                name: Some(input.name),
+                currency: Some(input.currency),
+                rate_card: Some(input.rate_card.parse()?),
+                cutoff: Some(input.cutoff),
+                active: None,
+            };
+            actions::create_service(state(ctx), p, carrier, f).await
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(CarrierServicePayload {
+            service: value.map(CarrierService::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn update_carrier_service(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCarrierServiceInput,
+    ) -> async_graphql::Result<CarrierServicePayload> {
+        let p = principal(ctx)?;
+        let id = id_of(&input.id, "CarrierService", "id")?;
+        let outcome = async {
+            let f = ServiceFields {
+                code: input.code,
+                name: input.name,
+                currency: input.currency,
+                rate_card: input.rate_card.map(RateCardType::parse).transpose()?,
+                cutoff: input.cutoff.map(Some),
+                active: input.active,
+            };
+            actions::update_service(state(ctx), p, id, f).await
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(CarrierServicePayload {
+            service: value.map(CarrierService::from),
+            user_errors,
+        })
+    }
+
+    /// Buys a label for a parcel: the recommendation asked for (the tenant's default), or a
+    /// given service. When every parcel has one, the order is shipped.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn buy_shipping_label(
+        &self,
+        ctx: &Context<'_>,
+        input: BuyShippingLabelInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
+        let p = principal(ctx)?;
+        let shipment = id_of(&input.shipment_id, "Shipment", "shipmentId")?;
+        let choice = match (&input.service_id, input.pick) {
+            (Some(s), _) => Some(Choice::Service(id_of(s, "CarrierService", "serviceId")?)),
+            (None, Some(pick)) => Some(Choice::Recommended(pick.into())),
+            (None, None) => None,
+        };
+        let label = actor_label(ctx, p).await?;
+        let outcome = actions::buy_label(state(ctx), p, label, shipment, choice).await;
+        let (value, user_errors) = payload(outcome)?;
+        let (order, shipment) = value.map_or((None, None), |(o, s)| (Some(o), Some(s)));
+        Ok(ShipmentPayload {
+            shipment: shipment.map(Shipment::from),
+            order: order.map(Order::from),
+            user_errors,
+        })
+    }
+
+    /// Voids a label the carrier has not scanned; the stock goes back on the reservation.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn void_shipping_label(
+        &self,
+        ctx: &Context<'_>,
+        input: VoidShippingLabelInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
+        let p = principal(ctx)?;
+        let shipment = id_of(&input.shipment_id, "Shipment", "shipmentId")?;
+        let label = actor_label(ctx, p).await?;
+        let outcome = actions::void_label(state(ctx), p, label, shipment, input.reason).await;
+        let (value, user_errors) = payload(outcome)?;
+        let (order, shipment) = value.map_or((None, None), |(o, s)| (Some(o), Some(s)));
+        Ok(ShipmentPayload {
+            shipment: shipment.map(Shipment::from),
+            order: order.map(Order::from),
+            user_errors,
+        })
+    }
+
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn update_fulfillment_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateFulfillmentSettingsInput,
+    ) -> async_graphql::Result<FulfillmentSettingsPayload> {
+        let p = principal(ctx)?;
+        let outcome = actions::update_settings(state(ctx), p, |mut s| {
+            if let Some(w) = input.routing_weights {
+                s.weights = decide::Weights {
+                    shipping: w.shipping,
+                    late_day: w.late_day,
+                    workload: w.workload,
+                    extra_parcel: w.extra_parcel,
+                    preferred: w.preferred,
+                };
+            }
+            if let Some(v) = input.never_split {
+                s.rules.never_split = v;
+            }
+            if let Some(v) = input.skip_at_capacity {
+                s.rules.skip_at_capacity = v;
+            }
+            if let Some(v) = input.preferred_warehouses {
+                s.rules.prefer = v
+                    .into_iter()
+                    .map(|p| decide::Preference {
+                        country: p.country,
+                        warehouse: p.warehouse,
+                    })
+                    .collect();
+            }
+            if let Some(v) = input.auto_buy_labels {
+                s.auto_buy_labels = v;
+            }
+            if let Some(v) = input.warehouse_workflow {
+                s.warehouse_workflow = v;
+            }
+            if let Some(v) = input.label_pick {
+                s.label_pick = v.into();
+            }
+            if let Some(v) = input.standard_promise_days {
+                s.standard_promise_days = v;
+            }
+            if let Some(v) = input.express_promise_days {
+                s.express_promise_days = v;
+            }
+            if let Some(v) = input.lost_after_days {
+                s.lost_after_days = v;
+            }
+            if let Some(v) = input.wave_size {
+                s.wave_size = v;
+            }
+            s
+        })
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(FulfillmentSettingsPayload {
+            settings: value.map(FulfillmentSettings::from),
+            user_errors,
+        })
+    }
+}
+
+/// The routing decision stored on an order, for `Order.routing`.
+pub fn routing_of(value: Option<&serde_json::Value>) -> Option<RoutingDecision> {
+    value
+        .and_then(|v| serde_json::from_value::<Decision>(v.clone()).ok())
+        .map(RoutingDecision::from)
+}

@@ -1,0 +1,86 @@
+//! `GET /shipments/{id}/label.pdf`, `…/label.zpl` and `…/packing-slip.pdf`: a parcel's
+//! documents, for a bearer token or API key that may read orders.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::repo;
+use crate::app::AppState;
+use crate::auth::service::authenticate;
+use crate::error::AppError;
+use crate::http::graphql::{bearer, refuse};
+use crate::tenancy::{Permission, TenantTx};
+
+pub async fn label(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, format) = path.into_inner();
+    let token = match bearer(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        Ok(Some(token)) => token,
+        Ok(None) => return refuse(AppError::Unauthenticated),
+        Err(err) => return refuse(err),
+    };
+    let principal = match authenticate(&state, token).await {
+        Ok(p) => p,
+        Err(err) => return refuse(err),
+    };
+    if let Err(err) = principal.require(Permission::OrdersRead) {
+        return refuse(err);
+    }
+    let Ok(id) = uuid::Uuid::try_parse(&id) else {
+        return refuse(AppError::NotFound("label"));
+    };
+    if format == "packing-slip.pdf" {
+        return match crate::lifecycle::warehouse::service::packing_slip(&state, &principal, id)
+            .await
+        {
+            Ok(Some((name, pdf))) => HttpResponse::Ok()
+                .content_type("application/pdf")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"packing-slip-{name}.pdf\""),
+                ))
+                .body(pdf),
+            Ok(None) => refuse(AppError::NotFound("shipment")),
+            Err(crate::error::Fail::App(err)) => refuse(err),
+            Err(crate::error::Fail::User(e)) => refuse(AppError::Forbidden(e.message)),
+        };
+    }
+    let found = async {
+        let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+        let label = repo::label(&tx, id).await?;
+        let shipment = repo::shipment(&tx, id).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(label.zip(shipment))
+    }
+    .await;
+    let (label, shipment) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return refuse(AppError::NotFound("label")),
+        Err(err) => return refuse(err),
+    };
+    let name = shipment.tracking_number.unwrap_or_else(|| id.to_string());
+    match format.as_str() {
+        "label.pdf" => HttpResponse::Ok()
+            .content_type("application/pdf")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.pdf\""),
+            ))
+            .body(label.pdf),
+        "label.zpl" => HttpResponse::Ok()
+            .content_type("application/zpl; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.zpl\""),
+            ))
+            .body(label.zpl),
+        _ => refuse(AppError::NotFound("label")),
+    }
+}

@@ -1,0 +1,374 @@
+//! Buying and voiding labels. Buying shops every service that can take the parcel, buys the
+//! recommended one (or the one asked for), keeps the files and the shopping that chose it,
+//! and takes the parcel's units out of stock; voiding puts them back on the reservation.
+
+use chrono::{NaiveDate, Utc};
+use entity::shipments;
+use rust_decimal::Decimal;
+use sea_orm::{ActiveValue::Set, DbErr};
+
+use super::carrier::{Carrier, LabelRequest, RateCardCarrier};
+use super::context::Context;
+use super::label::address_lines;
+use super::ratecard::{Parcel, Place};
+use super::repo::{self, Shipment};
+use super::shop::{self, Pick, RateOption, Shopping};
+use crate::domain::money::to_units;
+use crate::domain::{OrderId, VariantId, WarehouseId};
+use crate::lifecycle::allocation::repo::{self as allocations, AllocationStatus};
+use crate::lifecycle::capture::repo::{Order, OrderLine};
+use crate::lifecycle::inventory::decide::MovementKind;
+use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
+use crate::lifecycle::routing::decide::Piece;
+use crate::tenancy::{Actor, TenantTx};
+
+/// Which label to buy.
+#[derive(Clone, Copy, Debug)]
+pub enum Choice {
+    Recommended(Pick),
+    Service(uuid::Uuid),
+}
+
+#[derive(Debug)]
+pub enum LabelError {
+    /// A user-facing reason: no service takes the parcel, the shipment is not open, …
+    Refused(String),
+    Db(DbErr),
+}
+
+impl From<DbErr> for LabelError {
+    fn from(e: DbErr) -> Self {
+        LabelError::Db(e)
+    }
+}
+
+impl std::fmt::Display for LabelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LabelError::Refused(m) => f.write_str(m),
+            LabelError::Db(e) => e.fmt(f),
+        }
+    }
+}
+
+pub struct Bought {
+    pub shipment: Shipment,
+    pub option: RateOption,
+    /// For the timeline: what was bought and why.
+    pub message: String,
+}
+
+/// Shops rates for a shipment (nothing is bought).
+pub fn shop_for(ctx: &Context, order: &Order, shipment: &Shipment) -> Result<Shopping, LabelError> {
+    let to = order
+        .shipping_address
+        .as_ref()
+        .and_then(Place::from_address)
+        .ok_or_else(|| LabelError::Refused("the order has no shipping address".into()))?;
+    let origin = ctx
+        .origin(shipment.warehouse_id)
+        .ok_or_else(|| LabelError::Refused("the shipment's warehouse is not active".into()))?;
+    let parcel = Parcel {
+        weight_grams: u32::try_from(shipment.weight_grams).unwrap_or(0),
+        volume_cm3: u64::try_from(shipment.volume_cm3).unwrap_or(0),
+    };
+    let (options, excluded) = ctx.book.rates(&origin, &to, parcel, ctx.now);
+    Ok(shop::shop(
+        options,
+        shipment.promised_at.map(|p| p.date_naive()),
+        excluded,
+    ))
+}
+
+fn pieces(shipment: &Shipment) -> Vec<Piece> {
+    serde_json::from_value(shipment.lines.clone()).unwrap_or_default()
+}
+
+fn at_noon(day: NaiveDate) -> chrono::DateTime<Utc> {
+    day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
+}
+
+pub async fn buy(
+    tx: &TenantTx,
+    ctx: &Context,
+    order: &Order,
+    lines: &[OrderLine],
+    shipment: &Shipment,
+    choice: Choice,
+    actor: Actor,
+) -> Result<Bought, LabelError> {
+    if !repo::OPEN.contains(&shipment.status.as_str()) {
+        return Err(LabelError::Refused(format!(
+            "parcel {} of order {} already has a label (status {})",
+            shipment.parcel_no, order.name, shipment.status
+        )));
+    }
+    let shopping = shop_for(ctx, order, shipment)?;
+    let (option, why) = match choice {
+        Choice::Recommended(pick) => {
+            let r = shopping
+                .recommendations
+                .iter()
+                .find(|r| r.pick == pick)
+                .ok_or_else(|| {
+                    LabelError::Refused(format!(
+                        "no carrier service ships this parcel ({})",
+                        if shopping.excluded.is_empty() {
+                            "no carriers configured".to_owned()
+                        } else {
+                            shopping.excluded.join("; ")
+                        }
+                    ))
+                })?;
+            (
+                shopping.options[r.option].clone(),
+                format!("{}: {}", pick.as_str().replace('_', " "), r.reason),
+            )
+        }
+        Choice::Service(id) => {
+            let o = shopping
+                .options
+                .iter()
+                .find(|o| o.service_id == id)
+                .cloned()
+                .ok_or_else(|| {
+                    LabelError::Refused("that service cannot take this parcel".into())
+                })?;
+            (o, "chosen by staff".to_owned())
+        }
+    };
+    let (carrier, service) = ctx
+        .book
+        .service(option.service_id)
+        .ok_or_else(|| LabelError::Refused("the service is no longer active".into()))?;
+    let warehouse = ctx
+        .warehouse(shipment.warehouse_id)
+        .ok_or_else(|| LabelError::Refused("the shipment's warehouse is not active".into()))?;
+    let serial = repo::next_serial(tx, carrier.row.id).await?;
+    let from = address_lines(Some(&warehouse.name), &warehouse.address);
+    let to = address_lines(
+        order.customer_name.as_deref(),
+        order
+            .shipping_address
+            .as_ref()
+            .unwrap_or(&serde_json::Value::Null),
+    );
+    let origin_country = ctx
+        .origin(warehouse.id)
+        .map(|o| o.place.country)
+        .unwrap_or_default();
+    let purchase = RateCardCarrier(carrier)
+        .purchase(LabelRequest {
+            service,
+            zone: option.zone,
+            price: option.price,
+            ship_on: option.ship_on,
+            serial: serial as u128,
+            from,
+            to,
+            weight_grams: option
+                .billable_grams
+                .max(u32::try_from(shipment.weight_grams).unwrap_or(0)),
+            order_name: &order.name,
+            parcel: (shipment.parcel_no as usize, shipment.parcel_count as usize),
+            origin_country: &origin_country,
+        })
+        .await
+        .map_err(|e| LabelError::Refused(format!("the carrier refused the label: {e}")))?;
+    repo::insert_label(tx, shipment.id, purchase.pdf, purchase.zpl).await?;
+    ship_stock(tx, order, lines, shipment, MovementKind::Shipment, actor).await?;
+    let now = Utc::now();
+    let updated = repo::update_shipment(
+        tx,
+        shipments::ActiveModel {
+            tenant_id: Set(shipment.tenant_id),
+            id: Set(shipment.id),
+            carrier_id: Set(Some(carrier.row.id)),
+            service_id: Set(Some(service.row.id)),
+            status: Set("pre_transit".into()),
+            zone: Set(Some(i32::from(option.zone))),
+            currency: Set(option.currency.clone()),
+            cost_units: Set(to_units(purchase.cost).ok()),
+            tracking_number: Set(Some(purchase.tracking_number.clone())),
+            rates: Set(Some(serde_json::to_value(&shopping).unwrap_or_default())),
+            rate_pick: Set(Some(match choice {
+                Choice::Recommended(p) => p.as_str().to_owned(),
+                Choice::Service(_) => "staff".to_owned(),
+            })),
+            estimated_at: Set(Some(at_noon(option.delivery_on))),
+            labelled_at: Set(Some(now)),
+            voided_at: Set(None),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let others = |pick: Pick| {
+        shopping
+            .recommended(pick)
+            .filter(|o| o.service_id != option.service_id)
+            .map(|o| {
+                format!(
+                    "{} {} {} {} arriving {}",
+                    pick.as_str().replace('_', " "),
+                    o.service,
+                    o.price,
+                    o.currency,
+                    o.delivery_on
+                )
+            })
+    };
+    let alternatives: Vec<String> = [Pick::Cheapest, Pick::Fastest, Pick::BestExperience]
+        .into_iter()
+        .filter_map(others)
+        .collect();
+    let message = format!(
+        "Label bought for parcel {}/{}: {} {}, tracking {}, {} {}, arriving {} ({why}){}",
+        shipment.parcel_no,
+        shipment.parcel_count,
+        option.carrier,
+        option.service,
+        purchase.tracking_number,
+        option.price,
+        option.currency,
+        option.delivery_on,
+        if alternatives.is_empty() {
+            String::new()
+        } else {
+            format!("; other options: {}", alternatives.join("; "))
+        }
+    );
+    Ok(Bought {
+        shipment: updated,
+        option,
+        message,
+    })
+}
+
+/// Takes a parcel's units out of stock (`Shipment`) or, for a voided label, puts them back
+/// and reserves them again (`ReturnRestock`, then `Reservation`).
+async fn ship_stock(
+    tx: &TenantTx,
+    order: &Order,
+    lines: &[OrderLine],
+    shipment: &Shipment,
+    kind: MovementKind,
+    actor: Actor,
+) -> Result<(), LabelError> {
+    let reference = format!("order {} parcel {}", order.name, shipment.parcel_no);
+    let warehouse = WarehouseId(shipment.warehouse_id);
+    let mut positions = Vec::new();
+    for piece in pieces(shipment) {
+        let Some(variant) = lines
+            .iter()
+            .find(|l| l.position == piece.position)
+            .and_then(|l| l.variant_id)
+        else {
+            continue;
+        };
+        let kinds: &[MovementKind] = if kind == MovementKind::Shipment {
+            &[MovementKind::Shipment]
+        } else {
+            &[MovementKind::ReturnRestock, MovementKind::Reservation]
+        };
+        for k in kinds {
+            let m = Move {
+                variant: VariantId(variant),
+                warehouse,
+                kind: *k,
+                quantity: piece.quantity,
+                reason: (*k == MovementKind::ReturnRestock).then_some("shipping label voided"),
+                reference: Some(&reference),
+            };
+            match move_stock(tx, actor, m).await {
+                Ok(_) => {}
+                Err(MoveError::Db(e)) => return Err(e.into()),
+                Err(MoveError::Rule(rule)) => {
+                    return Err(LabelError::Refused(format!(
+                        "stock of {} at the warehouse does not match the parcel: {rule}",
+                        piece.sku
+                    )));
+                }
+            }
+        }
+        positions.push(piece.position);
+    }
+    let (from, to) = if kind == MovementKind::Shipment {
+        (AllocationStatus::Reserved, AllocationStatus::Shipped)
+    } else {
+        (AllocationStatus::Shipped, AllocationStatus::Reserved)
+    };
+    let ids: Vec<uuid::Uuid> = allocations::of_orders(tx, &[OrderId(order.id)])
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.warehouse_id == Some(shipment.warehouse_id)
+                && positions.contains(&a.line_position)
+                && AllocationStatus::parse(&a.status) == from
+        })
+        .map(|a| a.id)
+        .collect();
+    allocations::set_status(tx, &ids, to).await?;
+    Ok(())
+}
+
+/// Voids a label the carrier has not scanned yet; the parcel is open again (packed, or
+/// planned without the warehouse workflow).
+pub async fn void(
+    tx: &TenantTx,
+    ctx: &Context,
+    order: &Order,
+    lines: &[OrderLine],
+    shipment: &Shipment,
+    actor: Actor,
+) -> Result<Shipment, LabelError> {
+    let unscanned = shipment.status == "pre_transit" && shipment.last_scan_at.is_none();
+    if !unscanned {
+        return Err(LabelError::Refused(format!(
+            "only a label the carrier has not scanned can be voided (parcel is {})",
+            shipment.status
+        )));
+    }
+    if let Some((carrier, _)) = shipment.service_id.and_then(|s| ctx.book.service(s)) {
+        RateCardCarrier(carrier)
+            .void(shipment.tracking_number.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?;
+    }
+    ship_stock(
+        tx,
+        order,
+        lines,
+        shipment,
+        MovementKind::ReturnRestock,
+        actor,
+    )
+    .await?;
+    repo::delete_label(tx, shipment.id).await?;
+    let reopened = if shipment.packed_at.is_some() {
+        repo::PACKED
+    } else {
+        repo::PLANNED
+    };
+    Ok(repo::update_shipment(
+        tx,
+        shipments::ActiveModel {
+            tenant_id: Set(shipment.tenant_id),
+            id: Set(shipment.id),
+            status: Set(reopened.into()),
+            tracking_number: Set(None),
+            cost_units: Set(None),
+            labelled_at: Set(None),
+            estimated_at: Set(None),
+            voided_at: Set(Some(Utc::now())),
+            ..Default::default()
+        },
+    )
+    .await?)
+}
+
+/// Label cost as money, for display.
+pub fn cost_of(shipment: &Shipment) -> Option<Decimal> {
+    shipment
+        .cost_units
+        .map(|u| crate::domain::money::amount_from_units(u, &shipment.currency))
+}

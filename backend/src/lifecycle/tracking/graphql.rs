@@ -1,0 +1,211 @@
+//! GraphQL of delivery monitoring: the exceptions queue and resolving an exception.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::monitor::{Action, ExceptionKind};
+use super::repo::{self, DeliveryException as Record};
+use crate::domain::OrderId;
+use crate::error::{UserError, UserErrorCode as C};
+use crate::graphql::context::{principal, state};
+use crate::graphql::errors::payload;
+use crate::graphql::guard::Perm;
+use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
+use crate::lifecycle::capture;
+use crate::lifecycle::capture::graphql::mutation::actor_label;
+use crate::lifecycle::capture::repo::{self as orders, NewEvent};
+use crate::tenancy::{Permission, TenantTx};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "ExceptionKind")]
+pub enum DeliveryExceptionKind {
+    Late,
+    Lost,
+    AddressProblem,
+    FailedAttempt,
+    ReturnedToSender,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "Action")]
+pub enum DeliveryAction {
+    ContactCarrier,
+    Reship,
+    Refund,
+    ContactCustomer,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DeliveryExceptionStatus {
+    Open,
+    Resolved,
+}
+
+/// A delivery problem on an order, with what to do about it.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct DeliveryException {
+    pub id: ID,
+    pub order_id: ID,
+    pub shipment_id: ID,
+    pub kind: DeliveryExceptionKind,
+    pub detail: String,
+    pub recommended_action: DeliveryAction,
+    pub status: DeliveryExceptionStatus,
+    /// What was done (one of the actions, or `delivered` when the parcel arrived after all).
+    pub resolution: Option<String>,
+    pub note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl From<Record> for DeliveryException {
+    fn from(e: Record) -> Self {
+        Self {
+            id: global_id("DeliveryException", e.id),
+            order_id: global_id("Order", e.order_id),
+            shipment_id: global_id("Shipment", e.shipment_id),
+            kind: ExceptionKind::parse(&e.kind)
+                .unwrap_or(ExceptionKind::Late)
+                .into(),
+            detail: e.detail,
+            recommended_action: Action::parse(&e.recommended_action)
+                .unwrap_or(Action::ContactCarrier)
+                .into(),
+            status: if e.status == repo::OPEN {
+                DeliveryExceptionStatus::Open
+            } else {
+                DeliveryExceptionStatus::Resolved
+            },
+            resolution: e.resolution,
+            note: e.note,
+            resolved_by: e.resolved_by,
+            created_at: e.created_at,
+            resolved_at: e.resolved_at,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ResolveDeliveryExceptionInput {
+    pub id: ID,
+    /// What was done.
+    pub action: DeliveryAction,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeliveryExceptionPayload {
+    pub exception: Option<DeliveryException>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct TrackingQuery;
+
+#[Object]
+impl TrackingQuery {
+    /// The exceptions queue, newest first: open ones unless `includeResolved`.
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn delivery_exceptions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        kind: Option<DeliveryExceptionKind>,
+        include_resolved: Option<bool>,
+    ) -> async_graphql::Result<Connection<String, DeliveryException>> {
+        let p = principal(ctx)?;
+        let limit = page_size(first)?;
+        let cursor = decode_cursor(after.as_deref())?;
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let kind = kind.map(|k| ExceptionKind::from(k).as_str());
+        let rows = repo::queue(
+            &tx,
+            !include_resolved.unwrap_or(false),
+            kind,
+            cursor,
+            limit + 1,
+        )
+        .await?;
+        tx.commit().await?;
+        let nodes = rows
+            .into_iter()
+            .map(|e| (e.id, DeliveryException::from(e)))
+            .collect();
+        Ok(connection(nodes, limit, cursor.is_some()))
+    }
+}
+
+#[derive(Default)]
+pub struct TrackingMutation;
+
+#[Object]
+impl TrackingMutation {
+    /// Records what was done about a delivery exception; it leaves the queue.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn resolve_delivery_exception(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveDeliveryExceptionInput,
+    ) -> async_graphql::Result<DeliveryExceptionPayload> {
+        let p = principal(ctx)?;
+        let id = decode_id(&input.id, "DeliveryException", "id")?;
+        let label = actor_label(ctx, p).await?;
+        let st = state(ctx);
+        let outcome = async {
+            p.require(Permission::OrdersManage)?;
+            let note = input
+                .note
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty());
+            if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+                return Err(
+                    UserError::on("note", C::Invalid, "must be at most 2000 characters").into(),
+                );
+            }
+            let tx = TenantTx::begin(&st.db, p.tenant).await?;
+            let Some(e) = repo::exception(&tx, id).await? else {
+                return Err(UserError::on("id", C::NotFound, "no such delivery exception").into());
+            };
+            if e.status != repo::OPEN {
+                return Err(
+                    UserError::on("id", C::Conflict, "this exception is already resolved").into(),
+                );
+            }
+            let action = Action::from(input.action);
+            let who = label.clone().unwrap_or_else(|| "staff".into());
+            let resolved = repo::resolve(&tx, e, action.as_str(), note.clone(), &who).await?;
+            let event = orders::record_event(
+                &tx,
+                NewEvent {
+                    order: OrderId(resolved.order_id),
+                    kind: "shipment.exception_resolved",
+                    actor: p.actor,
+                    actor_label: label.clone(),
+                    message: format!(
+                        "Delivery exception ({}) resolved: {}{}",
+                        resolved.kind.replace('_', " "),
+                        action.as_str().replace('_', " "),
+                        note.as_deref()
+                            .map(|n| format!(" — {n}"))
+                            .unwrap_or_default()
+                    ),
+                    reason: note,
+                    data: serde_json::json!({ "exceptionId": resolved.id }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            capture::publish_events(st, p.tenant, &[event]).await;
+            Ok::<_, crate::error::Fail>(resolved)
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(DeliveryExceptionPayload {
+            exception: value.map(DeliveryException::from),
+            user_errors,
+        })
+    }
+}
