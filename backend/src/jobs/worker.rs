@@ -29,6 +29,9 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         channels::poll::JOB => channels::poll::run_job(state, job).await,
         engine::EXPIRE => engine::run_expiry(state, job).await,
         engine::RESTOCKED => engine::run_restocked(state, job).await,
+        crate::lifecycle::tracking::watch::JOB => {
+            crate::lifecycle::tracking::watch::run_job(state, job).await
+        }
         other => Err(format!("no handler for job kind {other}")),
     }
 }

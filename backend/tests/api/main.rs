@@ -11,6 +11,7 @@ mod catalog;
 mod connectors;
 mod engine;
 mod errors;
+mod fulfillment;
 mod helpers;
 mod isolation;
 mod jobs;

@@ -184,12 +184,32 @@ fn order_operations() -> Vec<(&'static str, Permission, String)> {
     }
     let job = global_id("Job", Uuid::now_v7());
     let j = job.as_str();
+    let [sh, wv, ca, sv, ex, wh] = ["Shipment", "PickWave", "Carrier", "CarrierService", "DeliveryException", "Warehouse"]
+        .map(|kind| global_id(kind, Uuid::now_v7()).0);
     ops.extend([
         ("updateOrderShippingAddress", OrdersManage, format!("mutation {{ updateOrderShippingAddress(input: {{orderId: \"{o}\", address: {{line1: \"\", city: \"\", country: \"FR\"}}}}) {{ userErrors {{ code }} }} }}")),
         ("splitOrder", OrdersManage, format!("mutation {{ splitOrder(input: {{orderId: \"{o}\", lines: [{{lineIndex: 0, quantity: 1}}]}}) {{ userErrors {{ code }} }} }}")),
         ("recordChargeback", OrdersManage, format!("mutation {{ recordChargeback(input: {{orderId: \"{o}\", amount: \"1\", reason: \"x\"}}) {{ userErrors {{ code }} }} }}")),
         ("lifecycleSettings", OrdersRead, "{ lifecycleSettings { fraudReviewScore } }".into()),
         ("updateLifecycleSettings", Permission::SettingsManage, "mutation { updateLifecycleSettings(input: {fraudReviewScore: 0}) { userErrors { code } } }".into()),
+        ("carriers", OrdersRead, "{ carriers { id } }".into()),
+        ("shipment", OrdersRead, format!("{{ shipment(id: \"{sh}\") {{ id }} }}")),
+        ("rateQuote", OrdersRead, format!("{{ rateQuote(shipmentId: \"{sh}\") {{ excluded }} }}")),
+        ("fulfillmentSettings", OrdersRead, "{ fulfillmentSettings { waveSize } }".into()),
+        ("deliveryExceptions", OrdersRead, "{ deliveryExceptions { edges { node { id } } } }".into()),
+        ("pickWaves", OrdersRead, "{ pickWaves { edges { node { id } } } }".into()),
+        ("pickWave", OrdersRead, format!("{{ pickWave(id: \"{wv}\") {{ id }} }}")),
+        ("createCarrier", Permission::SettingsManage, "mutation { createCarrier(input: {code: \"\", name: \"X\", trackingFormat: UPS}) { userErrors { code } } }".into()),
+        ("updateCarrier", Permission::SettingsManage, format!("mutation {{ updateCarrier(input: {{id: \"{ca}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("createCarrierService", Permission::SettingsManage, format!("mutation {{ createCarrierService(input: {{carrierId: \"{ca}\", code: \"x\", name: \"X\", currency: \"USD\", rateCard: {{zones: []}}}}) {{ userErrors {{ code }} }} }}")),
+        ("updateCarrierService", Permission::SettingsManage, format!("mutation {{ updateCarrierService(input: {{id: \"{sv}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("updateFulfillmentSettings", Permission::SettingsManage, "mutation { updateFulfillmentSettings(input: {waveSize: 0}) { userErrors { code } } }".into()),
+        ("buyShippingLabel", OrdersManage, format!("mutation {{ buyShippingLabel(input: {{shipmentId: \"{sh}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("voidShippingLabel", OrdersManage, format!("mutation {{ voidShippingLabel(input: {{shipmentId: \"{sh}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("resolveDeliveryException", OrdersManage, format!("mutation {{ resolveDeliveryException(input: {{id: \"{ex}\", action: REFUND}}) {{ userErrors {{ code }} }} }}")),
+        ("createPickWaves", OrdersManage, format!("mutation {{ createPickWaves(input: {{warehouseId: \"{wh}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("markPicked", OrdersManage, format!("mutation {{ markPicked(input: {{waveId: \"{wv}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("packShipment", OrdersManage, format!("mutation {{ packShipment(input: {{shipmentId: \"{sh}\", scans: []}}) {{ userErrors {{ code }} }} }}")),
         ("jobQueue", Permission::JobsManage, "{ jobQueue { kind } }".into()),
         ("deadJobs", Permission::JobsManage, "{ deadJobs { edges { node { id } } } }".into()),
         ("replayJob", Permission::JobsManage, format!("mutation {{ replayJob(input: {{jobId: \"{j}\"}}) {{ userErrors {{ code }} }} }}")),

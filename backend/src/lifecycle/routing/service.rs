@@ -67,7 +67,7 @@ pub fn is_express(shipping_lines: &serde_json::Value) -> bool {
 }
 
 /// The day the shopper may expect the order: what the order says, else the tenant's promise
-/// for its shipping method counted from when it was placed.
+/// for its shipping method.
 pub fn promise(order: &Order, ctx: &Context) -> (DateTime<Utc>, bool) {
     let express = is_express(&order.shipping_lines);
     if let Some(p) = order.promised_at {
@@ -78,7 +78,9 @@ pub fn promise(order: &Order, ctx: &Context) -> (DateTime<Utc>, bool) {
     } else {
         ctx.settings.standard_promise_days
     };
-    (order.placed_at + Duration::days(days.into()), express)
+    // Counted from when the order reached us: an order imported late is not late already.
+    let from = order.placed_at.max(order.created_at);
+    (from + Duration::days(days.into()), express)
 }
 
 struct BookQuoter<'a> {

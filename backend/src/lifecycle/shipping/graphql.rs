@@ -790,7 +790,7 @@ pub struct CreateCarrierInput {
     /// Shipper account or mailer id printed into tracking numbers.
     pub account: Option<String>,
     pub tracking_source: Option<TrackingSource>,
-    /// The secret tracking webhooks are signed with (at least 8 characters).
+    /// The secret tracking webhooks are signed with.
     pub webhook_secret: Option<String>,
     pub zone_chart: Option<Vec<ZoneChartLine>>,
 }

@@ -23,7 +23,7 @@ pub struct LabelFacts<'a> {
 }
 
 /// Address lines of a stored address (`{name, company, line1, line2, city, region,
-/// postalCode, country}`), as printed.
+/// postalCode, country}`), as printed; `name` stands in when the address names no one.
 pub fn address_lines(name: Option<&str>, address: &serde_json::Value) -> Vec<String> {
     let text = |k: &str| {
         address
@@ -33,7 +33,7 @@ pub fn address_lines(name: Option<&str>, address: &serde_json::Value) -> Vec<Str
             .filter(|s| !s.is_empty())
     };
     let mut lines = Vec::new();
-    if let Some(n) = name.or_else(|| text("name")) {
+    if let Some(n) = text("name").or(name) {
         lines.push(n.to_owned());
     }
     for k in ["company", "line1", "line2"] {

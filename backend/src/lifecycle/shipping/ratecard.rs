@@ -235,7 +235,7 @@ pub fn validate(card: &RateCard) -> Result<(), (String, String)> {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, z) in card.zones.iter().enumerate() {
-        let at = |f: &str| format!("zones[{i}].{f}");
+        let at = |f: &str| format!("zones.{i}.{f}");
         if !seen.insert(z.zone) {
             return Err((at("zone"), format!("zone {} appears twice", z.zone)));
         }
@@ -252,13 +252,13 @@ pub fn validate(card: &RateCard) -> Result<(), (String, String)> {
         for (j, b) in z.brackets.iter().enumerate() {
             if b.up_to_grams <= last {
                 return Err((
-                    format!("zones[{i}].brackets[{j}].upToGrams"),
+                    format!("zones.{i}.brackets.{j}.upToGrams"),
                     "weight brackets must grow".into(),
                 ));
             }
             if b.price.is_sign_negative() {
                 return Err((
-                    format!("zones[{i}].brackets[{j}].price"),
+                    format!("zones.{i}.brackets.{j}.price"),
                     "a price cannot be negative".into(),
                 ));
             }
@@ -417,7 +417,7 @@ mod tests {
         c.zones[0].brackets[1].up_to_grams = 100;
         assert_eq!(
             validate(&c).map_err(|e| e.0),
-            Err("zones[0].brackets[1].upToGrams".to_owned())
+            Err("zones.0.brackets.1.upToGrams".to_owned())
         );
     }
 

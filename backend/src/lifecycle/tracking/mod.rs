@@ -8,3 +8,4 @@ pub mod normalize;
 pub mod repo;
 pub mod service;
 pub mod signature;
+pub mod watch;

@@ -182,7 +182,12 @@ pub async fn apply(
         });
     }
     let fresh = tracking::insert_new(&tx, shipment.id, source, &scans).await?;
-    if fresh.is_empty() && update.estimated_delivery.is_none() {
+    let new_estimate = update
+        .estimated_delivery
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map(|t| t.and_utc())
+        .filter(|e| shipment.estimated_at != Some(*e));
+    if fresh.is_empty() && new_estimate.is_none() {
         tx.commit().await?;
         return Ok((Receipt::Duplicate, Vec::new()));
     }

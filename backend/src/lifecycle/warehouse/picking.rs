@@ -73,7 +73,8 @@ pub struct Need {
 }
 
 /// The walk: needs in the order a picker meets their bins. Aisles in order; within every
-/// second aisle the bays run backwards; needs without a bin come last, by SKU.
+/// second aisle the bays run backwards; needs without a bin come last, by SKU. At one bin the
+/// needs keep their given order (urgent parcels first).
 pub fn walk(mut needs: Vec<Need>) -> Vec<Need> {
     let mut aisles: Vec<Part> = needs
         .iter()
@@ -99,7 +100,6 @@ pub fn walk(mut needs: Vec<Need>) -> Vec<Need> {
         ai.cmp(&bi)
             .then_with(|| if a_back { br.cmp(&ar) } else { ar.cmp(&br) })
             .then_with(|| a.sku.cmp(&b.sku))
-            .then_with(|| a.shipment.cmp(&b.shipment))
     });
     needs
 }

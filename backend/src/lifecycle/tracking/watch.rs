@@ -1,0 +1,126 @@
+//! The recurring delivery watch, per tenant: predicts each parcel's arrival from the tenant's
+//! own transit history, and raises an exception for parcels that are late or silent. It runs
+//! while the tenant has parcels on their way, hourly, and is started by the first label.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use entity::shipments;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+use super::monitor::{self, InFlight};
+use super::normalize::TrackStatus;
+use super::repo as tracking;
+use super::service::exception_event;
+use crate::app::AppState;
+use crate::domain::{OrderId, TenantId};
+use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::worker::JobError;
+use crate::lifecycle::capture::{self, repo as orders};
+use crate::lifecycle::engine::transition::By;
+use crate::lifecycle::routing::settings;
+use crate::lifecycle::shipping::repo as shipping;
+use crate::tenancy::{AnyTx, TenantTx};
+
+pub const JOB: &str = "delivery.watch";
+/// How often the watch looks.
+pub const EVERY: Duration = Duration::hours(1);
+/// How far back the transit history reaches.
+const HISTORY_DAYS: i64 = 180;
+
+/// Statuses of parcels on their way.
+const IN_FLIGHT: [&str; 6] = [
+    "pre_transit",
+    "in_transit",
+    "out_for_delivery",
+    "available_for_pickup",
+    "failure",
+    "unknown",
+];
+
+/// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
+pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
+    queue::enqueue(
+        tx,
+        NewJob::now(JOB, Some(tx.tenant()), serde_json::json!({}))
+            .at(Utc::now() + after)
+            .dedupe(format!("watch:{}", tx.tenant().uuid())),
+    )
+    .await
+}
+
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .map(TenantId)
+        .ok_or_else(|| "the job names no tenant".to_owned())?;
+    run(state, tenant).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// One look; returns the exceptions raised.
+pub async fn run(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
+    let now = Utc::now();
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let s = settings::load(&tx).await?;
+    let parcels = shipments::Entity::find()
+        .filter(shipments::Column::TenantId.eq(tenant.uuid()))
+        .filter(shipments::Column::Status.is_in(IN_FLIGHT))
+        .limit(10_000)
+        .all(tx.conn())
+        .await?;
+    let history = tracking::transit_history(&tx, now - Duration::days(HISTORY_DAYS)).await?;
+    let by = By::system("delivery watch");
+    let mut events = Vec::new();
+    let mut raised = 0;
+    let order_ids: Vec<OrderId> = parcels.iter().map(|p| OrderId(p.order_id)).collect();
+    let order_rows = orders::get_many(&tx, &order_ids).await?;
+    for p in &parcels {
+        let since = p.shipped_at.or(p.labelled_at).unwrap_or(p.created_at);
+        let prediction = match (p.service_id, p.zone) {
+            (Some(service), Some(zone)) => {
+                monitor::predict(&history, service, zone, since, p.estimated_at)
+            }
+            _ => None,
+        };
+        if let Some(pr) = &prediction
+            && p.predicted_at != Some(pr.at)
+        {
+            shipping::update_shipment(
+                &tx,
+                shipments::ActiveModel {
+                    tenant_id: Set(p.tenant_id),
+                    id: Set(p.id),
+                    predicted_at: Set(Some(pr.at)),
+                    prediction: Set(Some(serde_json::to_value(pr).unwrap_or_default())),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        let facts = InFlight {
+            status: TrackStatus::parse(&p.status).unwrap_or(TrackStatus::Unknown),
+            promised_by: p.promised_at.map(|d| d.date_naive()),
+            expected_by: prediction
+                .as_ref()
+                .map(|pr| pr.at)
+                .or(p.estimated_at)
+                .map(|d| d.date_naive()),
+            labelled_at: p.labelled_at,
+            last_scan_at: p.last_scan_at,
+        };
+        for finding in monitor::overdue(&facts, now, i64::from(s.lost_after_days)) {
+            if tracking::raise(&tx, OrderId(p.order_id), p.id, &finding).await?.is_some() {
+                raised += 1;
+                if let Some(order) = order_rows.iter().find(|o| o.id == p.order_id) {
+                    events.push(exception_event(&tx, order, p, &finding, &by).await?);
+                }
+            }
+        }
+    }
+    if !parcels.is_empty() {
+        schedule(&tx, EVERY).await?;
+    }
+    tx.commit().await?;
+    capture::publish_events(state, tenant, &events).await;
+    Ok(raised)
+}
