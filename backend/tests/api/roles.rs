@@ -184,8 +184,15 @@ fn order_operations() -> Vec<(&'static str, Permission, String)> {
     }
     let job = global_id("Job", Uuid::now_v7());
     let j = job.as_str();
-    let [sh, wv, ca, sv, ex, wh] = ["Shipment", "PickWave", "Carrier", "CarrierService", "DeliveryException", "Warehouse"]
-        .map(|kind| global_id(kind, Uuid::now_v7()).0);
+    let [sh, wv, ca, sv, ex, wh] = [
+        "Shipment",
+        "PickWave",
+        "Carrier",
+        "CarrierService",
+        "DeliveryException",
+        "Warehouse",
+    ]
+    .map(|kind| global_id(kind, Uuid::now_v7()).0);
     ops.extend([
         ("updateOrderShippingAddress", OrdersManage, format!("mutation {{ updateOrderShippingAddress(input: {{orderId: \"{o}\", address: {{line1: \"\", city: \"\", country: \"FR\"}}}}) {{ userErrors {{ code }} }} }}")),
         ("splitOrder", OrdersManage, format!("mutation {{ splitOrder(input: {{orderId: \"{o}\", lines: [{{lineIndex: 0, quantity: 1}}]}}) {{ userErrors {{ code }} }} }}")),

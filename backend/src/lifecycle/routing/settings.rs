@@ -104,7 +104,7 @@ impl FulfillmentSettings {
                 return Err(UserError::on(
                     field,
                     C::Invalid,
-                    &format!("must be from {} to {}", range.start(), range.end()),
+                    format!("must be from {} to {}", range.start(), range.end()),
                 ));
             }
         }

@@ -863,17 +863,8 @@ pub struct ShipmentPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn carrier_fields(
-    code: Option<String>,
-    name: Option<String>,
-    tracking_format: Option<TrackingNumberFormat>,
-    account: Option<String>,
-    tracking_source: Option<TrackingSource>,
-    webhook_secret: Option<String>,
-    zone_chart: Option<Vec<ZoneChartLine>>,
-    active: Option<bool>,
-) -> Result<CarrierFields, UserError> {
-    let zone_chart = zone_chart
+fn zone_chart(lines: Option<Vec<ZoneChartLine>>) -> Result<Option<Vec<ZoneRule>>, UserError> {
+    lines
         .map(|c| {
             c.into_iter()
                 .enumerate()
@@ -892,17 +883,7 @@ fn carrier_fields(
                 })
                 .collect::<Result<Vec<_>, UserError>>()
         })
-        .transpose()?;
-    Ok(CarrierFields {
-        code,
-        name,
-        tracking_format: tracking_format.map(Into::into),
-        account,
-        tracking_source: tracking_source.map(Into::into),
-        webhook_secret,
-        zone_chart,
-        active,
-    })
+        .transpose()
 }
 
 #[derive(Default)]
@@ -987,16 +968,16 @@ impl ShippingMutation {
     ) -> async_graphql::Result<CarrierPayload> {
         let p = principal(ctx)?;
         let outcome = async {
-            let f = carrier_fields(
-                Some(input.code),
-                Some(input.name),
-                Some(input.tracking_format),
-                input.account,
-                input.tracking_source,
-                input.webhook_secret,
-                input.zone_chart,
-                None,
-            )?;
+            let f = CarrierFields {
+                code: Some(input.code),
+                name: Some(input.name),
+                tracking_format: Some(input.tracking_format.into()),
+                account: input.account,
+                tracking_source: input.tracking_source.map(Into::into),
+                webhook_secret: input.webhook_secret,
+                zone_chart: zone_chart(input.zone_chart)?,
+                active: None,
+            };
             actions::create_carrier(state(ctx), p, f).await
         }
         .await;
@@ -1016,16 +997,16 @@ impl ShippingMutation {
         let p = principal(ctx)?;
         let id = id_of(&input.id, "Carrier", "id")?;
         let outcome = async {
-            let f = carrier_fields(
-                input.code,
-                input.name,
-                input.tracking_format,
-                input.account,
-                input.tracking_source,
-                input.webhook_secret,
-                input.zone_chart,
-                input.active,
-            )?;
+            let f = CarrierFields {
+                code: input.code,
+                name: input.name,
+                tracking_format: input.tracking_format.map(Into::into),
+                account: input.account,
+                tracking_source: input.tracking_source.map(Into::into),
+                webhook_secret: input.webhook_secret,
+                zone_chart: zone_chart(input.zone_chart)?,
+                active: input.active,
+            };
             actions::update_carrier(state(ctx), p, id, f).await
         }
         .await;

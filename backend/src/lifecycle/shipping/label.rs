@@ -62,7 +62,7 @@ pub fn code128(data: &str) -> Result<Vec<u8>, String> {
         return Err("an empty tracking number cannot be drawn".into());
     }
     let digits = !data.is_empty() && data.bytes().all(|b| b.is_ascii_digit());
-    let prefixed = if digits && data.len() % 2 == 0 {
+    let prefixed = if digits && data.len().is_multiple_of(2) {
         format!("Ć{data}")
     } else {
         format!("Ɓ{data}")

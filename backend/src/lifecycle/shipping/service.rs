@@ -177,7 +177,8 @@ pub async fn buy(
         .map_err(|e| LabelError::Refused(format!("the carrier refused the label: {e}")))?;
     repo::insert_label(tx, shipment.id, purchase.pdf, purchase.zpl).await?;
     // The parcel is on its way: the delivery watch looks after it.
-    crate::lifecycle::tracking::watch::schedule(tx, crate::lifecycle::tracking::watch::EVERY).await?;
+    crate::lifecycle::tracking::watch::schedule(tx, crate::lifecycle::tracking::watch::EVERY)
+        .await?;
     ship_stock(tx, order, lines, shipment, MovementKind::Shipment, actor).await?;
     let now = Utc::now();
     let updated = repo::update_shipment(

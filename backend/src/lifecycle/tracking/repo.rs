@@ -237,15 +237,18 @@ pub async fn resolve_kinds(
     Ok(done.rows_affected)
 }
 
+/// Service, zone, shipped, labelled and delivered times of a parcel.
+type TransitRow = (
+    Option<uuid::Uuid>,
+    Option<i32>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
 /// Delivered parcels since `since`: the history ETA predictions learn from.
 pub async fn transit_history(tx: &TenantTx, since: DateTime<Utc>) -> Result<Vec<Transit>, DbErr> {
-    let rows: Vec<(
-        Option<uuid::Uuid>,
-        Option<i32>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = shipments::Entity::find()
+    let rows: Vec<TransitRow> = shipments::Entity::find()
         .select_only()
         .column(shipments::Column::ServiceId)
         .column(shipments::Column::Zone)

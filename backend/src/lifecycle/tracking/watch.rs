@@ -54,7 +54,10 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         .tenant_id
         .map(TenantId)
         .ok_or_else(|| "the job names no tenant".to_owned())?;
-    run(state, tenant).await.map(|_| ()).map_err(|e| e.to_string())
+    run(state, tenant)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// One look; returns the exceptions raised.
@@ -109,7 +112,10 @@ pub async fn run(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
             last_scan_at: p.last_scan_at,
         };
         for finding in monitor::overdue(&facts, now, i64::from(s.lost_after_days)) {
-            if tracking::raise(&tx, OrderId(p.order_id), p.id, &finding).await?.is_some() {
+            if tracking::raise(&tx, OrderId(p.order_id), p.id, &finding)
+                .await?
+                .is_some()
+            {
                 raised += 1;
                 if let Some(order) = order_rows.iter().find(|o| o.id == p.order_id) {
                     events.push(exception_event(&tx, order, p, &finding, &by).await?);

@@ -116,7 +116,7 @@ pub async fn mark_picked(tx: &TenantTx, ids: &[uuid::Uuid]) -> Result<(), DbErr>
     pick_tasks::Entity::update_many()
         .col_expr(
             pick_tasks::Column::Picked,
-            Expr::col(pick_tasks::Column::Quantity).into(),
+            Expr::col(pick_tasks::Column::Quantity),
         )
         .filter(pick_tasks::Column::TenantId.eq(tx.tenant().uuid()))
         .filter(pick_tasks::Column::Id.is_in(ids.iter().copied()))
