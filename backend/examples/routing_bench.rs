@@ -16,11 +16,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use orderflow::lifecycle::routing::decide::{
-    self, Facts, Line, ParcelQuote, Quoter, Rules, Site, Weights,
-};
+use orderflow::lifecycle::routing::decide::{self, Facts, Line, Rules, Site, Weights};
+use orderflow::lifecycle::routing::service::BookQuoter;
 use orderflow::lifecycle::shipping::carrier::{Origin, RatingBook};
-use orderflow::lifecycle::shipping::ratecard::{Parcel, Place};
+use orderflow::lifecycle::shipping::ratecard::Place;
 
 const WAREHOUSES: [(&str, &str, &str, &str); 5] = [
     ("NJ", "NJ", "07001", "America/New_York"),
@@ -105,31 +104,6 @@ fn book() -> RatingBook {
         })
         .collect();
     RatingBook::from_rows(vec![carrier], services)
-}
-
-struct BookQuoter<'a> {
-    book: &'a RatingBook,
-    origins: &'a HashMap<uuid::Uuid, Origin>,
-    to: &'a Place,
-    now: chrono::DateTime<Utc>,
-}
-
-impl Quoter for BookQuoter<'_> {
-    fn quotes(&self, site: &Site, parcel: Parcel) -> Vec<ParcelQuote> {
-        let (options, _) = self
-            .book
-            .rates(&self.origins[&site.id], self.to, parcel, self.now);
-        options
-            .into_iter()
-            .map(|o| ParcelQuote {
-                service_id: o.service_id,
-                service: o.service,
-                zone: o.zone,
-                price: rust_decimal::prelude::ToPrimitive::to_f64(&o.price).unwrap_or(f64::MAX),
-                delivery_on: o.delivery_on,
-            })
-            .collect()
-    }
 }
 
 #[derive(Default)]
@@ -228,7 +202,28 @@ fn main() {
         let days = if rng.random_bool(0.2) { 2 } else { 5 };
         scenario.push((to, lines, (now + Duration::days(days)).date_naive()));
     }
-    let (weights, rules) = (Weights::default(), Rules::default());
+    let rules = Rules::default();
+    // The default trade-off, then lateness weighed heavier.
+    for late_day in [Weights::default().late_day, 40.0, 100.0] {
+        let weights = Weights {
+            late_day,
+            ..Weights::default()
+        };
+        run(&scenario, &sites, &origins, &book, now, &weights, &rules);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    scenario: &[(Place, Vec<Line>, chrono::NaiveDate)],
+    sites: &[Site],
+    origins: &HashMap<uuid::Uuid, Origin>,
+    book: &RatingBook,
+    now: chrono::DateTime<Utc>,
+    weights: &Weights,
+    rules: &Rules,
+) {
+    let orders = scenario.len();
     let mut ours = Tally::default();
     let mut nearest = Tally::default();
     let mut unroutable = 0;
@@ -236,20 +231,15 @@ fn main() {
     let mut evaluated = 0;
     let mut decide_time = std::time::Duration::ZERO;
     let mut slowest = std::time::Duration::ZERO;
-    for (to, lines, promise) in &scenario {
-        let quoter = BookQuoter {
-            book: &book,
-            origins: &origins,
-            to,
-            now,
-        };
+    for (to, lines, promise) in scenario {
+        let quoter = BookQuoter::new(book, origins.clone(), to, now);
         let facts = Facts {
             lines,
-            sites: &sites,
+            sites,
             destination: to,
             promised_by: Some(*promise),
-            weights: &weights,
-            rules: &rules,
+            weights,
+            rules,
         };
         let started = Instant::now();
         let decision = decide::decide(&facts, &quoter);
@@ -269,6 +259,7 @@ fn main() {
     }
     let routed = orders - unroutable;
     let per_sec = routed as f64 / decide_time.as_secs_f64();
+    println!("\n== late-day weight {} ==", weights.late_day);
     println!("orders {orders}, routed {routed} (unroutable: {unroutable}, stock short everywhere)");
     println!(
         "decisions: {per_sec:.0}/s on one core ({:.1} µs mean, {:.1} ms slowest); exact search {exact}, heuristic {}; {:.1} plans scored per order",

@@ -2,7 +2,8 @@
 //! warehouse could give it, the carriers' prices from each), decides, moves the reservations
 //! to the chosen warehouses, and plans one shipment per parcel.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use entity::shipments;
@@ -18,6 +19,7 @@ use crate::lifecycle::capture::canonical::ShippingLine;
 use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
+use crate::lifecycle::shipping::carrier::{Offers, Origin, RatingBook, origin_of};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::ratecard::{Parcel, Place};
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
@@ -83,18 +85,47 @@ pub fn promise(order: &Order, ctx: &Context) -> (DateTime<Utc>, bool) {
     (from + Duration::days(days.into()), express)
 }
 
-struct BookQuoter<'a> {
-    ctx: &'a Context,
+/// Prices parcels from the tenant's carriers, each warehouse's route worked out once.
+pub struct BookQuoter<'a> {
+    book: &'a RatingBook,
+    origins: HashMap<uuid::Uuid, Origin>,
     to: &'a Place,
+    now: chrono::DateTime<Utc>,
+    routes: RefCell<HashMap<uuid::Uuid, Offers<'a>>>,
+}
+
+impl<'a> BookQuoter<'a> {
+    pub fn new(
+        book: &'a RatingBook,
+        origins: HashMap<uuid::Uuid, Origin>,
+        to: &'a Place,
+        now: chrono::DateTime<Utc>,
+    ) -> Self {
+        Self {
+            book,
+            origins,
+            to,
+            now,
+            routes: RefCell::new(HashMap::new()),
+        }
+    }
 }
 
 impl Quoter for BookQuoter<'_> {
     fn quotes(&self, site: &Site, parcel: Parcel) -> Vec<ParcelQuote> {
-        let Some(origin) = self.ctx.origin(site.id) else {
-            return Vec::new();
+        let mut routes = self.routes.borrow_mut();
+        let offers = match routes.entry(site.id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let Some(origin) = self.origins.get(&site.id) else {
+                    return Vec::new();
+                };
+                e.insert(self.book.offers(origin, self.to, self.now))
+            }
         };
-        let (options, _) = self.ctx.book.rates(&origin, self.to, parcel, self.ctx.now);
-        options
+        offers
+            .rates(parcel)
+            .0
             .into_iter()
             .map(|o| ParcelQuote {
                 service_id: o.service_id,
@@ -212,12 +243,14 @@ pub async fn route(
             weights: &ctx.settings.weights,
             rules: &ctx.settings.rules,
         };
+        let origins = ctx
+            .warehouses
+            .iter()
+            .map(|w| (w.id, origin_of(w)))
+            .collect();
         decide::decide(
             &facts,
-            &BookQuoter {
-                ctx,
-                to: &destination,
-            },
+            &BookQuoter::new(&ctx.book, origins, &destination, ctx.now),
         )
         .map_err(|e| RouteError::NoRoute(e.to_string()))?
     };

@@ -117,34 +117,7 @@ impl Carrier for RateCardCarrier<'_> {
         parcel: Parcel,
         now: DateTime<Utc>,
     ) -> (Vec<RateOption>, Vec<String>) {
-        let c = self.0;
-        let zone = ratecard::zone(&c.zone_chart, &origin.place, to);
-        let mut options = Vec::new();
-        let mut excluded = Vec::new();
-        for s in &c.services {
-            match ratecard::price(&s.card, zone.zone, parcel) {
-                Ok(priced) => {
-                    let ship_on = ratecard::ship_day(now, origin.timezone, s.cutoff);
-                    options.push(RateOption {
-                        carrier_id: c.row.id,
-                        service_id: s.row.id,
-                        carrier: c.row.name.clone(),
-                        service: s.row.name.clone(),
-                        zone: zone.zone,
-                        price: priced.price,
-                        currency: s.row.currency.clone(),
-                        billable_grams: priced.billable_grams,
-                        transit_days: priced.transit_days,
-                        ship_on,
-                        delivery_on: ratecard::delivery_day(ship_on, priced.transit_days),
-                        reliability: s.reliability(),
-                        on_time: 0.0,
-                    });
-                }
-                Err(why) => excluded.push(format!("{} {}: {why}", c.row.name, s.row.name)),
-            }
-        }
-        (options, excluded)
+        Offers::of(std::slice::from_ref(self.0), origin, to, now).rates(parcel)
     }
 
     async fn purchase(&self, r: LabelRequest<'_>) -> Result<Purchase, CarrierError> {
@@ -229,20 +202,98 @@ impl RatingBook {
         parcel: Parcel,
         now: DateTime<Utc>,
     ) -> (Vec<RateOption>, Vec<String>) {
-        let mut options = Vec::new();
-        let mut excluded = Vec::new();
-        for c in &self.carriers {
-            let (o, e) = RateCardCarrier(c).rates(origin, to, parcel, now);
-            options.extend(o);
-            excluded.extend(e);
-        }
-        (options, excluded)
+        self.offers(origin, to, now).rates(parcel)
+    }
+
+    /// What every service offers from `origin` to `to` now, before weight.
+    pub fn offers(&self, origin: &Origin, to: &Place, now: DateTime<Utc>) -> Offers<'_> {
+        Offers::of(&self.carriers, origin, to, now)
     }
 
     pub fn service(&self, id: uuid::Uuid) -> Option<(&CarrierSetup, &ServiceSetup)> {
         self.carriers
             .iter()
             .find_map(|c| c.services.iter().find(|s| s.row.id == id).map(|s| (c, s)))
+    }
+}
+
+/// One service's offer on one route, before weight.
+struct Offer<'a> {
+    carrier: &'a CarrierSetup,
+    service: &'a ServiceSetup,
+    zone: u8,
+    ship_on: NaiveDate,
+    delivery_on: NaiveDate,
+    transit_days: u32,
+}
+
+/// What each service offers on one route (origin to destination, now): the zone, the day a
+/// parcel would leave and arrive. The route is worked out once; each parcel is then only a
+/// price lookup — routing prices many parcels on few routes.
+pub struct Offers<'a> {
+    items: Vec<Offer<'a>>,
+    excluded: Vec<String>,
+}
+
+impl<'a> Offers<'a> {
+    fn of(carriers: &'a [CarrierSetup], origin: &Origin, to: &Place, now: DateTime<Utc>) -> Self {
+        let mut items = Vec::new();
+        let mut excluded = Vec::new();
+        for c in carriers {
+            let zone = ratecard::zone(&c.zone_chart, &origin.place, to).zone;
+            for s in &c.services {
+                match s.card.zones.iter().find(|z| z.zone == zone) {
+                    Some(rates) => {
+                        let ship_on = ratecard::ship_day(now, origin.timezone, s.cutoff);
+                        items.push(Offer {
+                            carrier: c,
+                            service: s,
+                            zone,
+                            ship_on,
+                            delivery_on: ratecard::delivery_day(ship_on, rates.transit_days),
+                            transit_days: rates.transit_days,
+                        });
+                    }
+                    None => excluded.push(format!(
+                        "{} {}: {}",
+                        c.row.name,
+                        s.row.name,
+                        ratecard::NotServed::Zone(zone)
+                    )),
+                }
+            }
+        }
+        Self { items, excluded }
+    }
+
+    /// Every offer's price for `parcel`, and the services that cannot take it.
+    pub fn rates(&self, parcel: Parcel) -> (Vec<RateOption>, Vec<String>) {
+        let mut options = Vec::with_capacity(self.items.len());
+        let mut excluded = self.excluded.clone();
+        for o in &self.items {
+            match ratecard::price(&o.service.card, o.zone, parcel) {
+                Ok(priced) => options.push(RateOption {
+                    carrier_id: o.carrier.row.id,
+                    service_id: o.service.row.id,
+                    carrier: o.carrier.row.name.clone(),
+                    service: o.service.row.name.clone(),
+                    zone: o.zone,
+                    price: priced.price,
+                    currency: o.service.row.currency.clone(),
+                    billable_grams: priced.billable_grams,
+                    transit_days: o.transit_days,
+                    ship_on: o.ship_on,
+                    delivery_on: o.delivery_on,
+                    reliability: o.service.reliability(),
+                    on_time: 0.0,
+                }),
+                Err(why) => excluded.push(format!(
+                    "{} {}: {why}",
+                    o.carrier.row.name, o.service.row.name
+                )),
+            }
+        }
+        (options, excluded)
     }
 }
 
