@@ -56,10 +56,13 @@ pub struct Weights {
 }
 
 impl Default for Weights {
+    /// A promise is kept unless keeping it costs more than 100 a day: on the benchmark's
+    /// scenario this makes no order late and still ships 12 % cheaper than the nearest
+    /// warehouse would (at 15, 10 % more orders are late than with the nearest warehouse).
     fn default() -> Self {
         Self {
             shipping: 1.0,
-            late_day: 15.0,
+            late_day: 100.0,
             workload: 5.0,
             extra_parcel: 4.0,
             preferred: 3.0,
@@ -989,7 +992,7 @@ mod tests {
         assert_eq!(p.warehouse, "MID");
         assert_eq!(p.quote.as_ref().map(|q| q.service.as_str()), Some("ground"));
         assert_eq!(p.days_late, 0);
-        // Promised tomorrow: ground is 2+ days late at 15 a day, express wins.
+        // Promised tomorrow: ground is 2+ days late at 100 a day, express wins.
         let d = run(
             &[line(1, 1, 1)],
             &sites,
