@@ -8,11 +8,10 @@ use chrono::{DateTime, Utc};
 use futures_util::stream;
 
 use crate::app::AppState;
-use crate::auth::service::authenticate;
 use crate::domain::OrderId;
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
-use crate::http::graphql::{bearer, refuse};
+use crate::http::graphql::{caller, refuse};
 use crate::lifecycle::capture::repo::{self, Order, OrderFilter, OrderLine};
 use crate::lifecycle::capture::validate::Issue;
 use crate::lifecycle::state::OrderState;
@@ -183,22 +182,10 @@ pub async fn orders_csv(
     req: HttpRequest,
     query: web::Query<ExportQuery>,
 ) -> HttpResponse {
-    let token = match bearer(
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) => return refuse(AppError::Unauthenticated),
-        Err(err) => return refuse(err),
-    };
-    let principal = match authenticate(&state, token).await {
+    let principal = match caller(&state, &req, Permission::OrdersRead).await {
         Ok(p) => p,
-        Err(err) => return refuse(err),
+        Err(refused) => return refused,
     };
-    if let Err(err) = principal.require(Permission::OrdersRead) {
-        return refuse(err);
-    }
     let filter = match query.into_inner().filter() {
         Ok(f) => f,
         Err(err) => return refuse(err),

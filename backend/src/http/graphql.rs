@@ -116,6 +116,27 @@ pub(crate) fn bearer(header: Option<&str>) -> Result<Option<&str>, AppError> {
     Ok(Some(token.trim()))
 }
 
+/// The caller of a plain HTTP endpoint (a download), authenticated as for `/graphql` and
+/// holding `permission`; otherwise the response that refuses it.
+pub(crate) async fn caller(
+    state: &AppState,
+    req: &HttpRequest,
+    permission: crate::tenancy::Permission,
+) -> Result<crate::tenancy::Principal, HttpResponse> {
+    let token = match bearer(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Err(refuse(AppError::Unauthenticated)),
+        Err(err) => return Err(refuse(err)),
+    };
+    let principal = authenticate(state, token).await.map_err(refuse)?;
+    principal.require(permission).map_err(refuse)?;
+    Ok(principal)
+}
+
 pub(crate) fn refuse(err: AppError) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(err.code().http_status())
         .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);

@@ -33,8 +33,8 @@ fn refused_label(e: LabelError) -> crate::error::Fail {
     }
 }
 
-/// The shipment and its order, locked.
-async fn open_shipment(
+/// The shipment and its order, locked (for any staff action on a parcel).
+pub(crate) async fn open_shipment(
     state: &AppState,
     principal: &Principal,
     shipment: uuid::Uuid,
@@ -203,6 +203,36 @@ pub async fn void_label(
     Ok((order, voided))
 }
 
+/// A carrier's or service's code: 1 to 30 letters, digits, `-` or `_`, lower-cased.
+fn code_field(raw: &str) -> Result<String, UserError> {
+    let code = raw.trim().to_ascii_lowercase();
+    if code.is_empty()
+        || code.len() > 30
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(UserError::on(
+            "code",
+            C::Invalid,
+            "must be 1 to 30 letters, digits, - or _",
+        ));
+    }
+    Ok(code)
+}
+
+fn name_field(raw: &str) -> Result<String, UserError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(UserError::on(
+            "name",
+            C::Invalid,
+            "must be 1 to 60 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// What a carrier is set up with.
 #[derive(Clone, Debug, Default)]
 pub struct CarrierFields {
@@ -224,31 +254,10 @@ fn fill_carrier(
     f: CarrierFields,
 ) -> Result<(), UserError> {
     if let Some(code) = f.code {
-        let code = code.trim().to_ascii_lowercase();
-        if code.is_empty()
-            || code.len() > 30
-            || !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(UserError::on(
-                "code",
-                C::Invalid,
-                "must be 1 to 30 letters, digits, - or _",
-            ));
-        }
-        row.code = Set(code);
+        row.code = Set(code_field(&code)?);
     }
     if let Some(name) = f.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(UserError::on(
-                "name",
-                C::Invalid,
-                "must be 1 to 60 characters",
-            ));
-        }
-        row.name = Set(name.to_owned());
+        row.name = Set(name_field(&name)?);
     }
     if let Some(t) = f.tracking_format {
         row.tracking_format = Set(t.as_str().to_owned());
@@ -396,26 +405,10 @@ fn fill_service(
     f: ServiceFields,
 ) -> Result<(), UserError> {
     if let Some(code) = f.code {
-        let code = code.trim().to_ascii_lowercase();
-        if code.is_empty() || code.len() > 30 {
-            return Err(UserError::on(
-                "code",
-                C::Invalid,
-                "must be 1 to 30 characters",
-            ));
-        }
-        row.code = Set(code);
+        row.code = Set(code_field(&code)?);
     }
     if let Some(name) = f.name {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(UserError::on(
-                "name",
-                C::Invalid,
-                "must be 1 to 60 characters",
-            ));
-        }
-        row.name = Set(name.to_owned());
+        row.name = Set(name_field(&name)?);
     }
     if let Some(c) = f.currency {
         let c = crate::domain::money::Currency::parse(c.trim())

@@ -6,9 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::repo;
 use crate::app::AppState;
-use crate::auth::service::authenticate;
 use crate::error::AppError;
-use crate::http::graphql::{bearer, refuse};
+use crate::http::graphql::{caller, refuse};
 use crate::tenancy::{Permission, TenantTx};
 
 pub async fn label(
@@ -17,22 +16,10 @@ pub async fn label(
     path: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (id, format) = path.into_inner();
-    let token = match bearer(
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) => return refuse(AppError::Unauthenticated),
-        Err(err) => return refuse(err),
-    };
-    let principal = match authenticate(&state, token).await {
+    let principal = match caller(&state, &req, Permission::OrdersRead).await {
         Ok(p) => p,
-        Err(err) => return refuse(err),
+        Err(refused) => return refused,
     };
-    if let Err(err) = principal.require(Permission::OrdersRead) {
-        return refuse(err);
-    }
     let Ok(id) = uuid::Uuid::try_parse(&id) else {
         return refuse(AppError::NotFound("label"));
     };

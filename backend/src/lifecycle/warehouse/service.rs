@@ -23,6 +23,7 @@ use crate::lifecycle::engine::transition::{self, Step, state_of};
 use crate::lifecycle::inventory::repo as stock;
 use crate::lifecycle::routing::decide::Piece;
 use crate::lifecycle::routing::settings;
+use crate::lifecycle::shipping::actions::open_shipment;
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::label::address_lines;
 use crate::lifecycle::shipping::repo::{self as shipping, PACKED, PICKING, Shipment};
@@ -261,17 +262,7 @@ pub async fn pack(
     shipment: uuid::Uuid,
     scans: Vec<String>,
 ) -> Outcome<(Order, Shipment)> {
-    principal.require(Permission::OrdersManage)?;
-    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let Some(found) = shipping::shipment(&tx, shipment).await? else {
-        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
-    };
-    let Some(mut order) = orders::get_for_update(&tx, OrderId(found.order_id)).await? else {
-        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
-    };
-    let Some(sh) = shipping::shipment(&tx, shipment).await? else {
-        return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
-    };
+    let (tx, mut order, sh) = open_shipment(state, principal, shipment).await?;
     if sh.status != PICKING || state_of(&order) != OrderState::Picking {
         return Err(UserError::on(
             "shipmentId",
