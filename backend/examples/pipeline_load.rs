@@ -8,7 +8,8 @@
 //!   cargo run --release -p orderflow --example pipeline_load -- 5000 32 8
 //! ```
 //! Arguments: orders (default 3000), concurrent API clients (default 32), job workers
-//! (default 8). Three figures: capture alone (workers off), the engine alone (the captured
+//! (default 8), and `fulfil` to set up a carrier so that orders are also routed and labelled
+//! (a label PDF and ZPL each) before they count as done. Three figures: capture alone (workers off), the engine alone (the captured
 //! backlog drained by the workers), and both at once (a second batch of orders, captured while
 //! the workers run, until the last is allocated). Everything stays on loopback.
 
@@ -39,13 +40,15 @@ async fn count(db: &DatabaseConnection, sql: &str) -> usize {
     row.try_get::<i64>("", "n").unwrap() as usize
 }
 
-/// Orders that went through every automated stage.
-async fn done(db: &DatabaseConnection) -> usize {
-    count(
-        db,
-        "SELECT COUNT(*) AS n FROM orders WHERE state IN ('allocated', 'backordered')",
-    )
-    .await
+/// Orders that went through every automated stage: allocated (or, with carriers, routed and
+/// labelled: shipped), or waiting for stock.
+async fn done(db: &DatabaseConnection, fulfil: bool) -> usize {
+    let sql = if fulfil {
+        "SELECT COUNT(*) AS n FROM orders WHERE state IN ('shipped', 'backordered')"
+    } else {
+        "SELECT COUNT(*) AS n FROM orders WHERE state IN ('allocated', 'backordered')"
+    };
+    count(db, sql).await
 }
 
 fn order(n: usize) -> Value {
@@ -83,9 +86,9 @@ async fn capture(
         .await
 }
 
-async fn wait_for(db: &DatabaseConnection, target: usize) {
+async fn wait_for(db: &DatabaseConnection, target: usize, fulfil: bool) {
     let deadline = Instant::now() + Duration::from_secs(1800);
-    while done(db).await < target {
+    while done(db, fulfil).await < target {
         assert!(Instant::now() < deadline, "the engine stalled");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -105,6 +108,7 @@ async fn main() {
     let orders: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3000);
     let concurrency: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(32);
     let workers: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
+    let fulfil = args.get(4).is_some_and(|a| a == "fulfil");
     let bench = support::setup(workers).await;
     let state = bench.state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -143,6 +147,11 @@ async fn main() {
             support::gql(&client, &base, Some(&token), "mutation($s: String!, $w: ID!, $q: Int!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: $q}) { userErrors { message } } }", json!({ "s": sku, "w": w, "q": per_sku })).await;
         }
     }
+    if fulfil {
+        let c = support::gql(&client, &base, Some(&token), "mutation { createCarrier(input: {code: \"royal\", name: \"Royal Parcel\", trackingFormat: S10, trackingSource: ORDERFLOW, webhookSecret: \"bench\"}) { carrier { id } userErrors { message } } }", json!({})).await;
+        let zones: Vec<Value> = (1..=9).map(|z| json!({ "zone": z, "transitDays": 1 + z / 3, "brackets": [{ "upToGrams": 2000, "price": format!("{}.95", 2 + z) }], "extraPerKg": "0.80" })).collect();
+        support::gql(&client, &base, Some(&token), "mutation($c: ID!, $r: RateCardInput!) { createCarrierService(input: {carrierId: $c, code: \"tracked48\", name: \"Tracked 48\", currency: \"GBP\", rateCard: $r, cutoff: \"23:59\"}) { userErrors { message } } }", json!({ "c": c["data"]["createCarrier"]["carrier"]["id"], "r": { "zones": zones } })).await;
+    }
     // The restock jobs of the receipts above are not part of the measurement.
     db.execute_unprepared("DELETE FROM jobs WHERE kind = 'inventory.restocked'")
         .await
@@ -155,14 +164,14 @@ async fn main() {
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let tasks = orderflow::jobs::spawn_all(state.clone(), stop_rx);
     let started = Instant::now();
-    wait_for(&db, captured).await;
+    wait_for(&db, captured, fulfil).await;
     let engine_time = started.elapsed();
 
     let started = Instant::now();
     let captured_too = capture(&client, &base, &token, orders..2 * orders, concurrency).await;
     let capture_too_time = started.elapsed();
-    let done_at_capture = done(&db).await - captured;
-    wait_for(&db, captured + captured_too).await;
+    let done_at_capture = done(&db, fulfil).await - captured;
+    wait_for(&db, captured + captured_too, fulfil).await;
     let both_time = started.elapsed();
 
     let backordered = count(
@@ -175,17 +184,24 @@ async fn main() {
         "SELECT COUNT(*) AS n FROM stock_levels WHERE reserved > on_hand",
     )
     .await;
+    let labels = count(&db, "SELECT COUNT(*) AS n FROM shipping_labels").await;
     println!(
-        "{}: {workers} workers, {concurrency} API clients, {} CPUs",
+        "{}: {workers} workers, {concurrency} API clients, {} CPUs{}",
         bench.name,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if fulfil {
+            format!(", routing and labels on ({labels} labels made)")
+        } else {
+            String::new()
+        }
     );
     println!(
         "  capture alone (createOrder, workers off):      {}",
         rate(captured, capture_time)
     );
     println!(
-        "  engine alone (payment, fraud, allocation):     {}",
+        "  engine alone (payment, fraud, allocation{}): {}",
+        if fulfil { ", routing, label" } else { "" },
         rate(captured, engine_time)
     );
     println!(
