@@ -574,6 +574,11 @@ async fn with_the_warehouse_workflow_orders_are_waved_picked_packed_by_scan_then
     drain(&app).await;
     assert_eq!(order(&app, s, &a).await["state"], "ROUTED");
     assert_eq!(order(&app, s, &b).await["state"], "ROUTED");
+    // A routed order cancelled before picking: its parcel is voided, never waved.
+    let c = kettles(&app, s, "wave-c", 1, us_address()).await;
+    drain(&app).await;
+    ok(&app, s, "cancelOrder", "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"changed mind\"}) { order { state } userErrors { field message } } }", json!({ "o": c })).await;
+    assert_eq!(order(&app, s, &c).await["shipments"][0]["status"], "VOIDED");
 
     let waves = ok(&app, s, "createPickWaves", "mutation($w: ID!) { createPickWaves(input: {warehouseId: $w}) { waves { id status shipmentCount tasks { sequence binLocation sku quantity picked shipmentId } } userErrors { field message } } }", json!({ "w": shop.east })).await;
     let wave = &waves["waves"][0];

@@ -350,5 +350,9 @@ pub async fn release(
         }
     }
     repo::set_status(tx, &done, AllocationStatus::Released).await?;
+    if lapsed_by.is_none() {
+        // The order will not ship what was planned: its open parcels go too.
+        crate::lifecycle::shipping::repo::void_open(tx, OrderId(order.id)).await?;
+    }
     Ok(released)
 }

@@ -49,6 +49,7 @@ pub(super) async fn route_and_label(
     let routed = match routing::route(tx, ctx, book, order, &lines, allocations).await {
         Ok(r) => r,
         Err(RouteError::Db(e)) => return Err(e.into()),
+        Err(RouteError::NothingToShip) => return Ok(()),
         Err(RouteError::NoRoute(why)) => {
             let why = format!("cannot be routed: {why}");
             order.hold_reason = Some(why.clone());

@@ -29,6 +29,8 @@ use crate::tenancy::{Actor, TenantTx};
 #[derive(Debug)]
 pub enum RouteError {
     NoRoute(String),
+    /// No line holds stock to ship (gift cards, digital goods): nothing to route.
+    NothingToShip,
     Db(DbErr),
 }
 
@@ -196,7 +198,7 @@ pub async fn route(
         });
     }
     if route_lines.is_empty() {
-        return Err(RouteError::NoRoute("nothing reserved to ship".into()));
+        return Err(RouteError::NothingToShip);
     }
     let sites: Vec<Site> = ctx
         .warehouses
@@ -418,10 +420,12 @@ async fn move_reservations(
             Ok(_) => {}
             Err(MoveError::Db(e)) => return Err(e.into()),
             Err(MoveError::Rule(rule)) => {
-                return Err(RouteError::NoRoute(format!(
+                // The levels are locked and the book agrees with them, so this is a books
+                // mismatch: roll everything back rather than commit half a move.
+                return Err(RouteError::Db(DbErr::Custom(format!(
                     "moving {quantity} × {} to the chosen warehouse failed: {rule}",
                     line.sku
-                )));
+                ))));
             }
         }
         book.draw(variant, WarehouseId(warehouse), delta);

@@ -155,6 +155,22 @@ pub async fn void_label(
 ) -> Outcome<(Order, Shipment)> {
     let reason = optional(reason)?;
     let (tx, mut order, shipment) = open_shipment(state, principal, shipment).await?;
+    let now = state_of(&order);
+    if !matches!(
+        now,
+        OrderState::Routed | OrderState::Picking | OrderState::Packed | OrderState::Shipped
+    ) {
+        // Once any parcel moves, the order cannot go back to wait for a new label.
+        return Err(UserError::on(
+            "shipmentId",
+            C::IllegalTransition,
+            format!(
+                "labels can be voided until the order's parcels move (the order is {})",
+                now.as_str()
+            ),
+        )
+        .into());
+    }
     let (ctx, lines) = context_for(&tx, &order).await?;
     let tracking = shipment.tracking_number.clone().unwrap_or_default();
     let voided = labels::void(&tx, &ctx, &order, &lines, &shipment, principal.actor)

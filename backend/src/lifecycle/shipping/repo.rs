@@ -221,6 +221,21 @@ pub async fn by_tracking_number(tx: &TenantTx, number: &str) -> Result<Option<Sh
         .await
 }
 
+/// Voids the order's parcels that have not left (its stock was given back): they stop counting
+/// as warehouse workload and are never picked.
+pub async fn void_open(tx: &TenantTx, order: OrderId) -> Result<u64, DbErr> {
+    let done = shipments::Entity::update_many()
+        .col_expr(shipments::Column::Status, Expr::value(VOIDED))
+        .col_expr(shipments::Column::VoidedAt, Expr::value(Utc::now()))
+        .col_expr(shipments::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(shipments::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(shipments::Column::OrderId.eq(order.uuid()))
+        .filter(shipments::Column::Status.is_in(OPEN))
+        .exec(tx.conn())
+        .await?;
+    Ok(done.rows_affected)
+}
+
 /// Shipments waiting to leave, per warehouse.
 pub async fn workload(tx: &TenantTx) -> Result<HashMap<uuid::Uuid, i32>, DbErr> {
     let rows: Vec<(uuid::Uuid, i64)> = shipments::Entity::find()

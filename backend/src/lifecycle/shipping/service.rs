@@ -144,6 +144,9 @@ pub async fn buy(
     let warehouse = ctx
         .warehouse(shipment.warehouse_id)
         .ok_or_else(|| LabelError::Refused("the shipment's warehouse is not active".into()))?;
+    // Stock first, then the carrier's serial: the same lock order as the engine's batch,
+    // which holds the stock levels before it buys labels.
+    ship_stock(tx, order, lines, shipment, MovementKind::Shipment, actor).await?;
     let serial = repo::next_serial(tx, carrier.row.id).await?;
     let from = address_lines(Some(&warehouse.name), &warehouse.address);
     let to = address_lines(
@@ -174,12 +177,14 @@ pub async fn buy(
             origin_country: &origin_country,
         })
         .await
-        .map_err(|e| LabelError::Refused(format!("the carrier refused the label: {e}")))?;
+        // Stock has moved: a refusal now must roll back, not be skipped.
+        .map_err(|e| {
+            LabelError::Db(DbErr::Custom(format!("the carrier refused the label: {e}")))
+        })?;
     repo::insert_label(tx, shipment.id, purchase.pdf, purchase.zpl).await?;
     // The parcel is on its way: the delivery watch looks after it.
     crate::lifecycle::tracking::watch::schedule(tx, crate::lifecycle::tracking::watch::EVERY)
         .await?;
-    ship_stock(tx, order, lines, shipment, MovementKind::Shipment, actor).await?;
     let now = Utc::now();
     let updated = repo::update_shipment(
         tx,
@@ -285,11 +290,12 @@ async fn ship_stock(
             match move_stock(tx, actor, m).await {
                 Ok(_) => {}
                 Err(MoveError::Db(e)) => return Err(e.into()),
+                // Earlier pieces may have moved: the books disagree, roll back.
                 Err(MoveError::Rule(rule)) => {
-                    return Err(LabelError::Refused(format!(
+                    return Err(LabelError::Db(DbErr::Custom(format!(
                         "stock of {} at the warehouse does not match the parcel: {rule}",
                         piece.sku
-                    )));
+                    ))));
                 }
             }
         }
@@ -324,18 +330,13 @@ pub async fn void(
     shipment: &Shipment,
     actor: Actor,
 ) -> Result<Shipment, LabelError> {
-    let unscanned = shipment.status == "pre_transit" && shipment.last_scan_at.is_none();
+    // Before the carrier has the parcel moving (an electronic "label created" event is fine).
+    let unscanned = shipment.status == "pre_transit" && shipment.shipped_at.is_none();
     if !unscanned {
         return Err(LabelError::Refused(format!(
             "only a label the carrier has not scanned can be voided (parcel is {})",
             shipment.status
         )));
-    }
-    if let Some((carrier, _)) = shipment.service_id.and_then(|s| ctx.book.service(s)) {
-        RateCardCarrier(carrier)
-            .void(shipment.tracking_number.as_deref().unwrap_or_default())
-            .await
-            .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?;
     }
     ship_stock(
         tx,
@@ -347,6 +348,15 @@ pub async fn void(
     )
     .await?;
     repo::delete_label(tx, shipment.id).await?;
+    // The voided label's scans and problems are not the next label's.
+    crate::lifecycle::tracking::repo::forget(tx, shipment.id).await?;
+    // The carrier last, so a refused void rolls back everything above.
+    if let Some((carrier, _)) = shipment.service_id.and_then(|s| ctx.book.service(s)) {
+        RateCardCarrier(carrier)
+            .void(shipment.tracking_number.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?;
+    }
     let reopened = if shipment.packed_at.is_some() {
         repo::PACKED
     } else {
@@ -362,6 +372,8 @@ pub async fn void(
             cost_units: Set(None),
             labelled_at: Set(None),
             estimated_at: Set(None),
+            last_scan_at: Set(None),
+            last_detail: Set(None),
             voided_at: Set(Some(Utc::now())),
             ..Default::default()
         },

@@ -91,6 +91,21 @@ pub async fn insert_new(
     Ok(fresh)
 }
 
+/// Drops a parcel's scans and exceptions (its label was voided; the next label starts clean).
+pub async fn forget(tx: &TenantTx, shipment: uuid::Uuid) -> Result<(), DbErr> {
+    tracking_events::Entity::delete_many()
+        .filter(tracking_events::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(tracking_events::Column::ShipmentId.eq(shipment))
+        .exec(tx.conn())
+        .await?;
+    delivery_exceptions::Entity::delete_many()
+        .filter(delivery_exceptions::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(delivery_exceptions::Column::ShipmentId.eq(shipment))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// A shipment's scans, oldest first.
 pub async fn events_of(
     tx: &TenantTx,

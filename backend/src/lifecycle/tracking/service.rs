@@ -19,6 +19,7 @@ use crate::lifecycle::capture::repo::{NewEvent, Order, OrderEvent};
 use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::transition::{self, By, Step, state_of};
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
+use crate::lifecycle::shipping::shop::Shopping;
 use crate::lifecycle::state::OrderState;
 use crate::tenancy::{GlobalTx, TenantTx};
 
@@ -106,7 +107,7 @@ pub async fn receive(
         }
         Err(normalize::Unreadable(why)) => return Ok(Receipt::Malformed(why)),
     };
-    let (receipt, events) = apply(state, tenant, source, &update).await?;
+    let (receipt, events) = apply(state, tenant, carrier, source, &update).await?;
     capture::publish_events(state, tenant, &events).await;
     Ok(receipt)
 }
@@ -156,23 +157,40 @@ fn describe(scan: &Scan) -> String {
 pub async fn apply(
     state: &AppState,
     tenant: TenantId,
+    carrier: uuid::Uuid,
     source: Source,
     update: &TrackingUpdate,
 ) -> Result<(Receipt, Vec<OrderEvent>), DbErr> {
     let tx = TenantTx::begin(&state.db, tenant).await?;
-    let Some(found) = shipping::by_tracking_number(&tx, &update.tracking_number).await? else {
+    // Only this carrier's parcels: one carrier's secret never moves another's.
+    let Some(found) = shipping::by_tracking_number(&tx, &update.tracking_number)
+        .await?
+        .filter(|s| s.carrier_id == Some(carrier))
+    else {
         return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
     };
     // The order's lock is the shipment's: concurrent deliveries for one order take turns.
     let Some(mut order) = orders::get_for_update(&tx, OrderId(found.order_id)).await? else {
         return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
     };
-    let Some(shipment) = shipping::shipment(&tx, found.id).await? else {
+    // Read again under the lock: a label voided meanwhile no longer has this number.
+    let Some(shipment) = shipping::shipment(&tx, found.id)
+        .await?
+        .filter(|s| s.tracking_number.as_deref() == Some(update.tracking_number.as_str()))
+    else {
         return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
     };
+    let before = TrackStatus::parse(&shipment.status);
     let mut scans = update.scans.clone();
     if scans.is_empty() {
-        // A source that sent only a status: one scan, now.
+        // A source that sent only a status: one scan, now, if it moves the parcel on (a
+        // replayed or late status-only body must not move it back).
+        let moves_on =
+            before.is_none_or(|b| update.status != b && update.status.progress() >= b.progress());
+        if !moves_on {
+            tx.commit().await?;
+            return Ok((Receipt::Duplicate, Vec::new()));
+        }
         scans.push(Scan {
             status: update.status,
             detail: update.detail.clone(),
@@ -226,8 +244,14 @@ pub async fn apply(
             .await?,
         );
     }
-    // Problems the new scans report.
-    for scan in &fresh {
+    // Problems the new scans report: only scans newer than what was known (a catch-up
+    // history replays old attempts), and none once the parcel is delivered.
+    let known_until = shipment.last_scan_at;
+    let delivered = updated.status == TrackStatus::Delivered.as_str();
+    for scan in fresh
+        .iter()
+        .filter(|s| !delivered && known_until.is_none_or(|k| s.at > k))
+    {
         if let Some(finding) = monitor::from_scan(scan)
             && tracking::raise(&tx, OrderId(order.id), updated.id, &finding)
                 .await?
@@ -245,8 +269,20 @@ pub async fn apply(
         )
         .await?;
         if let Some(service) = updated.service_id {
-            let on_time = match (updated.delivered_at, updated.estimated_at) {
-                (Some(d), Some(e)) => d.date_naive() <= e.date_naive(),
+            // Judged against the day quoted when the label was bought: carriers move their
+            // later estimates as delays happen.
+            let quoted = updated
+                .rates
+                .as_ref()
+                .and_then(|r| serde_json::from_value::<Shopping>(r.clone()).ok())
+                .and_then(|r| {
+                    r.options
+                        .into_iter()
+                        .find(|o| Some(o.service_id) == updated.service_id)
+                })
+                .map(|o| o.delivery_on);
+            let on_time = match (updated.delivered_at, quoted) {
+                (Some(d), Some(q)) => d.date_naive() <= q,
                 _ => true,
             };
             shipping::record_delivery(&tx, service, on_time).await?;
@@ -305,7 +341,15 @@ async fn follow(
     let mut status = latest
         .and_then(|e| TrackStatus::parse(&e.status))
         .unwrap_or(update.status);
-    // Delivered is final: a stray older-looking scan arriving later does not undo it.
+    // The tracker's own final word stands even when its scans sort oddly (a date-only
+    // checkpoint reads as midnight); and delivered is final: a stray older-looking scan
+    // arriving later does not undo it.
+    if matches!(
+        update.status,
+        TrackStatus::Delivered | TrackStatus::ReturnToSender
+    ) {
+        status = update.status;
+    }
     if current == Some(TrackStatus::Delivered) && status != TrackStatus::ReturnToSender {
         status = TrackStatus::Delivered;
     }

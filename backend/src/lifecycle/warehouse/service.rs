@@ -69,6 +69,12 @@ pub async fn create_waves(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    // Read again under the orders' locks: a concurrent wave run may have taken some.
+    let planned: Vec<Shipment> = repo::planned_at(&tx, warehouse, 5000)
+        .await?
+        .into_iter()
+        .filter(|s| locked.contains_key(&s.order_id))
+        .collect();
     // Only parcels of orders that are routed (not held, not cancelled) are picked.
     let ready: Vec<&Shipment> = planned
         .iter()
