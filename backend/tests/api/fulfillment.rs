@@ -1327,3 +1327,58 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
     assert_eq!(o["shipments"][0]["trackingNumber"], number.as_str());
     covered
 }
+
+#[tokio::test]
+async fn two_carriers_of_one_format_never_issue_the_same_number() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "two-carriers", false).await;
+    let s = &shop.owner;
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {autoBuyLabels: false}) { userErrors { field message } } }", json!({})).await;
+    let mut services = Vec::new();
+    for code in ["parcel-a", "parcel-b"] {
+        let c = ok(
+            &app,
+            s,
+            "createCarrier",
+            CREATE_CARRIER,
+            json!({ "input": { "code": code, "name": code, "trackingFormat": "ORDERFLOW" } }),
+        )
+        .await;
+        let svc = ok(&app, s, "createCarrierService", CREATE_SERVICE, json!({ "input": { "carrierId": c["carrier"]["id"], "code": "ground", "name": "Ground", "currency": "USD", "rateCard": rate_card(false) } })).await;
+        services.push(svc["service"]["id"].as_str().unwrap().to_owned());
+    }
+    // Both accounts at the same serial: the second label would repeat the first's number.
+    let db = owner_connection(&app).await;
+    db.execute_unprepared("UPDATE carriers SET next_serial = 500")
+        .await
+        .unwrap();
+    db.close().await.ok();
+    let mut numbers = Vec::new();
+    for (i, service) in services.iter().enumerate() {
+        let id = kettles(&app, s, &format!("clash-{i}"), 1, us_address()).await;
+        drain(&app).await;
+        let o = order(&app, s, &id).await;
+        assert_eq!(o["state"], "ROUTED", "{o}");
+        let bought = ok(&app, s, "buyShippingLabel", "mutation($s: ID!, $v: ID!) { buyShippingLabel(input: {shipmentId: $s, serviceId: $v}) { shipment { trackingNumber ratePick } order { state } userErrors { field message } } }", json!({ "s": o["shipments"][0]["id"], "v": service })).await;
+        assert_eq!(
+            (
+                bought["order"]["state"].as_str(),
+                bought["shipment"]["ratePick"].as_str()
+            ),
+            (Some("SHIPPED"), Some("staff"))
+        );
+        numbers.push(
+            bought["shipment"]["trackingNumber"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_ne!(numbers[0], numbers[1]);
+    for n in &numbers {
+        assert!(orderflow::lifecycle::shipping::tracking_number::is_valid(
+            orderflow::lifecycle::shipping::tracking_number::TrackingFormat::Orderflow,
+            n
+        ));
+    }
+}

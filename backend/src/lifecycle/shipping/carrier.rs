@@ -122,12 +122,7 @@ impl Carrier for RateCardCarrier<'_> {
 
     async fn purchase(&self, r: LabelRequest<'_>) -> Result<Purchase, CarrierError> {
         let c = self.0;
-        let issuer = Issuer {
-            account: &c.row.account,
-            service: &r.service.row.code,
-            country: r.origin_country,
-        };
-        let tracking_number = tracking_number::generate(c.format, &issuer, r.serial);
+        let tracking_number = self.tracking_number(r.service, r.origin_country, r.serial);
         let facts = LabelFacts {
             tracking_number: &tracking_number,
             carrier: &c.row.name,
@@ -153,6 +148,23 @@ impl Carrier for RateCardCarrier<'_> {
     async fn void(&self, _tracking_number: &str) -> Result<(), CarrierError> {
         // Our own labels are void once we say so; nothing was charged elsewhere.
         Ok(())
+    }
+}
+
+impl RateCardCarrier<'_> {
+    /// The number a label with `serial` gets.
+    pub fn tracking_number(
+        &self,
+        service: &ServiceSetup,
+        origin_country: &str,
+        serial: u128,
+    ) -> String {
+        let issuer = Issuer {
+            account: &self.0.row.account,
+            service: &service.row.code,
+            country: origin_country,
+        };
+        tracking_number::generate(self.0.format, &issuer, serial)
     }
 }
 

@@ -147,7 +147,21 @@ pub async fn buy(
     // Stock first, then the carrier's serial: the same lock order as the engine's batch,
     // which holds the stock levels before it buys labels.
     ship_stock(tx, order, lines, shipment, MovementKind::Shipment, actor).await?;
-    let serial = repo::next_serial(tx, carrier.row.id).await?;
+    let origin_country = ctx
+        .origin(warehouse.id)
+        .map(|o| o.place.country)
+        .unwrap_or_default();
+    // Formats without the account in them (FedEx, DHL, S10, ours) can meet another carrier's
+    // number of the tenant: skip serials whose number is taken.
+    let mut serial = repo::next_serial(tx, carrier.row.id).await?;
+    for _ in 0..20 {
+        let number =
+            RateCardCarrier(carrier).tracking_number(service, &origin_country, serial as u128);
+        if repo::by_tracking_number(tx, &number).await?.is_none() {
+            break;
+        }
+        serial = repo::next_serial(tx, carrier.row.id).await?;
+    }
     let from = address_lines(Some(&warehouse.name), &warehouse.address);
     let to = address_lines(
         order.customer_name.as_deref(),
@@ -156,10 +170,6 @@ pub async fn buy(
             .as_ref()
             .unwrap_or(&serde_json::Value::Null),
     );
-    let origin_country = ctx
-        .origin(warehouse.id)
-        .map(|o| o.place.country)
-        .unwrap_or_default();
     let purchase = RateCardCarrier(carrier)
         .purchase(LabelRequest {
             service,

@@ -111,7 +111,14 @@ pub async fn run(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
             labelled_at: p.labelled_at,
             last_scan_at: p.last_scan_at,
         };
-        for finding in monitor::overdue(&facts, now, i64::from(s.lost_after_days)) {
+        let findings = monitor::overdue(&facts, now, i64::from(s.lost_after_days));
+        // Read the parcel again just before raising: a delivery may have been applied since
+        // this pass began.
+        let still_out = !findings.is_empty()
+            && shipping::shipment(&tx, p.id)
+                .await?
+                .is_some_and(|now| IN_FLIGHT.contains(&now.status.as_str()));
+        for finding in findings.into_iter().filter(|_| still_out) {
             if tracking::raise(&tx, OrderId(p.order_id), p.id, &finding)
                 .await?
                 .is_some()
