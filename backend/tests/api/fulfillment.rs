@@ -1382,3 +1382,45 @@ async fn two_carriers_of_one_format_never_issue_the_same_number() {
         ));
     }
 }
+
+#[tokio::test]
+async fn cancelling_a_partly_labelled_order_voids_its_label_and_gives_every_unit_back() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "part-label", true).await;
+    let s = &shop.owner;
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {autoBuyLabels: false}) { userErrors { field message } } }", json!({})).await;
+    // 15 kettles: 10 at each warehouse, so two parcels.
+    let id = kettles(&app, s, "split-15", 15, us_address()).await;
+    drain(&app).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "ROUTED", "{o}");
+    assert_eq!(o["shipments"].as_array().unwrap().len(), 2);
+    let first = o["shipments"][0]["id"].as_str().unwrap().to_owned();
+    let bought = ok(&app, s, "buyShippingLabel", "mutation($s: ID!) { buyShippingLabel(input: {shipmentId: $s}) { shipment { trackingNumber } order { state } userErrors { field message } } }", json!({ "s": first })).await;
+    assert_eq!(bought["order"]["state"], "ROUTED", "one parcel still open");
+    ok(&app, s, "cancelOrder", "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"shopper cancelled\"}) { order { state } userErrors { field message } } }", json!({ "o": id })).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "CANCELLED");
+    let statuses: Vec<&str> = o["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["VOIDED", "VOIDED"]);
+    assert!(kinds(&o).contains(&"order.cancelled".to_owned()));
+    let levels = app
+        .gql(
+            Some(&s.access),
+            "{ stockLevels(sku: \"KETTLE-1\") { warehouse { code } onHand reserved } }",
+            json!({}),
+        )
+        .await;
+    for l in levels["data"]["stockLevels"].as_array().unwrap() {
+        assert_eq!(
+            (l["onHand"].as_i64(), l["reserved"].as_i64()),
+            (Some(10), Some(0)),
+            "{l}"
+        );
+    }
+}

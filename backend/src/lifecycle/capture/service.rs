@@ -590,6 +590,7 @@ async fn update(
     repo::replace_lines(tx, id, new_lines).await?;
     let mut replanned = None;
     if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
+        crate::lifecycle::shipping::service::void_unmoved(tx, &order, source.actor).await?;
         allocation::service::release(tx, &order, source.actor, None).await?;
     } else {
         if lines_changed {

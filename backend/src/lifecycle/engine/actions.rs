@@ -239,6 +239,10 @@ pub async fn cancel(
         )
         .into());
     }
+    // Labels bought for parcels that have not moved are voided first: their units come back
+    // and are released with the rest.
+    let voided =
+        crate::lifecycle::shipping::service::void_unmoved(&tx, &order, principal.actor).await?;
     let released = allocate::release(&tx, &order, principal.actor, None).await?;
     order.refund_due_units = refund_due(&order);
     order.cancelled_at = Some(Utc::now());
@@ -249,7 +253,7 @@ pub async fn cancel(
         kind: "order.cancelled",
         message: format!("Cancelled by staff{}", refund_note(&order)),
         reason: Some(reason),
-        data: serde_json::json!({ "released": released, "refundDue": due.to_string() }),
+        data: serde_json::json!({ "released": released, "refundDue": due.to_string(), "labelsVoided": voided }),
     };
     conclude(
         state,

@@ -391,6 +391,42 @@ pub async fn void(
     .await?)
 }
 
+/// Voids every label of the order the carrier has not scanned (the order is being cancelled):
+/// their units come back to the shelf and onto the reservation, to be released with the rest.
+/// Returns the voided tracking numbers.
+pub async fn void_unmoved(
+    tx: &TenantTx,
+    order: &Order,
+    actor: Actor,
+) -> Result<Vec<String>, DbErr> {
+    let id = OrderId(order.id);
+    let labelled: Vec<Shipment> = repo::of_orders(tx, &[id])
+        .await?
+        .into_iter()
+        .filter(|s| s.status == "pre_transit" && s.shipped_at.is_none())
+        .collect();
+    if labelled.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lines = crate::lifecycle::capture::repo::lines_of(tx, &[id]).await?;
+    let variants: Vec<VariantId> = lines
+        .iter()
+        .filter_map(|l| l.variant_id.map(VariantId))
+        .collect();
+    let ctx = Context::load(tx, &variants).await?;
+    let mut voided = Vec::new();
+    for s in &labelled {
+        void(tx, &ctx, order, &lines, s, actor)
+            .await
+            .map_err(|e| match e {
+                LabelError::Db(e) => e,
+                LabelError::Refused(m) => DbErr::Custom(m),
+            })?;
+        voided.extend(s.tracking_number.clone());
+    }
+    Ok(voided)
+}
+
 /// Label cost as money, for display.
 pub fn cost_of(shipment: &Shipment) -> Option<Decimal> {
     shipment
