@@ -18,9 +18,11 @@ use crate::error::AppError;
 use crate::lifecycle::allocation::repo::{self as allocation_repo, Allocation};
 use crate::lifecycle::capture::repo::{self as order_repo, OrderEvent, OrderLine};
 use crate::lifecycle::inventory::repo::{self as stock_repo, StockLevel};
-use crate::lifecycle::shipping::repo::{self as shipping_repo, Shipment as ShipmentRecord};
+use crate::lifecycle::shipping::repo::{
+    self as shipping_repo, CarrierRow, Service as ServiceRecord, Shipment as ShipmentRecord,
+};
 use crate::lifecycle::tracking::repo::{
-    self as tracking_repo, DeliveryException as ExceptionRecord,
+    self as tracking_repo, DeliveryException as ExceptionRecord, TrackingEvent as ScanRecord,
 };
 use crate::tenancy::TenantTx;
 
@@ -256,6 +258,99 @@ impl Loader<(TenantId, ShipmentsOf)> for Batch {
         };
         load_lists(&self.state, keys, fetch, |s: &ShipmentRecord| {
             ShipmentsOf(OrderId(s.order_id))
+        })
+        .await
+    }
+}
+
+/// A carrier, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CarrierOf(pub uuid::Uuid);
+
+impl Loader<(TenantId, CarrierOf)> for Batch {
+    type Value = CarrierRow;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, CarrierOf)],
+    ) -> Result<HashMap<(TenantId, CarrierOf), CarrierRow>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<CarrierOf>| async move {
+            let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+            let rows = shipping_repo::carriers_by_id(&tx, &ids).await?;
+            Ok((tx, rows))
+        };
+        load_grouped(&self.state, keys, fetch, |c: &CarrierRow| CarrierOf(c.id)).await
+    }
+}
+
+/// A carrier service, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceOf(pub uuid::Uuid);
+
+impl Loader<(TenantId, ServiceOf)> for Batch {
+    type Value = ServiceRecord;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ServiceOf)],
+    ) -> Result<HashMap<(TenantId, ServiceOf), ServiceRecord>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ServiceOf>| async move {
+            let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+            let rows = shipping_repo::services_by_id(&tx, &ids).await?;
+            Ok((tx, rows))
+        };
+        load_grouped(&self.state, keys, fetch, |s: &ServiceRecord| {
+            ServiceOf(s.id)
+        })
+        .await
+    }
+}
+
+/// The services of a carrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServicesOf(pub uuid::Uuid);
+
+impl Loader<(TenantId, ServicesOf)> for Batch {
+    type Value = Vec<ServiceRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ServicesOf)],
+    ) -> Result<HashMap<(TenantId, ServicesOf), Vec<ServiceRecord>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ServicesOf>| async move {
+            let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+            let rows = shipping_repo::services_of(&tx, &ids).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |s: &ServiceRecord| {
+            ServicesOf(s.carrier_id)
+        })
+        .await
+    }
+}
+
+/// The scans of a parcel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScansOf(pub uuid::Uuid);
+
+impl Loader<(TenantId, ScansOf)> for Batch {
+    type Value = Vec<ScanRecord>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ScansOf)],
+    ) -> Result<HashMap<(TenantId, ScansOf), Vec<ScanRecord>>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ScansOf>| async move {
+            let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+            let rows = tracking_repo::events_of(&tx, &ids).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |e: &ScanRecord| {
+            ScansOf(e.shipment_id)
         })
         .await
     }

@@ -219,6 +219,14 @@ pub async fn void_label(
     Ok((order, voided))
 }
 
+/// The first of `fields` (name, missing) that is missing, as the error naming it.
+fn required(fields: &[(&str, bool)]) -> Result<(), UserError> {
+    match fields.iter().find(|(_, missing)| *missing) {
+        Some((field, _)) => Err(UserError::on(field, C::Required, "is required")),
+        None => Ok(()),
+    }
+}
+
 /// A carrier's or service's code: 1 to 30 letters, digits, `-` or `_`, lower-cased.
 fn code_field(raw: &str) -> Result<String, UserError> {
     let code = raw.trim().to_ascii_lowercase();
@@ -335,15 +343,11 @@ pub async fn create_carrier(
     f: CarrierFields,
 ) -> Outcome<CarrierRow> {
     principal.require(Permission::SettingsManage)?;
-    for (field, missing) in [
+    required(&[
         ("code", f.code.is_none()),
         ("name", f.name.is_none()),
         ("trackingFormat", f.tracking_format.is_none()),
-    ] {
-        if missing {
-            return Err(UserError::on(field, C::Required, "is required").into());
-        }
-    }
+    ])?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     let code = f
         .code
@@ -483,16 +487,12 @@ pub async fn create_service(
     f: ServiceFields,
 ) -> Outcome<Service> {
     principal.require(Permission::SettingsManage)?;
-    for (field, missing) in [
+    required(&[
         ("code", f.code.is_none()),
         ("name", f.name.is_none()),
         ("currency", f.currency.is_none()),
         ("rateCard", f.rate_card.is_none()),
-    ] {
-        if missing {
-            return Err(UserError::on(field, C::Required, "is required").into());
-        }
-    }
+    ])?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     if repo::carrier(&tx, carrier).await?.is_none() {
         return Err(UserError::on("carrierId", C::NotFound, "no such carrier").into());

@@ -18,7 +18,7 @@ use crate::error::{UserError, UserErrorCode as C};
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
-use crate::graphql::loader::Loaders;
+use crate::graphql::loader::{CarrierOf, Loaders, ScansOf, ServiceOf, ServicesOf};
 use crate::graphql::relay::{decode_id, global_id};
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::capture::graphql::mutation::actor_label;
@@ -304,10 +304,15 @@ impl From<CarrierRow> for Carrier {
 #[ComplexObject]
 impl Carrier {
     async fn services(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CarrierService>> {
-        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
-        let rows = repo::services_of(&tx, &[self.key.1]).await?;
-        tx.commit().await?;
-        Ok(rows.into_iter().map(CarrierService::from).collect())
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((self.key.0, ServicesOf(self.key.1)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(CarrierService::from)
+            .collect())
     }
 }
 
@@ -539,9 +544,10 @@ impl Shipment {
         let Some(id) = self.carrier_id else {
             return Ok(None);
         };
-        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
-        let row = repo::carrier(&tx, id).await?;
-        tx.commit().await?;
+        let row = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((self.key.0, CarrierOf(id)))
+            .await?;
         Ok(row.map(|c| c.name))
     }
 
@@ -549,9 +555,10 @@ impl Shipment {
         let Some(id) = self.service_id else {
             return Ok(None);
         };
-        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
-        let row = repo::service(&tx, id).await?;
-        tx.commit().await?;
+        let row = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((self.key.0, ServiceOf(id)))
+            .await?;
         Ok(row.map(|s| s.name))
     }
 
@@ -560,10 +567,12 @@ impl Shipment {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<TrackingEvent>> {
-        let tx = TenantTx::begin(&state(ctx).db, self.key.0).await?;
-        let rows = crate::lifecycle::tracking::repo::events_of(&tx, &[self.key.1]).await?;
-        tx.commit().await?;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((self.key.0, ScansOf(self.key.1)))
+            .await?;
         Ok(rows
+            .unwrap_or_default()
             .into_iter()
             .map(|e| TrackingEvent {
                 status: e.status,

@@ -93,6 +93,22 @@ pub async fn carrier(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<CarrierRow>
         .await
 }
 
+pub async fn carriers_by_id(tx: &TenantTx, ids: &[uuid::Uuid]) -> Result<Vec<CarrierRow>, DbErr> {
+    carriers::Entity::find()
+        .filter(carriers::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(carriers::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.conn())
+        .await
+}
+
+pub async fn services_by_id(tx: &TenantTx, ids: &[uuid::Uuid]) -> Result<Vec<Service>, DbErr> {
+    carrier_services::Entity::find()
+        .filter(carrier_services::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(carrier_services::Column::Id.is_in(ids.iter().copied()))
+        .all(tx.conn())
+        .await
+}
+
 pub async fn carrier_by_code(tx: &TenantTx, code: &str) -> Result<Option<CarrierRow>, DbErr> {
     carriers::Entity::find()
         .filter(carriers::Column::TenantId.eq(tx.tenant().uuid()))
