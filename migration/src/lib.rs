@@ -14,6 +14,7 @@ mod m20261127_000004_orders_capture;
 mod m20261127_000005_lifecycle_engine;
 mod m20261127_000006_hot_table_storage;
 mod m20261127_000007_fulfillment;
+mod m20261127_000008_notify;
 pub mod rls;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_lifecycle_engine::Migration),
             Box::new(m20261127_000006_hot_table_storage::Migration),
             Box::new(m20261127_000007_fulfillment::Migration),
+            Box::new(m20261127_000008_notify::Migration),
         ]
     }
 }

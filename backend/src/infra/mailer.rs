@@ -1,8 +1,10 @@
-//! Outgoing mail through lettre: SMTP when SMTP_URL is set, otherwise one `.eml` file per
-//! message in `$ORDERFLOW_DATA_DIR/outbox/`, so nothing needs a mail server to work.
+//! Outgoing mail through lettre: SMTP when SMTP_URL is set (smtp:// with STARTTLS by
+//! `?tls=required`, smtps:// for TLS, user:password@ for authentication), otherwise one
+//! `.eml` file per message in `$ORDERFLOW_DATA_DIR/outbox/`, so nothing needs a mail server.
 
 use anyhow::Context;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
@@ -18,12 +20,30 @@ pub struct Mailer {
     from: Mailbox,
 }
 
-/// A message to one recipient, in plain text and HTML.
+/// A message to one recipient, in plain text and HTML, from the platform's sender.
 pub struct Mail {
     pub to: Email,
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// A message with its sender and threading headers chosen by the caller.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub to: Mailbox,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Without angle brackets: `id@domain`.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// Message-IDs in angle brackets, space separated, oldest first.
+    pub references: Option<String>,
+    /// RFC 8058 one-click unsubscribe URL.
+    pub unsubscribe: Option<String>,
 }
 
 impl Mailer {
@@ -47,19 +67,37 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    /// Sends one message; the error says why it was not accepted.
+    /// The platform's own sender (ORDERFLOW_MAIL_FROM).
+    pub fn platform_sender(&self) -> &Mailbox {
+        &self.from
+    }
+
+    /// Sends one message from the platform's sender; the error says why it was not accepted.
     pub async fn send(&self, mail: Mail) -> anyhow::Result<()> {
         let to: Mailbox = mail
             .to
             .as_str()
             .parse()
             .context("recipient is not a valid address")?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject)
-            .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
-            .context("cannot build the message")?;
+        let domain = self.from.email.domain().to_owned();
+        self.send_outgoing(Outgoing {
+            from: self.from.clone(),
+            reply_to: None,
+            to,
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+            message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
+            in_reply_to: None,
+            references: None,
+            unsubscribe: None,
+        })
+        .await
+    }
+
+    /// Sends a message as given.
+    pub async fn send_outgoing(&self, mail: Outgoing) -> anyhow::Result<()> {
+        let message = build(mail)?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message)
@@ -74,4 +112,49 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// The MIME message: multipart/alternative, plain text first, with the threading headers.
+pub fn build(mail: Outgoing) -> anyhow::Result<Message> {
+    let mut builder = Message::builder()
+        .from(mail.from)
+        .to(mail.to)
+        .subject(mail.subject)
+        .message_id(Some(format!("<{}>", mail.message_id)));
+    if let Some(reply_to) = mail.reply_to {
+        builder = builder.reply_to(reply_to);
+    }
+    if let Some(parent) = mail.in_reply_to {
+        builder = builder.in_reply_to(format!("<{}>", parent.trim_matches(['<', '>'])));
+    }
+    if let Some(references) = mail.references {
+        builder = builder.references(references);
+    }
+    let mut message = builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(mail.text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(mail.html),
+                ),
+        )
+        .context("cannot build the message")?;
+    if let Some(url) = mail.unsubscribe {
+        let headers = message.headers_mut();
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{url}>"),
+        ));
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+    }
+    Ok(message)
 }

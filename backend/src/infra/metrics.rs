@@ -15,6 +15,7 @@ pub struct Metrics {
     webhooks: IntCounterVec,
     webhook_duration: HistogramVec,
     db_pool: IntGaugeVec,
+    emails: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -73,7 +74,12 @@ impl Metrics {
         registry.register(Box::new(graphql_duration.clone()))?;
         registry.register(Box::new(webhooks.clone()))?;
         registry.register(Box::new(webhook_duration.clone()))?;
+        let emails = IntCounterVec::new(
+            Opts::new("emails_total", "Emails by kind and outcome (sent, failed)"),
+            &["kind", "outcome"],
+        )?;
         registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(emails.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -83,6 +89,7 @@ impl Metrics {
             webhooks,
             webhook_duration,
             db_pool,
+            emails,
         })
     }
 
@@ -91,6 +98,10 @@ impl Metrics {
         self.webhook_duration
             .with_label_values(&[platform])
             .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn email(&self, kind: &str, outcome: &str) {
+        self.emails.with_label_values(&[kind, outcome]).inc();
     }
 
     /// The text exposition, with pool gauges read at scrape time.

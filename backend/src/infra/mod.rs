@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod events;
+pub mod link_token;
 pub mod mailer;
 pub mod metrics;
 pub mod pdf;

@@ -32,6 +32,9 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         crate::lifecycle::tracking::watch::JOB => {
             crate::lifecycle::tracking::watch::run_job(state, job).await
         }
+        crate::lifecycle::notify::service::SEND => {
+            crate::lifecycle::notify::service::run_job(state, job).await
+        }
         other => Err(format!("no handler for job kind {other}")),
     }
 }

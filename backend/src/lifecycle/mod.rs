@@ -9,6 +9,7 @@ pub mod engine;
 pub mod fraud;
 pub mod inventory;
 pub mod machine;
+pub mod notify;
 pub mod payment;
 pub mod routing;
 pub mod settings;

@@ -151,9 +151,13 @@ pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, 
         data: Set(e.data),
         at: Set(Utc::now()),
     };
-    order_events::Entity::insert(row)
+    let event = order_events::Entity::insert(row)
         .exec_with_returning(tx.conn())
-        .await
+        .await?;
+    // The shopper hears of it (when it is that kind of event) by mail written in this
+    // transaction.
+    crate::lifecycle::notify::service::on_events(tx, std::slice::from_ref(&event)).await?;
+    Ok(event)
 }
 
 /// Records several events in one statement (a batch of the engine), in the given order.
@@ -190,6 +194,7 @@ pub async fn record_events(
     )
     .exec_without_returning(tx.conn())
     .await?;
+    crate::lifecycle::notify::service::on_events(tx, &rows).await?;
     Ok(rows)
 }
 

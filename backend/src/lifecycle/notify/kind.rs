@@ -1,0 +1,98 @@
+//! The emails Orderflow sends, each with a template of its own.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum,
+)]
+#[serde(rename_all = "snake_case")]
+#[graphql(name = "NotificationKind")]
+pub enum Kind {
+    OrderConfirmation,
+    PaymentProblem,
+    BackorderNotice,
+    Shipped,
+    OutForDelivery,
+    Delayed,
+    Delivered,
+    DeliveryException,
+    ReturnApproved,
+    RefundIssued,
+    ReviewRequest,
+    Invitation,
+    PasswordReset,
+    /// A support reply (staff or automatic): its text is the message itself.
+    SupportReply,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 14] = [
+        Kind::OrderConfirmation,
+        Kind::PaymentProblem,
+        Kind::BackorderNotice,
+        Kind::Shipped,
+        Kind::OutForDelivery,
+        Kind::Delayed,
+        Kind::Delivered,
+        Kind::DeliveryException,
+        Kind::ReturnApproved,
+        Kind::RefundIssued,
+        Kind::ReviewRequest,
+        Kind::Invitation,
+        Kind::PasswordReset,
+        Kind::SupportReply,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::OrderConfirmation => "order_confirmation",
+            Kind::PaymentProblem => "payment_problem",
+            Kind::BackorderNotice => "backorder_notice",
+            Kind::Shipped => "shipped",
+            Kind::OutForDelivery => "out_for_delivery",
+            Kind::Delayed => "delayed",
+            Kind::Delivered => "delivered",
+            Kind::DeliveryException => "delivery_exception",
+            Kind::ReturnApproved => "return_approved",
+            Kind::RefundIssued => "refund_issued",
+            Kind::ReviewRequest => "review_request",
+            Kind::Invitation => "invitation",
+            Kind::PasswordReset => "password_reset",
+            Kind::SupportReply => "support_reply",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// In words, for the timeline and the settings page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::OrderConfirmation => "order confirmation",
+            Kind::PaymentProblem => "payment problem",
+            Kind::BackorderNotice => "backorder notice",
+            Kind::Shipped => "shipping confirmation",
+            Kind::OutForDelivery => "out for delivery",
+            Kind::Delayed => "delay notice",
+            Kind::Delivered => "delivery confirmation",
+            Kind::DeliveryException => "delivery problem",
+            Kind::ReturnApproved => "return approved",
+            Kind::RefundIssued => "refund issued",
+            Kind::ReviewRequest => "review request",
+            Kind::Invitation => "staff invitation",
+            Kind::PasswordReset => "password reset",
+            Kind::SupportReply => "support reply",
+        }
+    }
+
+    /// Kinds a shopper can opt out of (the rest are about their order).
+    pub fn is_optional(self) -> bool {
+        self == Kind::ReviewRequest
+    }
+
+    /// Kinds whose template a tenant edits (a support reply is written per message).
+    pub fn has_template(self) -> bool {
+        self != Kind::SupportReply
+    }
+}

@@ -1,0 +1,12 @@
+//! Stage 8, notify: every customer-facing event becomes an email, from the tenant's own
+//! templates in the shopper's locale, sent once by a job. Inbound support mail lives in
+//! [`crate::lifecycle::support`].
+
+pub mod context;
+pub mod kind;
+pub mod locale;
+pub mod repo;
+pub mod service;
+pub mod settings;
+pub mod templates;
+pub mod trigger;

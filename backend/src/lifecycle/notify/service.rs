@@ -1,0 +1,433 @@
+//! Turning timeline events into emails, and sending them.
+//!
+//! When an event that the shopper hears about is recorded, a notification row is written in
+//! the same transaction, keyed by (kind, order, event), with a `notify.send` job. The job
+//! renders the tenant's template and sends; the row's status makes a rerun a no-op, so a
+//! retried or duplicated job never sends twice. The only window left is a crash after the
+//! SMTP server accepted the message and before the row says so: the resend then carries the
+//! same Message-ID, which receiving servers and mail clients use to drop the duplicate.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use lettre::message::Mailbox;
+use sea_orm::DbErr;
+use serde_json::Value;
+
+use super::context::{self, Links, Sender};
+use super::kind::Kind;
+use super::repo::{self, FAILED, Notification, QUEUED, SENDING, SENT, SUPPRESSED};
+use super::settings::{self, NotifySettings};
+use super::templates::{self, Rendered, Source};
+use super::trigger;
+use crate::app::AppState;
+use crate::domain::{OrderId, TenantId};
+use crate::infra::mailer::Outgoing;
+use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::worker::JobError;
+use crate::lifecycle::capture::{self, repo as orders};
+use crate::tenancy::{Actor, TenantTx};
+
+/// Sends one notification (payload: its key).
+pub const SEND: &str = "notify.send";
+
+/// How the mailer signs its timeline entries.
+pub const MAILER: &str = "mailer";
+
+/// A notification to write, with the job that sends it.
+pub struct NewNotification {
+    pub kind: Kind,
+    pub key: String,
+    pub order: Option<uuid::Uuid>,
+    pub event: Option<uuid::Uuid>,
+    pub thread: Option<uuid::Uuid>,
+    pub support_message: Option<uuid::Uuid>,
+    pub recipient: String,
+    pub context: Value,
+    pub in_reply_to: Option<String>,
+    pub references: Option<String>,
+    pub run_at: chrono::DateTime<Utc>,
+}
+
+/// The Message-ID domain: the sender's (so replies thread on the shop's side).
+fn message_id_for(id: uuid::Uuid, sender_address: Option<&str>) -> String {
+    let domain = sender_address
+        .and_then(|a| a.rsplit_once('@').map(|(_, d)| d.to_owned()))
+        .unwrap_or_else(|| "orderflow.local".to_owned());
+    format!("{}@{domain}", id.simple())
+}
+
+/// Writes notifications and their jobs in the caller's transaction.
+pub async fn queue_all(
+    tx: &TenantTx,
+    settings: &NotifySettings,
+    items: Vec<NewNotification>,
+) -> Result<(), DbErr> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut jobs = Vec::with_capacity(items.len());
+    for n in items {
+        let id = uuid::Uuid::now_v7();
+        rows.push(Notification {
+            tenant_id: tx.tenant().uuid(),
+            id,
+            kind: n.kind.as_str().to_owned(),
+            dedupe_key: n.key.clone(),
+            order_id: n.order,
+            event_id: n.event,
+            thread_id: n.thread,
+            support_message_id: n.support_message,
+            recipient: n.recipient,
+            context: n.context,
+            status: QUEUED.to_owned(),
+            subject: None,
+            message_id: message_id_for(id, settings.sender_address.as_deref()),
+            in_reply_to: n.in_reply_to,
+            reference_ids: n.references,
+            locale: None,
+            attempts: 0,
+            last_error: None,
+            bounce_reason: None,
+            created_at: now,
+            sent_at: None,
+            bounced_at: None,
+        });
+        jobs.push(
+            NewJob::now(SEND, Some(tx.tenant()), serde_json::json!({ "key": n.key }))
+                .at(n.run_at)
+                .dedupe(format!("notify:{}:{}", tx.tenant().uuid(), n.key)),
+        );
+    }
+    repo::insert_new(tx, rows).await?;
+    for job in jobs {
+        queue::enqueue(tx, job).await?;
+    }
+    Ok(())
+}
+
+/// Called with every timeline event as it is recorded: the ones the shopper hears about
+/// become notifications in the same transaction.
+pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(), DbErr> {
+    let caused: Vec<(&orders::OrderEvent, trigger::Trigger)> = events
+        .iter()
+        .flat_map(|e| {
+            trigger::for_event(&e.kind, &e.data)
+                .into_iter()
+                .map(move |t| (e, t))
+        })
+        .collect();
+    if caused.is_empty() {
+        return Ok(());
+    }
+    let settings = settings::load(tx).await?;
+    let ids: Vec<OrderId> = caused.iter().map(|(e, _)| OrderId(e.order_id)).collect();
+    let found = orders::get_many(tx, &ids).await?;
+    let mut items = Vec::new();
+    for (event, t) in caused {
+        if !settings.sends(t.kind) {
+            continue;
+        }
+        if t.kind == Kind::ReviewRequest && settings.review_request_days <= 0 {
+            continue;
+        }
+        let Some(order) = found.iter().find(|o| o.id == event.order_id) else {
+            continue;
+        };
+        let Some(email) = order.email.clone().filter(|e| e.contains('@')) else {
+            continue;
+        };
+        let run_at = if t.kind == Kind::ReviewRequest {
+            event.at + Duration::days(settings.review_request_days.into())
+        } else {
+            event.at
+        };
+        items.push(NewNotification {
+            kind: t.kind,
+            key: format!("{}:{}:{}", t.kind.as_str(), event.order_id, event.id),
+            order: Some(event.order_id),
+            event: Some(event.id),
+            thread: None,
+            support_message: None,
+            recipient: email,
+            context: t.context,
+            in_reply_to: None,
+            references: None,
+            run_at,
+        });
+    }
+    queue_all(tx, &settings, items).await
+}
+
+/// The template a tenant uses for `kind`: its own, or the built-in one.
+pub async fn source_of(tx: &TenantTx, kind: Kind) -> Result<Source, DbErr> {
+    Ok(match repo::template(tx, kind.as_str()).await? {
+        Some(row) => Source {
+            subject: row.subject,
+            text: row.text_body,
+            html: row.html_body,
+        },
+        None => templates::builtin(kind),
+    })
+}
+
+/// Everything needed to send, read in one transaction.
+struct Prepared {
+    outgoing: Outgoing,
+    notification: Notification,
+}
+
+enum Step {
+    /// Sent, bounced or suppressed already: nothing to do.
+    Done,
+    Send(Box<Prepared>),
+}
+
+fn links(state: &AppState) -> Links<'_> {
+    Links {
+        public_url: &state.config.public_url,
+        key: state.config.secret_key.expose(),
+    }
+}
+
+/// Renders a notification with its current facts.
+pub async fn render(
+    state: &AppState,
+    tx: &TenantTx,
+    n: &Notification,
+    settings: &NotifySettings,
+    sender: &Sender,
+) -> Result<(Rendered, Option<String>), String> {
+    let kind = Kind::parse(&n.kind).ok_or_else(|| format!("unknown notification kind {}", n.kind))?;
+    let source = source_of(tx, kind).await.map_err(|e| e.to_string())?;
+    let (ctx, locale) = match n.order_id {
+        Some(order) => {
+            let order = orders::get(tx, OrderId(order))
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the order is gone")?;
+            let (ctx, locale) =
+                context::for_order(tx, n, &order, sender, settings, &links(state))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            (ctx, Some(locale.name()))
+        }
+        // Mail about no order (an invitation, a support reply) carries its whole context.
+        None => {
+            let mut ctx = n.context.clone();
+            ctx["shop"] = serde_json::json!({
+                "name": sender.shop_name,
+                "email": sender.from.email.to_string(),
+                "reply_to": sender.reply_to.as_ref().map(|r| r.email.to_string()).unwrap_or_default(),
+            });
+            (ctx, None)
+        }
+    };
+    let mut ctx = ctx;
+    if kind == Kind::SupportReply {
+        for key in ["reply", "customer"] {
+            if let Some(v) = n.context.get(key) {
+                ctx[key] = v.clone();
+            }
+        }
+    }
+    let rendered = templates::render(&source, &ctx).map_err(|e| e.to_string())?;
+    Ok((rendered, locale))
+}
+
+async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, String> {
+    let db = |e: DbErr| e.to_string();
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? else {
+        return Ok(Step::Done);
+    };
+    if ![QUEUED, FAILED, SENDING].contains(&n.status.as_str()) {
+        return Ok(Step::Done);
+    }
+    let settings = settings::load(&tx).await.map_err(db)?;
+    let kind = Kind::parse(&n.kind);
+    let scope = if kind.is_some_and(Kind::is_optional) {
+        n.kind.as_str()
+    } else {
+        "transactional"
+    };
+    if repo::is_suppressed(&tx, &n.recipient, scope).await.map_err(db)? {
+        n.status = SUPPRESSED.to_owned();
+        let order = n.order_id;
+        let what = kind.map(Kind::label).unwrap_or("email");
+        repo::save(&tx, n.clone()).await.map_err(db)?;
+        if let Some(order) = order {
+            timeline(
+                &tx,
+                order,
+                "notification.suppressed",
+                format!("Not emailed ({what}): {} asked not to receive it or bounced", n.recipient),
+                &n,
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        return Ok(Step::Done);
+    }
+    let shop = repo::tenant_name(&tx).await.map_err(db)?;
+    let sender = context::sender(&settings, &shop, state.mailer.platform_sender());
+    let (rendered, locale) = render(state, &tx, &n, &settings, &sender).await?;
+    let to: Mailbox = n
+        .recipient
+        .parse()
+        .map_err(|e| format!("recipient {}: {e}", n.recipient))?;
+    let to = match n.context.get("customer").and_then(|c| c.get("name")).and_then(Value::as_str) {
+        Some(name) if !name.is_empty() => Mailbox::new(Some(name.to_owned()), to.email),
+        _ => to,
+    };
+    let unsubscribe = rendered.unsubscribe_url.clone();
+    n.status = SENDING.to_owned();
+    n.attempts += 1;
+    n.subject = Some(rendered.subject.clone());
+    n.locale = locale;
+    let n = repo::save(&tx, n).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(Step::Send(Box::new(Prepared {
+        outgoing: Outgoing {
+            from: sender.from,
+            reply_to: sender.reply_to,
+            to,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: n.message_id.clone(),
+            in_reply_to: n.in_reply_to.clone(),
+            references: n.reference_ids.clone(),
+            unsubscribe,
+        },
+        notification: n,
+    })))
+}
+
+async fn timeline(
+    tx: &TenantTx,
+    order: uuid::Uuid,
+    kind: &'static str,
+    message: String,
+    n: &Notification,
+) -> Result<orders::OrderEvent, DbErr> {
+    orders::record_event(
+        tx,
+        orders::NewEvent {
+            order: OrderId(order),
+            kind,
+            actor: Actor::System,
+            actor_label: Some(MAILER.into()),
+            message,
+            reason: n.last_error.clone(),
+            data: serde_json::json!({
+                "notification": n.kind,
+                "to": n.recipient,
+                "subject": n.subject,
+                "messageId": n.message_id,
+                "status": n.status,
+                "attempts": n.attempts,
+            }),
+        },
+    )
+    .await
+}
+
+/// The `notify.send` job.
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .map(TenantId)
+        .ok_or("the job names no tenant")?;
+    let key = job
+        .payload
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or("the job names no notification")?;
+    let prepared = match prepare(state, tenant, key).await {
+        Ok(Step::Done) => return Ok(()),
+        Ok(Step::Send(p)) => p,
+        Err(error) => {
+            record_failure(state, tenant, key, &error, job).await?;
+            return Err(error);
+        }
+    };
+    let Prepared {
+        outgoing,
+        notification,
+    } = *prepared;
+    let subject = outgoing.subject.clone();
+    if let Err(err) = state.mailer.send_outgoing(outgoing).await {
+        let error = format!("{err:#}");
+        state.metrics.email(&notification.kind, "failed");
+        record_failure(state, tenant, key, &error, job).await?;
+        return Err(error);
+    }
+    state.metrics.email(&notification.kind, "sent");
+    let db = |e: DbErr| e.to_string();
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    let mut events = Vec::new();
+    if let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? {
+        n.status = SENT.to_owned();
+        n.sent_at = Some(Utc::now());
+        n.last_error = None;
+        let n = repo::save(&tx, n).await.map_err(db)?;
+        if let Some(order) = n.order_id {
+            let what = Kind::parse(&n.kind).map(Kind::label).unwrap_or("email");
+            events.push(
+                timeline(
+                    &tx,
+                    order,
+                    "notification.sent",
+                    format!("Emailed {} the {what}: “{subject}”", n.recipient),
+                    &n,
+                )
+                .await
+                .map_err(db)?,
+            );
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    capture::publish_events(state, tenant, &events).await;
+    Ok(())
+}
+
+/// Records a failed attempt; the last one goes on the order's timeline.
+async fn record_failure(
+    state: &Arc<AppState>,
+    tenant: TenantId,
+    key: &str,
+    error: &str,
+    job: &Job,
+) -> Result<(), JobError> {
+    let db = |e: DbErr| e.to_string();
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    let mut events = Vec::new();
+    if let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? {
+        n.status = FAILED.to_owned();
+        n.last_error = Some(error.chars().take(2000).collect());
+        let n = repo::save(&tx, n).await.map_err(db)?;
+        if job.attempts >= job.max_attempts
+            && let Some(order) = n.order_id
+        {
+            let what = Kind::parse(&n.kind).map(Kind::label).unwrap_or("email");
+            events.push(
+                timeline(
+                    &tx,
+                    order,
+                    "notification.failed",
+                    format!("Could not email {} the {what} after {} attempts", n.recipient, job.attempts),
+                    &n,
+                )
+                .await
+                .map_err(db)?,
+            );
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    capture::publish_events(state, tenant, &events).await;
+    Ok(())
+}

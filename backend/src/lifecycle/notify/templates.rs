@@ -1,0 +1,316 @@
+//! Email templates: the built-in ones (`backend/templates/`), a tenant's edited ones, and
+//! rendering with minijinja. Values in the context are already formatted for the shopper's
+//! locale; undefined values are "chainable" so an optional block (`{% if shipment.eta %}`)
+//! needs no guard for a missing parent. HTML is auto-escaped and wrapped in one layout.
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use super::kind::Kind;
+
+/// The three parts of an email template.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// An email ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// For the List-Unsubscribe header of optional mail.
+    pub unsubscribe_url: Option<String>,
+}
+
+/// What is wrong with a template, by part (`subject`, `text`, `html`) and line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateError {
+    pub part: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.part, self.message)
+    }
+}
+
+macro_rules! builtin {
+    ($name:literal) => {
+        Source {
+            subject: include_str!(concat!("../../../templates/notify/", $name, ".subject.txt"))
+                .to_owned(),
+            text: include_str!(concat!("../../../templates/notify/", $name, ".txt")).to_owned(),
+            html: include_str!(concat!("../../../templates/notify/", $name, ".html")).to_owned(),
+        }
+    };
+}
+
+/// The built-in template of `kind`.
+pub fn builtin(kind: Kind) -> Source {
+    match kind {
+        Kind::OrderConfirmation => builtin!("order_confirmation"),
+        Kind::PaymentProblem => builtin!("payment_problem"),
+        Kind::BackorderNotice => builtin!("backorder_notice"),
+        Kind::Shipped => builtin!("shipped"),
+        Kind::OutForDelivery => builtin!("out_for_delivery"),
+        Kind::Delayed => builtin!("delayed"),
+        Kind::Delivered => builtin!("delivered"),
+        Kind::DeliveryException => builtin!("delivery_exception"),
+        Kind::ReturnApproved => builtin!("return_approved"),
+        Kind::RefundIssued => builtin!("refund_issued"),
+        Kind::ReviewRequest => builtin!("review_request"),
+        Kind::Invitation => builtin!("invitation"),
+        Kind::PasswordReset => builtin!("password_reset"),
+        // The message is the body; the subject continues the thread's.
+        Kind::SupportReply => Source {
+            subject: "{{ reply.subject }}".into(),
+            text: "{{ reply.text }}".into(),
+            html: "{% for p in reply.paragraphs %}<p style=\"margin:0 0 12px\">{% for l in p %}{{ l }}{% if not loop.last %}<br>{% endif %}{% endfor %}</p>{% endfor %}".into(),
+        },
+    }
+}
+
+/// The reply a support agent (or the auto-responder) starts from, per intent.
+pub fn reply_source(intent: &str) -> &'static str {
+    match intent {
+        "where_is_my_order" => include_str!("../../../templates/replies/where_is_my_order.txt"),
+        "cancel" => include_str!("../../../templates/replies/cancel.txt"),
+        "change_address" => include_str!("../../../templates/replies/change_address.txt"),
+        "return_refund" => include_str!("../../../templates/replies/return_refund.txt"),
+        "damaged_wrong_item" => include_str!("../../../templates/replies/damaged_wrong_item.txt"),
+        "product_question" => include_str!("../../../templates/replies/product_question.txt"),
+        _ => include_str!("../../../templates/replies/other.txt"),
+    }
+}
+
+const LAYOUT: &str = r#"<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{ subject }}</title></head>
+<body style="margin:0;padding:0;background:#f4f4f5;font-family:Helvetica,Arial,sans-serif;color:#18181b">
+<table role="presentation" width="100%" cellspacing="0" cellpadding="0" style="background:#f4f4f5"><tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="600" cellspacing="0" cellpadding="0" style="max-width:600px;width:100%;background:#ffffff;border-radius:8px">
+<tr><td style="padding:20px 28px;border-bottom:1px solid #e4e4e7;font-size:18px;font-weight:bold">{{ shop.name }}</td></tr>
+<tr><td style="padding:24px 28px;font-size:15px;line-height:1.5">{{ body }}</td></tr>
+<tr><td style="padding:16px 28px;border-top:1px solid #e4e4e7;font-size:12px;color:#71717a">{{ shop.name }}{% if shop.reply_to %} · Questions? Reply to this email or write to {{ shop.reply_to }}.{% endif %}</td></tr>
+</table></td></tr></table></body></html>"#;
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env
+}
+
+fn describe(err: &minijinja::Error) -> String {
+    let what = err
+        .detail()
+        .map(str::to_owned)
+        .unwrap_or_else(|| err.kind().to_string());
+    match err.line() {
+        Some(line) => format!("line {line}: {what}"),
+        None => what,
+    }
+}
+
+fn parts(source: &Source) -> [(&'static str, &'static str, &str); 3] {
+    [
+        ("subject", "subject.txt", source.subject.as_str()),
+        ("text", "body.txt", source.text.as_str()),
+        ("html", "body.html", source.html.as_str()),
+    ]
+}
+
+/// Checks that each part parses; the errors name the part and the line.
+pub fn validate(source: &Source) -> Vec<TemplateError> {
+    let mut errors = Vec::new();
+    for (part, name, text) in parts(source) {
+        if part == "subject" && text.trim().is_empty() {
+            errors.push(TemplateError {
+                part,
+                message: "must not be empty".into(),
+            });
+            continue;
+        }
+        let mut env = environment();
+        if let Err(err) = env.add_template(name, text) {
+            errors.push(TemplateError {
+                part,
+                message: describe(&err),
+            });
+        }
+    }
+    errors
+}
+
+/// Renders the three parts with `context`, the HTML inside the layout.
+pub fn render(source: &Source, context: &serde_json::Value) -> Result<Rendered, TemplateError> {
+    let mut env = environment();
+    for (part, name, text) in parts(source) {
+        env.add_template_owned(name, text.to_owned())
+            .map_err(|err| TemplateError {
+                part,
+                message: describe(&err),
+            })?;
+    }
+    env.add_template("layout.html", LAYOUT)
+        .map_err(|err| TemplateError {
+            part: "html",
+            message: describe(&err),
+        })?;
+    let ctx = Value::from(Serde(context));
+    let run = |part: &'static str, name: &str, ctx: &Value| {
+        env.get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|err| TemplateError {
+                part,
+                message: describe(&err),
+            })
+    };
+    // A subject is one line, whatever the template did with whitespace.
+    let subject = run("subject", "subject.txt", &ctx)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = tidy(&run("text", "body.txt", &ctx)?);
+    let body = run("html", "body.html", &ctx)?;
+    let lang = context
+        .get("locale")
+        .and_then(|l| l.as_str())
+        .and_then(|l| l.split('_').next())
+        .unwrap_or("en")
+        .to_owned();
+    let page = minijinja::context! {
+        body => Value::from_safe_string(body),
+        subject => subject.clone(),
+        lang => lang,
+        ..ctx.clone()
+    };
+    let html = env
+        .get_template("layout.html")
+        .and_then(|t| t.render(page))
+        .map_err(|err| TemplateError {
+            part: "html",
+            message: describe(&err),
+        })?;
+    let unsubscribe_url = context
+        .pointer("/review/unsubscribe_url")
+        .and_then(|u| u.as_str())
+        .map(str::to_owned);
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+        unsubscribe_url,
+    })
+}
+
+/// Renders a plain-text template (a reply draft).
+pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
+    let env = environment();
+    env.render_str(source, Value::from(Serde(context)))
+        .map(|t| tidy(&t))
+        .map_err(|err| TemplateError {
+            part: "text",
+            message: describe(&err),
+        })
+}
+
+/// Collapses the blank lines that skipped blocks leave behind.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> serde_json::Value {
+        serde_json::json!({
+            "locale": "de_DE",
+            "shop": { "name": "Acme & Co", "email": "shop@acme.test", "reply_to": "help@acme.test" },
+            "customer": { "name": "Jane Doe", "first_name": "Jane", "email": "jane@example.com" },
+            "order": {
+                "name": "#1001", "placed_at": "27.11.2026", "subtotal": "10,00 €", "discounts": "0,00 €",
+                "has_discounts": false, "shipping": "4,90 €", "tax": "1,90 €", "total": "14,90 €",
+                "lines": [{ "title": "Mug <b>", "sku": "MUG-1", "quantity": 2, "unit_price": "5,00 €", "total": "10,00 €" }],
+                "shipping_address": ["Jane Doe", "Hauptstr. 1", "10115 Berlin", "Germany"],
+                "status": "Shipped"
+            },
+            "shipment": { "carrier": "DHL", "service": "Paket", "tracking_number": "JD0123", "tracking_url": "https://t.example/JD0123", "status": "In transit", "eta": "30.11.2026", "last_event": "", "items": [{ "title": "Mug", "quantity": 2 }] },
+        })
+    }
+
+    #[test]
+    fn every_builtin_template_parses_and_renders() {
+        for kind in Kind::ALL {
+            let source = builtin(kind);
+            assert!(validate(&source).is_empty(), "{kind:?}: {:?}", validate(&source));
+            let mut ctx = sample();
+            ctx["reply"] = serde_json::json!({ "subject": "Re: hi", "text": "Hello\n\nThere", "paragraphs": [["Hello"], ["There"]] });
+            let out = render(&source, &ctx).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+            assert!(!out.subject.is_empty() && !out.subject.contains('\n'), "{kind:?}");
+            assert!(out.html.contains("Acme &amp; Co"), "{kind:?}: layout escapes the shop name");
+            // Minimal context: nothing optional.
+            let minimal = serde_json::json!({ "shop": { "name": "Acme" }, "customer": { "first_name": "" }, "order": { "name": "#1" } });
+            render(&source, &minimal).unwrap_or_else(|e| panic!("{kind:?} minimal: {e}"));
+        }
+        for intent in ["where_is_my_order", "cancel", "change_address", "return_refund", "damaged_wrong_item", "product_question", "other"] {
+            render_text(reply_source(intent), &sample()).unwrap_or_else(|e| panic!("{intent}: {e}"));
+        }
+    }
+
+    #[test]
+    fn shipped_names_the_tracking_and_escapes_data_in_html() {
+        let out = render(&builtin(Kind::Shipped), &sample()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.subject.contains("#1001"), "{}", out.subject);
+        assert!(out.text.contains("JD0123") && out.text.contains("https://t.example/JD0123"));
+        assert!(out.html.contains("JD0123"), "{}", out.html);
+        assert!(!out.html.contains("Mug <b>"));
+    }
+
+    #[test]
+    fn errors_name_the_part_and_line() {
+        let source = Source {
+            subject: "Hi {{ order.name".into(),
+            text: "ok".into(),
+            html: "<p>\n{% if x %}</p>".into(),
+        };
+        let errors = validate(&source);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].part, "subject");
+        assert_eq!(errors[1].part, "html");
+        assert!(errors[1].message.starts_with("line 2"), "{errors:?}");
+    }
+}

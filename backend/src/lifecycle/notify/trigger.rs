@@ -1,0 +1,105 @@
+//! Which lifecycle events the shopper hears about, and as what. Pure: an event in, the emails
+//! it causes out. Everything the shopper is told follows from the order's timeline, so an
+//! email exists exactly when its event does.
+
+use serde_json::Value;
+
+use super::kind::Kind;
+
+/// An email an event causes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    pub kind: Kind,
+    /// What the template needs from the event (the parcel, the exception…).
+    pub context: Value,
+}
+
+fn str_of<'a>(data: &'a Value, key: &str) -> Option<&'a str> {
+    data.get(key).and_then(Value::as_str)
+}
+
+/// The emails the timeline event `kind` with `data` causes.
+pub fn for_event(kind: &str, data: &Value) -> Vec<Trigger> {
+    let one = |kind: Kind, context: Value| vec![Trigger { kind, context }];
+    match kind {
+        "order.received" => one(Kind::OrderConfirmation, Value::Null),
+        // A payment in review is the merchant's business; a failed one needs the shopper.
+        "order.payment_review" if str_of(data, "verdict") == Some("failed") => one(
+            Kind::PaymentProblem,
+            serde_json::json!({ "findings": data.get("findings") }),
+        ),
+        "order.backordered" => one(
+            Kind::BackorderNotice,
+            serde_json::json!({ "backorders": data.get("backorders") }),
+        ),
+        "order.shipped" => one(Kind::Shipped, Value::Null),
+        "order.out_for_delivery" => one(Kind::OutForDelivery, Value::Null),
+        "order.delivered" => vec![
+            Trigger {
+                kind: Kind::Delivered,
+                context: Value::Null,
+            },
+            Trigger {
+                kind: Kind::ReviewRequest,
+                context: Value::Null,
+            },
+        ],
+        "shipment.exception" if data.get("notifyShopper") == Some(&Value::Bool(true)) => {
+            let kind = if str_of(data, "kind") == Some("late") {
+                Kind::Delayed
+            } else {
+                Kind::DeliveryException
+            };
+            one(
+                kind,
+                serde_json::json!({
+                    "shipmentId": data.get("shipmentId"),
+                    "exceptionKind": data.get("kind"),
+                }),
+            )
+        }
+        "return.approved" => one(Kind::ReturnApproved, data.clone()),
+        "refund.issued" => one(Kind::RefundIssued, data.clone()),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(kind: &str, data: Value) -> Vec<Kind> {
+        for_event(kind, &data).into_iter().map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn the_lifecycle_maps_to_emails() {
+        assert_eq!(kinds("order.received", Value::Null), [Kind::OrderConfirmation]);
+        assert_eq!(
+            kinds("order.payment_review", serde_json::json!({ "verdict": "failed" })),
+            [Kind::PaymentProblem]
+        );
+        assert!(kinds("order.payment_review", serde_json::json!({ "verdict": "review" })).is_empty());
+        assert_eq!(kinds("order.backordered", serde_json::json!({})), [Kind::BackorderNotice]);
+        assert_eq!(kinds("order.shipped", Value::Null), [Kind::Shipped]);
+        assert!(kinds("order.in_transit", Value::Null).is_empty());
+        assert_eq!(kinds("order.out_for_delivery", Value::Null), [Kind::OutForDelivery]);
+        assert_eq!(
+            kinds("order.delivered", Value::Null),
+            [Kind::Delivered, Kind::ReviewRequest]
+        );
+        assert_eq!(
+            kinds("shipment.exception", serde_json::json!({ "kind": "late", "notifyShopper": true })),
+            [Kind::Delayed]
+        );
+        assert_eq!(
+            kinds("shipment.exception", serde_json::json!({ "kind": "failed_attempt", "notifyShopper": true })),
+            [Kind::DeliveryException]
+        );
+        assert!(kinds("shipment.exception", serde_json::json!({ "kind": "lost" })).is_empty());
+        // Internal steps say nothing to the shopper.
+        for internal in ["order.screened", "order.allocated", "order.routed", "shipment.label_created", "shipment.tracking", "order.held"] {
+            assert!(kinds(internal, Value::Null).is_empty(), "{internal}");
+        }
+    }
+}
