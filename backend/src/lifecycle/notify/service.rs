@@ -36,6 +36,8 @@ pub const MAILER: &str = "mailer";
 
 /// A notification to write, with the job that sends it.
 pub struct NewNotification {
+    /// Chosen by the caller when it needs the Message-ID beforehand (a support reply).
+    pub id: Option<uuid::Uuid>,
     pub kind: Kind,
     pub key: String,
     pub order: Option<uuid::Uuid>,
@@ -50,7 +52,7 @@ pub struct NewNotification {
 }
 
 /// The Message-ID domain: the sender's (so replies thread on the shop's side).
-fn message_id_for(id: uuid::Uuid, sender_address: Option<&str>) -> String {
+pub fn message_id_for(id: uuid::Uuid, sender_address: Option<&str>) -> String {
     let domain = sender_address
         .and_then(|a| a.rsplit_once('@').map(|(_, d)| d.to_owned()))
         .unwrap_or_else(|| "orderflow.local".to_owned());
@@ -70,7 +72,7 @@ pub async fn queue_all(
     let mut rows = Vec::with_capacity(items.len());
     let mut jobs = Vec::with_capacity(items.len());
     for n in items {
-        let id = uuid::Uuid::now_v7();
+        let id = n.id.unwrap_or_else(uuid::Uuid::now_v7);
         rows.push(Notification {
             tenant_id: tx.tenant().uuid(),
             id,
@@ -145,6 +147,7 @@ pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(
             event.at
         };
         items.push(NewNotification {
+            id: None,
             kind: t.kind,
             key: format!("{}:{}:{}", t.kind.as_str(), event.order_id, event.id),
             order: Some(event.order_id),

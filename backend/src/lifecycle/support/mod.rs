@@ -1,4 +1,8 @@
 //! Stage 8, the inbox: support threads with shoppers, inbound mail, the intent classifier and
 //! the automatic replies and proposed actions it allows.
 
+pub mod automate;
+pub mod inbound;
 pub mod intent;
+pub mod repo;
+pub mod service;

@@ -1,0 +1,465 @@
+//! Inbound mail, as a raw MIME message (what an MTA pipes, or a provider's "raw" option) or as
+//! the JSON a mail provider posts (Postmark's inbound webhook, Mailgun's parsed routes, or
+//! Orderflow's own shape), read into one form. Delivery status notifications (bounces) are
+//! recognised and read for the message they report on. Pure.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use serde_json::Value;
+
+/// A message a shopper sent us.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InboundMail {
+    pub from: String,
+    pub from_name: Option<String>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// Oldest first, without brackets.
+    pub references: Vec<String>,
+    /// An autoresponder or list mail (never answered automatically, to avoid loops).
+    pub automated: bool,
+    /// Set when the message is a bounce report.
+    pub bounce: Option<Bounce>,
+}
+
+/// What a delivery status notification says about a message we sent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bounce {
+    pub original_message_id: Option<String>,
+    pub recipient: Option<String>,
+    /// e.g. 5.1.1
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+    /// 5.x.x: the address will not work; 4.x.x: it may later.
+    pub permanent: bool,
+}
+
+fn bare(id: &str) -> String {
+    id.trim().trim_matches(['<', '>']).to_owned()
+}
+
+/// Every `<id>` in a header value such as References.
+pub fn ids_in(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in value.split('<').skip(1) {
+        if let Some((id, _)) = piece.split_once('>') {
+            out.push(id.trim().to_owned());
+        }
+    }
+    if out.is_empty() {
+        out.extend(value.split_whitespace().map(bare).filter(|s| !s.is_empty()));
+    }
+    out
+}
+
+fn is_automated(auto_submitted: Option<&str>, precedence: Option<&str>) -> bool {
+    auto_submitted.is_some_and(|a| !a.trim().eq_ignore_ascii_case("no"))
+        || precedence.is_some_and(|p| {
+            let p = p.trim().to_ascii_lowercase();
+            p == "bulk" || p == "list" || p == "auto_reply" || p == "junk"
+        })
+}
+
+/// Reads a raw RFC 5322 message.
+pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or("the body is not a MIME message")?;
+    let from = message
+        .from()
+        .and_then(|a| a.first())
+        .ok_or("the message has no From address")?;
+    let address = from
+        .address()
+        .filter(|a| a.contains('@'))
+        .ok_or("the From header holds no address")?
+        .to_owned();
+    let header_text = |name: &str| message.header_raw(name).map(|v| v.trim().to_owned());
+    let references = message
+        .references()
+        .as_text_list()
+        .map(|l| l.iter().map(|s| bare(s)).collect())
+        .or_else(|| message.references().as_text().map(ids_in))
+        .unwrap_or_default();
+    let in_reply_to = message
+        .in_reply_to()
+        .as_text_list()
+        .and_then(|l| l.first().map(|s| bare(s)))
+        .or_else(|| message.in_reply_to().as_text().map(bare));
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let bounce = if is_report { Some(read_report(&message)) } else { None };
+    Ok(InboundMail {
+        from: address.to_ascii_lowercase(),
+        from_name: from.name().map(str::to_owned).filter(|n| !n.is_empty()),
+        to: message
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        subject: message.subject().unwrap_or_default().trim().to_owned(),
+        text: message
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .unwrap_or_default(),
+        html: message.body_html(0).map(|h| h.into_owned()),
+        message_id: message.message_id().map(bare),
+        in_reply_to,
+        references,
+        automated: bounce.is_some()
+            || is_automated(
+                header_text("Auto-Submitted").as_deref(),
+                header_text("Precedence").as_deref(),
+            ),
+        bounce,
+    })
+}
+
+/// The per-recipient fields of a delivery-status part and the reported message's id.
+fn read_report(message: &mail_parser::Message<'_>) -> Bounce {
+    let mut bounce = Bounce::default();
+    for part in &message.parts {
+        let ct = part
+            .content_type()
+            .map(|c| {
+                format!(
+                    "{}/{}",
+                    c.ctype().to_ascii_lowercase(),
+                    c.subtype().unwrap_or_default().to_ascii_lowercase()
+                )
+            })
+            .unwrap_or_default();
+        match &part.body {
+            PartType::Message(inner) if bounce.original_message_id.is_none() => {
+                bounce.original_message_id = inner.message_id().map(bare);
+            }
+            _ if ct == "message/delivery-status" || ct == "message/global-delivery-status" => {
+                let text = String::from_utf8_lossy(part.contents()).into_owned();
+                for line in text.lines() {
+                    let Some((name, value)) = line.split_once(':') else {
+                        continue;
+                    };
+                    let value = value.trim();
+                    match name.trim().to_ascii_lowercase().as_str() {
+                        "final-recipient" | "original-recipient" if bounce.recipient.is_none() => {
+                            let addr = value.split_once(';').map_or(value, |(_, a)| a).trim();
+                            bounce.recipient = Some(addr.to_ascii_lowercase());
+                        }
+                        "status" => bounce.status = Some(value.to_owned()),
+                        "diagnostic-code" => {
+                            let d = value.split_once(';').map_or(value, |(_, d)| d).trim();
+                            bounce.diagnostic = Some(d.to_owned());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ if ct == "text/rfc822-headers" && bounce.original_message_id.is_none() => {
+                let text = String::from_utf8_lossy(part.contents()).into_owned();
+                bounce.original_message_id = text
+                    .lines()
+                    .find_map(|l| {
+                        let (n, v) = l.split_once(':')?;
+                        n.trim().eq_ignore_ascii_case("message-id").then(|| bare(v))
+                    })
+                    .filter(|s| !s.is_empty());
+            }
+            _ => {}
+        }
+    }
+    bounce.permanent = bounce.status.as_deref().is_some_and(|s| s.starts_with('5'));
+    bounce
+}
+
+/// Why a JSON body could not be read, naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn text_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+}
+
+/// A header from Postmark's `Headers: [{Name, Value}]` or Mailgun's `message-headers`
+/// (`[[name, value]]`, as a JSON string).
+fn json_header(v: &Value, name: &str) -> Option<String> {
+    if let Some(list) = v.get("Headers").and_then(Value::as_array) {
+        return list.iter().find_map(|h| {
+            let n = h.get("Name").and_then(Value::as_str)?;
+            n.eq_ignore_ascii_case(name)
+                .then(|| h.get("Value").and_then(Value::as_str).map(str::to_owned))
+                .flatten()
+        });
+    }
+    let headers = match v.get("message-headers") {
+        Some(Value::String(s)) => serde_json::from_str::<Value>(s).ok()?,
+        Some(other) => other.clone(),
+        None => return None,
+    };
+    headers.as_array()?.iter().find_map(|pair| {
+        let pair = pair.as_array()?;
+        let n = pair.first()?.as_str()?;
+        n.eq_ignore_ascii_case(name)
+            .then(|| pair.get(1).and_then(Value::as_str).map(str::to_owned))
+            .flatten()
+    })
+}
+
+/// Splits `Name <a@b>` into the address and the name.
+fn mailbox(raw: &str) -> (String, Option<String>) {
+    match raw.rsplit_once('<') {
+        Some((name, rest)) => {
+            let addr = rest.trim_end().trim_end_matches('>').trim().to_ascii_lowercase();
+            let name = name.trim().trim_matches('"').trim();
+            (addr, (!name.is_empty()).then(|| name.to_owned()))
+        }
+        None => (raw.trim().to_ascii_lowercase(), None),
+    }
+}
+
+/// Reads the JSON a mail provider posts: Postmark (`FromFull`, `TextBody`, `Headers`), Mailgun
+/// (`sender`/`from`, `body-plain`, `message-headers`) or Orderflow's own (`from`, `text`).
+pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
+    if let Some(raw) = text_at(v, &["RawEmail", "raw", "email"]) {
+        return parse_mime(raw.as_bytes()).map_err(|message| FieldError {
+            field: "raw",
+            message,
+        });
+    }
+    let (from, from_name) = match v.get("FromFull") {
+        Some(full) => (
+            text_at(full, &["Email"]).unwrap_or_default().to_ascii_lowercase(),
+            text_at(full, &["Name"]).map(str::to_owned),
+        ),
+        None => {
+            let raw = text_at(v, &["from", "From", "sender"]).unwrap_or_default();
+            let (addr, name) = mailbox(raw);
+            (addr, name.or_else(|| text_at(v, &["fromName", "FromName"]).map(str::to_owned)))
+        }
+    };
+    if !from.contains('@') {
+        return Err(FieldError {
+            field: "from",
+            message: "must be the sender's email address".into(),
+        });
+    }
+    let to = v
+        .get("ToFull")
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+        .and_then(|t| text_at(t, &["Email"]))
+        .or_else(|| text_at(v, &["to", "To", "recipient", "OriginalRecipient"]))
+        .map(|t| mailbox(t).0)
+        .unwrap_or_default();
+    let text = text_at(v, &["TextBody", "body-plain", "text", "StrippedTextReply", "stripped-text"])
+        .unwrap_or_default()
+        .to_owned();
+    let html = text_at(v, &["HtmlBody", "body-html", "html"]).map(str::to_owned);
+    if text.trim().is_empty() && html.as_deref().is_none_or(|h| h.trim().is_empty()) {
+        return Err(FieldError {
+            field: "text",
+            message: "the message has no text".into(),
+        });
+    }
+    let header = |name: &str, keys: &[&str]| {
+        json_header(v, name).or_else(|| text_at(v, keys).map(str::to_owned))
+    };
+    let message_id = header("Message-ID", &["messageId", "Message-Id"]).map(|m| bare(&m));
+    let in_reply_to = header("In-Reply-To", &["inReplyTo", "In-Reply-To"]).map(|m| bare(&m));
+    let references = header("References", &["references", "References"])
+        .map(|r| ids_in(&r))
+        .unwrap_or_default();
+    Ok(InboundMail {
+        from,
+        from_name,
+        to,
+        subject: text_at(v, &["Subject", "subject"]).unwrap_or_default().trim().to_owned(),
+        text: if text.trim().is_empty() {
+            html.as_deref().map(strip_tags).unwrap_or_default()
+        } else {
+            text
+        },
+        html,
+        message_id,
+        in_reply_to,
+        references,
+        automated: is_automated(
+            json_header(v, "Auto-Submitted").as_deref(),
+            json_header(v, "Precedence").as_deref(),
+        ),
+        bounce: None,
+    })
+}
+
+/// Text of an HTML body, for messages that came without a plain part.
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The new part of a reply: the text above the quoted message ("On … wrote:", "> " lines,
+/// "-----Original Message-----") and a signature separator.
+pub fn new_text(text: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let quote_header = (t.starts_with("On ") && t.ends_with("wrote:"))
+            || t.starts_with("-----Original Message-----")
+            || t == "-- "
+            || t == "--"
+            || (t.starts_with("From:") && !out.is_empty());
+        if quote_header {
+            break;
+        }
+        if t.starts_with('>') {
+            continue;
+        }
+        out.push(line.trim_end());
+    }
+    out.join("\n").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPLY: &str = "From: Jane Doe <Jane@Example.com>\r\n\
+To: Acme Support <support@acme.test>\r\n\
+Subject: Re: Your order #1001 is on its way\r\n\
+Message-ID: <reply-1@mail.example.com>\r\n\
+In-Reply-To: <0190abc@acme.test>\r\n\
+References: <0190aaa@acme.test>\r\n <0190abc@acme.test>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/alternative; boundary=\"b1\"\r\n\
+\r\n\
+--b1\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\
+\r\n\
+Where is it? It was due yesterday =E2=80=94 thanks!\r\n\
+\r\n\
+On Tue, 24 Nov 2026, Acme wrote:\r\n\
+> Your order is on its way\r\n\
+--b1\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+\r\n\
+<p>Where is it?</p>\r\n\
+--b1--\r\n";
+
+    #[test]
+    fn a_raw_reply_is_read_with_its_threading_headers() {
+        let mail = parse_mime(REPLY.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mail.from, "jane@example.com");
+        assert_eq!(mail.from_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(mail.to, "support@acme.test");
+        assert_eq!(mail.subject, "Re: Your order #1001 is on its way");
+        assert_eq!(mail.message_id.as_deref(), Some("reply-1@mail.example.com"));
+        assert_eq!(mail.in_reply_to.as_deref(), Some("0190abc@acme.test"));
+        assert_eq!(mail.references, ["0190aaa@acme.test", "0190abc@acme.test"]);
+        assert!(mail.text.contains("due yesterday — thanks"), "{}", mail.text);
+        assert_eq!(new_text(&mail.text), "Where is it? It was due yesterday — thanks!");
+        assert!(!mail.automated && mail.bounce.is_none());
+    }
+
+    #[test]
+    fn a_bounce_names_the_message_it_reports() {
+        let dsn = "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n\
+To: shop@acme.test\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Auto-Submitted: auto-replied\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\
+\r\n\
+--r\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+I'm sorry to have to inform you that your message could not be delivered.\r\n\
+--r\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; mx.example.com\r\n\
+\r\n\
+Final-Recipient: rfc822; nobody@example.com\r\n\
+Action: failed\r\n\
+Status: 5.1.1\r\n\
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.com>: Recipient address rejected\r\n\
+--r\r\n\
+Content-Type: text/rfc822-headers\r\n\
+\r\n\
+From: Acme <shop@acme.test>\r\n\
+To: nobody@example.com\r\n\
+Message-ID: <0190abc@acme.test>\r\n\
+Subject: Your order #1001 is on its way\r\n\
+--r--\r\n";
+        let mail = parse_mime(dsn.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let bounce = mail.bounce.unwrap_or_default();
+        assert_eq!(bounce.original_message_id.as_deref(), Some("0190abc@acme.test"));
+        assert_eq!(bounce.recipient.as_deref(), Some("nobody@example.com"));
+        assert_eq!(bounce.status.as_deref(), Some("5.1.1"));
+        assert!(bounce.permanent);
+        assert!(bounce.diagnostic.unwrap_or_default().contains("Recipient address rejected"));
+        assert!(mail.automated);
+    }
+
+    #[test]
+    fn postmark_and_mailgun_json_are_read() {
+        let postmark = serde_json::json!({
+            "FromName": "Jane Doe", "From": "jane@example.com",
+            "FromFull": { "Email": "jane@example.com", "Name": "Jane Doe", "MailboxHash": "" },
+            "To": "support@acme.test",
+            "ToFull": [{ "Email": "support@acme.test", "Name": "", "MailboxHash": "" }],
+            "Subject": "Where is my order?", "MessageID": "73e6d360-66eb-11e1-8e72-a8206ea7d3",
+            "TextBody": "Hi, where is order #1001?", "HtmlBody": "<p>Hi</p>", "StrippedTextReply": "",
+            "Headers": [
+                { "Name": "Message-ID", "Value": "<abc@mail.example.com>" },
+                { "Name": "In-Reply-To", "Value": "<0190abc@acme.test>" }
+            ]
+        });
+        let mail = parse_json(&postmark).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(mail.from, "jane@example.com");
+        assert_eq!(mail.message_id.as_deref(), Some("abc@mail.example.com"));
+        assert_eq!(mail.in_reply_to.as_deref(), Some("0190abc@acme.test"));
+        let mailgun = serde_json::json!({
+            "sender": "jane@example.com", "from": "Jane Doe <jane@example.com>",
+            "recipient": "support@acme.test", "subject": "Cancel", "body-plain": "Please cancel",
+            "message-headers": "[[\"Message-Id\", \"<m1@example.com>\"], [\"Precedence\", \"bulk\"]]"
+        });
+        let mail = parse_json(&mailgun).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!((mail.from.as_str(), mail.text.as_str()), ("jane@example.com", "Please cancel"));
+        assert_eq!(mail.message_id.as_deref(), Some("m1@example.com"));
+        assert!(mail.automated);
+        let err = parse_json(&serde_json::json!({ "from": "nobody", "text": "x" }));
+        assert_eq!(err.map_err(|e| e.field), Err("from"));
+        let err = parse_json(&serde_json::json!({ "from": "a@b.c", "text": " " }));
+        assert_eq!(err.map_err(|e| e.field), Err("text"));
+    }
+}
