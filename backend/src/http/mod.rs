@@ -13,6 +13,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::app::AppState;
 use crate::channels;
 use crate::graphql::AppSchema;
+use crate::lifecycle::notify;
 
 /// Largest request body accepted on `/graphql`.
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -41,6 +42,13 @@ pub fn server(
                     .route(web::post().to(crate::lifecycle::tracking::http::receive)),
             )
             .service(
+                web::resource("/webhooks/email/{tenant}")
+                    .app_data(web::PayloadConfig::new(
+                        crate::lifecycle::support::http::MAX_BODY,
+                    ))
+                    .route(web::post().to(crate::lifecycle::support::http::receive)),
+            )
+            .service(
                 web::resource("/webhooks/{platform}/{connection}")
                     // Over the limit: 413 before the body is read to the end.
                     .app_data(web::PayloadConfig::new(channels::http::MAX_WEBHOOK_BODY))
@@ -54,6 +62,14 @@ pub fn server(
                 "/shipments/{id}/{file}",
                 web::get().to(crate::lifecycle::shipping::http::label),
             )
+            .route("/track/{token}", web::get().to(notify::http::track))
+            .route("/review/{token}", web::get().to(notify::http::review_form))
+            .route("/review/{token}", web::post().to(notify::http::review_submit))
+            .route(
+                "/unsubscribe/{token}",
+                web::get().to(notify::http::unsubscribe_form),
+            )
+            .route("/unsubscribe/{token}", web::post().to(notify::http::unsubscribe))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))

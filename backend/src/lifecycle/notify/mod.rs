@@ -5,7 +5,9 @@
 pub mod context;
 pub mod kind;
 pub mod locale;
+pub mod http;
 pub mod repo;
+pub mod reviews;
 pub mod service;
 pub mod settings;
 pub mod templates;
