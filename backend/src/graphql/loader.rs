@@ -419,3 +419,75 @@ impl Loader<(TenantId, CustomerId)> for Batch {
         load_grouped(&self.state, keys, fetch, |c: &Customer| CustomerId(c.id)).await
     }
 }
+
+/// The messages of a support thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MessagesOf(pub uuid::Uuid);
+
+impl Loader<(TenantId, MessagesOf)> for Batch {
+    type Value = Vec<crate::lifecycle::support::repo::Message>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, MessagesOf)],
+    ) -> Result<HashMap<(TenantId, MessagesOf), Self::Value>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<MessagesOf>| async move {
+            let threads: Vec<uuid::Uuid> = ids.iter().map(|t| t.0).collect();
+            let rows = crate::lifecycle::support::repo::messages_of(&tx, &threads).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |m: &crate::lifecycle::support::repo::Message| {
+            MessagesOf(m.thread_id)
+        })
+        .await
+    }
+}
+
+/// The emails about an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NotificationsOf(pub OrderId);
+
+impl Loader<(TenantId, NotificationsOf)> for Batch {
+    type Value = Vec<crate::lifecycle::notify::repo::Notification>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, NotificationsOf)],
+    ) -> Result<HashMap<(TenantId, NotificationsOf), Self::Value>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<NotificationsOf>| async move {
+            let orders: Vec<OrderId> = ids.iter().map(|o| o.0).collect();
+            let rows = crate::lifecycle::notify::repo::of_orders(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |n: &crate::lifecycle::notify::repo::Notification| {
+            NotificationsOf(OrderId(n.order_id.unwrap_or_default()))
+        })
+        .await
+    }
+}
+
+/// The support threads about an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ThreadsOf(pub OrderId);
+
+impl Loader<(TenantId, ThreadsOf)> for Batch {
+    type Value = Vec<crate::lifecycle::support::repo::Thread>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[(TenantId, ThreadsOf)],
+    ) -> Result<HashMap<(TenantId, ThreadsOf), Self::Value>, Self::Error> {
+        let fetch = |tx: TenantTx, ids: Vec<ThreadsOf>| async move {
+            let orders: Vec<uuid::Uuid> = ids.iter().map(|o| o.0.uuid()).collect();
+            let rows = crate::lifecycle::support::repo::threads_of_orders(&tx, &orders).await?;
+            Ok((tx, rows))
+        };
+        load_lists(&self.state, keys, fetch, |t: &crate::lifecycle::support::repo::Thread| {
+            ThreadsOf(OrderId(t.order_id.unwrap_or_default()))
+        })
+        .await
+    }
+}

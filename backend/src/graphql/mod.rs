@@ -24,7 +24,9 @@ use crate::jobs::graphql::{JobsMutation, JobsQuery};
 use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
+use crate::lifecycle::notify::graphql::{NotifyMutation, NotifyQuery};
 use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
+use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
 use crate::lifecycle::warehouse::graphql::{WarehouseMutation, WarehouseQuery};
 
@@ -44,6 +46,8 @@ pub struct Query(
     ShippingQuery,
     TrackingQuery,
     WarehouseQuery,
+    NotifyQuery,
+    SupportQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -59,6 +63,8 @@ pub struct Mutation(
     ShippingMutation,
     TrackingMutation,
     WarehouseMutation,
+    NotifyMutation,
+    SupportMutation,
     JobsMutation,
     ChannelMutation,
 );

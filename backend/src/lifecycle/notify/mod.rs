@@ -3,6 +3,7 @@
 //! [`crate::lifecycle::support`].
 
 pub mod context;
+pub mod graphql;
 pub mod kind;
 pub mod locale;
 pub mod http;

@@ -229,3 +229,31 @@ pub async fn tenant_name(tx: &TenantTx) -> Result<String, DbErr> {
         .map(|t| t.name)
         .unwrap_or_default())
 }
+
+/// An unsaved notification of `kind` about `order`, to render a preview or a reply's context.
+pub fn probe(tenant: uuid::Uuid, kind: &str, order: Option<uuid::Uuid>, recipient: &str) -> Notification {
+    Notification {
+        tenant_id: tenant,
+        id: uuid::Uuid::nil(),
+        kind: kind.to_owned(),
+        dedupe_key: String::new(),
+        order_id: order,
+        event_id: None,
+        thread_id: None,
+        support_message_id: None,
+        recipient: recipient.to_owned(),
+        context: serde_json::Value::Null,
+        status: String::new(),
+        subject: None,
+        message_id: String::new(),
+        in_reply_to: None,
+        reference_ids: None,
+        locale: None,
+        attempts: 0,
+        last_error: None,
+        bounce_reason: None,
+        created_at: Utc::now(),
+        sent_at: None,
+        bounced_at: None,
+    }
+}

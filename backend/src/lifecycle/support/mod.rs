@@ -2,6 +2,7 @@
 //! the automatic replies and proposed actions it allows.
 
 pub mod automate;
+pub mod graphql;
 pub mod http;
 pub mod inbound;
 pub mod intent;

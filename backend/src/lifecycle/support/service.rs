@@ -134,30 +134,12 @@ async fn reply_context(
         let lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
         ctx["order"] = notify_ctx::order_value(order, &lines, locale);
         // A notification-shaped row, so the shipment part reads like a shipped email's.
-        let probe = notifications::Notification {
-            tenant_id: order.tenant_id,
-            id: uuid::Uuid::nil(),
-            kind: Kind::Shipped.as_str().into(),
-            dedupe_key: String::new(),
-            order_id: Some(order.id),
-            event_id: None,
-            thread_id: None,
-            support_message_id: None,
-            recipient: thread.email.clone(),
-            context: Value::Null,
-            status: String::new(),
-            subject: None,
-            message_id: String::new(),
-            in_reply_to: None,
-            reference_ids: None,
-            locale: None,
-            attempts: 0,
-            last_error: None,
-            bounce_reason: None,
-            created_at: Utc::now(),
-            sent_at: None,
-            bounced_at: None,
-        };
+        let probe = notifications::probe(
+            order.tenant_id,
+            Kind::Shipped.as_str(),
+            Some(order.id),
+            &thread.email,
+        );
         let (full, _) =
             notify_ctx::for_order(tx, &probe, order, &sender, settings, &links(state)).await?;
         ctx["shipment"] = full["shipment"].clone();

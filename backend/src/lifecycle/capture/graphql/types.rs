@@ -488,6 +488,32 @@ impl Order {
             .collect())
     }
 
+    /// The emails sent (or waiting) about this order, oldest first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::lifecycle::notify::graphql::Notification>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::graphql::loader::NotificationsOf(order)))
+            .await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+
+    /// The shopper's conversations about this order, most recent first.
+    async fn support_threads(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::lifecycle::support::graphql::SupportThread>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::graphql::loader::ThreadsOf(order)))
+            .await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+    }
+
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let Some(key) = self.customer_key else {
             return Ok(None);
