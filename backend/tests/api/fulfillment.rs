@@ -33,7 +33,7 @@ fn kinds(o: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn ok(app: &TestApp, s: &Session, mutation: &str, query: &str, vars: Value) -> Value {
+pub async fn ok(app: &TestApp, s: &Session, mutation: &str, query: &str, vars: Value) -> Value {
     let body = app.gql(Some(&s.access), query, vars).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"][mutation]["userErrors"], json!([]), "{body}");
@@ -281,7 +281,7 @@ pub async fn track(
 
 /// EasyPost's in-transit event for our tracking number, with its history cut to `keep` scans
 /// and, optionally, a delivery scan on top.
-fn easypost_event(number: &str, keep: usize, delivered: bool) -> Vec<u8> {
+pub fn easypost_event(number: &str, keep: usize, delivered: bool) -> Vec<u8> {
     let mut e = fixture_json("easypost/event_tracker_updated_in_transit.json");
     e["result"]["tracking_code"] = json!(number);
     let details = e["result"]["tracking_details"].as_array_mut().unwrap();

@@ -18,6 +18,7 @@ mod jobs;
 mod members;
 mod migrations;
 mod mock;
+mod notify;
 mod ops;
 mod orders;
 mod polling;

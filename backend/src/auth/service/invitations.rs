@@ -7,7 +7,8 @@ use crate::app::AppState;
 use crate::auth::{password, tokens};
 use crate::domain::{Email, InvitationId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
-use crate::infra::mailer::Mail;
+use crate::infra::mailer::Outgoing;
+use crate::lifecycle::notify::{self, kind::Kind};
 use crate::tenancy::repo::invitations::{self, Invitation, NewInvitation};
 use crate::tenancy::repo::{audit, memberships, tenants, users};
 use crate::tenancy::{Actor, Permission, Principal, Role, TenantTx};
@@ -148,28 +149,49 @@ async fn deliver(
     token: &str,
 ) -> Outcome<(Invitation, Option<UserError>)> {
     let link = format!("{}/accept-invite?token={token}", state.config.public_url);
-    let email = Email::parse(&invitation.email)
-        .map_err(|m| AppError::Internal(anyhow::anyhow!("stored invitation email {m}")))?;
-    let mail = Mail {
-        to: email,
-        subject: format!("You're invited to {tenant_name} on Orderflow"),
-        text: format!(
-            "You have been invited to join {tenant_name} on Orderflow as {role}.\n\n\
-             Accept the invitation: {link}\n\n\
-             The link works once and expires on {expires} (UTC). If you did not expect this, ignore this email.\n",
-            role = invitation.role,
-            expires = invitation.expires_at.format("%Y-%m-%d %H:%M"),
-        ),
-        html: format!(
-            "<p>You have been invited to join <strong>{tenant}</strong> on Orderflow as {role}.</p>\
-             <p><a href=\"{link}\">Accept the invitation</a></p>\
-             <p>The link works once and expires on {expires} (UTC). If you did not expect this, ignore this email.</p>",
-            tenant = html_escape(tenant_name),
-            role = invitation.role,
-            expires = invitation.expires_at.format("%Y-%m-%d %H:%M"),
-        ),
+    let to: lettre::message::Mailbox = invitation
+        .email
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored invitation email: {e}")))?;
+    // The tenant's own invitation template and sender.
+    let (source, sender, inviter) = {
+        let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+        let inviter = match principal.actor {
+            Actor::User(u) => users::get(&tx, u).await?.map(|u| u.email),
+            _ => None,
+        };
+        let source = notify::service::source_of(&tx, Kind::Invitation).await?;
+        let settings = notify::settings::load(&tx).await?;
+        tx.commit().await?;
+        let sender = notify::context::sender(&settings, tenant_name, state.mailer.platform_sender());
+        (source, sender, inviter.unwrap_or_default())
     };
-    let (status, error) = match state.mailer.send(mail).await {
+    let context = serde_json::json!({
+        "shop": { "name": tenant_name, "email": sender.from.email.to_string() },
+        "invitation": {
+            "url": link,
+            "tenant": tenant_name,
+            "inviter": inviter,
+            "role": invitation.role.to_lowercase(),
+            "expires_at": format!("{} UTC", invitation.expires_at.format("%Y-%m-%d %H:%M")),
+        },
+    });
+    let rendered = notify::templates::render(&source, &context)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("invitation template: {e}")))?;
+    let domain = sender.from.email.domain().to_owned();
+    let mail = Outgoing {
+        from: sender.from,
+        reply_to: sender.reply_to,
+        to,
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
+        in_reply_to: None,
+        references: None,
+        unsubscribe: None,
+    };
+    let (status, error) = match state.mailer.send_outgoing(mail).await {
         Ok(()) => ("sent", None),
         Err(err) => {
             tracing::warn!(tenant.id = %principal.tenant, error = format!("{err:#}"), "invitation email not sent");
@@ -298,11 +320,4 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
     tx.commit().await?;
     publish_audit(state, &entry).await;
     Ok(session)
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

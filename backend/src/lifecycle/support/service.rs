@@ -456,7 +456,8 @@ pub async fn receive(
     let mut thread = thread;
     thread.intent = Some(classification.intent.as_str().into());
     thread.confidence = Some(classification.confidence);
-    thread.message_count += 1;
+    // The shopper's message, and the automatic answer written below.
+    thread.message_count += if decision.auto_reply { 2 } else { 1 };
     thread.last_message_at = now;
     thread.status = "open".into();
     thread.handling = if decision.auto_reply && proposal.is_none() {
