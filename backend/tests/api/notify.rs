@@ -487,3 +487,104 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
     assert!(m.message_id.ends_with("@kettle.example"), "{}", m.message_id);
     app.stop().await;
 }
+
+/// Tenant B reaches none of tenant A's emails, threads, templates or settings.
+pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
+    let a = shop(app, "alpha-mail", true).await;
+    let s = &a.owner;
+    ok(app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Alpha Sender Marker\"}) { userErrors { field message } } }", json!({})).await;
+    ok(app, s, "updateNotificationTemplate", "mutation { updateNotificationTemplate(input: {kind: DELIVERED, subject: \"ALPHA-TEMPLATE-MARKER {{ order.name }}\", text: \"x\", html: \"<p>x</p>\"}) { userErrors { field message } } }", json!({})).await;
+    let path = inbound_url(app, s).await;
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let shipped = kettles(app, s, "alpha-mail-1", 1, us_address()).await;
+    ok(app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {warehouseWorkflow: true}) { userErrors { field message } } }", json!({})).await;
+    let open = kettles(app, s, "alpha-mail-2", 1, us_address()).await;
+    drain(app).await;
+    let name = mails(app, s, &open).await["name"].as_str().unwrap().to_owned();
+    let posted = ok(app, s, "postSupportMessage", "mutation($t: String!) { postSupportMessage(input: {from: \"alpha-mail-2@shopper.example\", subject: \"Cancel\", text: $t}) { thread { id messages { id } } userErrors { field message } } }", json!({ "t": format!("Please cancel order {name}, wrong kettle") })).await;
+    let thread = posted["thread"]["id"].as_str().unwrap().to_owned();
+    let message = posted["thread"]["messages"][0]["id"].as_str().unwrap().to_owned();
+    let o = mails(app, s, &shipped).await;
+    let notification_order = o["id"].as_str().unwrap().to_owned();
+    let log = app.gql(Some(&s.access), "{ notifications(first: 5) { edges { node { id messageId } } } }", json!({})).await;
+    let notification = log["data"]["notifications"]["edges"][0]["node"]["id"].as_str().unwrap().to_owned();
+    let message_id = log["data"]["notifications"]["edges"][0]["node"]["messageId"].as_str().unwrap().to_owned();
+    let markers = [
+        "Alpha Sender Marker",
+        "ALPHA-TEMPLATE-MARKER",
+        "alpha-mail-1@shopper.example",
+        "alpha-mail-2@shopper.example",
+        thread.as_str(),
+        message.as_str(),
+        notification.as_str(),
+        message_id.as_str(),
+        token.as_str(),
+    ];
+    let no_leak = |field: &str, body: &Value| {
+        let text = body.to_string();
+        for m in markers {
+            assert!(!text.contains(m), "{field} leaked {m:?} of the other tenant: {text}");
+        }
+    };
+    let vars = json!({ "t": thread, "m": message, "n": notification, "o": notification_order });
+    let mut covered = Vec::new();
+    for (field, query) in [
+        ("notifications", "{ notifications(first: 100) { edges { node { id recipient subject messageId } } } }"),
+        ("notificationSettings", "{ notificationSettings { senderName inboundEmailUrl } }"),
+        ("notificationTemplates", "{ notificationTemplates { kind subject customized } }"),
+        ("supportThreads", "{ supportThreads(first: 100) { edges { node { id email messages { id text } } } } }"),
+        ("supportThread", "query($t: ID!) { supportThread(id: $t) { id email } }"),
+        ("classifySupportMessage", "{ classifySupportMessage(text: \"where is my parcel\") { intent confidence } }"),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert!(body["errors"].is_null(), "{field}: {body}");
+        no_leak(field, &body);
+    }
+    assert_eq!(
+        app.gql(Some(&b.access), "query($t: ID!) { supportThread(id: $t) { id } }", vars.clone()).await["data"]["supportThread"],
+        Value::Null
+    );
+    for (field, query) in [
+        ("resendNotification", "mutation($n: ID!) { resendNotification(input: {id: $n}) { userErrors { code } } }"),
+        ("replyToSupportThread", "mutation($t: ID!) { replyToSupportThread(input: {threadId: $t, text: \"hi\"}) { userErrors { code } } }"),
+        ("confirmSupportAction", "mutation($m: ID!) { confirmSupportAction(input: {messageId: $m}) { userErrors { code } } }"),
+        ("dismissSupportAction", "mutation($m: ID!) { dismissSupportAction(input: {messageId: $m}) { userErrors { code } } }"),
+        ("closeSupportThread", "mutation($t: ID!) { closeSupportThread(input: {threadId: $t}) { userErrors { code } } }"),
+        ("previewNotification", "mutation($o: ID!) { previewNotification(input: {kind: SHIPPED, orderId: $o}) { userErrors { code } } }"),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert_eq!(crate::helpers::user_error_code(&body, field), "NOT_FOUND", "{field}: {body}");
+    }
+    // B's own changes stay B's.
+    for (field, query) in [
+        ("updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Beta\"}) { settings { senderName } userErrors { field message } } }"),
+        ("rotateInboundEmailToken", "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { field message } } }"),
+        ("updateNotificationTemplate", "mutation { updateNotificationTemplate(input: {kind: SHIPPED, subject: \"Beta {{ order.name }}\", text: \"x\", html: \"<p>x</p>\"}) { template { subject } userErrors { field message } } }"),
+        ("resetNotificationTemplate", "mutation { resetNotificationTemplate(input: {kind: DELIVERED}) { template { subject } userErrors { field message } } }"),
+        ("postSupportMessage", "mutation { postSupportMessage(input: {from: \"alpha-mail-1@shopper.example\", subject: \"Where is my order\", text: \"where is my order?\"}) { thread { orderId } userErrors { field message } } }"),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, json!({})).await;
+        assert!(body["errors"].is_null(), "{field}: {body}");
+        assert_eq!(body["data"][field]["userErrors"], json!([]), "{field}: {body}");
+        if field == "postSupportMessage" {
+            assert_eq!(body["data"][field]["thread"]["orderId"], Value::Null, "B's inbox never links A's orders");
+        }
+    }
+    // A's token does not open B's inbound webhook, nor B's A's.
+    let b_tenant = app.gql(Some(&b.access), "{ me { tenant { id } } }", json!({})).await["data"]["me"]["tenant"]["id"].as_str().unwrap().to_owned();
+    let b_id = orderflow::graphql::relay::decode_id(&b_tenant, "Tenant", "id").unwrap();
+    let (code, _) = post(app, &format!("/webhooks/email/{b_id}?token={token}"), &[("content-type", "application/json")], br#"{"from": "x@y.example", "text": "hi"}"#).await;
+    assert_eq!(code, 401);
+    // A's records are as they were.
+    let t = app.gql(Some(&s.access), "query($t: ID!) { supportThread(id: $t) { status messages { proposedAction { status } } } }", json!({ "t": thread })).await;
+    assert_eq!(t["data"]["supportThread"]["status"], "OPEN", "{t}");
+    assert_eq!(t["data"]["supportThread"]["messages"][0]["proposedAction"]["status"], "PROPOSED");
+    let settings = app.gql(Some(&s.access), "{ notificationSettings { senderName } notificationTemplates { kind subject } }", json!({})).await;
+    assert_eq!(settings["data"]["notificationSettings"]["senderName"], "Alpha Sender Marker");
+    let delivered = settings["data"]["notificationTemplates"].as_array().unwrap().iter().find(|t| t["kind"] == "DELIVERED").unwrap().clone();
+    assert!(delivered["subject"].as_str().unwrap().starts_with("ALPHA-TEMPLATE-MARKER"));
+    covered
+}

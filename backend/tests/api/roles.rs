@@ -97,7 +97,36 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .chain(catalog_and_stock_operations())
     .chain(order_operations())
     .chain(channel_operations())
+    .chain(notify_operations())
     .collect()
+}
+
+/// Customer communication: reads, and writes refused for their input or unknown ids.
+fn notify_operations() -> Vec<(&'static str, Permission, String)> {
+    use Permission::{OrdersManage, OrdersRead, SettingsManage};
+    let t = global_id("SupportThread", Uuid::now_v7());
+    let m = global_id("SupportMessage", Uuid::now_v7());
+    let n = global_id("Notification", Uuid::now_v7());
+    let (t, m, n) = (t.as_str(), m.as_str(), n.as_str());
+    vec![
+        ("notifications", OrdersRead, "{ notifications { edges { node { id } } } }".into()),
+        ("notificationSettings", SettingsManage, "{ notificationSettings { defaultLocale } }".into()),
+        ("notificationTemplates", SettingsManage, "{ notificationTemplates { kind } }".into()),
+        ("supportThreads", OrdersRead, "{ supportThreads { edges { node { id } } } }".into()),
+        ("supportThread", OrdersRead, format!("{{ supportThread(id: \"{t}\") {{ id }} }}")),
+        ("classifySupportMessage", OrdersRead, "{ classifySupportMessage(text: \"where is my order\") { intent } }".into()),
+        ("updateNotificationSettings", SettingsManage, "mutation { updateNotificationSettings(input: {reviewRequestDays: -1}) { userErrors { code } } }".into()),
+        ("rotateInboundEmailToken", SettingsManage, "mutation { rotateInboundEmailToken { userErrors { code } } }".into()),
+        ("updateNotificationTemplate", SettingsManage, "mutation { updateNotificationTemplate(input: {kind: SHIPPED, subject: \"{{\", text: \"\", html: \"\"}) { userErrors { code } } }".into()),
+        ("resetNotificationTemplate", SettingsManage, "mutation { resetNotificationTemplate(input: {kind: SHIPPED}) { userErrors { code } } }".into()),
+        ("previewNotification", SettingsManage, "mutation { previewNotification(input: {kind: SHIPPED}) { userErrors { code } } }".into()),
+        ("resendNotification", OrdersManage, format!("mutation {{ resendNotification(input: {{id: \"{n}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("postSupportMessage", OrdersManage, "mutation { postSupportMessage(input: {from: \"\", subject: \"\", text: \"\"}) { userErrors { code } } }".into()),
+        ("replyToSupportThread", OrdersManage, format!("mutation {{ replyToSupportThread(input: {{threadId: \"{t}\", text: \"\"}}) {{ userErrors {{ code }} }} }}")),
+        ("confirmSupportAction", OrdersManage, format!("mutation {{ confirmSupportAction(input: {{messageId: \"{m}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("dismissSupportAction", OrdersManage, format!("mutation {{ dismissSupportAction(input: {{messageId: \"{m}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("closeSupportThread", OrdersManage, format!("mutation {{ closeSupportThread(input: {{threadId: \"{t}\"}}) {{ userErrors {{ code }} }} }}")),
+    ]
 }
 
 fn channel_operations() -> Vec<(&'static str, Permission, String)> {

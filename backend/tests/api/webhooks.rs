@@ -239,7 +239,8 @@ async fn a_signed_shopify_delivery_becomes_the_order_it_describes() {
         0,
         "the request only stores; a job maps"
     );
-    assert_eq!(drain(&app).await, 1);
+    // The mapping job, then the order confirmation it caused.
+    assert_eq!(drain(&app).await, 2);
 
     let found = app
         .gql(Some(&owner.access), ORDER, json!({ "q": "#9999" }))
