@@ -24,7 +24,10 @@ fn main() {
         trained_in.as_secs_f64() * 1000.0
     );
     println!("held-out accuracy: {:.1} %", accuracy * 100.0);
-    println!("\n{:<20} {:>9} {:>7} {:>4}", "intent", "precision", "recall", "n");
+    println!(
+        "\n{:<20} {:>9} {:>7} {:>4}",
+        "intent", "precision", "recall", "n"
+    );
     for (i, intent) in Intent::ALL.iter().enumerate() {
         let tp = confusion[i][i] as f64;
         let predicted: u32 = confusion.iter().map(|row| row[i]).sum();
@@ -51,10 +54,14 @@ fn main() {
     let folds = 5;
     let mut right = 0.0;
     for k in 0..folds {
-        let (tr, te): (Vec<(usize, &Example)>, Vec<(usize, &Example)>) =
-            all.iter().enumerate().partition(|(i, _)| i % folds != k);
-        let tr: Vec<Example> = tr.into_iter().map(|(_, e)| e.clone()).collect();
-        let te: Vec<Example> = te.into_iter().map(|(_, e)| e.clone()).collect();
+        let tr: Vec<Example> = (0..all.len())
+            .filter(|i| i % folds != k)
+            .map(|i| all[i].clone())
+            .collect();
+        let te: Vec<Example> = (0..all.len())
+            .filter(|i| i % folds == k)
+            .map(|i| all[i].clone())
+            .collect();
         let (acc, _) = evaluate(&Classifier::train(&tr), &te);
         right += acc * te.len() as f64;
     }

@@ -28,7 +28,12 @@ async fn ok(app: &Orderflow, token: &str, mutation: &str, query: &str, vars: Val
 }
 
 /// Waits until `count` messages went to `to`, and returns them in the order received.
-async fn mail_to(app: &Orderflow, smtp: &SmtpReceiver, to: &str, count: usize) -> Vec<ReceivedMail> {
+async fn mail_to(
+    app: &Orderflow,
+    smtp: &SmtpReceiver,
+    to: &str,
+    count: usize,
+) -> Vec<ReceivedMail> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let got: Vec<ReceivedMail> = smtp
@@ -43,7 +48,9 @@ async fn mail_to(app: &Orderflow, smtp: &SmtpReceiver, to: &str, count: usize) -
             Instant::now() < deadline,
             "{} of {count} messages to {to}: {:#?}\n{}",
             got.len(),
-            got.iter().map(|m| Part::parse(&m.data).header("Subject").map(str::to_owned)).collect::<Vec<_>>(),
+            got.iter()
+                .map(|m| Part::parse(&m.data).header("Subject").map(str::to_owned))
+                .collect::<Vec<_>>(),
             app.stderr()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -55,7 +62,11 @@ fn check_message(m: &ReceivedMail, to: &str) -> (String, String, String, String)
     let p = Part::parse(&m.data);
     assert_eq!(m.rcpt_to, vec![to.to_owned()]);
     assert_eq!(m.mail_from, "no-reply@kettle-shop.example");
-    assert!(p.header("From").unwrap().contains("Kettle Shop"), "{}", m.data);
+    assert!(
+        p.header("From").unwrap().contains("Kettle Shop"),
+        "{}",
+        m.data
+    );
     assert!(p.header("To").unwrap().contains(to));
     let id = p.header("Message-ID").unwrap().trim().to_owned();
     assert!(id.starts_with('<') && id.ends_with('>'), "{id}");
@@ -85,7 +96,11 @@ async fn wait_for(app: &Orderflow, token: &str, id: &str, state: &str) -> Value 
         if o["state"] == state {
             return o;
         }
-        assert!(Instant::now() < deadline, "never reached {state}: {o}\n{}", app.stderr());
+        assert!(
+            Instant::now() < deadline,
+            "never reached {state}: {o}\n{}",
+            app.stderr()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -95,13 +110,19 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
     let smtp = SmtpReceiver::start().await.unwrap();
     let mut env = Environment::new().await.unwrap();
     env.set_env("SMTP_URL", smtp.url());
-    env.set_env("ORDERFLOW_MAIL_FROM", "Orderflow <no-reply@kettle-shop.example>");
+    env.set_env(
+        "ORDERFLOW_MAIL_FROM",
+        "Orderflow <no-reply@kettle-shop.example>",
+    );
     let app = env.start().await.unwrap();
     let body = app
         .graphql(None, "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken userErrors { message } } }", json!({ "i": { "tenantName": "Kettle Shop", "email": "owner@kettle-shop.example", "password": "correct horse battery staple" } }))
         .await
         .unwrap();
-    let t = body["data"]["signUp"]["accessToken"].as_str().unwrap().to_owned();
+    let t = body["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let t = t.as_str();
     let w = ok(&app, t, "createWarehouse", "mutation { createWarehouse(input: {code: \"KY1\", name: \"Louisville\", timezone: \"America/New_York\", address: {line1: \"400 W Market St\", city: \"Louisville\", region: \"KY\", postalCode: \"40202\", country: \"US\"}}) { warehouse { id } userErrors { message } } }", json!({})).await;
     let warehouse = w["warehouse"]["id"].as_str().unwrap().to_owned();
@@ -123,9 +144,15 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
     let id = created["order"]["id"].as_str().unwrap().to_owned();
     let shipped = wait_for(&app, t, &id, "SHIPPED").await;
     let name = shipped["name"].as_str().unwrap().to_owned();
-    let number = shipped["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
+    let number = shipped["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let path = c["carrier"]["trackingWebhookUrl"].as_str().unwrap().to_owned();
+    let path = c["carrier"]["trackingWebhookUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (status, at) in [
         ("in_transit", "2026-11-27T09:00:00Z"),
         ("out_for_delivery", "2026-11-28T07:00:00Z"),
@@ -138,11 +165,27 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
             _ => 4,
         };
         let body = serde_json::to_vec(&json!({ "trackingNumber": number, "status": status, "message": status, "occurredAt": at })).unwrap();
-        let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let mut signed = format!("{ts}.").into_bytes();
         signed.extend_from_slice(&body);
-        let sig = format!("t={ts},v1={}", hmac(secret, &signed).iter().map(|b| format!("{b:02x}")).collect::<String>());
-        let res = app.client().post(app.url(&path)).header("X-Orderflow-Signature", sig).body(body).send().await.unwrap();
+        let sig = format!(
+            "t={ts},v1={}",
+            hmac(secret, &signed)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let res = app
+            .client()
+            .post(app.url(&path))
+            .header("X-Orderflow-Signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         mail_to(&app, &smtp, shopper, expected).await;
     }
@@ -150,40 +193,105 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
     let mails = mail_to(&app, &smtp, shopper, 4).await;
     // Give a duplicate the time it would need to show.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mails_now = smtp.messages().into_iter().filter(|m| m.rcpt_to.iter().any(|r| r == shopper)).count();
+    let mails_now = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == shopper))
+        .count();
     assert_eq!(mails_now, 4, "exactly one email per step");
-    let checked: Vec<(String, String, String, String)> = mails.iter().map(|m| check_message(m, shopper)).collect();
+    let checked: Vec<(String, String, String, String)> =
+        mails.iter().map(|m| check_message(m, shopper)).collect();
     let subjects: Vec<&str> = checked.iter().map(|c| c.0.as_str()).collect();
     for s in &subjects {
         assert!(s.contains(&name), "{subjects:?}");
     }
     let o = order(&app, t, &id).await;
-    let kinds: Vec<&str> = o["notifications"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["ORDER_CONFIRMATION", "SHIPPED", "OUT_FOR_DELIVERY", "DELIVERED", "REVIEW_REQUEST"]);
-    assert_eq!(o["notifications"][4]["status"], "QUEUED", "the review request waits its 7 days");
+    let kinds: Vec<&str> = o["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ORDER_CONFIRMATION",
+            "SHIPPED",
+            "OUT_FOR_DELIVERY",
+            "DELIVERED",
+            "REVIEW_REQUEST"
+        ]
+    );
+    assert_eq!(
+        o["notifications"][4]["status"], "QUEUED",
+        "the review request waits its 7 days"
+    );
     assert!(checked[0].2.contains("$80.00"), "{}", checked[0].2);
     let (shipped_subject, shipped_id, shipped_text, shipped_html) = &checked[1];
-    assert!(shipped_text.contains(&number) && shipped_html.contains(&number), "{shipped_text}");
-    assert!(shipped_subject.contains("on its way") || shipped_subject.to_lowercase().contains("shipped"), "{shipped_subject}");
-    assert!(checked[2].2.to_lowercase().contains("out for delivery"), "{}", checked[2].2);
-    assert!(checked[3].2.to_lowercase().contains("delivered"), "{}", checked[3].2);
+    assert!(
+        shipped_text.contains(&number) && shipped_html.contains(&number),
+        "{shipped_text}"
+    );
+    assert!(
+        shipped_subject.contains("on its way")
+            || shipped_subject.to_lowercase().contains("shipped"),
+        "{shipped_subject}"
+    );
+    assert!(
+        checked[2].2.to_lowercase().contains("out for delivery"),
+        "{}",
+        checked[2].2
+    );
+    assert!(
+        checked[3].2.to_lowercase().contains("delivered"),
+        "{}",
+        checked[3].2
+    );
 
     // The shopper replies to the shipping email; the auto-reply is threaded under it.
-    let inbound = ok(&app, t, "rotateInboundEmailToken", "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { message } } }", json!({})).await;
+    let inbound = ok(
+        &app,
+        t,
+        "rotateInboundEmailToken",
+        "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { message } } }",
+        json!({}),
+    )
+    .await;
     let url = inbound["inboundEmailUrl"].as_str().unwrap();
-    let inbound_path = url.split_once("/webhooks/").map(|(_, p)| format!("/webhooks/{p}")).unwrap();
+    let inbound_path = url
+        .split_once("/webhooks/")
+        .map(|(_, p)| format!("/webhooks/{p}"))
+        .unwrap();
     let raw = format!(
         "From: Grace Hopper <{shopper}>\r\nTo: Kettle Shop <no-reply@kettle-shop.example>\r\nSubject: Re: {shipped_subject}\r\nMessage-ID: <reply-1@shopper.example>\r\nIn-Reply-To: {shipped_id}\r\nReferences: {shipped_id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWhere is my parcel? It still has not arrived.\r\n\r\nOn Fri, Kettle Shop wrote:\r\n> Your order is on its way\r\n"
     );
-    let res = app.client().post(app.url(&inbound_path)).header("content-type", "message/rfc822").body(raw).send().await.unwrap();
+    let res = app
+        .client()
+        .post(app.url(&inbound_path))
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let all = mail_to(&app, &smtp, shopper, 5).await;
     let (subject, _, text, _) = check_message(&all[4], shopper);
     let reply = Part::parse(&all[4].data);
-    assert_eq!(reply.header("In-Reply-To"), Some("<reply-1@shopper.example>"), "{}", all[4].data);
+    assert_eq!(
+        reply.header("In-Reply-To"),
+        Some("<reply-1@shopper.example>"),
+        "{}",
+        all[4].data
+    );
     let references = reply.header("References").unwrap();
-    assert!(references.contains(shipped_id) && references.contains("<reply-1@shopper.example>"), "{references}");
-    assert!(references.find(shipped_id) < references.find("<reply-1@shopper.example>"), "oldest first: {references}");
+    assert!(
+        references.contains(shipped_id) && references.contains("<reply-1@shopper.example>"),
+        "{references}"
+    );
+    assert!(
+        references.find(shipped_id) < references.find("<reply-1@shopper.example>"),
+        "oldest first: {references}"
+    );
     assert_eq!(subject, format!("Re: {shipped_subject}"));
     assert!(text.contains(&number), "{text}");
     assert!(text.contains("Delivered"), "the live status: {text}");
@@ -191,12 +299,18 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
     // A question for staff; the staff reply is threaded too.
     let posted = ok(&app, t, "postSupportMessage", "mutation { postSupportMessage(input: {from: \"ada@elsewhere.example\", subject: \"Gift wrapping\", text: \"Can you gift wrap the kettle?\", messageId: \"ada-1\"}) { thread { id handling messages { messageId suggestedReply } } userErrors { message } } }", json!({})).await;
     assert_eq!(posted["thread"]["handling"], "NEEDS_STAFF", "{posted}");
-    let parent = posted["thread"]["messages"][0]["messageId"].as_str().unwrap().to_owned();
+    let parent = posted["thread"]["messages"][0]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     ok(&app, t, "replyToSupportThread", "mutation($t: ID!) { replyToSupportThread(input: {threadId: $t, text: \"Hello Ada,\\n\\nYes, gladly.\"}) { userErrors { message } } }", json!({ "t": posted["thread"]["id"] })).await;
     let staff = mail_to(&app, &smtp, "ada@elsewhere.example", 1).await;
     let (subject, _, text, html) = check_message(&staff[0], "ada@elsewhere.example");
     let p = Part::parse(&staff[0].data);
-    assert_eq!(p.header("In-Reply-To").map(str::to_owned), Some(format!("<{parent}>")));
+    assert_eq!(
+        p.header("In-Reply-To").map(str::to_owned),
+        Some(format!("<{parent}>"))
+    );
     assert_eq!(subject, "Re: Gift wrapping");
     assert!(text.contains("Yes, gladly.") && html.contains("Yes, gladly."));
 

@@ -437,9 +437,12 @@ impl Loader<(TenantId, MessagesOf)> for Batch {
             let rows = crate::lifecycle::support::repo::messages_of(&tx, &threads).await?;
             Ok((tx, rows))
         };
-        load_lists(&self.state, keys, fetch, |m: &crate::lifecycle::support::repo::Message| {
-            MessagesOf(m.thread_id)
-        })
+        load_lists(
+            &self.state,
+            keys,
+            fetch,
+            |m: &crate::lifecycle::support::repo::Message| MessagesOf(m.thread_id),
+        )
         .await
     }
 }
@@ -461,9 +464,14 @@ impl Loader<(TenantId, NotificationsOf)> for Batch {
             let rows = crate::lifecycle::notify::repo::of_orders(&tx, &orders).await?;
             Ok((tx, rows))
         };
-        load_lists(&self.state, keys, fetch, |n: &crate::lifecycle::notify::repo::Notification| {
-            NotificationsOf(OrderId(n.order_id.unwrap_or_default()))
-        })
+        load_lists(
+            &self.state,
+            keys,
+            fetch,
+            |n: &crate::lifecycle::notify::repo::Notification| {
+                NotificationsOf(OrderId(n.order_id.unwrap_or_default()))
+            },
+        )
         .await
     }
 }
@@ -485,9 +493,14 @@ impl Loader<(TenantId, ThreadsOf)> for Batch {
             let rows = crate::lifecycle::support::repo::threads_of_orders(&tx, &orders).await?;
             Ok((tx, rows))
         };
-        load_lists(&self.state, keys, fetch, |t: &crate::lifecycle::support::repo::Thread| {
-            ThreadsOf(OrderId(t.order_id.unwrap_or_default()))
-        })
+        load_lists(
+            &self.state,
+            keys,
+            fetch,
+            |t: &crate::lifecycle::support::repo::Thread| {
+                ThreadsOf(OrderId(t.order_id.unwrap_or_default()))
+            },
+        )
         .await
     }
 }

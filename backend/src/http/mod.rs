@@ -64,12 +64,18 @@ pub fn server(
             )
             .route("/track/{token}", web::get().to(notify::http::track))
             .route("/review/{token}", web::get().to(notify::http::review_form))
-            .route("/review/{token}", web::post().to(notify::http::review_submit))
+            .route(
+                "/review/{token}",
+                web::post().to(notify::http::review_submit),
+            )
             .route(
                 "/unsubscribe/{token}",
                 web::get().to(notify::http::unsubscribe_form),
             )
-            .route("/unsubscribe/{token}", web::post().to(notify::http::unsubscribe))
+            .route(
+                "/unsubscribe/{token}",
+                web::post().to(notify::http::unsubscribe),
+            )
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))

@@ -41,7 +41,9 @@ pub fn verify(key: &[u8], purpose: &str, token: &str) -> Option<Vec<String>> {
     if tag.len() != 16 {
         return None;
     }
-    mac(key, purpose, &payload)?.verify_truncated_left(&tag).ok()?;
+    mac(key, purpose, &payload)?
+        .verify_truncated_left(&tag)
+        .ok()?;
     let text = String::from_utf8(payload).ok()?;
     Some(text.split('\n').map(str::to_owned).collect())
 }
@@ -53,7 +55,10 @@ mod tests {
     #[test]
     fn a_token_verifies_only_for_its_purpose_and_key() {
         let token = sign(b"key", "review", &["t1", "o1"]);
-        assert_eq!(verify(b"key", "review", &token), Some(vec!["t1".into(), "o1".into()]));
+        assert_eq!(
+            verify(b"key", "review", &token),
+            Some(vec!["t1".into(), "o1".into()])
+        );
         assert_eq!(verify(b"key", "unsubscribe", &token), None);
         assert_eq!(verify(b"other", "review", &token), None);
         let (payload, tag) = token.split_once('.').unwrap_or_default();

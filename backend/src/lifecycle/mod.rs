@@ -14,7 +14,7 @@ pub mod payment;
 pub mod routing;
 pub mod settings;
 pub mod shipping;
-pub mod support;
 pub mod state;
+pub mod support;
 pub mod tracking;
 pub mod warehouse;

@@ -47,7 +47,12 @@ pub fn outbox(app: &TestApp) -> Vec<Sent> {
                 .unwrap_or_default()
         };
         out.push(Sent {
-            to: m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned(),
+            to: m
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned(),
             subject: m.subject().unwrap_or_default().to_owned(),
             message_id: m.message_id().unwrap_or_default().to_owned(),
             in_reply_to: list(m.in_reply_to()).first().cloned(),
@@ -111,9 +116,10 @@ async fn rerun_all_sends(app: &TestApp) {
     for r in rows {
         let tenant: uuid::Uuid = r.try_get("", "tenant_id").unwrap();
         let key: String = r.try_get("", "dedupe_key").unwrap();
-        let tx = orderflow::tenancy::TenantTx::begin(&app.state.db, orderflow::domain::TenantId(tenant))
-            .await
-            .unwrap();
+        let tx =
+            orderflow::tenancy::TenantTx::begin(&app.state.db, orderflow::domain::TenantId(tenant))
+                .await
+                .unwrap();
         orderflow::jobs::queue::enqueue(
             &tx,
             orderflow::jobs::queue::NewJob::now(
@@ -140,7 +146,10 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
     let o = mails(&app, s, &id).await;
     assert_eq!(o["state"], "SHIPPED", "{o}");
     assert_eq!(kinds_of(&o), ["ORDER_CONFIRMATION", "SHIPPED"], "{o}");
-    let number = o["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
+    let number = o["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The carrier scans it in transit (no email: the shipped one said so), out for delivery,
     // then delivered.
@@ -149,7 +158,14 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
         ("out_for_delivery", "2024-08-05T07:00:00Z"),
         ("delivered", "2024-08-05T14:02:00Z"),
     ] {
-        let (code, body) = track(&app, &shop.carrier, "easypost", CARRIER_SECRET, &scan(&number, status, at)).await;
+        let (code, body) = track(
+            &app,
+            &shop.carrier,
+            "easypost",
+            CARRIER_SECRET,
+            &scan(&number, status, at),
+        )
+        .await;
         assert_eq!(code, 200, "{body}");
         drain(&app).await;
     }
@@ -157,12 +173,22 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
     assert_eq!(o["state"], "DELIVERED", "{o}");
     assert_eq!(
         kinds_of(&o),
-        ["ORDER_CONFIRMATION", "SHIPPED", "OUT_FOR_DELIVERY", "DELIVERED", "REVIEW_REQUEST"],
+        [
+            "ORDER_CONFIRMATION",
+            "SHIPPED",
+            "OUT_FOR_DELIVERY",
+            "DELIVERED",
+            "REVIEW_REQUEST"
+        ],
         "{o}"
     );
     // The review request waits its days.
     assert_eq!(o["notifications"][4]["status"], "QUEUED");
-    exec(&app, "UPDATE jobs SET run_at = created_at WHERE kind = 'notify.send'").await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = created_at WHERE kind = 'notify.send'",
+    )
+    .await;
     drain(&app).await;
 
     let o = mails(&app, s, &id).await;
@@ -172,13 +198,30 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
         assert_eq!(n["recipient"], email);
     }
     let sent = to(&app, email);
-    assert_eq!(sent.len(), 5, "{:#?}", sent.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert_eq!(
+        sent.len(),
+        5,
+        "{:#?}",
+        sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
     let name = o["name"].as_str().unwrap();
     // In the order they were sent, each the email of its step.
     let mut by_time: Vec<&Value> = o["notifications"].as_array().unwrap().iter().collect();
     by_time.sort_by_key(|n| n["sentAt"].as_str().unwrap().to_owned());
-    let kinds: Vec<&str> = by_time.iter().map(|n| n["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["ORDER_CONFIRMATION", "SHIPPED", "OUT_FOR_DELIVERY", "DELIVERED", "REVIEW_REQUEST"]);
+    let kinds: Vec<&str> = by_time
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ORDER_CONFIRMATION",
+            "SHIPPED",
+            "OUT_FOR_DELIVERY",
+            "DELIVERED",
+            "REVIEW_REQUEST"
+        ]
+    );
     for n in &by_time {
         let m = sent
             .iter()
@@ -188,17 +231,50 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
         assert!(m.subject.contains(name), "{}", m.subject);
         assert!(!m.text.is_empty() && m.html.contains("<html"), "{}", m.raw);
     }
-    let shipped = sent.iter().find(|m| m.message_id == by_time[1]["messageId"].as_str().unwrap()).unwrap();
+    let shipped = sent
+        .iter()
+        .find(|m| m.message_id == by_time[1]["messageId"].as_str().unwrap())
+        .unwrap();
     assert!(shipped.text.contains(&number), "{}", shipped.text);
-    assert!(shipped.text.contains("https://www.ups.com/track?tracknum="), "{}", shipped.text);
-    let confirmation = sent.iter().find(|m| m.message_id == by_time[0]["messageId"].as_str().unwrap()).unwrap();
-    assert!(confirmation.text.contains("$80.00"), "money in the shopper's locale: {}", confirmation.text);
-    let review = sent.iter().find(|m| m.message_id == by_time[4]["messageId"].as_str().unwrap()).unwrap();
-    assert!(review.raw.contains("List-Unsubscribe: <") && review.raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{}", review.raw);
+    assert!(
+        shipped.text.contains("https://www.ups.com/track?tracknum="),
+        "{}",
+        shipped.text
+    );
+    let confirmation = sent
+        .iter()
+        .find(|m| m.message_id == by_time[0]["messageId"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        confirmation.text.contains("$80.00"),
+        "money in the shopper's locale: {}",
+        confirmation.text
+    );
+    let review = sent
+        .iter()
+        .find(|m| m.message_id == by_time[4]["messageId"].as_str().unwrap())
+        .unwrap();
+    assert!(
+        review.raw.contains("List-Unsubscribe: <")
+            && review
+                .raw
+                .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{}",
+        review.raw
+    );
     // (HTML escapes the slashes of links as &#x2f;.)
-    assert!(review.text.contains("/unsubscribe/") && review.html.contains("unsubscribe&#x2f;"), "{}", review.html);
+    assert!(
+        review.text.contains("/unsubscribe/") && review.html.contains("unsubscribe&#x2f;"),
+        "{}",
+        review.html
+    );
     // On the timeline, once each.
-    let sent_events = o["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "notification.sent").count();
+    let sent_events = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "notification.sent")
+        .count();
     assert_eq!(sent_events, 5, "{o}");
 
     // Every sending job again: nothing more goes out, nothing changes.
@@ -206,50 +282,126 @@ async fn an_order_mails_the_shopper_once_per_step_from_capture_to_delivery_even_
     assert_eq!(to(&app, email).len(), 5);
     let again = mails(&app, s, &id).await;
     assert_eq!(again["notifications"], o["notifications"]);
-    let sent_events = again["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "notification.sent").count();
+    let sent_events = again["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "notification.sent")
+        .count();
     assert_eq!(sent_events, 5);
 
     // The review link records a rating; the unsubscribe link stops the next request.
-    let review_url = review.text.split_whitespace().find(|w| w.contains("/review/")).unwrap().to_owned();
-    let path = review_url.split_once("/review/").map(|(_, t)| format!("/review/{t}")).unwrap();
+    let review_url = review
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/review/"))
+        .unwrap()
+        .to_owned();
+    let path = review_url
+        .split_once("/review/")
+        .map(|(_, t)| format!("/review/{t}"))
+        .unwrap();
     let page = app.client.get(app.url(&path)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("How was your order?"));
-    let saved = app.client.post(app.url(&path)).form(&[("rating", "5"), ("comment", "Lovely kettle")]).send().await.unwrap();
+    let saved = app
+        .client
+        .post(app.url(&path))
+        .form(&[("rating", "5"), ("comment", "Lovely kettle")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), 200);
-    let bad = app.client.post(app.url(&path)).form(&[("rating", "9")]).send().await.unwrap();
+    let bad = app
+        .client
+        .post(app.url(&path))
+        .form(&[("rating", "9")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422);
-    let forged = app.client.get(app.url(&format!("{path}x"))).send().await.unwrap();
+    let forged = app
+        .client
+        .get(app.url(&format!("{path}x")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), 404);
     assert_eq!(crate::helpers::count_rows(&app, "order_reviews").await, 1);
-    let unsubscribe = review.text.split_whitespace().find(|w| w.contains("/unsubscribe/")).unwrap().to_owned();
-    let path = unsubscribe.split_once("/unsubscribe/").map(|(_, t)| format!("/unsubscribe/{t}")).unwrap();
+    let unsubscribe = review
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/unsubscribe/"))
+        .unwrap()
+        .to_owned();
+    let path = unsubscribe
+        .split_once("/unsubscribe/")
+        .map(|(_, t)| format!("/unsubscribe/{t}"))
+        .unwrap();
     let res = app.client.post(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     // A second order by the same shopper: everything but the review request goes out.
     let second = kettles(&app, s, "mail-1b", 1, us_address()).await;
-    exec(&app, "UPDATE orders SET email = 'mail-1@shopper.example' WHERE external_id = 'mail-1b'").await;
+    exec(
+        &app,
+        "UPDATE orders SET email = 'mail-1@shopper.example' WHERE external_id = 'mail-1b'",
+    )
+    .await;
     drain(&app).await;
     let o2 = mails(&app, s, &second).await;
-    let number = o2["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
-    track(&app, &shop.carrier, "easypost", CARRIER_SECRET, &scan(&number, "delivered", "2024-08-06T10:00:00Z")).await;
+    let number = o2["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    track(
+        &app,
+        &shop.carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &scan(&number, "delivered", "2024-08-06T10:00:00Z"),
+    )
+    .await;
     drain(&app).await;
-    exec(&app, "UPDATE jobs SET run_at = created_at WHERE kind = 'notify.send'").await;
+    exec(
+        &app,
+        "UPDATE jobs SET run_at = created_at WHERE kind = 'notify.send'",
+    )
+    .await;
     drain(&app).await;
     let o2 = mails(&app, s, &second).await;
-    let review = o2["notifications"].as_array().unwrap().iter().find(|n| n["kind"] == "REVIEW_REQUEST").unwrap();
+    let review = o2["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "REVIEW_REQUEST")
+        .unwrap();
     assert_eq!(review["status"], "SUPPRESSED", "{o2}");
-    assert!(o2["events"].as_array().unwrap().iter().any(|e| e["kind"] == "notification.suppressed"));
+    assert!(
+        o2["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "notification.suppressed")
+    );
     // The tracking page in the emails shows the order.
-    let tracking = outbox(&app).into_iter().find_map(|m| m.text.split_whitespace().find(|w| w.contains("/track/")).map(str::to_owned));
-    assert!(tracking.is_none(), "UPS parcels link to UPS, not to our page");
+    let tracking = outbox(&app).into_iter().find_map(|m| {
+        m.text
+            .split_whitespace()
+            .find(|w| w.contains("/track/"))
+            .map(str::to_owned)
+    });
+    assert!(
+        tracking.is_none(),
+        "UPS parcels link to UPS, not to our page"
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_failed_send_is_recorded_and_retried_and_the_delivery_log_shows_it() {
     // Nothing listens on port 9 of loopback: the SMTP connection is refused.
-    let data_dir = std::env::temp_dir().join(format!("orderflow-test-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir =
+        std::env::temp_dir().join(format!("orderflow-test-{}", uuid::Uuid::new_v4().simple()));
     let database_url = match crate::helpers::postgres_url() {
         Some(server) => Some(crate::helpers::fresh_postgres_database(&server).await),
         None => None,
@@ -266,10 +418,22 @@ async fn a_failed_send_is_recorded_and_retried_and_the_delivery_log_shows_it() {
     assert_eq!(confirmation["kind"], "ORDER_CONFIRMATION");
     assert_eq!(confirmation["status"], "FAILED", "{o}");
     assert_eq!(confirmation["attempts"], 1);
-    let log = app.gql(Some(&s.access), "{ notifications(first: 10, status: FAILED) { edges { node { kind lastError } } } }", json!({})).await;
+    let log = app
+        .gql(
+            Some(&s.access),
+            "{ notifications(first: 10, status: FAILED) { edges { node { kind lastError } } } }",
+            json!({}),
+        )
+        .await;
     let failed = log["data"]["notifications"]["edges"].as_array().unwrap();
     assert_eq!(failed.len(), 2, "{log}");
-    assert!(failed[0]["node"]["lastError"].as_str().unwrap().contains("SMTP"), "{log}");
+    assert!(
+        failed[0]["node"]["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("SMTP"),
+        "{log}"
+    );
     // The job waits for its retry, with the attempt counted.
     let db = owner_connection(&app).await;
     let row = db
@@ -286,10 +450,18 @@ async fn a_failed_send_is_recorded_and_retried_and_the_delivery_log_shows_it() {
 }
 
 async fn inbound_url(app: &TestApp, s: &Session) -> String {
-    let body = ok(app, s, "rotateInboundEmailToken", "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { message } } }", json!({})).await;
+    let body = ok(
+        app,
+        s,
+        "rotateInboundEmailToken",
+        "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { message } } }",
+        json!({}),
+    )
+    .await;
     let url = body["inboundEmailUrl"].as_str().unwrap().to_owned();
-    let path = url.split_once("/webhooks/").map(|(_, p)| format!("/webhooks/{p}")).unwrap();
-    path
+    url.split_once("/webhooks/")
+        .map(|(_, p)| format!("/webhooks/{p}"))
+        .unwrap()
 }
 
 fn raw_mail(from: &str, subject: &str, id: &str, in_reply_to: Option<&str>, text: &str) -> Vec<u8> {
@@ -297,9 +469,13 @@ fn raw_mail(from: &str, subject: &str, id: &str, in_reply_to: Option<&str>, text
         "From: Grace Hopper <{from}>\r\nTo: help@mail-it.example\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
     );
     if let Some(parent) = in_reply_to {
-        m.push_str(&format!("In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"));
+        m.push_str(&format!(
+            "In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
+        ));
     }
-    m.push_str(&format!("Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"));
+    m.push_str(&format!(
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    ));
     m.into_bytes()
 }
 
@@ -308,7 +484,12 @@ const THREADS: &str = "{ supportThreads(first: 20) { edges { node { id email sub
 async fn threads(app: &TestApp, s: &Session) -> Vec<Value> {
     let body = app.gql(Some(&s.access), THREADS, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
-    body["data"]["supportThreads"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect()
+    body["data"]["supportThreads"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -319,26 +500,64 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
     let shipped = kettles(&app, s, "wismo-1", 1, us_address()).await;
     drain(&app).await;
     let o = mails(&app, s, &shipped).await;
-    let number = o["shipments"][0]["trackingNumber"].as_str().unwrap().to_owned();
-    track(&app, &shop.carrier, "easypost", CARRIER_SECRET, &scan(&number, "in_transit", "2024-08-04T08:00:00Z")).await;
+    let number = o["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    track(
+        &app,
+        &shop.carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &scan(&number, "in_transit", "2024-08-04T08:00:00Z"),
+    )
+    .await;
     drain(&app).await;
     let shopper = "wismo-1@shopper.example";
     let path = inbound_url(&app, s).await;
 
     // Without the token, or with a wrong one: refused before anything is read.
     let bare = path.split('?').next().unwrap().to_owned();
-    let mail = raw_mail(shopper, "Where is my order?", "q1@mail.shopper.example", None, "Hi, where is my order? It has not arrived yet.");
+    let mail = raw_mail(
+        shopper,
+        "Where is my order?",
+        "q1@mail.shopper.example",
+        None,
+        "Hi, where is my order? It has not arrived yet.",
+    );
     let (code, body) = post(&app, &bare, &[("content-type", "message/rfc822")], &mail).await;
-    assert_eq!((code, body["code"].as_str()), (401, Some("BAD_TOKEN")), "{body}");
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (401, Some("BAD_TOKEN")),
+        "{body}"
+    );
     // Unreadable input names the field.
-    let (code, body) = post(&app, &path, &[("content-type", "application/json")], br#"{"from": "nobody", "text": "x"}"#).await;
-    assert_eq!((code, body["field"].as_str()), (422, Some("from")), "{body}");
+    let (code, body) = post(
+        &app,
+        &path,
+        &[("content-type", "application/json")],
+        br#"{"from": "nobody", "text": "x"}"#,
+    )
+    .await;
+    assert_eq!(
+        (code, body["field"].as_str()),
+        (422, Some("from")),
+        "{body}"
+    );
 
     // A shopper asks where the shipped order is: answered with the live status.
     let (code, body) = post(&app, &path, &[("content-type", "message/rfc822")], &mail).await;
-    assert_eq!((code, body["status"].as_str()), (200, Some("filed")), "{body}");
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (200, Some("filed")),
+        "{body}"
+    );
     let (code, body) = post(&app, &path, &[("content-type", "message/rfc822")], &mail).await;
-    assert_eq!((code, body["status"].as_str()), (200, Some("duplicate")), "a redelivery files nothing: {body}");
+    assert_eq!(
+        (code, body["status"].as_str()),
+        (200, Some("duplicate")),
+        "a redelivery files nothing: {body}"
+    );
     drain(&app).await;
     let all = threads(&app, s).await;
     assert_eq!(all.len(), 1, "{all:?}");
@@ -349,20 +568,43 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
     assert_eq!(t["orderId"], shipped.as_str());
     let msgs = t["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 2, "{t}");
-    assert_eq!((msgs[1]["direction"].as_str(), msgs[1]["source"].as_str()), (Some("OUTBOUND"), Some("auto")));
+    assert_eq!(
+        (msgs[1]["direction"].as_str(), msgs[1]["source"].as_str()),
+        (Some("OUTBOUND"), Some("auto"))
+    );
     let replies = to(&app, shopper);
-    let reply = replies.iter().find(|m| m.in_reply_to.as_deref() == Some("q1@mail.shopper.example")).expect("the auto-reply is threaded");
+    let reply = replies
+        .iter()
+        .find(|m| m.in_reply_to.as_deref() == Some("q1@mail.shopper.example"))
+        .expect("the auto-reply is threaded");
     assert_eq!(reply.references, ["q1@mail.shopper.example"]);
     assert_eq!(reply.subject, "Re: Where is my order?");
     assert!(reply.text.contains(&number), "{}", reply.text);
-    assert!(reply.text.contains("In transit"), "the live status: {}", reply.text);
+    assert!(
+        reply.text.contains("In transit"),
+        "the live status: {}",
+        reply.text
+    );
     assert!(reply.html.contains(&number));
     let o = mails(&app, s, &shipped).await;
-    assert!(o["events"].as_array().unwrap().iter().any(|e| e["kind"] == "support.message_received"), "{o}");
+    assert!(
+        o["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "support.message_received"),
+        "{o}"
+    );
     assert_eq!(o["supportThreads"].as_array().unwrap().len(), 1);
 
     // The shopper answers our reply: same thread, found by In-Reply-To.
-    let answer = raw_mail(shopper, "Re: Where is my order?", "q2@mail.shopper.example", Some(&reply.message_id), "Thanks! Just so you know, I might not be home tomorrow.\n\nOn Fri, 27 Nov 2026, Shop wrote:\n> Your order is in transit");
+    let answer = raw_mail(
+        shopper,
+        "Re: Where is my order?",
+        "q2@mail.shopper.example",
+        Some(&reply.message_id),
+        "Thanks! Just so you know, I might not be home tomorrow.\n\nOn Fri, 27 Nov 2026, Shop wrote:\n> Your order is in transit",
+    );
     post(&app, &path, &[("content-type", "message/rfc822")], &answer).await;
     drain(&app).await;
     let all = threads(&app, s).await;
@@ -376,16 +618,31 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
         "To": "help@mail-it.example", "Subject": "hello", "MessageID": "b2f1",
         "TextBody": "hi there, quick thing", "Headers": [{ "Name": "Message-ID", "Value": "<vague-1@elsewhere.example>" }]
     });
-    let (code, body) = post(&app, &path, &[("content-type", "application/json")], &serde_json::to_vec(&vague).unwrap()).await;
+    let (code, body) = post(
+        &app,
+        &path,
+        &[("content-type", "application/json")],
+        &serde_json::to_vec(&vague).unwrap(),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     drain(&app).await;
     let all = threads(&app, s).await;
-    let v = all.iter().find(|t| t["email"] == "ada@elsewhere.example").unwrap();
+    let v = all
+        .iter()
+        .find(|t| t["email"] == "ada@elsewhere.example")
+        .unwrap();
     assert_eq!(v["handling"], "NEEDS_STAFF", "{v}");
     let m = &v["messages"][0];
-    assert!(!m["suggestedReply"].as_str().unwrap_or_default().is_empty(), "{m}");
+    assert!(
+        !m["suggestedReply"].as_str().unwrap_or_default().is_empty(),
+        "{m}"
+    );
     assert!(m["reasons"].as_array().unwrap().len() >= 2, "{m}");
-    assert!(to(&app, "ada@elsewhere.example").is_empty(), "nothing is sent without staff");
+    assert!(
+        to(&app, "ada@elsewhere.example").is_empty(),
+        "nothing is sent without staff"
+    );
 
     // Staff reply from the inbox: sent as email threaded under the shopper's message.
     let thread = v["id"].as_str().unwrap().to_owned();
@@ -393,7 +650,10 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
     drain(&app).await;
     let staff = to(&app, "ada@elsewhere.example");
     assert_eq!(staff.len(), 1);
-    assert_eq!(staff[0].in_reply_to.as_deref(), Some("vague-1@elsewhere.example"));
+    assert_eq!(
+        staff[0].in_reply_to.as_deref(),
+        Some("vague-1@elsewhere.example")
+    );
     assert_eq!(staff[0].subject, "Re: hello");
     assert!(staff[0].text.contains("How can we help?"));
 
@@ -402,7 +662,10 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
     settings.take();
     let open = kettles(&app, s, "cancel-1", 1, us_address()).await;
     drain(&app).await;
-    let name = mails(&app, s, &open).await["name"].as_str().unwrap().to_owned();
+    let name = mails(&app, s, &open).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (code, _) = post(&app, &path, &[("content-type", "application/json")], &serde_json::to_vec(&json!({
         "from": "cancel-1@shopper.example", "subject": format!("Cancel order {name}"),
         "text": format!("Please cancel my order {name}, I ordered the wrong kettle."), "messageId": "c1@shopper.example"
@@ -410,31 +673,56 @@ async fn inbound_mail_is_classified_threaded_and_answered_or_left_to_staff_with_
     assert_eq!(code, 200);
     drain(&app).await;
     let all = threads(&app, s).await;
-    let c = all.iter().find(|t| t["email"] == "cancel-1@shopper.example").unwrap();
+    let c = all
+        .iter()
+        .find(|t| t["email"] == "cancel-1@shopper.example")
+        .unwrap();
     assert_eq!(c["intent"], "CANCEL", "{c}");
     let m = &c["messages"][0];
     assert_eq!(m["proposedAction"]["kind"], "CANCEL_ORDER", "{c}");
     assert_eq!(m["proposedAction"]["status"], "PROPOSED");
     assert_eq!(m["proposedAction"]["orderId"], open.as_str());
-    let ack = to(&app, "cancel-1@shopper.example").into_iter().find(|m| m.in_reply_to.as_deref() == Some("c1@shopper.example"));
+    let ack = to(&app, "cancel-1@shopper.example")
+        .into_iter()
+        .find(|m| m.in_reply_to.as_deref() == Some("c1@shopper.example"));
     assert!(ack.is_some(), "the shopper is told it is being processed");
     let done = ok(&app, s, "confirmSupportAction", "mutation($m: ID!) { confirmSupportAction(input: {messageId: $m}) { message { proposedAction { status } } userErrors { field message } } }", json!({ "m": m["id"] })).await;
     assert_eq!(done["message"]["proposedAction"]["status"], "CONFIRMED");
     assert_eq!(mails(&app, s, &open).await["state"], "CANCELLED");
     let again = app.gql(Some(&s.access), "mutation($m: ID!) { confirmSupportAction(input: {messageId: $m}) { userErrors { field code } } }", json!({ "m": m["id"] })).await;
-    assert_eq!(again["data"]["confirmSupportAction"]["userErrors"][0]["code"], "ILLEGAL_TRANSITION", "{again}");
+    assert_eq!(
+        again["data"]["confirmSupportAction"]["userErrors"][0]["code"], "ILLEGAL_TRANSITION",
+        "{again}"
+    );
 
     // A bounce of our reply: recorded on the email; the address gets nothing more.
-    let dsn = format!("From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nTo: shop@mail-it.example\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; ada@elsewhere.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{}>\r\nSubject: Re: hello\r\n--r--\r\n", staff[0].message_id);
-    let (code, body) = post(&app, &path, &[("content-type", "message/rfc822")], dsn.as_bytes()).await;
-    assert_eq!((code, body["status"].as_str(), body["matched"].as_bool()), (200, Some("bounce"), Some(true)), "{body}");
+    let dsn = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nTo: shop@mail-it.example\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nCould not deliver.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; ada@elsewhere.example\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{}>\r\nSubject: Re: hello\r\n--r--\r\n",
+        staff[0].message_id
+    );
+    let (code, body) = post(
+        &app,
+        &path,
+        &[("content-type", "message/rfc822")],
+        dsn.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (code, body["status"].as_str(), body["matched"].as_bool()),
+        (200, Some("bounce"), Some(true)),
+        "{body}"
+    );
     let log = app.gql(Some(&s.access), "{ notifications(first: 50, status: BOUNCED) { edges { node { recipient bounceReason } } } }", json!({})).await;
     let bounced = &log["data"]["notifications"]["edges"][0]["node"];
     assert_eq!(bounced["recipient"], "ada@elsewhere.example", "{log}");
     assert!(bounced["bounceReason"].as_str().unwrap().contains("5.1.1"));
     ok(&app, s, "replyToSupportThread", "mutation($t: ID!) { replyToSupportThread(input: {threadId: $t, text: \"Are you there?\"}) { userErrors { field message } } }", json!({ "t": thread })).await;
     drain(&app).await;
-    assert_eq!(to(&app, "ada@elsewhere.example").len(), 1, "a bounced address gets nothing more");
+    assert_eq!(
+        to(&app, "ada@elsewhere.example").len(),
+        1,
+        "a bounced address gets nothing more"
+    );
     app.stop().await;
 }
 
@@ -447,7 +735,10 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
     let bad = app.gql(Some(&s.access), UPDATE, json!({ "i": { "kind": "SHIPPED", "subject": "Shipped {{ order.name }}", "text": "ok", "html": "<p>\n{% if shipment.eta %}</p>" } })).await;
     let errors = &bad["data"]["updateNotificationTemplate"]["userErrors"];
     assert_eq!(errors[0]["field"], json!(["input", "html"]), "{bad}");
-    assert!(errors[0]["message"].as_str().unwrap().starts_with("line 2"), "{bad}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().starts_with("line 2"),
+        "{bad}"
+    );
     let saved = ok(&app, s, "updateNotificationTemplate", UPDATE, json!({ "i": { "kind": "ORDER_CONFIRMATION", "subject": "Danke! Bestellung {{ order.name }}", "text": "Summe: {{ order.total }} — {{ order.placed_at }}", "html": "<p>Summe: {{ order.total }}</p>" } })).await;
     assert_eq!(saved["template"]["version"], 1);
     assert_eq!(saved["template"]["customized"], true);
@@ -459,32 +750,73 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
         "lines": [{ "sku": "KETTLE-1", "quantity": 30 }],
         "payment": { "status": "PAID", "amountCaptured": "1200.00", "avsResult": "Y", "cvvResult": "M" }
     })).await;
-    let id = body["data"]["createOrder"]["order"]["id"].as_str().unwrap().to_owned();
+    let id = body["data"]["createOrder"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let preview = ok(&app, s, "previewNotification", "mutation($o: ID!) { previewNotification(input: {kind: ORDER_CONFIRMATION, orderId: $o}) { preview { subject text html locale } userErrors { field message } } }", json!({ "o": id })).await;
     assert_eq!(preview["preview"]["locale"], "de_DE");
-    assert!(preview["preview"]["text"].as_str().unwrap().contains("1.200,00\u{a0}$"), "{preview}");
+    assert!(
+        preview["preview"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("1.200,00\u{a0}$"),
+        "{preview}"
+    );
     drain(&app).await;
     let sent = to(&app, "kunde@beispiel.example");
-    let m = sent.iter().find(|m| m.subject.starts_with("Danke!")).expect("the edited template is used");
+    let m = sent
+        .iter()
+        .find(|m| m.subject.starts_with("Danke!"))
+        .expect("the edited template is used");
     assert!(m.text.contains("1.200,00"), "{}", m.text);
     // Unsaved edits preview without saving; a reset brings back the built-in one.
     let p = ok(&app, s, "previewNotification", "mutation { previewNotification(input: {kind: SHIPPED, subject: \"Sample {{ order.name }}\"}) { preview { subject } userErrors { field message } } }", json!({})).await;
     assert_eq!(p["preview"]["subject"], "Sample #1001");
     let reset = ok(&app, s, "resetNotificationTemplate", "mutation { resetNotificationTemplate(input: {kind: ORDER_CONFIRMATION}) { template { customized subject } userErrors { field message } } }", json!({})).await;
     assert_eq!(reset["template"]["customized"], false);
-    let list = app.gql(Some(&s.access), "{ notificationTemplates { kind customized } }", json!({})).await;
-    assert_eq!(list["data"]["notificationTemplates"].as_array().unwrap().len(), 13, "{list}");
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ notificationTemplates { kind customized } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        list["data"]["notificationTemplates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        13,
+        "{list}"
+    );
     // Settings: the sender and validation by field.
     let bad = app.gql(Some(&s.access), "mutation { updateNotificationSettings(input: {replyTo: \"not-an-address\"}) { userErrors { field code } } }", json!({})).await;
-    assert_eq!(bad["data"]["updateNotificationSettings"]["userErrors"][0]["field"], json!(["input", "replyTo"]));
+    assert_eq!(
+        bad["data"]["updateNotificationSettings"]["userErrors"][0]["field"],
+        json!(["input", "replyTo"])
+    );
     let set = ok(&app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Kettle Co\", senderAddress: \"hello@kettle.example\", replyTo: \"help@kettle.example\", reviewRequestDays: 3}) { settings { senderName replyTo reviewRequestDays } userErrors { field message } } }", json!({})).await;
     assert_eq!(set["settings"]["reviewRequestDays"], 3);
     kettles(&app, s, "sender-1", 1, us_address()).await;
     drain(&app).await;
     let m = &to(&app, "sender-1@shopper.example")[0];
-    assert!(m.raw.contains("From: \"Kettle Co\" <hello@kettle.example>") || m.raw.contains("From: Kettle Co <hello@kettle.example>"), "{}", m.raw);
-    assert!(m.raw.contains("Reply-To:") && m.raw.contains("help@kettle.example"), "{}", m.raw);
-    assert!(m.message_id.ends_with("@kettle.example"), "{}", m.message_id);
+    assert!(
+        m.raw.contains("From: \"Kettle Co\" <hello@kettle.example>")
+            || m.raw.contains("From: Kettle Co <hello@kettle.example>"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        m.raw.contains("Reply-To:") && m.raw.contains("help@kettle.example"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        m.message_id.ends_with("@kettle.example"),
+        "{}",
+        m.message_id
+    );
     app.stop().await;
 }
 
@@ -500,15 +832,33 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
     ok(app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {warehouseWorkflow: true}) { userErrors { field message } } }", json!({})).await;
     let open = kettles(app, s, "alpha-mail-2", 1, us_address()).await;
     drain(app).await;
-    let name = mails(app, s, &open).await["name"].as_str().unwrap().to_owned();
+    let name = mails(app, s, &open).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let posted = ok(app, s, "postSupportMessage", "mutation($t: String!) { postSupportMessage(input: {from: \"alpha-mail-2@shopper.example\", subject: \"Cancel\", text: $t}) { thread { id messages { id } } userErrors { field message } } }", json!({ "t": format!("Please cancel order {name}, wrong kettle") })).await;
     let thread = posted["thread"]["id"].as_str().unwrap().to_owned();
-    let message = posted["thread"]["messages"][0]["id"].as_str().unwrap().to_owned();
+    let message = posted["thread"]["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let o = mails(app, s, &shipped).await;
     let notification_order = o["id"].as_str().unwrap().to_owned();
-    let log = app.gql(Some(&s.access), "{ notifications(first: 5) { edges { node { id messageId } } } }", json!({})).await;
-    let notification = log["data"]["notifications"]["edges"][0]["node"]["id"].as_str().unwrap().to_owned();
-    let message_id = log["data"]["notifications"]["edges"][0]["node"]["messageId"].as_str().unwrap().to_owned();
+    let log = app
+        .gql(
+            Some(&s.access),
+            "{ notifications(first: 5) { edges { node { id messageId } } } }",
+            json!({}),
+        )
+        .await;
+    let notification = log["data"]["notifications"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let message_id = log["data"]["notifications"]["edges"][0]["node"]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let markers = [
         "Alpha Sender Marker",
         "ALPHA-TEMPLATE-MARKER",
@@ -523,18 +873,39 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
     let no_leak = |field: &str, body: &Value| {
         let text = body.to_string();
         for m in markers {
-            assert!(!text.contains(m), "{field} leaked {m:?} of the other tenant: {text}");
+            assert!(
+                !text.contains(m),
+                "{field} leaked {m:?} of the other tenant: {text}"
+            );
         }
     };
     let vars = json!({ "t": thread, "m": message, "n": notification, "o": notification_order });
     let mut covered = Vec::new();
     for (field, query) in [
-        ("notifications", "{ notifications(first: 100) { edges { node { id recipient subject messageId } } } }"),
-        ("notificationSettings", "{ notificationSettings { senderName inboundEmailUrl } }"),
-        ("notificationTemplates", "{ notificationTemplates { kind subject customized } }"),
-        ("supportThreads", "{ supportThreads(first: 100) { edges { node { id email messages { id text } } } } }"),
-        ("supportThread", "query($t: ID!) { supportThread(id: $t) { id email } }"),
-        ("classifySupportMessage", "{ classifySupportMessage(text: \"where is my parcel\") { intent confidence } }"),
+        (
+            "notifications",
+            "{ notifications(first: 100) { edges { node { id recipient subject messageId } } } }",
+        ),
+        (
+            "notificationSettings",
+            "{ notificationSettings { senderName inboundEmailUrl } }",
+        ),
+        (
+            "notificationTemplates",
+            "{ notificationTemplates { kind subject customized } }",
+        ),
+        (
+            "supportThreads",
+            "{ supportThreads(first: 100) { edges { node { id email messages { id text } } } } }",
+        ),
+        (
+            "supportThread",
+            "query($t: ID!) { supportThread(id: $t) { id email } }",
+        ),
+        (
+            "classifySupportMessage",
+            "{ classifySupportMessage(text: \"where is my parcel\") { intent confidence } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, vars.clone()).await;
@@ -542,49 +913,133 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
         no_leak(field, &body);
     }
     assert_eq!(
-        app.gql(Some(&b.access), "query($t: ID!) { supportThread(id: $t) { id } }", vars.clone()).await["data"]["supportThread"],
+        app.gql(
+            Some(&b.access),
+            "query($t: ID!) { supportThread(id: $t) { id } }",
+            vars.clone()
+        )
+        .await["data"]["supportThread"],
         Value::Null
     );
     for (field, query) in [
-        ("resendNotification", "mutation($n: ID!) { resendNotification(input: {id: $n}) { userErrors { code } } }"),
-        ("replyToSupportThread", "mutation($t: ID!) { replyToSupportThread(input: {threadId: $t, text: \"hi\"}) { userErrors { code } } }"),
-        ("confirmSupportAction", "mutation($m: ID!) { confirmSupportAction(input: {messageId: $m}) { userErrors { code } } }"),
-        ("dismissSupportAction", "mutation($m: ID!) { dismissSupportAction(input: {messageId: $m}) { userErrors { code } } }"),
-        ("closeSupportThread", "mutation($t: ID!) { closeSupportThread(input: {threadId: $t}) { userErrors { code } } }"),
-        ("previewNotification", "mutation($o: ID!) { previewNotification(input: {kind: SHIPPED, orderId: $o}) { userErrors { code } } }"),
+        (
+            "resendNotification",
+            "mutation($n: ID!) { resendNotification(input: {id: $n}) { userErrors { code } } }",
+        ),
+        (
+            "replyToSupportThread",
+            "mutation($t: ID!) { replyToSupportThread(input: {threadId: $t, text: \"hi\"}) { userErrors { code } } }",
+        ),
+        (
+            "confirmSupportAction",
+            "mutation($m: ID!) { confirmSupportAction(input: {messageId: $m}) { userErrors { code } } }",
+        ),
+        (
+            "dismissSupportAction",
+            "mutation($m: ID!) { dismissSupportAction(input: {messageId: $m}) { userErrors { code } } }",
+        ),
+        (
+            "closeSupportThread",
+            "mutation($t: ID!) { closeSupportThread(input: {threadId: $t}) { userErrors { code } } }",
+        ),
+        (
+            "previewNotification",
+            "mutation($o: ID!) { previewNotification(input: {kind: SHIPPED, orderId: $o}) { userErrors { code } } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, vars.clone()).await;
-        assert_eq!(crate::helpers::user_error_code(&body, field), "NOT_FOUND", "{field}: {body}");
+        assert_eq!(
+            crate::helpers::user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
     }
     // B's own changes stay B's.
     for (field, query) in [
-        ("updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Beta\"}) { settings { senderName } userErrors { field message } } }"),
-        ("rotateInboundEmailToken", "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { field message } } }"),
-        ("updateNotificationTemplate", "mutation { updateNotificationTemplate(input: {kind: SHIPPED, subject: \"Beta {{ order.name }}\", text: \"x\", html: \"<p>x</p>\"}) { template { subject } userErrors { field message } } }"),
-        ("resetNotificationTemplate", "mutation { resetNotificationTemplate(input: {kind: DELIVERED}) { template { subject } userErrors { field message } } }"),
-        ("postSupportMessage", "mutation { postSupportMessage(input: {from: \"alpha-mail-1@shopper.example\", subject: \"Where is my order\", text: \"where is my order?\"}) { thread { orderId } userErrors { field message } } }"),
+        (
+            "updateNotificationSettings",
+            "mutation { updateNotificationSettings(input: {senderName: \"Beta\"}) { settings { senderName } userErrors { field message } } }",
+        ),
+        (
+            "rotateInboundEmailToken",
+            "mutation { rotateInboundEmailToken { inboundEmailUrl userErrors { field message } } }",
+        ),
+        (
+            "updateNotificationTemplate",
+            "mutation { updateNotificationTemplate(input: {kind: SHIPPED, subject: \"Beta {{ order.name }}\", text: \"x\", html: \"<p>x</p>\"}) { template { subject } userErrors { field message } } }",
+        ),
+        (
+            "resetNotificationTemplate",
+            "mutation { resetNotificationTemplate(input: {kind: DELIVERED}) { template { subject } userErrors { field message } } }",
+        ),
+        (
+            "postSupportMessage",
+            "mutation { postSupportMessage(input: {from: \"alpha-mail-1@shopper.example\", subject: \"Where is my order\", text: \"where is my order?\"}) { thread { orderId } userErrors { field message } } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, json!({})).await;
         assert!(body["errors"].is_null(), "{field}: {body}");
-        assert_eq!(body["data"][field]["userErrors"], json!([]), "{field}: {body}");
+        assert_eq!(
+            body["data"][field]["userErrors"],
+            json!([]),
+            "{field}: {body}"
+        );
         if field == "postSupportMessage" {
-            assert_eq!(body["data"][field]["thread"]["orderId"], Value::Null, "B's inbox never links A's orders");
+            assert_eq!(
+                body["data"][field]["thread"]["orderId"],
+                Value::Null,
+                "B's inbox never links A's orders"
+            );
         }
     }
     // A's token does not open B's inbound webhook, nor B's A's.
-    let b_tenant = app.gql(Some(&b.access), "{ me { tenant { id } } }", json!({})).await["data"]["me"]["tenant"]["id"].as_str().unwrap().to_owned();
+    let b_tenant = app
+        .gql(Some(&b.access), "{ me { tenant { id } } }", json!({}))
+        .await["data"]["me"]["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let b_id = orderflow::graphql::relay::decode_id(&b_tenant, "Tenant", "id").unwrap();
-    let (code, _) = post(app, &format!("/webhooks/email/{b_id}?token={token}"), &[("content-type", "application/json")], br#"{"from": "x@y.example", "text": "hi"}"#).await;
+    let (code, _) = post(
+        app,
+        &format!("/webhooks/email/{b_id}?token={token}"),
+        &[("content-type", "application/json")],
+        br#"{"from": "x@y.example", "text": "hi"}"#,
+    )
+    .await;
     assert_eq!(code, 401);
     // A's records are as they were.
     let t = app.gql(Some(&s.access), "query($t: ID!) { supportThread(id: $t) { status messages { proposedAction { status } } } }", json!({ "t": thread })).await;
     assert_eq!(t["data"]["supportThread"]["status"], "OPEN", "{t}");
-    assert_eq!(t["data"]["supportThread"]["messages"][0]["proposedAction"]["status"], "PROPOSED");
-    let settings = app.gql(Some(&s.access), "{ notificationSettings { senderName } notificationTemplates { kind subject } }", json!({})).await;
-    assert_eq!(settings["data"]["notificationSettings"]["senderName"], "Alpha Sender Marker");
-    let delivered = settings["data"]["notificationTemplates"].as_array().unwrap().iter().find(|t| t["kind"] == "DELIVERED").unwrap().clone();
-    assert!(delivered["subject"].as_str().unwrap().starts_with("ALPHA-TEMPLATE-MARKER"));
+    assert_eq!(
+        t["data"]["supportThread"]["messages"][0]["proposedAction"]["status"],
+        "PROPOSED"
+    );
+    let settings = app
+        .gql(
+            Some(&s.access),
+            "{ notificationSettings { senderName } notificationTemplates { kind subject } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        settings["data"]["notificationSettings"]["senderName"],
+        "Alpha Sender Marker"
+    );
+    let delivered = settings["data"]["notificationTemplates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "DELIVERED")
+        .unwrap()
+        .clone();
+    assert!(
+        delivered["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("ALPHA-TEMPLATE-MARKER")
+    );
     covered
 }

@@ -77,7 +77,9 @@ fn address_of(order: &Order) -> Option<Address> {
 }
 
 fn state_label(state: &str) -> String {
-    let state = OrderState::parse(state).map(|s| s.as_str()).unwrap_or(state);
+    let state = OrderState::parse(state)
+        .map(|s| s.as_str())
+        .unwrap_or(state);
     let mut words = state.replace('_', " ");
     if let Some(first) = words.get(..1) {
         words = first.to_uppercase() + &words[1..];
@@ -165,7 +167,11 @@ pub fn order_value(order: &Order, lines: &[OrderLine], locale: ShopperLocale) ->
 
 fn customer_value(order: &Order) -> Value {
     let name = order.customer_name.clone().unwrap_or_default();
-    let first = name.split_whitespace().next().unwrap_or_default().to_owned();
+    let first = name
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     json!({ "name": name, "first_name": first, "email": order.email })
 }
 
@@ -366,7 +372,9 @@ pub async fn for_order(
                 "unsubscribe_url": format!("{}/unsubscribe/{unsubscribe}", links.public_url),
             });
         }
-        Kind::ReturnApproved => ctx["return"] = n.context.get("return").cloned().unwrap_or_default(),
+        Kind::ReturnApproved => {
+            ctx["return"] = n.context.get("return").cloned().unwrap_or_default()
+        }
         Kind::RefundIssued => ctx["refund"] = n.context.get("refund").cloned().unwrap_or_default(),
         _ => {}
     }

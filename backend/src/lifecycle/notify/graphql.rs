@@ -145,7 +145,10 @@ fn inbound_url(
     let sealed = s.inbound_secret.as_ref()?;
     let token = st
         .sealer
-        .open(sealed, &crate::lifecycle::support::http::seal_context(tenant))
+        .open(
+            sealed,
+            &crate::lifecycle::support::http::seal_context(tenant),
+        )
         .ok()?;
     Some(format!(
         "{}/webhooks/email/{}?token={token}",
@@ -390,7 +393,10 @@ impl NotifyQuery {
     }
 }
 
-async fn notification_by_id(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<Record>, sea_orm::DbErr> {
+async fn notification_by_id(
+    tx: &TenantTx,
+    id: uuid::Uuid,
+) -> Result<Option<Record>, sea_orm::DbErr> {
     use sea_orm::EntityTrait;
     entity::notifications::Entity::find_by_id((tx.tenant().uuid(), id))
         .one(tx.conn())
@@ -429,7 +435,12 @@ impl NotifyMutation {
                     if let Some(addr) = &v
                         && crate::domain::Email::parse(addr).is_err()
                     {
-                        return Err(UserError::on(field, C::InvalidEmail, "must be an email address, e.g. help@shop.com").into());
+                        return Err(UserError::on(
+                            field,
+                            C::InvalidEmail,
+                            "must be an email address, e.g. help@shop.com",
+                        )
+                        .into());
                     }
                     *slot = v;
                 }
@@ -437,13 +448,23 @@ impl NotifyMutation {
             if let Some(l) = input.default_locale {
                 let name = l.trim().replace('-', "_");
                 if pure_rust_locales::Locale::try_from(name.as_str()).is_err() {
-                    return Err(UserError::on("defaultLocale", C::Invalid, "must be a locale such as en_US, de_DE or fr_CA").into());
+                    return Err(UserError::on(
+                        "defaultLocale",
+                        C::Invalid,
+                        "must be a locale such as en_US, de_DE or fr_CA",
+                    )
+                    .into());
                 }
                 s.default_locale = name;
             }
             if let Some(d) = input.review_request_days {
                 if !(0..=90).contains(&d) {
-                    return Err(UserError::on("reviewRequestDays", C::Invalid, "must be between 0 (off) and 90 days").into());
+                    return Err(UserError::on(
+                        "reviewRequestDays",
+                        C::Invalid,
+                        "must be between 0 (off) and 90 days",
+                    )
+                    .into());
                 }
                 s.review_request_days = d;
             }
@@ -452,13 +473,28 @@ impl NotifyMutation {
             }
             if let Some(c) = input.auto_reply_confidence {
                 if !(50..=100).contains(&c) {
-                    return Err(UserError::on("autoReplyConfidence", C::Invalid, "must be between 50 and 100 (percent)").into());
+                    return Err(UserError::on(
+                        "autoReplyConfidence",
+                        C::Invalid,
+                        "must be between 50 and 100 (percent)",
+                    )
+                    .into());
                 }
                 s.auto_reply_confidence = c;
             }
             if let Some(kinds) = input.disabled_kinds {
-                if kinds.iter().any(|k| matches!(k, Kind::Invitation | Kind::PasswordReset | Kind::SupportReply)) {
-                    return Err(UserError::on("disabledKinds", C::Invalid, "invitations, password resets and support replies cannot be turned off").into());
+                if kinds.iter().any(|k| {
+                    matches!(
+                        k,
+                        Kind::Invitation | Kind::PasswordReset | Kind::SupportReply
+                    )
+                }) {
+                    return Err(UserError::on(
+                        "disabledKinds",
+                        C::Invalid,
+                        "invitations, password resets and support replies cannot be turned off",
+                    )
+                    .into());
                 }
                 s.disabled = kinds;
             }
@@ -468,7 +504,10 @@ impl NotifyMutation {
         }
         .await;
         let (settings, user_errors) = payload(outcome)?;
-        Ok(NotificationSettingsPayload { settings, user_errors })
+        Ok(NotificationSettingsPayload {
+            settings,
+            user_errors,
+        })
     }
 
     /// A new token for the inbound-mail webhook (the old one stops working).
@@ -507,7 +546,12 @@ impl NotifyMutation {
         let st = state(ctx);
         let outcome = async {
             if !input.kind.has_template() {
-                return Err(UserError::on("kind", C::Invalid, "support replies are written per message").into());
+                return Err(UserError::on(
+                    "kind",
+                    C::Invalid,
+                    "support replies are written per message",
+                )
+                .into());
             }
             let source = Source {
                 subject: input.subject,
@@ -543,7 +587,10 @@ impl NotifyMutation {
         }
         .await;
         let (template, user_errors) = payload(outcome)?;
-        Ok(NotificationTemplatePayload { template, user_errors })
+        Ok(NotificationTemplatePayload {
+            template,
+            user_errors,
+        })
     }
 
     /// Goes back to the built-in template.
@@ -597,12 +644,19 @@ impl NotifyMutation {
                     let Some(order) = orders::get(&tx, OrderId(id)).await? else {
                         return Err(UserError::on("orderId", C::NotFound, "no such order").into());
                     };
-                    let probe = repo::probe(p.tenant.uuid(), input.kind.as_str(), Some(order.id), order.email.as_deref().unwrap_or_default());
+                    let probe = repo::probe(
+                        p.tenant.uuid(),
+                        input.kind.as_str(),
+                        Some(order.id),
+                        order.email.as_deref().unwrap_or_default(),
+                    );
                     let links = Links {
                         public_url: &st.config.public_url,
                         key: st.config.secret_key.expose(),
                     };
-                    let (c, l) = ctx_builder::for_order(&tx, &probe, &order, &sender, &settings, &links).await?;
+                    let (c, l) =
+                        ctx_builder::for_order(&tx, &probe, &order, &sender, &settings, &links)
+                            .await?;
                     (c, l.name())
                 }
                 None => (sample_context(input.kind, &shop), "en_US".to_owned()),
@@ -619,7 +673,10 @@ impl NotifyMutation {
         }
         .await;
         let (preview, user_errors) = payload(outcome)?;
-        Ok(NotificationPreviewPayload { preview, user_errors })
+        Ok(NotificationPreviewPayload {
+            preview,
+            user_errors,
+        })
     }
 
     /// Sends a failed or bounced email again (after the address or template was fixed).
@@ -641,15 +698,27 @@ impl NotifyMutation {
                 return Err(UserError::on("id", C::NotFound, "no such notification").into());
             };
             if ![repo::FAILED, repo::BOUNCED].contains(&n.status.as_str()) {
-                return Err(UserError::on("id", C::IllegalTransition, format!("only a failed or bounced email is sent again; this one is {}", n.status)).into());
+                return Err(UserError::on(
+                    "id",
+                    C::IllegalTransition,
+                    format!(
+                        "only a failed or bounced email is sent again; this one is {}",
+                        n.status
+                    ),
+                )
+                .into());
             }
             n.status = repo::QUEUED.into();
             n.last_error = None;
             let n = repo::save(&tx, n).await?;
             queue::enqueue(
                 &tx,
-                NewJob::now(service::SEND, Some(p.tenant), serde_json::json!({ "key": n.dedupe_key }))
-                    .dedupe(format!("notify:{}:{}", p.tenant.uuid(), n.dedupe_key)),
+                NewJob::now(
+                    service::SEND,
+                    Some(p.tenant),
+                    serde_json::json!({ "key": n.dedupe_key }),
+                )
+                .dedupe(format!("notify:{}:{}", p.tenant.uuid(), n.dedupe_key)),
             )
             .await?;
             tx.commit().await?;

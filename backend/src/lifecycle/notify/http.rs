@@ -230,14 +230,23 @@ pub async fn unsubscribe(state: web::Data<AppState>, path: web::Path<String>) ->
     };
     let run = async {
         let tx = TenantTx::begin(&state.db, tenant).await?;
-        repo::suppress(&tx, &email, super::kind::Kind::ReviewRequest.as_str(), "unsubscribed").await?;
+        repo::suppress(
+            &tx,
+            &email,
+            super::kind::Kind::ReviewRequest.as_str(),
+            "unsubscribed",
+        )
+        .await?;
         tx.commit().await
     };
     match run.await {
         Ok(()) => page(
             actix_web::http::StatusCode::OK,
             "Unsubscribed",
-            &format!("<h1>Unsubscribed</h1><p>{} will get no more review requests.</p>", escape(&email)),
+            &format!(
+                "<h1>Unsubscribed</h1><p>{} will get no more review requests.</p>",
+                escape(&email)
+            ),
         ),
         Err(e) => unavailable(e),
     }

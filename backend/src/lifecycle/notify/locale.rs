@@ -74,10 +74,8 @@ impl ShopperLocale {
         let digits = crate::domain::money::Currency::parse(&code)
             .map(|c| c.exponent())
             .unwrap_or(2);
-        let amount = crate::domain::money::amount_from_units(units, &code).round_dp_with_strategy(
-            digits,
-            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-        );
+        let amount = crate::domain::money::amount_from_units(units, &code)
+            .round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         let negative = amount.is_sign_negative() && !amount.is_zero();
         let text = format!("{:.*}", digits as usize, amount.abs());
         let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
@@ -154,7 +152,12 @@ fn group(whole: &str, sep: &str, grouping: &[i64]) -> String {
     let mut end = digits.len();
     let mut i = 0;
     while end > 0 {
-        let size = grouping.get(i).or(grouping.last()).copied().unwrap_or(3).max(1) as usize;
+        let size = grouping
+            .get(i)
+            .or(grouping.last())
+            .copied()
+            .unwrap_or(3)
+            .max(1) as usize;
         let start = end.saturating_sub(size);
         groups.push(digits[start..end].iter().collect());
         end = start;
@@ -194,7 +197,10 @@ mod tests {
     fn money_follows_the_locale() {
         assert_eq!(l("en-US").money(12_345_000, "USD"), "$1,234.50");
         assert_eq!(l("de-DE").money(12_345_000, "EUR"), "1.234,50\u{a0}€");
-        assert_eq!(l("fr-FR").money(12_345_000, "EUR"), "1\u{202f}234,50\u{a0}€");
+        assert_eq!(
+            l("fr-FR").money(12_345_000, "EUR"),
+            "1\u{202f}234,50\u{a0}€"
+        );
         assert_eq!(l("en-GB").money(99_900, "GBP"), "£9.99");
         // Yen has no minor unit.
         assert_eq!(l("ja-JP").money(12_345_000, "JPY"), "￥1,235");

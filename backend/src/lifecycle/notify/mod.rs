@@ -4,9 +4,9 @@
 
 pub mod context;
 pub mod graphql;
+pub mod http;
 pub mod kind;
 pub mod locale;
-pub mod http;
 pub mod repo;
 pub mod reviews;
 pub mod service;

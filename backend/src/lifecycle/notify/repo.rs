@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::{email_suppressions, notification_settings, notification_templates, notifications};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use crate::domain::OrderId;
@@ -115,10 +116,7 @@ pub async fn settings(tx: &TenantTx) -> Result<Option<notification_settings::Mod
         .await
 }
 
-pub async fn save_settings(
-    tx: &TenantTx,
-    row: notification_settings::Model,
-) -> Result<(), DbErr> {
+pub async fn save_settings(tx: &TenantTx, row: notification_settings::Model) -> Result<(), DbErr> {
     let mut active = notification_settings::ActiveModel::from(row).reset_all();
     active.tenant_id = Set(tx.tenant().uuid());
     notification_settings::Entity::insert(active)
@@ -231,7 +229,12 @@ pub async fn tenant_name(tx: &TenantTx) -> Result<String, DbErr> {
 }
 
 /// An unsaved notification of `kind` about `order`, to render a preview or a reply's context.
-pub fn probe(tenant: uuid::Uuid, kind: &str, order: Option<uuid::Uuid>, recipient: &str) -> Notification {
+pub fn probe(
+    tenant: uuid::Uuid,
+    kind: &str,
+    order: Option<uuid::Uuid>,
+    recipient: &str,
+) -> Notification {
     Notification {
         tenant_id: tenant,
         id: uuid::Uuid::nil(),

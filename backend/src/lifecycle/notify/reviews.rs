@@ -26,13 +26,16 @@ pub async fn record(
         updated_at: Set(now),
     })
     .on_conflict(
-        OnConflict::columns([order_reviews::Column::TenantId, order_reviews::Column::OrderId])
-            .update_columns([
-                order_reviews::Column::Rating,
-                order_reviews::Column::Comment,
-                order_reviews::Column::UpdatedAt,
-            ])
-            .to_owned(),
+        OnConflict::columns([
+            order_reviews::Column::TenantId,
+            order_reviews::Column::OrderId,
+        ])
+        .update_columns([
+            order_reviews::Column::Rating,
+            order_reviews::Column::Comment,
+            order_reviews::Column::UpdatedAt,
+        ])
+        .to_owned(),
     )
     .exec_without_returning(tx.conn())
     .await?;

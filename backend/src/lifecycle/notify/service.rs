@@ -203,7 +203,8 @@ pub async fn render(
     settings: &NotifySettings,
     sender: &Sender,
 ) -> Result<(Rendered, Option<String>), String> {
-    let kind = Kind::parse(&n.kind).ok_or_else(|| format!("unknown notification kind {}", n.kind))?;
+    let kind =
+        Kind::parse(&n.kind).ok_or_else(|| format!("unknown notification kind {}", n.kind))?;
     let source = source_of(tx, kind).await.map_err(|e| e.to_string())?;
     let (ctx, locale) = match n.order_id {
         Some(order) => {
@@ -211,10 +212,9 @@ pub async fn render(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("the order is gone")?;
-            let (ctx, locale) =
-                context::for_order(tx, n, &order, sender, settings, &links(state))
-                    .await
-                    .map_err(|e| e.to_string())?;
+            let (ctx, locale) = context::for_order(tx, n, &order, sender, settings, &links(state))
+                .await
+                .map_err(|e| e.to_string())?;
             (ctx, Some(locale.name()))
         }
         // Mail about no order (an invitation, a support reply) carries its whole context.
@@ -256,7 +256,10 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     } else {
         "transactional"
     };
-    if repo::is_suppressed(&tx, &n.recipient, scope).await.map_err(db)? {
+    if repo::is_suppressed(&tx, &n.recipient, scope)
+        .await
+        .map_err(db)?
+    {
         n.status = SUPPRESSED.to_owned();
         let order = n.order_id;
         let what = kind.map(Kind::label).unwrap_or("email");
@@ -266,7 +269,10 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
                 &tx,
                 order,
                 "notification.suppressed",
-                format!("Not emailed ({what}): {} asked not to receive it or bounced", n.recipient),
+                format!(
+                    "Not emailed ({what}): {} asked not to receive it or bounced",
+                    n.recipient
+                ),
                 &n,
             )
             .await
@@ -282,7 +288,12 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
         .recipient
         .parse()
         .map_err(|e| format!("recipient {}: {e}", n.recipient))?;
-    let to = match n.context.get("customer").and_then(|c| c.get("name")).and_then(Value::as_str) {
+    let to = match n
+        .context
+        .get("customer")
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+    {
         Some(name) if !name.is_empty() => Mailbox::new(Some(name.to_owned()), to.email),
         _ => to,
     };
@@ -422,7 +433,10 @@ async fn record_failure(
                     &tx,
                     order,
                     "notification.failed",
-                    format!("Could not email {} the {what} after {} attempts", n.recipient, job.attempts),
+                    format!(
+                        "Could not email {} the {what} after {} attempts",
+                        n.recipient, job.attempts
+                    ),
                     &n,
                 )
                 .await

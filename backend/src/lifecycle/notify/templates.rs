@@ -276,18 +276,37 @@ mod tests {
     fn every_builtin_template_parses_and_renders() {
         for kind in Kind::ALL {
             let source = builtin(kind);
-            assert!(validate(&source).is_empty(), "{kind:?}: {:?}", validate(&source));
+            assert!(
+                validate(&source).is_empty(),
+                "{kind:?}: {:?}",
+                validate(&source)
+            );
             let mut ctx = sample();
             ctx["reply"] = serde_json::json!({ "subject": "Re: hi", "text": "Hello\n\nThere", "paragraphs": [["Hello"], ["There"]] });
             let out = render(&source, &ctx).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
-            assert!(!out.subject.is_empty() && !out.subject.contains('\n'), "{kind:?}");
-            assert!(out.html.contains("Acme &amp; Co"), "{kind:?}: layout escapes the shop name");
+            assert!(
+                !out.subject.is_empty() && !out.subject.contains('\n'),
+                "{kind:?}"
+            );
+            assert!(
+                out.html.contains("Acme &amp; Co"),
+                "{kind:?}: layout escapes the shop name"
+            );
             // Minimal context: nothing optional.
             let minimal = serde_json::json!({ "shop": { "name": "Acme" }, "customer": { "first_name": "" }, "order": { "name": "#1" } });
             render(&source, &minimal).unwrap_or_else(|e| panic!("{kind:?} minimal: {e}"));
         }
-        for intent in ["where_is_my_order", "cancel", "change_address", "return_refund", "damaged_wrong_item", "product_question", "other"] {
-            render_text(reply_source(intent), &sample()).unwrap_or_else(|e| panic!("{intent}: {e}"));
+        for intent in [
+            "where_is_my_order",
+            "cancel",
+            "change_address",
+            "return_refund",
+            "damaged_wrong_item",
+            "product_question",
+            "other",
+        ] {
+            render_text(reply_source(intent), &sample())
+                .unwrap_or_else(|e| panic!("{intent}: {e}"));
         }
     }
 

@@ -74,31 +74,62 @@ mod tests {
 
     #[test]
     fn the_lifecycle_maps_to_emails() {
-        assert_eq!(kinds("order.received", Value::Null), [Kind::OrderConfirmation]);
         assert_eq!(
-            kinds("order.payment_review", serde_json::json!({ "verdict": "failed" })),
+            kinds("order.received", Value::Null),
+            [Kind::OrderConfirmation]
+        );
+        assert_eq!(
+            kinds(
+                "order.payment_review",
+                serde_json::json!({ "verdict": "failed" })
+            ),
             [Kind::PaymentProblem]
         );
-        assert!(kinds("order.payment_review", serde_json::json!({ "verdict": "review" })).is_empty());
-        assert_eq!(kinds("order.backordered", serde_json::json!({})), [Kind::BackorderNotice]);
+        assert!(
+            kinds(
+                "order.payment_review",
+                serde_json::json!({ "verdict": "review" })
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            kinds("order.backordered", serde_json::json!({})),
+            [Kind::BackorderNotice]
+        );
         assert_eq!(kinds("order.shipped", Value::Null), [Kind::Shipped]);
         assert!(kinds("order.in_transit", Value::Null).is_empty());
-        assert_eq!(kinds("order.out_for_delivery", Value::Null), [Kind::OutForDelivery]);
+        assert_eq!(
+            kinds("order.out_for_delivery", Value::Null),
+            [Kind::OutForDelivery]
+        );
         assert_eq!(
             kinds("order.delivered", Value::Null),
             [Kind::Delivered, Kind::ReviewRequest]
         );
         assert_eq!(
-            kinds("shipment.exception", serde_json::json!({ "kind": "late", "notifyShopper": true })),
+            kinds(
+                "shipment.exception",
+                serde_json::json!({ "kind": "late", "notifyShopper": true })
+            ),
             [Kind::Delayed]
         );
         assert_eq!(
-            kinds("shipment.exception", serde_json::json!({ "kind": "failed_attempt", "notifyShopper": true })),
+            kinds(
+                "shipment.exception",
+                serde_json::json!({ "kind": "failed_attempt", "notifyShopper": true })
+            ),
             [Kind::DeliveryException]
         );
         assert!(kinds("shipment.exception", serde_json::json!({ "kind": "lost" })).is_empty());
         // Internal steps say nothing to the shopper.
-        for internal in ["order.screened", "order.allocated", "order.routed", "shipment.label_created", "shipment.tracking", "order.held"] {
+        for internal in [
+            "order.screened",
+            "order.allocated",
+            "order.routed",
+            "shipment.label_created",
+            "shipment.tracking",
+            "order.held",
+        ] {
             assert!(kinds(internal, Value::Null).is_empty(), "{internal}");
         }
     }

@@ -79,30 +79,40 @@ pub fn decide(f: &Facts<'_>) -> Decision {
         }
     };
     if f.automated {
-        return staff(reasons, "sent by an autoresponder or a mailing list: not answered automatically");
+        return staff(
+            reasons,
+            "sent by an autoresponder or a mailing list: not answered automatically",
+        );
     }
     if c.confidence < f.threshold {
         return staff(
             reasons,
-            &format!("below the {} % confidence needed to act alone: for staff, with a suggested reply", f.threshold),
+            &format!(
+                "below the {} % confidence needed to act alone: for staff, with a suggested reply",
+                f.threshold
+            ),
         );
     }
     let Some((order_id, order)) = f.order else {
-        return staff(reasons, "no order could be matched to the sender: for staff, with a reply asking for the order number");
+        return staff(
+            reasons,
+            "no order could be matched to the sender: for staff, with a reply asking for the order number",
+        );
     };
     let auto = f.auto_reply_enabled;
-    let mut decide_with = |auto_reply: bool, proposal: Option<Proposal>, possible: Option<bool>, why: String| {
-        reasons.push(why);
-        if !auto && auto_reply {
-            reasons.push("automatic replies are turned off: the reply waits for staff".into());
-        }
-        Decision {
-            auto_reply: auto && auto_reply,
-            proposal,
-            possible,
-            reasons: reasons.clone(),
-        }
-    };
+    let mut decide_with =
+        |auto_reply: bool, proposal: Option<Proposal>, possible: Option<bool>, why: String| {
+            reasons.push(why);
+            if !auto && auto_reply {
+                reasons.push("automatic replies are turned off: the reply waits for staff".into());
+            }
+            Decision {
+                auto_reply: auto && auto_reply,
+                proposal,
+                possible,
+                reasons: reasons.clone(),
+            }
+        };
     match c.intent {
         Intent::WhereIsMyOrder => decide_with(
             true,
@@ -111,7 +121,10 @@ pub fn decide(f: &Facts<'_>) -> Decision {
             if order.tracked {
                 "the order has a tracked parcel: answered with its live status and ETA".into()
             } else {
-                format!("the order is {}: answered with where it stands", order.state.as_str())
+                format!(
+                    "the order is {}: answered with where it stands",
+                    order.state.as_str()
+                )
             },
         ),
         Intent::Cancel => {
@@ -128,7 +141,10 @@ pub fn decide(f: &Facts<'_>) -> Decision {
                 if possible {
                     "not shipped yet: cancellation proposed to staff, the shopper told it is being processed".into()
                 } else {
-                    format!("the order is {}: too late to cancel, the shopper is offered a return", order.state.as_str())
+                    format!(
+                        "the order is {}: too late to cancel, the shopper is offered a return",
+                        order.state.as_str()
+                    )
                 },
             )
         }
@@ -144,9 +160,13 @@ pub fn decide(f: &Facts<'_>) -> Decision {
                 proposal,
                 Some(possible),
                 if possible {
-                    "not packed yet: address change proposed to staff, who enter the new address".into()
+                    "not packed yet: address change proposed to staff, who enter the new address"
+                        .into()
                 } else {
-                    format!("the order is {}: the parcel is packed or on its way, staff must contact the carrier", order.state.as_str())
+                    format!(
+                        "the order is {}: the parcel is packed or on its way, staff must contact the carrier",
+                        order.state.as_str()
+                    )
                 },
             )
         }
@@ -172,7 +192,10 @@ mod tests {
 
     fn run(intent: Intent, confidence: i32, state: Option<OrderState>) -> Decision {
         let c = classified(intent, confidence);
-        let facts = state.map(|state| OrderFacts { state, tracked: state.has_shipped() });
+        let facts = state.map(|state| OrderFacts {
+            state,
+            tracked: state.has_shipped(),
+        });
         let id = uuid::Uuid::nil();
         decide(&Facts {
             classification: &c,
@@ -206,15 +229,36 @@ mod tests {
 
     #[test]
     fn everything_else_goes_to_staff() {
-        for intent in [Intent::ReturnRefund, Intent::DamagedWrongItem, Intent::ProductQuestion, Intent::Other] {
+        for intent in [
+            Intent::ReturnRefund,
+            Intent::DamagedWrongItem,
+            Intent::ProductQuestion,
+            Intent::Other,
+        ] {
             let d = run(intent, 99, Some(OrderState::Delivered));
             assert!(!d.auto_reply && d.proposal.is_none(), "{intent:?}");
         }
         let c = classified(Intent::WhereIsMyOrder, 99);
-        let facts = OrderFacts { state: OrderState::InTransit, tracked: true };
-        let base = Facts { classification: &c, order: Some((uuid::Uuid::nil(), &facts)), automated: true, auto_reply_enabled: true, threshold: 70 };
-        assert!(!decide(&base).auto_reply, "autoresponders are never answered");
-        let off = Facts { automated: false, auto_reply_enabled: false, ..base };
+        let facts = OrderFacts {
+            state: OrderState::InTransit,
+            tracked: true,
+        };
+        let base = Facts {
+            classification: &c,
+            order: Some((uuid::Uuid::nil(), &facts)),
+            automated: true,
+            auto_reply_enabled: true,
+            threshold: 70,
+        };
+        assert!(
+            !decide(&base).auto_reply,
+            "autoresponders are never answered"
+        );
+        let off = Facts {
+            automated: false,
+            auto_reply_enabled: false,
+            ..base
+        };
         let d = decide(&off);
         assert!(!d.auto_reply && d.reasons.iter().any(|r| r.contains("turned off")));
     }

@@ -136,7 +136,11 @@ pub struct SupportMessage {
 fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(|s| s.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -366,7 +370,9 @@ impl SupportQuery {
             .transpose()?;
         let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
         let after = match cursor {
-            Some(id) => repo::thread(&tx, id).await?.map(|t| (t.last_message_at, t.id)),
+            Some(id) => repo::thread(&tx, id)
+                .await?
+                .map(|t| (t.last_message_at, t.id)),
             None => None,
         };
         let rows = repo::threads(
@@ -437,25 +443,34 @@ impl SupportMutation {
         let st = state(ctx);
         let outcome = async {
             p.require(Permission::OrdersManage)?;
-            let from = Email::parse(&input.from)
-                .map_err(|m| UserError::on("from", C::InvalidEmail, m))?;
+            let from =
+                Email::parse(&input.from).map_err(|m| UserError::on("from", C::InvalidEmail, m))?;
             let text = input.text.trim().to_owned();
             if text.is_empty() {
                 return Err(UserError::on("text", C::Required, "the message has no text").into());
             }
             if text.chars().count() > 20_000 {
-                return Err(UserError::on("text", C::Invalid, "must be at most 20000 characters").into());
+                return Err(
+                    UserError::on("text", C::Invalid, "must be at most 20000 characters").into(),
+                );
             }
             let mail = InboundMail {
                 from: from.as_str().to_owned(),
-                from_name: input.from_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                from_name: input
+                    .from_name
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
                 to: String::new(),
                 subject: input.subject.trim().to_owned(),
                 text,
                 html: None,
-                message_id: input
-                    .message_id
-                    .map(|m| format!("{}@api.{}", m.trim().trim_matches(['<', '>']), p.tenant.uuid())),
+                message_id: input.message_id.map(|m| {
+                    format!(
+                        "{}@api.{}",
+                        m.trim().trim_matches(['<', '>']),
+                        p.tenant.uuid()
+                    )
+                }),
                 in_reply_to: None,
                 references: Vec::new(),
                 automated: false,
@@ -486,9 +501,16 @@ impl SupportMutation {
         let p = principal(ctx)?;
         let id = decode_id(&input.thread_id, "SupportThread", "threadId")?;
         let label = actor_label(ctx, p).await?;
-        let outcome = service::reply(state(ctx), p, label, id, input.text, input.close.unwrap_or(false))
-            .await
-            .map(|(t, _)| t);
+        let outcome = service::reply(
+            state(ctx),
+            p,
+            label,
+            id,
+            input.text,
+            input.close.unwrap_or(false),
+        )
+        .await
+        .map(|(t, _)| t);
         thread_payload(outcome)
     }
 

@@ -29,7 +29,12 @@ pub fn seal_context(tenant: TenantId) -> String {
     format!("{}/inbound-mail", tenant.uuid())
 }
 
-fn answer(status: actix_web::http::StatusCode, code: &str, field: Option<&str>, message: &str) -> HttpResponse {
+fn answer(
+    status: actix_web::http::StatusCode,
+    code: &str,
+    field: Option<&str>,
+    message: &str,
+) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "code": code, "field": field, "message": message }))
 }
 
@@ -42,7 +47,9 @@ fn presented(request: &HttpRequest, query: &TokenQuery) -> Option<String> {
         return Some(bearer.trim().to_owned());
     }
     let basic = auth.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     text.split_once(':').map(|(_, p)| p.to_owned())
 }
@@ -77,11 +84,18 @@ pub async fn receive(
         Ok(None) => None,
         Err(err) => {
             tracing::error!(error = %err, "inbound mail not checked");
-            return answer(S::SERVICE_UNAVAILABLE, "UNAVAILABLE", None, "try again later");
+            return answer(
+                S::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                None,
+                "try again later",
+            );
         }
     };
     let Some(expected) = expected else {
-        state.metrics.webhook("email", "not_configured", started.elapsed());
+        state
+            .metrics
+            .webhook("email", "not_configured", started.elapsed());
         return answer(
             S::UNAUTHORIZED,
             "NOT_CONFIGURED",
@@ -92,8 +106,15 @@ pub async fn receive(
     let ok = presented(&request, &query)
         .is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
     if !ok {
-        state.metrics.webhook("email", "bad_token", started.elapsed());
-        return answer(S::UNAUTHORIZED, "BAD_TOKEN", Some("token"), "the token does not match this tenant's inbound token");
+        state
+            .metrics
+            .webhook("email", "bad_token", started.elapsed());
+        return answer(
+            S::UNAUTHORIZED,
+            "BAD_TOKEN",
+            Some("token"),
+            "the token does not match this tenant's inbound token",
+        );
     }
     let is_json = request
         .headers()
@@ -111,8 +132,15 @@ pub async fn receive(
     let mail = match mail {
         Ok(m) => m,
         Err((field, message)) => {
-            state.metrics.webhook("email", "malformed", started.elapsed());
-            return answer(S::UNPROCESSABLE_ENTITY, "BAD_PAYLOAD", Some(&field), &message);
+            state
+                .metrics
+                .webhook("email", "malformed", started.elapsed());
+            return answer(
+                S::UNPROCESSABLE_ENTITY,
+                "BAD_PAYLOAD",
+                Some(&field),
+                &message,
+            );
         }
     };
     let (response, outcome) = match service::receive(&state, tenant, mail, "email").await {

@@ -92,9 +92,15 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
         .or_else(|| message.in_reply_to().as_text().map(bare));
     let is_report = message.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    let bounce = if is_report { Some(read_report(&message)) } else { None };
+    let bounce = if is_report {
+        Some(read_report(&message))
+    } else {
+        None
+    };
     Ok(InboundMail {
         from: address.to_ascii_lowercase(),
         from_name: from.name().map(str::to_owned).filter(|n| !n.is_empty()),
@@ -220,7 +226,11 @@ fn json_header(v: &Value, name: &str) -> Option<String> {
 fn mailbox(raw: &str) -> (String, Option<String>) {
     match raw.rsplit_once('<') {
         Some((name, rest)) => {
-            let addr = rest.trim_end().trim_end_matches('>').trim().to_ascii_lowercase();
+            let addr = rest
+                .trim_end()
+                .trim_end_matches('>')
+                .trim()
+                .to_ascii_lowercase();
             let name = name.trim().trim_matches('"').trim();
             (addr, (!name.is_empty()).then(|| name.to_owned()))
         }
@@ -239,13 +249,18 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
     }
     let (from, from_name) = match v.get("FromFull") {
         Some(full) => (
-            text_at(full, &["Email"]).unwrap_or_default().to_ascii_lowercase(),
+            text_at(full, &["Email"])
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
             text_at(full, &["Name"]).map(str::to_owned),
         ),
         None => {
             let raw = text_at(v, &["from", "From", "sender"]).unwrap_or_default();
             let (addr, name) = mailbox(raw);
-            (addr, name.or_else(|| text_at(v, &["fromName", "FromName"]).map(str::to_owned)))
+            (
+                addr,
+                name.or_else(|| text_at(v, &["fromName", "FromName"]).map(str::to_owned)),
+            )
         }
     };
     if !from.contains('@') {
@@ -262,9 +277,18 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
         .or_else(|| text_at(v, &["to", "To", "recipient", "OriginalRecipient"]))
         .map(|t| mailbox(t).0)
         .unwrap_or_default();
-    let text = text_at(v, &["TextBody", "body-plain", "text", "StrippedTextReply", "stripped-text"])
-        .unwrap_or_default()
-        .to_owned();
+    let text = text_at(
+        v,
+        &[
+            "TextBody",
+            "body-plain",
+            "text",
+            "StrippedTextReply",
+            "stripped-text",
+        ],
+    )
+    .unwrap_or_default()
+    .to_owned();
     let html = text_at(v, &["HtmlBody", "body-html", "html"]).map(str::to_owned);
     if text.trim().is_empty() && html.as_deref().is_none_or(|h| h.trim().is_empty()) {
         return Err(FieldError {
@@ -284,7 +308,10 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
         from,
         from_name,
         to,
-        subject: text_at(v, &["Subject", "subject"]).unwrap_or_default().trim().to_owned(),
+        subject: text_at(v, &["Subject", "subject"])
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
         text: if text.trim().is_empty() {
             html.as_deref().map(strip_tags).unwrap_or_default()
         } else {
@@ -385,8 +412,15 @@ Content-Type: text/html; charset=utf-8\r\n\
         assert_eq!(mail.message_id.as_deref(), Some("reply-1@mail.example.com"));
         assert_eq!(mail.in_reply_to.as_deref(), Some("0190abc@acme.test"));
         assert_eq!(mail.references, ["0190aaa@acme.test", "0190abc@acme.test"]);
-        assert!(mail.text.contains("due yesterday — thanks"), "{}", mail.text);
-        assert_eq!(new_text(&mail.text), "Where is it? It was due yesterday — thanks!");
+        assert!(
+            mail.text.contains("due yesterday — thanks"),
+            "{}",
+            mail.text
+        );
+        assert_eq!(
+            new_text(&mail.text),
+            "Where is it? It was due yesterday — thanks!"
+        );
         assert!(!mail.automated && mail.bounce.is_none());
     }
 
@@ -422,11 +456,19 @@ Subject: Your order #1001 is on its way\r\n\
 --r--\r\n";
         let mail = parse_mime(dsn.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         let bounce = mail.bounce.unwrap_or_default();
-        assert_eq!(bounce.original_message_id.as_deref(), Some("0190abc@acme.test"));
+        assert_eq!(
+            bounce.original_message_id.as_deref(),
+            Some("0190abc@acme.test")
+        );
         assert_eq!(bounce.recipient.as_deref(), Some("nobody@example.com"));
         assert_eq!(bounce.status.as_deref(), Some("5.1.1"));
         assert!(bounce.permanent);
-        assert!(bounce.diagnostic.unwrap_or_default().contains("Recipient address rejected"));
+        assert!(
+            bounce
+                .diagnostic
+                .unwrap_or_default()
+                .contains("Recipient address rejected")
+        );
         assert!(mail.automated);
     }
 
@@ -454,7 +496,10 @@ Subject: Your order #1001 is on its way\r\n\
             "message-headers": "[[\"Message-Id\", \"<m1@example.com>\"], [\"Precedence\", \"bulk\"]]"
         });
         let mail = parse_json(&mailgun).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!((mail.from.as_str(), mail.text.as_str()), ("jane@example.com", "Please cancel"));
+        assert_eq!(
+            (mail.from.as_str(), mail.text.as_str()),
+            ("jane@example.com", "Please cancel")
+        );
         assert_eq!(mail.message_id.as_deref(), Some("m1@example.com"));
         assert!(mail.automated);
         let err = parse_json(&serde_json::json!({ "from": "nobody", "text": "x" }));

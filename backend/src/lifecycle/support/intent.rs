@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The labelled messages, `intent<TAB>text` per line after a header.
 pub const TRAINING_SET: &str = include_str!("../../../data/support_intents.tsv");
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     WhereIsMyOrder,
@@ -159,7 +157,10 @@ impl Classifier {
             }
         }
         let n = docs.len() as f64;
-        let idf: Vec<f64> = df.iter().map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0).collect();
+        let idf: Vec<f64> = df
+            .iter()
+            .map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0)
+            .collect();
         let mut model = Self {
             vocabulary,
             idf,
@@ -241,7 +242,9 @@ impl Classifier {
             .iter()
             .filter_map(|&(j, v)| {
                 let name = names.get(&j)?;
-                let word = name.strip_prefix("w:").or_else(|| name.strip_prefix("b:"))?;
+                let word = name
+                    .strip_prefix("w:")
+                    .or_else(|| name.strip_prefix("b:"))?;
                 Some((w[j] * v, word.to_owned()))
             })
             .filter(|(c, _)| *c > 0.0)
@@ -257,9 +260,8 @@ impl Classifier {
 }
 
 /// The model trained on the whole labelled set, built once.
-pub static MODEL: LazyLock<Classifier> = LazyLock::new(|| {
-    Classifier::train(&examples(TRAINING_SET).unwrap_or_default())
-});
+pub static MODEL: LazyLock<Classifier> =
+    LazyLock::new(|| Classifier::train(&examples(TRAINING_SET).unwrap_or_default()));
 
 pub fn classify(text: &str) -> Classification {
     MODEL.classify(text)
@@ -307,7 +309,12 @@ mod tests {
     fn held_out_accuracy_is_well_above_chance() {
         let all = examples(TRAINING_SET).unwrap_or_default();
         let (train, test) = split(&all);
-        assert!(test.len() > 100 && train.len() > 500, "{} / {}", train.len(), test.len());
+        assert!(
+            test.len() > 100 && train.len() > 500,
+            "{} / {}",
+            train.len(),
+            test.len()
+        );
         let model = Classifier::train(&train);
         let (accuracy, _) = evaluate(&model, &test);
         // Seven intents: chance is 14 %. The README states the measured figure.
@@ -317,11 +324,26 @@ mod tests {
     #[test]
     fn typical_messages_are_understood() {
         for (text, intent) in [
-            ("Hi, where is my order #1001? It still hasn't arrived.", Intent::WhereIsMyOrder),
-            ("Please cancel my order, I ordered the wrong thing", Intent::Cancel),
-            ("I made a typo in my adress, it should be 12 Elm Street", Intent::ChangeAddress),
-            ("The mug arrived smashed into pieces", Intent::DamagedWrongItem),
-            ("How do I send this back for a refund?", Intent::ReturnRefund),
+            (
+                "Hi, where is my order #1001? It still hasn't arrived.",
+                Intent::WhereIsMyOrder,
+            ),
+            (
+                "Please cancel my order, I ordered the wrong thing",
+                Intent::Cancel,
+            ),
+            (
+                "I made a typo in my adress, it should be 12 Elm Street",
+                Intent::ChangeAddress,
+            ),
+            (
+                "The mug arrived smashed into pieces",
+                Intent::DamagedWrongItem,
+            ),
+            (
+                "How do I send this back for a refund?",
+                Intent::ReturnRefund,
+            ),
             ("Is this jacket waterproof?", Intent::ProductQuestion),
         ] {
             let c = classify(text);

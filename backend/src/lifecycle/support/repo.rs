@@ -11,7 +11,10 @@ use crate::domain::OrderId;
 use crate::tenancy::{AnyTx, TenantTx};
 
 /// The sender's orders, newest first.
-pub async fn orders_of_email(tx: &TenantTx, email: &str) -> Result<Vec<entity::orders::Model>, DbErr> {
+pub async fn orders_of_email(
+    tx: &TenantTx,
+    email: &str,
+) -> Result<Vec<entity::orders::Model>, DbErr> {
     use entity::orders;
     orders::Entity::find()
         .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
@@ -65,7 +68,9 @@ pub async fn insert_message(tx: &TenantTx, row: Message) -> Result<Message, DbEr
 pub async fn save_message(tx: &TenantTx, row: Message) -> Result<Message, DbErr> {
     let mut active = support_messages::ActiveModel::from(row).reset_all();
     active.tenant_id = Set(tx.tenant().uuid());
-    support_messages::Entity::update(active).exec(tx.conn()).await
+    support_messages::Entity::update(active)
+        .exec(tx.conn())
+        .await
 }
 
 pub async fn thread(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<Thread>, DbErr> {
@@ -93,7 +98,9 @@ pub async fn save_thread(tx: &TenantTx, mut row: Thread) -> Result<Thread, DbErr
     row.updated_at = Utc::now();
     let mut active = support_threads::ActiveModel::from(row).reset_all();
     active.tenant_id = Set(tx.tenant().uuid());
-    support_threads::Entity::update(active).exec(tx.conn()).await
+    support_threads::Entity::update(active)
+        .exec(tx.conn())
+        .await
 }
 
 /// The sender's open thread about `order` (or about no order), active in the last 30 days.

@@ -10,8 +10,8 @@ use super::inbound::{self, InboundMail};
 use super::intent::{self, Classification, Intent};
 use super::repo::{self, AUTO_REPLIED, INBOUND, Message, NEEDS_STAFF, OUTBOUND, REPLIED, Thread};
 use crate::app::AppState;
-use crate::domain::{OrderId, TenantId};
 use crate::domain::address::Address;
+use crate::domain::{OrderId, TenantId};
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
 use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::actions;
@@ -29,9 +29,15 @@ use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Received {
     /// Filed in a thread (possibly answered).
-    Filed { thread: uuid::Uuid, message: uuid::Uuid },
+    Filed {
+        thread: uuid::Uuid,
+        message: uuid::Uuid,
+    },
     /// The same message was received before.
-    Duplicate { thread: uuid::Uuid, message: uuid::Uuid },
+    Duplicate {
+        thread: uuid::Uuid,
+        message: uuid::Uuid,
+    },
     /// A bounce of mail we sent, recorded on it.
     Bounce { notification: Option<uuid::Uuid> },
 }
@@ -348,11 +354,20 @@ pub async fn receive(
     let settings = notify_settings::load(&tx).await?;
     let (order, thread) = match_order(&tx, &mail).await?;
     let fresh = inbound::new_text(&mail.text);
-    let fresh = if fresh.is_empty() { mail.text.trim().to_owned() } else { fresh };
+    let fresh = if fresh.is_empty() {
+        mail.text.trim().to_owned()
+    } else {
+        fresh
+    };
     // A reply's subject is ours ("Re: Your order … has shipped"): only a new message's
     // subject says what the shopper wants.
-    let is_reply = mail.in_reply_to.is_some() || mail.subject.to_ascii_lowercase().starts_with("re:");
-    let basis = if is_reply { fresh.clone() } else { format!("{}. {fresh}", mail.subject) };
+    let is_reply =
+        mail.in_reply_to.is_some() || mail.subject.to_ascii_lowercase().starts_with("re:");
+    let basis = if is_reply {
+        fresh.clone()
+    } else {
+        format!("{}. {fresh}", mail.subject)
+    };
     let classification = intent::classify(&basis);
     let facts = match &order {
         Some(o) => Some(order_facts(&tx, o).await?),
@@ -406,7 +421,15 @@ pub async fn receive(
             }
         },
     };
-    let ctx = reply_context(state, &tx, &settings, &thread, order.as_ref(), Some(&decision)).await?;
+    let ctx = reply_context(
+        state,
+        &tx,
+        &settings,
+        &thread,
+        order.as_ref(),
+        Some(&decision),
+    )
+    .await?;
     let suggestion = templates::render_text(
         templates::reply_source(classification.intent.as_str()),
         &ctx,
@@ -550,7 +573,11 @@ pub async fn reply(
     thread.message_count += 1;
     thread.last_message_at = message.created_at;
     thread.handling = REPLIED.into();
-    thread.status = if close { "closed".into() } else { "waiting".into() };
+    thread.status = if close {
+        "closed".into()
+    } else {
+        "waiting".into()
+    };
     let thread = repo::save_thread(&tx, thread).await?;
     let events = note_on_order(
         &tx,
@@ -600,12 +627,27 @@ pub async fn confirm_action(
     let order = OrderId(proposal.order_id);
     let reason = Some(format!("{} (support message)", proposal.reason));
     let done = match proposal.kind {
-        ActionKind::CancelOrder => actions::cancel(state, principal, label.clone(), order, reason).await,
+        ActionKind::CancelOrder => {
+            actions::cancel(state, principal, label.clone(), order, reason).await
+        }
         ActionKind::ChangeAddress => {
             let Some(address) = address else {
-                return Err(UserError::on("address", C::Required, "enter the new shipping address the shopper asked for").into());
+                return Err(UserError::on(
+                    "address",
+                    C::Required,
+                    "enter the new shipping address the shopper asked for",
+                )
+                .into());
             };
-            actions::update_shipping_address(state, principal, label.clone(), order, address, reason).await
+            actions::update_shipping_address(
+                state,
+                principal,
+                label.clone(),
+                order,
+                address,
+                reason,
+            )
+            .await
         }
     };
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
@@ -648,7 +690,12 @@ pub async fn dismiss_action(
         return Err(UserError::on("messageId", C::NotFound, "no such message").into());
     };
     if m.action_status.as_deref() != Some("proposed") {
-        return Err(UserError::on("messageId", C::IllegalTransition, "there is no open proposal on this message").into());
+        return Err(UserError::on(
+            "messageId",
+            C::IllegalTransition,
+            "there is no open proposal on this message",
+        )
+        .into());
     }
     m.action_status = Some("dismissed".into());
     let m = repo::save_message(&tx, m).await?;

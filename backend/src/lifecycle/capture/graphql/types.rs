@@ -498,7 +498,11 @@ impl Order {
             .data_unchecked::<Loaders>()
             .load_one((tenant, crate::graphql::loader::NotificationsOf(order)))
             .await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The shopper's conversations about this order, most recent first.
@@ -511,7 +515,11 @@ impl Order {
             .data_unchecked::<Loaders>()
             .load_one((tenant, crate::graphql::loader::ThreadsOf(order)))
             .await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Into::into).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
