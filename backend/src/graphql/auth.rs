@@ -55,6 +55,25 @@ pub struct AcceptInviteInput {
 }
 
 #[derive(InputObject)]
+pub struct RequestPasswordResetInput {
+    pub email: String,
+}
+
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token of the emailed link (`/reset-password?token=…`).
+    pub token: String,
+    pub new_password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct PasswordResetPayload {
+    /// True once done: for a request, that a link went out if the address has an account.
+    pub success: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: String,
     pub new_password: String,
@@ -220,6 +239,36 @@ impl AuthMutation {
         };
         let result = payload(service::accept_invite(state(ctx), input).await)?;
         auth_payload(ctx, result).await
+    }
+
+    /// Emails a password-reset link, good once for an hour, if the address has an account.
+    /// The answer is the same either way. Limited per address and per client.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestPasswordResetInput,
+    ) -> async_graphql::Result<PasswordResetPayload> {
+        let state = ctx.data_unchecked::<std::sync::Arc<crate::app::AppState>>();
+        let (done, user_errors) =
+            payload(service::request_password_reset(state, &input.email, &client_ip(ctx)).await)?;
+        Ok(PasswordResetPayload {
+            success: done.is_some(),
+            user_errors,
+        })
+    }
+
+    /// Sets a new password with the emailed token; every session of the user ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> async_graphql::Result<PasswordResetPayload> {
+        let (done, user_errors) =
+            payload(service::reset_password(state(ctx), &input.token, input.new_password).await)?;
+        Ok(PasswordResetPayload {
+            success: done.is_some(),
+            user_errors,
+        })
     }
 
     /// Changes the signed-in user's password; every other session of theirs ends.

@@ -94,6 +94,40 @@ pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Writes several jobs in the caller's transaction, in one statement.
+pub async fn enqueue_many(tx: &impl AnyTx, jobs: Vec<NewJob>) -> Result<(), DbErr> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = jobs.into_iter().map(|job| jobs::ActiveModel {
+        id: Set(JobId::new().uuid()),
+        tenant_id: Set(job.tenant.map(|t| t.uuid())),
+        kind: Set(job.kind.to_owned()),
+        payload: Set(job.payload),
+        dedupe_key: Set(job.dedupe_key),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        max_attempts: Set(job.max_attempts),
+        run_at: Set(job.run_at),
+        locked_until: Set(None),
+        locked_by: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        relayed_at: Set(None),
+    });
+    jobs::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(jobs::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Takes the next due job (or one whose lease ran out: a running job was due when claimed, so
 /// both are found through the (status, run_at) index) for `worker`, for one lease. Its
 /// dedupe key is released: a recurring job can schedule its successor while it runs.

@@ -291,3 +291,104 @@ async fn api_keys_cannot_carry_scopes_reserved_to_people() {
     assert_eq!(user_error_code(&body, "createApiKey"), "SCOPE_NOT_ALLOWED");
     assert_eq!(body["data"]["createApiKey"]["secret"], json!(null));
 }
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_an_emailed_link_once() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.sign_up("Reset Shop", "forgetful@reset.example").await;
+    const REQUEST: &str = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { success userErrors { field code } } }";
+    const RESET: &str = "mutation($t: String!, $p: String!) { resetPassword(input: {token: $t, newPassword: $p}) { success userErrors { field code } } }";
+    // The same answer for an address without an account, and no mail.
+    for email in ["forgetful@reset.example", "nobody@reset.example"] {
+        let body = app
+            .gql(None, REQUEST, serde_json::json!({ "e": email }))
+            .await;
+        assert_eq!(
+            body["data"]["requestPasswordReset"]["success"], true,
+            "{body}"
+        );
+    }
+    let bad = app
+        .gql(None, REQUEST, serde_json::json!({ "e": "not an address" }))
+        .await;
+    assert_eq!(
+        bad["data"]["requestPasswordReset"]["userErrors"][0]["field"],
+        serde_json::json!(["input", "email"])
+    );
+    // The link arrives (sent after the answer).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mail = loop {
+        let found = crate::notify::outbox(&app)
+            .into_iter()
+            .find(|m| m.to == "forgetful@reset.example");
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reset email");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        crate::notify::outbox(&app)
+            .iter()
+            .all(|m| m.to != "nobody@reset.example")
+    );
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password?token="))
+        .unwrap()
+        .to_owned();
+    let token = link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(['.', ','])
+        .to_owned();
+    let short = app
+        .gql(None, RESET, serde_json::json!({ "t": token, "p": "short" }))
+        .await;
+    assert_eq!(
+        short["data"]["resetPassword"]["userErrors"][0]["field"],
+        serde_json::json!(["input", "newPassword"])
+    );
+    let done = app
+        .gql(
+            None,
+            RESET,
+            serde_json::json!({ "t": token, "p": "a brand new passphrase" }),
+        )
+        .await;
+    assert_eq!(done["data"]["resetPassword"]["success"], true, "{done}");
+    let again = app
+        .gql(
+            None,
+            RESET,
+            serde_json::json!({ "t": token, "p": "another new passphrase" }),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::user_error_code(&again, "resetPassword"),
+        "TOKEN_REUSED"
+    );
+    // The new password works, the old one does not, and the old session's refresh is gone.
+    let new_login = app
+        .login("forgetful@reset.example", "a brand new passphrase", None)
+        .await;
+    assert!(
+        new_login["data"]["login"]["accessToken"].is_string(),
+        "{new_login}"
+    );
+    let old_login = app
+        .login("forgetful@reset.example", crate::helpers::PASSWORD, None)
+        .await;
+    assert_eq!(
+        crate::helpers::user_error_code(&old_login, "login"),
+        "INVALID_CREDENTIALS"
+    );
+    let refreshed = app.gql(None, "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken userErrors { code } } }", serde_json::json!({ "t": owner.refresh })).await;
+    assert!(
+        refreshed["data"]["refreshToken"]["accessToken"].is_null(),
+        "{refreshed}"
+    );
+    app.stop().await;
+}

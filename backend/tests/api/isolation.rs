@@ -194,6 +194,18 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     let body = app.gql(None, "mutation($t: String!) { acceptInvite(input: {token: $t, password: \"whatever you like\"}) { accessToken userErrors { code } } }", json!({ "t": retarget("ofi_x_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &a.owner.tenant_id) })).await;
     assert_eq!(user_error_code(&body, "acceptInvite"), "TOKEN_INVALID");
 
+    // A reset request for A's owner answers as for anyone; a made-up token opens nothing.
+    case("requestPasswordReset");
+    let body = app.gql(None, "mutation { requestPasswordReset(input: {email: \"alpha.owner@example.com\"}) { success userErrors { code } } }", json!({})).await;
+    assert_eq!(
+        body["data"]["requestPasswordReset"]["success"], true,
+        "{body}"
+    );
+    assert_no_leak("requestPasswordReset", &body, &a);
+    case("resetPassword");
+    let body = app.gql(None, "mutation { resetPassword(input: {token: \"made-up\", newPassword: \"taken over at last\"}) { success userErrors { code } } }", json!({})).await;
+    assert_eq!(user_error_code(&body, "resetPassword"), "TOKEN_INVALID");
+
     case("changePassword");
     let body = app.gql(Some(&b.access), "mutation { changePassword(input: {currentPassword: \"correct horse battery\", newPassword: \"beta changed password\"}) { accessToken userErrors { code } } }", json!({})).await;
     assert_eq!(body["data"]["changePassword"]["userErrors"], json!([]));

@@ -7,6 +7,7 @@ mod authenticate;
 pub mod invitations;
 mod members;
 mod password;
+mod reset;
 mod session;
 pub mod sign_in;
 
@@ -15,6 +16,7 @@ pub use authenticate::authenticate;
 pub use invitations::{accept_invite, invite_user, resend_invitation, revoke_invitation};
 pub use members::{remove_member, update_membership_role};
 pub use password::change_password;
+pub use reset::{request_password_reset, reset_password};
 pub use session::Session;
 pub use sign_in::{login, logout, refresh, sign_up, switch_tenant};
 

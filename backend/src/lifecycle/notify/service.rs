@@ -104,10 +104,7 @@ pub async fn queue_all(
         );
     }
     repo::insert_new(tx, rows).await?;
-    for job in jobs {
-        queue::enqueue(tx, job).await?;
-    }
-    Ok(())
+    queue::enqueue_many(tx, jobs).await
 }
 
 /// Called with every timeline event as it is recorded: the ones the shopper hears about
