@@ -27,6 +27,7 @@ pub struct Model {
     pub reference_ids: Option<String>,
     pub locale: Option<String>,
     pub attempts: i32,
+    pub attempted_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -103,6 +103,9 @@ impl MigrationTrait for Migration {
                     opt_long_text("reference_ids"),
                     opt_text_col(c("locale")),
                     int_col("attempts"),
+                    // When the last attempt began: an attempt younger than a job lease is
+                    // still in flight, and nobody else sends meanwhile.
+                    opt_time("attempted_at"),
                     opt_long_text("last_error"),
                     opt_long_text("bounce_reason"),
                     time_col(c("created_at")),

@@ -1043,3 +1043,51 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
     );
     covered
 }
+
+#[tokio::test]
+async fn a_message_about_an_order_from_another_address_is_not_answered_automatically() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "mail-spoof", true).await;
+    let s = &shop.owner;
+    let shipped = kettles(&app, s, "spoof-1", 1, us_address()).await;
+    drain(&app).await;
+    let o = mails(&app, s, &shipped).await;
+    let shipped_mail = to(&app, "spoof-1@shopper.example")
+        .into_iter()
+        .find(|m| {
+            m.subject.contains("on its way")
+                || m.text
+                    .contains(o["shipments"][0]["trackingNumber"].as_str().unwrap())
+        })
+        .unwrap();
+    let path = inbound_url(&app, s).await;
+    // A forward of the shipping email, from someone else, asking where the parcel is.
+    let mail = raw_mail(
+        "stranger@elsewhere.example",
+        "Fwd: where is this order?",
+        "fwd-1@elsewhere.example",
+        Some(&shipped_mail.message_id),
+        "Where is my order? Please send me the tracking details.",
+    );
+    let (code, _) = post(&app, &path, &[("content-type", "message/rfc822")], &mail).await;
+    assert_eq!(code, 200);
+    drain(&app).await;
+    let t = threads(&app, s)
+        .await
+        .into_iter()
+        .find(|t| t["email"] == "stranger@elsewhere.example")
+        .unwrap();
+    assert_eq!(t["orderId"], shipped.as_str(), "filed with the order: {t}");
+    assert_eq!(t["handling"], "NEEDS_STAFF", "{t}");
+    assert!(
+        t["messages"][0]["reasons"]
+            .to_string()
+            .contains("not from the address that placed it"),
+        "{t}"
+    );
+    assert!(
+        to(&app, "stranger@elsewhere.example").is_empty(),
+        "no order facts to a stranger"
+    );
+    app.stop().await;
+}

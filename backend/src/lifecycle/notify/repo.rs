@@ -253,6 +253,7 @@ pub fn probe(
         reference_ids: None,
         locale: None,
         attempts: 0,
+        attempted_at: None,
         last_error: None,
         bounce_reason: None,
         created_at: Utc::now(),

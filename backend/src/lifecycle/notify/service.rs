@@ -91,6 +91,7 @@ pub async fn queue_all(
             reference_ids: n.references,
             locale: None,
             attempts: 0,
+            attempted_at: None,
             last_error: None,
             bounce_reason: None,
             created_at: now,
@@ -182,6 +183,8 @@ struct Prepared {
 enum Step {
     /// Sent, bounced or suppressed already: nothing to do.
     Done,
+    /// Another worker is sending it right now: try again later.
+    Busy,
     Send(Box<Prepared>),
 }
 
@@ -246,6 +249,14 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     if ![QUEUED, FAILED, SENDING].contains(&n.status.as_str()) {
         return Ok(Step::Done);
     }
+    // Another worker's attempt still in flight (a duplicate job): never two at once. Older
+    // than a lease, that attempt died with its worker and this one takes over.
+    if n.status == SENDING
+        && n.attempted_at
+            .is_some_and(|at| at > Utc::now() - queue::LEASE * 2)
+    {
+        return Ok(Step::Busy);
+    }
     let settings = settings::load(&tx).await.map_err(db)?;
     let kind = Kind::parse(&n.kind);
     let scope = if kind.is_some_and(Kind::is_optional) {
@@ -297,6 +308,7 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     let unsubscribe = rendered.unsubscribe_url.clone();
     n.status = SENDING.to_owned();
     n.attempts += 1;
+    n.attempted_at = Some(Utc::now());
     n.subject = Some(rendered.subject.clone());
     n.locale = locale;
     let n = repo::save(&tx, n).await.map_err(db)?;
@@ -360,6 +372,8 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         .ok_or("the job names no notification")?;
     let prepared = match prepare(state, tenant, key).await {
         Ok(Step::Done) => return Ok(()),
+        // Not a failure of this email: the job runs again after a backoff and finds it sent.
+        Ok(Step::Busy) => return Err("another attempt at this email is in flight".into()),
         Ok(Step::Send(p)) => p,
         Err(error) => {
             record_failure(state, tenant, key, &error, job).await?;

@@ -353,6 +353,13 @@ pub async fn receive(
     }
     let settings = notify_settings::load(&tx).await?;
     let (order, thread) = match_order(&tx, &mail).await?;
+    // Order facts go only to the address that placed the order: a message from anyone else
+    // (a forward, a spoofed sender) is filed with the order but answered by staff.
+    let owner_writes = order.as_ref().is_some_and(|o| {
+        o.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(&mail.from))
+    });
     let fresh = inbound::new_text(&mail.text);
     let fresh = if fresh.is_empty() {
         mail.text.trim().to_owned()
@@ -375,11 +382,25 @@ pub async fn receive(
     };
     let decision = automate::decide(&automate::Facts {
         classification: &classification,
-        order: order.as_ref().zip(facts.as_ref()).map(|(o, f)| (o.id, f)),
+        order: order
+            .as_ref()
+            .zip(facts.as_ref())
+            .filter(|_| owner_writes)
+            .map(|(o, f)| (o.id, f)),
         automated: mail.automated,
         auto_reply_enabled: settings.auto_reply,
         threshold: settings.auto_reply_confidence,
     });
+    let mut decision = decision;
+    if let Some(o) = order.as_ref().filter(|_| !owner_writes) {
+        decision
+            .reasons
+            .retain(|r| !r.starts_with("no order could be matched"));
+        decision.reasons.push(format!(
+            "about order {} but not from the address that placed it: for staff",
+            o.name
+        ));
+    }
     let now = Utc::now();
     let thread = match thread {
         Some(t) => t,
