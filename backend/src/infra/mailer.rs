@@ -44,6 +44,9 @@ pub struct Outgoing {
     pub references: Option<String>,
     /// RFC 8058 one-click unsubscribe URL.
     pub unsubscribe: Option<String>,
+    /// RFC 3834 `Auto-Submitted`: `auto-generated` (notifications) or `auto-replied`
+    /// (automatic answers), so other robots do not answer; None for a person's message.
+    pub auto_submitted: Option<&'static str>,
 }
 
 impl Mailer {
@@ -91,6 +94,7 @@ impl Mailer {
             in_reply_to: None,
             references: None,
             unsubscribe: None,
+            auto_submitted: Some("auto-generated"),
         })
         .await
     }
@@ -145,6 +149,12 @@ pub fn build(mail: Outgoing) -> anyhow::Result<Message> {
                 ),
         )
         .context("cannot build the message")?;
+    if let Some(value) = mail.auto_submitted {
+        message.headers_mut().insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            value.to_owned(),
+        ));
+    }
     if let Some(url) = mail.unsubscribe {
         let headers = message.headers_mut();
         headers.insert_raw(HeaderValue::new(

@@ -65,33 +65,7 @@ impl NewJob {
 
 /// Writes a job in the caller's transaction.
 pub async fn enqueue(tx: &impl AnyTx, job: NewJob) -> Result<(), DbErr> {
-    let now = Utc::now();
-    let row = jobs::ActiveModel {
-        id: Set(JobId::new().uuid()),
-        tenant_id: Set(job.tenant.map(|t| t.uuid())),
-        kind: Set(job.kind.to_owned()),
-        payload: Set(job.payload),
-        dedupe_key: Set(job.dedupe_key),
-        status: Set("queued".into()),
-        attempts: Set(0),
-        max_attempts: Set(job.max_attempts),
-        run_at: Set(job.run_at),
-        locked_until: Set(None),
-        locked_by: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        relayed_at: Set(None),
-    };
-    jobs::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(jobs::Column::DedupeKey)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(tx.conn())
-        .await?;
-    Ok(())
+    enqueue_many(tx, vec![job]).await
 }
 
 /// Writes several jobs in the caller's transaction, in one statement.

@@ -1082,7 +1082,7 @@ async fn a_message_about_an_order_from_another_address_is_not_answered_automatic
     assert!(
         t["messages"][0]["reasons"]
             .to_string()
-            .contains("not from the address that placed it"),
+            .contains("not from the address that placed the order"),
         "{t}"
     );
     assert!(

@@ -239,8 +239,9 @@ async fn a_signed_shopify_delivery_becomes_the_order_it_describes() {
         0,
         "the request only stores; a job maps"
     );
-    // The mapping job, then the order confirmation it caused.
-    assert_eq!(drain(&app).await, 2);
+    // The mapping job only: Shopify's sample order was placed years ago, so it counts as
+    // history and its shopper is not emailed.
+    assert_eq!(drain(&app).await, 1);
 
     let found = app
         .gql(Some(&owner.access), ORDER, json!({ "q": "#9999" }))

@@ -191,6 +191,7 @@ async fn deliver(
         in_reply_to: None,
         references: None,
         unsubscribe: None,
+        auto_submitted: Some("auto-generated"),
     };
     let (status, error) = match state.mailer.send_outgoing(mail).await {
         Ok(()) => ("sent", None),

@@ -114,6 +114,7 @@ async fn send(
             in_reply_to: None,
             references: None,
             unsubscribe: None,
+            auto_submitted: Some("auto-generated"),
         })
         .await
 }

@@ -125,10 +125,22 @@ impl ShopperLocale {
 
     /// A calendar day in the locale's own date pattern (`11/27/2026`, `27.11.2026`).
     pub fn date(self, day: NaiveDate) -> String {
+        use std::fmt::Write;
         let l = self.0;
         let pattern = locale_match!(l => LC_TIME::D_FMT);
-        day.format_localized(non_empty(pattern, "%Y-%m-%d"), l)
-            .to_string()
+        let mut out = String::new();
+        // Some locales' patterns use era and alternative-digit forms (%Ey, %Od) chrono does
+        // not write: those dates fall back to ISO 8601.
+        if write!(
+            out,
+            "{}",
+            day.format_localized(non_empty(pattern, "%Y-%m-%d"), l)
+        )
+        .is_err()
+        {
+            out = day.format("%Y-%m-%d").to_string();
+        }
+        out
     }
 
     /// The day an instant falls on in `tz`, written as [`Self::date`].
@@ -217,5 +229,10 @@ mod tests {
         assert_eq!(l("de-DE").date(day), "27.11.2026");
         assert_eq!(l("fr-FR").date(day), "27/11/2026");
         assert_eq!(l("ja-JP").date(day), "2026年11月27日");
+        // Thai writes the Buddhist era (%Ey), which chrono cannot: ISO instead of a panic.
+        assert_eq!(l("th-TH").date(day), "2026-11-27");
+        for tag in ["fa-IR", "my-MM", "lo-LA", "or-IN", "az-IR"] {
+            assert!(!l(tag).date(day).is_empty(), "{tag}");
+        }
     }
 }

@@ -108,6 +108,21 @@ pub async fn queue_all(
     queue::enqueue_many(tx, jobs).await
 }
 
+/// Why an order's shopper hears nothing from us, if so: a test order; an order imported from
+/// history (placed a day or more before we captured it: a channel's first sync); a
+/// marketplace's buyer (Amazon's rules route buyer mail through its own messaging).
+pub fn quiet(order: &orders::Order) -> Option<&'static str> {
+    if order.test {
+        Some("a test order")
+    } else if order.created_at - order.placed_at > Duration::days(1) {
+        Some("imported from the channel's history")
+    } else if order.channel == "amazon" {
+        Some("a marketplace order: the marketplace talks to its buyers")
+    } else {
+        None
+    }
+}
+
 /// Called with every timeline event as it is recorded: the ones the shopper hears about
 /// become notifications in the same transaction.
 pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(), DbErr> {
@@ -136,6 +151,10 @@ pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(
         let Some(order) = found.iter().find(|o| o.id == event.order_id) else {
             continue;
         };
+        if let Some(why) = quiet(order) {
+            tracing::debug!(order.id = %order.id, why, "no email to the shopper");
+            continue;
+        }
         let Some(email) = order.email.clone().filter(|e| e.contains('@')) else {
             continue;
         };
@@ -147,7 +166,7 @@ pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(
         items.push(NewNotification {
             id: None,
             kind: t.kind,
-            key: format!("{}:{}:{}", t.kind.as_str(), event.order_id, event.id),
+            key: trigger::key(t.kind, event.order_id, event.id, &t.context),
             order: Some(event.order_id),
             event: Some(event.id),
             thread: None,
@@ -259,6 +278,31 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     }
     let settings = settings::load(&tx).await.map_err(db)?;
     let kind = Kind::parse(&n.kind);
+    // What was true when the email was queued may not be now (a review request waits days).
+    let order = match n.order_id {
+        Some(o) => orders::get(&tx, OrderId(o)).await.map_err(db)?,
+        None => None,
+    };
+    let stale = match (kind, &order) {
+        (Some(k), _) if !settings.sends(k) => Some("the shop turned this email off"),
+        (Some(Kind::ReviewRequest), _) if settings.review_request_days <= 0 => {
+            Some("the shop turned review requests off")
+        }
+        (Some(Kind::ReviewRequest), Some(o))
+            if o.cancelled_at.is_some() || o.state != "delivered" =>
+        {
+            Some("the order is no longer delivered (returned, cancelled or reopened)")
+        }
+        (_, Some(o)) => quiet(o),
+        _ => None,
+    };
+    if let Some(why) = stale {
+        n.status = SUPPRESSED.to_owned();
+        n.last_error = Some(why.to_owned());
+        repo::save(&tx, n).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        return Ok(Step::Done);
+    }
     let scope = if kind.is_some_and(Kind::is_optional) {
         n.kind.as_str()
     } else {
@@ -325,6 +369,20 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
             in_reply_to: n.in_reply_to.clone(),
             references: n.reference_ids.clone(),
             unsubscribe,
+            auto_submitted: match kind {
+                // A person wrote it (the automatic answers are marked by their thread source).
+                Some(Kind::SupportReply)
+                    if !n
+                        .context
+                        .get("auto")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false) =>
+                {
+                    None
+                }
+                Some(Kind::SupportReply) => Some("auto-replied"),
+                _ => Some("auto-generated"),
+            },
         },
         notification: n,
     })))
@@ -373,6 +431,8 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
     let prepared = match prepare(state, tenant, key).await {
         Ok(Step::Done) => return Ok(()),
         // Not a failure of this email: the job runs again after a backoff and finds it sent.
+        // Out of attempts, it leaves the email to the attempt in flight.
+        Ok(Step::Busy) if job.attempts >= job.max_attempts => return Ok(()),
         Ok(Step::Busy) => return Err("another attempt at this email is in flight".into()),
         Ok(Step::Send(p)) => p,
         Err(error) => {
@@ -431,7 +491,12 @@ async fn record_failure(
     let db = |e: DbErr| e.to_string();
     let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
     let mut events = Vec::new();
-    if let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? {
+    // Only an attempt still in progress fails (a late error never unsends a sent email).
+    if let Some(mut n) = repo::by_key_for_update(&tx, key)
+        .await
+        .map_err(db)?
+        .filter(|n| [QUEUED, SENDING, FAILED].contains(&n.status.as_str()))
+    {
         n.status = FAILED.to_owned();
         n.last_error = Some(error.chars().take(2000).collect());
         let n = repo::save(&tx, n).await.map_err(db)?;

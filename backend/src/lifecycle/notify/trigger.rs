@@ -18,6 +18,26 @@ fn str_of<'a>(data: &'a Value, key: &str) -> Option<&'a str> {
     data.get(key).and_then(Value::as_str)
 }
 
+/// The key that makes an email unique. Steps the shopper hears of once per order (a label
+/// voided and bought again ships the order twice) are keyed by order; delivery problems once
+/// per order and kind of problem (not per parcel); anything else by its event.
+pub fn key(kind: Kind, order: uuid::Uuid, event: uuid::Uuid, context: &Value) -> String {
+    match kind {
+        Kind::OrderConfirmation
+        | Kind::BackorderNotice
+        | Kind::Shipped
+        | Kind::OutForDelivery
+        | Kind::Delivered
+        | Kind::ReviewRequest => format!("{}:{order}", kind.as_str()),
+        Kind::Delayed | Kind::DeliveryException => format!(
+            "{}:{order}:{}",
+            kind.as_str(),
+            str_of(context, "exceptionKind").unwrap_or_default()
+        ),
+        _ => format!("{}:{order}:{event}", kind.as_str()),
+    }
+}
+
 /// The emails the timeline event `kind` with `data` causes.
 pub fn for_event(kind: &str, data: &Value) -> Vec<Trigger> {
     let one = |kind: Kind, context: Value| vec![Trigger { kind, context }];
@@ -70,6 +90,33 @@ mod tests {
 
     fn kinds(kind: &str, data: Value) -> Vec<Kind> {
         for_event(kind, &data).into_iter().map(|t| t.kind).collect()
+    }
+
+    #[test]
+    fn steps_are_mailed_once_per_order_and_problems_once_per_kind() {
+        let (o, e1, e2) = (
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+        );
+        assert_eq!(
+            key(Kind::Shipped, o, e1, &Value::Null),
+            key(Kind::Shipped, o, e2, &Value::Null)
+        );
+        let late = serde_json::json!({ "exceptionKind": "late" });
+        let lost = serde_json::json!({ "exceptionKind": "lost" });
+        assert_eq!(
+            key(Kind::Delayed, o, e1, &late),
+            key(Kind::Delayed, o, e2, &late)
+        );
+        assert_ne!(
+            key(Kind::DeliveryException, o, e1, &late),
+            key(Kind::DeliveryException, o, e1, &lost)
+        );
+        assert_ne!(
+            key(Kind::PaymentProblem, o, e1, &Value::Null),
+            key(Kind::PaymentProblem, o, e2, &Value::Null)
+        );
     }
 
     #[test]

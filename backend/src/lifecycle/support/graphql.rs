@@ -80,6 +80,8 @@ pub enum MessageDirection {
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ProposedActionStatus {
     Proposed,
+    /// A confirmation is being carried out.
+    Confirming,
     Confirmed,
     Dismissed,
     Failed,
@@ -197,6 +199,7 @@ impl From<MessageRecord> for SupportMessage {
                     Some("confirmed") => ProposedActionStatus::Confirmed,
                     Some("dismissed") => ProposedActionStatus::Dismissed,
                     Some("failed") => ProposedActionStatus::Failed,
+                    Some("confirming") => ProposedActionStatus::Confirming,
                     _ => ProposedActionStatus::Proposed,
                 },
             }),
@@ -412,6 +415,7 @@ impl SupportQuery {
     /// What the classifier makes of a text, with every intent's score.
     #[graphql(guard = "Perm(Permission::OrdersRead)")]
     async fn classify_support_message(&self, text: String) -> SupportClassification {
+        let text: String = text.chars().take(20_000).collect();
         service::classify(&text).into()
     }
 }
@@ -474,6 +478,7 @@ impl SupportMutation {
                 in_reply_to: None,
                 references: Vec::new(),
                 automated: false,
+                authenticated: None,
                 bounce: None,
             };
             let thread = match service::receive(st, p.tenant, mail, "api").await? {

@@ -20,8 +20,12 @@ pub struct InboundMail {
     pub in_reply_to: Option<String>,
     /// Oldest first, without brackets.
     pub references: Vec<String>,
-    /// An autoresponder or list mail (never answered automatically, to avoid loops).
+    /// An autoresponder, list mail, bounce or receipt (never answered automatically, so no
+    /// two robots write to each other for ever).
     pub automated: bool,
+    /// What the receiving server's `Authentication-Results` said of the sender's domain
+    /// (DMARC, else DKIM, else SPF): None when it said nothing.
+    pub authenticated: Option<bool>,
     /// Set when the message is a bounce report.
     pub bounce: Option<Bounce>,
 }
@@ -36,6 +40,8 @@ pub struct Bounce {
     pub diagnostic: Option<String>,
     /// 5.x.x: the address will not work; 4.x.x: it may later.
     pub permanent: bool,
+    /// `Action: failed` (not delayed, delivered, relayed or expanded).
+    pub failed: bool,
 }
 
 fn bare(id: &str) -> String {
@@ -56,12 +62,72 @@ pub fn ids_in(value: &str) -> Vec<String> {
     out
 }
 
-fn is_automated(auto_submitted: Option<&str>, precedence: Option<&str>) -> bool {
-    auto_submitted.is_some_and(|a| !a.trim().eq_ignore_ascii_case("no"))
-        || precedence.is_some_and(|p| {
-            let p = p.trim().to_ascii_lowercase();
-            p == "bulk" || p == "list" || p == "auto_reply" || p == "junk"
-        })
+/// Whether the headers (name, value) mark a message as sent by a machine (RFC 3834
+/// `Auto-Submitted`, `Precedence`, the common autoresponder and list headers, the null
+/// return path) or its sender is a mailer daemon or a no-reply address.
+fn is_automated(headers: &[(String, String)], from: &str) -> bool {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    let local = from
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    get("Auto-Submitted").is_some_and(|a| a != "no")
+        || get("Precedence")
+            .is_some_and(|p| ["bulk", "list", "auto_reply", "junk"].contains(&p.as_str()))
+        || [
+            "X-Autoreply",
+            "X-Autorespond",
+            "X-Auto-Response-Suppress",
+            "List-Id",
+            "List-Unsubscribe",
+            "X-Loop",
+        ]
+        .iter()
+        .any(|h| get(h).is_some())
+        || get("Return-Path").is_some_and(|r| r == "<>")
+        || [
+            "mailer-daemon",
+            "postmaster",
+            "noreply",
+            "no-reply",
+            "donotreply",
+            "do-not-reply",
+        ]
+        .contains(&local.as_str())
+}
+
+/// The verdict of `Authentication-Results` (RFC 8601) on the sender: DMARC when given, else
+/// DKIM, else SPF.
+fn authentication(headers: &[(String, String)]) -> Option<bool> {
+    let results: Vec<String> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|(_, v)| v.to_ascii_lowercase())
+        .collect();
+    for method in ["dmarc", "dkim", "spf"] {
+        let verdicts: Vec<&str> = results
+            .iter()
+            .flat_map(|r| r.split(';'))
+            .filter_map(|clause| clause.trim().strip_prefix(method)?.strip_prefix('='))
+            .filter_map(|v| v.split_whitespace().next())
+            .collect();
+        if verdicts.contains(&"pass") {
+            return Some(true);
+        }
+        if verdicts
+            .iter()
+            .any(|v| ["fail", "softfail", "permerror"].contains(v))
+        {
+            return Some(false);
+        }
+    }
+    None
 }
 
 /// Reads a raw RFC 5322 message.
@@ -78,7 +144,10 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
         .filter(|a| a.contains('@'))
         .ok_or("the From header holds no address")?
         .to_owned();
-    let header_text = |name: &str| message.header_raw(name).map(|v| v.trim().to_owned());
+    let headers: Vec<(String, String)> = message
+        .headers_raw()
+        .map(|(n, v)| (n.to_owned(), v.trim().to_owned()))
+        .collect();
     let references = message
         .references()
         .as_text_list()
@@ -90,16 +159,24 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
         .as_text_list()
         .and_then(|l| l.first().map(|s| bare(s)))
         .or_else(|| message.in_reply_to().as_text().map(bare));
-    let is_report = message.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    });
-    let bounce = if is_report {
-        Some(read_report(&message))
-    } else {
-        None
+    let report_type = message
+        .content_type()
+        .filter(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
+        .map(|ct| {
+            ct.attribute("report-type")
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        });
+    // Only a delivery-status report that says delivery failed is a bounce; a delay notice, a
+    // read receipt or a complaint report is a machine's message, not the shopper's.
+    let bounce = match report_type.as_deref() {
+        Some("delivery-status") => Some(read_report(&message)).filter(|b| b.failed),
+        _ => None,
     };
     Ok(InboundMail {
         from: address.to_ascii_lowercase(),
@@ -119,11 +196,8 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
         message_id: message.message_id().map(bare),
         in_reply_to,
         references,
-        automated: bounce.is_some()
-            || is_automated(
-                header_text("Auto-Submitted").as_deref(),
-                header_text("Precedence").as_deref(),
-            ),
+        automated: report_type.is_some() || is_automated(&headers, &address),
+        authenticated: authentication(&headers),
         bounce,
     })
 }
@@ -159,6 +233,7 @@ fn read_report(message: &mail_parser::Message<'_>) -> Bounce {
                             bounce.recipient = Some(addr.to_ascii_lowercase());
                         }
                         "status" => bounce.status = Some(value.to_owned()),
+                        "action" => bounce.failed |= value.eq_ignore_ascii_case("failed"),
                         "diagnostic-code" => {
                             let d = value.split_once(';').map_or(value, |(_, d)| d).trim();
                             bounce.diagnostic = Some(d.to_owned());
@@ -197,29 +272,47 @@ fn text_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// A header from Postmark's `Headers: [{Name, Value}]` or Mailgun's `message-headers`
-/// (`[[name, value]]`, as a JSON string).
+/// A header from Postmark's `Headers: [{Name, Value}]` or Mailgun's `message-headers`.
 fn json_header(v: &Value, name: &str) -> Option<String> {
+    json_headers(v)
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// Every header of a provider's JSON, as (name, value).
+fn json_headers(v: &Value) -> Vec<(String, String)> {
     if let Some(list) = v.get("Headers").and_then(Value::as_array) {
-        return list.iter().find_map(|h| {
-            let n = h.get("Name").and_then(Value::as_str)?;
-            n.eq_ignore_ascii_case(name)
-                .then(|| h.get("Value").and_then(Value::as_str).map(str::to_owned))
-                .flatten()
-        });
+        return list
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h.get("Name")?.as_str()?.to_owned(),
+                    h.get("Value")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect();
     }
     let headers = match v.get("message-headers") {
-        Some(Value::String(s)) => serde_json::from_str::<Value>(s).ok()?,
+        Some(Value::String(s)) => serde_json::from_str::<Value>(s).unwrap_or_default(),
         Some(other) => other.clone(),
-        None => return None,
+        None => Value::Null,
     };
-    headers.as_array()?.iter().find_map(|pair| {
-        let pair = pair.as_array()?;
-        let n = pair.first()?.as_str()?;
-        n.eq_ignore_ascii_case(name)
-            .then(|| pair.get(1).and_then(Value::as_str).map(str::to_owned))
-            .flatten()
-    })
+    headers
+        .as_array()
+        .map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|p| {
+                    let p = p.as_array()?;
+                    Some((
+                        p.first()?.as_str()?.to_owned(),
+                        p.get(1)?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Splits `Name <a@b>` into the address and the name.
@@ -304,6 +397,7 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
     let references = header("References", &["references", "References"])
         .map(|r| ids_in(&r))
         .unwrap_or_default();
+    let automated = is_automated(&json_headers(v), &from);
     Ok(InboundMail {
         from,
         from_name,
@@ -321,16 +415,24 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
         message_id,
         in_reply_to,
         references,
-        automated: is_automated(
-            json_header(v, "Auto-Submitted").as_deref(),
-            json_header(v, "Precedence").as_deref(),
-        ),
+        automated,
+        authenticated: authentication(&json_headers(v)),
         bounce: None,
     })
 }
 
 /// Text of an HTML body, for messages that came without a plain part.
 pub fn strip_tags(html: &str) -> String {
+    let mut html = html.to_owned();
+    for element in ["style", "script", "head"] {
+        while let Some(start) = html.to_ascii_lowercase().find(&format!("<{element}")) {
+            let close = format!("</{element}>");
+            match html[start..].to_ascii_lowercase().find(&close) {
+                Some(end) => html.replace_range(start..start + end + close.len(), " "),
+                None => html.truncate(start),
+            }
+        }
+    }
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -345,6 +447,8 @@ pub fn strip_tags(html: &str) -> String {
         }
     }
     out.replace("&nbsp;", " ")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
         .replace("&amp;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -359,7 +463,18 @@ pub fn new_text(text: &str) -> String {
     let mut out = Vec::new();
     for line in text.lines() {
         let t = line.trim();
-        let quote_header = (t.starts_with("On ") && t.ends_with("wrote:"))
+        // "On … wrote:" in the languages mail clients write it in, and Outlook's header block.
+        let wrote = [
+            "wrote:",
+            "schrieb:",
+            "a écrit :",
+            "a écrit:",
+            "escribió:",
+            "ha scritto:",
+            "schreef:",
+            "skrev:",
+        ];
+        let quote_header = (wrote.iter().any(|w| t.ends_with(w)) && t.len() < 200)
             || t.starts_with("-----Original Message-----")
             || t == "-- "
             || t == "--"

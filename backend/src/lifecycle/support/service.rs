@@ -42,51 +42,129 @@ pub enum Received {
     Bounce { notification: Option<uuid::Uuid> },
 }
 
-/// The order a message is about: the one our mail it answers was about, an order name it
-/// mentions among the sender's orders, or the sender's latest order of the last 60 days.
-async fn match_order(
-    tx: &TenantTx,
-    mail: &InboundMail,
-) -> Result<(Option<orders::Order>, Option<Thread>), DbErr> {
+/// The thread and order a message belongs to, and how sure we are of the order.
+struct Matched {
+    order: Option<orders::Order>,
+    thread: Option<Thread>,
+    /// Why that order, or why none, for the message's reasons.
+    how: String,
+}
+
+/// Order references in a text: `#1001`, `order 1001`, `order no. SH-5521`.
+fn order_tokens(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '!' | '?'))
+        .map(|w| {
+            w.trim_matches(|c: char| c == '.' || c == ':')
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
+        if let Some(rest) = w.split('#').nth(1).filter(|r| has_digit(r)) {
+            out.push(rest.to_owned());
+        } else if has_digit(w)
+            && i > 0
+            && ["order", "no", "number", "nr", "#"].contains(&words[i - 1].as_str())
+        {
+            out.push(w.clone());
+        }
+    }
+    out
+}
+
+/// The order a message is about: one it names among the sender's orders; else the one our
+/// mail it answers was about; else, when it names none, the sender's only order of the last
+/// 60 days. A name that matches none of theirs, or several recent orders, leaves it to staff.
+async fn match_order(tx: &TenantTx, mail: &InboundMail, text: &str) -> Result<Matched, DbErr> {
     let mut parents: Vec<String> = mail.references.clone();
     parents.extend(mail.in_reply_to.clone());
     parents.reverse();
+    let mut thread = None;
+    let mut parent_order = None;
     for id in &parents {
         if let Some(m) = repo::message_by_message_id(tx, id).await? {
-            let thread = repo::thread_for_update(tx, m.thread_id).await?;
-            let order = match thread.as_ref().and_then(|t| t.order_id) {
-                Some(o) => orders::get(tx, OrderId(o)).await?,
-                None => None,
-            };
-            return Ok((order, thread));
+            thread = repo::thread_for_update(tx, m.thread_id).await?;
+            parent_order = thread.as_ref().and_then(|t| t.order_id);
+            break;
         }
         if let Some(n) = notifications::by_message_id(tx, id).await?
-            && let Some(order) = n.order_id
+            && n.order_id.is_some()
         {
-            return Ok((orders::get(tx, OrderId(order)).await?, None));
+            parent_order = n.order_id;
+            break;
         }
     }
     let mine = repo::orders_of_email(tx, &mail.from).await?;
-    let words = format!("{} {}", mail.subject, mail.text);
-    let mentioned = words
-        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '#'))
-        .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
-        .map(|w| w.trim_start_matches('#').to_ascii_lowercase())
-        .find_map(|w| {
-            mine.iter()
-                .find(|o| {
-                    let name = o.name.trim_start_matches('#').to_ascii_lowercase();
-                    name == w || o.external_id.to_ascii_lowercase() == w
-                })
-                .cloned()
+    let named = |token: &str| {
+        mine.iter()
+            .find(|o| {
+                o.name.trim_start_matches('#').eq_ignore_ascii_case(token)
+                    || o.external_id.eq_ignore_ascii_case(token)
+            })
+            .cloned()
+    };
+    let tokens = order_tokens(&format!("{} {text}", mail.subject));
+    if let Some(order) = tokens.iter().find_map(|t| named(t)) {
+        let how = format!("names order {}", order.name);
+        return Ok(Matched {
+            order: Some(order),
+            thread,
+            how,
         });
-    if let Some(order) = mentioned {
-        return Ok((Some(order), None));
     }
-    let recent = mine
-        .into_iter()
-        .find(|o| o.placed_at > Utc::now() - chrono::Duration::days(60));
-    Ok((recent, None))
+    if let Some(id) = parent_order {
+        let order = orders::get(tx, OrderId(id)).await?;
+        if !tokens.is_empty() {
+            // It names an order that is not this one (nor any of the sender's).
+            return Ok(Matched {
+                order: None,
+                thread,
+                how: format!(
+                    "names {} but answers mail about another order",
+                    tokens.join(", ")
+                ),
+            });
+        }
+        let how = order
+            .as_ref()
+            .map(|o| format!("answers our mail about order {}", o.name))
+            .unwrap_or_default();
+        return Ok(Matched { order, thread, how });
+    }
+    if !tokens.is_empty() {
+        return Ok(Matched {
+            order: None,
+            thread,
+            how: format!("names {}, not an order of this sender", tokens.join(", ")),
+        });
+    }
+    let recent: Vec<&orders::Order> = mine
+        .iter()
+        .filter(|o| o.placed_at > Utc::now() - chrono::Duration::days(60))
+        .collect();
+    Ok(match recent.as_slice() {
+        [only] => Matched {
+            order: Some((*only).clone()),
+            thread,
+            how: format!("the sender's only recent order, {}", only.name),
+        },
+        [] => Matched {
+            order: None,
+            thread,
+            how: "the sender has no recent order".into(),
+        },
+        several => Matched {
+            order: None,
+            thread,
+            how: format!(
+                "the sender has {} recent orders and names none",
+                several.len()
+            ),
+        },
+    })
 }
 
 async fn order_facts(tx: &TenantTx, order: &orders::Order) -> Result<OrderFacts, DbErr> {
@@ -244,6 +322,7 @@ async fn queue_reply(
             support_message: Some(id),
             recipient: thread.email.clone(),
             context: json!({
+                "auto": source == "auto",
                 "reply": { "subject": subject, "text": text, "paragraphs": paragraphs },
                 "customer": { "name": thread.customer_name, "email": thread.email },
             }),
@@ -285,81 +364,128 @@ async fn note_on_order(
     ])
 }
 
+/// Longest text kept and classified (a message is a few paragraphs; the rest is quoting).
+const MAX_TEXT: usize = 20_000;
+
+/// Records a bounce report on the email it reports (once).
+async fn record_bounce(
+    state: &AppState,
+    tx: TenantTx,
+    tenant: TenantId,
+    bounce: &inbound::Bounce,
+) -> Result<Received, DbErr> {
+    let found = match &bounce.original_message_id {
+        Some(id) => notifications::by_message_id(&tx, id).await?,
+        None => None,
+    };
+    let mut events = Vec::new();
+    if let Some(mut n) = found.clone().filter(|n| n.status != notifications::BOUNCED) {
+        n.status = notifications::BOUNCED.into();
+        n.bounced_at = Some(Utc::now());
+        n.bounce_reason = Some(
+            [bounce.status.clone(), bounce.diagnostic.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        let n = notifications::save(&tx, n).await?;
+        if bounce.permanent {
+            notifications::suppress(&tx, &n.recipient, "all", "bounced").await?;
+        }
+        events = note_on_order(
+            &tx,
+            n.order_id,
+            "notification.bounced",
+            Actor::System,
+            Some(notify::MAILER.into()),
+            format!(
+                "The email “{}” to {} bounced{}",
+                n.subject.clone().unwrap_or_default(),
+                n.recipient,
+                if bounce.permanent {
+                    ": the address does not work and gets no more mail"
+                } else {
+                    " for now"
+                }
+            ),
+            json!({ "status": bounce.status, "diagnostic": bounce.diagnostic, "permanent": bounce.permanent }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    capture::publish_events(state, tenant, &events).await;
+    Ok(Received::Bounce {
+        notification: found.map(|n| n.id),
+    })
+}
+
+/// Who has the next move on a thread, from all its messages: staff while a proposal waits or
+/// the shopper's last message is unanswered.
+fn handling_of(messages: &[Message]) -> &'static str {
+    let pending = messages
+        .iter()
+        .any(|m| m.action_status.as_deref() == Some("proposed"));
+    let last_in = messages.iter().rposition(|m| m.direction == INBOUND);
+    let answer = last_in.and_then(|i| messages[i + 1..].iter().rfind(|m| m.direction == OUTBOUND));
+    match (pending, last_in, answer) {
+        (true, _, _) | (false, Some(_), None) => NEEDS_STAFF,
+        (false, _, Some(a)) if a.source == "auto" => AUTO_REPLIED,
+        _ => REPLIED,
+    }
+}
+
+async fn rehandle(tx: &TenantTx, mut thread: Thread) -> Result<Thread, DbErr> {
+    let messages = repo::messages_of(tx, &[thread.id]).await?;
+    thread.handling = handling_of(&messages).to_owned();
+    thread.message_count = messages.len() as i32;
+    if let Some(last) = messages.last() {
+        thread.last_message_at = last.created_at;
+    }
+    repo::save_thread(tx, thread).await
+}
+
+/// Whether `address` is one the tenant sends from (its own mail coming back must never be
+/// answered).
+fn is_ours(state: &AppState, settings: &NotifySettings, address: &str) -> bool {
+    let a = address.to_ascii_lowercase();
+    [
+        settings.sender_address.as_deref(),
+        settings.reply_to.as_deref(),
+        Some(&state.mailer.platform_sender().email.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|o| o.eq_ignore_ascii_case(&a))
+}
+
+/// A stable id for a message that came without one, so a provider's retry is a duplicate.
+fn derived_message_id(mail: &InboundMail) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(mail.from.as_bytes())
+        .chain_update([0])
+        .chain_update(mail.subject.as_bytes())
+        .chain_update([0])
+        .chain_update(mail.text.as_bytes())
+        .finalize();
+    format!("{}@inbound.orderflow.local", hex::encode(&digest[..16]))
+}
+
 /// Files an inbound message: a bounce is recorded on the mail it reports; anything else is
 /// classified, put in its thread, and answered or queued for staff.
 pub async fn receive(
     state: &AppState,
     tenant: TenantId,
-    mail: InboundMail,
+    mut mail: InboundMail,
     source: &str,
 ) -> Result<Received, DbErr> {
-    let tx = TenantTx::begin(&state.db, tenant).await?;
-    if let Some(bounce) = &mail.bounce {
-        let found = match &bounce.original_message_id {
-            Some(id) => notifications::by_message_id(&tx, id).await?,
-            None => None,
-        };
-        let mut events = Vec::new();
-        if let Some(mut n) = found.clone() {
-            n.status = notifications::BOUNCED.into();
-            n.bounced_at = Some(Utc::now());
-            n.bounce_reason = Some(
-                [bounce.status.clone(), bounce.diagnostic.clone()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-            let n = notifications::save(&tx, n).await?;
-            if bounce.permanent {
-                notifications::suppress(&tx, &n.recipient, "all", "bounced").await?;
-            }
-            events = note_on_order(
-                &tx,
-                n.order_id,
-                "notification.bounced",
-                Actor::System,
-                Some(notify::MAILER.into()),
-                format!(
-                    "The email “{}” to {} bounced{}",
-                    n.subject.clone().unwrap_or_default(),
-                    n.recipient,
-                    if bounce.permanent {
-                        ": the address does not work and gets no more mail"
-                    } else {
-                        " for now"
-                    }
-                ),
-                json!({ "status": bounce.status, "diagnostic": bounce.diagnostic, "permanent": bounce.permanent }),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        capture::publish_events(state, tenant, &events).await;
-        return Ok(Received::Bounce {
-            notification: found.map(|n| n.id),
-        });
+    if mail.text.chars().count() > MAX_TEXT {
+        mail.text = mail.text.chars().take(MAX_TEXT).collect();
     }
-    let message_id = mail
-        .message_id
-        .clone()
-        .unwrap_or_else(|| format!("{}@inbound.orderflow.local", uuid::Uuid::now_v7().simple()));
-    if let Some(existing) = repo::message_by_message_id(&tx, &message_id).await? {
-        tx.commit().await?;
-        return Ok(Received::Duplicate {
-            thread: existing.thread_id,
-            message: existing.id,
-        });
+    if mail.html.as_ref().is_some_and(|h| h.len() > 4 * MAX_TEXT) {
+        mail.html = None;
     }
-    let settings = notify_settings::load(&tx).await?;
-    let (order, thread) = match_order(&tx, &mail).await?;
-    // Order facts go only to the address that placed the order: a message from anyone else
-    // (a forward, a spoofed sender) is filed with the order but answered by staff.
-    let owner_writes = order.as_ref().is_some_and(|o| {
-        o.email
-            .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case(&mail.from))
-    });
     let fresh = inbound::new_text(&mail.text);
     let fresh = if fresh.is_empty() {
         mail.text.trim().to_owned()
@@ -376,30 +502,83 @@ pub async fn receive(
         format!("{}. {fresh}", mail.subject)
     };
     let classification = intent::classify(&basis);
+
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    if let Some(bounce) = &mail.bounce {
+        return record_bounce(state, tx, tenant, bounce).await;
+    }
+    let message_id = mail
+        .message_id
+        .clone()
+        .unwrap_or_else(|| derived_message_id(&mail));
+    if let Some(existing) = repo::message_by_message_id(&tx, &message_id).await? {
+        tx.commit().await?;
+        return Ok(Received::Duplicate {
+            thread: existing.thread_id,
+            message: existing.id,
+        });
+    }
+    let settings = notify_settings::load(&tx).await?;
+    let Matched { order, thread, how } = match_order(&tx, &mail, &fresh).await?;
+    // Order facts go only to the address that placed the order: a message from anyone else
+    // (a forward, a spoofed sender) is filed with the order but answered by staff.
+    let owner_writes = order.as_ref().is_some_and(|o| {
+        o.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(&mail.from))
+    });
+    let ours = is_ours(state, &settings, &mail.from);
     let facts = match &order {
         Some(o) => Some(order_facts(&tx, o).await?),
         None => None,
     };
-    let decision = automate::decide(&automate::Facts {
+    let thread_so_far = match &thread {
+        Some(t) => repo::messages_of(&tx, &[t.id]).await?,
+        None => Vec::new(),
+    };
+    // One automatic answer a day per thread: a shopper (or a robot) who keeps writing gets a
+    // person.
+    let answered_lately = thread_so_far
+        .iter()
+        .any(|m| m.source == "auto" && m.created_at > Utc::now() - chrono::Duration::hours(24));
+    let mut decision = automate::decide(&automate::Facts {
         classification: &classification,
         order: order
             .as_ref()
             .zip(facts.as_ref())
             .filter(|_| owner_writes)
             .map(|(o, f)| (o.id, f)),
-        automated: mail.automated,
-        auto_reply_enabled: settings.auto_reply,
+        automated: mail.automated || ours,
+        auto_reply_enabled: settings.auto_reply
+            && !answered_lately
+            && mail.authenticated != Some(false),
         threshold: settings.auto_reply_confidence,
     });
-    let mut decision = decision;
-    if let Some(o) = order.as_ref().filter(|_| !owner_writes) {
+    if !how.is_empty() {
+        decision.reasons.insert(1, format!("order: {how}"));
+    }
+    if order.is_some() && !owner_writes {
         decision
             .reasons
             .retain(|r| !r.starts_with("no order could be matched"));
-        decision.reasons.push(format!(
-            "about order {} but not from the address that placed it: for staff",
-            o.name
-        ));
+        decision
+            .reasons
+            .push("not from the address that placed the order: for staff".into());
+    }
+    if ours {
+        decision
+            .reasons
+            .push("sent from one of the shop's own addresses: never answered automatically".into());
+    }
+    if answered_lately {
+        decision
+            .reasons
+            .push("this thread was answered automatically in the last 24 hours: for staff".into());
+    }
+    if mail.authenticated == Some(false) {
+        // A forged sender must not get an order changed or its facts.
+        decision.proposal = None;
+        decision.reasons.push("the sender's domain did not authenticate it (SPF/DKIM/DMARC): for staff, with no proposed action".into());
     }
     let now = Utc::now();
     let thread = match thread {
@@ -407,16 +586,12 @@ pub async fn receive(
         None => match repo::open_thread(&tx, &mail.from, order.as_ref().map(|o| o.id)).await? {
             Some(t) => t,
             None => {
-                let customer = match &order {
-                    Some(o) => o.customer_id,
-                    None => None,
-                };
                 repo::insert_thread(
                     &tx,
                     Thread {
                         tenant_id: tenant.uuid(),
                         id: uuid::Uuid::now_v7(),
-                        customer_id: customer,
+                        customer_id: order.as_ref().and_then(|o| o.customer_id),
                         order_id: order.as_ref().map(|o| o.id),
                         email: mail.from.clone(),
                         customer_name: mail
@@ -487,6 +662,7 @@ pub async fn receive(
                 "signals": classification.signals,
                 "reasons": decision.reasons,
                 "orderId": order.as_ref().map(|o| o.id),
+                "authenticated": mail.authenticated,
             })),
             suggested_reply: (!decision.auto_reply).then(|| suggestion.clone()),
             proposed_action: proposal.as_ref().map(|p| serde_json::to_value(p).unwrap_or_default()),
@@ -496,24 +672,53 @@ pub async fn receive(
             created_at: now,
         },
     )
-    .await?;
+    .await;
+    let inbound_row = match inbound_row {
+        Ok(row) => row,
+        Err(err)
+            if matches!(
+                err.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            // The same message delivered twice at once: the other delivery filed it.
+            drop(tx);
+            let tx = TenantTx::begin(&state.db, tenant).await?;
+            let existing = repo::message_by_message_id(&tx, &message_id).await?;
+            tx.commit().await?;
+            return match existing {
+                Some(m) => Ok(Received::Duplicate {
+                    thread: m.thread_id,
+                    message: m.id,
+                }),
+                None => Err(err),
+            };
+        }
+        Err(err) => return Err(err),
+    };
     let mut thread = thread;
     thread.intent = Some(classification.intent.as_str().into());
     thread.confidence = Some(classification.confidence);
-    // The shopper's message, and the automatic answer written below.
-    thread.message_count += if decision.auto_reply { 2 } else { 1 };
-    thread.last_message_at = now;
     thread.status = "open".into();
-    thread.handling = if decision.auto_reply && proposal.is_none() {
-        AUTO_REPLIED.into()
-    } else {
-        NEEDS_STAFF.into()
-    };
     if thread.order_id.is_none() {
         thread.order_id = order.as_ref().map(|o| o.id);
+        thread.customer_id = order.as_ref().and_then(|o| o.customer_id);
     }
-    let thread = repo::save_thread(&tx, thread).await?;
-    let mut events = note_on_order(
+    if decision.auto_reply {
+        queue_reply(
+            &tx,
+            &settings,
+            &thread,
+            Some(&inbound_row),
+            suggestion,
+            "auto",
+            (None, Some("auto-reply".into())),
+            settings.sender_address.clone().unwrap_or_default(),
+        )
+        .await?;
+    }
+    let thread = rehandle(&tx, thread).await?;
+    let events = note_on_order(
         &tx,
         thread.order_id,
         "support.message_received",
@@ -533,21 +738,7 @@ pub async fn receive(
         json!({ "threadId": thread.id, "messageId": inbound_row.id, "intent": classification.intent, "confidence": classification.confidence, "reasons": decision.reasons }),
     )
     .await?;
-    if decision.auto_reply {
-        queue_reply(
-            &tx,
-            &settings,
-            &thread,
-            Some(&inbound_row),
-            suggestion,
-            "auto",
-            (None, Some("auto-reply".into())),
-            settings.sender_address.clone().unwrap_or_default(),
-        )
-        .await?;
-    }
     tx.commit().await?;
-    let _ = &mut events;
     capture::publish_events(state, tenant, &events).await;
     state.wake_workers.notify_one();
     Ok(Received::Filed {
@@ -591,15 +782,12 @@ pub async fn reply(
         settings.sender_address.clone().unwrap_or_default(),
     )
     .await?;
-    thread.message_count += 1;
-    thread.last_message_at = message.created_at;
-    thread.handling = REPLIED.into();
     thread.status = if close {
         "closed".into()
     } else {
         "waiting".into()
     };
-    let thread = repo::save_thread(&tx, thread).await?;
+    let thread = rehandle(&tx, thread).await?;
     let events = note_on_order(
         &tx,
         thread.order_id,
@@ -616,7 +804,43 @@ pub async fn reply(
     Ok((thread, message))
 }
 
-/// Carries out a proposed action (staff's one click) and marks it confirmed.
+/// Moves a message's proposal from `from` to `to` (under its lock); None when it was not in
+/// `from` (someone else confirmed or dismissed it meanwhile).
+async fn move_proposal(
+    tx: &TenantTx,
+    message_id: uuid::Uuid,
+    from: &str,
+    to: &str,
+) -> Result<Option<Message>, DbErr> {
+    let Some(mut m) = repo::message_for_update(tx, message_id).await? else {
+        return Ok(None);
+    };
+    if m.action_status.as_deref() != Some(from) {
+        return Ok(None);
+    }
+    m.action_status = Some(to.to_owned());
+    let m = repo::save_message(tx, m).await?;
+    if let Some(thread) = repo::thread_for_update(tx, m.thread_id).await? {
+        rehandle(tx, thread).await?;
+    }
+    Ok(Some(m))
+}
+
+fn not_open(m: &Message) -> Fail {
+    UserError::on(
+        "messageId",
+        C::IllegalTransition,
+        match m.action_status.as_deref() {
+            None => "this message has no proposed action".to_owned(),
+            Some("confirming") => "the proposed action is being carried out".to_owned(),
+            Some(s) => format!("the proposed action is already {s}"),
+        },
+    )
+    .into()
+}
+
+/// Carries out a proposed action (staff's one click) and marks it confirmed. The proposal is
+/// claimed first, so two clicks (or a confirm racing a dismiss) carry it out once.
 pub async fn confirm_action(
     state: &AppState,
     principal: &Principal,
@@ -625,78 +849,63 @@ pub async fn confirm_action(
     address: Option<Address>,
 ) -> Outcome<Message> {
     principal.require(Permission::OrdersManage)?;
-    let proposal: Proposal = {
-        let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-        let Some(m) = repo::message(&tx, message_id).await? else {
-            return Err(UserError::on("messageId", C::NotFound, "no such message").into());
-        };
-        tx.commit().await?;
-        if m.action_status.as_deref() != Some("proposed") {
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(current) = repo::message(&tx, message_id).await? else {
+        return Err(UserError::on("messageId", C::NotFound, "no such message").into());
+    };
+    let Some(proposal) = current
+        .proposed_action
+        .clone()
+        .and_then(|p| serde_json::from_value::<Proposal>(p).ok())
+    else {
+        return Err(not_open(&current));
+    };
+    let address = match (proposal.kind, address) {
+        (ActionKind::ChangeAddress, None) => {
             return Err(UserError::on(
-                "messageId",
-                C::IllegalTransition,
-                match m.action_status.as_deref() {
-                    None => "this message has no proposed action".to_owned(),
-                    Some(s) => format!("the proposed action is already {s}"),
-                },
+                "address",
+                C::Required,
+                "enter the new shipping address the shopper asked for",
             )
             .into());
         }
-        serde_json::from_value(m.proposed_action.unwrap_or_default())
-            .map_err(|e| Fail::App(crate::error::AppError::Internal(e.into())))?
+        (_, address) => address,
     };
+    if move_proposal(&tx, message_id, "proposed", "confirming")
+        .await?
+        .is_none()
+    {
+        return Err(not_open(&current));
+    }
+    tx.commit().await?;
     let order = OrderId(proposal.order_id);
     let reason = Some(format!("{} (support message)", proposal.reason));
-    let done = match proposal.kind {
-        ActionKind::CancelOrder => {
-            actions::cancel(state, principal, label.clone(), order, reason).await
+    let done = match address {
+        Some(address) if proposal.kind == ActionKind::ChangeAddress => {
+            actions::update_shipping_address(state, principal, label, order, address, reason)
+                .await
+                .map(|_| ())
         }
-        ActionKind::ChangeAddress => {
-            let Some(address) = address else {
-                return Err(UserError::on(
-                    "address",
-                    C::Required,
-                    "enter the new shipping address the shopper asked for",
-                )
-                .into());
-            };
-            actions::update_shipping_address(
-                state,
-                principal,
-                label.clone(),
-                order,
-                address,
-                reason,
-            )
+        _ => actions::cancel(state, principal, label, order, reason)
             .await
+            .map(|_| ()),
+    };
+    // The order moved on meanwhile (shipped, say): the proposal cannot be done. A mistake in
+    // the input (the address) leaves it open to try again.
+    let to = match &done {
+        Ok(()) => "confirmed",
+        Err(Fail::User(e))
+            if matches!(e.code, C::IllegalTransition | C::NotFound | C::Conflict) =>
+        {
+            "failed"
         }
+        Err(_) => "proposed",
     };
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let Some(mut m) = repo::message_for_update(&tx, message_id).await? else {
-        return Err(UserError::on("messageId", C::NotFound, "no such message").into());
-    };
-    match done {
-        Ok(_) => {
-            m.action_status = Some("confirmed".into());
-            let m = repo::save_message(&tx, m).await?;
-            if let Some(mut thread) = repo::thread_for_update(&tx, m.thread_id).await?
-                && thread.handling == NEEDS_STAFF
-            {
-                thread.handling = REPLIED.into();
-                repo::save_thread(&tx, thread).await?;
-            }
-            tx.commit().await?;
-            Ok(m)
-        }
-        Err(Fail::User(e)) => {
-            // The order moved on meanwhile (shipped, say): the proposal cannot be done.
-            m.action_status = Some("failed".into());
-            repo::save_message(&tx, m).await?;
-            tx.commit().await?;
-            Err(Fail::User(e))
-        }
-        Err(other) => Err(other),
-    }
+    let moved = move_proposal(&tx, message_id, "confirming", to).await?;
+    tx.commit().await?;
+    done?;
+    moved.ok_or_else(|| UserError::on("messageId", C::NotFound, "no such message").into())
 }
 
 /// Sets a proposed action aside.
@@ -707,19 +916,12 @@ pub async fn dismiss_action(
 ) -> Outcome<Message> {
     principal.require(Permission::OrdersManage)?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let Some(mut m) = repo::message_for_update(&tx, message_id).await? else {
+    let Some(current) = repo::message(&tx, message_id).await? else {
         return Err(UserError::on("messageId", C::NotFound, "no such message").into());
     };
-    if m.action_status.as_deref() != Some("proposed") {
-        return Err(UserError::on(
-            "messageId",
-            C::IllegalTransition,
-            "there is no open proposal on this message",
-        )
-        .into());
-    }
-    m.action_status = Some("dismissed".into());
-    let m = repo::save_message(&tx, m).await?;
+    let Some(m) = move_proposal(&tx, message_id, "proposed", "dismissed").await? else {
+        return Err(not_open(&current));
+    };
     tx.commit().await?;
     Ok(m)
 }
