@@ -90,6 +90,17 @@ pub struct Settings {
         default_value = "Orderflow <no-reply@localhost>"
     )]
     pub mail_from: String,
+    /// Domains tenants may send from (comma-separated; the SMTP service must be authorised
+    /// for them: SPF, DKIM). A tenant's sender address elsewhere becomes its Reply-To, and
+    /// its mail comes from ORDERFLOW_MAIL_FROM's address under its name. [default: the
+    /// domain of ORDERFLOW_MAIL_FROM]
+    #[arg(
+        long,
+        env = "ORDERFLOW_SENDER_DOMAINS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub sender_domains: Vec<String>,
     /// Log format: `text` or `json`. Filter with RUST_LOG (default `info`).
     #[arg(
         long,
@@ -150,6 +161,7 @@ pub struct Config {
     pub secret_key: Secret<Vec<u8>>,
     pub smtp_url: Option<Secret<String>>,
     pub mail_from: String,
+    pub sender_domains: Vec<String>,
     pub log_format: LogFormat,
     pub trust_proxy: bool,
     pub workers: usize,
@@ -208,6 +220,12 @@ impl Config {
             secret_key: Secret::new(secret_key),
             smtp_url: s.smtp_url.filter(|u| !u.is_empty()).map(Secret::new),
             mail_from: s.mail_from,
+            sender_domains: s
+                .sender_domains
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
             log_format: s.log_format,
             trust_proxy: s.trust_proxy,
             workers: s.workers.clamp(1, 256),

@@ -63,6 +63,7 @@ pub async fn setup(workers: usize) -> Bench {
         secret_key: None,
         smtp_url: None,
         mail_from: "Orderflow <bench@localhost>".into(),
+        sender_domains: Vec::new(),
         log_format: LogFormat::Text,
         trust_proxy: false,
         workers,

@@ -18,6 +18,8 @@ enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// Domains a tenant's own From address may be in.
+    sender_domains: Vec<String>,
 }
 
 /// A message to one recipient, in plain text and HTML, from the platform's sender.
@@ -67,7 +69,24 @@ impl Mailer {
                 Transport::File(AsyncFileTransport::new(dir))
             }
         };
-        Ok(Self { transport, from })
+        let mut sender_domains = config.sender_domains.clone();
+        if sender_domains.is_empty() {
+            sender_domains.push(from.email.domain().to_ascii_lowercase());
+        }
+        Ok(Self {
+            transport,
+            from,
+            sender_domains,
+        })
+    }
+
+    /// Whether mail may go out From `address` (its domain is one the platform sends for).
+    pub fn may_send_as(&self, address: &str) -> bool {
+        address.rsplit_once('@').is_some_and(|(_, d)| {
+            self.sender_domains
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(d))
+        })
     }
 
     /// The platform's own sender (ORDERFLOW_MAIL_FROM).

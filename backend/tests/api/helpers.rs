@@ -74,6 +74,8 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         secret_key: None,
         smtp_url: None,
         mail_from: "Orderflow <no-reply@orderflow.test>".into(),
+        // The test SMTP service "may send" for these domains (tenants' own From addresses).
+        sender_domains: vec!["orderflow.test".into(), "kettle.example".into()],
         log_format: LogFormat::Text,
         trust_proxy: false,
         workers: 8,

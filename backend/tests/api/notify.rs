@@ -817,6 +817,27 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
         "{}",
         m.message_id
     );
+    // A domain the platform may not send for: the tenant's name on the platform's address,
+    // replies to the tenant.
+    ok(&app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderAddress: \"hello@unverified.example\"}) { userErrors { field message } } }", json!({})).await;
+    kettles(&app, s, "sender-2", 1, us_address()).await;
+    drain(&app).await;
+    let m = &to(&app, "sender-2@shopper.example")[0];
+    assert!(
+        m.raw.contains("Kettle Co") && m.raw.contains("<no-reply@orderflow.test>"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        !m.raw.contains("<hello@unverified.example>\r\nTo"),
+        "{}",
+        m.raw
+    );
+    assert!(
+        m.raw.contains("Reply-To:") && m.raw.contains("help@kettle.example"),
+        "{}",
+        m.raw
+    );
     app.stop().await;
 }
 
@@ -1089,5 +1110,93 @@ async fn a_message_about_an_order_from_another_address_is_not_answered_automatic
         to(&app, "stranger@elsewhere.example").is_empty(),
         "no order facts to a stranger"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_address_change_is_proposed_confirmed_with_the_new_address_and_mistakes_leave_it_open() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "mail-addr", true).await;
+    let s = &shop.owner;
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {warehouseWorkflow: true}) { userErrors { field message } } }", json!({})).await;
+    let id = kettles(&app, s, "addr-1", 1, us_address()).await;
+    drain(&app).await;
+    let name = mails(&app, s, &id).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posted = ok(&app, s, "postSupportMessage", "mutation($t: String!) { postSupportMessage(input: {from: \"addr-1@shopper.example\", subject: \"Wrong address\", text: $t}) { thread { id handling messages { id proposedAction { kind status } } } userErrors { field message } } }", json!({ "t": format!("I made a typo in the shipping address of order {name}, it should be 12 Elm Street, apartment 4") })).await;
+    let thread = &posted["thread"];
+    assert_eq!(thread["handling"], "NEEDS_STAFF", "{posted}");
+    let m = thread["messages"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        thread["messages"][0]["proposedAction"]["kind"], "CHANGE_ADDRESS",
+        "{posted}"
+    );
+    const CONFIRM: &str = "mutation($m: ID!, $a: AddressInput) { confirmSupportAction(input: {messageId: $m, address: $a}) { message { proposedAction { status } } userErrors { field code message } } }";
+    let missing = app.gql(Some(&s.access), CONFIRM, json!({ "m": m })).await;
+    assert_eq!(
+        missing["data"]["confirmSupportAction"]["userErrors"][0]["field"],
+        json!(["input", "address"]),
+        "{missing}"
+    );
+    let wrong = app.gql(Some(&s.access), CONFIRM, json!({ "m": m, "a": { "line1": "", "city": "Shippington", "postalCode": "40003", "country": "US" } })).await;
+    assert!(
+        !wrong["data"]["confirmSupportAction"]["userErrors"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{wrong}"
+    );
+    let open = app.gql(Some(&s.access), "query($t: ID!) { supportThread(id: $t) { handling messages { proposedAction { status } } } }", json!({ "t": thread["id"] })).await;
+    assert_eq!(
+        open["data"]["supportThread"]["messages"][0]["proposedAction"]["status"], "PROPOSED",
+        "a mistake leaves it open: {open}"
+    );
+    let done = ok(&app, s, "confirmSupportAction", CONFIRM, json!({ "m": m, "a": { "name": "Grace Hopper", "line1": "12 Elm Street", "line2": "Apt 4", "city": "Shippington", "region": "KY", "postalCode": "40003", "country": "US" } })).await;
+    assert_eq!(done["message"]["proposedAction"]["status"], "CONFIRMED");
+    let o = app
+        .gql(
+            Some(&s.access),
+            "query($o: ID!) { order(id: $o) { shippingAddress { line1 line2 } events { kind } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    assert_eq!(
+        o["data"]["order"]["shippingAddress"]["line1"], "12 Elm Street",
+        "{o}"
+    );
+    let after = app
+        .gql(
+            Some(&s.access),
+            "query($t: ID!) { supportThread(id: $t) { handling } }",
+            json!({ "t": thread["id"] }),
+        )
+        .await;
+    // Nothing waits for staff any more: the automatic answer told the shopper it is being done.
+    assert_eq!(
+        after["data"]["supportThread"]["handling"], "AUTO_REPLIED",
+        "{after}"
+    );
+
+    // Mail from the shop's own address is never answered automatically (no loops).
+    ok(&app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderAddress: \"orders@kettle.example\"}) { userErrors { field message } } }", json!({})).await;
+    let path = inbound_url(&app, s).await;
+    let own = raw_mail(
+        "orders@kettle.example",
+        "Where is my order?",
+        "own-1@kettle.example",
+        None,
+        "Where is my order? It has not arrived.",
+    );
+    post(&app, &path, &[("content-type", "message/rfc822")], &own).await;
+    drain(&app).await;
+    let t = threads(&app, s)
+        .await
+        .into_iter()
+        .find(|t| t["email"] == "orders@kettle.example")
+        .unwrap();
+    assert_eq!(t["handling"], "NEEDS_STAFF", "{t}");
+    assert!(to(&app, "orders@kettle.example").is_empty());
     app.stop().await;
 }

@@ -163,8 +163,7 @@ async fn deliver(
         let source = notify::service::source_of(&tx, Kind::Invitation).await?;
         let settings = notify::settings::load(&tx).await?;
         tx.commit().await?;
-        let sender =
-            notify::context::sender(&settings, tenant_name, state.mailer.platform_sender());
+        let sender = notify::context::sender(&settings, tenant_name, &state.mailer);
         (source, sender, inviter.unwrap_or_default())
     };
     let context = serde_json::json!({

@@ -35,8 +35,22 @@ pub async fn request_password_reset(
         .limiter
         .hit(&format!("reset:ip:{client_ip}"), LOGIN_PER_IP)
         .await?;
+    // Everything after the checks runs after answering, so an address with an account takes
+    // no longer (and no more database work) to answer than one without.
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = issue(&state, &email).await {
+            tracing::warn!(error = format!("{e:#}"), "password reset not issued");
+        }
+    });
+    Ok(())
+}
+
+/// Stores a reset for the account of `email` (if any) and mails its link; the outcome is
+/// recorded on the reset.
+async fn issue(state: &AppState, email: &Email) -> anyhow::Result<()> {
     let tx = GlobalTx::begin(&state.db).await?;
-    let Some(user) = users::find_by_email(&tx, &email).await? else {
+    let Some(user) = users::find_by_email(&tx, email).await? else {
         tx.commit().await?;
         return Ok(());
     };
@@ -56,34 +70,24 @@ pub async fn request_password_reset(
     .exec_without_returning(tx.conn())
     .await?;
     tx.commit().await?;
-    // Sent after answering, so an address with an account takes no longer to answer.
-    let state = state.clone();
-    tokio::spawn(async move {
-        let outcome = send(&state, &email, &token, now + RESET_TTL).await;
-        let (sent, error) = match outcome {
-            Ok(()) => (Some(Utc::now()), None),
-            Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "password reset email not sent");
-                (None, Some(format!("{e:#}")))
-            }
-        };
-        let record = async {
-            let tx = GlobalTx::begin(&state.db).await?;
-            password_resets::Entity::update(password_resets::ActiveModel {
-                id: Set(id),
-                sent_at: Set(sent),
-                last_error: Set(error),
-                ..Default::default()
-            })
-            .exec(tx.conn())
-            .await?;
-            tx.commit().await
-        };
-        if let Err(e) = record.await {
-            tracing::warn!(error = %e, "password reset outcome not recorded");
-        }
-    });
-    Ok(())
+    let (sent, error) = match send(state, email, &token, now + RESET_TTL).await {
+        Ok(()) => (Some(Utc::now()), None),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
+    let tx = GlobalTx::begin(&state.db).await?;
+    password_resets::Entity::update(password_resets::ActiveModel {
+        id: Set(id),
+        sent_at: Set(sent),
+        last_error: Set(error.clone()),
+        ..Default::default()
+    })
+    .exec(tx.conn())
+    .await?;
+    tx.commit().await?;
+    match error {
+        Some(e) => Err(anyhow::anyhow!(e)),
+        None => Ok(()),
+    }
 }
 
 async fn send(
@@ -131,11 +135,12 @@ pub async fn reset_password(state: &AppState, token: &str, new: String) -> Outco
     };
     let hash = tokens::sha256_hex(token.trim());
     let tx = GlobalTx::begin(&state.db).await?;
-    let Some(reset) = password_resets::Entity::find()
+    let found = password_resets::Entity::find()
         .filter(password_resets::Column::TokenHash.eq(hash))
         .one(tx.conn())
-        .await?
-    else {
+        .await?;
+    tx.commit().await?;
+    let Some(reset) = found else {
         return Err(invalid().into());
     };
     if reset.used_at.is_some() {
@@ -154,7 +159,10 @@ pub async fn reset_password(state: &AppState, token: &str, new: String) -> Outco
         )
         .into());
     }
-    // Used once: a concurrent second use finds it taken.
+    // The slow hash only for a valid link, and outside the transaction (SQLite has one
+    // writer). Used once: a concurrent second use finds it taken.
+    let hashed = password::hash(new).await?;
+    let tx = GlobalTx::begin(&state.db).await?;
     let taken = password_resets::Entity::update_many()
         .col_expr(password_resets::Column::UsedAt, Some(Utc::now()).into())
         .filter(password_resets::Column::Id.eq(reset.id))
@@ -170,8 +178,14 @@ pub async fn reset_password(state: &AppState, token: &str, new: String) -> Outco
         .into());
     }
     let user = UserId(reset.user_id);
-    let hashed = password::hash(new).await?;
     users::set_password(&tx, user, hashed).await?;
+    // Every other link the user was sent stops working too.
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Some(Utc::now()).into())
+        .filter(password_resets::Column::UserId.eq(reset.user_id))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(tx.conn())
+        .await?;
     tx.commit().await?;
     let tx = UserTx::begin(&state.db, user).await?;
     let tenants = memberships::of_user(&tx).await?;

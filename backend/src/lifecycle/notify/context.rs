@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
+
+use crate::infra::mailer::Mailer;
 use sea_orm::DbErr;
 use serde_json::{Value, json};
 
@@ -33,18 +35,21 @@ pub struct Sender {
     pub shop_name: String,
 }
 
-/// The tenant's sender: its own address when set, else the platform's under the tenant's name.
-pub fn sender(settings: &NotifySettings, shop_name: &str, platform: &Mailbox) -> Sender {
+/// The tenant's sender: its own address when the platform may send for its domain; otherwise
+/// the platform's address under the tenant's name, with the tenant's address to reply to.
+pub fn sender(settings: &NotifySettings, shop_name: &str, mailer: &Mailer) -> Sender {
+    let platform = mailer.platform_sender();
     let name = settings
         .sender_name
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| shop_name.to_owned());
-    let address = settings
+    let own: Option<lettre::Address> = settings
         .sender_address
         .as_deref()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| platform.email.clone());
+        .filter(|a| mailer.may_send_as(a))
+        .and_then(|a| a.parse().ok());
+    let address = own.unwrap_or_else(|| platform.email.clone());
     let reply_to = settings
         .reply_to
         .as_deref()

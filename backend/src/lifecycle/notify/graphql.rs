@@ -638,7 +638,7 @@ impl NotifyMutation {
             }
             let settings = settings::load(&tx).await?;
             let shop = repo::tenant_name(&tx).await?;
-            let sender = ctx_builder::sender(&settings, &shop, st.mailer.platform_sender());
+            let sender = ctx_builder::sender(&settings, &shop, &st.mailer);
             let (context, locale) = match order {
                 Some(id) => {
                     let Some(order) = orders::get(&tx, OrderId(id)).await? else {
@@ -697,7 +697,11 @@ impl NotifyMutation {
             let Some(mut n) = repo::by_key_for_update(&tx, &n.dedupe_key).await? else {
                 return Err(UserError::on("id", C::NotFound, "no such notification").into());
             };
-            if ![repo::FAILED, repo::BOUNCED].contains(&n.status.as_str()) {
+            // A `sending` row whose attempt died with its worker (the job ran out) counts too.
+            let died = n.status == repo::SENDING
+                && n.attempted_at
+                    .is_none_or(|at| at < Utc::now() - queue::LEASE * 2);
+            if !died && ![repo::FAILED, repo::BOUNCED].contains(&n.status.as_str()) {
                 return Err(UserError::on(
                     "id",
                     C::IllegalTransition,
@@ -707,6 +711,15 @@ impl NotifyMutation {
                     ),
                 )
                 .into());
+            }
+            // To the order's address as it is now (staff may have corrected it).
+            if let Some(order) = n.order_id
+                && let Some(email) = orders::get(&tx, OrderId(order))
+                    .await?
+                    .and_then(|o| o.email)
+                    .filter(|e| e.contains('@'))
+            {
+                n.recipient = email;
             }
             n.status = repo::QUEUED.into();
             n.last_error = None;

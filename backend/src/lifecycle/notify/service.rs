@@ -334,7 +334,7 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
         return Ok(Step::Done);
     }
     let shop = repo::tenant_name(&tx).await.map_err(db)?;
-    let sender = context::sender(&settings, &shop, state.mailer.platform_sender());
+    let sender = context::sender(&settings, &shop, &state.mailer);
     let (rendered, locale) = render(state, &tx, &n, &settings, &sender).await?;
     let to: Mailbox = n
         .recipient

@@ -99,8 +99,13 @@ const LAYOUT: &str = r#"<!DOCTYPE html>
 <tr><td style="padding:16px 28px;border-top:1px solid #e4e4e7;font-size:12px;color:#71717a">{{ shop.name }}{% if shop.reply_to %} · Questions? Reply to this email or write to {{ shop.reply_to }}.{% endif %}</td></tr>
 </table></td></tr></table></body></html>"#;
 
+/// Template instructions one rendering may run: the built-in templates use a few thousand; a
+/// tenant's loop over a huge range stops here instead of holding a worker.
+const FUEL: u64 = 200_000;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
@@ -317,6 +322,19 @@ mod tests {
         assert!(out.text.contains("JD0123") && out.text.contains("https://t.example/JD0123"));
         assert!(out.html.contains("JD0123"), "{}", out.html);
         assert!(!out.html.contains("Mug <b>"));
+    }
+
+    #[test]
+    fn a_runaway_template_runs_out_of_fuel() {
+        let source = Source {
+            subject: "x".into(),
+            text:
+                "{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}"
+                    .into(),
+            html: "x".into(),
+        };
+        let err = render(&source, &sample()).err().map(|e| e.part);
+        assert_eq!(err, Some("text"));
     }
 
     #[test]

@@ -54,12 +54,29 @@ fn presented(request: &HttpRequest, query: &TokenQuery) -> Option<String> {
     text.split_once(':').map(|(_, p)| p.to_owned())
 }
 
+/// The request body, up to `limit` bytes.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, String> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| format!("the body could not be read: {e}"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(format!(
+                "a message may be at most {} MiB",
+                limit / (1024 * 1024)
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub async fn receive(
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<TokenQuery>,
     request: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     use actix_web::http::StatusCode as S;
     let raw = path.into_inner();
@@ -92,19 +109,11 @@ pub async fn receive(
             );
         }
     };
-    let Some(expected) = expected else {
-        state
-            .metrics
-            .webhook("email", "not_configured", started.elapsed());
-        return answer(
-            S::UNAUTHORIZED,
-            "NOT_CONFIGURED",
-            None,
-            "inbound mail is not set up for this tenant: create a token with rotateInboundEmailToken",
-        );
-    };
-    let ok = presented(&request, &query)
-        .is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())));
+    // One answer whether or not the tenant set up inbound mail: it tells a prober nothing.
+    let ok = expected.is_some_and(|expected| {
+        presented(&request, &query)
+            .is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())))
+    });
     if !ok {
         state
             .metrics
@@ -113,9 +122,19 @@ pub async fn receive(
             S::UNAUTHORIZED,
             "BAD_TOKEN",
             Some("token"),
-            "the token does not match this tenant's inbound token",
+            "the token does not match this tenant's inbound token (rotateInboundEmailToken makes one)",
         );
     }
+    // Only now is the body read.
+    let body = match read_body(payload, MAX_BODY).await {
+        Ok(b) => b,
+        Err(why) => {
+            state
+                .metrics
+                .webhook("email", "malformed", started.elapsed());
+            return answer(S::PAYLOAD_TOO_LARGE, "TOO_LARGE", Some("body"), &why);
+        }
+    };
     let is_json = request
         .headers()
         .get("content-type")

@@ -588,6 +588,69 @@ Subject: Your order #1001 is on its way\r\n\
     }
 
     #[test]
+    fn machines_and_unauthenticated_senders_are_recognised() {
+        let with = |headers: &str| {
+            let raw = format!(
+                "From: Shop <orders@shop.example>\r\nTo: a@b.example\r\nSubject: x\r\n{headers}Content-Type: text/plain\r\n\r\nhello\r\n"
+            );
+            parse_mime(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(!with("").automated);
+        for h in [
+            "Auto-Submitted: auto-replied\r\n",
+            "X-Autoreply: yes\r\n",
+            "List-Id: <news.shop.example>\r\n",
+            "Precedence: bulk\r\n",
+            "Return-Path: <>\r\n",
+        ] {
+            assert!(with(h).automated, "{h}");
+        }
+        assert!(!with("Auto-Submitted: no\r\n").automated);
+        let daemon = parse_mime(b"From: MAILER-DAEMON@mx.example\r\nSubject: x\r\n\r\nhi\r\n")
+            .unwrap_or_default();
+        assert!(daemon.automated);
+        assert_eq!(with("").authenticated, None);
+        assert_eq!(with("Authentication-Results: mx.google.com; dkim=pass header.d=shop.example; spf=pass; dmarc=pass (p=REJECT)\r\n").authenticated, Some(true));
+        assert_eq!(with("Authentication-Results: mx.example; spf=fail smtp.mailfrom=shop.example; dmarc=fail\r\n").authenticated, Some(false));
+        assert_eq!(
+            with("Authentication-Results: mx.example; spf=softfail smtp.mailfrom=shop.example\r\n")
+                .authenticated,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn a_delay_notice_or_a_read_receipt_is_not_a_bounce() {
+        let report = |kind: &str, body: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.example\r\nTo: shop@acme.test\r\nSubject: report\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type={kind}; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nreport\r\n--r\r\n{body}--r--\r\n"
+            )
+        };
+        let delayed = report(
+            "delivery-status",
+            "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nAction: delayed\r\nStatus: 4.4.7\r\n",
+        );
+        let mail = parse_mime(delayed.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(mail.bounce.is_none() && mail.automated);
+        let receipt = report(
+            "disposition-notification",
+            "Content-Type: message/disposition-notification\r\n\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n",
+        );
+        let mail = parse_mime(receipt.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(mail.bounce.is_none() && mail.automated);
+    }
+
+    #[test]
+    fn html_only_mail_loses_its_styles_and_scripts() {
+        assert_eq!(
+            strip_tags(
+                "<html><head><style>p{color:red}</style></head><body><p>Where is &quot;it&quot;?</p><script>x()</script></body></html>"
+            ),
+            "Where is \"it\"?"
+        );
+    }
+
+    #[test]
     fn postmark_and_mailgun_json_are_read() {
         let postmark = serde_json::json!({
             "FromName": "Jane Doe", "From": "jane@example.com",

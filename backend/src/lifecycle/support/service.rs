@@ -195,7 +195,7 @@ async fn reply_context(
     decision: Option<&automate::Decision>,
 ) -> Result<Value, DbErr> {
     let shop = notifications::tenant_name(tx).await?;
-    let sender = notify_ctx::sender(settings, &shop, state.mailer.platform_sender());
+    let sender = notify_ctx::sender(settings, &shop, &state.mailer);
     let first = thread
         .customer_name
         .as_deref()
