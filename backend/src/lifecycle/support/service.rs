@@ -452,7 +452,7 @@ fn is_ours(state: &AppState, settings: &NotifySettings, address: &str) -> bool {
     [
         settings.sender_address.as_deref(),
         settings.reply_to.as_deref(),
-        Some(&state.mailer.platform_sender().email.to_string()),
+        Some(state.mailer.platform_sender().email.as_ref()),
     ]
     .into_iter()
     .flatten()
