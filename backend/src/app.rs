@@ -100,6 +100,11 @@ pub fn start(
     let addr = listener.local_addr()?;
     let schema: AppSchema = graphql::build_schema(state.clone());
     let (stop_workers, stop_rx) = watch::channel(false);
+    // The support-intent model trains once per process (about 0.2 s): now, off the async
+    // threads, rather than inside the first inbound message's transaction.
+    tokio::task::spawn_blocking(|| {
+        std::sync::LazyLock::force(&crate::lifecycle::support::intent::MODEL);
+    });
     if workers {
         jobs::spawn_all(state.clone(), stop_rx);
     }

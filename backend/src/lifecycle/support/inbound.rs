@@ -135,15 +135,20 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
     let message = MessageParser::default()
         .parse(raw)
         .ok_or("the body is not a MIME message")?;
-    let from = message
-        .from()
-        .and_then(|a| a.first())
-        .ok_or("the message has no From address")?;
-    let address = from
-        .address()
-        .filter(|a| a.contains('@'))
-        .ok_or("the From header holds no address")?
-        .to_owned();
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let from = message.from().and_then(|a| a.first());
+    // A report may come from a bare MAILER-DAEMON: it is read for what it reports.
+    let address = match from.and_then(|f| f.address()).filter(|a| a.contains('@')) {
+        Some(a) => a.to_owned(),
+        None if is_report => "mailer-daemon@unknown.invalid".to_owned(),
+        None if from.is_none() => return Err("the message has no From address".into()),
+        None => return Err("the From header holds no address".into()),
+    };
     let headers: Vec<(String, String)> = message
         .headers_raw()
         .map(|(n, v)| (n.to_owned(), v.trim().to_owned()))
@@ -180,7 +185,10 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
     };
     Ok(InboundMail {
         from: address.to_ascii_lowercase(),
-        from_name: from.name().map(str::to_owned).filter(|n| !n.is_empty()),
+        from_name: from
+            .and_then(|f| f.name())
+            .map(str::to_owned)
+            .filter(|n| !n.is_empty()),
         to: message
             .to()
             .and_then(|a| a.first())
@@ -617,6 +625,17 @@ Subject: Your order #1001 is on its way\r\n\
                 .authenticated,
             Some(false)
         );
+    }
+
+    #[test]
+    fn a_bounce_from_a_bare_mailer_daemon_is_still_read() {
+        let dsn = "From: MAILER-DAEMON\r\nTo: shop@acme.test\r\nSubject: failure\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b.example\r\nAction: failed\r\nStatus: 5.1.1\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <m1@acme.test>\r\n--r--\r\n";
+        let mail = parse_mime(dsn.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            mail.bounce.and_then(|b| b.original_message_id).as_deref(),
+            Some("m1@acme.test")
+        );
+        assert!(parse_mime(b"Subject: no sender\r\n\r\nhi\r\n").is_err());
     }
 
     #[test]
