@@ -7,6 +7,7 @@
 //! - [`smtp`]: a small SMTP server that keeps every message it is given.
 //! - [`redis`]: a Redis server of the test's own, to stop and start again.
 //! - [`mail`]: reads those messages: MIME parts, transfer encodings, the invitation link.
+//! - [`tracking`]: carrier scans in Orderflow's signed webhook format.
 //!
 //! The journeys themselves are in `tests/`.
 
@@ -14,3 +15,4 @@ pub mod mail;
 pub mod orderflow;
 pub mod redis;
 pub mod smtp;
+pub mod tracking;

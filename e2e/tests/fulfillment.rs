@@ -186,29 +186,10 @@ async fn a_shopify_order_is_routed_picked_packed_labelled_and_delivered() {
         ("out_for_delivery", "2026-11-28T07:00:00Z"),
         ("delivered", "2026-11-28T13:30:00Z"),
     ] {
-        let body = serde_json::to_vec(&json!({ "trackingNumber": number, "status": status, "message": status, "occurredAt": at })).unwrap();
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let mut signed = format!("{ts}.").into_bytes();
-        signed.extend_from_slice(&body);
-        let sig = format!(
-            "t={ts},v1={}",
-            hmac(secret, &signed)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        let res = app
-            .client()
-            .post(app.url(&path))
-            .header("X-Orderflow-Signature", sig)
-            .body(body)
-            .send()
+        let code = e2e::tracking::send_scan(&app, &path, secret, &number, status, at)
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(code, 200);
     }
     let delivered = wait_for(&app, t, &id, "DELIVERED").await;
     let kinds: Vec<&str> = delivered["events"]

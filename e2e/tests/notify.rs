@@ -13,13 +13,6 @@ use e2e::orderflow::{Environment, Orderflow};
 use e2e::smtp::{ReceivedMail, SmtpReceiver};
 use serde_json::{Value, json};
 
-fn hmac(secret: &str, body: &[u8]) -> Vec<u8> {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    mac.finalize().into_bytes().to_vec()
-}
-
 async fn ok(app: &Orderflow, token: &str, mutation: &str, query: &str, vars: Value) -> Value {
     let body = app.graphql(Some(token), query, vars).await.unwrap();
     assert!(body.get("errors").is_none(), "{body}");
@@ -164,29 +157,10 @@ async fn the_shopper_gets_each_lifecycle_email_once_and_support_replies_are_thre
             "out_for_delivery" => 3,
             _ => 4,
         };
-        let body = serde_json::to_vec(&json!({ "trackingNumber": number, "status": status, "message": status, "occurredAt": at })).unwrap();
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let mut signed = format!("{ts}.").into_bytes();
-        signed.extend_from_slice(&body);
-        let sig = format!(
-            "t={ts},v1={}",
-            hmac(secret, &signed)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        );
-        let res = app
-            .client()
-            .post(app.url(&path))
-            .header("X-Orderflow-Signature", sig)
-            .body(body)
-            .send()
+        let code = e2e::tracking::send_scan(&app, &path, secret, &number, status, at)
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(code, 200);
         mail_to(&app, &smtp, shopper, expected).await;
     }
     wait_for(&app, t, &id, "DELIVERED").await;
