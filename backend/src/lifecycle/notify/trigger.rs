@@ -53,7 +53,15 @@ pub fn for_event(kind: &str, data: &Value) -> Vec<Trigger> {
             serde_json::json!({ "backorders": data.get("backorders") }),
         ),
         "order.shipped" => one(Kind::Shipped, Value::Null),
-        "order.out_for_delivery" => one(Kind::OutForDelivery, Value::Null),
+        // A parcel waiting at a pickup point is not on a van: the carrier's own notice says
+        // where to collect it.
+        "order.out_for_delivery" if str_of(data, "status") == Some("available_for_pickup") => {
+            Vec::new()
+        }
+        "order.out_for_delivery" => one(
+            Kind::OutForDelivery,
+            serde_json::json!({ "shipmentId": data.get("shipmentId") }),
+        ),
         "order.delivered" => vec![
             Trigger {
                 kind: Kind::Delivered,

@@ -311,7 +311,12 @@ pub async fn apply(
                 _ => format!("Delivered ({} parcel(s))", statuses.len()),
             },
             reason: None,
-            data: serde_json::json!({ "trackingNumber": updated.tracking_number }),
+            // The parcel that moved the order, for the shopper's email about it.
+            data: serde_json::json!({
+                "trackingNumber": updated.tracking_number,
+                "shipmentId": updated.id,
+                "status": updated.status,
+            }),
         };
         events.push(
             transition::apply(&tx, &mut order, &by, step)
