@@ -116,6 +116,25 @@ pub struct Settings {
     /// so more than the cores helps on PostgreSQL; SQLite runs one writer at a time anyway.
     #[arg(long, env = "ORDERFLOW_WORKERS", global = true, default_value_t = 8)]
     pub workers: usize,
+    /// An OpenAI-compatible API (`…/v1`) that drafts support replies for staff to edit; off
+    /// when unset. Drafts are never sent by themselves.
+    #[arg(long, env = "ORDERFLOW_LLM_URL", global = true)]
+    pub llm_url: Option<String>,
+    /// The model the drafts are asked of.
+    #[arg(
+        long,
+        env = "ORDERFLOW_LLM_MODEL",
+        global = true,
+        default_value = "gpt-4o-mini"
+    )]
+    pub llm_model: String,
+    #[arg(
+        long,
+        env = "ORDERFLOW_LLM_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub llm_api_key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -165,6 +184,9 @@ pub struct Config {
     pub log_format: LogFormat,
     pub trust_proxy: bool,
     pub workers: usize,
+    pub llm_url: Option<String>,
+    pub llm_model: String,
+    pub llm_api_key: Option<Secret<String>>,
 }
 
 const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -229,6 +251,12 @@ impl Config {
             log_format: s.log_format,
             trust_proxy: s.trust_proxy,
             workers: s.workers.clamp(1, 256),
+            llm_url: s
+                .llm_url
+                .map(|u| u.trim().trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
+            llm_model: s.llm_model,
+            llm_api_key: s.llm_api_key.filter(|k| !k.is_empty()).map(Secret::new),
         })
     }
 

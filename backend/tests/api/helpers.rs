@@ -76,6 +76,9 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         mail_from: "Orderflow <no-reply@orderflow.test>".into(),
         // The test SMTP service "may send" for these domains (tenants' own From addresses).
         sender_domains: vec!["orderflow.test".into(), "kettle.example".into()],
+        llm_url: None,
+        llm_model: "test-model".into(),
+        llm_api_key: None,
         log_format: LogFormat::Text,
         trust_proxy: false,
         workers: 8,

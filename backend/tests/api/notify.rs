@@ -964,6 +964,10 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
             "mutation($t: ID!) { closeSupportThread(input: {threadId: $t}) { userErrors { code } } }",
         ),
         (
+            "draftSupportReply",
+            "mutation($t: ID!) { draftSupportReply(input: {threadId: $t}) { draft userErrors { code } } }",
+        ),
+        (
             "previewNotification",
             "mutation($o: ID!) { previewNotification(input: {kind: SHIPPED, orderId: $o}) { userErrors { code } } }",
         ),
@@ -1198,5 +1202,67 @@ async fn an_address_change_is_proposed_confirmed_with_the_new_address_and_mistak
         .unwrap();
     assert_eq!(t["handling"], "NEEDS_STAFF", "{t}");
     assert!(to(&app, "orders@kettle.example").is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_drafting_model_drafts_replies_for_staff_and_the_template_stands_in_without_it() {
+    const DRAFT: &str = "mutation($t: ID!) { draftSupportReply(input: {threadId: $t}) { draft source note userErrors { field code } } }";
+    const POST: &str = "mutation { postSupportMessage(input: {from: \"ada@elsewhere.example\", subject: \"Gift wrap\", text: \"Can you gift wrap my kettle?\"}) { thread { id } userErrors { message } } }";
+    // Without a model: the intent's template.
+    let app = spawn_app().await;
+    let s = app.sign_up("Draft Shop", "owner@draft.example").await;
+    let t = ok(&app, &s, "postSupportMessage", POST, json!({})).await["thread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = ok(&app, &s, "draftSupportReply", DRAFT, json!({ "t": t })).await;
+    assert_eq!(d["source"], "TEMPLATE", "{d}");
+    assert!(!d["draft"].as_str().unwrap().is_empty());
+    app.stop().await;
+
+    // With one (an OpenAI-compatible API on loopback): its draft, never sent by itself.
+    let model = crate::mock::MockApi::spawn("authorization");
+    model.on("/v1/chat/completions", vec![crate::mock::Reply::json(serde_json::to_vec(&json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1764230400, "model": "test-model",
+        "choices": [{ "index": 0, "message": { "role": "assistant", "content": "Hello Ada, we would be glad to gift wrap it." }, "finish_reason": "stop" }],
+        "usage": { "prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132 }
+    })).unwrap()), crate::mock::Reply::status(500)]);
+    let data_dir =
+        std::env::temp_dir().join(format!("orderflow-test-{}", uuid::Uuid::new_v4().simple()));
+    let database_url = match crate::helpers::postgres_url() {
+        Some(server) => Some(crate::helpers::fresh_postgres_database(&server).await),
+        None => None,
+    };
+    let mut settings = crate::helpers::settings(data_dir, database_url);
+    settings.llm_url = Some(format!("{}/v1", model.base));
+    settings.llm_api_key = Some("sk-test".into());
+    let app = spawn_with(settings).await;
+    let s = app.sign_up("Draft Shop", "owner@draft.example").await;
+    let t = ok(&app, &s, "postSupportMessage", POST, json!({})).await["thread"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let d = ok(&app, &s, "draftSupportReply", DRAFT, json!({ "t": t })).await;
+    assert_eq!(d["source"], "MODEL", "{d}");
+    assert_eq!(d["draft"], "Hello Ada, we would be glad to gift wrap it.");
+    assert_eq!(model.hits("/v1/chat/completions"), 1);
+    let seen = model.seen.lock().unwrap().clone();
+    assert_eq!(seen[0].2.as_deref(), Some("Bearer sk-test"));
+    // The model failing: the template stands in, and the note says why.
+    let d = ok(&app, &s, "draftSupportReply", DRAFT, json!({ "t": t })).await;
+    assert_eq!(d["source"], "TEMPLATE", "{d}");
+    assert!(d["note"].as_str().unwrap().contains("500"), "{d}");
+    let thread = app
+        .gql(
+            Some(&s.access),
+            "query($t: ID!) { supportThread(id: $t) { messageCount } }",
+            json!({ "t": t }),
+        )
+        .await;
+    assert_eq!(
+        thread["data"]["supportThread"]["messageCount"], 1,
+        "drafts are never sent"
+    );
     app.stop().await;
 }

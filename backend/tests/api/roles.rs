@@ -125,6 +125,7 @@ fn notify_operations() -> Vec<(&'static str, Permission, String)> {
         ("replyToSupportThread", OrdersManage, format!("mutation {{ replyToSupportThread(input: {{threadId: \"{t}\", text: \"\"}}) {{ userErrors {{ code }} }} }}")),
         ("confirmSupportAction", OrdersManage, format!("mutation {{ confirmSupportAction(input: {{messageId: \"{m}\"}}) {{ userErrors {{ code }} }} }}")),
         ("dismissSupportAction", OrdersManage, format!("mutation {{ dismissSupportAction(input: {{messageId: \"{m}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("draftSupportReply", OrdersManage, format!("mutation {{ draftSupportReply(input: {{threadId: \"{t}\"}}) {{ userErrors {{ code }} }} }}")),
         ("closeSupportThread", OrdersManage, format!("mutation {{ closeSupportThread(input: {{threadId: \"{t}\"}}) {{ userErrors {{ code }} }} }}")),
     ]
 }

@@ -344,6 +344,21 @@ pub struct SupportMessagePayload {
 }
 
 #[derive(InputObject)]
+pub struct DraftSupportReplyInput {
+    pub thread_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct SupportDraftPayload {
+    /// A reply to edit and send with `replyToSupportThread`; never sent by itself.
+    pub draft: Option<String>,
+    pub source: Option<service::DraftSource>,
+    /// Why the drafting model's draft is missing, when it is configured but failed.
+    pub note: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
 pub struct CloseSupportThreadInput {
     pub thread_id: ID,
 }
@@ -549,6 +564,29 @@ impl SupportMutation {
         let (m, user_errors) = payload(outcome)?;
         Ok(SupportMessagePayload {
             message: m.map(SupportMessage::from),
+            user_errors,
+        })
+    }
+
+    /// A reply for staff to edit: the drafting model's (when ORDERFLOW_LLM_URL is set), else
+    /// the intent's template.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn draft_support_reply(
+        &self,
+        ctx: &Context<'_>,
+        input: DraftSupportReplyInput,
+    ) -> async_graphql::Result<SupportDraftPayload> {
+        let p = principal(ctx)?;
+        let id = decode_id(&input.thread_id, "SupportThread", "threadId")?;
+        let (value, user_errors) = payload(service::draft_reply(state(ctx), p, id).await)?;
+        let (draft, source, note) = match value {
+            Some((d, s, n)) => (Some(d), Some(s), n),
+            None => (None, None, None),
+        };
+        Ok(SupportDraftPayload {
+            draft,
+            source,
+            note,
             user_errors,
         })
     }

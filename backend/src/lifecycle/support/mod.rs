@@ -2,6 +2,7 @@
 //! the automatic replies and proposed actions it allows.
 
 pub mod automate;
+pub mod draft;
 pub mod graphql;
 pub mod http;
 pub mod inbound;

@@ -931,18 +931,72 @@ pub fn classify(text: &str) -> Classification {
     intent::classify(text)
 }
 
-/// The reply a template suggests for `intent` on a thread (staff "suggest" button).
-pub async fn suggest(
+/// Where a draft came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+pub enum DraftSource {
+    /// The intent's reply template.
+    Template,
+    /// The configured drafting model (ORDERFLOW_LLM_URL).
+    Model,
+}
+
+/// A reply for staff to edit and send: the model's draft when one is configured and answers,
+/// else the template's; with why the model's is missing.
+pub async fn draft_reply(
     state: &AppState,
-    tx: &TenantTx,
-    thread: &Thread,
-    intent: Intent,
-) -> Result<String, DbErr> {
-    let settings = notify_settings::load(tx).await?;
+    principal: &Principal,
+    thread_id: uuid::Uuid,
+) -> Outcome<(String, DraftSource, Option<String>)> {
+    principal.require(Permission::OrdersManage)?;
+    let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+    let Some(thread) = repo::thread(&tx, thread_id).await? else {
+        return Err(UserError::on("threadId", C::NotFound, "no such thread").into());
+    };
+    let intent = thread
+        .intent
+        .as_deref()
+        .and_then(Intent::parse)
+        .unwrap_or(Intent::Other);
+    let settings = notify_settings::load(&tx).await?;
     let order = match thread.order_id {
-        Some(o) => orders::get(tx, OrderId(o)).await?,
+        Some(o) => orders::get(&tx, OrderId(o)).await?,
         None => None,
     };
-    let ctx = reply_context(state, tx, &settings, thread, order.as_ref(), None).await?;
-    Ok(templates::render_text(templates::reply_source(intent.as_str()), &ctx).unwrap_or_default())
+    let ctx = reply_context(state, &tx, &settings, &thread, order.as_ref(), None).await?;
+    let suggestion =
+        templates::render_text(templates::reply_source(intent.as_str()), &ctx).unwrap_or_default();
+    let messages = repo::messages_of(&tx, &[thread.id]).await?;
+    tx.commit().await?;
+    if state.config.llm_url.is_none() {
+        return Ok((suggestion, DraftSource::Template, None));
+    }
+    let transcript: String = messages
+        .iter()
+        .rev()
+        .take(10)
+        .rev()
+        .map(|m| {
+            let who = if m.direction == INBOUND {
+                "Shopper"
+            } else {
+                "Shop"
+            };
+            let text: String = inbound::new_text(&m.text_body).chars().take(2000).collect();
+            format!("{who}: {text}\n")
+        })
+        .collect();
+    let facts = serde_json::to_string_pretty(&json!({
+        "order": ctx.get("order"),
+        "shipment": ctx.get("shipment"),
+        "intent": intent.as_str(),
+    }))
+    .unwrap_or_default();
+    let shop = ctx["shop"]["name"].as_str().unwrap_or_default().to_owned();
+    match super::draft::draft(&state.config, &shop, &transcript, &facts, &suggestion).await {
+        Ok(text) => Ok((text, DraftSource::Model, None)),
+        Err(why) => {
+            tracing::warn!(error = %why, "no model draft; the template's is offered");
+            Ok((suggestion, DraftSource::Template, Some(why)))
+        }
+    }
 }
