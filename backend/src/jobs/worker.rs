@@ -12,6 +12,10 @@ use super::stream::{Entry, JobStream};
 use crate::app::AppState;
 use crate::channels;
 use crate::lifecycle::engine;
+use crate::lifecycle::notify::service as notify;
+
+/// Emails of one tenant sent together.
+const EMAIL_BATCH: u64 = 32;
 
 /// How often an idle worker looks for due jobs written by other processes.
 const POLL: Duration = Duration::from_millis(250);
@@ -32,9 +36,7 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         crate::lifecycle::tracking::watch::JOB => {
             crate::lifecycle::tracking::watch::run_job(state, job).await
         }
-        crate::lifecycle::notify::service::SEND => {
-            crate::lifecycle::notify::service::run_job(state, job).await
-        }
+        notify::SEND => notify::run_job(state, job).await,
         other => Err(format!("no handler for job kind {other}")),
     }
 }
@@ -44,6 +46,9 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
 async fn dispatch_all(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), JobError>> {
     if jobs.first().is_some_and(|j| j.kind == engine::ADVANCE) {
         return engine::run_advance(state, jobs).await;
+    }
+    if jobs.first().is_some_and(|j| j.kind == notify::SEND) {
+        return notify::run_batch(state, jobs).await;
     }
     let mut out = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -88,6 +93,14 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
             let room = engine::BATCH - jobs.len() as u64;
             jobs.extend(queue::claim_more(&state.db, worker, engine::ADVANCE, tenant, room).await?);
         }
+    }
+    if jobs[0].kind == notify::SEND
+        && jobs[0].attempts <= jobs[0].max_attempts
+        && let Some(tenant) = jobs[0].tenant_id
+    {
+        jobs.extend(
+            queue::claim_more(&state.db, worker, notify::SEND, tenant, EMAIL_BATCH - 1).await?,
+        );
     }
     execute(state, worker, jobs).await?;
     Ok(true)
@@ -263,13 +276,15 @@ async fn run_entries(
     ids.sort();
     ids.dedup();
     let claimed = queue::claim_ids(&state.db, worker, &ids).await?;
-    let (advance, other): (Vec<Job>, Vec<Job>) = claimed
-        .into_iter()
-        .partition(|j| j.kind == engine::ADVANCE && j.tenant_id.is_some());
-    let mut by_tenant: std::collections::BTreeMap<uuid::Uuid, Vec<Job>> = Default::default();
-    for job in advance {
+    // Order advances and emails run in batches per tenant and kind.
+    let (batched, other): (Vec<Job>, Vec<Job>) = claimed.into_iter().partition(|j| {
+        (j.kind == engine::ADVANCE || j.kind == notify::SEND) && j.tenant_id.is_some()
+    });
+    let mut by_tenant: std::collections::BTreeMap<(uuid::Uuid, String), Vec<Job>> =
+        Default::default();
+    for job in batched {
         by_tenant
-            .entry(job.tenant_id.unwrap_or_default())
+            .entry((job.tenant_id.unwrap_or_default(), job.kind.clone()))
             .or_default()
             .push(job);
     }

@@ -259,14 +259,18 @@ pub async fn render(
     Ok((rendered, locale))
 }
 
-async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, String> {
-    let db = |e: DbErr| e.to_string();
-    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
-    let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? else {
-        return Ok(Step::Done);
+/// Makes a notification ready to send in the caller's transaction: the outer error is the
+/// database's, the inner one this email's (a template that does not render, a bad address).
+async fn prepare_in(
+    state: &AppState,
+    tx: &TenantTx,
+    key: &str,
+) -> Result<Result<Step, String>, DbErr> {
+    let Some(mut n) = repo::by_key_for_update(tx, key).await? else {
+        return Ok(Ok(Step::Done));
     };
     if ![QUEUED, FAILED, SENDING].contains(&n.status.as_str()) {
-        return Ok(Step::Done);
+        return Ok(Ok(Step::Done));
     }
     // Another worker's attempt still in flight (a duplicate job): never two at once. Older
     // than a lease, that attempt died with its worker and this one takes over.
@@ -274,13 +278,13 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
         && n.attempted_at
             .is_some_and(|at| at > Utc::now() - queue::LEASE * 2)
     {
-        return Ok(Step::Busy);
+        return Ok(Ok(Step::Busy));
     }
-    let settings = settings::load(&tx).await.map_err(db)?;
+    let settings = settings::load(tx).await?;
     let kind = Kind::parse(&n.kind);
     // What was true when the email was queued may not be now (a review request waits days).
     let order = match n.order_id {
-        Some(o) => orders::get(&tx, OrderId(o)).await.map_err(db)?,
+        Some(o) => orders::get(tx, OrderId(o)).await?,
         None => None,
     };
     let stale = match (kind, &order) {
@@ -299,23 +303,19 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     if let Some(why) = stale {
         n.status = SUPPRESSED.to_owned();
         n.last_error = Some(why.to_owned());
-        repo::save(&tx, n).await.map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        return Ok(Step::Done);
+        repo::save(tx, n).await?;
+        return Ok(Ok(Step::Done));
     }
     let scope = if kind.is_some_and(Kind::is_optional) {
         n.kind.as_str()
     } else {
         "transactional"
     };
-    if repo::is_suppressed(&tx, &n.recipient, scope)
-        .await
-        .map_err(db)?
-    {
+    if repo::is_suppressed(tx, &n.recipient, scope).await? {
         n.status = SUPPRESSED.to_owned();
         let order = n.order_id;
         let what = kind.map(Kind::label).unwrap_or("email");
-        repo::save(&tx, n.clone()).await.map_err(db)?;
+        repo::save(tx, n.clone()).await?;
         if let Some(order) = order {
             timeline(
                 &tx,
@@ -327,19 +327,20 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
                 ),
                 &n,
             )
-            .await
-            .map_err(db)?;
+            .await?;
         }
-        tx.commit().await.map_err(db)?;
-        return Ok(Step::Done);
+        return Ok(Ok(Step::Done));
     }
-    let shop = repo::tenant_name(&tx).await.map_err(db)?;
+    let shop = repo::tenant_name(tx).await?;
     let sender = context::sender(&settings, &shop, &state.mailer);
-    let (rendered, locale) = render(state, &tx, &n, &settings, &sender).await?;
-    let to: Mailbox = n
-        .recipient
-        .parse()
-        .map_err(|e| format!("recipient {}: {e}", n.recipient))?;
+    let (rendered, locale) = match render(state, tx, &n, &settings, &sender).await {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let to: Mailbox = match n.recipient.parse() {
+        Ok(to) => to,
+        Err(e) => return Ok(Err(format!("recipient {}: {e}", n.recipient))),
+    };
     let to = match n
         .context
         .get("customer")
@@ -355,9 +356,8 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
     n.attempted_at = Some(Utc::now());
     n.subject = Some(rendered.subject.clone());
     n.locale = locale;
-    let n = repo::save(&tx, n).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    Ok(Step::Send(Box::new(Prepared {
+    let n = repo::save(tx, n).await?;
+    Ok(Ok(Step::Send(Box::new(Prepared {
         outgoing: Outgoing {
             from: sender.from,
             reply_to: sender.reply_to,
@@ -385,7 +385,15 @@ async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, 
             },
         },
         notification: n,
-    })))
+    }))))
+}
+
+async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, String> {
+    let db = |e: DbErr| e.to_string();
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    let step = prepare_in(state, &tx, key).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    step
 }
 
 async fn timeline(
@@ -417,22 +425,27 @@ async fn timeline(
     .await
 }
 
-/// The `notify.send` job.
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or("the job names no tenant")?;
-    let key = job
-        .payload
+fn key_of(job: &Job) -> Result<&str, JobError> {
+    job.payload
         .get("key")
         .and_then(Value::as_str)
-        .ok_or("the job names no notification")?;
-    let prepared = match prepare(state, tenant, key).await {
-        Ok(Step::Done) => return Ok(()),
+        .ok_or_else(|| "the job names no notification".to_owned())
+}
+
+/// Sends a prepared email (or settles a step that needs no sending); returns the email's
+/// subject when it went out, for the mark that says so.
+async fn deliver(
+    state: &Arc<AppState>,
+    tenant: TenantId,
+    job: &Job,
+    step: Result<Step, String>,
+) -> Result<Option<String>, JobError> {
+    let key = key_of(job)?;
+    let prepared = match step {
+        Ok(Step::Done) => return Ok(None),
         // Not a failure of this email: the job runs again after a backoff and finds it sent.
         // Out of attempts, it leaves the email to the attempt in flight.
-        Ok(Step::Busy) if job.attempts >= job.max_attempts => return Ok(()),
+        Ok(Step::Busy) if job.attempts >= job.max_attempts => return Ok(None),
         Ok(Step::Busy) => return Err("another attempt at this email is in flight".into()),
         Ok(Step::Send(p)) => p,
         Err(error) => {
@@ -452,14 +465,28 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         return Err(error);
     }
     state.metrics.email(&notification.kind, "sent");
-    let db = |e: DbErr| e.to_string();
-    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    Ok(Some(subject))
+}
+
+/// Marks sent emails (key, subject) as sent, each with its timeline entry, in one transaction.
+async fn mark_sent(
+    state: &Arc<AppState>,
+    tenant: TenantId,
+    sent: &[(String, String)],
+) -> Result<(), DbErr> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let tx = TenantTx::begin(&state.db, tenant).await?;
     let mut events = Vec::new();
-    if let Some(mut n) = repo::by_key_for_update(&tx, key).await.map_err(db)? {
+    for (key, subject) in sent {
+        let Some(mut n) = repo::by_key_for_update(&tx, key).await? else {
+            continue;
+        };
         n.status = SENT.to_owned();
         n.sent_at = Some(Utc::now());
         n.last_error = None;
-        let n = repo::save(&tx, n).await.map_err(db)?;
+        let n = repo::save(&tx, n).await?;
         if let Some(order) = n.order_id {
             let what = Kind::parse(&n.kind).map(Kind::label).unwrap_or("email");
             events.push(
@@ -470,14 +497,92 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
                     format!("Emailed {} the {what}: “{subject}”", n.recipient),
                     &n,
                 )
-                .await
-                .map_err(db)?,
+                .await?,
             );
         }
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     capture::publish_events(state, tenant, &events).await;
     Ok(())
+}
+
+/// The `notify.send` job.
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .map(TenantId)
+        .ok_or("the job names no tenant")?;
+    let step = prepare(state, tenant, key_of(job)?).await;
+    if let Some(subject) = deliver(state, tenant, job, step).await? {
+        mark_sent(state, tenant, &[(key_of(job)?.to_owned(), subject)])
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Sends several emails of one tenant: prepared in one transaction, sent one by one, marked
+/// sent in one transaction (rather than two transactions each). A database failure in the
+/// shared transactions falls back to one job at a time.
+pub async fn run_batch(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), JobError>> {
+    let tenant = jobs.first().and_then(|j| j.tenant_id).map(TenantId);
+    let Some(tenant) =
+        tenant.filter(|t| jobs.len() > 1 && jobs.iter().all(|j| j.tenant_id == Some(t.uuid())))
+    else {
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            out.push(run_job(state, job).await);
+        }
+        return out;
+    };
+    let prepared = async {
+        let tx = TenantTx::begin(&state.db, tenant).await?;
+        let mut steps = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            steps.push(match key_of(job) {
+                Ok(key) => prepare_in(state, &tx, key).await?,
+                Err(e) => Err(e),
+            });
+        }
+        tx.commit().await?;
+        Ok::<_, DbErr>(steps)
+    };
+    let steps = match prepared.await {
+        Ok(steps) => steps,
+        Err(err) => {
+            tracing::info!(error = %err, emails = jobs.len(), "email batch failed; sending one by one");
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                out.push(run_job(state, job).await);
+            }
+            return out;
+        }
+    };
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut sent = Vec::new();
+    for (job, step) in jobs.iter().zip(steps) {
+        match deliver(state, tenant, job, step).await {
+            Ok(Some(subject)) => {
+                if let Ok(key) = key_of(job) {
+                    sent.push((out.len(), key.to_owned(), subject));
+                }
+                out.push(Ok(()));
+            }
+            Ok(None) => out.push(Ok(())),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    let marks: Vec<(String, String)> = sent
+        .iter()
+        .map(|(_, k, s)| (k.clone(), s.clone()))
+        .collect();
+    if let Err(err) = mark_sent(state, tenant, &marks).await {
+        // Sent but not marked: the jobs run again, find the attempts in flight, and wait.
+        for (i, _, _) in sent {
+            out[i] = Err(format!("sent, but not marked sent: {err}"));
+        }
+    }
+    out
 }
 
 /// Records a failed attempt; the last one goes on the order's timeline.
