@@ -318,7 +318,7 @@ async fn prepare_in(
         repo::save(tx, n.clone()).await?;
         if let Some(order) = order {
             timeline(
-                &tx,
+                tx,
                 order,
                 "notification.suppressed",
                 format!(
