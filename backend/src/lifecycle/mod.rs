@@ -8,6 +8,7 @@ pub mod capture;
 pub mod engine;
 pub mod fraud;
 pub mod inventory;
+pub mod ledger;
 pub mod machine;
 pub mod notify;
 pub mod payment;
