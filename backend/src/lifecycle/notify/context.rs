@@ -63,6 +63,17 @@ pub fn sender(settings: &NotifySettings, shop_name: &str, mailer: &Mailer) -> Se
     }
 }
 
+impl Sender {
+    /// The `shop` part of a template's context.
+    pub fn shop_value(&self) -> Value {
+        json!({
+            "name": self.shop_name,
+            "email": self.from.email.to_string(),
+            "reply_to": self.reply_to.as_ref().map(|r| r.email.to_string()).unwrap_or_default(),
+        })
+    }
+}
+
 /// The shopper's locale for `order`.
 pub fn locale_of(order: &Order, settings: &NotifySettings) -> ShopperLocale {
     let client: ClientDetails = serde_json::from_value(order.client.clone()).unwrap_or_default();
@@ -118,6 +129,15 @@ pub fn carrier_tracking_url(format: &str, number: &str) -> Option<String> {
 pub struct Links<'a> {
     pub public_url: &'a str,
     pub key: &'a [u8],
+}
+
+impl<'a> Links<'a> {
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Self {
+            public_url: &config.public_url,
+            key: config.secret_key.expose(),
+        }
+    }
 }
 
 /// The order part of the context (and the shop and the shopper).
@@ -184,10 +204,12 @@ fn day(locale: ShopperLocale, at: Option<DateTime<Utc>>) -> String {
     at.map(|t| locale.date(t.date_naive())).unwrap_or_default()
 }
 
-/// The shipments part: every labelled parcel, and the one the email is about.
-async fn shipments_value(
+/// The shipments part: every labelled parcel, and the one the email is about (else the
+/// first).
+pub async fn shipments_value(
     tx: &TenantTx,
     order: &Order,
+    lines: &[OrderLine],
     about: Option<uuid::Uuid>,
     locale: ShopperLocale,
     links: &Links<'_>,
@@ -201,7 +223,6 @@ async fn shipments_value(
     let service_ids: Vec<uuid::Uuid> = parcels.iter().filter_map(|s| s.service_id).collect();
     let carriers = shipping::carriers_by_id(tx, &carrier_ids).await?;
     let services = shipping::services_by_id(tx, &service_ids).await?;
-    let lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
     let page = track_url(links.public_url, links.key, order);
     let values: Vec<(uuid::Uuid, Value)> = parcels
         .iter()
@@ -272,11 +293,7 @@ pub async fn for_order(
         .and_then(|s| uuid::Uuid::parse_str(s).ok());
     let mut ctx = json!({
         "locale": locale.name(),
-        "shop": {
-            "name": sender.shop_name,
-            "email": sender.from.email.to_string(),
-            "reply_to": sender.reply_to.as_ref().map(|r| r.email.to_string()).unwrap_or_default(),
-        },
+        "shop": sender.shop_value(),
         "customer": customer_value(order),
         "order": order_value(order, &lines, locale),
     });
@@ -288,7 +305,7 @@ pub async fn for_order(
             | Kind::Delayed
             | Kind::DeliveryException
     ) {
-        let (one, all) = shipments_value(tx, order, about, locale, links).await?;
+        let (one, all) = shipments_value(tx, order, &lines, about, locale, links).await?;
         ctx["shipment"] = one;
         ctx["shipments"] = all;
     }

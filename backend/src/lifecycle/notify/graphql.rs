@@ -20,7 +20,7 @@ use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::jobs::queue::{self, NewJob};
 use crate::lifecycle::capture::repo as orders;
-use crate::tenancy::{AnyTx, Permission, TenantTx};
+use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum NotificationStatus {
@@ -342,7 +342,7 @@ impl NotifyQuery {
         let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
         let before = match cursor {
             Some(id) => {
-                let found = notification_by_id(&tx, id).await?;
+                let found = repo::get(&tx, id).await?;
                 found.map(|n| (n.created_at, n.id))
             }
             None => None,
@@ -391,16 +391,6 @@ impl NotifyQuery {
             })
             .collect())
     }
-}
-
-async fn notification_by_id(
-    tx: &TenantTx,
-    id: uuid::Uuid,
-) -> Result<Option<Record>, sea_orm::DbErr> {
-    use sea_orm::EntityTrait;
-    entity::notifications::Entity::find_by_id((tx.tenant().uuid(), id))
-        .one(tx.conn())
-        .await
 }
 
 fn clean(v: Option<String>) -> Option<String> {
@@ -650,10 +640,7 @@ impl NotifyMutation {
                         Some(order.id),
                         order.email.as_deref().unwrap_or_default(),
                     );
-                    let links = Links {
-                        public_url: &st.config.public_url,
-                        key: st.config.secret_key.expose(),
-                    };
+                    let links = Links::of(&st.config);
                     let (c, l) =
                         ctx_builder::for_order(&tx, &probe, &order, &sender, &settings, &links)
                             .await?;
@@ -691,7 +678,7 @@ impl NotifyMutation {
         let id = decode_id(&input.id, "Notification", "id")?;
         let outcome = async {
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
-            let Some(n) = notification_by_id(&tx, id).await? else {
+            let Some(n) = repo::get(&tx, id).await? else {
                 return Err(UserError::on("id", C::NotFound, "no such notification").into());
             };
             let Some(mut n) = repo::by_key_for_update(&tx, &n.dedupe_key).await? else {

@@ -43,6 +43,12 @@ pub async fn insert_new(tx: &TenantTx, rows: Vec<Notification>) -> Result<(), Db
     Ok(())
 }
 
+pub async fn get(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<Notification>, DbErr> {
+    notifications::Entity::find_by_id((tx.tenant().uuid(), id))
+        .one(tx.conn())
+        .await
+}
+
 /// The notification under `key`, locked for the rest of the transaction.
 pub async fn by_key_for_update(tx: &TenantTx, key: &str) -> Result<Option<Notification>, DbErr> {
     notifications::Entity::find()

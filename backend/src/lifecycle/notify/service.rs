@@ -207,13 +207,6 @@ enum Step {
     Send(Box<Prepared>),
 }
 
-fn links(state: &AppState) -> Links<'_> {
-    Links {
-        public_url: &state.config.public_url,
-        key: state.config.secret_key.expose(),
-    }
-}
-
 /// Renders a notification with its current facts.
 pub async fn render(
     state: &AppState,
@@ -231,19 +224,16 @@ pub async fn render(
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or("the order is gone")?;
-            let (ctx, locale) = context::for_order(tx, n, &order, sender, settings, &links(state))
-                .await
-                .map_err(|e| e.to_string())?;
+            let (ctx, locale) =
+                context::for_order(tx, n, &order, sender, settings, &Links::of(&state.config))
+                    .await
+                    .map_err(|e| e.to_string())?;
             (ctx, Some(locale.name()))
         }
         // Mail about no order (an invitation, a support reply) carries its whole context.
         None => {
             let mut ctx = n.context.clone();
-            ctx["shop"] = serde_json::json!({
-                "name": sender.shop_name,
-                "email": sender.from.email.to_string(),
-                "reply_to": sender.reply_to.as_ref().map(|r| r.email.to_string()).unwrap_or_default(),
-            });
+            ctx["shop"] = sender.shop_value();
             (ctx, None)
         }
     };

@@ -178,13 +178,6 @@ async fn order_facts(tx: &TenantTx, order: &orders::Order) -> Result<OrderFacts,
     })
 }
 
-fn links(state: &AppState) -> Links<'_> {
-    Links {
-        public_url: &state.config.public_url,
-        key: state.config.secret_key.expose(),
-    }
-}
-
 /// The context of a reply template: the shop, the shopper, the order and its parcels.
 async fn reply_context(
     state: &AppState,
@@ -202,11 +195,7 @@ async fn reply_context(
         .and_then(|n| n.split_whitespace().next())
         .unwrap_or_default();
     let mut ctx = json!({
-        "shop": {
-            "name": shop,
-            "email": sender.from.email.to_string(),
-            "reply_to": sender.reply_to.as_ref().map(|r| r.email.to_string()).unwrap_or_default(),
-        },
+        "shop": sender.shop_value(),
         "customer": { "name": thread.customer_name, "first_name": first, "email": thread.email },
         "reply": {
             "possible": decision.and_then(|d| d.possible),
@@ -217,17 +206,11 @@ async fn reply_context(
         let locale = notify_ctx::locale_of(order, settings);
         let lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
         ctx["order"] = notify_ctx::order_value(order, &lines, locale);
-        // A notification-shaped row, so the shipment part reads like a shipped email's.
-        let probe = notifications::probe(
-            order.tenant_id,
-            Kind::Shipped.as_str(),
-            Some(order.id),
-            &thread.email,
-        );
-        let (full, _) =
-            notify_ctx::for_order(tx, &probe, order, &sender, settings, &links(state)).await?;
-        ctx["shipment"] = full["shipment"].clone();
-        ctx["shipments"] = full["shipments"].clone();
+        let (one, all) =
+            notify_ctx::shipments_value(tx, order, &lines, None, locale, &Links::of(&state.config))
+                .await?;
+        ctx["shipment"] = one;
+        ctx["shipments"] = all;
     }
     Ok(ctx)
 }
