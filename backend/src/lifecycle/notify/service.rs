@@ -193,6 +193,38 @@ pub async fn source_of(tx: &TenantTx, kind: Kind) -> Result<Source, DbErr> {
     })
 }
 
+/// What every email of a tenant shares: read once per batch, not once per email.
+struct Shared {
+    settings: NotifySettings,
+    sender: Sender,
+    /// The tenant's edited templates.
+    templates: Vec<repo::TemplateRow>,
+}
+
+impl Shared {
+    async fn load(state: &AppState, tx: &TenantTx) -> Result<Self, DbErr> {
+        let settings = settings::load(tx).await?;
+        let shop = repo::tenant_name(tx).await?;
+        let sender = context::sender(&settings, &shop, &state.mailer);
+        Ok(Self {
+            settings,
+            sender,
+            templates: repo::templates(tx).await?,
+        })
+    }
+
+    fn source(&self, kind: Kind) -> Source {
+        match self.templates.iter().find(|t| t.kind == kind.as_str()) {
+            Some(row) => Source {
+                subject: row.subject.clone(),
+                text: row.text_body.clone(),
+                html: row.html_body.clone(),
+            },
+            None => templates::builtin(kind),
+        }
+    }
+}
+
 /// Everything needed to send, read in one transaction.
 struct Prepared {
     outgoing: Outgoing,
@@ -208,16 +240,16 @@ enum Step {
 }
 
 /// Renders a notification with its current facts.
-pub async fn render(
+async fn render(
     state: &AppState,
     tx: &TenantTx,
     n: &Notification,
-    settings: &NotifySettings,
-    sender: &Sender,
+    shared: &Shared,
 ) -> Result<(Rendered, Option<String>), String> {
+    let (settings, sender) = (&shared.settings, &shared.sender);
     let kind =
         Kind::parse(&n.kind).ok_or_else(|| format!("unknown notification kind {}", n.kind))?;
-    let source = source_of(tx, kind).await.map_err(|e| e.to_string())?;
+    let source = shared.source(kind);
     let (ctx, locale) = match n.order_id {
         Some(order) => {
             let order = orders::get(tx, OrderId(order))
@@ -254,6 +286,7 @@ pub async fn render(
 async fn prepare_in(
     state: &AppState,
     tx: &TenantTx,
+    shared: &Shared,
     key: &str,
 ) -> Result<Result<Step, String>, DbErr> {
     let Some(mut n) = repo::by_key_for_update(tx, key).await? else {
@@ -270,7 +303,7 @@ async fn prepare_in(
     {
         return Ok(Ok(Step::Busy));
     }
-    let settings = settings::load(tx).await?;
+    let settings = &shared.settings;
     let kind = Kind::parse(&n.kind);
     // What was true when the email was queued may not be now (a review request waits days).
     let order = match n.order_id {
@@ -321,9 +354,8 @@ async fn prepare_in(
         }
         return Ok(Ok(Step::Done));
     }
-    let shop = repo::tenant_name(tx).await?;
-    let sender = context::sender(&settings, &shop, &state.mailer);
-    let (rendered, locale) = match render(state, tx, &n, &settings, &sender).await {
+    let sender = shared.sender.clone();
+    let (rendered, locale) = match render(state, tx, &n, shared).await {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
@@ -381,7 +413,8 @@ async fn prepare_in(
 async fn prepare(state: &AppState, tenant: TenantId, key: &str) -> Result<Step, String> {
     let db = |e: DbErr| e.to_string();
     let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
-    let step = prepare_in(state, &tx, key).await.map_err(db)?;
+    let shared = Shared::load(state, &tx).await.map_err(db)?;
+    let step = prepare_in(state, &tx, &shared, key).await.map_err(db)?;
     tx.commit().await.map_err(db)?;
     step
 }
@@ -527,10 +560,11 @@ pub async fn run_batch(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), Jo
     };
     let prepared = async {
         let tx = TenantTx::begin(&state.db, tenant).await?;
+        let shared = Shared::load(state, &tx).await?;
         let mut steps = Vec::with_capacity(jobs.len());
         for job in jobs {
             steps.push(match key_of(job) {
-                Ok(key) => prepare_in(state, &tx, key).await?,
+                Ok(key) => prepare_in(state, &tx, &shared, key).await?,
                 Err(e) => Err(e),
             });
         }
