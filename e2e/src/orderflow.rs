@@ -497,6 +497,24 @@ impl Orderflow {
         );
         Ok(body)
     }
+
+    /// Runs `mutation`, which must answer without GraphQL errors and with no `userErrors`;
+    /// returns its payload.
+    pub async fn mutate(
+        &self,
+        token: &str,
+        mutation: &str,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
+        let body = self.graphql(Some(token), query, variables).await?;
+        ensure!(body.get("errors").is_none(), "{mutation}: {body}");
+        ensure!(
+            body["data"][mutation]["userErrors"] == json!([]),
+            "{mutation}: {body}"
+        );
+        Ok(body["data"][mutation].clone())
+    }
 }
 
 impl Drop for Orderflow {

@@ -14,10 +14,7 @@ use e2e::smtp::{ReceivedMail, SmtpReceiver};
 use serde_json::{Value, json};
 
 async fn ok(app: &Orderflow, token: &str, mutation: &str, query: &str, vars: Value) -> Value {
-    let body = app.graphql(Some(token), query, vars).await.unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    assert_eq!(body["data"][mutation]["userErrors"], json!([]), "{body}");
-    body["data"][mutation].clone()
+    app.mutate(token, mutation, query, vars).await.unwrap()
 }
 
 /// Waits until `count` messages went to `to`, and returns them in the order received.
