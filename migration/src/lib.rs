@@ -15,6 +15,7 @@ mod m20261127_000005_lifecycle_engine;
 mod m20261127_000006_hot_table_storage;
 mod m20261127_000007_fulfillment;
 mod m20261127_000008_notify;
+mod m20261127_000009_returns_ledger;
 pub mod rls;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_hot_table_storage::Migration),
             Box::new(m20261127_000007_fulfillment::Migration),
             Box::new(m20261127_000008_notify::Migration),
+            Box::new(m20261127_000009_returns_ledger::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use crate::customers::repo as customers;
 use crate::domain::money::{Currency, to_units};
 use crate::domain::{ConnectionId, CustomerId, Email, OrderId, Sku, VariantId};
 use crate::error::AppError;
+use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::{allocation, engine};
 use crate::tenancy::{Actor, TenantTx};
@@ -372,6 +373,7 @@ async fn create(
     if state == OrderState::Received {
         engine::schedule(tx, id).await?;
     }
+    ledger::on_captured(tx, &order, source.actor).await?;
     let mut events = vec![
         repo::record_event(
             tx,
@@ -612,6 +614,10 @@ async fn update(
         customers::record_order(tx, c, order.total_units, &order.currency, order.placed_at).await?;
     }
 
+    // A capture the channel reports later (authorized, then paid) is booked now.
+    if existing.payment != order.payment {
+        ledger::on_captured(tx, &order, source.actor).await?;
+    }
     let changes = describe_changes(&existing, &order, lines_changed);
     if changes.is_empty() && issues == previous && o.source_updated_at == existing.source_updated_at
     {

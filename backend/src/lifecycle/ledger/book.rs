@@ -46,10 +46,12 @@ pub enum Account {
     ShippingCost,
     /// Expense: disputed payments lost, and their fees.
     Chargebacks,
+    /// Expense (or income when negative): differences with the processor written off.
+    ReconciliationAdjustments,
 }
 
 impl Account {
-    pub const ALL: [Account; 12] = [
+    pub const ALL: [Account; 13] = [
         Account::ProcessorClearing,
         Account::Bank,
         Account::TaxPayable,
@@ -62,7 +64,30 @@ impl Account {
         Account::PaymentFees,
         Account::ShippingCost,
         Account::Chargebacks,
+        Account::ReconciliationAdjustments,
     ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Account::ProcessorClearing => "processor_clearing",
+            Account::Bank => "bank",
+            Account::TaxPayable => "tax_payable",
+            Account::StoreCredit => "store_credit",
+            Account::CarrierPayable => "carrier_payable",
+            Account::SalesRevenue => "sales_revenue",
+            Account::ShippingRevenue => "shipping_revenue",
+            Account::Discounts => "discounts",
+            Account::Refunds => "refunds",
+            Account::PaymentFees => "payment_fees",
+            Account::ShippingCost => "shipping_cost",
+            Account::Chargebacks => "chargebacks",
+            Account::ReconciliationAdjustments => "reconciliation_adjustments",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
 }
 
 /// One side of one account in an entry.
@@ -117,6 +142,25 @@ pub enum Operation {
     Chargeback { amount: i64, fee: i64 },
     /// The processor paid the merchant's bank.
     Payout { amount: i64 },
+    /// A difference with the processor written off: positive when it holds more than our
+    /// books say, negative when less.
+    Adjustment { amount: i64 },
+}
+
+impl Operation {
+    /// The entry's kind, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Operation::Sale { .. } => "sale",
+            Operation::Fee { .. } => "fee",
+            Operation::Refund { .. } => "refund",
+            Operation::CreditRefund { .. } => "credit_refund",
+            Operation::Label { .. } => "label",
+            Operation::Chargeback { .. } => "chargeback",
+            Operation::Payout { .. } => "payout",
+            Operation::Adjustment { .. } => "adjustment",
+        }
+    }
 }
 
 fn debit(account: Account, units: i64) -> Line {
@@ -220,6 +264,14 @@ pub fn post(op: &Operation, currency: &str, memo: &str) -> Result<Entry, Unbalan
             non_negative(&[("amount", amount)])?;
             vec![debit(Bank, amount), credit(ProcessorClearing, amount)]
         }
+        Operation::Adjustment { amount } if amount >= 0 => vec![
+            debit(ProcessorClearing, amount),
+            credit(ReconciliationAdjustments, amount),
+        ],
+        Operation::Adjustment { amount } => vec![
+            debit(ReconciliationAdjustments, -amount),
+            credit(ProcessorClearing, -amount),
+        ],
     };
     let lines: Vec<Line> = lines
         .into_iter()
@@ -336,7 +388,7 @@ mod tests {
 
     fn random_op(rng: &mut StdRng) -> Operation {
         let amount = |rng: &mut StdRng| rng.random_range(0..5_000_000i64);
-        match rng.random_range(0..7) {
+        match rng.random_range(0..8) {
             0 => {
                 let goods = amount(rng) + 1;
                 let discounts = rng.random_range(0..=goods);
@@ -361,6 +413,12 @@ mod tests {
             5 => Operation::Chargeback {
                 amount: amount(rng) + 1,
                 fee: amount(rng),
+            },
+            6 => Operation::Adjustment {
+                amount: match amount(rng) - 2_500_000 {
+                    0 => 1,
+                    a => a,
+                },
             },
             _ => Operation::Payout {
                 amount: amount(rng) + 1,

@@ -18,6 +18,9 @@ use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::lifecycle::allocation::repo::{self as allocations, AllocationStatus};
 use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
+use crate::lifecycle::ledger::book::Operation;
+use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
+use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::routing::decide::Piece;
 use crate::tenancy::{Actor, TenantTx};
@@ -220,6 +223,7 @@ pub async fn buy(
         },
     )
     .await?;
+    book_label(tx, order, &updated, actor).await?;
     let others = |pick: Pick| {
         shopping
             .recommended(pick)
@@ -367,6 +371,12 @@ pub async fn void(
             .await
             .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?;
     }
+    // The carrier takes a voided label back: its cost comes off the books.
+    if let Some(number) = &shipment.tracking_number
+        && let Some(entry) = ledger_repo::by_key(tx, &label_key(shipment.id, number)).await?
+    {
+        ledger::reverse(tx, &entry, "label voided", actor).await?;
+    }
     let reopened = if shipment.packed_at.is_some() {
         repo::PACKED
     } else {
@@ -425,6 +435,40 @@ pub async fn void_unmoved(
         voided.extend(s.tracking_number.clone());
     }
     Ok(voided)
+}
+
+fn label_key(shipment: uuid::Uuid, tracking_number: &str) -> String {
+    format!("label:{shipment}:{tracking_number}")
+}
+
+/// Books a bought label's cost (owed to the carrier).
+async fn book_label(
+    tx: &TenantTx,
+    order: &Order,
+    shipment: &Shipment,
+    actor: Actor,
+) -> Result<(), DbErr> {
+    let (Some(cost), Some(number)) = (shipment.cost_units, &shipment.tracking_number) else {
+        return Ok(());
+    };
+    if cost <= 0 || order.test {
+        return Ok(());
+    }
+    ledger::post(
+        tx,
+        vec![ledger::Posting {
+            op: Operation::Label { cost },
+            currency: shipment.currency.clone(),
+            memo: format!("label {number} for {}", order.name),
+            source: (SourceKind::Shipment, shipment.id),
+            order: Some(OrderId(order.id)),
+            key: label_key(shipment.id, number),
+            at: Utc::now(),
+            actor,
+        }],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Label cost as money, for display.

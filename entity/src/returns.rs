@@ -1,0 +1,44 @@
+//! A return (RMA): asked for, decided, labelled, received, inspected and resolved.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "returns")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub name: String,
+    pub status: String,
+    pub source: String,
+    pub reason: String,
+    pub comment: Option<String>,
+    pub currency: String,
+    pub decision: Option<Json>,
+    pub rejection: Option<String>,
+    pub resolution: String,
+    pub warehouse_id: Option<Uuid>,
+    pub carrier_id: Option<Uuid>,
+    pub service_id: Option<Uuid>,
+    pub tracking_number: Option<String>,
+    pub label_cost_units: Option<i64>,
+    pub label_status: Option<String>,
+    pub label_pdf: Option<Vec<u8>>,
+    pub label_zpl: Option<String>,
+    pub refund_id: Option<Uuid>,
+    pub exchange_order_id: Option<Uuid>,
+    pub settlement: Option<Json>,
+    pub approved_at: Option<DateTimeUtc>,
+    pub received_at: Option<DateTimeUtc>,
+    pub inspected_at: Option<DateTimeUtc>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
