@@ -313,6 +313,8 @@ pub fn map_order(
             amount_captured: captured,
             method: text(o, "payment_method"),
             card_brand: text(o, "credit_card_type"),
+            // The payment's id at the provider, for refunds and reconciliation.
+            reference: text(o, "payment_provider_id").filter(|t| !t.trim().is_empty()),
             ..Default::default()
         },
         client: ClientDetails {

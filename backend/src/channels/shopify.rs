@@ -197,6 +197,7 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
         method: text(o, "processing_method"),
         currency: text(o, "currency"),
         failed_attempts: 0,
+        reference: None,
     };
     let client = ClientDetails {
         ip: text(o, "browser_ip").or_else(|| text(o, "client_details.browser_ip")),

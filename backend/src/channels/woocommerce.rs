@@ -292,6 +292,8 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
             amount_captured: captured,
             amount_authorized: Decimal::ZERO,
             method: text(o, "payment_method_title"),
+            // The gateway's id of the payment (Stripe's ch_… or pi_…), when it reports one.
+            reference: text(o, "transaction_id").filter(|t| !t.trim().is_empty()),
             ..Default::default()
         },
         client: ClientDetails {

@@ -25,6 +25,7 @@ use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscri
 use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 use crate::lifecycle::notify::graphql::{NotifyMutation, NotifyQuery};
+use crate::lifecycle::refund::graphql::RefundMutation;
 use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
@@ -65,6 +66,7 @@ pub struct Mutation(
     WarehouseMutation,
     NotifyMutation,
     SupportMutation,
+    RefundMutation,
     JobsMutation,
     ChannelMutation,
 );

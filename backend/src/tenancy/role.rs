@@ -64,10 +64,16 @@ pub enum Permission {
     SettingsManage,
     /// See the tenant's background jobs, replay or discard dead ones.
     JobsManage,
+    /// Pay money back: refunds and the money side of returns.
+    RefundsIssue,
+    /// Read the ledger, balances and reconciliation runs.
+    FinanceRead,
+    /// Import payout reports, resolve discrepancies, reverse ledger entries.
+    FinanceManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::TenantRead,
         Permission::MembersRead,
         Permission::MembersManage,
@@ -82,6 +88,9 @@ impl Permission {
         Permission::ChannelsManage,
         Permission::SettingsManage,
         Permission::JobsManage,
+        Permission::RefundsIssue,
+        Permission::FinanceRead,
+        Permission::FinanceManage,
     ];
 
     /// Whether an API key may carry this permission as a scope. Managing people and keys
@@ -106,6 +115,9 @@ impl Permission {
             Permission::ChannelsManage => "CHANNELS_MANAGE",
             Permission::SettingsManage => "SETTINGS_MANAGE",
             Permission::JobsManage => "JOBS_MANAGE",
+            Permission::RefundsIssue => "REFUNDS_ISSUE",
+            Permission::FinanceRead => "FINANCE_READ",
+            Permission::FinanceManage => "FINANCE_MANAGE",
         }
     }
 
@@ -130,6 +142,7 @@ impl Role {
                 InventoryManage,
                 OrdersRead,
                 OrdersManage,
+                RefundsIssue,
             ],
             Role::Viewer => &[TenantRead, CatalogRead, InventoryRead, OrdersRead],
         }

@@ -22,6 +22,7 @@ mod notify;
 mod ops;
 mod orders;
 mod polling;
+mod refunds;
 mod roles;
 mod row_level_security;
 mod schema;

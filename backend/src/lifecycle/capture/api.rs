@@ -79,6 +79,9 @@ pub struct PaymentInput {
     pub card_last4: Option<String>,
     /// Declined attempts before this payment succeeded.
     pub failed_attempts: Option<u32>,
+    /// The processor's id of the payment (e.g. Stripe's `ch_…` or `pi_…`): refunds and
+    /// payout reconciliation find the order by it.
+    pub reference: Option<String>,
 }
 
 /// What the shopper's browser or device told the storefront.
@@ -318,6 +321,10 @@ async fn canonical(
             card_last4: p.card_last4,
             failed_attempts: p.failed_attempts.unwrap_or(0),
             method: None,
+            reference: p
+                .reference
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty()),
         })
     });
     let payment = payment.transpose()?.unwrap_or_default();

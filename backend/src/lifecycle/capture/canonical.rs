@@ -166,6 +166,10 @@ pub struct PaymentFacts {
     /// Declined attempts before this payment succeeded.
     #[serde(default)]
     pub failed_attempts: u32,
+    /// The processor's id of the payment (a Stripe charge `ch_…` or payment intent `pi_…`,
+    /// a PayPal capture id), for refunds and payout reconciliation.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

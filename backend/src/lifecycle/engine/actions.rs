@@ -50,7 +50,7 @@ pub(crate) fn required(reason: Option<String>, what: &str) -> Result<String, Use
     Ok(reason)
 }
 
-pub(crate) fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
+pub fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());

@@ -505,6 +505,23 @@ impl Order {
             .collect())
     }
 
+    /// Money paid back on this order, oldest first.
+    async fn refunds(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::lifecycle::refund::graphql::Refund>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::graphql::loader::RefundsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// The shopper's conversations about this order, most recent first.
     async fn support_threads(
         &self,
