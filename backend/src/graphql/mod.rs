@@ -26,6 +26,7 @@ use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 use crate::lifecycle::notify::graphql::{NotifyMutation, NotifyQuery};
 use crate::lifecycle::refund::graphql::RefundMutation;
+use crate::lifecycle::returns::graphql::{ReturnsMutation, ReturnsQuery};
 use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
@@ -49,6 +50,7 @@ pub struct Query(
     WarehouseQuery,
     NotifyQuery,
     SupportQuery,
+    ReturnsQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -67,6 +69,7 @@ pub struct Mutation(
     NotifyMutation,
     SupportMutation,
     RefundMutation,
+    ReturnsMutation,
     JobsMutation,
     ChannelMutation,
 );

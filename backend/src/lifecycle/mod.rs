@@ -13,6 +13,7 @@ pub mod machine;
 pub mod notify;
 pub mod payment;
 pub mod refund;
+pub mod returns;
 pub mod routing;
 pub mod settings;
 pub mod shipping;

@@ -505,6 +505,25 @@ impl Order {
             .collect())
     }
 
+    /// Its returns, oldest first.
+    async fn returns(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::lifecycle::returns::graphql::Return>> {
+        let (tenant, order) = self.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::graphql::loader::ReturnsOf(order)))
+            .await?;
+        let config = &crate::graphql::context::state(ctx).config;
+        let links = crate::lifecycle::returns::service::Links::of(config);
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(r, lines)| crate::lifecycle::returns::graphql::Return::of(r, &lines, &links))
+            .collect())
+    }
+
     /// Money paid back on this order, oldest first.
     async fn refunds(
         &self,
