@@ -13,7 +13,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use crate::app::AppState;
 use crate::channels;
 use crate::graphql::AppSchema;
-use crate::lifecycle::notify;
+use crate::lifecycle::{notify, returns};
 
 /// Largest request body accepted on `/graphql`.
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -63,6 +63,10 @@ pub fn server(
                 web::get().to(crate::lifecycle::shipping::http::label),
             )
             .route("/track/{token}", web::get().to(notify::http::track))
+            .route("/returns/new/{token}", web::get().to(returns::http::form))
+            .route("/returns/new/{token}", web::post().to(returns::http::submit))
+            .route("/returns/{token}", web::get().to(returns::http::status))
+            .route("/returns/{token}/label.pdf", web::get().to(returns::http::label))
             .route("/review/{token}", web::get().to(notify::http::review_form))
             .route(
                 "/review/{token}",

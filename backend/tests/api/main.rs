@@ -23,6 +23,7 @@ mod ops;
 mod orders;
 mod polling;
 mod refunds;
+mod returns;
 mod roles;
 mod row_level_security;
 mod schema;

@@ -380,6 +380,13 @@ pub async fn for_order(
                 "reason": detail,
             });
         }
+        Kind::Delivered => {
+            let returns = crate::lifecycle::returns::service::Links {
+                public_url: links.public_url,
+                key: links.key,
+            };
+            ctx["returns"] = json!({ "url": returns.start(order) });
+        }
         Kind::ReviewRequest => {
             let tenant = order.tenant_id.to_string();
             let review = link_token::sign(links.key, REVIEW, &[&tenant, &order.id.to_string()]);

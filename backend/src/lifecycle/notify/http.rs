@@ -25,7 +25,7 @@ pub fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
+pub(crate) fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -41,7 +41,7 @@ fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpRes
         ))
 }
 
-fn not_found() -> HttpResponse {
+pub(crate) fn not_found() -> HttpResponse {
     page(
         actix_web::http::StatusCode::NOT_FOUND,
         "Link not valid",
@@ -49,7 +49,7 @@ fn not_found() -> HttpResponse {
     )
 }
 
-fn unavailable(err: DbErr) -> HttpResponse {
+pub(crate) fn unavailable(err: DbErr) -> HttpResponse {
     tracing::error!(error = %err, "public page failed");
     page(
         actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -59,7 +59,7 @@ fn unavailable(err: DbErr) -> HttpResponse {
 }
 
 /// The tenant and subject a link names.
-fn read(state: &AppState, purpose: &str, token: &str) -> Option<(TenantId, String)> {
+pub(crate) fn read(state: &AppState, purpose: &str, token: &str) -> Option<(TenantId, String)> {
     let fields = link_token::verify(state.config.secret_key.expose(), purpose, token)?;
     let tenant = uuid::Uuid::parse_str(fields.first()?).ok()?;
     Some((TenantId(tenant), fields.get(1)?.clone()))

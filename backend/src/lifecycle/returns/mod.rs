@@ -4,6 +4,7 @@
 //! label through the shipping stage; `http.rs` is the shopper's return page.
 
 pub mod graphql;
+pub mod http;
 pub mod label;
 pub mod policy;
 pub mod repo;
