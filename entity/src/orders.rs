@@ -60,6 +60,8 @@ pub struct Model {
     pub promised_at: Option<DateTimeUtc>,
     /// The routing decision with the alternatives it was chosen over.
     pub routing: Option<Json>,
+    /// The processor's id of the payment (Stripe `ch_…` / `pi_…`), for reconciliation.
+    pub payment_reference: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -415,6 +415,24 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // The processor's id of an order's payment: reconciliation finds orders by it.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("orders"))
+                    .add_column(opt_text_col(c("payment_reference")))
+                    .to_owned(),
+            )
+            .await?;
+        index(
+            manager,
+            "orders",
+            "orders_payment_reference_idx",
+            &["tenant_id", "payment_reference"],
+            false,
+        )
+        .await?;
+
         for table in TABLES {
             rls::enable_tenant_rls(manager, table).await?;
         }
@@ -422,6 +440,22 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("orders_payment_reference_idx")
+                    .table(c("orders"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("orders"))
+                    .drop_column(c("payment_reference"))
+                    .to_owned(),
+            )
+            .await?;
         for table in TABLES.iter().rev() {
             manager
                 .drop_table(Table::drop().table(c(table)).to_owned())

@@ -125,7 +125,7 @@ pub fn row(o: &Order, lines: &[&OrderLine]) -> Vec<String> {
 }
 
 /// Cells a spreadsheet would run as a formula are quoted with a leading apostrophe.
-fn defuse(cell: String) -> String {
+pub fn defuse(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
@@ -133,11 +133,12 @@ fn defuse(cell: String) -> String {
     }
 }
 
-fn csv_bytes(rows: Vec<Vec<String>>, header: bool) -> Result<web::Bytes, AppError> {
+/// Rows as CSV (spreadsheet formulas defused), under `header` when given.
+pub fn csv_bytes(header: Option<&[&str]>, rows: Vec<Vec<String>>) -> Result<web::Bytes, AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(anyhow::anyhow!(e));
-    if header {
-        writer.write_record(COLUMNS).map_err(fail)?;
+    if let Some(columns) = header {
+        writer.write_record(columns).map_err(fail)?;
     }
     for r in rows {
         writer
@@ -200,7 +201,7 @@ pub async fn orders_csv(
             match batch(&state, tenant, &filter, after).await {
                 Ok((rows, last)) => {
                     let done = rows.len() < BATCH as usize;
-                    let chunk = csv_bytes(rows, first);
+                    let chunk = csv_bytes(first.then_some(&COLUMNS[..]), rows);
                     let next = if done { None } else { Some(last) };
                     Some((
                         chunk.map_err(|e| {

@@ -25,6 +25,8 @@ use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscri
 use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 use crate::lifecycle::notify::graphql::{NotifyMutation, NotifyQuery};
+use crate::lifecycle::ledger::graphql::{LedgerMutation, LedgerQuery};
+use crate::lifecycle::reconcile::graphql::{ReconcileMutation, ReconcileQuery};
 use crate::lifecycle::refund::graphql::RefundMutation;
 use crate::lifecycle::returns::graphql::{ReturnsMutation, ReturnsQuery};
 use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
@@ -51,6 +53,8 @@ pub struct Query(
     NotifyQuery,
     SupportQuery,
     ReturnsQuery,
+    LedgerQuery,
+    ReconcileQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -70,6 +74,8 @@ pub struct Mutation(
     SupportMutation,
     RefundMutation,
     ReturnsMutation,
+    LedgerMutation,
+    ReconcileMutation,
     JobsMutation,
     ChannelMutation,
 );

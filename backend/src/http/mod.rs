@@ -59,6 +59,14 @@ pub fn server(
                 web::get().to(crate::bulk::export::orders_csv),
             )
             .route(
+                "/exports/ledger.csv",
+                web::get().to(crate::lifecycle::ledger::export::ledger_csv),
+            )
+            .route(
+                "/exports/reconciliations/{file}",
+                web::get().to(crate::lifecycle::reconcile::export::reconciliation_csv),
+            )
+            .route(
                 "/shipments/{id}/{file}",
                 web::get().to(crate::lifecycle::shipping::http::label),
             )

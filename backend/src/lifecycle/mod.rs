@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod machine;
 pub mod notify;
 pub mod payment;
+pub mod reconcile;
 pub mod refund;
 pub mod returns;
 pub mod routing;

@@ -22,6 +22,7 @@ mod notify;
 mod ops;
 mod orders;
 mod polling;
+mod reconcile;
 mod refunds;
 mod returns;
 mod roles;

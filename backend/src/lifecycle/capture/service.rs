@@ -272,6 +272,7 @@ fn channel_fields(
     row.shipping_lines = Set(json(serde_json::to_value(&o.shipping_lines)));
     row.discounts = Set(json(serde_json::to_value(&o.discounts)));
     row.payment = Set(json(serde_json::to_value(&o.payment)));
+    row.payment_reference = Set(o.payment.reference.clone());
     row.client = Set(json(serde_json::to_value(&o.client)));
     row.note = Set(o.note.clone().filter(|n| !n.trim().is_empty()));
     row.financial_status = Set(o.financial_status.as_str().to_owned());

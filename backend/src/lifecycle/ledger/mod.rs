@@ -3,5 +3,7 @@
 //! books the other stages' money events, once each; `repo.rs` stores them, append-only.
 
 pub mod book;
+pub mod export;
+pub mod graphql;
 pub mod repo;
 pub mod service;

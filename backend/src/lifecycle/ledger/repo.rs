@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{ledger_entries, ledger_lines};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
@@ -186,11 +186,11 @@ pub struct EntryFilter {
     pub source_id: Option<uuid::Uuid>,
 }
 
-/// Entries newest first (by effective time, then id), after the cursor `(effective_at, id)`.
+/// Entries newest recorded first, after the cursor (ids are time-ordered).
 pub async fn entries(
     tx: &TenantTx,
     f: &EntryFilter,
-    after: Option<(DateTime<Utc>, uuid::Uuid)>,
+    after: Option<uuid::Uuid>,
     limit: u64,
 ) -> Result<Vec<EntryRow>, DbErr> {
     use ledger_entries::Column as C;
@@ -210,18 +210,10 @@ pub async fn entries(
     if let Some(s) = f.source_id {
         q = q.filter(C::SourceId.eq(s));
     }
-    if let Some((at, id)) = after {
-        q = q.filter(
-            Condition::any()
-                .add(C::EffectiveAt.lt(at))
-                .add(Condition::all().add(C::EffectiveAt.eq(at)).add(C::Id.lt(id))),
-        );
+    if let Some(id) = after {
+        q = q.filter(C::Id.lt(id));
     }
-    q.order_by_desc(C::EffectiveAt)
-        .order_by_desc(C::Id)
-        .limit(limit)
-        .all(tx.conn())
-        .await
+    q.order_by_desc(C::Id).limit(limit).all(tx.conn()).await
 }
 
 /// Debits and credits per account and currency over `[from, to)`.

@@ -1,0 +1,126 @@
+//! `GET /exports/ledger.csv?from=…&to=…`: one row per journal line, streamed in batches of
+//! entries. Authenticated like `/graphql` (FINANCE_READ).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use futures_util::stream;
+
+use super::repo::{self, EntryFilter};
+use crate::app::AppState;
+use crate::bulk::export::csv_bytes;
+use crate::domain::TenantId;
+use crate::domain::money::amount_from_units;
+use crate::error::AppError;
+use crate::http::graphql::{caller, refuse};
+use crate::tenancy::{Permission, TenantTx};
+
+const BATCH: u64 = 1000;
+
+pub const COLUMNS: [&str; 12] = [
+    "entry_id",
+    "effective_at",
+    "recorded_at",
+    "kind",
+    "memo",
+    "source_kind",
+    "source_id",
+    "order_id",
+    "reverses",
+    "account",
+    "debit",
+    "credit",
+];
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Period {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+async fn batch(
+    state: &AppState,
+    tenant: TenantId,
+    f: &EntryFilter,
+    after: Option<uuid::Uuid>,
+) -> Result<(Vec<Vec<String>>, Option<uuid::Uuid>, usize), AppError> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let entries = repo::entries(&tx, f, after, BATCH).await?;
+    let ids: Vec<uuid::Uuid> = entries.iter().map(|e| e.id).collect();
+    let lines = repo::lines_of(&tx, &ids).await?;
+    tx.commit().await?;
+    let mut rows = Vec::new();
+    for e in &entries {
+        for l in lines.iter().filter(|l| l.entry_id == e.id) {
+            let money = |u: i64| amount_from_units(u, &e.currency).to_string();
+            rows.push(vec![
+                e.id.to_string(),
+                e.effective_at.to_rfc3339(),
+                e.created_at.to_rfc3339(),
+                e.kind.clone(),
+                e.memo.clone(),
+                e.source_kind.clone(),
+                e.source_id.to_string(),
+                e.order_id.map(|o| o.to_string()).unwrap_or_default(),
+                e.reverses_id.map(|r| r.to_string()).unwrap_or_default(),
+                l.account.clone(),
+                money(l.debit_units),
+                money(l.credit_units),
+            ]);
+        }
+    }
+    Ok((rows, entries.last().map(|e| e.id), entries.len()))
+}
+
+pub async fn ledger_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<Period>,
+) -> HttpResponse {
+    let principal = match caller(&state, &req, Permission::FinanceRead).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    let Period { from, to } = query.into_inner();
+    if let Err(e) = super::graphql::period(from, to) {
+        return refuse(e);
+    }
+    let filter = EntryFilter {
+        from,
+        to,
+        ..EntryFilter::default()
+    };
+    let tenant = principal.tenant;
+    let body = stream::unfold((Some(None::<uuid::Uuid>), true), move |(cursor, first)| {
+        let state = state.clone();
+        let filter = filter.clone();
+        async move {
+            let after = cursor?;
+            match batch(&state, tenant, &filter, after).await {
+                Ok((rows, last, n)) => {
+                    let next = if n < BATCH as usize { None } else { Some(last) };
+                    Some((
+                        csv_bytes(first.then_some(&COLUMNS[..]), rows).map_err(|e| {
+                            actix_web::error::ErrorInternalServerError(e.public_message())
+                        }),
+                        (next, false),
+                    ))
+                }
+                Err(err) => {
+                    tracing::error!(error = %err.public_message(), "ledger export failed mid-stream");
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError("export failed")),
+                        (None, false),
+                    ))
+                }
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"ledger.csv\"",
+        ))
+        .streaming(body)
+}
