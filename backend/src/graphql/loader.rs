@@ -556,15 +556,22 @@ impl Loader<(TenantId, ReturnsOf)> for Batch {
             let rows: Vec<_> = rows
                 .into_iter()
                 .map(|r| {
-                    let mine = lines.iter().filter(|l| l.return_id == r.id).cloned().collect();
+                    let mine = lines
+                        .iter()
+                        .filter(|l| l.return_id == r.id)
+                        .cloned()
+                        .collect();
                     (r, mine)
                 })
                 .collect();
             Ok((tx, rows))
         };
-        load_lists(&self.state, keys, fetch, |r: &(returns::Return, Vec<returns::ReturnLine>)| {
-            ReturnsOf(OrderId(r.0.order_id))
-        })
+        load_lists(
+            &self.state,
+            keys,
+            fetch,
+            |r: &(returns::Return, Vec<returns::ReturnLine>)| ReturnsOf(OrderId(r.0.order_id)),
+        )
         .await
     }
 }

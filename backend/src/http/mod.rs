@@ -72,9 +72,15 @@ pub fn server(
             )
             .route("/track/{token}", web::get().to(notify::http::track))
             .route("/returns/new/{token}", web::get().to(returns::http::form))
-            .route("/returns/new/{token}", web::post().to(returns::http::submit))
+            .route(
+                "/returns/new/{token}",
+                web::post().to(returns::http::submit),
+            )
             .route("/returns/{token}", web::get().to(returns::http::status))
-            .route("/returns/{token}/label.pdf", web::get().to(returns::http::label))
+            .route(
+                "/returns/{token}/label.pdf",
+                web::get().to(returns::http::label),
+            )
             .route("/review/{token}", web::get().to(notify::http::review_form))
             .route(
                 "/review/{token}",

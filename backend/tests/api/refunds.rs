@@ -42,7 +42,10 @@ pub async fn booked(app: &TestApp, order_uuid: &str, kind: &str) -> (i64, i64) {
     let credit: i64 = row.try_get_by_index(1).unwrap();
     let entries: i64 = row.try_get_by_index(2).unwrap();
     db.close().await.ok();
-    assert_eq!(debit, credit, "the {kind} entries of the order do not balance");
+    assert_eq!(
+        debit, credit,
+        "the {kind} entries of the order do not balance"
+    );
     (debit, entries)
 }
 
@@ -88,7 +91,9 @@ async fn concurrent_and_repeated_refunds_never_pay_more_than_was_captured() {
         .collect();
     assert_eq!(ids.len(), 1, "one refund for one key: {same:?}");
     assert_eq!(
-        same.iter().filter(|r| r["replayed"] == json!(false)).count(),
+        same.iter()
+            .filter(|r| r["replayed"] == json!(false))
+            .count(),
         1
     );
     assert_eq!(same[0]["refund"]["status"], "SUCCEEDED");
@@ -129,7 +134,10 @@ async fn concurrent_and_repeated_refunds_never_pay_more_than_was_captured() {
         json!({ "orderId": order, "amount": "5.00", "idempotencyKey": "intent-1" }),
     )
     .await;
-    assert_eq!(reused["userErrors"][0]["field"], json!(["input", "idempotencyKey"]));
+    assert_eq!(
+        reused["userErrors"][0]["field"],
+        json!(["input", "idempotencyKey"])
+    );
     assert_eq!(reused["userErrors"][0]["code"], "CONFLICT");
 
     // Shipping cannot be refunded beyond what was charged (none here).
@@ -139,7 +147,10 @@ async fn concurrent_and_repeated_refunds_never_pay_more_than_was_captured() {
         json!({ "orderId": order, "amount": "5.00", "shipping": "1.00", "idempotencyKey": "ship-1" }),
     )
     .await;
-    assert_eq!(shipping["userErrors"][0]["field"], json!(["input", "shipping"]));
+    assert_eq!(
+        shipping["userErrors"][0]["field"],
+        json!(["input", "shipping"])
+    );
 
     // The rest, as store credit, without naming the amount.
     let rest = refund(
@@ -165,7 +176,10 @@ async fn concurrent_and_repeated_refunds_never_pay_more_than_was_captured() {
         json!({ "orderId": order, "idempotencyKey": "more" }),
     )
     .await;
-    assert_eq!(nothing["userErrors"][0]["field"], json!(["input", "amount"]));
+    assert_eq!(
+        nothing["userErrors"][0]["field"],
+        json!(["input", "amount"])
+    );
 
     // Booked: 70.00 of money refunds in three entries, 10.00 of store credit in one.
     assert_eq!(booked(&app, &uuid, "refund").await, (700_000, 3));

@@ -98,7 +98,49 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .chain(order_operations())
     .chain(channel_operations())
     .chain(notify_operations())
+    .chain(money_operations())
     .collect()
+}
+
+/// Returns, refunds, the ledger and reconciliation: reads, and writes refused for their input
+/// or unknown ids.
+fn money_operations() -> Vec<(&'static str, Permission, String)> {
+    use Permission::{
+        FinanceManage, FinanceRead, OrdersManage, OrdersRead, RefundsIssue, SettingsManage,
+    };
+    let r = global_id("Return", Uuid::now_v7());
+    let o = global_id("Order", Uuid::now_v7());
+    let e = global_id("LedgerEntry", Uuid::now_v7());
+    let i = global_id("ReconciliationItem", Uuid::now_v7());
+    let run = global_id("ReconciliationRun", Uuid::now_v7());
+    let (r, o, e, i, run) = (r.as_str(), o.as_str(), e.as_str(), i.as_str(), run.as_str());
+    let step = |m: &str| {
+        format!(
+            "mutation {{ {m}(input: {{returnId: \"{r}\", reason: \"x\"}}) {{ userErrors {{ code }} }} }}"
+        )
+    };
+    vec![
+        ("returns", OrdersRead, "{ returns { edges { node { id } } } }".into()),
+        ("return", OrdersRead, format!("{{ return(id: \"{r}\") {{ id }} }}")),
+        ("returnSettings", OrdersRead, "{ returnSettings { windowDays } }".into()),
+        ("createReturn", OrdersManage, format!("mutation {{ createReturn(input: {{orderId: \"{o}\", lines: [], reason: \"x\"}}) {{ userErrors {{ code }} }} }}")),
+        ("approveReturn", OrdersManage, step("approveReturn")),
+        ("rejectReturn", OrdersManage, step("rejectReturn")),
+        ("receiveReturn", OrdersManage, step("receiveReturn")),
+        ("cancelReturn", OrdersManage, step("cancelReturn")),
+        ("resolveReturn", RefundsIssue, step("resolveReturn")),
+        ("inspectReturn", OrdersManage, format!("mutation {{ inspectReturn(input: {{returnId: \"{r}\", lines: []}}) {{ userErrors {{ code }} }} }}")),
+        ("updateReturnSettings", SettingsManage, "mutation { updateReturnSettings(input: {windowDays: -1}) { userErrors { code } } }".into()),
+        ("refundOrder", RefundsIssue, format!("mutation {{ refundOrder(input: {{orderId: \"{o}\", idempotencyKey: \"k\"}}) {{ userErrors {{ code }} }} }}")),
+        ("ledgerEntries", FinanceRead, "{ ledgerEntries { edges { node { id } } } }".into()),
+        ("ledgerBalances", FinanceRead, "{ ledgerBalances { balanced } }".into()),
+        ("reverseLedgerEntry", FinanceManage, format!("mutation {{ reverseLedgerEntry(input: {{entryId: \"{e}\", reason: \"x\"}}) {{ userErrors {{ code }} }} }}")),
+        ("reconciliationRuns", FinanceRead, "{ reconciliationRuns { edges { node { id } } } }".into()),
+        ("reconciliationRun", FinanceRead, format!("{{ reconciliationRun(id: \"{run}\") {{ id }} }}")),
+        ("discrepancies", FinanceRead, "{ discrepancies { edges { node { id } } } }".into()),
+        ("importPayoutReport", FinanceManage, "mutation { importPayoutReport(input: {format: STRIPE_CSV, content: \"x\"}) { userErrors { code } } }".into()),
+        ("resolveDiscrepancy", FinanceManage, format!("mutation {{ resolveDiscrepancy(input: {{itemId: \"{i}\", resolution: ACCEPTED}}) {{ userErrors {{ code }} }} }}")),
+    ]
 }
 
 /// Customer communication: reads, and writes refused for their input or unknown ids.

@@ -115,7 +115,10 @@ pub fn period(
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
-        return Err(crate::error::AppError::bad_input("to", "must be after from"));
+        return Err(crate::error::AppError::bad_input(
+            "to",
+            "must be after from",
+        ));
     }
     Ok(())
 }
@@ -252,9 +255,12 @@ impl LedgerMutation {
                 .into());
             }
             let Some(reversal) = service::reverse(&tx, &entry, &reason, p.actor).await? else {
-                return Err(
-                    UserError::on("entryId", C::Conflict, "this entry is already reversed").into(),
-                );
+                return Err(UserError::on(
+                    "entryId",
+                    C::Conflict,
+                    "this entry is already reversed",
+                )
+                .into());
             };
             let lines = repo::lines_of(&tx, &[reversal.id]).await?;
             tx.commit().await?;

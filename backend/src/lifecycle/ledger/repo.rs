@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{ledger_entries, ledger_lines};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::book::{Account, Entry, Line};
@@ -118,9 +117,7 @@ pub async fn insert(tx: &TenantTx, entries: Vec<NewEntry>) -> Result<Vec<EntryRo
         return Ok(rows);
     }
     ledger_entries::Entity::insert_many(
-        rows.iter()
-            .cloned()
-            .map(ledger_entries::ActiveModel::from),
+        rows.iter().cloned().map(ledger_entries::ActiveModel::from),
     )
     .exec_without_returning(tx.conn())
     .await?;
@@ -227,8 +224,14 @@ pub async fn totals(
         .select_only()
         .column(C::Account)
         .column(C::Currency)
-        .column_as(Expr::expr(Func::sum(Expr::col(C::DebitUnits))).cast_as("BIGINT"), "debit")
-        .column_as(Expr::expr(Func::sum(Expr::col(C::CreditUnits))).cast_as("BIGINT"), "credit")
+        .column_as(
+            Expr::expr(Func::sum(Expr::col(C::DebitUnits))).cast_as("BIGINT"),
+            "debit",
+        )
+        .column_as(
+            Expr::expr(Func::sum(Expr::col(C::CreditUnits))).cast_as("BIGINT"),
+            "credit",
+        )
         .filter(C::TenantId.eq(tx.tenant().uuid()));
     if let Some(from) = from {
         q = q.filter(C::EffectiveAt.gte(from));

@@ -195,10 +195,7 @@ pub async fn reverse(
 ) -> Result<Option<EntryRow>, DbErr> {
     let lines = repo::lines_of(tx, &[entry.id]).await?;
     let original = repo::as_entry(entry, &lines);
-    let reversal = book::reverse(
-        &original,
-        &format!("reversal of {}: {reason}", entry.memo),
-    );
+    let reversal = book::reverse(&original, &format!("reversal of {}: {reason}", entry.memo));
     let stored = repo::insert(
         tx,
         vec![NewEntry {
@@ -249,7 +246,10 @@ mod tests {
         else {
             panic!("no sale");
         };
-        assert_eq!((discounts, shipping, tax, total), (50_000, 50_000, 50_000, 550_000));
+        assert_eq!(
+            (discounts, shipping, tax, total),
+            (50_000, 50_000, 50_000, 550_000)
+        );
         assert_eq!(goods, 500_000);
         assert_eq!(sale_split(0, 0, 0, 0, 10), None);
         assert_eq!(sale_split(10, 0, 0, 0, 0), None);

@@ -6,7 +6,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Simpl
 use chrono::{DateTime, Utc};
 
 use super::repo::{self, DISCREPANCY, DUPLICATE, Item, Run};
-use super::service::{self, Format, ImportError, MAX_BYTES, ResolveError, Resolution};
+use super::service::{self, Format, ImportError, MAX_BYTES, Resolution, ResolveError};
 use crate::domain::money::amount_from_units;
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::context::{principal, state};
@@ -318,7 +318,10 @@ impl ReconcileMutation {
                 return Err(UserError::on(
                     "content",
                     C::Invalid,
-                    format!("is larger than {} MB; split the report", MAX_BYTES / 1024 / 1024),
+                    format!(
+                        "is larger than {} MB; split the report",
+                        MAX_BYTES / 1024 / 1024
+                    ),
                 )
                 .into());
             }

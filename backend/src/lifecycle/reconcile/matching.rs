@@ -119,11 +119,7 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
                     money(o.captured, cur)
                 );
             } else {
-                v.message = format!(
-                    "payment for order {}, fee {}",
-                    o.name,
-                    money(line.fee, cur)
-                );
+                v.message = format!("payment for order {}, fee {}", o.name, money(line.fee, cur));
             }
             v
         }
@@ -132,20 +128,18 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
                 return verdict(
                     Some(Discrepancy::Unmatched),
                     None,
-                    format!("a refund of {} for no order of ours", money(-line.gross, cur)),
+                    format!(
+                        "a refund of {} for no order of ours",
+                        money(-line.gross, cur)
+                    ),
                 );
             };
             let amount = -line.gross;
             let by_ref = o.refunds.iter().find(|r| {
-                !r.matched
-                    && r.provider_ref.is_some()
-                    && r.provider_ref == line.source_id
+                !r.matched && r.provider_ref.is_some() && r.provider_ref == line.source_id
             });
-            let found = by_ref.or_else(|| {
-                o.refunds
-                    .iter()
-                    .find(|r| !r.matched && r.amount == amount)
-            });
+            let found =
+                by_ref.or_else(|| o.refunds.iter().find(|r| !r.matched && r.amount == amount));
             let mut v = verdict(None, Some(o), String::new());
             v.postings = fee_of(line);
             match found {
@@ -181,7 +175,10 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
                 return verdict(
                     Some(Discrepancy::Unmatched),
                     None,
-                    format!("a dispute of {} for no order of ours", money(-line.gross, cur)),
+                    format!(
+                        "a dispute of {} for no order of ours",
+                        money(-line.gross, cur)
+                    ),
                 );
             };
             let mut v = verdict(
@@ -291,11 +288,19 @@ mod tests {
     fn a_charge_matches_its_order_and_books_the_fee() {
         let v = decide(&line("charge", 200_000, 8_800), Some(&order(200_000)));
         assert_eq!(v.discrepancy, None);
-        assert_eq!(v.postings, vec![(Operation::Fee { amount: 8_800 }, "fee:txn_1".into())]);
+        assert_eq!(
+            v.postings,
+            vec![(Operation::Fee { amount: 8_800 }, "fee:txn_1".into())]
+        );
         let v = decide(&line("charge", 200_000, 8_800), Some(&order(250_000)));
         assert_eq!(v.discrepancy, Some(Discrepancy::AmountMismatch));
         assert_eq!(v.expected, Some(250_000));
-        assert!(v.message.contains("captured 20.00 USD for order #1001, our books 25.00 USD"), "{}", v.message);
+        assert!(
+            v.message
+                .contains("captured 20.00 USD for order #1001, our books 25.00 USD"),
+            "{}",
+            v.message
+        );
         let v = decide(&line("charge", 200_000, 8_800), None);
         assert_eq!(v.discrepancy, Some(Discrepancy::Unmatched));
         assert!(v.postings.is_empty());
@@ -322,7 +327,10 @@ mod tests {
         let mut p = line("payout", -90_000, 0);
         p.payout_id = Some("po_1".into());
         let v = decide(&p, None);
-        assert_eq!(v.postings, vec![(Operation::Payout { amount: 90_000 }, "payout:po_1".into())]);
+        assert_eq!(
+            v.postings,
+            vec![(Operation::Payout { amount: 90_000 }, "payout:po_1".into())]
+        );
         let v = decide(&line("reserve_transaction", -1, 0), None);
         assert_eq!(v.discrepancy, Some(Discrepancy::UnexpectedCategory));
     }

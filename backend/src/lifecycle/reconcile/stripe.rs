@@ -69,7 +69,9 @@ fn units(raw: Decimal) -> Option<i64> {
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Column names accepted for each field, lower case.
@@ -119,16 +121,17 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
-    let col = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h == n));
-    let need = |names: &[&str]| {
-        col(names).ok_or_else(|| {
-            unreadable(
-                "line 1",
-                format!("the report has no {} column", names[0]),
-            )
-        })
+    let col = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| headers.iter().position(|h| h == n))
     };
-    let (id, category, gross, currency) = (need(ID)?, need(CATEGORY)?, need(GROSS)?, need(CURRENCY)?);
+    let need = |names: &[&str]| {
+        col(names)
+            .ok_or_else(|| unreadable("line 1", format!("the report has no {} column", names[0])))
+    };
+    let (id, category, gross, currency) =
+        (need(ID)?, need(CATEGORY)?, need(GROSS)?, need(CURRENCY)?);
     let (fee, net) = (col(FEE), col(NET));
     let (source, created, description, payout, charge, intent, order) = (
         col(SOURCE),
@@ -162,8 +165,8 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         };
         let transaction_id =
             get(Some(id)).ok_or_else(|| unreadable(&at, "the balance transaction id is empty"))?;
-        let gross_units = money(Some(gross), "gross")?
-            .ok_or_else(|| unreadable(&at, "gross is empty"))?;
+        let gross_units =
+            money(Some(gross), "gross")?.ok_or_else(|| unreadable(&at, "gross is empty"))?;
         let fee_units = money(fee, "fee")?.unwrap_or(0);
         let net_units = money(net, "net")?.unwrap_or(gross_units - fee_units);
         let cur = get(Some(currency)).unwrap_or_default();
@@ -179,9 +182,7 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         lines.push(Line {
             line_no,
             transaction_id,
-            category: get(Some(category))
-                .unwrap_or_default()
-                .to_ascii_lowercase(),
+            category: get(Some(category)).unwrap_or_default().to_ascii_lowercase(),
             source_id: get(source),
             charge_id: get(charge),
             payment_intent_id: get(intent),
@@ -329,8 +330,9 @@ pub fn read_json(text: &str) -> Result<Report, Unreadable> {
                     .into_iter()
                     .enumerate()
                 {
-                    let mut inner = read_json(&t.to_string())
-                        .map_err(|e| unreadable(format!("{at}, transaction {}", j + 1), e.message))?;
+                    let mut inner = read_json(&t.to_string()).map_err(|e| {
+                        unreadable(format!("{at}, transaction {}", j + 1), e.message)
+                    })?;
                     for mut l in inner.lines.drain(..) {
                         l.line_no = line_no;
                         l.charge_id = o.get("charge").and_then(id_of);

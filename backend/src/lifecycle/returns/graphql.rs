@@ -170,7 +170,12 @@ pub struct Return {
     pub inspected_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
-    pub key: (crate::domain::TenantId, OrderId, uuid::Uuid, Option<uuid::Uuid>),
+    pub key: (
+        crate::domain::TenantId,
+        OrderId,
+        uuid::Uuid,
+        Option<uuid::Uuid>,
+    ),
 }
 
 impl Return {
@@ -465,6 +470,12 @@ fn failure(e: ReturnError) -> Fail {
             }
             .into()
         }
+        ReturnError::NotFound(field) => UserError::on(
+            field,
+            C::NotFound,
+            format!("no such {}", field.trim_end_matches("Id")),
+        )
+        .into(),
         ReturnError::Db(e) => e.into(),
     }
 }
@@ -662,7 +673,12 @@ impl ReturnsMutation {
             Ok(r) => r,
             Err(e) => return Ok(early(e)),
         };
-        step(ctx, Permission::OrdersManage, &input.return_id, Action::Approve(reason))
+        step(
+            ctx,
+            Permission::OrdersManage,
+            &input.return_id,
+            Action::Approve(reason),
+        )
         .await
     }
 
@@ -676,7 +692,12 @@ impl ReturnsMutation {
             Ok(r) => r,
             Err(e) => return Ok(early(e)),
         };
-        step(ctx, Permission::OrdersManage, &input.return_id, Action::Reject(reason))
+        step(
+            ctx,
+            Permission::OrdersManage,
+            &input.return_id,
+            Action::Reject(reason),
+        )
         .await
     }
 
@@ -691,7 +712,12 @@ impl ReturnsMutation {
             Ok(r) => r,
             Err(e) => return Ok(early(e)),
         };
-        step(ctx, Permission::OrdersManage, &input.return_id, Action::Receive(reason))
+        step(
+            ctx,
+            Permission::OrdersManage,
+            &input.return_id,
+            Action::Receive(reason),
+        )
         .await
     }
 
@@ -705,7 +731,11 @@ impl ReturnsMutation {
     ) -> async_graphql::Result<ReturnPayload> {
         let mut grades = Vec::new();
         for (i, l) in input.lines.into_iter().enumerate() {
-            let note = match l.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+            let note = match l
+                .note
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+            {
                 Some(n) if n.chars().count() > 1000 => {
                     return Ok(early(UserError::at(
                         &["lines", &i.to_string(), "note"],
@@ -721,7 +751,12 @@ impl ReturnsMutation {
                 note,
             });
         }
-        step(ctx, Permission::OrdersManage, &input.return_id, Action::Inspect(grades))
+        step(
+            ctx,
+            Permission::OrdersManage,
+            &input.return_id,
+            Action::Inspect(grades),
+        )
         .await
     }
 
@@ -732,7 +767,12 @@ impl ReturnsMutation {
         ctx: &Context<'_>,
         input: ReturnActionInput,
     ) -> async_graphql::Result<ReturnPayload> {
-        step(ctx, Permission::RefundsIssue, &input.return_id, Action::Resolve)
+        step(
+            ctx,
+            Permission::RefundsIssue,
+            &input.return_id,
+            Action::Resolve,
+        )
         .await
     }
 
@@ -746,7 +786,12 @@ impl ReturnsMutation {
             Ok(r) => r,
             Err(e) => return Ok(early(e)),
         };
-        step(ctx, Permission::OrdersManage, &input.return_id, Action::Cancel(reason))
+        step(
+            ctx,
+            Permission::OrdersManage,
+            &input.return_id,
+            Action::Cancel(reason),
+        )
         .await
     }
 
@@ -784,12 +829,20 @@ fn ask_of(p: &Principal, input: CreateReturnInput) -> Result<Ask, UserError> {
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
     if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
-        return Err(UserError::on("comment", C::Invalid, "must be at most 2000 characters"));
+        return Err(UserError::on(
+            "comment",
+            C::Invalid,
+            "must be at most 2000 characters",
+        ));
     }
     let mut lines = Vec::new();
     for (i, l) in input.lines.into_iter().enumerate() {
         let index = usize::try_from(l.line_index).map_err(|_| {
-            UserError::at(&["lines", &i.to_string(), "lineIndex"], C::Invalid, "must not be negative")
+            UserError::at(
+                &["lines", &i.to_string(), "lineIndex"],
+                C::Invalid,
+                "must not be negative",
+            )
         })?;
         lines.push(AskLine {
             line_index: index,
@@ -813,7 +866,8 @@ fn ask_of(p: &Principal, input: CreateReturnInput) -> Result<Ask, UserError> {
 }
 
 fn apply(s: &mut Policy, i: UpdateReturnSettingsInput) -> Result<(), UserError> {
-    let units = |field: &str, a: &Option<Amount>| a.as_ref().map(|a| units_of(field, a)).transpose();
+    let units =
+        |field: &str, a: &Option<Amount>| a.as_ref().map(|a| units_of(field, a)).transpose();
     if let Some(v) = i.window_days {
         s.window_days = v;
     }

@@ -17,7 +17,11 @@ use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::notify::http::{escape, not_found, page, read, unavailable};
 use crate::tenancy::{Actor, TenantTx};
 
-fn ids(state: &AppState, purpose: &str, token: &str) -> Option<(crate::domain::TenantId, uuid::Uuid)> {
+fn ids(
+    state: &AppState,
+    purpose: &str,
+    token: &str,
+) -> Option<(crate::domain::TenantId, uuid::Uuid)> {
     let (tenant, id) = read(state, purpose, token)?;
     Some((tenant, uuid::Uuid::parse_str(&id).ok()?))
 }
@@ -52,7 +56,10 @@ fn form_html(
 ) -> String {
     let mut html = format!("<h1>Return items from order {}</h1>", escape(order));
     if let Some(e) = error {
-        html.push_str(&format!("<p role=\"alert\"><strong>{}</strong></p>", escape(e)));
+        html.push_str(&format!(
+            "<p role=\"alert\"><strong>{}</strong></p>",
+            escape(e)
+        ));
     }
     html.push_str(&format!(
         "<p>Items can be returned within {} days of delivery.</p><form method=\"post\"><table>",
@@ -64,7 +71,11 @@ fn form_html(
             html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td></tr>",
                 escape(&line.title),
-                if *left <= 0 { "already returned" } else { "final sale" }
+                if *left <= 0 {
+                    "already returned"
+                } else {
+                    "final sale"
+                }
             ));
             continue;
         }
@@ -158,6 +169,7 @@ pub async fn submit(
                 Ok(Ok((ret, events)))
             }
             Err(ReturnError::Db(e)) => Err(e),
+            Err(ReturnError::NotFound(_)) => Ok(Err(None)),
             Err(ReturnError::Refused(r)) => {
                 let lines = service::returnable(&tx, &o).await?;
                 let p = settings::load(&tx).await?;
@@ -202,11 +214,19 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
                 "<tr><td>{} × {}</td><td>{}</td></tr>",
                 l.quantity,
                 escape(&l.sku),
-                escape(l.grade.as_deref().map(|g| format!("graded {g}")).as_deref().unwrap_or(""))
+                escape(
+                    l.grade
+                        .as_deref()
+                        .map(|g| format!("graded {g}"))
+                        .as_deref()
+                        .unwrap_or("")
+                )
             ));
         }
         html.push_str("</table>");
-        if ret.label_pdf.is_some() && [repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str()) {
+        if ret.label_pdf.is_some()
+            && [repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str())
+        {
             html.push_str(&format!(
                 "<p><a href=\"{}/label.pdf\">Print your return label</a> (tracking {})</p>",
                 escape(&path),
@@ -214,7 +234,10 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
             ));
         }
         if let Some(r) = &ret.rejection {
-            html.push_str(&format!("<p>We could not accept this return: {}</p>", escape(r)));
+            html.push_str(&format!(
+                "<p>We could not accept this return: {}</p>",
+                escape(r)
+            ));
         }
         html.push_str("<h2>History</h2><table>");
         let id = ret.id.to_string();

@@ -37,8 +37,14 @@ pub async fn buy(
     items: &[(&OrderLine, i64)],
     warehouse: &warehouses::Model,
 ) -> Result<Result<Bought, String>, DbErr> {
-    let Some(from) = order.shipping_address.as_ref().and_then(Place::from_address) else {
-        return Ok(Err("the order has no shipping address to collect from".into()));
+    let Some(from) = order
+        .shipping_address
+        .as_ref()
+        .and_then(Place::from_address)
+    else {
+        return Ok(Err(
+            "the order has no shipping address to collect from".into()
+        ));
     };
     let Some(to) = Place::from_address(&warehouse.address) else {
         return Ok(Err("the receiving warehouse has no usable address".into()));
@@ -81,7 +87,10 @@ pub async fn buy(
         return Ok(Err(if shopping.excluded.is_empty() {
             "no carrier is set up to collect returns".to_owned()
         } else {
-            format!("no carrier service takes this parcel ({})", shopping.excluded.join("; "))
+            format!(
+                "no carrier service takes this parcel ({})",
+                shopping.excluded.join("; ")
+            )
         }));
     };
     let option = shopping.options[pick.option].clone();
@@ -94,7 +103,9 @@ pub async fn buy(
         let number =
             RateCardCarrier(carrier).tracking_number(service, &origin_country, serial as u128);
         if shipping::by_tracking_number(tx, &number).await?.is_none()
-            && super::repo::by_tracking_number(tx, &number).await?.is_none()
+            && super::repo::by_tracking_number(tx, &number)
+                .await?
+                .is_none()
         {
             break;
         }
@@ -131,11 +142,7 @@ pub async fn buy(
         service_id: service.row.id,
         summary: format!(
             "{} {}, tracking {}, {} {}",
-            option.carrier,
-            option.service,
-            purchase.tracking_number,
-            option.price,
-            option.currency
+            option.carrier, option.service, purchase.tracking_number, option.price, option.currency
         ),
         tracking_number: purchase.tracking_number,
         cost_units: to_units(purchase.cost).unwrap_or(0),

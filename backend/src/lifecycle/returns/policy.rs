@@ -91,10 +91,12 @@ impl Policy {
     }
 
     pub fn is_final_sale(&self, sku: &str) -> bool {
-        self.final_sale_skus.iter().any(|p| match p.strip_suffix('*') {
-            Some(prefix) => sku.starts_with(prefix),
-            None => p.eq_ignore_ascii_case(sku),
-        })
+        self.final_sale_skus
+            .iter()
+            .any(|p| match p.strip_suffix('*') {
+                Some(prefix) => sku.starts_with(prefix),
+                None => p.eq_ignore_ascii_case(sku),
+            })
     }
 
     pub fn validate(&self) -> Result<(), Invalid> {
@@ -133,7 +135,12 @@ impl Policy {
         for g in GRADES {
             match self.grade_refund_percent.get(g) {
                 Some(p) if (0..=100).contains(p) => {}
-                _ => return bad("gradeRefundPercent", "give A, B, C and D a percent from 0 to 100"),
+                _ => {
+                    return bad(
+                        "gradeRefundPercent",
+                        "give A, B, C and D a percent from 0 to 100",
+                    );
+                }
             }
         }
         if !(0..=100).contains(&self.restocking_fee_percent) {
@@ -147,7 +154,10 @@ impl Policy {
             || self.refurbish_cost_units < 0
             || self.auto_approve_max_recent < 0
         {
-            return bad("autoApproveMaxValue", "amounts and counts must not be negative");
+            return bad(
+                "autoApproveMaxValue",
+                "amounts and counts must not be negative",
+            );
         }
         if self.final_sale_skus.iter().any(|s| s.trim().is_empty()) {
             return bad("finalSaleSkus", "must not contain empty SKUs");
@@ -342,8 +352,10 @@ mod tests {
 
     #[test]
     fn final_sale_quantity_and_reason_are_checked_per_field() {
-        let mut p = Policy::default();
-        p.final_sale_skus = vec!["CLEAR-*".into()];
+        let p = Policy {
+            final_sale_skus: vec!["CLEAR-*".into()],
+            ..Policy::default()
+        };
         let lines = [asked("CLEAR-7", 1, 1, 100)];
         let e = eligible(&p, &request(&lines, 1)).unwrap_err();
         assert_eq!(e.field, vec!["lines", "0", "sku"]);
@@ -366,7 +378,11 @@ mod tests {
         let big = [asked("KETTLE-1", 6, 6, 400_000)];
         let a = approval(&p, &request(&big, 1), money);
         assert!(!a.automatic);
-        assert!(a.reasons.iter().any(|r| r.contains("over the automatic limit 200.00")));
+        assert!(
+            a.reasons
+                .iter()
+                .any(|r| r.contains("over the automatic limit 200.00"))
+        );
         let mut risky = request(&small, 1);
         risky.fraud_score = Some(70);
         assert!(!approval(&p, &risky, money).automatic);
@@ -382,8 +398,10 @@ mod tests {
 
     #[test]
     fn settings_are_validated_by_field() {
-        let mut p = Policy::default();
-        p.restocking_fee_percent = 120;
+        let p = Policy {
+            restocking_fee_percent: 120,
+            ..Policy::default()
+        };
         assert_eq!(p.validate().unwrap_err().field, "restockingFeePercent");
         let mut p = Policy::default();
         p.reasons.push(reason("Bad Code", "x", false));

@@ -11,8 +11,8 @@ use serde_json::json;
 use super::label;
 use super::policy::{self, Asked, Policy, Refused};
 use super::repo::{self, Return, ReturnLine};
-use super::settle::{self, Disposition, Inspected, Terms};
 use super::settings;
+use super::settle::{self, Disposition, Inspected, Terms};
 use crate::config::Config;
 use crate::domain::money::amount_from_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
@@ -109,6 +109,9 @@ impl By {
 pub enum ReturnError {
     #[error("{}", .0.message)]
     Refused(Refused),
+    /// The field names something that does not exist (for this tenant).
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -214,10 +217,7 @@ async fn recent_returns(tx: &TenantTx, order: &Order) -> Result<i64, DbErr> {
 }
 
 /// The order lines and how many of each may still come back.
-pub async fn returnable(
-    tx: &TenantTx,
-    order: &Order,
-) -> Result<Vec<(OrderLine, i64)>, DbErr> {
+pub async fn returnable(tx: &TenantTx, order: &Order) -> Result<Vec<(OrderLine, i64)>, DbErr> {
     let id = OrderId(order.id);
     let lines = orders::lines_of(tx, &[id]).await?;
     let taken = on_returns(tx, id).await?;
@@ -245,7 +245,7 @@ pub async fn request(
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
     let order = orders::get_for_update(tx, order)
         .await?
-        .ok_or_else(|| refused("orderId", "no such order"))?;
+        .ok_or(ReturnError::NotFound("orderId"))?;
     let p = settings::load(tx).await?;
     let lines = returnable(tx, &order).await?;
     let mut asked = Vec::new();
@@ -353,7 +353,10 @@ pub async fn request(
         rows.clone(),
     )
     .await?;
-    let items: Vec<String> = rows.iter().map(|l| format!("{} × {}", l.quantity, l.sku)).collect();
+    let items: Vec<String> = rows
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.sku))
+        .collect();
     let reason_label = p
         .reason(&ask.reason)
         .map(|r| r.label.clone())
@@ -457,7 +460,10 @@ pub async fn approve_in(
     if ret.status != repo::REQUESTED {
         return Err(refused(
             "returnId",
-            format!("only a requested return can be approved; this one is {}", ret.status),
+            format!(
+                "only a requested return can be approved; this one is {}",
+                ret.status
+            ),
         ));
     }
     let warehouse = receiving_warehouse(tx, order, p).await?;
@@ -561,7 +567,10 @@ pub async fn reject_in(
     if ret.status != repo::REQUESTED {
         return Err(refused(
             "returnId",
-            format!("only a requested return can be rejected; this one is {}", ret.status),
+            format!(
+                "only a requested return can be rejected; this one is {}",
+                ret.status
+            ),
         ));
     }
     let ret = repo::update(
@@ -647,7 +656,13 @@ pub async fn on_scan(
     };
     match status {
         "delivered" if [repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str()) => {
-            receive_in(tx, ret, &by, Some(format!("delivered to the warehouse: {detail}"))).await
+            receive_in(
+                tx,
+                ret,
+                &by,
+                Some(format!("delivered to the warehouse: {detail}")),
+            )
+            .await
         }
         "in_transit" | "out_for_delivery" | "available_for_pickup"
             if ret.status == repo::APPROVED =>
@@ -689,7 +704,10 @@ pub async fn receive_in(
     if ![repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str()) {
         return Err(refused(
             "returnId",
-            format!("only an approved return can be received; this one is {}", ret.status),
+            format!(
+                "only an approved return can be received; this one is {}",
+                ret.status
+            ),
         ));
     }
     let now = Utc::now();
@@ -711,7 +729,10 @@ pub async fn receive_in(
         &ret,
         by,
         "return.received",
-        format!("Return {} received at the warehouse; waiting for inspection", ret.name),
+        format!(
+            "Return {} received at the warehouse; waiting for inspection",
+            ret.name
+        ),
         note,
         json!({}),
     )
@@ -739,7 +760,10 @@ pub async fn inspect_in(
     if ret.status != repo::RECEIVED {
         return Err(refused(
             "returnId",
-            format!("only a received return can be inspected; this one is {}", ret.status),
+            format!(
+                "only a received return can be inspected; this one is {}",
+                ret.status
+            ),
         ));
     }
     let p = settings::load(tx).await?;
@@ -762,7 +786,10 @@ pub async fn inspect_in(
         .iter()
         .find(|l| !grades.iter().any(|g| g.position == l.position))
     {
-        return Err(refused("lines", format!("grade every item: {} has no grade", l.sku)));
+        return Err(refused(
+            "lines",
+            format!("grade every item: {} has no grade", l.sku),
+        ));
     }
     let reference = ret.name.clone();
     let mut decisions = Vec::new();
@@ -791,7 +818,10 @@ pub async fn inspect_in(
                 Ok(_) => {}
                 Err(MoveError::Db(e)) => return Err(e.into()),
                 Err(MoveError::Rule(rule)) => {
-                    return Err(refused("lines", format!("{} cannot be restocked: {rule}", l.sku)));
+                    return Err(refused(
+                        "lines",
+                        format!("{} cannot be restocked: {rule}", l.sku),
+                    ));
                 }
             }
         }
@@ -861,7 +891,10 @@ pub async fn resolve_in(
     if ret.status != repo::INSPECTED {
         return Err(refused(
             "returnId",
-            format!("only an inspected return can be resolved; this one is {}", ret.status),
+            format!(
+                "only an inspected return can be resolved; this one is {}",
+                ret.status
+            ),
         ));
     }
     let p = settings::load(tx).await?;
@@ -932,10 +965,9 @@ pub async fn resolve_in(
                 }
             )
         }
-        Resolution::Refund | Resolution::StoreCredit => format!(
-            "Return {} resolved: nothing to refund",
-            ret.name
-        ),
+        Resolution::Refund | Resolution::StoreCredit => {
+            format!("Return {} resolved: nothing to refund", ret.name)
+        }
         Resolution::Exchange => format!(
             "Return {} resolved by exchange: {} to send",
             ret.name,

@@ -70,10 +70,7 @@ pub fn dispose(p: &Policy, grade: &str, unit_value: i64) -> (Disposition, String
                 money(handling)
             ),
         ),
-        _ => (
-            Disposition::Dispose,
-            format!("grade {grade}: not sellable"),
-        ),
+        _ => (Disposition::Dispose, format!("grade {grade}: not sellable")),
     }
 }
 
@@ -230,7 +227,11 @@ mod tests {
         assert_eq!(dispose(&p, "C", 400_000).0, Disposition::Refurbish);
         assert_eq!(dispose(&p, "C", 90_000).0, Disposition::Dispose);
         assert_eq!(dispose(&p, "D", 9_000_000).0, Disposition::Dispose);
-        assert!(dispose(&p, "A", 400_000).1.contains("above the handling cost 2.00"));
+        assert!(
+            dispose(&p, "A", 400_000)
+                .1
+                .contains("above the handling cost 2.00")
+        );
     }
 
     #[test]
@@ -257,7 +258,10 @@ mod tests {
             ..Policy::default()
         };
         let s = settle(&p, &[kettle("D")], &terms(true));
-        assert_eq!((s.goods, s.tax, s.shipping, s.withheld), (400_000, 40_000, 50_000, 0));
+        assert_eq!(
+            (s.goods, s.tax, s.shipping, s.withheld),
+            (400_000, 40_000, 50_000, 0)
+        );
     }
 
     #[test]

@@ -18,10 +18,10 @@ use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::lifecycle::allocation::repo::{self as allocations, AllocationStatus};
 use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
+use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
 use crate::lifecycle::ledger::service as ledger;
-use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::routing::decide::Piece;
 use crate::tenancy::{Actor, TenantTx};
 

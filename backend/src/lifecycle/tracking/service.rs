@@ -136,15 +136,17 @@ async fn return_parcel(
         .or_else(|| update.scans.last().map(|s| s.message.clone()))
         .unwrap_or_default();
     let before = ret.status.clone();
-    let (ret, events) = match return_service::on_scan(&tx, ret, update.status.as_str(), &detail)
-        .await
-    {
-        Ok(done) => done,
-        Err(return_service::ReturnError::Db(e)) => return Err(e),
-        Err(return_service::ReturnError::Refused(r)) => {
-            return Ok((Receipt::Ignored(r.message), Vec::new()));
-        }
-    };
+    let (ret, events) =
+        match return_service::on_scan(&tx, ret, update.status.as_str(), &detail).await {
+            Ok(done) => done,
+            Err(return_service::ReturnError::Db(e)) => return Err(e),
+            Err(return_service::ReturnError::Refused(r)) => {
+                return Ok((Receipt::Ignored(r.message), Vec::new()));
+            }
+            Err(return_service::ReturnError::NotFound(_)) => {
+                return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
+            }
+        };
     tx.commit().await?;
     Ok(if ret.status == before {
         (Receipt::Duplicate, events)
