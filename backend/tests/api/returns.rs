@@ -345,6 +345,20 @@ async fn what_the_policy_holds_back_goes_to_staff() {
             .iter()
             .any(|x| x.as_str().unwrap().contains("over the automatic limit"))
     );
+    drain(&app).await;
+    let to_shopper = |subject: &str| {
+        outbox(&app)
+            .into_iter()
+            .filter(|m| {
+                m.to.eq_ignore_ascii_case("RET-2@shopper.example") && m.subject.starts_with(subject)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        to_shopper("We've received your return request").len(),
+        1,
+        "the shopper hears the request is with staff"
+    );
     // Nothing more of that line can be asked for while it is open.
     let more = app.gql(Some(&s.access), &create, json!({ "i": { "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "damaged" } })).await;
     assert_eq!(
@@ -448,6 +462,93 @@ async fn what_the_policy_holds_back_goes_to_staff() {
     assert_eq!(
         entries, 3,
         "outbound label, return label, and the return label's reversal"
+    );
+
+    // With automatic approval off, staff reject; the shopper is told why.
+    ok(&app, s, "updateReturnSettings", "mutation { updateReturnSettings(input: {autoApprove: false}) { userErrors { field message } } }", json!({})).await;
+    let body = app.gql(Some(&s.access), &create, json!({ "i": { "orderId": order3, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "changed_mind" } })).await;
+    let r = &body["data"]["createReturn"]["return"];
+    assert_eq!(r["status"], "REQUESTED", "{body}");
+    let rejected = app
+        .gql(
+            Some(&s.access),
+            &act("rejectReturn"),
+            json!({ "r": r["id"], "why": "the kettle was used for months" }),
+        )
+        .await;
+    assert_eq!(
+        rejected["data"]["rejectReturn"]["return"]["status"], "REJECTED",
+        "{rejected}"
+    );
+    drain(&app).await;
+    let told = outbox(&app)
+        .into_iter()
+        .find(|m| {
+            m.to.eq_ignore_ascii_case("RET-3@shopper.example")
+                && m.subject.starts_with("About your return")
+        })
+        .expect("the rejection email");
+    assert!(
+        told.text.contains("Why: the kettle was used for months"),
+        "{}",
+        told.text
+    );
+}
+
+#[tokio::test]
+async fn an_exchange_sends_a_replacement_through_the_lifecycle() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "returns-exchange", true).await;
+    let s = &shop.owner;
+    let order = delivered(&app, s, &shop.carrier, "RET-X", 1).await;
+    let create = format!(
+        "mutation($i: CreateReturnInput!) {{ createReturn(input: $i) {{ return {{ {RETURN} exchangeOrderId }} userErrors {{ field message }} }} }}"
+    );
+    let body = app.gql(Some(&s.access), &create, json!({ "i": { "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "defective", "resolution": "EXCHANGE" } })).await;
+    let r = &body["data"]["createReturn"]["return"];
+    assert_eq!(r["status"], "APPROVED", "{body}");
+    let act = |m: &str| {
+        format!(
+            "mutation($r: ID!) {{ {m}(input: {{returnId: $r}}) {{ return {{ {RETURN} exchangeOrderId }} userErrors {{ field message }} }} }}"
+        )
+    };
+    let received = app
+        .gql(
+            Some(&s.access),
+            &act("receiveReturn"),
+            json!({ "r": r["id"] }),
+        )
+        .await;
+    assert_eq!(
+        received["data"]["receiveReturn"]["return"]["status"], "RECEIVED",
+        "{received}"
+    );
+    let inspected = app.gql(Some(&s.access), &format!("mutation($i: InspectReturnInput!) {{ inspectReturn(input: $i) {{ return {{ {RETURN} exchangeOrderId }} userErrors {{ field message }} }} }}"), json!({ "i": { "returnId": r["id"], "lines": [{ "lineIndex": 0, "grade": "D" }] } })).await;
+    let r = &inspected["data"]["inspectReturn"]["return"];
+    assert_eq!(r["status"], "RESOLVED", "{inspected}");
+    assert_eq!(r["refund"], Value::Null, "an exchange refunds nothing");
+    let replacement = r["exchangeOrderId"]
+        .as_str()
+        .expect("a replacement order")
+        .to_owned();
+    // The replacement goes through the stages like any order: paid (by the return), screened,
+    // allocated, routed and labelled.
+    drain(&app).await;
+    let o = app.gql(Some(&s.access), "query($o: ID!) { order(id: $o) { name state tags note totals { total } lines { sku quantity } shipments { trackingNumber } events { kind } } }", json!({ "o": replacement })).await;
+    let o = &o["data"]["order"];
+    assert_eq!(o["totals"]["total"], "0.00", "{o}");
+    assert_eq!(o["lines"], json!([{ "sku": "KETTLE-1", "quantity": 1 }]));
+    assert!(o["tags"].as_array().unwrap().contains(&json!("exchange")));
+    assert!(o["name"].as_str().unwrap().ends_with("-R1-EX"), "{o}");
+    assert!(
+        o["shipments"][0]["trackingNumber"].is_string(),
+        "the replacement was labelled: {o}"
+    );
+    assert_eq!(
+        crate::refunds::booked(&app, &uuid_of(&order), "refund")
+            .await
+            .1,
+        0
     );
 }
 

@@ -401,8 +401,28 @@ pub async fn for_order(
                 "unsubscribe_url": format!("{}/unsubscribe/{unsubscribe}", links.public_url),
             });
         }
-        Kind::ReturnApproved => {
-            ctx["return"] = n.context.get("return").cloned().unwrap_or_default()
+        Kind::ReturnRequested
+        | Kind::ReturnApproved
+        | Kind::ReturnRejected
+        | Kind::ReturnReceived => {
+            let mut r = n
+                .context
+                .get("return")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Some(id) = n
+                .context
+                .get("returnId")
+                .and_then(Value::as_str)
+                .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            {
+                let returns = crate::lifecycle::returns::service::Links {
+                    public_url: links.public_url,
+                    key: links.key,
+                };
+                r["page_url"] = json!(returns.page_of(order.tenant_id, id));
+            }
+            ctx["return"] = r;
         }
         Kind::RefundIssued => ctx["refund"] = n.context.get("refund").cloned().unwrap_or_default(),
         _ => {}

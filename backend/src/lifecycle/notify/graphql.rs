@@ -312,7 +312,7 @@ fn sample_context(kind: Kind, shop: &str) -> serde_json::Value {
         "delay": { "promised": "11/30/2026", "eta": "12/02/2026", "reason": "Weather delay at the regional hub" },
         "backorder": { "items": [{ "title": "Pour-over kettle", "sku": "KETTLE-1", "quantity": 1, "eta": "12/10/2026" }] },
         "payment": { "problem": "the card was declined", "action": "Please reply to this email so we can arrange payment." },
-        "return": { "number": "R-1001-1", "items": [{ "title": "Ceramic mug — Blue", "quantity": 1 }], "label_url": "https://example.com/return-label.pdf", "instructions": "Pack the item in its original box and drop it at any UPS location.", "deadline": "12/27/2026" },
+        "return": { "number": "R-1001-1", "items": [{ "title": "Ceramic mug — Blue", "quantity": 1 }], "label_url": "https://example.com/return-label.pdf", "page_url": "https://example.com/returns/sample", "instructions": "Pack the item in its original box and drop it at any UPS location.", "deadline": "12/27/2026", "resolution": "refund", "reason": "The return window closed on 11/20/2026." },
         "refund": { "amount": "$14.00", "method": "original payment method", "reason": "Returned item", "expected": "5–10 business days" },
         "review": { "url": "https://example.com/review/sample", "unsubscribe_url": "https://example.com/unsubscribe/sample" },
         "invitation": { "url": "https://example.com/accept-invite?token=sample", "tenant": shop, "inviter": "owner@example.com", "role": "STAFF", "expires_at": "12/04/2026" },

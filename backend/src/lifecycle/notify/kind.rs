@@ -14,7 +14,12 @@ pub enum Kind {
     Delayed,
     Delivered,
     DeliveryException,
+    /// A return waiting for staff: the shopper hears it was received.
+    ReturnRequested,
     ReturnApproved,
+    ReturnRejected,
+    /// The return parcel arrived at the warehouse.
+    ReturnReceived,
     RefundIssued,
     ReviewRequest,
     Invitation,
@@ -24,7 +29,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 17] = [
         Kind::OrderConfirmation,
         Kind::PaymentProblem,
         Kind::BackorderNotice,
@@ -33,7 +38,10 @@ impl Kind {
         Kind::Delayed,
         Kind::Delivered,
         Kind::DeliveryException,
+        Kind::ReturnRequested,
         Kind::ReturnApproved,
+        Kind::ReturnRejected,
+        Kind::ReturnReceived,
         Kind::RefundIssued,
         Kind::ReviewRequest,
         Kind::Invitation,
@@ -51,7 +59,10 @@ impl Kind {
             Kind::Delayed => "delayed",
             Kind::Delivered => "delivered",
             Kind::DeliveryException => "delivery_exception",
+            Kind::ReturnRequested => "return_requested",
             Kind::ReturnApproved => "return_approved",
+            Kind::ReturnRejected => "return_rejected",
+            Kind::ReturnReceived => "return_received",
             Kind::RefundIssued => "refund_issued",
             Kind::ReviewRequest => "review_request",
             Kind::Invitation => "invitation",
@@ -75,7 +86,10 @@ impl Kind {
             Kind::Delayed => "delay notice",
             Kind::Delivered => "delivery confirmation",
             Kind::DeliveryException => "delivery problem",
+            Kind::ReturnRequested => "return request received",
             Kind::ReturnApproved => "return approved",
+            Kind::ReturnRejected => "return not accepted",
+            Kind::ReturnReceived => "return arrived",
             Kind::RefundIssued => "refund issued",
             Kind::ReviewRequest => "review request",
             Kind::Invitation => "staff invitation",

@@ -86,7 +86,15 @@ pub fn for_event(kind: &str, data: &Value) -> Vec<Trigger> {
                 }),
             )
         }
+        // Approved at once by the policy: the approval says it all.
+        "return.requested"
+            if data.pointer("/decision/automatic").and_then(Value::as_bool) == Some(false) =>
+        {
+            one(Kind::ReturnRequested, data.clone())
+        }
         "return.approved" => one(Kind::ReturnApproved, data.clone()),
+        "return.rejected" => one(Kind::ReturnRejected, data.clone()),
+        "return.received" => one(Kind::ReturnReceived, data.clone()),
         "refund.issued" => one(Kind::RefundIssued, data.clone()),
         _ => Vec::new(),
     }

@@ -162,6 +162,8 @@ pub struct Return {
     pub label_url: Option<String>,
     /// The shopper's page for this return.
     pub page_url: String,
+    /// The replacement order of an exchange.
+    pub exchange_order_id: Option<ID>,
     pub settlement: Option<ReturnSettlement>,
     pub currency: String,
     pub created_at: DateTime<Utc>,
@@ -239,6 +241,7 @@ impl Return {
                 .as_ref()
                 .map(|_| format!("{page_url}/label.pdf")),
             page_url,
+            exchange_order_id: r.exchange_order_id.map(|o| global_id("Order", o)),
             settlement: settlement.map(|s| ReturnSettlement {
                 amount: money(s.amount()),
                 goods: money(s.goods),
@@ -567,8 +570,8 @@ async fn run(
         }
         Action::Reject(reason) => service::reject_in(tx, ret, &by, reason).await,
         Action::Receive(note) => service::receive_in(tx, ret, &by, note).await,
-        Action::Inspect(grades) => service::inspect_in(tx, links, ret, grades, &by).await,
-        Action::Resolve => service::resolve_in(tx, links, ret, &by).await,
+        Action::Inspect(grades) => service::inspect_in(tx, ret, grades, &by).await,
+        Action::Resolve => service::resolve_in(tx, ret, &by).await,
         Action::Cancel(note) => service::cancel_in(tx, ret, &by, note).await,
     }
 }

@@ -3,6 +3,7 @@
 //! (both pure); `service.rs` takes a return from request to resolution; `label.rs` buys its
 //! label through the shipping stage; `http.rs` is the shopper's return page.
 
+pub mod exchange;
 pub mod graphql;
 pub mod http;
 pub mod label;

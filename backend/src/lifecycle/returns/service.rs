@@ -8,6 +8,7 @@ use entity::{orders as order_rows, return_lines, returns};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
+use super::exchange;
 use super::label;
 use super::policy::{self, Asked, Policy, Refused};
 use super::repo::{self, Return, ReturnLine};
@@ -18,6 +19,7 @@ use crate::domain::money::amount_from_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::infra::link_token;
 use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order, OrderEvent, OrderLine};
+use crate::lifecycle::capture::service::CaptureError;
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::ledger::book::Operation;
@@ -149,11 +151,11 @@ impl<'a> Links<'a> {
 
     /// A return's status page (its label is under it).
     pub fn page(&self, r: &Return) -> String {
-        let token = link_token::sign(
-            self.key,
-            PAGE,
-            &[&r.tenant_id.to_string(), &r.id.to_string()],
-        );
+        self.page_of(r.tenant_id, r.id)
+    }
+
+    pub fn page_of(&self, tenant: uuid::Uuid, id: uuid::Uuid) -> String {
+        let token = link_token::sign(self.key, PAGE, &[&tenant.to_string(), &id.to_string()]);
         format!("{}/returns/{token}", self.public_url)
     }
 }
@@ -385,18 +387,36 @@ pub async fn request(
                 }
             ),
             ask.comment.clone(),
-            json!({ "decision": approval }),
+            json!({
+                "decision": approval,
+                "return": { "number": ret.name, "items": titles_of(&rows, &lines) },
+            }),
         )
         .await?,
     ];
     let ret = if approval.automatic {
-        let (ret, more) = approve_in(tx, links, &order, ret, &p, &By::policy(), None).await?;
+        let (ret, more) =
+            Box::pin(approve_in(tx, links, &order, ret, &p, &By::policy(), None)).await?;
         events.extend(more);
         ret
     } else {
         ret
     };
     Ok((ret, events))
+}
+
+/// The items of a return as the shopper's emails list them.
+fn titles_of(rows: &[ReturnLine], lines: &[(OrderLine, i64)]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            let title = lines
+                .iter()
+                .find(|(l, _)| l.position == r.position)
+                .map(|(l, _)| l.title.clone())
+                .unwrap_or_else(|| r.sku.clone());
+            json!({ "quantity": r.quantity, "title": title, "sku": r.sku })
+        })
+        .collect()
 }
 
 async fn record(
@@ -591,8 +611,8 @@ pub async fn reject_in(
         by,
         "return.rejected",
         format!("Return {} rejected", ret.name),
-        Some(reason),
-        json!({}),
+        Some(reason.clone()),
+        json!({ "return": { "number": ret.name, "reason": reason } }),
     )
     .await?;
     Ok((ret, vec![event]))
@@ -752,7 +772,6 @@ pub struct Grade {
 /// the return is resolved when the policy refunds by itself.
 pub async fn inspect_in(
     tx: &TenantTx,
-    links: &Links<'_>,
     ret: Return,
     grades: Vec<Grade>,
     by: &By,
@@ -873,7 +892,7 @@ pub async fn inspect_in(
         .await?,
     ];
     if p.auto_refund {
-        let (ret, more) = resolve_in(tx, links, ret, &By::policy()).await?;
+        let (ret, more) = Box::pin(resolve_in(tx, ret, &By::policy())).await?;
         events.extend(more);
         return Ok((ret, events));
     }
@@ -884,7 +903,6 @@ pub async fn inspect_in(
 /// return's), or records the exchange.
 pub async fn resolve_in(
     tx: &TenantTx,
-    _links: &Links<'_>,
     ret: Return,
     by: &By,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
@@ -927,6 +945,7 @@ pub async fn resolve_in(
     );
     let mut events = Vec::new();
     let mut refund_id = None;
+    let mut exchange_order = None;
     let message = match resolution {
         Resolution::Refund | Resolution::StoreCredit if settlement.amount() > 0 => {
             let done = refund::refund(
@@ -968,19 +987,34 @@ pub async fn resolve_in(
         Resolution::Refund | Resolution::StoreCredit => {
             format!("Return {} resolved: nothing to refund", ret.name)
         }
-        Resolution::Exchange => format!(
-            "Return {} resolved by exchange: {} to send",
-            ret.name,
-            lines
-                .iter()
-                .map(|l| format!(
-                    "{} × {}",
-                    l.quantity,
-                    l.exchange_sku.clone().unwrap_or_else(|| l.sku.clone())
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Resolution::Exchange => {
+            let order_lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
+            let captured = exchange::replace(tx, &order, &order_lines, &ret, &lines, by)
+                .await
+                .map_err(|e| match e {
+                    CaptureError::Db(e) => ReturnError::Db(e),
+                    CaptureError::Invalid { field, message } => refused(
+                        "lines",
+                        format!("the replacement order cannot be made ({field}: {message})"),
+                    ),
+                })?;
+            exchange_order = Some(captured.order.id);
+            events.extend(captured.events);
+            format!(
+                "Return {} resolved by exchange: replacement order {} for {}",
+                ret.name,
+                captured.order.name,
+                lines
+                    .iter()
+                    .map(|l| format!(
+                        "{} × {}",
+                        l.quantity,
+                        l.exchange_sku.clone().unwrap_or_else(|| l.sku.clone())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
     };
     let now = Utc::now();
     let ret = repo::update(
@@ -990,6 +1024,7 @@ pub async fn resolve_in(
             id: Set(ret.id),
             status: Set(repo::RESOLVED.into()),
             refund_id: Set(refund_id),
+            exchange_order_id: Set(exchange_order),
             settlement: Set(Some(serde_json::to_value(&settlement).unwrap_or_default())),
             resolved_at: Set(Some(now)),
             updated_at: Set(now),
@@ -1010,7 +1045,7 @@ pub async fn resolve_in(
                 format!("{message} ({notes})")
             },
             None,
-            json!({ "settlement": settlement, "refundId": refund_id }),
+            json!({ "settlement": settlement, "refundId": refund_id, "exchangeOrderId": exchange_order }),
         )
         .await?,
     );
