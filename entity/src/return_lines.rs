@@ -17,6 +17,7 @@ pub struct Model {
     pub reason: Option<String>,
     pub unit_value_units: i64,
     pub unit_tax_units: i64,
+    pub received_quantity: Option<i32>,
     pub grade: Option<String>,
     pub inspection_note: Option<String>,
     pub disposition: Option<String>,

@@ -106,6 +106,7 @@ impl MigrationTrait for Migration {
                     opt_uuid("service_id"),
                     opt_text_col(c("tracking_number")),
                     opt_big("label_cost_units"),
+                    opt_text_col(c("label_currency")),
                     opt_text_col(c("label_status")),
                     ColumnDef::new(c("label_pdf")).binary().null().take(),
                     opt_long_text("label_zpl"),
@@ -113,6 +114,8 @@ impl MigrationTrait for Migration {
                     opt_uuid("exchange_order_id"),
                     // What was decided to pay back, with how it was computed.
                     opt_json("settlement"),
+                    // Whose fault, as the inspection found (the reason's until then).
+                    ColumnDef::new(c("merchant_fault")).boolean().null().take(),
                     opt_time("approved_at"),
                     opt_time("received_at"),
                     opt_time("inspected_at"),
@@ -163,6 +166,8 @@ impl MigrationTrait for Migration {
                 big_col(c("unit_value_units")),
                 big_col(c("unit_tax_units")),
                 // A (as new) … D (damaged), set at inspection.
+                // Units that arrived (set at inspection): only they are refunded or restocked.
+                opt_int_col(c("received_quantity")),
                 opt_text_col(c("grade")),
                 opt_long_text("inspection_note"),
                 // restock, refurbish, dispose

@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use futures_util::stream;
+use rust_decimal::Decimal;
 
 use crate::app::AppState;
 use crate::domain::OrderId;
@@ -124,9 +125,10 @@ pub fn row(o: &Order, lines: &[&OrderLine]) -> Vec<String> {
     ]
 }
 
-/// Cells a spreadsheet would run as a formula are quoted with a leading apostrophe.
+/// Cells a spreadsheet would run as a formula are quoted with a leading apostrophe (a plain
+/// number, such as a negative amount, is left as it is).
 pub fn defuse(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<Decimal>().is_err() {
         format!("'{cell}")
     } else {
         cell

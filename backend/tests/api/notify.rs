@@ -787,7 +787,7 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
             .as_array()
             .unwrap()
             .len(),
-        13,
+        16,
         "{list}"
     );
     // Settings: the sender and validation by field.

@@ -227,7 +227,7 @@ async fn a_delivered_order_is_returned_and_refunded_without_staff() {
 
     // The warehouse's system grades it; restock and refund follow by themselves.
     let (_, key) = app
-        .create_api_key(s, &["ORDERS_READ", "ORDERS_MANAGE"])
+        .create_api_key(s, &["ORDERS_READ", "ORDERS_MANAGE", "REFUNDS_ISSUE"])
         .await;
     let inspected = app
         .gql(
@@ -319,6 +319,11 @@ async fn what_the_policy_holds_back_goes_to_staff() {
             json!({ "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 3 }], "reason": "damaged" }),
             json!(["input", "lines", "0", "quantity"]),
         ),
+        // The same line twice counts once against what was bought.
+        (
+            json!({ "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 2 }, { "lineIndex": 0, "quantity": 1 }], "reason": "damaged" }),
+            json!(["input", "lines", "0", "quantity"]),
+        ),
         (
             json!({ "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "bored" }),
             json!(["input", "reason"]),
@@ -395,7 +400,7 @@ async fn what_the_policy_holds_back_goes_to_staff() {
         received["data"]["receiveReturn"]["return"]["status"], "RECEIVED",
         "{received}"
     );
-    let inspected = app.gql(Some(&s.access), &format!("mutation($i: InspectReturnInput!) {{ inspectReturn(input: $i) {{ return {{ {RETURN} }} userErrors {{ field message }} }} }}"), json!({ "i": { "returnId": r["id"], "lines": [{ "lineIndex": 0, "grade": "D", "note": "lid cracked" }] } })).await;
+    let inspected = app.gql(Some(&s.access), &format!("mutation($i: InspectReturnInput!) {{ inspectReturn(input: $i) {{ return {{ {RETURN} }} userErrors {{ field message }} }} }}"), json!({ "i": { "returnId": r["id"], "merchantFault": true, "lines": [{ "lineIndex": 0, "grade": "D", "note": "lid cracked; one kettle never came back", "received": 1 }] } })).await;
     let r2 = &inspected["data"]["inspectReturn"]["return"];
     assert_eq!(r2["status"], "INSPECTED", "{inspected}");
     assert_eq!(r2["lines"][0]["disposition"], "DISPOSE");
@@ -423,11 +428,12 @@ async fn what_the_policy_holds_back_goes_to_staff() {
         .await;
     let r3 = &resolved["data"]["resolveReturn"]["return"];
     assert_eq!(r3["status"], "RESOLVED", "{resolved}");
-    assert_eq!(r3["settlement"]["amount"], "80.00");
+    // One of the two arrived: its whole value as store credit, the merchant being at fault.
+    assert_eq!(r3["settlement"]["amount"], "40.00");
     assert_eq!(r3["settlement"]["withheld"], "0.00");
     assert_eq!(
         booked(&app, &uuid_of(&order), "credit_refund").await,
-        (800_000, 1)
+        (400_000, 1)
     );
 
     // A return can be rejected with a reason, and cancelled while open.
@@ -457,6 +463,18 @@ async fn what_the_policy_holds_back_goes_to_staff() {
         cancelled["data"]["cancelReturn"]["return"]["status"], "CANCELLED",
         "{cancelled}"
     );
+    // Its label no longer downloads.
+    let label = cancelled["data"]["cancelReturn"]["return"]["labelUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone = app
+        .client
+        .get(app.url(&path_of(&label)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
     // Its unused label came off the books: the label entry and its reversal.
     let (_, entries) = booked(&app, &uuid_of(&order3), "label").await;
     assert_eq!(

@@ -60,15 +60,20 @@ pub async fn insert(tx: &TenantTx, entries: Vec<NewEntry>) -> Result<Vec<EntryRo
     if entries.is_empty() {
         return Ok(Vec::new());
     }
+    // In chunks: a large import must stay under the databases' bound-parameter limits.
     let keys: Vec<&str> = entries.iter().map(|e| e.dedupe_key.as_str()).collect();
-    let taken: Vec<String> = ledger_entries::Entity::find()
-        .select_only()
-        .column(ledger_entries::Column::DedupeKey)
-        .filter(ledger_entries::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(ledger_entries::Column::DedupeKey.is_in(keys))
-        .into_tuple()
-        .all(tx.conn())
-        .await?;
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let found: Vec<String> = ledger_entries::Entity::find()
+            .select_only()
+            .column(ledger_entries::Column::DedupeKey)
+            .filter(ledger_entries::Column::TenantId.eq(tx.tenant().uuid()))
+            .filter(ledger_entries::Column::DedupeKey.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(tx.conn())
+            .await?;
+        taken.extend(found);
+    }
     let now = Utc::now();
     let mut rows = Vec::new();
     let mut lines = Vec::new();

@@ -2,6 +2,7 @@
 //! know of its order in, the verdict and what to book out.
 
 use super::stripe::Line;
+use crate::domain::money::amount_from_units;
 use crate::lifecycle::ledger::book::Operation;
 
 /// A refund we recorded on the order.
@@ -59,9 +60,7 @@ pub struct Verdict {
 }
 
 fn money(units: i64, currency: &str) -> String {
-    let sign = if units < 0 { "-" } else { "" };
-    let u = units.abs();
-    format!("{sign}{}.{:02} {currency}", u / 10_000, (u % 10_000) / 100)
+    format!("{} {currency}", amount_from_units(units, currency))
 }
 
 fn fee_of(line: &Line) -> Vec<(Operation, String)> {
@@ -102,14 +101,15 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
                 );
             };
             let mut v = verdict(None, Some(o), String::new());
-            v.postings = fee_of(line);
             if o.currency != *cur {
+                // Nothing booked: a write-off books the line whole.
                 v.discrepancy = Some(Discrepancy::CurrencyMismatch);
                 v.message = format!(
                     "the processor took {} but order {} is in {}",
                     cur, o.name, o.currency
                 );
             } else if o.captured != line.gross {
+                v.postings = fee_of(line);
                 v.discrepancy = Some(Discrepancy::AmountMismatch);
                 v.expected = Some(o.captured);
                 v.message = format!(
@@ -119,11 +119,12 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
                     money(o.captured, cur)
                 );
             } else {
+                v.postings = fee_of(line);
                 v.message = format!("payment for order {}, fee {}", o.name, money(line.fee, cur));
             }
             v
         }
-        "refund" | "payment_refund" | "refund_failure" => {
+        "refund" | "payment_refund" => {
             let Some(o) = order else {
                 return verdict(
                     Some(Discrepancy::Unmatched),
@@ -170,7 +171,7 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
             }
             v
         }
-        "dispute" if line.gross <= 0 => {
+        "dispute" if line.gross < 0 => {
             let Some(o) = order else {
                 return verdict(
                     Some(Discrepancy::Unmatched),
@@ -200,7 +201,7 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
             )];
             v
         }
-        "payout" if line.gross <= 0 => {
+        "payout" if line.gross < 0 => {
             let id = line
                 .payout_id
                 .clone()
@@ -219,7 +220,7 @@ pub fn decide(line: &Line, order: Option<&OrderFacts>) -> Verdict {
             )];
             v
         }
-        "fee" | "stripe_fee" | "network_cost" if line.gross <= 0 => {
+        "fee" | "stripe_fee" | "network_cost" if line.gross < 0 => {
             let mut v = verdict(
                 None,
                 order,

@@ -2,8 +2,7 @@
 
 use entity::{reconciliation_items, reconciliation_runs};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::tenancy::{AnyTx, TenantTx};
@@ -129,11 +128,8 @@ pub async fn matched_refunds(
         .column(C::RefundId)
         .filter(C::TenantId.eq(tx.tenant().uuid()))
         .filter(C::RefundId.is_in(refunds.iter().copied()))
-        .filter(
-            Condition::any()
-                .add(C::Status.eq(MATCHED))
-                .add(C::Resolution.is_not_null()),
-        )
+        // Any line that named the refund has used it, matched or not.
+        .filter(C::Status.ne(DUPLICATE))
         .into_tuple::<Option<uuid::Uuid>>()
         .all(tx.conn())
         .await

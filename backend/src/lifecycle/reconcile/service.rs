@@ -98,23 +98,24 @@ async fn orders_by(tx: &TenantTx, refs: &[String], names: &[String]) -> Result<V
     Ok(out)
 }
 
-/// The order a line is about: by its payment's id, else by the order the metadata names.
+/// The order a line is about: by its payment's id, else by the order the metadata names
+/// (when exactly one order answers to it: names repeat across channels).
 fn order_of<'a>(line: &Line, refs: &[String], orders: &'a [Order]) -> Option<&'a Order> {
-    orders
-        .iter()
-        .find(|o| {
-            o.payment_reference
-                .as_ref()
-                .is_some_and(|r| refs.contains(r))
-        })
-        .or_else(|| {
-            let r = line.order_ref.as_deref()?.trim();
-            orders.iter().find(|o| {
-                o.name == r
-                    || o.external_id == r
-                    || o.name.trim_start_matches('#') == r.trim_start_matches('#')
-            })
-        })
+    if let Some(o) = orders.iter().find(|o| {
+        o.payment_reference
+            .as_ref()
+            .is_some_and(|r| refs.contains(r))
+    }) {
+        return Some(o);
+    }
+    let r = line.order_ref.as_deref()?.trim();
+    let mut named = orders.iter().filter(|o| {
+        o.name == r
+            || o.external_id == r
+            || o.name.trim_start_matches('#') == r.trim_start_matches('#')
+    });
+    let first = named.next()?;
+    named.all(|o| o.id == first.id).then_some(first)
 }
 
 pub struct Imported {
@@ -184,10 +185,6 @@ pub async fn import(
                     .or_else(|| line.source_id.clone())
                     .unwrap_or_default(),
             );
-        } else if let Some(p) = &line.payout_id {
-            *payout_nets
-                .entry((p.clone(), line.currency.clone()))
-                .or_default() += line.net;
         }
         let duplicate = before
             .get(&line.transaction_id)
@@ -196,6 +193,16 @@ pub async fn import(
                 (!seen.insert(line.transaction_id.clone()))
                     .then(|| "appears twice in this report".to_owned())
             });
+        // A payout's lines add up to it (counting a transaction once however it repeats).
+        if let (true, Some(p), false) = (
+            report.whole_payouts && line.category != "payout",
+            &line.payout_id,
+            duplicate.as_deref() == Some("appears twice in this report"),
+        ) {
+            *payout_nets
+                .entry((p.clone(), line.currency.clone()))
+                .or_default() += line.net;
+        }
         let order = order_of(line, refs, &found);
         let verdict = match &duplicate {
             Some(why) => Verdict {
@@ -214,7 +221,13 @@ pub async fn import(
                     captured: captured_units(o).min(o.total_units.max(0)),
                     refunds: known_refunds
                         .iter()
-                        .filter(|r| r.order_id == o.id && r.status == refunds::SUCCEEDED)
+                        // Money refunds only: store credit never went through the processor.
+                        .filter(|r| {
+                            r.order_id == o.id
+                                && r.status == refunds::SUCCEEDED
+                                && r.method
+                                    == crate::lifecycle::refund::service::Method::Original.as_str()
+                        })
                         .map(|r| KnownRefund {
                             id: r.id,
                             amount: r.amount_units,

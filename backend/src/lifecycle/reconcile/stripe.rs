@@ -47,6 +47,9 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// charge id → payment intent id, from charge objects.
     pub intents: HashMap<String, String>,
+    /// The report lists every transaction of each payout it names (Stripe's itemized
+    /// payout-reconciliation report), so a payout's amount is the sum of its lines.
+    pub whole_payouts: bool,
 }
 
 /// Why a file cannot be read: where, and what is wrong.
@@ -111,6 +114,7 @@ fn time_of(raw: &str) -> Option<DateTime<Utc>> {
 
 /// Reads a CSV report.
 pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -119,7 +123,7 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         .headers()
         .map_err(|e| unreadable("line 1", format!("the header row cannot be read: {e}")))?
         .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .map(|h| h.trim().to_ascii_lowercase())
         .collect();
     let col = |names: &[&str]| {
         names
@@ -142,11 +146,16 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         col(INTENT),
         col(ORDER),
     );
+    let whole_payouts = headers.iter().any(|h| h == "automatic_payout_id");
     let mut lines = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let line_no = i + 2;
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(i + 2, |p| p.line() as usize);
+            unreadable(format!("line {line}"), e.to_string())
+        })?;
+        // The file's own line (quoted cells may span several).
+        let line_no = record.position().map_or(i + 2, |p| p.line() as usize);
         let at = format!("line {line_no}");
-        let record = record.map_err(|e| unreadable(&at, e.to_string()))?;
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -200,7 +209,26 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
     Ok(Report {
         lines,
         intents: HashMap::new(),
+        whole_payouts,
     })
+}
+
+/// Decimals of a currency in Stripe's API amounts, which are not always ISO 4217's: Stripe
+/// keeps ISK and UGX at two decimals, and treats MGA as having none.
+fn stripe_decimals(currency: &Currency) -> u32 {
+    const ZERO: [&str; 15] = [
+        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF",
+        "XOF", "XPF",
+    ];
+    const THREE: [&str; 5] = ["BHD", "JOD", "KWD", "OMR", "TND"];
+    let code = currency.code();
+    if ZERO.contains(&code) {
+        0
+    } else if THREE.contains(&code) {
+        3
+    } else {
+        2
+    }
 }
 
 /// Minor units of `currency` (integer) or a decimal string of major units, as units.
@@ -208,7 +236,7 @@ fn amount_of(v: &Value, currency: &Currency) -> Option<i64> {
     match v {
         Value::Number(n) => {
             let minor = Decimal::from(n.as_i64()?);
-            units(minor / Decimal::from(10i64.pow(currency.exponent())))
+            units(minor / Decimal::from(10i64.pow(stripe_decimals(currency))))
         }
         Value::String(s) => s.trim().parse::<Decimal>().ok().and_then(units),
         _ => None,
@@ -270,11 +298,12 @@ pub fn read_json(text: &str) -> Result<Report, Unreadable> {
                     .ok_or_else(|| unreadable(&at, "amount is missing or not a number"))?;
                 let id = text("id").ok_or_else(|| unreadable(&at, "the object has no id"))?;
                 let line = if kind == "payout" {
-                    // Money leaving the balance for the bank.
+                    // Money leaving the balance for the bank, unless it never got there.
+                    let failed = matches!(text("status").as_deref(), Some("failed" | "canceled"));
                     Line {
                         line_no,
                         transaction_id: id.clone(),
-                        category: "payout".into(),
+                        category: if failed { "payout_failure" } else { "payout" }.into(),
                         source_id: Some(id.clone()),
                         charge_id: None,
                         payment_intent_id: None,
@@ -393,6 +422,30 @@ mod tests {
         assert_eq!(r.lines[0].gross, 12_345_000);
         assert_eq!(r.lines[0].source_id.as_deref(), Some("ch_9"));
         assert!(r.lines[0].occurred_at.is_some());
+    }
+
+    #[test]
+    fn stripe_decimals_are_stripes_and_failed_payouts_are_not_payouts() {
+        let json = r#"[{"id":"txn_i","object":"balance_transaction","amount":10000,"fee":0,"currency":"isk","type":"charge"},
+                      {"id":"txn_m","object":"balance_transaction","amount":5000,"fee":0,"currency":"mga","type":"charge"},
+                      {"id":"po_f","object":"payout","amount":1000,"currency":"usd","status":"failed"}]"#;
+        let r = read_json(json).unwrap_or_else(|e| panic!("{e}"));
+        // 100.00 ISK (Stripe's two decimals), 5000 MGA (none).
+        assert_eq!(r.lines[0].gross, 1_000_000);
+        assert_eq!(r.lines[1].gross, 50_000_000);
+        assert_eq!(r.lines[2].category, "payout_failure");
+    }
+
+    #[test]
+    fn a_bom_and_a_multi_line_cell_keep_line_numbers_right() {
+        let csv = "\u{feff}\"balance_transaction_id\",currency,gross,fee,reporting_category,description,automatic_payout_id\n\
+                   txn_1,usd,1.00,0,charge,\"two\nlines\",po_1\n\
+                   txn_2,usd,x,0,charge,,po_1\n";
+        let e = read_csv(csv).unwrap_err();
+        assert_eq!(e.at, "line 4");
+        let ok = read_csv("\u{feff}balance_transaction_id,currency,gross,reporting_category,automatic_payout_id\ntxn_1,usd,1.00,charge,po_1\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(ok.whole_payouts);
     }
 
     #[test]

@@ -61,16 +61,22 @@ impl Refusal {
 }
 
 /// Splits a staff refund of `amount` (shipping part `shipping`) for an order: the tax share
-/// of the rest is the order's own (tax over what was not shipping).
-pub fn split(paid: &Paid, amount: Option<i64>, shipping: i64) -> Result<Split, Refusal> {
+/// of the rest is the order's own (tax over what was not shipping). Without an amount,
+/// everything left goes back, shipping included unless a shipping part is given.
+pub fn split(paid: &Paid, amount: Option<i64>, shipping: Option<i64>) -> Result<Split, Refusal> {
     if paid.captured <= 0 {
         return Err(Refusal::NothingCaptured);
     }
+    let shipping_left = (paid.shipping - paid.shipping_refunded).max(0);
+    let shipping = match (amount, shipping) {
+        (_, Some(s)) => s,
+        (None, None) => shipping_left.min(paid.refundable()),
+        (Some(_), None) => 0,
+    };
     let amount = amount.unwrap_or_else(|| paid.refundable());
     if amount <= 0 || shipping < 0 {
         return Err(Refusal::NotPositive);
     }
-    let shipping_left = (paid.shipping - paid.shipping_refunded).max(0);
     if shipping > shipping_left {
         return Err(Refusal::TooMuchShipping { max: shipping_left });
     }
@@ -138,7 +144,7 @@ mod tests {
 
     #[test]
     fn a_whole_refund_splits_like_the_order() {
-        let s = split(&paid(), None, 80_000).unwrap_or_else(|e| panic!("{e}"));
+        let s = split(&paid(), None, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             s,
             Split {
@@ -151,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_part_carries_its_share_of_tax() {
-        let s = split(&paid(), Some(550_000), 0).unwrap_or_else(|e| panic!("{e}"));
+        let s = split(&paid(), Some(550_000), None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.tax, 50_000);
         assert_eq!(s.amount(), 550_000);
     }
@@ -161,18 +167,18 @@ mod tests {
         let mut p = paid();
         p.refunded = 1_000_000;
         assert_eq!(
-            split(&p, Some(180_001), 0),
+            split(&p, Some(180_001), None),
             Err(Refusal::TooMuch {
                 max: 180_000,
                 captured: 1_180_000,
                 refunded: 1_000_000
             })
         );
-        assert!(split(&p, Some(180_000), 0).is_ok());
+        assert!(split(&p, Some(180_000), None).is_ok());
         p.refunded = p.captured;
-        assert!(matches!(split(&p, None, 0), Err(Refusal::NotPositive)));
+        assert!(matches!(split(&p, None, None), Err(Refusal::NotPositive)));
         p.captured = 0;
-        assert_eq!(split(&p, Some(1), 0), Err(Refusal::NothingCaptured));
+        assert_eq!(split(&p, Some(1), None), Err(Refusal::NothingCaptured));
     }
 
     #[test]
@@ -180,7 +186,7 @@ mod tests {
         let mut p = paid();
         p.shipping_refunded = 80_000;
         assert_eq!(
-            split(&p, Some(100_000), 1),
+            split(&p, Some(100_000), Some(1)),
             Err(Refusal::TooMuchShipping { max: 0 })
         );
         assert_eq!(Refusal::TooMuchShipping { max: 0 }.field(), "shipping");

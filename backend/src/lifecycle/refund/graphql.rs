@@ -109,7 +109,8 @@ pub struct RefundOrderInput {
     pub order_id: ID,
     /// Everything still refundable when left out.
     pub amount: Option<Amount>,
-    /// How much of `amount` is shipping (0 when left out).
+    /// How much of `amount` is shipping (none when left out; with `amount` left out too, all
+    /// the shipping not yet refunded).
     pub shipping: Option<Amount>,
     pub method: Option<RefundMethod>,
     pub reason: Option<String>,
@@ -141,6 +142,14 @@ pub fn idempotency_key(raw: &str) -> Result<String, UserError> {
             "idempotencyKey",
             C::Invalid,
             "must be 1 to 200 characters, one per refund intent",
+        ));
+    }
+    // Returns refund under their own keys.
+    if key.starts_with("return:") {
+        return Err(UserError::on(
+            "idempotencyKey",
+            C::Invalid,
+            "keys starting with \"return:\" are kept for returns",
         ));
     }
     Ok(key.to_owned())
@@ -206,8 +215,7 @@ impl RefundMutation {
                 .shipping
                 .as_ref()
                 .map(|a| units_of("shipping", a))
-                .transpose()?
-                .unwrap_or(0);
+                .transpose()?;
             let reason = crate::lifecycle::engine::actions::optional(input.reason)?;
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let currency = orders::get(&tx, order)

@@ -39,7 +39,10 @@ impl Method {
 #[derive(Clone, Copy, Debug)]
 pub enum Ask {
     /// An amount (everything refundable when `None`) of which `shipping` is shipping.
-    Amount { amount: Option<i64>, shipping: i64 },
+    Amount {
+        amount: Option<i64>,
+        shipping: Option<i64>,
+    },
     /// Exactly these parts (a return works them out line by line).
     Parts(Split),
 }
@@ -103,8 +106,11 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
     let order = orders_repo::get_for_update(tx, req.order)
         .await?
         .ok_or(RefundError::NoOrder)?;
-    if let Some(done) = repo::by_key(tx, &req.key).await? {
+    let earlier = repo::by_key(tx, &req.key).await?;
+    if let Some(done) = &earlier {
         let same = done.order_id == order.id
+            && done.return_id == req.return_id
+            && done.method == req.method.as_str()
             && match req.ask {
                 Ask::Parts(s) => s.amount() == done.amount_units,
                 Ask::Amount { amount, .. } => amount.is_none_or(|a| a == done.amount_units),
@@ -116,46 +122,62 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
                 done.order_id
             )));
         }
-        return Ok(Refunded {
-            refund: done,
-            made: false,
-            events: Vec::new(),
-        });
+        if done.status != FAILED {
+            return Ok(Refunded {
+                refund: done.clone(),
+                made: false,
+                events: Vec::new(),
+            });
+        }
     }
     let paid = paid_of(tx, &order).await?;
-    let split = match req.ask {
-        Ask::Amount { amount, shipping } => decide::split(&paid, amount, shipping),
-        Ask::Parts(s) => decide::check(&paid, &s).map(|()| s),
+    let split = match (&earlier, req.ask) {
+        // A failed intent tried again: the same parts, still within what is left.
+        (Some(failed), _) => {
+            let s = Split {
+                goods: failed.goods_units,
+                shipping: failed.shipping_units,
+                tax: failed.tax_units,
+            };
+            decide::check(&paid, &s).map(|()| s)
+        }
+        (None, Ask::Amount { amount, shipping }) => decide::split(&paid, amount, shipping),
+        (None, Ask::Parts(s)) => decide::check(&paid, &s).map(|()| s),
     }
     .map_err(RefundError::Refused)?;
     let now = Utc::now();
-    let row = repo::insert(
-        tx,
-        Refund {
-            tenant_id: tx.tenant().uuid(),
-            id: uuid::Uuid::now_v7(),
-            order_id: order.id,
-            return_id: req.return_id,
-            idempotency_key: req.key.clone(),
-            method: req.method.as_str().to_owned(),
-            provider: BuiltIn.name().to_owned(),
-            provider_ref: None,
-            status: PENDING.to_owned(),
-            currency: order.currency.clone(),
-            goods_units: split.goods,
-            shipping_units: split.shipping,
-            tax_units: split.tax,
-            amount_units: split.amount(),
-            withheld_units: req.withheld.max(0),
-            reason: req.reason.clone(),
-            error: None,
-            actor_kind: req.actor.kind().to_owned(),
-            actor_id: req.actor.id(),
-            created_at: now,
-            completed_at: None,
-        },
-    )
-    .await?;
+    let row = match earlier {
+        Some(failed) => failed,
+        None => {
+            repo::insert(
+                tx,
+                Refund {
+                    tenant_id: tx.tenant().uuid(),
+                    id: uuid::Uuid::now_v7(),
+                    order_id: order.id,
+                    return_id: req.return_id,
+                    idempotency_key: req.key.clone(),
+                    method: req.method.as_str().to_owned(),
+                    provider: BuiltIn.name().to_owned(),
+                    provider_ref: None,
+                    status: PENDING.to_owned(),
+                    currency: order.currency.clone(),
+                    goods_units: split.goods,
+                    shipping_units: split.shipping,
+                    tax_units: split.tax,
+                    amount_units: split.amount(),
+                    withheld_units: req.withheld.max(0),
+                    reason: req.reason.clone(),
+                    error: None,
+                    actor_kind: req.actor.kind().to_owned(),
+                    actor_id: req.actor.id(),
+                    created_at: now,
+                    completed_at: None,
+                },
+            )
+            .await?
+        }
+    };
     let outcome = match req.method {
         Method::StoreCredit => Ok(ProviderOutcome::Succeeded {
             reference: format!("credit_{}", row.id.simple()),

@@ -446,12 +446,18 @@ pub struct InspectLineInput {
     pub line_index: i32,
     pub grade: ConditionGrade,
     pub note: Option<String>,
+    /// Units that arrived, when fewer than asked for: only they are restocked and refunded.
+    pub received: Option<i32>,
 }
 
 #[derive(InputObject)]
 pub struct InspectReturnInput {
     pub return_id: ID,
     pub lines: Vec<InspectLineInput>,
+    /// Whose fault it was, as the inspection found: the merchant's (damaged in transit, wrong
+    /// item) pays in full with shipping; the shopper's follows the grades and fees. The
+    /// shopper's chosen reason decides when left out.
+    pub merchant_fault: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -548,7 +554,7 @@ enum Action {
     Approve(Option<String>),
     Reject(String),
     Receive(Option<String>),
-    Inspect(Vec<Grade>),
+    Inspect(service::Findings),
     Resolve,
     Cancel(Option<String>),
 }
@@ -570,7 +576,7 @@ async fn run(
         }
         Action::Reject(reason) => service::reject_in(tx, ret, &by, reason).await,
         Action::Receive(note) => service::receive_in(tx, ret, &by, note).await,
-        Action::Inspect(grades) => service::inspect_in(tx, ret, grades, &by).await,
+        Action::Inspect(findings) => service::inspect_in(tx, ret, findings, &by).await,
         Action::Resolve => service::resolve_in(tx, ret, &by).await,
         Action::Cancel(note) => service::cancel_in(tx, ret, &by, note).await,
     }
@@ -752,13 +758,19 @@ impl ReturnsMutation {
                 position: l.line_index,
                 grade: format!("{:?}", l.grade),
                 note,
+                received: l.received.map(i64::from),
             });
         }
+        let may_refund = principal(ctx)?.require(Permission::RefundsIssue).is_ok();
         step(
             ctx,
             Permission::OrdersManage,
             &input.return_id,
-            Action::Inspect(grades),
+            Action::Inspect(service::Findings {
+                grades,
+                merchant_fault: input.merchant_fault,
+                may_refund,
+            }),
         )
         .await
     }
@@ -811,6 +823,13 @@ impl ReturnsMutation {
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let mut s = settings::load(&tx).await?;
             apply(&mut s, input)?;
+            if let Some(w) = s.warehouse_id
+                && crate::catalog::warehouse_repo::get(&tx, crate::domain::WarehouseId(w))
+                    .await?
+                    .is_none()
+            {
+                return Err(UserError::on("warehouseId", C::NotFound, "no such warehouse").into());
+            }
             s.validate()
                 .map_err(|e| UserError::on(e.field, C::Invalid, e.message))?;
             settings::save(&tx, &s).await?;

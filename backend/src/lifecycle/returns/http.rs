@@ -286,7 +286,12 @@ pub async fn label(state: web::Data<AppState>, path: web::Path<String>) -> HttpR
         let tx = TenantTx::begin(&state.db, tenant).await?;
         let found = repo::get(&tx, id).await?;
         tx.commit().await?;
-        Ok::<_, DbErr>(found.and_then(|r| r.label_pdf))
+        // Only while it may still be used: a cancelled or finished return's label is void.
+        Ok::<_, DbErr>(
+            found
+                .filter(|r| [repo::APPROVED, repo::IN_TRANSIT].contains(&r.status.as_str()))
+                .and_then(|r| r.label_pdf),
+        )
     };
     match run.await {
         Ok(Some(pdf)) => HttpResponse::Ok()

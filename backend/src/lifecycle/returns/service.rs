@@ -250,23 +250,37 @@ pub async fn request(
         .ok_or(ReturnError::NotFound("orderId"))?;
     let p = settings::load(tx).await?;
     let lines = returnable(tx, &order).await?;
-    let mut asked = Vec::new();
+    // Asks naming one line twice count together against what may come back.
+    let mut merged: Vec<(usize, usize, i64)> = Vec::new();
     for (i, a) in ask.lines.iter().enumerate() {
-        let Some((line, left)) = lines.get(a.line_index) else {
+        if lines.get(a.line_index).is_none() {
             return Err(ReturnError::Refused(Refused {
                 field: vec!["lines".into(), i.to_string(), "lineIndex".into()],
                 message: format!("the order has {} lines", lines.len()),
             }));
-        };
-        let (value, tax) = unit_value(&order, line);
-        asked.push(Asked {
-            index: i,
-            sku: line.sku.clone().unwrap_or_else(|| line.title.clone()),
-            quantity: a.quantity,
-            returnable: *left,
-            unit_paid: value + tax,
-        });
+        }
+        match merged
+            .iter_mut()
+            .find(|(_, index, _)| *index == a.line_index)
+        {
+            Some(m) => m.2 = m.2.saturating_add(a.quantity),
+            None => merged.push((i, a.line_index, a.quantity)),
+        }
     }
+    let asked: Vec<Asked> = merged
+        .iter()
+        .map(|&(i, index, quantity)| {
+            let (line, left) = &lines[index];
+            let (value, tax) = unit_value(&order, line);
+            Asked {
+                index: i,
+                sku: line.sku.clone().unwrap_or_else(|| line.title.clone()),
+                quantity,
+                returnable: *left,
+                unit_paid: value + tax,
+            }
+        })
+        .collect();
     let req = policy::Request {
         delivered_at: delivered_at(tx, OrderId(order.id)).await?,
         now: Utc::now(),
@@ -303,6 +317,7 @@ pub async fn request(
             reason: Some(ask.reason.clone()),
             unit_value_units: value,
             unit_tax_units: tax,
+            received_quantity: None,
             grade: None,
             inspection_note: None,
             disposition: None,
@@ -339,12 +354,14 @@ pub async fn request(
             service_id: None,
             tracking_number: None,
             label_cost_units: None,
+            label_currency: None,
             label_status: None,
             label_pdf: None,
             label_zpl: None,
             refund_id: None,
             exchange_order_id: None,
             settlement: None,
+            merchant_fault: None,
             approved_at: None,
             received_at: None,
             inspected_at: None,
@@ -518,6 +535,7 @@ pub async fn approve_in(
             update.service_id = Set(Some(b.service_id));
             update.tracking_number = Set(Some(b.tracking_number.clone()));
             update.label_cost_units = Set(Some(b.cost_units));
+            update.label_currency = Set(Some(b.currency.clone()));
             update.label_status = Set(Some("pre_transit".into()));
             update.label_pdf = Set(Some(b.pdf.clone()));
             update.label_zpl = Set(Some(b.zpl.clone()));
@@ -762,10 +780,22 @@ pub async fn receive_in(
 
 /// One line's inspection.
 pub struct Grade {
-    /// The order line's index, as in `order.lines`.
+    /// The order line's position (its index in `order.lines`).
     pub position: i32,
     pub grade: String,
     pub note: Option<String>,
+    /// Units that arrived; all of the line's when not said.
+    pub received: Option<i64>,
+}
+
+/// What the inspection found beyond each line.
+pub struct Findings {
+    pub grades: Vec<Grade>,
+    /// Whose fault it was, when the inspection says (else the reason the shopper gave).
+    pub merchant_fault: Option<bool>,
+    /// Whether the caller may pay money back: without it the return waits, inspected, for
+    /// someone who may.
+    pub may_refund: bool,
 }
 
 /// Grades the items; each unit is restocked, refurbished or disposed of by the policy; then
@@ -773,9 +803,10 @@ pub struct Grade {
 pub async fn inspect_in(
     tx: &TenantTx,
     ret: Return,
-    grades: Vec<Grade>,
+    findings: Findings,
     by: &By,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
+    let grades = &findings.grades;
     if ret.status != repo::RECEIVED {
         return Err(refused(
             "returnId",
@@ -794,10 +825,18 @@ pub async fn inspect_in(
                 message: "must be A (as new), B (opened), C (used) or D (damaged)".into(),
             }));
         }
-        if !lines.iter().any(|l| l.position == g.position) {
+        let Some(line) = lines.iter().find(|l| l.position == g.position) else {
             return Err(ReturnError::Refused(Refused {
                 field: vec!["lines".into(), i.to_string(), "lineIndex".into()],
                 message: "that order line is not on this return".into(),
+            }));
+        };
+        if g.received
+            .is_some_and(|r| r < 0 || r > i64::from(line.quantity))
+        {
+            return Err(ReturnError::Refused(Refused {
+                field: vec!["lines".into(), i.to_string(), "received".into()],
+                message: format!("must be between 0 and the {} asked for", line.quantity),
             }));
         }
     }
@@ -816,8 +855,10 @@ pub async fn inspect_in(
         let Some(g) = grades.iter().find(|g| g.position == l.position) else {
             continue;
         };
-        let (disposition, why) = settle::dispose(&p, &g.grade, l.unit_value_units);
+        let received = g.received.unwrap_or(i64::from(l.quantity));
+        let (disposition, why) = settle::dispose(&p, &g.grade, l.unit_value_units, &ret.currency);
         if disposition == Disposition::Restock
+            && received > 0
             && let (Some(variant), Some(warehouse)) = (l.variant_id, ret.warehouse_id)
         {
             match move_stock(
@@ -827,7 +868,7 @@ pub async fn inspect_in(
                     variant: VariantId(variant),
                     warehouse: WarehouseId(warehouse),
                     kind: MovementKind::ReturnRestock,
-                    quantity: i64::from(l.quantity),
+                    quantity: received,
                     reason: Some("returned, inspected and restocked"),
                     reference: Some(&reference),
                 },
@@ -851,6 +892,7 @@ pub async fn inspect_in(
                 return_id: Set(l.return_id),
                 position: Set(l.position),
                 grade: Set(Some(g.grade.clone())),
+                received_quantity: Set(Some(i32::try_from(received).unwrap_or(0))),
                 inspection_note: Set(g.note.clone()),
                 disposition: Set(Some(disposition.as_str().into())),
                 disposition_reason: Set(Some(why.clone())),
@@ -859,8 +901,13 @@ pub async fn inspect_in(
         )
         .await?;
         decisions.push(format!(
-            "{} × {} graded {}: {} ({why})",
-            l.quantity,
+            "{}{} × {} graded {}: {} ({why})",
+            received,
+            if received < i64::from(l.quantity) {
+                format!(" of {} asked for", l.quantity)
+            } else {
+                String::new()
+            },
             l.sku,
             g.grade,
             disposition.as_str()
@@ -873,6 +920,11 @@ pub async fn inspect_in(
             tenant_id: Set(ret.tenant_id),
             id: Set(ret.id),
             status: Set(repo::INSPECTED.into()),
+            merchant_fault: Set(Some(
+                findings
+                    .merchant_fault
+                    .unwrap_or_else(|| p.reason(&ret.reason).is_some_and(|r| r.merchant_fault)),
+            )),
             inspected_at: Set(Some(now)),
             updated_at: Set(now),
             ..Default::default()
@@ -891,7 +943,7 @@ pub async fn inspect_in(
         )
         .await?,
     ];
-    if p.auto_refund {
+    if p.auto_refund && findings.may_refund {
         let (ret, more) = Box::pin(resolve_in(tx, ret, &By::policy())).await?;
         events.extend(more);
         return Ok((ret, events));
@@ -921,13 +973,15 @@ pub async fn resolve_in(
         .ok_or_else(|| refused("returnId", "the return's order is gone"))?;
     let lines = repo::lines_of(tx, &[ret.id]).await?;
     let paid = refund::paid_of(tx, &order).await?;
-    let merchant_fault = p.reason(&ret.reason).is_some_and(|r| r.merchant_fault);
+    let merchant_fault = ret
+        .merchant_fault
+        .unwrap_or_else(|| p.reason(&ret.reason).is_some_and(|r| r.merchant_fault));
     let resolution = Resolution::parse(&ret.resolution).unwrap_or(Resolution::Refund);
     let inspected: Vec<Inspected> = lines
         .iter()
         .map(|l| Inspected {
             sku: l.sku.clone(),
-            quantity: i64::from(l.quantity),
+            quantity: i64::from(l.received_quantity.unwrap_or(l.quantity)),
             unit_value: l.unit_value_units,
             unit_tax: l.unit_tax_units,
             grade: l.grade.clone().unwrap_or_else(|| "D".into()),
@@ -939,9 +993,14 @@ pub async fn resolve_in(
         &Terms {
             merchant_fault,
             shipping_left: paid.shipping - paid.shipping_refunded,
-            label_cost: ret.label_cost_units.unwrap_or(0),
+            // A label bought in another currency is not taken off this one.
+            label_cost: ret
+                .label_cost_units
+                .filter(|_| ret.label_currency.as_deref() == Some(ret.currency.as_str()))
+                .unwrap_or(0),
             refundable: paid.refundable(),
         },
+        &ret.currency,
     );
     let mut events = Vec::new();
     let mut refund_id = None;
@@ -971,6 +1030,11 @@ pub async fn resolve_in(
                 RefundError::Db(e) => ReturnError::Db(e),
                 other => refused("returnId", other.to_string()),
             })?;
+            if done.refund.status == crate::lifecycle::refund::repo::FAILED {
+                // Left inspected: resolving again retries the same refund intent.
+                events.extend(done.events);
+                return Ok((ret, events));
+            }
             refund_id = Some(done.refund.id);
             events.extend(done.events);
             format!(

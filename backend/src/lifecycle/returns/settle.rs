@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::policy::Policy;
+use crate::domain::money::amount_from_units;
 use crate::lifecycle::refund::decide::Split;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +34,9 @@ impl Disposition {
 }
 
 /// The unit's fate from its grade and its value against what handling it costs.
-pub fn dispose(p: &Policy, grade: &str, unit_value: i64) -> (Disposition, String) {
+pub fn dispose(p: &Policy, grade: &str, unit_value: i64, currency: &str) -> (Disposition, String) {
     let handling = p.handling_cost_units;
-    let money = |u: i64| format!("{}.{:02}", u / 10_000, (u % 10_000) / 100);
+    let money = |u: i64| amount_from_units(u, currency).to_string();
     match grade {
         "A" | "B" if unit_value > handling => (
             Disposition::Restock,
@@ -121,8 +122,8 @@ pub struct Terms {
     pub refundable: i64,
 }
 
-pub fn settle(p: &Policy, lines: &[Inspected], t: &Terms) -> Settlement {
-    let money = |u: i64| format!("{}.{:02}", u / 10_000, (u % 10_000) / 100);
+pub fn settle(p: &Policy, lines: &[Inspected], t: &Terms, currency: &str) -> Settlement {
+    let money = |u: i64| amount_from_units(u, currency).to_string();
     let mut notes = Vec::new();
     let (mut goods, mut tax) = (0i64, 0i64);
     for l in lines {
@@ -222,13 +223,13 @@ mod tests {
     #[test]
     fn dispositions_follow_grade_and_value() {
         let p = Policy::default();
-        assert_eq!(dispose(&p, "A", 400_000).0, Disposition::Restock);
-        assert_eq!(dispose(&p, "B", 10_000).0, Disposition::Dispose);
-        assert_eq!(dispose(&p, "C", 400_000).0, Disposition::Refurbish);
-        assert_eq!(dispose(&p, "C", 90_000).0, Disposition::Dispose);
-        assert_eq!(dispose(&p, "D", 9_000_000).0, Disposition::Dispose);
+        assert_eq!(dispose(&p, "A", 400_000, "USD").0, Disposition::Restock);
+        assert_eq!(dispose(&p, "B", 10_000, "USD").0, Disposition::Dispose);
+        assert_eq!(dispose(&p, "C", 400_000, "USD").0, Disposition::Refurbish);
+        assert_eq!(dispose(&p, "C", 90_000, "USD").0, Disposition::Dispose);
+        assert_eq!(dispose(&p, "D", 9_000_000, "USD").0, Disposition::Dispose);
         assert!(
-            dispose(&p, "A", 400_000)
+            dispose(&p, "A", 400_000, "USD")
                 .1
                 .contains("above the handling cost 2.00")
         );
@@ -241,7 +242,7 @@ mod tests {
             deduct_label_cost: true,
             ..Policy::default()
         };
-        let s = settle(&p, &[kettle("A"), kettle("C")], &terms(false));
+        let s = settle(&p, &[kettle("A"), kettle("C")], &terms(false), "USD");
         // 40.00 + 50% of 40.00 = 60.00 goods, 6.00 tax; 6.00 fee and 6.00 label kept back.
         assert_eq!(s.tax, 60_000);
         assert_eq!(s.withheld, 120_000);
@@ -257,7 +258,7 @@ mod tests {
             deduct_label_cost: true,
             ..Policy::default()
         };
-        let s = settle(&p, &[kettle("D")], &terms(true));
+        let s = settle(&p, &[kettle("D")], &terms(true), "USD");
         assert_eq!(
             (s.goods, s.tax, s.shipping, s.withheld),
             (400_000, 40_000, 50_000, 0)
@@ -269,7 +270,7 @@ mod tests {
         let p = Policy::default();
         let mut t = terms(true);
         t.refundable = 420_000;
-        let s = settle(&p, &[kettle("A")], &t);
+        let s = settle(&p, &[kettle("A")], &t, "USD");
         assert_eq!(s.amount(), 420_000);
         assert_eq!(s.shipping, 0);
         assert_eq!(s.goods, 380_000);
