@@ -436,6 +436,29 @@ fn titles_of(rows: &[ReturnLine], lines: &[(OrderLine, i64)]) -> Vec<serde_json:
         .collect()
 }
 
+/// Saves `changes` to a return (its keys and `updated_at` are filled in).
+async fn save(
+    tx: &TenantTx,
+    ret: &Return,
+    mut changes: returns::ActiveModel,
+) -> Result<Return, DbErr> {
+    changes.tenant_id = Set(ret.tenant_id);
+    changes.id = Set(ret.id);
+    changes.updated_at = Set(Utc::now());
+    repo::update(tx, changes).await
+}
+
+/// A step allowed only from `allowed` statuses: `what` says which, in words.
+fn only(ret: &Return, allowed: &[&str], what: &str) -> Result<(), ReturnError> {
+    if allowed.contains(&ret.status.as_str()) {
+        return Ok(());
+    }
+    Err(refused(
+        "returnId",
+        format!("{what}; this one is {}", ret.status.replace('_', " ")),
+    ))
+}
+
 async fn record(
     tx: &TenantTx,
     r: &Return,
@@ -494,15 +517,11 @@ pub async fn approve_in(
     by: &By,
     note: Option<String>,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
-    if ret.status != repo::REQUESTED {
-        return Err(refused(
-            "returnId",
-            format!(
-                "only a requested return can be approved; this one is {}",
-                ret.status
-            ),
-        ));
-    }
+    only(
+        &ret,
+        &[repo::REQUESTED],
+        "only a requested return can be approved",
+    )?;
     let warehouse = receiving_warehouse(tx, order, p).await?;
     let lines = repo::lines_of(tx, &[ret.id]).await?;
     let order_lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
@@ -602,23 +621,17 @@ pub async fn reject_in(
     by: &By,
     reason: String,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
-    if ret.status != repo::REQUESTED {
-        return Err(refused(
-            "returnId",
-            format!(
-                "only a requested return can be rejected; this one is {}",
-                ret.status
-            ),
-        ));
-    }
-    let ret = repo::update(
+    only(
+        &ret,
+        &[repo::REQUESTED],
+        "only a requested return can be rejected",
+    )?;
+    let ret = save(
         tx,
+        &ret,
         returns::ActiveModel {
-            tenant_id: Set(ret.tenant_id),
-            id: Set(ret.id),
             status: Set(repo::REJECTED.into()),
             rejection: Set(Some(reason.clone())),
-            updated_at: Set(Utc::now()),
             ..Default::default()
         },
     )
@@ -643,27 +656,23 @@ pub async fn cancel_in(
     by: &By,
     reason: Option<String>,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
-    let open = [repo::REQUESTED, repo::APPROVED];
-    if !open.contains(&ret.status.as_str()) {
-        return Err(refused(
-            "returnId",
-            format!("a return that is {} can no longer be cancelled", ret.status),
-        ));
-    }
+    only(
+        &ret,
+        &[repo::REQUESTED, repo::APPROVED],
+        "only a return not yet on its way back can be cancelled",
+    )?;
     if let Some(number) = &ret.tracking_number
         && let Some(entry) =
             ledger_repo::by_key(tx, &format!("return-label:{}:{number}", ret.id)).await?
     {
         ledger::reverse(tx, &entry, "return cancelled, label unused", by.actor).await?;
     }
-    let ret = repo::update(
+    let ret = save(
         tx,
+        &ret,
         returns::ActiveModel {
-            tenant_id: Set(ret.tenant_id),
-            id: Set(ret.id),
             status: Set(repo::CANCELLED.into()),
             label_status: Set(ret.tracking_number.as_ref().map(|_| "voided".to_owned())),
-            updated_at: Set(Utc::now()),
             ..Default::default()
         },
     )
@@ -705,14 +714,12 @@ pub async fn on_scan(
         "in_transit" | "out_for_delivery" | "available_for_pickup"
             if ret.status == repo::APPROVED =>
         {
-            let ret = repo::update(
+            let ret = save(
                 tx,
+                &ret,
                 returns::ActiveModel {
-                    tenant_id: Set(ret.tenant_id),
-                    id: Set(ret.id),
                     status: Set(repo::IN_TRANSIT.into()),
                     label_status: Set(Some(status.to_owned())),
-                    updated_at: Set(Utc::now()),
                     ..Default::default()
                 },
             )
@@ -739,25 +746,18 @@ pub async fn receive_in(
     by: &By,
     note: Option<String>,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
-    if ![repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str()) {
-        return Err(refused(
-            "returnId",
-            format!(
-                "only an approved return can be received; this one is {}",
-                ret.status
-            ),
-        ));
-    }
-    let now = Utc::now();
-    let ret = repo::update(
+    only(
+        &ret,
+        &[repo::APPROVED, repo::IN_TRANSIT],
+        "only an approved return can be received",
+    )?;
+    let ret = save(
         tx,
+        &ret,
         returns::ActiveModel {
-            tenant_id: Set(ret.tenant_id),
-            id: Set(ret.id),
             status: Set(repo::RECEIVED.into()),
             label_status: Set(ret.tracking_number.as_ref().map(|_| "delivered".to_owned())),
-            received_at: Set(Some(now)),
-            updated_at: Set(now),
+            received_at: Set(Some(Utc::now())),
             ..Default::default()
         },
     )
@@ -772,7 +772,7 @@ pub async fn receive_in(
             ret.name
         ),
         note,
-        json!({}),
+        json!({ "return": { "number": ret.name, "resolution": ret.resolution } }),
     )
     .await?;
     Ok((ret, vec![event]))
@@ -807,15 +807,11 @@ pub async fn inspect_in(
     by: &By,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
     let grades = &findings.grades;
-    if ret.status != repo::RECEIVED {
-        return Err(refused(
-            "returnId",
-            format!(
-                "only a received return can be inspected; this one is {}",
-                ret.status
-            ),
-        ));
-    }
+    only(
+        &ret,
+        &[repo::RECEIVED],
+        "only a received return can be inspected",
+    )?;
     let p = settings::load(tx).await?;
     let lines = repo::lines_of(tx, &[ret.id]).await?;
     for (i, g) in grades.iter().enumerate() {
@@ -914,11 +910,10 @@ pub async fn inspect_in(
         ));
     }
     let now = Utc::now();
-    let ret = repo::update(
+    let ret = save(
         tx,
+        &ret,
         returns::ActiveModel {
-            tenant_id: Set(ret.tenant_id),
-            id: Set(ret.id),
             status: Set(repo::INSPECTED.into()),
             merchant_fault: Set(Some(
                 findings
@@ -926,7 +921,6 @@ pub async fn inspect_in(
                     .unwrap_or_else(|| p.reason(&ret.reason).is_some_and(|r| r.merchant_fault)),
             )),
             inspected_at: Set(Some(now)),
-            updated_at: Set(now),
             ..Default::default()
         },
     )
@@ -958,15 +952,11 @@ pub async fn resolve_in(
     ret: Return,
     by: &By,
 ) -> Result<(Return, Vec<OrderEvent>), ReturnError> {
-    if ret.status != repo::INSPECTED {
-        return Err(refused(
-            "returnId",
-            format!(
-                "only an inspected return can be resolved; this one is {}",
-                ret.status
-            ),
-        ));
-    }
+    only(
+        &ret,
+        &[repo::INSPECTED],
+        "only an inspected return can be resolved",
+    )?;
     let p = settings::load(tx).await?;
     let order = orders::get_for_update(tx, OrderId(ret.order_id))
         .await?
@@ -1081,17 +1071,15 @@ pub async fn resolve_in(
         }
     };
     let now = Utc::now();
-    let ret = repo::update(
+    let ret = save(
         tx,
+        &ret,
         returns::ActiveModel {
-            tenant_id: Set(ret.tenant_id),
-            id: Set(ret.id),
             status: Set(repo::RESOLVED.into()),
             refund_id: Set(refund_id),
             exchange_order_id: Set(exchange_order),
             settlement: Set(Some(serde_json::to_value(&settlement).unwrap_or_default())),
             resolved_at: Set(Some(now)),
-            updated_at: Set(now),
             ..Default::default()
         },
     )
