@@ -194,26 +194,51 @@ pub async fn orders_csv(
         Err(err) => return refuse(err),
     };
     let tenant = principal.tenant;
-    // State of the stream: the cursor, and whether the header and the last batch went out.
-    let body = stream::unfold((Some(None::<uuid::Uuid>), true), move |(cursor, first)| {
+    stream_csv("orders.csv", &COLUMNS, BATCH as usize, move |after| {
         let state = state.clone();
         let filter = filter.clone();
         async move {
+            let (rows, last) = batch(&state, tenant, &filter, after).await?;
+            let read = rows.len();
+            Ok((rows, last, read))
+        }
+    })
+}
+
+/// A batch of CSV rows, the cursor after it, and how many records it read (fewer than the
+/// batch size ends the stream).
+pub type CsvBatch = (Vec<Vec<String>>, Option<uuid::Uuid>, usize);
+
+/// Streams a CSV download batch by batch, so a million rows never sit in memory at once:
+/// `fetch(after)` reads the batch after the cursor.
+pub fn stream_csv<F, Fut>(
+    file: &str,
+    columns: &'static [&'static str],
+    batch: usize,
+    fetch: F,
+) -> HttpResponse
+where
+    F: Fn(Option<uuid::Uuid>) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<CsvBatch, AppError>> + 'static,
+{
+    let fetch = std::rc::Rc::new(fetch);
+    // State of the stream: the cursor, and whether the header and the last batch went out.
+    let body = stream::unfold((Some(None::<uuid::Uuid>), true), move |(cursor, first)| {
+        let fetch = fetch.clone();
+        async move {
             let after = cursor?;
-            match batch(&state, tenant, &filter, after).await {
-                Ok((rows, last)) => {
-                    let done = rows.len() < BATCH as usize;
-                    let chunk = csv_bytes(first.then_some(&COLUMNS[..]), rows);
-                    let next = if done { None } else { Some(last) };
+            match fetch(after).await {
+                Ok((rows, last, read)) => {
+                    let next = if read < batch { None } else { Some(last) };
                     Some((
-                        chunk.map_err(|e| {
+                        csv_bytes(first.then_some(columns), rows).map_err(|e| {
                             actix_web::error::ErrorInternalServerError(e.public_message())
                         }),
                         (next, false),
                     ))
                 }
                 Err(err) => {
-                    tracing::error!(error = %err.public_message(), "order export failed mid-stream");
+                    tracing::error!(error = %err.public_message(), "export failed mid-stream");
                     Some((
                         Err(actix_web::error::ErrorInternalServerError("export failed")),
                         (None, false),
@@ -226,7 +251,7 @@ pub async fn orders_csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            "attachment; filename=\"orders.csv\"",
+            format!("attachment; filename=\"{file}\""),
         ))
         .streaming(body)
 }

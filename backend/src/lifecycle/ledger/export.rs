@@ -1,14 +1,12 @@
 //! `GET /exports/ledger.csv?from=…&to=…`: one row per journal line, streamed in batches of
 //! entries. Authenticated like `/graphql` (FINANCE_READ).
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use futures_util::stream;
 
 use super::repo::{self, EntryFilter};
 use crate::app::AppState;
-use crate::bulk::export::csv_bytes;
+use crate::bulk::export::{CsvBatch, stream_csv};
 use crate::domain::TenantId;
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
@@ -43,7 +41,7 @@ async fn batch(
     tenant: TenantId,
     f: &EntryFilter,
     after: Option<uuid::Uuid>,
-) -> Result<(Vec<Vec<String>>, Option<uuid::Uuid>, usize), AppError> {
+) -> Result<CsvBatch, AppError> {
     let tx = TenantTx::begin(&state.db, tenant).await?;
     let entries = repo::entries(&tx, f, after, BATCH).await?;
     let ids: Vec<uuid::Uuid> = entries.iter().map(|e| e.id).collect();
@@ -91,36 +89,9 @@ pub async fn ledger_csv(
         ..EntryFilter::default()
     };
     let tenant = principal.tenant;
-    let body = stream::unfold((Some(None::<uuid::Uuid>), true), move |(cursor, first)| {
+    stream_csv("ledger.csv", &COLUMNS, BATCH as usize, move |after| {
         let state = state.clone();
         let filter = filter.clone();
-        async move {
-            let after = cursor?;
-            match batch(&state, tenant, &filter, after).await {
-                Ok((rows, last, n)) => {
-                    let next = if n < BATCH as usize { None } else { Some(last) };
-                    Some((
-                        csv_bytes(first.then_some(&COLUMNS[..]), rows).map_err(|e| {
-                            actix_web::error::ErrorInternalServerError(e.public_message())
-                        }),
-                        (next, false),
-                    ))
-                }
-                Err(err) => {
-                    tracing::error!(error = %err.public_message(), "ledger export failed mid-stream");
-                    Some((
-                        Err(actix_web::error::ErrorInternalServerError("export failed")),
-                        (None, false),
-                    ))
-                }
-            }
-        }
-    });
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"ledger.csv\"",
-        ))
-        .streaming(body)
+        async move { batch(&state, tenant, &filter, after).await }
+    })
 }
