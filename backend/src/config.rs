@@ -112,6 +112,10 @@ pub struct Settings {
     /// Use the client address from X-Forwarded-For / Forwarded (only behind a trusted proxy).
     #[arg(long, env = "ORDERFLOW_TRUST_PROXY", global = true, default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy: bool,
+    /// Let outbound webhooks reach http://127.0.0.1 (development and tests); never in
+    /// production, where receivers must be HTTPS on public addresses.
+    #[arg(long, env = "ORDERFLOW_WEBHOOKS_ALLOW_LOOPBACK", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhooks_allow_loopback: bool,
     /// Jobs each `serve` or `worker` process runs at once. Jobs mostly wait on the database,
     /// so more than the cores helps on PostgreSQL; SQLite runs one writer at a time anyway.
     #[arg(long, env = "ORDERFLOW_WORKERS", global = true, default_value_t = 8)]
@@ -183,6 +187,7 @@ pub struct Config {
     pub sender_domains: Vec<String>,
     pub log_format: LogFormat,
     pub trust_proxy: bool,
+    pub webhooks_allow_loopback: bool,
     pub workers: usize,
     pub llm_url: Option<String>,
     pub llm_model: String,
@@ -250,6 +255,7 @@ impl Config {
                 .collect(),
             log_format: s.log_format,
             trust_proxy: s.trust_proxy,
+            webhooks_allow_loopback: s.webhooks_allow_loopback,
             workers: s.workers.clamp(1, 256),
             llm_url: s
                 .llm_url

@@ -32,3 +32,4 @@ pub mod infra;
 pub mod jobs;
 pub mod lifecycle;
 pub mod tenancy;
+pub mod webhooks;

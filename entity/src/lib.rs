@@ -53,3 +53,6 @@ pub mod users;
 pub mod variants;
 pub mod warehouses;
 pub mod waves;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhook_subscriptions;

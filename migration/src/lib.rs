@@ -16,6 +16,7 @@ mod m20261127_000006_hot_table_storage;
 mod m20261127_000007_fulfillment;
 mod m20261127_000008_notify;
 mod m20261127_000009_returns_ledger;
+mod m20261127_000010_webhooks;
 pub mod rls;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_fulfillment::Migration),
             Box::new(m20261127_000008_notify::Migration),
             Box::new(m20261127_000009_returns_ledger::Migration),
+            Box::new(m20261127_000010_webhooks::Migration),
         ]
     }
 }

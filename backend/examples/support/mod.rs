@@ -64,6 +64,7 @@ pub async fn setup(workers: usize) -> Bench {
         smtp_url: None,
         mail_from: "Orderflow <bench@localhost>".into(),
         sender_domains: Vec::new(),
+        webhooks_allow_loopback: false,
         llm_url: None,
         llm_model: String::new(),
         llm_api_key: None,

@@ -33,6 +33,7 @@ use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
 use crate::lifecycle::warehouse::graphql::{WarehouseMutation, WarehouseQuery};
+use crate::webhooks::graphql::{WebhookMutation, WebhookQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
 pub const MAX_DEPTH: usize = 15;
@@ -55,6 +56,7 @@ pub struct Query(
     ReturnsQuery,
     LedgerQuery,
     ReconcileQuery,
+    WebhookQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -76,6 +78,7 @@ pub struct Mutation(
     ReturnsMutation,
     LedgerMutation,
     ReconcileMutation,
+    WebhookMutation,
     JobsMutation,
     ChannelMutation,
 );

@@ -37,6 +37,7 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
             crate::lifecycle::tracking::watch::run_job(state, job).await
         }
         notify::SEND => notify::run_job(state, job).await,
+        crate::webhooks::service::JOB => crate::webhooks::service::run_job(state, job).await,
         other => Err(format!("no handler for job kind {other}")),
     }
 }

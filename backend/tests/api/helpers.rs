@@ -82,16 +82,22 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         log_format: LogFormat::Text,
         trust_proxy: false,
         workers: 8,
+        webhooks_allow_loopback: false,
     }
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_with(fresh_settings().await).await
+}
+
+/// The settings of a fresh app: its own data directory and (on PostgreSQL) database.
+pub async fn fresh_settings() -> Settings {
     let data_dir = std::env::temp_dir().join(format!("orderflow-test-{}", Uuid::new_v4().simple()));
     let database_url = match postgres_url() {
         Some(server) => Some(fresh_postgres_database(&server).await),
         None => None,
     };
-    spawn_with(settings(data_dir, database_url)).await
+    settings(data_dir, database_url)
 }
 
 pub async fn spawn_with(settings: Settings) -> TestApp {

@@ -21,6 +21,7 @@ mod mock;
 mod notify;
 mod ops;
 mod orders;
+mod outbound;
 mod polling;
 mod reconcile;
 mod refunds;

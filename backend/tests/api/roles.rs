@@ -99,7 +99,25 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .chain(channel_operations())
     .chain(notify_operations())
     .chain(money_operations())
+    .chain(webhook_operations())
     .collect()
+}
+
+/// Outbound webhooks: reads, and writes refused for their input or unknown ids.
+fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
+    use Permission::SettingsManage;
+    let w = global_id("WebhookSubscription", Uuid::now_v7());
+    let d = global_id("WebhookDelivery", Uuid::now_v7());
+    let (w, d) = (w.as_str(), d.as_str());
+    vec![
+        ("webhookSubscriptions", SettingsManage, "{ webhookSubscriptions { id } }".into()),
+        ("webhookDeliveries", SettingsManage, "{ webhookDeliveries { edges { node { id } } } }".into()),
+        ("createWebhookSubscription", SettingsManage, "mutation { createWebhookSubscription(input: {url: \"http://x\", events: []}) { userErrors { code } } }".into()),
+        ("updateWebhookSubscription", SettingsManage, format!("mutation {{ updateWebhookSubscription(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("rotateWebhookSecret", SettingsManage, format!("mutation {{ rotateWebhookSecret(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("deleteWebhookSubscription", SettingsManage, format!("mutation {{ deleteWebhookSubscription(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("redeliverWebhook", SettingsManage, format!("mutation {{ redeliverWebhook(input: {{deliveryId: \"{d}\"}}) {{ userErrors {{ code }} }} }}")),
+    ]
 }
 
 /// Returns, refunds, the ledger and reconciliation: reads, and writes refused for their input

@@ -157,6 +157,7 @@ pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, 
     // The shopper hears of it (when it is that kind of event) by mail written in this
     // transaction.
     crate::lifecycle::notify::service::on_events(tx, std::slice::from_ref(&event)).await?;
+    crate::webhooks::service::on_events(tx, std::slice::from_ref(&event)).await?;
     Ok(event)
 }
 
@@ -195,6 +196,7 @@ pub async fn record_events(
     .exec_without_returning(tx.conn())
     .await?;
     crate::lifecycle::notify::service::on_events(tx, &rows).await?;
+    crate::webhooks::service::on_events(tx, &rows).await?;
     Ok(rows)
 }
 

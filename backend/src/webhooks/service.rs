@@ -1,0 +1,420 @@
+//! Outbound webhooks: every timeline event a subscription wants becomes a delivery, written
+//! in the event's transaction (so none is lost or made twice) and sent by a job, signed,
+//! retried with backoff, each attempt logged.
+//!
+//! Signature (`X-Orderflow-Signature: t=<unix seconds>,v1=<hex>`): `v1` is the hex
+//! HMAC-SHA256 of `"<t>.<raw body>"` under the subscription's secret. A receiver recomputes
+//! it, compares in constant time and rejects a `t` more than five minutes old.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use entity::webhook_deliveries;
+use rand::RngCore;
+use sea_orm::{ActiveValue::Set, DbErr};
+use serde_json::json;
+
+use super::pattern;
+use super::repo::{self, Attempt, DELIVERED, Delivery, FAILED, PENDING, Subscription};
+use crate::app::AppState;
+use crate::domain::TenantId;
+use crate::graphql::relay::global_id;
+use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::worker::JobError;
+use crate::lifecycle::capture::repo::OrderEvent;
+use crate::lifecycle::tracking::signature::sign_orderflow;
+use crate::tenancy::TenantTx;
+
+pub const JOB: &str = "webhook.deliver";
+/// Attempts per delivery: with the queue's backoff (2^n seconds), about nine minutes.
+pub const ATTEMPTS: i32 = 9;
+/// A receiver has this long to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn secret_context(tenant: uuid::Uuid, subscription: uuid::Uuid) -> String {
+    format!("{tenant}/{subscription}/webhook_secret")
+}
+
+/// A new signing secret: `whsec_` and 32 random bytes in hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", hex::encode(bytes))
+}
+
+pub fn seal(state: &AppState, s: &Subscription, secret: &str) -> String {
+    state
+        .sealer
+        .seal(secret, &secret_context(s.tenant_id, s.id))
+}
+
+/// Whether `url` may receive webhooks: HTTPS to a public name, or (when the operator allows
+/// it, for development and tests) HTTP to this machine.
+pub fn check_url(url: &str, allow_loopback: bool) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("is not a URL: {e}"))?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if !loopback || allow_loopback => {}
+        "http" if loopback && allow_loopback => {}
+        "http" => return Err("must use https".into()),
+        _ if loopback => return Err("must not point at this machine".into()),
+        _ => return Err("must use https".into()),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("must not carry credentials: the signature authenticates us".into());
+    }
+    Ok(parsed)
+}
+
+/// Addresses a webhook must never reach (the platform's own network), unless loopback is
+/// allowed for development.
+fn forbidden(ip: IpAddr, allow_loopback: bool) -> bool {
+    if ip.is_loopback() {
+        return !allow_loopback;
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
+        }
+        IpAddr::V6(v6) => {
+            v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_private() || v4.is_loopback() || v4.is_link_local())
+        }
+    }
+}
+
+/// The body a subscription receives for a timeline event.
+pub fn body_of(event: &OrderEvent) -> String {
+    json!({
+        "id": event.id,
+        "type": event.kind,
+        "createdAt": event.at,
+        "tenantId": event.tenant_id,
+        "data": {
+            "orderId": global_id("Order", event.order_id),
+            "message": event.message,
+            "reason": event.reason,
+            "actor": event.actor_label.clone().unwrap_or_else(|| event.actor_kind.clone()),
+            "details": event.data,
+        }
+    })
+    .to_string()
+}
+
+/// Called with every timeline event as it is recorded: a delivery for each subscription
+/// that wants it, and its job, in the same transaction.
+pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let subscriptions = repo::active(tx).await?;
+    if subscriptions.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut rows = Vec::new();
+    for e in events {
+        for s in &subscriptions {
+            let wanted: Vec<String> = serde_json::from_value(s.events.clone()).unwrap_or_default();
+            if !pattern::matches(&wanted, &e.kind) {
+                continue;
+            }
+            rows.push(Delivery {
+                tenant_id: tx.tenant().uuid(),
+                id: uuid::Uuid::now_v7(),
+                subscription_id: s.id,
+                event_id: e.id,
+                event_kind: e.kind.clone(),
+                order_id: Some(e.order_id),
+                body: body_of(e),
+                status: PENDING.into(),
+                attempts: 0,
+                last_status_code: None,
+                last_error: None,
+                created_at: now,
+                delivered_at: None,
+                updated_at: now,
+            });
+        }
+    }
+    let ids = repo::insert_deliveries(tx, rows).await?;
+    queue::enqueue_many(
+        tx,
+        ids.into_iter().map(|id| job_for(tx.tenant(), id)).collect(),
+    )
+    .await
+}
+
+fn job_for(tenant: TenantId, delivery: uuid::Uuid) -> NewJob {
+    let mut job = NewJob::now(JOB, Some(tenant), json!({ "delivery": delivery }))
+        .dedupe(format!("webhook:{delivery}"));
+    job.max_attempts = ATTEMPTS;
+    job
+}
+
+/// Sends a delivery again (the log's "redeliver"): due at once, its earlier attempts kept.
+pub async fn redeliver(tx: &TenantTx, d: &Delivery) -> Result<Delivery, DbErr> {
+    let d = repo::reopen(tx, d).await?;
+    queue::enqueue(
+        tx,
+        job_for(tx.tenant(), d.id).dedupe(format!(
+            "webhook:{}:{}",
+            d.id,
+            Utc::now().timestamp_millis()
+        )),
+    )
+    .await?;
+    Ok(d)
+}
+
+/// What one attempt came to.
+struct Outcome {
+    status: Option<u16>,
+    error: Option<String>,
+    response: Option<String>,
+    duration_ms: i32,
+}
+
+async fn post(state: &AppState, url: &str, delivery: &Delivery, secret: &str) -> Outcome {
+    let started = Instant::now();
+    let elapsed =
+        |started: Instant| i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let fail = |error: String, started: Instant| Outcome {
+        status: None,
+        error: Some(error),
+        response: None,
+        duration_ms: elapsed(started),
+    };
+    let allow = state.config.webhooks_allow_loopback;
+    let parsed = match check_url(url, allow) {
+        Ok(u) => u,
+        Err(e) => return fail(format!("the URL {e}"), started),
+    };
+    // Resolved here and checked, so a public name cannot point into the platform's network.
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> =
+        match tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await {
+            Ok(a) => a.collect(),
+            Err(e) => return fail(format!("{host} does not resolve: {e}"), started),
+        };
+    if addrs.is_empty() || addrs.iter().any(|a| forbidden(a.ip(), allow)) {
+        return fail(
+            format!("{host} resolves to an address webhooks may not reach"),
+            started,
+        );
+    }
+    let client = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(&host, &addrs)
+        .user_agent(concat!("Orderflow-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return fail(e.to_string(), started),
+    };
+    let signature = sign_orderflow(secret, delivery.body.as_bytes(), Utc::now().timestamp());
+    let sent = client
+        .post(parsed)
+        .header("content-type", "application/json")
+        .header("x-orderflow-signature", signature)
+        .header("x-orderflow-event", &delivery.event_kind)
+        .header("x-orderflow-delivery", delivery.id.to_string())
+        .header("x-orderflow-attempt", (delivery.attempts + 1).to_string())
+        .body(delivery.body.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(res) => {
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap_or_default();
+            Outcome {
+                status: Some(status),
+                error: (!(200..300).contains(&status))
+                    .then(|| format!("the receiver answered {status}")),
+                response: Some(text.chars().take(500).collect()),
+                duration_ms: elapsed(started),
+            }
+        }
+        Err(e) => fail(
+            if e.is_timeout() {
+                format!("no answer within {} seconds", TIMEOUT.as_secs())
+            } else {
+                format!("could not connect: {e}")
+            },
+            started,
+        ),
+    }
+}
+
+/// The job: one attempt; a failure is retried by the queue with backoff until the last.
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .map(TenantId)
+        .ok_or("the job names no tenant")?;
+    let id = job
+        .payload
+        .get("delivery")
+        .and_then(|v| v.as_str())
+        .and_then(|v| uuid::Uuid::parse_str(v).ok())
+        .ok_or("the job names no delivery")?;
+    let db = |e: DbErr| e.to_string();
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    let Some(delivery) = repo::delivery(&tx, id).await.map_err(db)? else {
+        return Ok(());
+    };
+    if delivery.status == DELIVERED {
+        return Ok(());
+    }
+    let subscription = repo::subscription(&tx, delivery.subscription_id)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    let Some(subscription) = subscription.filter(|s| s.active) else {
+        let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+        finish(
+            &tx,
+            &delivery,
+            FAILED,
+            None,
+            Some("the subscription is disabled".into()),
+        )
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        return Ok(());
+    };
+    let secret = state
+        .sealer
+        .open(
+            &subscription.secret,
+            &secret_context(subscription.tenant_id, subscription.id),
+        )
+        .map_err(|_| "the subscription's secret cannot be opened".to_owned())?;
+    // No transaction is held while the receiver takes its time.
+    let outcome = post(state, &subscription.url, &delivery, &secret).await;
+    let last = job.attempts >= job.max_attempts;
+    let status = match (&outcome.error, last) {
+        (None, _) => DELIVERED,
+        (Some(_), true) => FAILED,
+        (Some(_), false) => PENDING,
+    };
+    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+    // Locked and read again: a redelivery may have raced this attempt.
+    let current = repo::delivery_for_update(&tx, id)
+        .await
+        .map_err(db)?
+        .unwrap_or(delivery);
+    repo::insert_attempt(
+        &tx,
+        Attempt {
+            tenant_id: tenant.uuid(),
+            id: uuid::Uuid::now_v7(),
+            delivery_id: id,
+            attempt: current.attempts + 1,
+            started_at: Utc::now(),
+            duration_ms: outcome.duration_ms,
+            status_code: outcome.status.map(i32::from),
+            error: outcome.error.clone(),
+            response: outcome.response,
+        },
+    )
+    .await
+    .map_err(db)?;
+    finish(&tx, &current, status, outcome.status, outcome.error.clone())
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    match (outcome.error, last) {
+        (Some(e), false) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+async fn finish(
+    tx: &TenantTx,
+    d: &Delivery,
+    status: &str,
+    code: Option<u16>,
+    error: Option<String>,
+) -> Result<Delivery, DbErr> {
+    let now = Utc::now();
+    repo::update_delivery(
+        tx,
+        webhook_deliveries::ActiveModel {
+            tenant_id: Set(d.tenant_id),
+            id: Set(d.id),
+            status: Set(status.into()),
+            attempts: Set(d.attempts + i32::from(code.is_some() || error.is_some())),
+            last_status_code: Set(code.map(i32::from)),
+            last_error: Set(error),
+            delivered_at: Set((status == DELIVERED).then_some(now)),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_when_allowed() {
+        assert!(check_url("https://hooks.example.com/x", false).is_ok());
+        assert_eq!(
+            check_url("http://hooks.example.com/x", false).unwrap_err(),
+            "must use https"
+        );
+        assert!(check_url("http://127.0.0.1:9000/x", false).is_err());
+        assert!(check_url("http://127.0.0.1:9000/x", true).is_ok());
+        assert!(check_url("https://user:pw@hooks.example.com/", false).is_err());
+        assert!(check_url("ftp://hooks.example.com/", false).is_err());
+        assert!(check_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn the_platforms_own_networks_are_out_of_reach() {
+        for ip in [
+            "10.0.0.1",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap_or_else(|e| panic!("{e}"));
+            assert!(forbidden(ip, false), "{ip}");
+        }
+        assert!(!forbidden(
+            "93.184.216.34".parse().unwrap_or_else(|e| panic!("{e}")),
+            false
+        ));
+        assert!(!forbidden(
+            "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")),
+            true
+        ));
+    }
+}
