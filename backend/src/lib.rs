@@ -17,6 +17,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod automation;
 pub mod bulk;
 pub mod catalog;
 pub mod channels;
