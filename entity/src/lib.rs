@@ -4,6 +4,9 @@
 pub mod allocations;
 pub mod api_keys;
 pub mod audit_log;
+pub mod automation_rule_versions;
+pub mod automation_rules;
+pub mod automation_runs;
 pub mod carrier_routes;
 pub mod carrier_services;
 pub mod carriers;

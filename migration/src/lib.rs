@@ -17,6 +17,7 @@ mod m20261127_000007_fulfillment;
 mod m20261127_000008_notify;
 mod m20261127_000009_returns_ledger;
 mod m20261127_000010_webhooks;
+mod m20261127_000011_automation;
 pub mod rls;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_notify::Migration),
             Box::new(m20261127_000009_returns_ledger::Migration),
             Box::new(m20261127_000010_webhooks::Migration),
+            Box::new(m20261127_000011_automation::Migration),
         ]
     }
 }

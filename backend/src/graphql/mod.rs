@@ -17,6 +17,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::app::AppState;
+use crate::automation::graphql::{AutomationMutation, AutomationQuery};
 use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::channels::graphql::{ChannelMutation, ChannelQuery};
 use crate::customers::graphql::CustomerQuery;
@@ -57,6 +58,7 @@ pub struct Query(
     LedgerQuery,
     ReconcileQuery,
     WebhookQuery,
+    AutomationQuery,
     JobsQuery,
     ChannelQuery,
 );
@@ -79,6 +81,7 @@ pub struct Mutation(
     LedgerMutation,
     ReconcileMutation,
     WebhookMutation,
+    AutomationMutation,
     JobsMutation,
     ChannelMutation,
 );

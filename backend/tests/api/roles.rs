@@ -103,12 +103,14 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .collect()
 }
 
-/// Outbound webhooks: reads, and writes refused for their input or unknown ids.
+/// Outbound webhooks and automation rules: reads, and writes refused for their input or
+/// unknown ids.
 fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
     use Permission::SettingsManage;
     let w = global_id("WebhookSubscription", Uuid::now_v7());
     let d = global_id("WebhookDelivery", Uuid::now_v7());
-    let (w, d) = (w.as_str(), d.as_str());
+    let a = global_id("AutomationRule", Uuid::now_v7());
+    let (w, d, a) = (w.as_str(), d.as_str(), a.as_str());
     vec![
         ("webhookSubscriptions", SettingsManage, "{ webhookSubscriptions { id } }".into()),
         ("webhookDeliveries", SettingsManage, "{ webhookDeliveries { edges { node { id } } } }".into()),
@@ -117,6 +119,11 @@ fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
         ("rotateWebhookSecret", SettingsManage, format!("mutation {{ rotateWebhookSecret(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
         ("deleteWebhookSubscription", SettingsManage, format!("mutation {{ deleteWebhookSubscription(input: {{id: \"{w}\"}}) {{ userErrors {{ code }} }} }}")),
         ("redeliverWebhook", SettingsManage, format!("mutation {{ redeliverWebhook(input: {{deliveryId: \"{d}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("automationRules", SettingsManage, "{ automationRules { id } }".into()),
+        ("automationRuns", SettingsManage, "{ automationRuns { edges { node { id } } } }".into()),
+        ("saveAutomationRule", SettingsManage, "mutation { saveAutomationRule(input: {name: \"\", trigger: \"*\", condition: \"\", actions: []}) { userErrors { code } } }".into()),
+        ("deleteAutomationRule", SettingsManage, format!("mutation {{ deleteAutomationRule(input: {{id: \"{a}\"}}) {{ userErrors {{ code }} }} }}")),
+        ("dryRunAutomationRule", SettingsManage, "mutation { dryRunAutomationRule(input: {trigger: \"*\", condition: \"\"}) { userErrors { code } } }".into()),
     ]
 }
 

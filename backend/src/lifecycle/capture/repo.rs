@@ -158,6 +158,7 @@ pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, 
     // transaction.
     crate::lifecycle::notify::service::on_events(tx, std::slice::from_ref(&event)).await?;
     crate::webhooks::service::on_events(tx, std::slice::from_ref(&event)).await?;
+    crate::automation::service::on_events(tx, std::slice::from_ref(&event)).await?;
     Ok(event)
 }
 
@@ -197,6 +198,7 @@ pub async fn record_events(
     .await?;
     crate::lifecycle::notify::service::on_events(tx, &rows).await?;
     crate::webhooks::service::on_events(tx, &rows).await?;
+    crate::automation::service::on_events(tx, &rows).await?;
     Ok(rows)
 }
 

@@ -1,0 +1,188 @@
+//! What a rule does to the order when its condition holds. Each action says what became of it
+//! (done, or skipped and why), and what it records on the timeline names the rule.
+
+use entity::orders;
+use sea_orm::{ActiveValue::Set, DbErr};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::OrderId;
+use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
+use crate::lifecycle::engine::transition::{self, By, EngineError, Step};
+use crate::lifecycle::state::OrderState;
+use crate::tenancy::{Actor, TenantTx};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(name = "AutomationActionKind")]
+pub enum Kind {
+    AddTag,
+    RemoveTag,
+    /// Stops the automated stages until someone releases the order; the value is the reason.
+    Hold,
+    /// Appends the value to the order's note.
+    AddNote,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub kind: Kind,
+    pub value: String,
+}
+
+/// The first problem with `actions`: (index, message).
+pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
+    if actions.is_empty() || actions.len() > 20 {
+        return Err((0, "give 1 to 20 actions".into()));
+    }
+    for (i, a) in actions.iter().enumerate() {
+        let v = a.value.trim();
+        let limit = match a.kind {
+            Kind::AddTag | Kind::RemoveTag => 40,
+            Kind::Hold => 1000,
+            Kind::AddNote => 2000,
+        };
+        if v.is_empty() || v.chars().count() > limit {
+            return Err((
+                i,
+                format!(
+                    "{} needs a value of 1 to {limit} characters",
+                    match a.kind {
+                        Kind::AddTag | Kind::RemoveTag => "a tag action",
+                        Kind::Hold => "hold (its reason)",
+                        Kind::AddNote => "a note",
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Marks what a rule records, so rules do not trigger on each other's doings.
+pub fn mark(rule: uuid::Uuid, name: &str) -> serde_json::Value {
+    serde_json::json!({ "ruleId": rule, "ruleName": name })
+}
+
+/// Applies one action; returns what became of it and the timeline event it made.
+pub async fn apply(
+    tx: &TenantTx,
+    order: &mut Order,
+    action: &Action,
+    rule: (uuid::Uuid, &str),
+) -> Result<(String, Option<OrderEvent>), DbErr> {
+    let value = action.value.trim().to_owned();
+    let label = Some(format!("rule \"{}\"", rule.1));
+    let data = |extra: serde_json::Value| {
+        let mut d = extra;
+        d["automation"] = mark(rule.0, rule.1);
+        d
+    };
+    match action.kind {
+        Kind::AddTag | Kind::RemoveTag => {
+            let mut tags: Vec<String> =
+                serde_json::from_value(order.tags.clone()).unwrap_or_default();
+            let had = tags.iter().any(|t| t.eq_ignore_ascii_case(&value));
+            let adding = action.kind == Kind::AddTag;
+            if had == adding {
+                return Ok((
+                    format!(
+                        "skipped: the order {} tagged {value}",
+                        if adding { "is already" } else { "is not" }
+                    ),
+                    None,
+                ));
+            }
+            if adding {
+                tags.push(value.clone());
+            } else {
+                tags.retain(|t| !t.eq_ignore_ascii_case(&value));
+            }
+            order.tags = serde_json::json!(tags);
+            order_repo::update(
+                tx,
+                orders::ActiveModel {
+                    id: Set(order.id),
+                    tags: Set(order.tags.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            let event = order_repo::record_event(
+                tx,
+                NewEvent {
+                    order: OrderId(order.id),
+                    kind: "order.tags_changed",
+                    actor: Actor::System,
+                    actor_label: label,
+                    message: format!("Tags: {}{value}", if adding { "+" } else { "−" }),
+                    reason: None,
+                    data: data(serde_json::json!({
+                        "added": if adding { vec![value.clone()] } else { vec![] },
+                        "removed": if adding { vec![] } else { vec![value.clone()] },
+                    })),
+                },
+            )
+            .await?;
+            Ok((
+                format!("{} tag {value}", if adding { "added" } else { "removed" }),
+                Some(event),
+            ))
+        }
+        Kind::Hold => {
+            let previous = order.hold_reason.clone();
+            order.hold_reason = Some(value.clone());
+            let by = By {
+                actor: Actor::System,
+                label,
+            };
+            let step = Step {
+                to: OrderState::OnHold,
+                kind: "order.held",
+                message: format!("Put on hold by rule \"{}\": {value}", rule.1),
+                reason: Some(value),
+                data: data(serde_json::json!({})),
+            };
+            match transition::apply(tx, order, &by, step).await {
+                Ok(event) => Ok(("held".into(), Some(event))),
+                Err(EngineError::Db(e)) => Err(e),
+                Err(e) => {
+                    order.hold_reason = previous;
+                    Ok((format!("skipped: {e}"), None))
+                }
+            }
+        }
+        Kind::AddNote => {
+            let note = match order.note.as_deref().filter(|n| !n.is_empty()) {
+                Some(n) => format!("{n}\n{value}"),
+                None => value.clone(),
+            };
+            if note.chars().count() > 5000 {
+                return Ok(("skipped: the note is full".into(), None));
+            }
+            order.note = Some(note);
+            order_repo::update(
+                tx,
+                orders::ActiveModel {
+                    id: Set(order.id),
+                    note: Set(order.note.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            let event = order_repo::record_event(
+                tx,
+                NewEvent {
+                    order: OrderId(order.id),
+                    kind: "order.note_changed",
+                    actor: Actor::System,
+                    actor_label: label,
+                    message: format!("Note added: {value}"),
+                    reason: None,
+                    data: data(serde_json::json!({})),
+                },
+            )
+            .await?;
+            Ok(("note added".into(), Some(event)))
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Automation rules over the API: the issue's rule "fraud score above 70 and order total above
+//! 500 → hold and tag" holds exactly the orders it should, shows on their timelines, logs every
+//! run, and its dry run counts the same orders; mistakes are refused by field and column.
+
+use serde_json::{Value, json};
+
+use crate::engine::drain;
+use crate::fulfillment::{ok, shop, us_address};
+use crate::helpers::{Session, TestApp, spawn_app};
+use crate::orders::create_order;
+
+const SAVE: &str = "mutation($i: SaveAutomationRuleInput!) { saveAutomationRule(input: $i) { rule { id name version enabled trigger condition actions { kind value } versions { version condition } } userErrors { field code message } } }";
+const RULE: &str = "fraud.score > 70 and order.total > 500";
+
+fn address(country: &str) -> Value {
+    json!({ "name": "Grace Hopper", "line1": "5 Harbour Street", "city": "Lagos", "postalCode": "100001", "country": country })
+}
+
+/// A paid kettle order; risky ones carry every signal the screening weighs.
+async fn place(app: &TestApp, s: &Session, external: &str, quantity: i64, risky: bool) -> String {
+    let total = format!("{}.00", 40 * quantity);
+    let mut input = json!({
+        "externalId": external, "email": format!("{external}@shopper.example"), "firstName": "Grace", "lastName": "Hopper",
+        "shippingAddress": us_address(), "billingAddress": us_address(),
+        "lines": [{ "sku": "KETTLE-1", "quantity": quantity }],
+        "payment": { "status": "PAID", "amountCaptured": total, "avsResult": "Y", "cvvResult": "M" }
+    });
+    if risky {
+        input["email"] = json!(format!(
+            "xk{}9205@mailinator.com",
+            external.to_lowercase().replace('-', "")
+        ));
+        input["shippingAddress"] = address("NG");
+        input["client"] = json!({ "ip": "203.0.113.9", "deviceId": format!("dev-{external}"), "ipCountry": "RU" });
+    }
+    let body = create_order(app, s, input).await;
+    assert_eq!(
+        body["data"]["createOrder"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    body["data"]["createOrder"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
+    let body = app
+        .gql(
+            Some(&s.access),
+            "query($o: ID!) { order(id: $o) { state tags holdReason totals { total } fraud { score } events { kind message actor } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    body["data"]["order"].clone()
+}
+
+#[tokio::test]
+async fn the_risky_big_orders_rule_holds_exactly_those_and_its_dry_run_agrees() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "automation", false).await;
+    let s = &shop.owner;
+    // Screening holds nothing itself here: the rule is what holds.
+    ok(&app, s, "updateLifecycleSettings", "mutation { updateLifecycleSettings(input: {fraudReviewScore: 99, fraudRejectScore: 100, highRiskCountries: [\"NG\"]}) { userErrors { field message } } }", json!({})).await;
+
+    // Mistakes are refused by field (and column, for the condition).
+    for (input, field, says) in [
+        (
+            json!({ "name": "x", "trigger": "order.screened", "condition": "fraud.score > \"high\"", "actions": [{ "kind": "HOLD", "value": "check" }] }),
+            json!(["input", "condition"]),
+            "cannot be compared",
+        ),
+        (
+            json!({ "name": "x", "trigger": "order.screened", "condition": "fraud.scor > 70", "actions": [{ "kind": "HOLD", "value": "check" }] }),
+            json!(["input", "condition"]),
+            "there is no field fraud.scor",
+        ),
+        (
+            json!({ "name": "x", "trigger": "order.screened", "condition": "fraud.score > 70 and", "actions": [{ "kind": "HOLD", "value": "check" }] }),
+            json!(["input", "condition"]),
+            "column 21",
+        ),
+        (
+            json!({ "name": "x", "trigger": "Order Screened", "condition": RULE, "actions": [{ "kind": "HOLD", "value": "check" }] }),
+            json!(["input", "trigger"]),
+            "not an event pattern",
+        ),
+        (
+            json!({ "name": "x", "trigger": "order.screened", "condition": RULE, "actions": [{ "kind": "ADD_TAG", "value": "" }] }),
+            json!(["input", "actions", "0", "value"]),
+            "1 to 40",
+        ),
+    ] {
+        let body = app.gql(Some(&s.access), SAVE, json!({ "i": input })).await;
+        let e = &body["data"]["saveAutomationRule"]["userErrors"][0];
+        assert_eq!(e["field"], field, "{body}");
+        assert!(e["message"].as_str().unwrap().contains(says), "{body}");
+    }
+
+    let saved = ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Risky and big", "trigger": "order.screened", "condition": "fraud.score > 90", "actions": [{ "kind": "HOLD", "value": "fraud check" }] } })).await;
+    let rule = saved["rule"]["id"].as_str().unwrap().to_owned();
+    // The next version is the issue's rule: hold and tag.
+    let saved = ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "id": rule, "name": "Risky and big", "trigger": "order.screened", "condition": RULE, "actions": [{ "kind": "HOLD", "value": "fraud check" }, { "kind": "ADD_TAG", "value": "fraud-check" }] } })).await;
+    assert_eq!(saved["rule"]["version"], 2);
+    assert_eq!(saved["rule"]["versions"].as_array().unwrap().len(), 2);
+
+    let risky_big = place(&app, s, "AUTO-1", 15, true).await;
+    let risky_small = place(&app, s, "AUTO-2", 12, true).await;
+    let safe_big = place(&app, s, "AUTO-3", 15, false).await;
+    let safe_small = place(&app, s, "AUTO-4", 1, false).await;
+    drain(&app).await;
+
+    let o = order(&app, s, &risky_big).await;
+    assert!(o["fraud"]["score"].is_i64(), "{o}");
+    assert!(
+        o["fraud"]["score"].as_i64().unwrap() > 70,
+        "the risky order scores above 70: {o}"
+    );
+    assert_eq!(o["state"], "ON_HOLD", "{o}");
+    assert_eq!(o["holdReason"], "fraud check");
+    assert_eq!(o["tags"], json!(["fraud-check"]));
+    let kinds: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"automation.rule_matched") && kinds.contains(&"order.held"),
+        "{kinds:?}"
+    );
+    let matched = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "automation.rule_matched")
+        .unwrap();
+    assert_eq!(
+        matched["message"],
+        "Rule \"Risky and big\" (v2) matched on order.screened: held; added tag fraud-check"
+    );
+    for (id, why) in [
+        (&risky_small, "small"),
+        (&safe_big, "safe"),
+        (&safe_small, "safe and small"),
+    ] {
+        let o = order(&app, s, id).await;
+        assert_ne!(o["state"], "ON_HOLD", "{why}: {o}");
+        assert_eq!(o["tags"], json!([]), "{why}");
+        assert!(
+            o["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["kind"] != "automation.rule_matched")
+        );
+    }
+    let risky_small_score = order(&app, s, &risky_small).await["fraud"]["score"]
+        .as_i64()
+        .unwrap();
+    assert!(risky_small_score > 70, "only its total keeps it out");
+
+    // Every run is logged: four screenings, one match.
+    let runs = app.gql(Some(&s.access), "query($r: ID) { automationRuns(first: 20, ruleId: $r) { edges { node { matched eventKind ruleVersion outcomes } } } }", json!({ "r": rule })).await;
+    let runs = runs["data"]["automationRuns"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    assert_eq!(
+        runs.iter().filter(|r| r["node"]["matched"] == true).count(),
+        1
+    );
+    assert!(
+        runs.iter()
+            .all(|r| r["node"]["ruleVersion"] == 2 && r["node"]["eventKind"] == "order.screened")
+    );
+
+    // The dry run counts the same order among the last ones.
+    let dry = ok(&app, s, "dryRunAutomationRule", "mutation($i: DryRunAutomationRuleInput!) { dryRunAutomationRule(input: $i) { result { evaluated matched summary orders { id } } userErrors { field message } } }", json!({ "i": { "trigger": "order.screened", "condition": RULE, "last": 1000 } })).await;
+    assert_eq!(dry["result"]["evaluated"], 4);
+    assert_eq!(dry["result"]["matched"], 1);
+    assert_eq!(
+        dry["result"]["summary"],
+        "This rule would have matched 1 of the last 4 orders."
+    );
+    assert_eq!(dry["result"]["orders"], json!([{ "id": risky_big }]));
+
+    // Disabled, a rule runs no more.
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "id": rule, "name": "Risky and big", "trigger": "order.screened", "condition": RULE, "actions": [{ "kind": "HOLD", "value": "fraud check" }], "enabled": false } })).await;
+    let later = place(&app, s, "AUTO-5", 15, true).await;
+    drain(&app).await;
+    assert_ne!(order(&app, s, &later).await["state"], "ON_HOLD");
+}
+
+/// Tenant B against tenant A's rules, runs and dry runs.
+pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
+    let a = shop(app, "alpha-rules", false).await;
+    let s = &a.owner;
+    let saved = ok(app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "ALPHA-RULE-MARKER", "trigger": "order.received", "condition": "order.total > 1", "actions": [{ "kind": "ADD_TAG", "value": "alpha-tag-marker" }] } })).await;
+    let rule = saved["rule"]["id"].as_str().unwrap().to_owned();
+    let placed = place(app, s, "ALPHA-RULE-ORDER", 1, false).await;
+    drain(app).await;
+    let markers = [
+        rule.as_str(),
+        placed.as_str(),
+        "ALPHA-RULE-MARKER",
+        "alpha-tag-marker",
+        "ALPHA-RULE-ORDER",
+    ];
+    let vars = json!({ "r": rule });
+    let mut covered = Vec::new();
+    for (field, query) in [
+        (
+            "automationRules",
+            "{ automationRules { id name condition } }",
+        ),
+        (
+            "automationRuns",
+            "query($r: ID) { automationRuns(first: 100, ruleId: $r) { edges { node { id orderId } } } }",
+        ),
+        (
+            "dryRunAutomationRule",
+            "mutation { dryRunAutomationRule(input: {trigger: \"*\", condition: \"order.total > 0\"}) { result { evaluated orders { id name } } userErrors { code } } }",
+        ),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert!(body["errors"].is_null(), "{field}: {body}");
+        let text = body.to_string();
+        for m in markers {
+            assert!(!text.contains(m), "{field} leaked {m:?}: {text}");
+        }
+    }
+    for (field, query) in [
+        (
+            "saveAutomationRule",
+            "mutation($r: ID!) { saveAutomationRule(input: {id: $r, name: \"x\", trigger: \"*\", condition: \"order.total > 0\", actions: [{kind: ADD_TAG, value: \"x\"}]}) { userErrors { code } } }",
+        ),
+        (
+            "deleteAutomationRule",
+            "mutation($r: ID!) { deleteAutomationRule(input: {id: $r}) { userErrors { code } } }",
+        ),
+    ] {
+        covered.push(field);
+        let body = app.gql(Some(&b.access), query, vars.clone()).await;
+        assert_eq!(
+            crate::helpers::user_error_code(&body, field),
+            "NOT_FOUND",
+            "{field}: {body}"
+        );
+    }
+    // A's rule tagged A's order, and still stands.
+    let mine = app
+        .gql(
+            Some(&s.access),
+            "{ automationRules { name version } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["data"]["automationRules"],
+        json!([{ "name": "ALPHA-RULE-MARKER", "version": 1 }])
+    );
+    covered
+}
