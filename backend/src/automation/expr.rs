@@ -181,7 +181,12 @@ struct Parser {
     toks: Vec<(usize, Tok)>,
     at: usize,
     end: usize,
+    /// Nesting so far: bounded, so no condition can exhaust the stack.
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and `not` a condition may have.
+const MAX_DEPTH: usize = 32;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -214,10 +219,24 @@ impl Parser {
         Ok(left)
     }
 
+    fn deeper(&mut self) -> Result<(), Invalid> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(invalid(
+                self.col(),
+                format!("nested more than {MAX_DEPTH} deep: simplify the condition"),
+            ));
+        }
+        Ok(())
+    }
+
     fn not(&mut self) -> Result<Expr, Invalid> {
         if self.word("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.comparison()
     }
@@ -286,7 +305,9 @@ impl Parser {
             }
             Tok::Ident(w) => Ok(Expr::Field(w)),
             Tok::LParen => {
+                self.deeper()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(invalid(self.col(), "expected \")\""));
                 }
@@ -341,6 +362,7 @@ pub fn parse(src: &str, schema: &Schema) -> Result<Expr, Invalid> {
         end: src.chars().count() + 1,
         toks,
         at: 0,
+        depth: 0,
     };
     let expr = p.or()?;
     if p.at < p.toks.len() {
@@ -449,50 +471,68 @@ fn value(e: &Expr, facts: &Facts) -> Value {
         Expr::Text(t) => Value::Text(t.clone()),
         Expr::Bool(b) => Value::Bool(*b),
         Expr::List(items) => Value::TextList(items.clone()),
-        other => Value::Bool(eval(other, facts)),
+        other => truth(other, facts).map_or(Value::Missing, Value::Bool),
     }
 }
 
 /// Whether the facts satisfy the (checked) condition. Texts compare without regard to case.
+/// What the facts do not know is unknown, not false, all the way up (`not` of unknown is
+/// unknown): an unknown condition does not match.
 pub fn eval(e: &Expr, facts: &Facts) -> bool {
+    truth(e, facts).unwrap_or(false)
+}
+
+/// Three-valued: `None` when the facts cannot tell.
+fn truth(e: &Expr, facts: &Facts) -> Option<bool> {
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     match e {
-        Expr::Not(x) => !eval(x, facts),
-        Expr::And(a, b) => eval(a, facts) && eval(b, facts),
-        Expr::Or(a, b) => eval(a, facts) || eval(b, facts),
+        Expr::Not(x) => truth(x, facts).map(|t| !t),
+        Expr::And(a, b) => match (truth(a, facts), truth(b, facts)) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        Expr::Or(a, b) => match (truth(a, facts), truth(b, facts)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
         Expr::Compare(op, a, b) => match (value(a, facts), value(b, facts)) {
-            (Value::Missing, _) | (_, Value::Missing) => false,
-            (Value::Number(x), Value::Number(y)) => match op {
+            (Value::Missing, _) | (_, Value::Missing) => None,
+            (Value::Number(x), Value::Number(y)) => Some(match op {
                 Cmp::Eq => x == y,
                 Cmp::Ne => x != y,
                 Cmp::Lt => x < y,
                 Cmp::Le => x <= y,
                 Cmp::Gt => x > y,
                 Cmp::Ge => x >= y,
-            },
+            }),
             (Value::Text(x), Value::Text(y)) => match op {
-                Cmp::Eq => same(&x, &y),
-                Cmp::Ne => !same(&x, &y),
-                _ => false,
+                Cmp::Eq => Some(same(&x, &y)),
+                Cmp::Ne => Some(!same(&x, &y)),
+                _ => None,
             },
             (Value::Bool(x), Value::Bool(y)) => match op {
-                Cmp::Eq => x == y,
-                Cmp::Ne => x != y,
-                _ => false,
+                Cmp::Eq => Some(x == y),
+                Cmp::Ne => Some(x != y),
+                _ => None,
             },
-            _ => false,
+            _ => None,
         },
         Expr::In(x, list, negated) => match value(x, facts) {
-            Value::Text(t) => list.iter().any(|i| same(i, &t)) != *negated,
-            _ => false,
+            Value::Text(t) => Some(list.iter().any(|i| same(i, &t)) != *negated),
+            _ => None,
         },
         Expr::Contains(list, item) => match (value(list, facts), value(item, facts)) {
-            (Value::TextList(l), Value::Text(t)) => l.iter().any(|i| same(i, &t)),
-            _ => false,
+            (Value::TextList(l), Value::Text(t)) => Some(l.iter().any(|i| same(i, &t))),
+            _ => None,
         },
-        Expr::Bool(b) => *b,
-        Expr::Field(_) => matches!(value(e, facts), Value::Bool(true)),
-        _ => false,
+        Expr::Bool(b) => Some(*b),
+        Expr::Field(_) => match value(e, facts) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -579,6 +619,20 @@ mod tests {
         let f = facts(10, "20");
         assert!(!run("customer.orders_count >= 0", &f));
         assert!(!run("customer.orders_count < 0", &f));
+        // Not even negated; but a known side can still decide.
+        assert!(!run("not (customer.orders_count > 3)", &f));
+        assert!(run("customer.orders_count > 3 or order.total > 1", &f));
+        assert!(!run("customer.orders_count > 3 and order.total > 1", &f));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}order.total > 1{}", "(".repeat(40), ")".repeat(40));
+        let e = parse(&deep, &schema()).unwrap_err();
+        assert!(e.message.contains("nested more than 32 deep"), "{e}");
+        let fine = format!("{}order.total > 1{}", "(".repeat(10), ")".repeat(10));
+        assert!(parse(&fine, &schema()).is_ok());
+        assert!(parse(&"not ".repeat(40), &schema()).is_err());
     }
 
     #[test]

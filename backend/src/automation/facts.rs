@@ -51,7 +51,14 @@ pub fn of(kind: &str, order: &Order, lines: &[OrderLine], customer: Option<&Hist
         .and_then(|a| a.get("country"))
         .and_then(|c| c.as_str());
     [
-        ("event.kind", Value::Text(kind.to_owned())),
+        (
+            "event.kind",
+            if kind.is_empty() {
+                Value::Missing
+            } else {
+                Value::Text(kind.to_owned())
+            },
+        ),
         ("order.name", Value::Text(order.name.clone())),
         ("order.channel", Value::Text(order.channel.clone())),
         ("order.state", Value::Text(order.state.clone())),

@@ -283,7 +283,7 @@ impl AutomationMutation {
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let now = Utc::now();
             let (base, new) = match id {
-                Some(id) => match service::rule(&tx, id).await? {
+                Some(id) => match service::rule_for_update(&tx, id).await? {
                     Some(r) => (r, false),
                     None => return Err(UserError::on("id", C::NotFound, "no such rule").into()),
                 },

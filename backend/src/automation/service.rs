@@ -49,6 +49,14 @@ pub async fn rule(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<Rule>, DbErr> 
         .await
 }
 
+/// The rule, locked: two saves of it at once make consecutive versions.
+pub async fn rule_for_update(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<Rule>, DbErr> {
+    automation_rules::Entity::find_by_id((tx.tenant().uuid(), id))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await
+}
+
 /// Saves a rule (new, or its next version) and keeps the version in its history.
 pub async fn save(tx: &TenantTx, rule: Rule, new: bool) -> Result<Rule, DbErr> {
     let version = automation_rule_versions::Model {
@@ -213,6 +221,10 @@ async fn run(
     else {
         return Ok(Vec::new());
     };
+    let Some(mut order) = order_repo::get_for_update(tx, OrderId(event.order_id)).await? else {
+        return Ok(Vec::new());
+    };
+    // Under the order's lock: a second run of the same rule and event waits, then sees this.
     let done = automation_runs::Entity::find()
         .filter(automation_runs::Column::TenantId.eq(tx.tenant().uuid()))
         .filter(automation_runs::Column::RuleId.eq(rule_id))
@@ -222,9 +234,6 @@ async fn run(
     if done.is_some() {
         return Ok(Vec::new());
     }
-    let Some(mut order) = order_repo::get_for_update(tx, OrderId(event.order_id)).await? else {
-        return Ok(Vec::new());
-    };
     let lines = order_repo::lines_of(tx, &[OrderId(order.id)]).await?;
     let customer = history(tx, &order).await?;
     let facts = facts::of(&event.kind, &order, &lines, customer.as_ref());
@@ -317,6 +326,8 @@ pub async fn dry_run(
         .limit(last)
         .all(tx.conn())
         .await?;
+    // A trigger naming one kind is that event; a pattern leaves event.kind unknown.
+    let kind = if trigger.contains('*') { "" } else { trigger };
     let mut matched = Vec::new();
     for chunk in recent.chunks(500) {
         let ids: Vec<OrderId> = chunk.iter().map(|o| OrderId(o.id)).collect();
@@ -340,7 +351,7 @@ pub async fn dry_run(
                     orders: c.order_count,
                     total_spent_units: c.total_spent_units,
                 });
-            let f = facts::of(trigger, o, &mine, customer.as_ref());
+            let f = facts::of(kind, o, &mine, customer.as_ref());
             if expr::eval(condition, &f) {
                 matched.push(o.clone());
             }

@@ -74,31 +74,37 @@ pub async fn enqueue_many(tx: &impl AnyTx, jobs: Vec<NewJob>) -> Result<(), DbEr
         return Ok(());
     }
     let now = Utc::now();
-    let rows = jobs.into_iter().map(|job| jobs::ActiveModel {
-        id: Set(JobId::new().uuid()),
-        tenant_id: Set(job.tenant.map(|t| t.uuid())),
-        kind: Set(job.kind.to_owned()),
-        payload: Set(job.payload),
-        dedupe_key: Set(job.dedupe_key),
-        status: Set("queued".into()),
-        attempts: Set(0),
-        max_attempts: Set(job.max_attempts),
-        run_at: Set(job.run_at),
-        locked_until: Set(None),
-        locked_by: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        relayed_at: Set(None),
-    });
-    jobs::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(jobs::Column::DedupeKey)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(tx.conn())
-        .await?;
+    let rows: Vec<jobs::ActiveModel> = jobs
+        .into_iter()
+        .map(|job| jobs::ActiveModel {
+            id: Set(JobId::new().uuid()),
+            tenant_id: Set(job.tenant.map(|t| t.uuid())),
+            kind: Set(job.kind.to_owned()),
+            payload: Set(job.payload),
+            dedupe_key: Set(job.dedupe_key),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            max_attempts: Set(job.max_attempts),
+            run_at: Set(job.run_at),
+            locked_until: Set(None),
+            locked_by: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            relayed_at: Set(None),
+        })
+        .collect();
+    // In chunks: a batch with many events stays under the databases' parameter limits.
+    for chunk in rows.chunks(500) {
+        jobs::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(jobs::Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(tx.conn())
+            .await?;
+    }
     Ok(())
 }
 

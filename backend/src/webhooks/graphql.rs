@@ -441,6 +441,15 @@ impl WebhookMutation {
             let Some(d) = repo::delivery_for_update(&tx, id).await? else {
                 return Err(UserError::on("deliveryId", C::NotFound, "no such delivery").into());
             };
+            // While attempts are still due it would go out twice.
+            if d.status == repo::PENDING {
+                return Err(UserError::on(
+                    "deliveryId",
+                    C::Conflict,
+                    "this delivery is still being attempted; redeliver it once it has been delivered or has failed",
+                )
+                .into());
+            }
             let d = service::redeliver(&tx, &d).await?;
             tx.commit().await?;
             st.wake_workers.notify_one();

@@ -73,30 +73,37 @@ pub async fn insert_deliveries(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    webhook_deliveries::Entity::insert_many(
-        rows.into_iter()
-            .map(|d| webhook_deliveries::ActiveModel::from(d).reset_all()),
-    )
-    .on_conflict(
-        OnConflict::columns([
-            webhook_deliveries::Column::TenantId,
-            webhook_deliveries::Column::SubscriptionId,
-            webhook_deliveries::Column::EventId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(tx.conn())
-    .await?;
-    let stored: Vec<uuid::Uuid> = webhook_deliveries::Entity::find()
-        .select_only()
-        .column(webhook_deliveries::Column::Id)
-        .filter(webhook_deliveries::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(webhook_deliveries::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(tx.conn())
+    // In chunks: an engine batch with many events stays under the parameter limits.
+    let mut stored = Vec::new();
+    for chunk in rows.chunks(1000) {
+        let ids: Vec<uuid::Uuid> = chunk.iter().map(|r| r.id).collect();
+        webhook_deliveries::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|d| webhook_deliveries::ActiveModel::from(d).reset_all()),
+        )
+        .on_conflict(
+            OnConflict::columns([
+                webhook_deliveries::Column::TenantId,
+                webhook_deliveries::Column::SubscriptionId,
+                webhook_deliveries::Column::EventId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(tx.conn())
         .await?;
+        let found: Vec<uuid::Uuid> = webhook_deliveries::Entity::find()
+            .select_only()
+            .column(webhook_deliveries::Column::Id)
+            .filter(webhook_deliveries::Column::TenantId.eq(tx.tenant().uuid()))
+            .filter(webhook_deliveries::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(tx.conn())
+            .await?;
+        stored.extend(found);
+    }
     Ok(stored)
 }
 

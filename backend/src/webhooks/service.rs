@@ -224,6 +224,8 @@ async fn post(state: &AppState, url: &str, delivery: &Delivery, secret: &str) ->
         .timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .resolve_to_addrs(&host, &addrs)
+        // A proxy from the environment would connect where it likes, not where we checked.
+        .no_proxy()
         .user_agent(concat!("Orderflow-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build();
     let client = match client {
@@ -257,7 +259,8 @@ async fn post(state: &AppState, url: &str, delivery: &Delivery, secret: &str) ->
             if e.is_timeout() {
                 format!("no answer within {} seconds", TIMEOUT.as_secs())
             } else {
-                format!("could not connect: {e}")
+                // Without the URL: it may carry a token of the receiver's.
+                format!("could not connect: {}", e.without_url())
             },
             started,
         ),
@@ -302,16 +305,24 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         tx.commit().await.map_err(db)?;
         return Ok(());
     };
-    let secret = state
-        .sealer
-        .open(
-            &subscription.secret,
-            &secret_context(subscription.tenant_id, subscription.id),
-        )
-        .map_err(|_| "the subscription's secret cannot be opened".to_owned())?;
+    let last = job.attempts >= job.max_attempts;
+    let Ok(secret) = state.sealer.open(
+        &subscription.secret,
+        &secret_context(subscription.tenant_id, subscription.id),
+    ) else {
+        let why = "the subscription's secret cannot be opened (the platform's key changed?)";
+        if last {
+            let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+            finish(&tx, &delivery, FAILED, None, Some(why.into()))
+                .await
+                .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            return Ok(());
+        }
+        return Err(why.into());
+    };
     // No transaction is held while the receiver takes its time.
     let outcome = post(state, &subscription.url, &delivery, &secret).await;
-    let last = job.attempts >= job.max_attempts;
     let status = match (&outcome.error, last) {
         (None, _) => DELIVERED,
         (Some(_), true) => FAILED,
