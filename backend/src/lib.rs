@@ -32,5 +32,6 @@ pub mod http;
 pub mod infra;
 pub mod jobs;
 pub mod lifecycle;
+pub mod reporting;
 pub mod tenancy;
 pub mod webhooks;
