@@ -171,6 +171,20 @@ pub struct WebhookDeliveryPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// The payload of a call that shows the secret (made, or rotated).
+fn with_secret(
+    outcome: Outcome<(repo::Subscription, String)>,
+) -> async_graphql::Result<WebhookSubscriptionPayload> {
+    let (value, user_errors) = payload(outcome)?;
+    let (subscription, secret) =
+        value.map_or((None, None), |(s, secret)| (Some(s.into()), Some(secret)));
+    Ok(WebhookSubscriptionPayload {
+        subscription,
+        secret,
+        user_errors,
+    })
+}
+
 fn check_events(events: &[String]) -> Result<Vec<String>, UserError> {
     if events.is_empty() || events.len() > 50 {
         return Err(UserError::on(
@@ -286,19 +300,7 @@ impl WebhookMutation {
             Ok((s, secret))
         }
         .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(match value {
-            Some((s, secret)) => WebhookSubscriptionPayload {
-                subscription: Some(s.into()),
-                secret: Some(secret),
-                user_errors,
-            },
-            None => WebhookSubscriptionPayload {
-                subscription: None,
-                secret: None,
-                user_errors,
-            },
-        })
+        with_secret(outcome)
     }
 
     #[graphql(guard = "Perm(Permission::SettingsManage)")]
@@ -381,19 +383,7 @@ impl WebhookMutation {
             Ok((s, secret))
         }
         .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(match value {
-            Some((s, secret)) => WebhookSubscriptionPayload {
-                subscription: Some(s.into()),
-                secret: Some(secret),
-                user_errors,
-            },
-            None => WebhookSubscriptionPayload {
-                subscription: None,
-                secret: None,
-                user_errors,
-            },
-        })
+        with_secret(outcome)
     }
 
     /// Removes a subscription with its delivery log.
