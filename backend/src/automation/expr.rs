@@ -65,7 +65,8 @@ pub enum Cmp {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
-    Field(String),
+    /// A field and the column it starts at.
+    Field(String, usize),
     Number(Decimal),
     Text(String),
     Bool(bool),
@@ -303,7 +304,7 @@ impl Parser {
                     format!("expected a field or a value, found \"{w}\""),
                 ))
             }
-            Tok::Ident(w) => Ok(Expr::Field(w)),
+            Tok::Ident(w) => Ok(Expr::Field(w, col)),
             Tok::LParen => {
                 self.deeper()?;
                 let inner = self.or()?;
@@ -381,6 +382,22 @@ pub fn parse(src: &str, schema: &Schema) -> Result<Expr, Invalid> {
     Ok(expr)
 }
 
+/// Where an expression starts, as far as its fields tell (1 when it has none).
+fn col_of(e: &Expr) -> usize {
+    let first = match e {
+        Expr::Field(_, col) => *col,
+        Expr::Not(x) | Expr::In(x, _, _) => col_of(x),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(_, a, b) | Expr::Contains(a, b) => {
+            match col_of(a) {
+                1 => col_of(b),
+                c => c,
+            }
+        }
+        _ => 1,
+    };
+    first.max(1)
+}
+
 fn type_of(e: &Expr, schema: &Schema) -> Result<Type, Invalid> {
     let need = |e: &Expr, want: Type, what: &str| -> Result<(), Invalid> {
         let t = type_of(e, schema)?;
@@ -388,16 +405,16 @@ fn type_of(e: &Expr, schema: &Schema) -> Result<Type, Invalid> {
             Ok(())
         } else {
             Err(invalid(
-                1,
+                col_of(e),
                 format!("{what} needs {want}, but {} is {t}", show(e)),
             ))
         }
     };
     Ok(match e {
-        Expr::Field(f) => *schema.get(f.as_str()).ok_or_else(|| {
+        Expr::Field(f, col) => *schema.get(f.as_str()).ok_or_else(|| {
             let known: Vec<&str> = schema.keys().copied().collect();
             invalid(
-                1,
+                *col,
                 format!("there is no field {f}; fields: {}", known.join(", ")),
             )
         })?,
@@ -418,7 +435,7 @@ fn type_of(e: &Expr, schema: &Schema) -> Result<Type, Invalid> {
             let (ta, tb) = (type_of(a, schema)?, type_of(b, schema)?);
             if ta != tb {
                 return Err(invalid(
-                    1,
+                    col_of(e),
                     format!(
                         "{} is {ta} and cannot be compared with {} ({tb})",
                         show(a),
@@ -429,13 +446,13 @@ fn type_of(e: &Expr, schema: &Schema) -> Result<Type, Invalid> {
             let ordered = matches!(op, Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge);
             if ordered && ta != Type::Number {
                 return Err(invalid(
-                    1,
+                    col_of(e),
                     format!("<, <=, > and >= compare numbers; {} is {ta}", show(a)),
                 ));
             }
             if ta == Type::TextList {
                 return Err(invalid(
-                    1,
+                    col_of(e),
                     format!("compare {} with contains, not = or !=", show(a)),
                 ));
             }
@@ -455,7 +472,7 @@ fn type_of(e: &Expr, schema: &Schema) -> Result<Type, Invalid> {
 
 fn show(e: &Expr) -> String {
     match e {
-        Expr::Field(f) => f.clone(),
+        Expr::Field(f, _) => f.clone(),
         Expr::Number(n) => n.to_string(),
         Expr::Text(t) => format!("\"{t}\""),
         Expr::Bool(b) => b.to_string(),
@@ -466,7 +483,7 @@ fn show(e: &Expr) -> String {
 
 fn value(e: &Expr, facts: &Facts) -> Value {
     match e {
-        Expr::Field(f) => facts.get(f.as_str()).cloned().unwrap_or(Value::Missing),
+        Expr::Field(f, _) => facts.get(f.as_str()).cloned().unwrap_or(Value::Missing),
         Expr::Number(n) => Value::Number(*n),
         Expr::Text(t) => Value::Text(t.clone()),
         Expr::Bool(b) => Value::Bool(*b),
@@ -528,7 +545,7 @@ fn truth(e: &Expr, facts: &Facts) -> Option<bool> {
             _ => None,
         },
         Expr::Bool(b) => Some(*b),
-        Expr::Field(_) => match value(e, facts) {
+        Expr::Field(..) => match value(e, facts) {
             Value::Bool(b) => Some(b),
             _ => None,
         },
@@ -638,12 +655,14 @@ mod tests {
     #[test]
     fn mistakes_are_named_with_their_column() {
         let s = schema();
-        let e = parse("order.totl > 5", &s).unwrap_err();
+        let e = parse("order.total > 5 and order.totl > 5", &s).unwrap_err();
         assert!(e.message.contains("there is no field order.totl"), "{e}");
+        assert_eq!(e.column, 21);
         let e = parse("order.total > \"big\"", &s).unwrap_err();
         assert!(e.message.contains("cannot be compared"), "{e}");
-        let e = parse("order.channel > \"a\"", &s).unwrap_err();
+        let e = parse("lines.count > 1 or order.channel > \"a\"", &s).unwrap_err();
         assert!(e.message.contains("compare numbers"), "{e}");
+        assert_eq!(e.column, 20);
         let e = parse("order.total", &s).unwrap_err();
         assert!(e.message.contains("must be true or false"), "{e}");
         let e = parse("order.total > 5 and", &s).unwrap_err();
