@@ -127,3 +127,11 @@ pub fn opt_json(name: &str) -> ColumnDef {
 pub fn int_col(name: &str) -> ColumnDef {
     ColumnDef::new(c(name)).integer().not_null().take()
 }
+
+pub fn opt_uuid(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).uuid().null().take()
+}
+
+pub fn opt_big(name: &str) -> ColumnDef {
+    ColumnDef::new(c(name)).big_integer().null().take()
+}

@@ -47,14 +47,6 @@ fn warehouse_columns() -> Vec<ColumnDef> {
     ]
 }
 
-fn opt_uuid(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).uuid().null().take()
-}
-
-fn opt_big(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).big_integer().null().take()
-}
-
 async fn add_columns(
     manager: &SchemaManager<'_>,
     table: &str,

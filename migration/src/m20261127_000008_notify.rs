@@ -25,10 +25,6 @@ const TABLES: [&str; 7] = [
     "support_messages",
 ];
 
-fn opt_uuid(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).uuid().null().take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

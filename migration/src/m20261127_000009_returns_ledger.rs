@@ -30,14 +30,6 @@ const TABLES: [&str; 8] = [
 /// Entries are corrected by reversing entries, never edited: the database refuses both.
 const APPEND_ONLY: [&str; 2] = ["ledger_entries", "ledger_lines"];
 
-fn opt_uuid(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).uuid().null().take()
-}
-
-fn opt_big(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).big_integer().null().take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

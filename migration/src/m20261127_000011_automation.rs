@@ -20,10 +20,6 @@ const TABLES: [&str; 3] = [
     "automation_runs",
 ];
 
-fn opt_uuid(name: &str) -> ColumnDef {
-    ColumnDef::new(c(name)).uuid().null().take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -381,11 +381,7 @@ pub async fn for_order(
             });
         }
         Kind::Delivered => {
-            let returns = crate::lifecycle::returns::service::Links {
-                public_url: links.public_url,
-                key: links.key,
-            };
-            ctx["returns"] = json!({ "url": returns.start(order) });
+            ctx["returns"] = json!({ "url": links.start(order) });
         }
         Kind::ReviewRequest => {
             let tenant = order.tenant_id.to_string();
@@ -416,11 +412,7 @@ pub async fn for_order(
                 .and_then(Value::as_str)
                 .and_then(|id| uuid::Uuid::parse_str(id).ok())
             {
-                let returns = crate::lifecycle::returns::service::Links {
-                    public_url: links.public_url,
-                    key: links.key,
-                };
-                r["page_url"] = json!(returns.page_of(order.tenant_id, id));
+                r["page_url"] = json!(links.page_of(order.tenant_id, id));
             }
             ctx["return"] = r;
         }

@@ -14,7 +14,6 @@ use super::policy::{self, Asked, Policy, Refused};
 use super::repo::{self, Return, ReturnLine};
 use super::settings;
 use super::settle::{self, Disposition, Inspected, Terms};
-use crate::config::Config;
 use crate::domain::money::amount_from_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::infra::link_token;
@@ -25,6 +24,7 @@ use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
 use crate::lifecycle::ledger::service::{self as ledger, Posting};
+pub use crate::lifecycle::notify::context::Links;
 use crate::lifecycle::refund::service::{self as refund, Ask as RefundAsk, Method, RefundError};
 use crate::lifecycle::shipping::repo as shipping;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
@@ -125,20 +125,8 @@ fn refused(field: &str, message: impl Into<String>) -> ReturnError {
     })
 }
 
-/// Where the shopper's links point.
-pub struct Links<'a> {
-    pub public_url: &'a str,
-    pub key: &'a [u8],
-}
-
-impl<'a> Links<'a> {
-    pub fn of(config: &'a Config) -> Self {
-        Self {
-            public_url: &config.public_url,
-            key: config.secret_key.expose(),
-        }
-    }
-
+// The shopper's return links are signed like the other email links.
+impl Links<'_> {
     /// The form a shopper starts a return of an order with.
     pub fn start(&self, order: &Order) -> String {
         let token = link_token::sign(

@@ -516,7 +516,7 @@ impl Order {
             .load_one((tenant, crate::graphql::loader::ReturnsOf(order)))
             .await?;
         let config = &crate::graphql::context::state(ctx).config;
-        let links = crate::lifecycle::returns::service::Links::of(config);
+        let links = crate::lifecycle::notify::context::Links::of(config);
         Ok(rows
             .unwrap_or_default()
             .into_iter()
