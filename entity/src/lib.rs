@@ -21,6 +21,7 @@ pub mod fulfillment_settings;
 pub mod inventory_movements;
 pub mod invitations;
 pub mod jobs;
+pub mod kpi_days;
 pub mod ledger_entries;
 pub mod ledger_lines;
 pub mod lifecycle_settings;

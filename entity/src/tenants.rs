@@ -12,6 +12,8 @@ pub struct Model {
     pub currency: String,
     /// Short unique name for commands, e.g. `demo-shop`.
     pub slug: Option<String>,
+    /// IANA timezone whose days the KPIs count in.
+    pub timezone: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -18,6 +18,7 @@ mod m20261127_000008_notify;
 mod m20261127_000009_returns_ledger;
 mod m20261127_000010_webhooks;
 mod m20261127_000011_automation;
+mod m20261127_000012_reporting;
 pub mod rls;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_returns_ledger::Migration),
             Box::new(m20261127_000010_webhooks::Migration),
             Box::new(m20261127_000011_automation::Migration),
+            Box::new(m20261127_000012_reporting::Migration),
         ]
     }
 }

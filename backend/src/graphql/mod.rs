@@ -34,6 +34,7 @@ use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
 use crate::lifecycle::warehouse::graphql::{WarehouseMutation, WarehouseQuery};
+use crate::reporting::graphql::{ReportingMutation, ReportingQuery};
 use crate::webhooks::graphql::{WebhookMutation, WebhookQuery};
 
 /// Deepest selection allowed. GraphiQL's introspection query reaches 13 levels.
@@ -41,12 +42,24 @@ pub const MAX_DEPTH: usize = 15;
 /// Most fields a query may select, counting each connection's page size.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
+// The roots are merged as a shallow tree of areas, not one long list: a merged object
+// resolves a field by trying its members in turn, each a level of nested futures, and a long
+// chain in front of the heavy order mutations overflowed a worker's stack in debug builds.
+
 #[derive(MergedObject, Default)]
 pub struct Query(
     account::AccountQuery,
-    CatalogQuery,
-    InventoryQuery,
-    CustomerQuery,
+    CatalogAreaQuery,
+    OrderAreaQuery,
+    MoneyAreaQuery,
+    OpsAreaQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct CatalogAreaQuery(CatalogQuery, InventoryQuery, CustomerQuery);
+
+#[derive(MergedObject, Default)]
+pub struct OrderAreaQuery(
     OrderQuery,
     EngineQuery,
     ShippingQuery,
@@ -54,21 +67,29 @@ pub struct Query(
     WarehouseQuery,
     NotifyQuery,
     SupportQuery,
-    ReturnsQuery,
-    LedgerQuery,
-    ReconcileQuery,
-    WebhookQuery,
-    AutomationQuery,
-    JobsQuery,
-    ChannelQuery,
 );
+
+#[derive(MergedObject, Default)]
+pub struct MoneyAreaQuery(ReturnsQuery, LedgerQuery, ReconcileQuery, ReportingQuery);
+
+#[derive(MergedObject, Default)]
+pub struct OpsAreaQuery(WebhookQuery, AutomationQuery, JobsQuery, ChannelQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::AuthMutation,
     account::AccountMutation,
-    CatalogMutation,
-    InventoryMutation,
+    CatalogAreaMutation,
+    OrderAreaMutation,
+    MoneyAreaMutation,
+    OpsAreaMutation,
+);
+
+#[derive(MergedObject, Default)]
+pub struct CatalogAreaMutation(CatalogMutation, InventoryMutation);
+
+#[derive(MergedObject, Default)]
+pub struct OrderAreaMutation(
     OrderMutation,
     EngineMutation,
     ShippingMutation,
@@ -76,10 +97,19 @@ pub struct Mutation(
     WarehouseMutation,
     NotifyMutation,
     SupportMutation,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MoneyAreaMutation(
     RefundMutation,
     ReturnsMutation,
     LedgerMutation,
     ReconcileMutation,
+    ReportingMutation,
+);
+
+#[derive(MergedObject, Default)]
+pub struct OpsAreaMutation(
     WebhookMutation,
     AutomationMutation,
     JobsMutation,

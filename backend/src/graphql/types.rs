@@ -23,6 +23,8 @@ pub struct Tenant {
     pub currency: String,
     /// Short unique name, for `orderflow import … --tenant SLUG`.
     pub slug: Option<String>,
+    /// IANA timezone whose days the KPIs count in.
+    pub timezone: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -33,6 +35,7 @@ impl Tenant {
             name: t.name,
             currency: t.currency,
             slug: t.slug,
+            timezone: t.timezone,
             created_at: t.created_at,
         }
     }

@@ -63,6 +63,10 @@ pub fn server(
                 web::get().to(crate::lifecycle::ledger::export::ledger_csv),
             )
             .route(
+                "/exports/kpis.csv",
+                web::get().to(crate::reporting::export::kpis_csv),
+            )
+            .route(
                 "/exports/reconciliations/{file}",
                 web::get().to(crate::lifecycle::reconcile::export::reconciliation_csv),
             )

@@ -39,6 +39,7 @@ async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         notify::SEND => notify::run_job(state, job).await,
         crate::webhooks::service::JOB => crate::webhooks::service::run_job(state, job).await,
         crate::automation::service::JOB => crate::automation::service::run_job(state, job).await,
+        crate::reporting::service::JOB => crate::reporting::service::run_job(state, job).await,
         other => Err(format!("no handler for job kind {other}")),
     }
 }

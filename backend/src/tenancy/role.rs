@@ -70,10 +70,12 @@ pub enum Permission {
     FinanceRead,
     /// Import payout reports, resolve discrepancies, reverse ledger entries.
     FinanceManage,
+    /// See the KPIs and export them.
+    ReportsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::TenantRead,
         Permission::MembersRead,
         Permission::MembersManage,
@@ -91,6 +93,7 @@ impl Permission {
         Permission::RefundsIssue,
         Permission::FinanceRead,
         Permission::FinanceManage,
+        Permission::ReportsRead,
     ];
 
     /// Whether an API key may carry this permission as a scope. Managing people and keys
@@ -118,6 +121,7 @@ impl Permission {
             Permission::RefundsIssue => "REFUNDS_ISSUE",
             Permission::FinanceRead => "FINANCE_READ",
             Permission::FinanceManage => "FINANCE_MANAGE",
+            Permission::ReportsRead => "REPORTS_READ",
         }
     }
 
@@ -143,8 +147,15 @@ impl Role {
                 OrdersRead,
                 OrdersManage,
                 RefundsIssue,
+                ReportsRead,
             ],
-            Role::Viewer => &[TenantRead, CatalogRead, InventoryRead, OrdersRead],
+            Role::Viewer => &[
+                TenantRead,
+                CatalogRead,
+                InventoryRead,
+                OrdersRead,
+                ReportsRead,
+            ],
         }
     }
 
@@ -193,6 +204,7 @@ mod tests {
                 | Permission::CatalogRead
                 | Permission::InventoryRead
                 | Permission::OrdersRead
+                | Permission::ReportsRead
         )));
         assert!(!Role::Staff.can(Permission::ChannelsManage));
         assert!(!Role::Staff.can(Permission::MembersManage));

@@ -293,6 +293,9 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     for field in crate::automation::isolation_cases(&app, &b).await {
         case(field);
     }
+    for field in crate::reporting::isolation_cases(&app, &b).await {
+        case(field);
+    }
 
     case("auditEvents");
     let mut ws = subscribe(&app, Some(&b_key), AUDIT_EVENTS).await.unwrap();

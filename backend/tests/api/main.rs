@@ -26,6 +26,7 @@ mod outbound;
 mod polling;
 mod reconcile;
 mod refunds;
+mod reporting;
 mod returns;
 mod roles;
 mod row_level_security;

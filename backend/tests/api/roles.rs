@@ -103,14 +103,15 @@ pub fn guarded_operations() -> Vec<(&'static str, Permission, String)> {
     .collect()
 }
 
-/// Outbound webhooks and automation rules: reads, and writes refused for their input or
-/// unknown ids.
+/// Outbound webhooks, automation rules and reports: reads, and writes refused for their input
+/// or unknown ids.
 fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
     use Permission::SettingsManage;
     let w = global_id("WebhookSubscription", Uuid::now_v7());
     let d = global_id("WebhookDelivery", Uuid::now_v7());
     let a = global_id("AutomationRule", Uuid::now_v7());
-    let (w, d, a) = (w.as_str(), d.as_str(), a.as_str());
+    let s = global_id("Shipment", Uuid::now_v7());
+    let (w, d, a, s) = (w.as_str(), d.as_str(), a.as_str(), s.as_str());
     vec![
         ("webhookSubscriptions", SettingsManage, "{ webhookSubscriptions { id } }".into()),
         ("webhookDeliveries", SettingsManage, "{ webhookDeliveries { edges { node { id } } } }".into()),
@@ -124,6 +125,10 @@ fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
         ("saveAutomationRule", SettingsManage, "mutation { saveAutomationRule(input: {name: \"\", trigger: \"*\", condition: \"\", actions: []}) { userErrors { code } } }".into()),
         ("deleteAutomationRule", SettingsManage, format!("mutation {{ deleteAutomationRule(input: {{id: \"{a}\"}}) {{ userErrors {{ code }} }} }}")),
         ("dryRunAutomationRule", SettingsManage, "mutation { dryRunAutomationRule(input: {trigger: \"*\", condition: \"\"}) { userErrors { code } } }".into()),
+        ("kpis", Permission::ReportsRead, "{ kpis(from: \"2026-01-01\", to: \"2026-01-02\") { timezone } }".into()),
+        ("setTenantTimezone", SettingsManage, "mutation { setTenantTimezone(timezone: \"Nowhere/None\") { userErrors { code } } }".into()),
+        ("recomputeKpis", SettingsManage, "mutation { recomputeKpis(from: \"2026-01-02\", to: \"2026-01-01\") { userErrors { code } } }".into()),
+        ("reportFulfillmentError", Permission::OrdersManage, format!("mutation {{ reportFulfillmentError(input: {{shipmentId: \"{s}\", kind: WRONG_ITEM, detail: \"x\"}}) {{ userErrors {{ code }} }} }}")),
     ]
 }
 

@@ -68,9 +68,15 @@ pub async fn by_external_id(
 }
 
 pub async fn insert(tx: &TenantTx, row: orders::ActiveModel) -> Result<Order, DbErr> {
-    orders::Entity::insert(row)
+    let order = orders::Entity::insert(row)
         .exec_with_returning(tx.conn())
-        .await
+        .await?;
+    // An order dated in a settled past (an import, a late channel sync) changes that day's
+    // KPIs: its stored rollup is forgotten.
+    if order.placed_at < Utc::now() - crate::reporting::service::SETTLE {
+        Box::pin(crate::reporting::store::touch(tx, order.placed_at)).await?;
+    }
+    Ok(order)
 }
 
 pub async fn update(tx: &TenantTx, mut row: orders::ActiveModel) -> Result<Order, DbErr> {

@@ -399,6 +399,9 @@ pub async fn request(
         )
         .await?,
     ];
+    if ask.reason == WRONG_ITEM {
+        events.extend(Box::pin(wrong_item_reported(tx, &ret, &rows, by)).await?);
+    }
     let ret = if approval.automatic {
         let (ret, more) =
             Box::pin(approve_in(tx, links, &order, ret, &p, &By::policy(), None)).await?;
@@ -408,6 +411,56 @@ pub async fn request(
         ret
     };
     Ok((ret, events))
+}
+
+/// The return reason that says the warehouse sent the wrong thing.
+const WRONG_ITEM: &str = "wrong_item";
+
+/// A return for the wrong item is a fulfillment error of the parcels that carried it (of every
+/// shipped parcel when none names the SKU): an exception each, counted against accuracy.
+async fn wrong_item_reported(
+    tx: &TenantTx,
+    ret: &Return,
+    rows: &[ReturnLine],
+    by: &By,
+) -> Result<Vec<OrderEvent>, DbErr> {
+    let parcels = shipping::of_orders(tx, &[OrderId(ret.order_id)]).await?;
+    let shipped: Vec<&shipping::Shipment> = parcels
+        .iter()
+        .filter(|s| s.shipped_at.is_some() && s.voided_at.is_none())
+        .collect();
+    let skus: Vec<String> = rows.iter().map(|l| format!("\"{}\"", l.sku)).collect();
+    let carrying: Vec<&shipping::Shipment> = shipped
+        .iter()
+        .copied()
+        .filter(|s| {
+            let text = s.lines.to_string();
+            skus.iter().any(|k| text.contains(k.as_str()))
+        })
+        .collect();
+    let detail = format!(
+        "return {}: {}",
+        ret.name,
+        ret.comment.as_deref().unwrap_or("wrong item sent")
+    );
+    let mut events = Vec::new();
+    for s in if carrying.is_empty() {
+        shipped
+    } else {
+        carrying
+    } {
+        let reported = crate::lifecycle::tracking::service::report_fulfillment_error(
+            tx,
+            s,
+            crate::lifecycle::tracking::monitor::ExceptionKind::WrongItem,
+            detail.clone(),
+            by.actor,
+            by.label.clone(),
+        )
+        .await?;
+        events.extend(reported.map(|(_, e)| e));
+    }
+    Ok(events)
 }
 
 /// The items of a return as the shopper's emails list them.

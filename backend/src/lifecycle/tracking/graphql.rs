@@ -25,6 +25,8 @@ pub enum DeliveryExceptionKind {
     AddressProblem,
     FailedAttempt,
     ReturnedToSender,
+    WrongItem,
+    MissingItem,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -95,6 +97,21 @@ pub struct ResolveDeliveryExceptionInput {
     pub note: Option<String>,
 }
 
+/// What went wrong in a parcel, as the shopper reports it.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FulfillmentErrorKind {
+    WrongItem,
+    MissingItem,
+}
+
+#[derive(InputObject)]
+pub struct ReportFulfillmentErrorInput {
+    pub shipment_id: ID,
+    pub kind: FulfillmentErrorKind,
+    /// What the shopper said (1–2000 characters).
+    pub detail: String,
+}
+
 #[derive(SimpleObject)]
 pub struct DeliveryExceptionPayload {
     pub exception: Option<DeliveryException>,
@@ -143,6 +160,68 @@ pub struct TrackingMutation;
 
 #[Object]
 impl TrackingMutation {
+    /// A wrong or missing item in a parcel: opens an exception (reship) on it, on the order's
+    /// timeline, and counts against fulfillment accuracy.
+    #[graphql(guard = "Perm(Permission::OrdersManage)")]
+    async fn report_fulfillment_error(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportFulfillmentErrorInput,
+    ) -> async_graphql::Result<DeliveryExceptionPayload> {
+        let p = principal(ctx)?;
+        let id = decode_id(&input.shipment_id, "Shipment", "shipmentId")?;
+        let label = actor_label(ctx, p).await?;
+        let st = state(ctx);
+        let outcome = async {
+            let detail = input.detail.trim().to_owned();
+            if detail.is_empty() || detail.chars().count() > 2000 {
+                return Err(UserError::on(
+                    "detail",
+                    C::Invalid,
+                    "must say what was wrong, in at most 2000 characters",
+                )
+                .into());
+            }
+            let kind = match input.kind {
+                FulfillmentErrorKind::WrongItem => ExceptionKind::WrongItem,
+                FulfillmentErrorKind::MissingItem => ExceptionKind::MissingItem,
+            };
+            let tx = TenantTx::begin(&st.db, p.tenant).await?;
+            let Some(shipment) = crate::lifecycle::shipping::repo::shipment(&tx, id).await? else {
+                return Err(UserError::on("shipmentId", C::NotFound, "no such shipment").into());
+            };
+            if shipment.shipped_at.is_none() {
+                return Err(UserError::on(
+                    "shipmentId",
+                    C::Conflict,
+                    "this parcel has not shipped yet",
+                )
+                .into());
+            }
+            let reported = super::service::report_fulfillment_error(
+                &tx, &shipment, kind, detail, p.actor, label,
+            )
+            .await?;
+            let Some((raised, event)) = reported else {
+                return Err(UserError::on(
+                    "kind",
+                    C::Conflict,
+                    "this parcel already has an exception of this kind",
+                )
+                .into());
+            };
+            tx.commit().await?;
+            capture::publish_events(st, p.tenant, &[event]).await;
+            Ok::<_, crate::error::Fail>(raised)
+        }
+        .await;
+        let (value, user_errors) = payload(outcome)?;
+        Ok(DeliveryExceptionPayload {
+            exception: value.map(DeliveryException::from),
+            user_errors,
+        })
+    }
+
     /// Records what was done about a delivery exception; it leaves the queue.
     #[graphql(guard = "Perm(Permission::OrdersManage)")]
     async fn resolve_delivery_exception(

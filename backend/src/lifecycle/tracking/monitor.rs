@@ -14,15 +14,22 @@ pub enum ExceptionKind {
     AddressProblem,
     FailedAttempt,
     ReturnedToSender,
+    /// The shopper received something other than what was ordered (reported by staff, or a
+    /// return for the reason `wrong_item`).
+    WrongItem,
+    /// Something ordered was not in the parcel.
+    MissingItem,
 }
 
 impl ExceptionKind {
-    pub const ALL: [ExceptionKind; 5] = [
+    pub const ALL: [ExceptionKind; 7] = [
         Self::Late,
         Self::Lost,
         Self::AddressProblem,
         Self::FailedAttempt,
         Self::ReturnedToSender,
+        Self::WrongItem,
+        Self::MissingItem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +39,8 @@ impl ExceptionKind {
             Self::AddressProblem => "address_problem",
             Self::FailedAttempt => "failed_attempt",
             Self::ReturnedToSender => "returned_to_sender",
+            Self::WrongItem => "wrong_item",
+            Self::MissingItem => "missing_item",
         }
     }
 

@@ -462,6 +462,47 @@ pub async fn exception_event(
     .await
 }
 
+/// A wrong or missing item reported on a parcel (by staff, or by a return for the wrong
+/// item): an exception for staff to act on (reship), counted against fulfillment accuracy.
+/// Nothing new when the parcel already has one of that kind.
+pub async fn report_fulfillment_error(
+    tx: &TenantTx,
+    shipment: &Shipment,
+    kind: ExceptionKind,
+    detail: String,
+    actor: crate::tenancy::Actor,
+    actor_label: Option<String>,
+) -> Result<Option<(tracking::DeliveryException, OrderEvent)>, DbErr> {
+    let finding = monitor::Finding {
+        kind,
+        action: monitor::Action::Reship,
+        detail: detail.clone(),
+    };
+    let order = OrderId(shipment.order_id);
+    let Some(raised) = tracking::raise(tx, order, shipment.id, &finding).await? else {
+        return Ok(None);
+    };
+    let event = orders::record_event(
+        tx,
+        NewEvent {
+            order,
+            kind: "shipment.fulfillment_error",
+            actor,
+            actor_label,
+            message: format!(
+                "Parcel {} of {}: {} reported — {detail}",
+                shipment.parcel_no,
+                shipment.parcel_count,
+                kind.as_str().replace('_', " ")
+            ),
+            reason: Some(detail),
+            data: serde_json::json!({ "shipmentId": shipment.id, "exceptionId": raised.id, "kind": kind.as_str() }),
+        },
+    )
+    .await?;
+    Ok(Some((raised, event)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

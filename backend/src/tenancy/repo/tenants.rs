@@ -18,6 +18,7 @@ pub async fn create(
         name: Set(name.to_owned()),
         currency: Set(currency.code().to_owned()),
         slug: Set(Some(free_slug(tx, name).await?)),
+        timezone: Set("UTC".to_owned()),
         created_at: Set(Utc::now()),
     };
     tenants::Entity::insert(model)

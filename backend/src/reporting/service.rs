@@ -1,0 +1,337 @@
+//! The KPI report of a period against the previous one, read from the day rollups; days whose
+//! rollup is missing, from another timezone, or recent and older than `FRESH` are computed
+//! again and stored. The rollup job (`reporting.rollup`, per tenant) keeps them ahead of the
+//! readers, so a dashboard reads stored rows.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::DbErr;
+
+use super::compute;
+use super::period::{BadPeriod, MAX_DAYS, Period};
+use super::rollup::{DayRollup, Kpis};
+use super::store;
+use crate::app::AppState;
+use crate::domain::TenantId;
+use crate::infra::db::Db;
+use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::worker::JobError;
+use crate::tenancy::TenantTx;
+
+pub const JOB: &str = "reporting.rollup";
+/// How often the rollup job runs while the tenant is active.
+pub const EVERY: Duration = Duration::minutes(5);
+/// How long a recent day's rollup is used before it is computed again.
+pub const FRESH: Duration = Duration::minutes(10);
+/// After this long a day is settled: its rollup, computed after, is final. Later changes to a
+/// settled day (an order imported with an old date) forget its rollup explicitly.
+pub const SETTLE: Duration = Duration::days(35);
+/// Days computed per query run (bounds the rows a run holds).
+const RUN_DAYS: u64 = 31;
+
+pub struct Report {
+    pub period: Period,
+    pub previous: Period,
+    pub currency: String,
+    pub current: Kpis,
+    pub before: Kpis,
+    pub daily: Vec<(NaiveDate, Kpis)>,
+}
+
+/// How fresh a recent day must be to be used.
+#[derive(Clone, Copy)]
+enum Freshness {
+    /// Readers: `FRESH`.
+    Read,
+    /// The job: half of it, so readers find fresh rows.
+    Job,
+    /// After a correction: everything in the range again.
+    Force,
+}
+
+fn end_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    Period {
+        from: day,
+        to: day,
+        tz,
+    }
+    .bounds()
+    .1
+}
+
+fn needs(
+    day: NaiveDate,
+    tz: Tz,
+    row: Option<&store::Stored>,
+    now: DateTime<Utc>,
+    f: Freshness,
+) -> bool {
+    let Some(row) = row else { return true };
+    if row.timezone != tz.name() {
+        return true;
+    }
+    let settled = row.computed_at >= end_of(day, tz) + SETTLE;
+    let fresh = match f {
+        Freshness::Read => FRESH,
+        Freshness::Job => FRESH / 2,
+        Freshness::Force => return true,
+    };
+    !settled && row.computed_at < now - fresh
+}
+
+/// Each day of `span` rolled up: stored rows where they are good, the rest computed (and
+/// stored, except days that have not begun).
+async fn rollups(
+    db: &Db,
+    tenant: TenantId,
+    span: Period,
+    f: Freshness,
+) -> Result<BTreeMap<NaiveDate, DayRollup>, DbErr> {
+    let now = Utc::now();
+    let tx = TenantTx::begin(db, tenant).await?;
+    let mut stored = store::load(&tx, span.from, span.to).await?;
+    tx.commit().await?;
+    let mut out = BTreeMap::new();
+    let mut todo: Vec<NaiveDate> = Vec::new();
+    for day in span.days() {
+        if needs(day, span.tz, stored.get(&day), now, f) {
+            todo.push(day);
+        } else if let Some(row) = stored.remove(&day) {
+            out.insert(day, row.rollup);
+        }
+    }
+    for run in runs(&todo) {
+        let period = Period {
+            from: run.0,
+            to: run.1,
+            tz: span.tz,
+        };
+        let tx = TenantTx::begin(db, tenant).await?;
+        // Boxed: the ten measures make a large future for an actix worker's stack.
+        let computed = Box::pin(compute::days(&tx, &period)).await?;
+        let begun: BTreeMap<NaiveDate, DayRollup> = computed
+            .iter()
+            .filter(|(d, _)| {
+                Period {
+                    from: **d,
+                    to: **d,
+                    tz: span.tz,
+                }
+                .bounds()
+                .0 <= now
+            })
+            .map(|(d, r)| (*d, r.clone()))
+            .collect();
+        store::save(&tx, span.tz, &begun, now).await?;
+        tx.commit().await?;
+        out.extend(computed);
+    }
+    Ok(out)
+}
+
+/// Consecutive days grouped into runs of at most `RUN_DAYS`.
+fn runs(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for d in days {
+        match out.last_mut() {
+            Some((from, to))
+                if *d == *to + chrono::Days::new(1)
+                    && u64::try_from((*d - *from).num_days()).unwrap_or(0) < RUN_DAYS =>
+            {
+                *to = *d;
+            }
+            _ => out.push((*d, *d)),
+        }
+    }
+    out
+}
+
+pub async fn report(
+    state: &AppState,
+    tenant: TenantId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Result<Report, BadPeriod>, DbErr> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let (tz, currency) = store::tenant(&tx).await?;
+    // Readers keep the rollup job going for their tenant.
+    schedule(&tx, EVERY).await?;
+    tx.commit().await?;
+    let period = match Period::new(from, to, tz) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let previous = period.previous();
+    let span = Period {
+        from: previous.from,
+        to: period.to,
+        tz,
+    };
+    let days = rollups(&state.db, tenant, span, Freshness::Read).await?;
+    let pick =
+        |p: &Period| -> Vec<&DayRollup> { days.range(p.from..=p.to).map(|(_, r)| r).collect() };
+    let current = Kpis::of(pick(&period), &currency);
+    let before = Kpis::of(pick(&previous), &currency);
+    let daily = days
+        .range(period.from..=period.to)
+        .map(|(d, r)| (*d, Kpis::of([r], &currency)))
+        .collect();
+    Ok(Ok(Report {
+        period,
+        previous,
+        currency,
+        current,
+        before,
+        daily,
+    }))
+}
+
+/// Computes the days `from..=to` again now (after a correction of past data); the days
+/// recomputed.
+pub async fn recompute(
+    state: &AppState,
+    tenant: TenantId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Result<usize, BadPeriod>, DbErr> {
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let (tz, _) = store::tenant(&tx).await?;
+    tx.commit().await?;
+    let period = match Period::new(from, to, tz) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let days = rollups(&state.db, tenant, period, Freshness::Force).await?;
+    Ok(Ok(days.len()))
+}
+
+/// Makes sure the tenant's rollup job runs (one pending per tenant), in the caller's
+/// transaction.
+pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
+    queue::enqueue(
+        tx,
+        NewJob::now(JOB, Some(tx.tenant()), serde_json::json!({}))
+            .at(Utc::now() + after)
+            .dedupe(format!("kpi-rollup:{}", tx.tenant().uuid())),
+    )
+    .await
+}
+
+pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
+    let tenant = job
+        .tenant_id
+        .map(TenantId)
+        .ok_or_else(|| "the job names no tenant".to_owned())?;
+    roll_up(state, tenant)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Brings the tenant's stored days up to date, from its first order (at most two report
+/// lengths back) to today, and schedules the next run while orders keep coming.
+pub async fn roll_up(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
+    let now = Utc::now();
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let (tz, _) = store::tenant(&tx).await?;
+    let first = store::first_order(&tx).await?;
+    tx.commit().await?;
+    let today = now.with_timezone(&tz).date_naive();
+    let oldest = today - chrono::Days::new(2 * MAX_DAYS);
+    let from = first
+        .map(|f| f.with_timezone(&tz).date_naive())
+        .unwrap_or(today)
+        .clamp(oldest, today);
+    let span = Period {
+        from,
+        to: today,
+        tz,
+    };
+    let days = rollups(&state.db, tenant, span, Freshness::Job).await?;
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    // Quiet tenants stop being rolled up until someone reads their KPIs again.
+    let last = store::last_order(&tx).await?;
+    if last.is_some_and(|l| l > now - SETTLE) {
+        schedule(&tx, EVERY).await?;
+    }
+    tx.commit().await?;
+    Ok(days.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn days_group_into_consecutive_runs_of_at_most_a_month() {
+        let mut days = vec![d("2026-01-01"), d("2026-01-02"), d("2026-01-04")];
+        days.extend(d("2026-02-01").iter_days().take(40));
+        let r = runs(&days);
+        assert_eq!(r[0], (d("2026-01-01"), d("2026-01-02")));
+        assert_eq!(r[1], (d("2026-01-04"), d("2026-01-04")));
+        assert_eq!(r[2], (d("2026-02-01"), d("2026-03-03")));
+        assert_eq!(r[3], (d("2026-03-04"), d("2026-03-12")));
+    }
+
+    #[test]
+    fn recent_days_expire_and_settled_days_do_not() {
+        let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap_or_default();
+        let tz = chrono_tz::UTC;
+        let row = |computed: &str| store::Stored {
+            timezone: "UTC".into(),
+            computed_at: computed.parse().unwrap_or_default(),
+            rollup: DayRollup::default(),
+        };
+        let yesterday = d("2026-11-26");
+        assert!(needs(yesterday, tz, None, now, Freshness::Read));
+        assert!(!needs(
+            yesterday,
+            tz,
+            Some(&row("2026-11-27T11:55:00Z")),
+            now,
+            Freshness::Read
+        ));
+        assert!(needs(
+            yesterday,
+            tz,
+            Some(&row("2026-11-27T11:40:00Z")),
+            now,
+            Freshness::Read
+        ));
+        assert!(needs(
+            yesterday,
+            tz,
+            Some(&row("2026-11-27T11:55:00Z")),
+            now,
+            Freshness::Force
+        ));
+        // Computed after it settled: final.
+        let old = d("2026-09-01");
+        assert!(!needs(
+            old,
+            tz,
+            Some(&row("2026-10-10T00:00:00Z")),
+            now,
+            Freshness::Read
+        ));
+        // Computed while it was recent and never since: once more.
+        assert!(needs(
+            old,
+            tz,
+            Some(&row("2026-09-03T00:00:00Z")),
+            now,
+            Freshness::Read
+        ));
+        // Another timezone's day is another day.
+        let mut other = row("2026-11-27T11:59:00Z");
+        other.timezone = "Europe/Paris".into();
+        assert!(needs(yesterday, tz, Some(&other), now, Freshness::Read));
+    }
+}

@@ -1,0 +1,116 @@
+//! Reporting: each tenant's timezone (its days are the KPIs' days), one rollup row per tenant
+//! and local day, and the indexes the rollup queries read a day's activity by.
+
+use sea_orm_migration::prelude::*;
+
+use crate::cols::*;
+use crate::rls;
+
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261127_000012_reporting"
+    }
+}
+
+/// (table, index, columns): what a day of activity is found by.
+const INDEXES: [(&str, &str, &[&str]); 8] = [
+    (
+        "shipments",
+        "shipments_shipped_idx",
+        &["tenant_id", "shipped_at"],
+    ),
+    (
+        "shipments",
+        "shipments_delivered_idx",
+        &["tenant_id", "delivered_at"],
+    ),
+    (
+        "order_reviews",
+        "order_reviews_recent_idx",
+        &["tenant_id", "created_at"],
+    ),
+    (
+        "refunds",
+        "refunds_recent_idx",
+        &["tenant_id", "created_at"],
+    ),
+    (
+        "inventory_movements",
+        "inventory_movements_at_idx",
+        &["tenant_id", "at"],
+    ),
+    (
+        "order_events",
+        "order_events_kind_idx",
+        &["tenant_id", "kind", "at"],
+    ),
+    (
+        "delivery_exceptions",
+        "delivery_exceptions_recent_idx",
+        &["tenant_id", "kind", "created_at"],
+    ),
+    (
+        "support_threads",
+        "support_threads_opened_idx",
+        &["tenant_id", "created_at"],
+    ),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("tenants"))
+                    .add_column(
+                        ColumnDef::new(c("timezone"))
+                            .string()
+                            .not_null()
+                            .default("UTC"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(tenant_table(
+                "kpi_days",
+                vec![
+                    uuid_col(c("tenant_id")),
+                    // The local day, YYYY-MM-DD, in `timezone`.
+                    text_col(c("day")),
+                    text_col(c("timezone")),
+                    long_text("data"),
+                    time_col(c("computed_at")),
+                ],
+                &["tenant_id", "day"],
+            ))
+            .await?;
+        rls::enable_tenant_rls(manager, "kpi_days").await?;
+        for (table, name, cols) in INDEXES {
+            index(manager, table, name, cols, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (table, name, _) in INDEXES {
+            manager
+                .drop_index(Index::drop().name(name).table(c(table)).to_owned())
+                .await?;
+        }
+        manager
+            .drop_table(Table::drop().table(c("kpi_days")).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("tenants"))
+                    .drop_column(c("timezone"))
+                    .to_owned(),
+            )
+            .await
+    }
+}
