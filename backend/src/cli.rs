@@ -36,11 +36,21 @@ pub enum Command {
         #[command(subcommand)]
         what: Import,
     },
-    /// Create a demo tenant with an owner, print how to log in, then serve.
+    /// Create a demo tenant with an owner and a shop, print how to log in, then serve while a
+    /// stream of orders goes through every stage.
     Demo {
-        /// Only create the demo tenant; do not start serving.
+        /// Only create the demo tenant and its shop; do not start serving.
         #[arg(long)]
         no_serve: bool,
+        /// Serve without streaming orders.
+        #[arg(long)]
+        no_stream: bool,
+        /// Seconds between orders once the first burst (one a second) is in.
+        #[arg(long, default_value_t = 12)]
+        every: u64,
+        /// Orders in the first burst.
+        #[arg(long, default_value_t = 40)]
+        burst: u64,
     },
 }
 
@@ -120,14 +130,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => app::serve(AppState::build(config).await?).await,
         Command::Worker => app::work(AppState::build(config).await?).await,
         Command::Import { what } => import(config, what).await,
-        Command::Demo { no_serve } => {
+        Command::Demo {
+            no_serve,
+            no_stream,
+            every,
+            burst,
+        } => {
             let state = AppState::build(config).await?;
             crate::demo::ensure_demo_tenant(&state).await?;
+            let api = crate::demo::stream::api_for_demo(&state).await?;
+            let options = crate::demo::stream::Options {
+                burst,
+                every: std::time::Duration::from_secs(every.max(1)),
+                ..Default::default()
+            };
+            let stream = crate::demo::stream::Stream::new(state.clone(), api, options).await?;
             if no_serve {
-                Ok(())
-            } else {
-                app::serve(state).await
+                return Ok(());
             }
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            if !no_stream {
+                tokio::spawn(stream.run(stopped));
+            }
+            let served = app::serve(state).await;
+            let _ = stop.send(true);
+            served
         }
     }
 }

@@ -10,6 +10,7 @@ mod bigcommerce;
 mod bulk;
 mod catalog;
 mod connectors;
+mod demo;
 mod engine;
 mod errors;
 mod fulfillment;

@@ -1,4 +1,12 @@
-//! `orderflow demo`: a demo tenant with an owner, so a new user can log in at once.
+//! `orderflow demo`: a demo tenant with an owner, so a new user can log in at once, its shop
+//! set up (`seed.rs`), and a stream of orders going through every stage (`stream.rs`) from
+//! generated shoppers (`shoppers.rs`), driven through the GraphQL API (`gql.rs`) and the
+//! channels' and carrier's signed webhooks.
+
+pub mod gql;
+pub mod seed;
+pub mod shoppers;
+pub mod stream;
 
 use crate::app::AppState;
 use crate::auth::service::{self, sign_in::SignUp};
@@ -6,7 +14,7 @@ use crate::domain::Email;
 use crate::domain::UserId;
 use crate::error::Fail;
 use crate::tenancy::repo::{memberships, tenants, users};
-use crate::tenancy::{GlobalTx, UserTx};
+use crate::tenancy::{GlobalTx, Principal, Role, UserTx};
 
 pub const DEMO_EMAIL: &str = "demo@orderflow.local";
 pub const DEMO_PASSWORD: &str = "orderflow-demo";
@@ -57,4 +65,22 @@ async fn demo_slug(state: &AppState, email: &Email) -> anyhow::Result<String> {
     };
     tx.commit().await?;
     Ok(slug.unwrap_or_default())
+}
+
+/// The demo owner acting in the demo tenant.
+pub async fn owner_principal(state: &AppState) -> anyhow::Result<Principal> {
+    let email = Email::parse(DEMO_EMAIL).map_err(|m| anyhow::anyhow!("demo email {m}"))?;
+    let tx = GlobalTx::begin(&state.db).await?;
+    let user = users::find_by_email(&tx, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo owner does not exist"))?;
+    tx.commit().await?;
+    let tx = UserTx::begin(&state.db, UserId(user.id)).await?;
+    let tenant = memberships::of_user(&tx)
+        .await?
+        .first()
+        .map(|m| m.tenant)
+        .ok_or_else(|| anyhow::anyhow!("the demo owner has no tenant"))?;
+    tx.commit().await?;
+    Ok(Principal::user(tenant, UserId(user.id), Role::Owner))
 }
