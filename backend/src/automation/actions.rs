@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::OrderId;
 use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
 use crate::lifecycle::engine::transition::{self, By, EngineError, Step};
+use crate::lifecycle::notify::kind::Kind as NotifyKind;
+use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::state::OrderState;
 use crate::tenancy::{Actor, TenantTx};
 
@@ -21,7 +23,24 @@ pub enum Kind {
     Hold,
     /// Appends the value to the order's note.
     AddNote,
+    /// Takes the order off hold, back to the stage it was held at; the value is why.
+    Release,
+    /// Emails the shopper one of the order emails that need nothing but the order; the value
+    /// is its kind: order_confirmation, shipped, delivered or review_request (the tenant's
+    /// template for it). Once per rule, order and kind.
+    SendEmail,
+    /// Posts the rule's match to one outbound webhook subscription (the value is its id),
+    /// whatever events it subscribes to, signed and retried like every delivery.
+    CallWebhook,
 }
+
+/// The emails a rule may send: those whose template needs only the order.
+pub const RULE_EMAILS: [NotifyKind; 4] = [
+    NotifyKind::OrderConfirmation,
+    NotifyKind::Shipped,
+    NotifyKind::Delivered,
+    NotifyKind::ReviewRequest,
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
@@ -38,8 +57,9 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
         let v = a.value.trim();
         let limit = match a.kind {
             Kind::AddTag | Kind::RemoveTag => 40,
-            Kind::Hold => 1000,
+            Kind::Hold | Kind::Release => 1000,
             Kind::AddNote => 2000,
+            Kind::SendEmail | Kind::CallWebhook => 200,
         };
         if v.is_empty() || v.chars().count() > limit {
             return Err((
@@ -49,13 +69,37 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
                     match a.kind {
                         Kind::AddTag | Kind::RemoveTag => "a tag action",
                         Kind::Hold => "hold (its reason)",
+                        Kind::Release => "release (why)",
                         Kind::AddNote => "a note",
+                        Kind::SendEmail => "an email action (the email's kind)",
+                        Kind::CallWebhook => "a webhook action (the subscription's id)",
                     }
                 ),
             ));
         }
+        if a.kind == Kind::SendEmail && email_kind(v).is_none() {
+            return Err((
+                i,
+                format!(
+                    "{v:?} is not an email a rule can send; one of {}",
+                    RULE_EMAILS.map(NotifyKind::as_str).join(", ")
+                ),
+            ));
+        }
+        if a.kind == Kind::CallWebhook && subscription_of(v).is_none() {
+            return Err((i, format!("{v:?} is not a webhook subscription id")));
+        }
     }
     Ok(())
+}
+
+fn email_kind(v: &str) -> Option<NotifyKind> {
+    NotifyKind::parse(&v.trim().to_lowercase()).filter(|k| RULE_EMAILS.contains(k))
+}
+
+/// The subscription a webhook action names.
+pub fn subscription_of(v: &str) -> Option<uuid::Uuid> {
+    crate::graphql::relay::decode_id(v, "WebhookSubscription", "value").ok()
 }
 
 /// Marks what a rule records, so rules do not trigger on each other's doings.
@@ -149,6 +193,104 @@ pub async fn apply(
                     order.hold_reason = previous;
                     Ok((format!("skipped: {e}"), None))
                 }
+            }
+        }
+        Kind::Release => {
+            if transition::state_of(order) != OrderState::OnHold {
+                return Ok((
+                    format!(
+                        "skipped: the order is not on hold (it is {})",
+                        transition::state_of(order).as_str()
+                    ),
+                    None,
+                ));
+            }
+            let back = transition::stage_of(order);
+            let step = Step {
+                to: back,
+                kind: "order.released",
+                message: format!(
+                    "Released by rule \"{}\", back to {}: {value}",
+                    rule.1,
+                    back.as_str()
+                ),
+                reason: Some(value),
+                data: data(serde_json::json!({ "heldFor": order.hold_reason })),
+            };
+            let by = By {
+                actor: Actor::System,
+                label,
+            };
+            match transition::apply(tx, order, &by, step).await {
+                Ok(event) => {
+                    // The engine takes the order on from the stage it was held at.
+                    crate::lifecycle::engine::schedule(tx, OrderId(order.id)).await?;
+                    Ok(("released".into(), Some(event)))
+                }
+                Err(EngineError::Db(e)) => Err(e),
+                Err(e) => Ok((format!("skipped: {e}"), None)),
+            }
+        }
+        Kind::SendEmail => {
+            let Some(kind) = email_kind(&value) else {
+                return Ok((
+                    format!("skipped: {value} is not an email a rule sends"),
+                    None,
+                ));
+            };
+            if let Some(why) = notify::quiet(order) {
+                return Ok((format!("skipped: the shopper is not emailed ({why})"), None));
+            }
+            let Some(email) = order.email.clone().filter(|e| e.contains('@')) else {
+                return Ok(("skipped: the order has no email address".into(), None));
+            };
+            let settings = crate::lifecycle::notify::settings::load(tx).await?;
+            let key = format!("rule:{}:{}:{}", rule.0, kind.as_str(), order.id);
+            if crate::lifecycle::notify::repo::by_key_for_update(tx, &key)
+                .await?
+                .is_some()
+            {
+                return Ok((
+                    format!("skipped: this rule already sent {}", kind.as_str()),
+                    None,
+                ));
+            }
+            notify::queue_all(
+                tx,
+                &settings,
+                vec![NewNotification {
+                    id: None,
+                    kind,
+                    key,
+                    order: Some(order.id),
+                    event: None,
+                    thread: None,
+                    support_message: None,
+                    recipient: email.clone(),
+                    context: serde_json::Value::Null,
+                    in_reply_to: None,
+                    references: None,
+                    run_at: chrono::Utc::now(),
+                }],
+            )
+            .await?;
+            Ok((format!("emailed {email} the {}", kind.label()), None))
+        }
+        Kind::CallWebhook => {
+            let found = match subscription_of(&value) {
+                Some(id) => crate::webhooks::repo::subscription(tx, id).await?,
+                None => None,
+            };
+            match found {
+                Some(s) if s.active => Ok((format!("posting to {}", s.url), None)),
+                Some(s) => Ok((
+                    format!("skipped: the subscription to {} is paused", s.url),
+                    None,
+                )),
+                None => Ok((
+                    "skipped: the webhook subscription no longer exists".into(),
+                    None,
+                )),
             }
         }
         Kind::AddNote => {

@@ -254,31 +254,39 @@ async fn run(
             .iter()
             .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
             .collect();
-        events.push(
-            order_repo::record_event(
-                tx,
-                NewEvent {
-                    order: OrderId(order.id),
-                    kind: "automation.rule_matched",
-                    actor: Actor::System,
-                    actor_label: Some(format!("rule \"{}\"", rule.name)),
-                    message: format!(
-                        "Rule \"{}\" (v{}) matched on {}: {}",
-                        rule.name,
-                        rule.version,
-                        event.kind,
-                        summary.join("; ")
-                    ),
-                    reason: Some(rule.condition.clone()),
-                    data: json!({
-                        "automation": actions::mark(rule.id, &rule.name),
-                        "version": rule.version,
-                        "results": results,
-                    }),
-                },
-            )
-            .await?,
-        );
+        let matched_event = order_repo::record_event(
+            tx,
+            NewEvent {
+                order: OrderId(order.id),
+                kind: "automation.rule_matched",
+                actor: Actor::System,
+                actor_label: Some(format!("rule \"{}\"", rule.name)),
+                message: format!(
+                    "Rule \"{}\" (v{}) matched on {}: {}",
+                    rule.name,
+                    rule.version,
+                    event.kind,
+                    summary.join("; ")
+                ),
+                reason: Some(rule.condition.clone()),
+                data: json!({
+                    "automation": actions::mark(rule.id, &rule.name),
+                    "version": rule.version,
+                    "results": results,
+                }),
+            },
+        )
+        .await?;
+        // Webhook actions post the match itself, with what every action did.
+        for (a, r) in list.iter().zip(&results) {
+            let posting = r["outcome"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("posting"));
+            if let (true, Some(s)) = (posting, actions::subscription_of(&a.value)) {
+                crate::webhooks::service::deliver_to(tx, s, &matched_event).await?;
+            }
+        }
+        events.push(matched_event);
     }
     automation_runs::Entity::insert(automation_runs::ActiveModel::from(Run {
         tenant_id: tx.tenant().uuid(),

@@ -215,18 +215,19 @@ async fn shipped(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<
     orders.dedup();
     for chunk in orders.chunks(CHUNK) {
         // The first parcel of each order, whenever it shipped, and when the order came in.
-        let all: Vec<(Uuid, DateTime<Utc>)> = shipments::Entity::find()
+        // No condition on shipped_at here: SQLite would then range-scan the shipped_at index
+        // (every parcel ever shipped) instead of looking the orders up.
+        let all: Vec<(Uuid, Option<DateTime<Utc>>)> = shipments::Entity::find()
             .select_only()
             .columns([S::OrderId, S::ShippedAt])
             .filter(S::TenantId.eq(t))
             .filter(S::OrderId.is_in(chunk.iter().copied()))
-            .filter(S::ShippedAt.is_not_null())
             .filter(S::VoidedAt.is_null())
             .into_tuple()
             .all(tx.conn())
             .await?;
         let mut first: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-        for (o, at) in all {
+        for (o, at) in all.into_iter().filter_map(|(o, at)| Some((o, at?))) {
             let e = first.entry(o).or_insert(at);
             *e = (*e).min(at);
         }

@@ -135,30 +135,54 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
             if !pattern::matches(&wanted, &e.kind) {
                 continue;
             }
-            rows.push(Delivery {
-                tenant_id: tx.tenant().uuid(),
-                id: uuid::Uuid::now_v7(),
-                subscription_id: s.id,
-                event_id: e.id,
-                event_kind: e.kind.clone(),
-                order_id: Some(e.order_id),
-                body: body_of(e),
-                status: PENDING.into(),
-                attempts: 0,
-                last_status_code: None,
-                last_error: None,
-                created_at: now,
-                delivered_at: None,
-                updated_at: now,
-            });
+            rows.push(delivery_of(tx, s.id, e, now));
         }
     }
+    store(tx, rows).await
+}
+
+fn delivery_of(
+    tx: &TenantTx,
+    subscription: uuid::Uuid,
+    e: &OrderEvent,
+    now: chrono::DateTime<Utc>,
+) -> Delivery {
+    Delivery {
+        tenant_id: tx.tenant().uuid(),
+        id: uuid::Uuid::now_v7(),
+        subscription_id: subscription,
+        event_id: e.id,
+        event_kind: e.kind.clone(),
+        order_id: Some(e.order_id),
+        body: body_of(e),
+        status: PENDING.into(),
+        attempts: 0,
+        last_status_code: None,
+        last_error: None,
+        created_at: now,
+        delivered_at: None,
+        updated_at: now,
+    }
+}
+
+/// Stores deliveries (once per subscription and event) and queues a job for each new one.
+async fn store(tx: &TenantTx, rows: Vec<Delivery>) -> Result<(), DbErr> {
     let ids = repo::insert_deliveries(tx, rows).await?;
     queue::enqueue_many(
         tx,
         ids.into_iter().map(|id| job_for(tx.tenant(), id)).collect(),
     )
     .await
+}
+
+/// Delivers `event` to one subscription whatever it subscribes to (an automation rule's
+/// webhook action); nothing new when it has it already.
+pub async fn deliver_to(
+    tx: &TenantTx,
+    subscription: uuid::Uuid,
+    event: &OrderEvent,
+) -> Result<(), DbErr> {
+    store(tx, vec![delivery_of(tx, subscription, event, Utc::now())]).await
 }
 
 fn job_for(tenant: TenantId, delivery: uuid::Uuid) -> NewJob {

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use crate::engine::drain;
 use crate::fulfillment::{ok, shop, us_address};
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::helpers::{Session, TestApp, fresh_settings, spawn_app, spawn_with};
 use crate::orders::create_order;
+use crate::outbound::{Receiver, verifies};
 
 const SAVE: &str = "mutation($i: SaveAutomationRuleInput!) { saveAutomationRule(input: $i) { rule { id name version enabled trigger condition actions { kind value } versions { version condition } } userErrors { field code message } } }";
 const RULE: &str = "fraud.score > 70 and order.total > 500";
@@ -264,4 +265,89 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
         json!([{ "name": "ALPHA-RULE-MARKER", "version": 1 }])
     );
     covered
+}
+
+#[tokio::test]
+async fn rules_release_orders_email_shoppers_and_post_to_a_webhook() {
+    let mut settings = fresh_settings().await;
+    settings.webhooks_allow_loopback = true;
+    let app = spawn_with(settings).await;
+    let shop = shop(&app, "rules-act", false).await;
+    let s = &shop.owner;
+    let receiver = Receiver::spawn(Vec::new());
+    // The subscription wants refunds only: the rule's action posts its match to it anyway.
+    let made = ok(&app, s, "createWebhookSubscription", "mutation($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) { subscription { id } secret userErrors { field message } } }", json!({ "i": { "url": receiver.url, "events": ["refund.*"] } })).await;
+    let (subscription, secret) = (
+        made["subscription"]["id"].as_str().unwrap().to_owned(),
+        made["secret"].as_str().unwrap().to_owned(),
+    );
+    for (actions, says) in [
+        (
+            json!([{ "kind": "SEND_EMAIL", "value": "invitation" }]),
+            "not an email a rule can send",
+        ),
+        (
+            json!([{ "kind": "CALL_WEBHOOK", "value": "https://example.com" }]),
+            "not a webhook subscription id",
+        ),
+    ] {
+        let body = app.gql(Some(&s.access), SAVE, json!({ "i": { "name": "x", "trigger": "order.received", "condition": "order.total > 1", "actions": actions } })).await;
+        let e = &body["data"]["saveAutomationRule"]["userErrors"][0];
+        assert_eq!(
+            e["field"],
+            json!(["input", "actions", "0", "value"]),
+            "{body}"
+        );
+        assert!(e["message"].as_str().unwrap().contains(says), "{body}");
+    }
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Small holds clear themselves", "trigger": "order.held", "condition": "order.total < 100", "actions": [{ "kind": "RELEASE", "value": "small order, no need to wait" }] } })).await;
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Big orders: welcome and tell the ERP", "trigger": "order.received", "condition": "order.total >= 100", "actions": [{ "kind": "SEND_EMAIL", "value": "order_confirmation" }, { "kind": "CALL_WEBHOOK", "value": subscription }] } })).await;
+
+    let small = place(&app, s, "ACT-1", 1, false).await;
+    let big = place(&app, s, "ACT-2", 3, false).await;
+    drain(&app).await;
+    for o in [&small, &big] {
+        let held = app.gql(Some(&s.access), "mutation($o: ID!) { holdOrder(input: {orderId: $o, reason: \"gift message to check\"}) { order { state } userErrors { message } } }", json!({ "o": o })).await;
+        assert_eq!(
+            held["data"]["holdOrder"]["order"]["state"], "ON_HOLD",
+            "{held}"
+        );
+    }
+    drain(&app).await;
+
+    // Released by the rule and taken on by the engine; the big one stays held.
+    let o = order(&app, s, &small).await;
+    assert_eq!(o["state"], "ALLOCATED", "{o}");
+    let messages: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(messages.contains(&"Released by rule \"Small holds clear themselves\", back to allocated: small order, no need to wait"), "{messages:?}");
+    assert_eq!(order(&app, s, &big).await["state"], "ON_HOLD");
+
+    // The big order's shopper got the confirmation twice (the shop's own, and the rule's); the
+    // small one's once.
+    let mail = crate::notify::outbox(&app);
+    let confirmations = |who: &str| {
+        mail.iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(who) && m.subject.contains("confirmed"))
+            .count()
+    };
+    assert_eq!(confirmations("ACT-2@shopper.example"), 2);
+    assert_eq!(confirmations("ACT-1@shopper.example"), 1);
+
+    // The subscription received the rule's match, signed, and nothing else.
+    let seen = receiver.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let (signature, event, _, body) = &seen[0];
+    assert_eq!(event, "automation.rule_matched");
+    assert!(verifies(signature, body, &secret));
+    let posted: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(posted["data"]["orderId"], json!(big));
+    assert_eq!(
+        posted["data"]["details"]["results"][1]["outcome"],
+        json!(format!("posting to {}", receiver.url))
+    );
 }

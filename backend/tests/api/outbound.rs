@@ -17,18 +17,18 @@ use crate::helpers::{TestApp, fresh_settings, owner_connection, spawn_with};
 use crate::refunds::refund;
 
 /// What a receiver saw of one request: signature, event, delivery id, body.
-type Request = (String, String, String, String);
+pub type Request = (String, String, String, String);
 
 /// A receiver that answers with the scripted statuses in turn (then 200), recording each
 /// request's signature, event, delivery id and body.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     seen: Arc<Mutex<Vec<Request>>>,
     _server: actix_web::dev::ServerHandle,
 }
 
 impl Receiver {
-    fn spawn(script: Vec<u16>) -> Self {
+    pub fn spawn(script: Vec<u16>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hooks/orderflow", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
@@ -74,13 +74,13 @@ impl Receiver {
         }
     }
 
-    fn seen(&self) -> Vec<Request> {
+    pub fn seen(&self) -> Vec<Request> {
         self.seen.lock().unwrap().clone()
     }
 }
 
 /// The documented check: `v1` = hex HMAC-SHA256 of `"<t>.<body>"` under the secret.
-fn verifies(header: &str, body: &str, secret: &str) -> bool {
+pub fn verifies(header: &str, body: &str, secret: &str) -> bool {
     let mut t = None;
     let mut v1 = None;
     for part in header.split(',') {
