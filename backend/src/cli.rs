@@ -138,19 +138,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let state = AppState::build(config).await?;
             crate::demo::ensure_demo_tenant(&state).await?;
-            let api = crate::demo::stream::api_for_demo(&state).await?;
             let options = crate::demo::stream::Options {
                 burst,
                 every: std::time::Duration::from_secs(every.max(1)),
                 ..Default::default()
             };
-            let stream = crate::demo::stream::Stream::new(state.clone(), api, options).await?;
+            // The shop is set up when the stream starts; a failure there is logged, and
+            // Orderflow serves all the same.
+            let stream = async {
+                let api = crate::demo::stream::api_for_demo(&state).await?;
+                crate::demo::stream::Stream::new(state.clone(), api, options).await
+            };
             if no_serve {
-                return Ok(());
+                return stream.await.map(|_| ());
             }
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            if !no_stream {
-                tokio::spawn(stream.run(stopped));
+            match stream.await {
+                Ok(s) if !no_stream => {
+                    tokio::spawn(s.run(stopped));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "the demo shop could not be set up"),
             }
             let served = app::serve(state).await;
             let _ = stop.send(true);

@@ -15,7 +15,7 @@ impl MigrationName for Migration {
 }
 
 /// (table, index, columns): what a day of activity is found by.
-const INDEXES: [(&str, &str, &[&str]); 8] = [
+const INDEXES: [(&str, &str, &[&str]); 7] = [
     (
         "shipments",
         "shipments_shipped_idx",
@@ -45,11 +45,6 @@ const INDEXES: [(&str, &str, &[&str]); 8] = [
         "order_events",
         "order_events_kind_idx",
         &["tenant_id", "kind", "at"],
-    ),
-    (
-        "delivery_exceptions",
-        "delivery_exceptions_recent_idx",
-        &["tenant_id", "kind", "created_at"],
     ),
     (
         "support_threads",

@@ -102,6 +102,28 @@ pub fn subscription_of(v: &str) -> Option<uuid::Uuid> {
     crate::graphql::relay::decode_id(v, "WebhookSubscription", "value").ok()
 }
 
+/// The outcome of a webhook action that will post (the subscription's id follows).
+pub const POSTING: &str = "posting to webhook subscription";
+
+/// Whether `rule` released `order` before.
+async fn released_before(tx: &TenantTx, order: &Order, rule: uuid::Uuid) -> Result<bool, DbErr> {
+    use entity::order_events::Column as E;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let data: Vec<serde_json::Value> = entity::order_events::Entity::find()
+        .select_only()
+        .column(E::Data)
+        .filter(E::TenantId.eq(tx.tenant().uuid()))
+        .filter(E::OrderId.eq(order.id))
+        .filter(E::Kind.eq("order.released"))
+        .into_tuple()
+        .all(crate::tenancy::AnyTx::conn(tx))
+        .await?;
+    let id = rule.to_string();
+    Ok(data
+        .iter()
+        .any(|d| d["automation"]["ruleId"].as_str() == Some(id.as_str())))
+}
+
 /// Marks what a rule records, so rules do not trigger on each other's doings.
 pub fn mark(rule: uuid::Uuid, name: &str) -> serde_json::Value {
     serde_json::json!({ "ruleId": rule, "ruleName": name })
@@ -206,6 +228,24 @@ pub async fn apply(
                 ));
             }
             let back = transition::stage_of(order);
+            let issues: Vec<crate::lifecycle::capture::validate::Issue> =
+                serde_json::from_value(order.issues.clone()).unwrap_or_default();
+            if back == OrderState::Received
+                && let Some((_, why)) = crate::lifecycle::engine::gate::gate(&issues)
+            {
+                return Ok((
+                    format!("skipped: resolve the open issues first: {why}"),
+                    None,
+                ));
+            }
+            // Once per rule and order: the engine may hold the order again, and a rule that
+            // released it on every hold would loop.
+            if released_before(tx, order, rule.0).await? {
+                return Ok((
+                    "skipped: this rule released the order once already".into(),
+                    None,
+                ));
+            }
             let step = Step {
                 to: back,
                 kind: "order.released",
@@ -245,6 +285,12 @@ pub async fn apply(
                 return Ok(("skipped: the order has no email address".into(), None));
             };
             let settings = crate::lifecycle::notify::settings::load(tx).await?;
+            if !settings.sends(kind) {
+                return Ok((
+                    format!("skipped: the shop does not send the {}", kind.label()),
+                    None,
+                ));
+            }
             let key = format!("rule:{}:{}:{}", rule.0, kind.as_str(), order.id);
             if crate::lifecycle::notify::repo::by_key_for_update(tx, &key)
                 .await?
@@ -282,11 +328,10 @@ pub async fn apply(
                 None => None,
             };
             match found {
-                Some(s) if s.active => Ok((format!("posting to {}", s.url), None)),
-                Some(s) => Ok((
-                    format!("skipped: the subscription to {} is paused", s.url),
-                    None,
-                )),
+                // The subscription by its id, not its URL: hook URLs are often secrets, and
+                // the outcome goes on the timeline and to other subscribers.
+                Some(s) if s.active => Ok((format!("{POSTING} {value}"), None)),
+                Some(_) => Ok(("skipped: the webhook subscription is paused".into(), None)),
                 None => Ok((
                     "skipped: the webhook subscription no longer exists".into(),
                     None,

@@ -281,7 +281,7 @@ async fn run(
         for (a, r) in list.iter().zip(&results) {
             let posting = r["outcome"]
                 .as_str()
-                .is_some_and(|o| o.starts_with("posting"));
+                .is_some_and(|o| o.starts_with(actions::POSTING));
             if let (true, Some(s)) = (posting, actions::subscription_of(&a.value)) {
                 crate::webhooks::service::deliver_to(tx, s, &matched_event).await?;
             }

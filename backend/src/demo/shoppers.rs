@@ -241,6 +241,19 @@ impl DemoOrder {
     }
 }
 
+/// The demo number of an order from its channel and external id, when the demo made it.
+pub fn number_of(channel: &str, external_id: &str) -> Option<u64> {
+    match channel {
+        "api" => external_id.strip_prefix("DEMO-")?.parse().ok(),
+        "shopify" => external_id.parse::<u64>().ok()?.checked_sub(SHOPIFY_IDS),
+        "woocommerce" => external_id.parse::<u64>().ok()?.checked_sub(WOO_IDS),
+        _ => None,
+    }
+}
+
+const SHOPIFY_IDS: u64 = 5_100_000_000;
+const WOO_IDS: u64 = 90_000;
+
 fn money(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
@@ -382,7 +395,7 @@ pub fn shopify_payload(o: &DemoOrder) -> Value {
         "../../tests/fixtures/shopify/webhook_orders_create.json"
     ))
     .unwrap_or_else(|_| json!({}));
-    let id = 5_100_000_000u64 + o.number;
+    let id = SHOPIFY_IDS + o.number;
     let at = o.placed_at.to_rfc3339();
     let lines: Vec<Value> = o
         .lines
@@ -484,7 +497,7 @@ pub fn woocommerce_payload(o: &DemoOrder) -> Value {
         "../../tests/fixtures/woocommerce/order_created_727_wp_api_v3.json"
     ))
     .unwrap_or_else(|_| json!({}));
-    let id = 90_000 + o.number;
+    let id = WOO_IDS + o.number;
     let at = o.placed_at.format("%Y-%m-%dT%H:%M:%S").to_string();
     let lines: Vec<Value> = o
         .lines
@@ -597,6 +610,22 @@ mod tests {
             demand("TEAPOT-CAST")
         );
         assert!(demand("KETTLE-STEEL") < 100, "the common items last");
+    }
+
+    #[test]
+    fn a_restart_finds_the_numbers_in_the_external_ids() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let o = order(&mut rng, 41, Utc::now());
+        let s = shopify::map_order(&shopify_payload(&o)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(number_of("shopify", &s.external_id), Some(41));
+        let w = woocommerce::map_order(&woocommerce_payload(&o)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(number_of("woocommerce", &w.external_id), Some(41));
+        assert_eq!(number_of("api", "DEMO-41"), Some(41));
+        assert_eq!(number_of("api", "ERP-7"), None);
+        assert_eq!(
+            number_of("shopify", "820982911946154508"),
+            Some(820_982_911_946_154_508 - SHOPIFY_IDS)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use chrono::Utc;
 use entity::{order_reviews, orders, returns, shipments};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -92,15 +92,25 @@ fn fate(id: uuid::Uuid, salt: u8) -> u64 {
 impl Stream {
     pub async fn new(state: Arc<AppState>, api: Api, options: Options) -> anyhow::Result<Self> {
         let shop = seed::ensure(&api).await?;
-        let tx = TenantTx::begin(&state.db, api.principal().tenant).await?;
-        let placed = orders::Entity::find()
+        let tx = TenantTx::begin_read(&state.db, api.principal().tenant).await?;
+        let ids: Vec<(String, String)> = orders::Entity::find()
+            .select_only()
+            .columns([orders::Column::Channel, orders::Column::ExternalId])
             .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-            .count(tx.conn())
+            .into_tuple()
+            .all(tx.conn())
             .await?;
         tx.commit().await?;
+        // Numbering goes on after the highest demo order there is (a restart must not reuse
+        // an external id).
+        let next = ids
+            .iter()
+            .filter_map(|(channel, id)| shoppers::number_of(channel, id))
+            .max()
+            .map_or(0, |n| n + 1);
         Ok(Self {
-            rng: StdRng::seed_from_u64(options.seed ^ placed),
-            next: placed,
+            rng: StdRng::seed_from_u64(options.seed ^ next),
+            next,
             state,
             api,
             shop,
@@ -162,19 +172,8 @@ impl Stream {
                         crate::channels::shopify::API_VERSION,
                     ),
                 ])?;
-                let r = deliveries::receive(
-                    &self.state,
-                    Platform::Shopify,
-                    ConnectionId(self.shop.shopify),
-                    &headers,
-                    &body,
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
-                anyhow::ensure!(
-                    matches!(r, deliveries::Receipt::Accepted(_)),
-                    "Shopify webhook: {r:?}"
-                );
+                self.webhook(Platform::Shopify, self.shop.shopify, &headers, &body)
+                    .await?;
             }
             Channel::Woocommerce => {
                 let body = serde_json::to_vec(&shoppers::woocommerce_payload(&o))?;
@@ -190,19 +189,13 @@ impl Stream {
                         "https://shop.orderflow-demo.example/",
                     ),
                 ])?;
-                let r = deliveries::receive(
-                    &self.state,
+                self.webhook(
                     Platform::Woocommerce,
-                    ConnectionId(self.shop.woocommerce),
+                    self.shop.woocommerce,
                     &headers,
                     &body,
                 )
-                .await
-                .map_err(|e| anyhow::anyhow!(e.public_message()))?;
-                anyhow::ensure!(
-                    matches!(r, deliveries::Receipt::Accepted(_)),
-                    "WooCommerce webhook: {r:?}"
-                );
+                .await?;
             }
             Channel::Api => {
                 self.api
@@ -212,6 +205,31 @@ impl Stream {
         }
         self.state.wake_workers.notify_one();
         Ok(o)
+    }
+
+    /// A platform's order webhook, received as the HTTP endpoint receives it.
+    async fn webhook(
+        &self,
+        platform: Platform,
+        connection: uuid::Uuid,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> anyhow::Result<()> {
+        let r = deliveries::receive(
+            &self.state,
+            platform,
+            ConnectionId(connection),
+            headers,
+            body,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+        anyhow::ensure!(
+            matches!(r, deliveries::Receipt::Accepted(_)),
+            "{} webhook: {r:?}",
+            platform.as_str()
+        );
+        Ok(())
     }
 
     /// One turn of the world: parcels scanned, shoppers acting, returns coming back.
@@ -349,6 +367,8 @@ impl Stream {
             .filter(shipments::Column::TenantId.eq(t))
             .filter(shipments::Column::DeliveredAt.lte(Utc::now() - after))
             .filter(shipments::Column::DeliveredAt.gte(Utc::now() - chrono::Duration::days(2)))
+            .order_by_desc(shipments::Column::DeliveredAt)
+            .limit(300)
             .into_tuple()
             .all(tx.conn())
             .await?;
@@ -429,64 +449,81 @@ impl Stream {
         let after = chrono::Duration::from_std(self.options.pace.after)?;
         let now = Utc::now();
         let tx = self.tx().await?;
+        // Returns waiting on the shopper (no label yet) or left for the merchant to inspect
+        // (the changed-mind ones) are not the demo's to move: leaving them out of the query
+        // keeps the rest moving.
         let open = returns::Entity::find()
             .filter(returns::Column::TenantId.eq(tx.tenant().uuid()))
             .filter(returns::Column::Status.is_in(["approved", "in_transit", "received"]))
-            .limit(50)
+            .filter(returns::Column::TrackingNumber.is_not_null())
+            .filter(returns::Column::UpdatedAt.lte(now - after))
+            .filter(
+                Condition::any()
+                    .add(returns::Column::Status.ne("received"))
+                    .add(returns::Column::Reason.ne(MERCHANTS)),
+            )
+            .order_by_asc(returns::Column::UpdatedAt)
+            .limit(200)
             .all(tx.conn())
             .await?;
         tx.commit().await?;
         for r in open {
-            let since = r.updated_at;
-            if now - since < after {
-                continue;
-            }
-            match (r.status.as_str(), r.tracking_number.as_deref()) {
-                ("approved", Some(number)) => {
-                    self.scan(
-                        number,
-                        "in_transit",
-                        "departed_facility",
-                        "Return picked up",
-                        "Shopper's post office",
-                    )
-                    .await?;
-                    step.scans += 1;
-                }
-                ("in_transit", Some(number)) => {
-                    self.scan(
-                        number,
-                        "delivered",
-                        "arrived_at_destination",
-                        "Delivered to the warehouse",
-                        "Louisville, KY",
-                    )
-                    .await?;
-                    step.scans += 1;
-                }
-                ("received", _)
-                    if !(r.reason == "changed_mind" && fate(r.id, 6).is_multiple_of(2)) =>
-                {
-                    let (grade, fault) = match r.reason.as_str() {
-                        "damaged" => ("C", true),
-                        "wrong_item" => ("A", true),
-                        _ => ("A", false),
-                    };
-                    self.api
-                        .mutate("inspectReturn", "mutation($i: InspectReturnInput!) { inspectReturn(input: $i) { userErrors { field message } } }", json!({ "i": {
-                            "returnId": global_id("Return", r.id).0,
-                            "lines": [{ "lineIndex": 0, "grade": grade, "note": "Checked at the returns bench" }],
-                            "merchantFault": fault,
-                        } }))
-                        .await?;
-                    step.inspections += 1;
-                }
-                _ => {}
+            if let Err(e) = self.move_return(&r, step).await {
+                tracing::warn!(error = %e, r#return = %r.name, "demo return not moved");
             }
         }
         Ok(())
     }
 }
+
+impl Stream {
+    async fn move_return(&self, r: &returns::Model, step: &mut Step) -> anyhow::Result<()> {
+        match (r.status.as_str(), r.tracking_number.as_deref()) {
+            ("approved", Some(number)) => {
+                self.scan(
+                    number,
+                    "in_transit",
+                    "departed_facility",
+                    "Return picked up",
+                    "Shopper's post office",
+                )
+                .await?;
+                step.scans += 1;
+            }
+            ("in_transit", Some(number)) => {
+                self.scan(
+                    number,
+                    "delivered",
+                    "arrived_at_destination",
+                    "Delivered to the warehouse",
+                    "Louisville, KY",
+                )
+                .await?;
+                step.scans += 1;
+            }
+            ("received", _) => {
+                let (grade, fault) = match r.reason.as_str() {
+                    "damaged" => ("C", true),
+                    "wrong_item" => ("A", true),
+                    _ => ("A", false),
+                };
+                self.api
+                    .mutate("inspectReturn", "mutation($i: InspectReturnInput!) { inspectReturn(input: $i) { userErrors { field message } } }", json!({ "i": {
+                        "returnId": global_id("Return", r.id).0,
+                        "lines": [{ "lineIndex": 0, "grade": grade, "note": "Checked at the returns bench" }],
+                        "merchantFault": fault,
+                    } }))
+                    .await?;
+                step.inspections += 1;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Returns for this reason wait for the merchant to inspect them.
+const MERCHANTS: &str = "changed_mind";
 
 fn headers(pairs: &[(&'static str, &str)]) -> anyhow::Result<HeaderMap> {
     let mut h = HeaderMap::new();

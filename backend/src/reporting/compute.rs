@@ -9,7 +9,8 @@ use entity::{
     delivery_exceptions, inventory_movements, ledger_lines, order_events, order_reviews, orders,
     refunds, returns, shipments, stock_levels, support_threads,
 };
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::distinct::{Distinct, hash_of};
@@ -343,35 +344,41 @@ async fn inventory(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Resul
         .all(tx.conn())
         .await?;
     let now_on_hand: i64 = on_hand.iter().sum();
+    // What moved after the run (to now) in one sum; the run's own movements one by one.
+    let after: Option<i64> = inventory_movements::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(on_hand_delta), 0) AS BIGINT)"),
+            "moved",
+        )
+        .filter(M::TenantId.eq(t))
+        .filter(M::At.gte(r.1))
+        .into_tuple()
+        .one(tx.conn())
+        .await?;
     let mut moves: Vec<(DateTime<Utc>, String, i64)> = inventory_movements::Entity::find()
         .select_only()
         .columns([M::At, M::Kind, M::OnHandDelta])
         .filter(M::TenantId.eq(t))
         .filter(M::At.gte(r.0))
+        .filter(M::At.lt(r.1))
         .filter(M::OnHandDelta.ne(0))
         .into_tuple()
         .all(tx.conn())
         .await?;
     moves.sort_by_key(|(at, _, _)| *at);
     for (at, kind, delta) in &moves {
-        if *at < r.1
-            && kind == "shipment"
+        if kind == "shipment"
             && let Some(d) = on(out, p, *at)
         {
             d.units_shipped += u64::try_from(-delta).unwrap_or(0);
         }
     }
     // Walk back from now: the stock at a day's end is now's less what moved after it.
-    let mut later: i64 = 0;
+    let mut later: i64 = after.unwrap_or(0);
     let mut i = moves.len();
     for day in p.days().into_iter().rev() {
-        let end = Period {
-            from: day,
-            to: day,
-            tz: p.tz,
-        }
-        .bounds()
-        .1;
+        let end = Period::day_bounds(day, p.tz).1;
         while i > 0 && moves[i - 1].0 >= end {
             later += moves[i - 1].2;
             i -= 1;
@@ -403,7 +410,9 @@ async fn tickets(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<
     Ok(())
 }
 
-/// Orders held for fraud review, by what became of them; orders the score rejected outright.
+/// Each order's first hold for fraud review (an order held again counts once, on its first
+/// hold, even when that was before this run), the approvals and rejections that followed, and
+/// the orders the score rejected outright — each on the day it happened.
 async fn fraud(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<(), DbErr> {
     use order_events::Column as E;
     let t = tx.tenant().uuid();
@@ -411,46 +420,75 @@ async fn fraud(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<()
         .select_only()
         .columns([E::OrderId, E::Kind, E::ActorKind, E::At])
         .filter(E::TenantId.eq(t))
-        .filter(E::Kind.is_in(["order.fraud_review", "order.rejected"]))
+        .filter(E::Kind.is_in([HELD, APPROVED, REJECTED]))
         .filter(E::At.gte(r.0))
         .filter(E::At.lt(r.1))
         .into_tuple()
         .all(tx.conn())
         .await?;
-    // An order held twice counts once, on its first hold.
-    let mut held: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();
-    for (order, kind, actor, at) in &rows {
-        if kind == "order.fraud_review" {
-            let e = held.entry(*order).or_insert(*at);
-            *e = (*e).min(*at);
-        } else if actor == "system"
-            && let Some(d) = on(out, p, *at)
-        {
-            d.fraud_auto_rejected += 1;
-        }
-    }
-    let ids: Vec<Uuid> = held.keys().copied().collect();
-    for chunk in ids.chunks(CHUNK) {
-        let states: Vec<(Uuid, String)> = orders::Entity::find()
+    let mut orders: Vec<Uuid> = rows.iter().map(|(o, ..)| *o).collect();
+    orders.sort_unstable();
+    orders.dedup();
+    // When each of these orders was first held, whenever that was.
+    let mut first: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for chunk in orders.chunks(CHUNK) {
+        let holds: Vec<(Uuid, DateTime<Utc>)> = order_events::Entity::find()
             .select_only()
-            .columns([orders::Column::Id, orders::Column::State])
-            .filter(orders::Column::TenantId.eq(t))
-            .filter(orders::Column::Id.is_in(chunk.iter().copied()))
+            .columns([E::OrderId, E::At])
+            .filter(E::TenantId.eq(t))
+            .filter(E::Kind.eq(HELD))
+            .filter(E::OrderId.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(tx.conn())
             .await?;
-        for (order, state) in states {
-            let Some(at) = held.get(&order).copied() else {
-                continue;
-            };
-            let Some(d) = on(out, p, at) else { continue };
-            d.fraud_holds += 1;
-            match state.as_str() {
-                "fraud_review" => d.fraud_pending += 1,
-                "rejected" | "cancelled" => d.fraud_rejected += 1,
-                _ => d.fraud_approved += 1,
-            }
+        for (o, at) in holds {
+            let e = first.entry(o).or_insert(at);
+            *e = (*e).min(at);
+        }
+    }
+    for (order, kind, actor, at) in &rows {
+        let Some(d) = on(out, p, *at) else { continue };
+        match kind.as_str() {
+            HELD if first.get(order) == Some(at) => d.fraud_holds += 1,
+            APPROVED => d.fraud_approved += 1,
+            REJECTED if actor == "system" => d.fraud_auto_rejected += 1,
+            // A staff rejection is a fraud outcome when the order was in fraud review.
+            REJECTED if first.get(order).is_some_and(|h| h <= at) => d.fraud_rejected += 1,
+            _ => {}
         }
     }
     Ok(())
+}
+
+const HELD: &str = "order.fraud_review";
+const APPROVED: &str = "order.fraud_approved";
+const REJECTED: &str = "order.rejected";
+
+/// Orders held for fraud review in `period` that are still waiting, now.
+pub async fn fraud_pending(tx: &TenantTx, period: &Period) -> Result<u64, DbErr> {
+    use order_events::Column as E;
+    let t = tx.tenant().uuid();
+    let (from, to) = period.bounds();
+    let mut held: Vec<Uuid> = order_events::Entity::find()
+        .select_only()
+        .column(E::OrderId)
+        .filter(E::TenantId.eq(t))
+        .filter(E::Kind.eq(HELD))
+        .filter(E::At.gte(from))
+        .filter(E::At.lt(to))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    held.sort_unstable();
+    held.dedup();
+    let mut waiting = 0;
+    for chunk in held.chunks(CHUNK) {
+        waiting += orders::Entity::find()
+            .filter(orders::Column::TenantId.eq(t))
+            .filter(orders::Column::Id.is_in(chunk.iter().copied()))
+            .filter(orders::Column::State.eq("fraud_review"))
+            .count(tx.conn())
+            .await?;
+    }
+    Ok(waiting)
 }

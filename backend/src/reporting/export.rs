@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::http::graphql::{caller, refuse};
 use crate::tenancy::Permission;
 
-const FIXED: [&str; 30] = [
+const FIXED: [&str; 34] = [
     "scope",
     "from",
     "to",
@@ -33,6 +33,7 @@ const FIXED: [&str; 30] = [
     "fulfillment_accuracy",
     "deliveries",
     "average_shipping_seconds",
+    "median_shipping_seconds",
     "promised_deliveries",
     "on_time_deliveries",
     "on_time_rate",
@@ -42,13 +43,16 @@ const FIXED: [&str; 30] = [
     "returns",
     "return_rate",
     "units_shipped",
+    "average_on_hand",
     "inventory_turnover",
     "support_tickets",
+    "auto_resolved_tickets",
     "auto_resolution_rate",
     "fraud_holds",
     "fraud_approved",
     "fraud_rejected",
     "fraud_pending",
+    "fraud_auto_rejected",
 ];
 
 const MONEY: [&str; 7] = [
@@ -100,6 +104,7 @@ fn row(
         num(k.fulfillment_accuracy),
         k.deliveries.to_string(),
         num(k.shipping_average),
+        num(k.shipping_median),
         k.promised.to_string(),
         k.on_time.to_string(),
         num(k.on_time_rate),
@@ -109,13 +114,16 @@ fn row(
         k.returns.to_string(),
         num(k.return_rate),
         k.units_shipped.to_string(),
+        num(k.average_on_hand),
         num(k.inventory_turnover),
         k.tickets.to_string(),
+        k.auto_resolved.to_string(),
         num(k.auto_resolution_rate),
         k.fraud_holds.to_string(),
         k.fraud_approved.to_string(),
         k.fraud_rejected.to_string(),
         k.fraud_pending.to_string(),
+        k.fraud_auto_rejected.to_string(),
     ];
     for c in currencies {
         let m = k.money.iter().find(|m| &m.currency == c);

@@ -96,7 +96,8 @@ pub struct Kpis {
     pub support_tickets: u64,
     pub auto_resolved_tickets: u64,
     pub auto_resolution_rate: Option<f64>,
-    /// Orders held for fraud review, by what became of them.
+    /// Orders first held for fraud review; approvals and staff rejections of reviewed orders
+    /// (on the day they were decided); of the period's holds, those still waiting now.
     pub fraud_holds: u64,
     pub fraud_approved: u64,
     pub fraud_rejected: u64,

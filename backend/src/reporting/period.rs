@@ -83,6 +83,16 @@ impl Period {
         )
     }
 
+    /// `[start, end)` of one local day in `tz`.
+    pub fn day_bounds(day: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        Self {
+            from: day,
+            to: day,
+            tz,
+        }
+        .bounds()
+    }
+
     /// Each day of the period, in order.
     pub fn days(&self) -> Vec<NaiveDate> {
         self.from

@@ -61,11 +61,11 @@ pub struct DayRollup {
     /// Support threads opened that day, and those answered without staff.
     pub tickets: u64,
     pub auto_resolved: u64,
-    /// Orders held for fraud review that day, by what became of them since.
+    /// Orders first held for fraud review that day; approvals and rejections after a review
+    /// that day.
     pub fraud_holds: u64,
     pub fraud_approved: u64,
     pub fraud_rejected: u64,
-    pub fraud_pending: u64,
     /// Orders rejected by the fraud score alone, without review.
     pub fraud_auto_rejected: u64,
 }
@@ -125,6 +125,7 @@ pub struct Kpis {
     pub fraud_holds: u64,
     pub fraud_approved: u64,
     pub fraud_rejected: u64,
+    /// Of the period's holds, those still waiting now (read live, not from the rollups).
     pub fraud_pending: u64,
     pub fraud_auto_rejected: u64,
 }
@@ -191,14 +192,15 @@ impl Kpis {
             k.fraud_holds += d.fraud_holds;
             k.fraud_approved += d.fraud_approved;
             k.fraud_rejected += d.fraud_rejected;
-            k.fraud_pending += d.fraud_pending;
             k.fraud_auto_rejected += d.fraud_auto_rejected;
         }
         k.customers = customers.count();
         k.processing_median = processing.quantile(0.5);
         k.processing_p90 = processing.quantile(0.9);
         k.fulfillment_accuracy = ratio(k.accurate_shipments, k.shipments);
-        k.shipping_average = ratio(shipping_secs, k.deliveries);
+        // Over the parcels whose shipping time is known (a parcel never scanned as shipped
+        // has none).
+        k.shipping_average = ratio(shipping_secs, shipping.count());
         k.shipping_median = shipping.quantile(0.5);
         k.on_time_rate = ratio(k.on_time, k.promised);
         k.average_rating = ratio(rating_sum, k.reviews);

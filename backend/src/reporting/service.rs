@@ -52,16 +52,6 @@ enum Freshness {
     Force,
 }
 
-fn end_of(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    Period {
-        from: day,
-        to: day,
-        tz,
-    }
-    .bounds()
-    .1
-}
-
 fn needs(
     day: NaiveDate,
     tz: Tz,
@@ -73,7 +63,7 @@ fn needs(
     if row.timezone != tz.name() {
         return true;
     }
-    let settled = row.computed_at >= end_of(day, tz) + SETTLE;
+    let settled = row.computed_at >= Period::day_bounds(day, tz).1 + SETTLE;
     let fresh = match f {
         Freshness::Read => FRESH,
         Freshness::Job => FRESH / 2,
@@ -82,54 +72,60 @@ fn needs(
     !settled && row.computed_at < now - fresh
 }
 
-/// Each day of `span` rolled up: stored rows where they are good, the rest computed (and
-/// stored, except days that have not begun).
-async fn rollups(
+/// Brings the stored days of `span` up to date: the missing, stale or other-timezone ones
+/// are computed (in a read transaction, so writers are not held up) and stored (days that have
+/// not begun are not). Returns the days computed, and the days counted when `want` is set.
+async fn refresh(
     db: &Db,
     tenant: TenantId,
     span: Period,
     f: Freshness,
-) -> Result<BTreeMap<NaiveDate, DayRollup>, DbErr> {
+    want: bool,
+) -> Result<(usize, BTreeMap<NaiveDate, DayRollup>), DbErr> {
     let now = Utc::now();
-    let tx = TenantTx::begin(db, tenant).await?;
-    let mut stored = store::load(&tx, span.from, span.to).await?;
+    let tx = TenantTx::begin_read(db, tenant).await?;
+    let stored = store::stored(&tx, span.from, span.to).await?;
     tx.commit().await?;
-    let mut out = BTreeMap::new();
-    let mut todo: Vec<NaiveDate> = Vec::new();
-    for day in span.days() {
-        if needs(day, span.tz, stored.get(&day), now, f) {
-            todo.push(day);
-        } else if let Some(row) = stored.remove(&day) {
-            out.insert(day, row.rollup);
-        }
-    }
+    let todo: Vec<NaiveDate> = span
+        .days()
+        .into_iter()
+        .filter(|d| needs(*d, span.tz, stored.get(d), now, f))
+        .collect();
+    let mut computed_days = BTreeMap::new();
     for run in runs(&todo) {
         let period = Period {
             from: run.0,
             to: run.1,
             tz: span.tz,
         };
-        let tx = TenantTx::begin(db, tenant).await?;
+        let tx = TenantTx::begin_read(db, tenant).await?;
         // Boxed: the ten measures make a large future for an actix worker's stack.
         let computed = Box::pin(compute::days(&tx, &period)).await?;
+        tx.commit().await?;
         let begun: BTreeMap<NaiveDate, DayRollup> = computed
             .iter()
-            .filter(|(d, _)| {
-                Period {
-                    from: **d,
-                    to: **d,
-                    tz: span.tz,
-                }
-                .bounds()
-                .0 <= now
-            })
+            .filter(|(d, _)| Period::day_bounds(**d, span.tz).0 <= now)
             .map(|(d, r)| (*d, r.clone()))
             .collect();
+        let tx = TenantTx::begin(db, tenant).await?;
         store::save(&tx, span.tz, &begun, now).await?;
         tx.commit().await?;
-        out.extend(computed);
+        if want {
+            computed_days.extend(computed);
+        }
     }
-    Ok(out)
+    if !want {
+        return Ok((todo.len(), computed_days));
+    }
+    let tx = TenantTx::begin_read(db, tenant).await?;
+    let mut all = store::load(&tx, span.from, span.to).await?;
+    tx.commit().await?;
+    // What was just computed wins over what was read (days that have not begun are not stored).
+    all.extend(computed_days);
+    for day in span.days() {
+        all.entry(day).or_default();
+    }
+    Ok((todo.len(), all))
 }
 
 /// Consecutive days grouped into runs of at most `RUN_DAYS`.
@@ -155,11 +151,16 @@ pub async fn report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Result<Report, BadPeriod>, DbErr> {
-    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let tx = TenantTx::begin_read(&state.db, tenant).await?;
     let (tz, currency) = store::tenant(&tx).await?;
-    // Readers keep the rollup job going for their tenant.
-    schedule(&tx, EVERY).await?;
+    let running = scheduled(&tx).await?;
     tx.commit().await?;
+    if !running {
+        // Readers keep the rollup job going for their tenant.
+        let tx = TenantTx::begin(&state.db, tenant).await?;
+        schedule(&tx, EVERY).await?;
+        tx.commit().await?;
+    }
     let period = match Period::new(from, to, tz) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
@@ -170,11 +171,16 @@ pub async fn report(
         to: period.to,
         tz,
     };
-    let days = rollups(&state.db, tenant, span, Freshness::Read).await?;
+    let (_, days) = refresh(&state.db, tenant, span, Freshness::Read, true).await?;
     let pick =
         |p: &Period| -> Vec<&DayRollup> { days.range(p.from..=p.to).map(|(_, r)| r).collect() };
-    let current = Kpis::of(pick(&period), &currency);
-    let before = Kpis::of(pick(&previous), &currency);
+    let mut current = Kpis::of(pick(&period), &currency);
+    let mut before = Kpis::of(pick(&previous), &currency);
+    // Still waiting is a fact of now, not of a day: read live.
+    let tx = TenantTx::begin_read(&state.db, tenant).await?;
+    current.fraud_pending = compute::fraud_pending(&tx, &period).await?;
+    before.fraud_pending = compute::fraud_pending(&tx, &previous).await?;
+    tx.commit().await?;
     let daily = days
         .range(period.from..=period.to)
         .map(|(d, r)| (*d, Kpis::of([r], &currency)))
@@ -197,15 +203,29 @@ pub async fn recompute(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Result<usize, BadPeriod>, DbErr> {
-    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let tx = TenantTx::begin_read(&state.db, tenant).await?;
     let (tz, _) = store::tenant(&tx).await?;
     tx.commit().await?;
     let period = match Period::new(from, to, tz) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let days = rollups(&state.db, tenant, period, Freshness::Force).await?;
-    Ok(Ok(days.len()))
+    let (computed, _) = refresh(&state.db, tenant, period, Freshness::Force, false).await?;
+    Ok(Ok(computed))
+}
+
+fn job_key(tenant: TenantId) -> String {
+    format!("kpi-rollup:{}", tenant.uuid())
+}
+
+/// Whether the tenant's rollup job is pending.
+async fn scheduled(tx: &TenantTx) -> Result<bool, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let n = entity::jobs::Entity::find()
+        .filter(entity::jobs::Column::DedupeKey.eq(job_key(tx.tenant())))
+        .count(crate::tenancy::AnyTx::conn(tx))
+        .await?;
+    Ok(n > 0)
 }
 
 /// Makes sure the tenant's rollup job runs (one pending per tenant), in the caller's
@@ -215,7 +235,7 @@ pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
         tx,
         NewJob::now(JOB, Some(tx.tenant()), serde_json::json!({}))
             .at(Utc::now() + after)
-            .dedupe(format!("kpi-rollup:{}", tx.tenant().uuid())),
+            .dedupe(job_key(tx.tenant())),
     )
     .await
 }
@@ -231,13 +251,23 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         .map_err(|e| e.to_string())
 }
 
-/// Brings the tenant's stored days up to date, from its first order (at most two report
-/// lengths back) to today, and schedules the next run while orders keep coming.
-pub async fn roll_up(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
+/// What a run of the rollup job did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RollUp {
+    /// Days from the tenant's first order (at most two report lengths back) to today.
+    pub days: usize,
+    /// Of those, the days that were missing or stale and were computed.
+    pub computed: usize,
+}
+
+/// Brings the tenant's stored days up to date, and schedules the next run while orders keep
+/// coming.
+pub async fn roll_up(state: &AppState, tenant: TenantId) -> Result<RollUp, DbErr> {
     let now = Utc::now();
-    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let tx = TenantTx::begin_read(&state.db, tenant).await?;
     let (tz, _) = store::tenant(&tx).await?;
-    let first = store::first_order(&tx).await?;
+    let first = store::order_edge(&tx, false).await?;
+    let last = store::order_edge(&tx, true).await?;
     tx.commit().await?;
     let today = now.with_timezone(&tz).date_naive();
     let oldest = today - chrono::Days::new(2 * MAX_DAYS);
@@ -250,15 +280,17 @@ pub async fn roll_up(state: &AppState, tenant: TenantId) -> Result<usize, DbErr>
         to: today,
         tz,
     };
-    let days = rollups(&state.db, tenant, span, Freshness::Job).await?;
-    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let (computed, _) = refresh(&state.db, tenant, span, Freshness::Job, false).await?;
     // Quiet tenants stop being rolled up until someone reads their KPIs again.
-    let last = store::last_order(&tx).await?;
     if last.is_some_and(|l| l > now - SETTLE) {
+        let tx = TenantTx::begin(&state.db, tenant).await?;
         schedule(&tx, EVERY).await?;
+        tx.commit().await?;
     }
-    tx.commit().await?;
-    Ok(days.len())
+    Ok(RollUp {
+        days: span.days().len(),
+        computed,
+    })
 }
 
 #[cfg(test)]
@@ -287,7 +319,6 @@ mod tests {
         let row = |computed: &str| store::Stored {
             timezone: "UTC".into(),
             computed_at: computed.parse().unwrap_or_default(),
-            rollup: DayRollup::default(),
         };
         let yesterday = d("2026-11-26");
         assert!(needs(yesterday, tz, None, now, Freshness::Read));

@@ -16,14 +16,18 @@ use crate::tenancy::{AnyTx, TenantTx};
 /// Rows per upsert (5 columns each: well under every backend's parameter limit).
 const CHUNK: usize = 100;
 
+/// What is known of a stored day without reading its counters.
 pub struct Stored {
     pub timezone: String,
     pub computed_at: DateTime<Utc>,
-    pub rollup: DayRollup,
 }
 
 fn key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
+}
+
+fn day_of(key: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(key, "%Y-%m-%d").ok()
 }
 
 /// The tenant's timezone (UTC when unset or unknown) and currency.
@@ -48,32 +52,56 @@ pub async fn set_timezone(tx: &TenantTx, tz: Tz) -> Result<(), DbErr> {
     Ok(())
 }
 
-pub async fn load(
+/// When and in which timezone each stored day of `from..=to` was computed.
+pub async fn stored(
     tx: &TenantTx,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<NaiveDate, Stored>, DbErr> {
-    let rows = kpi_days::Entity::find()
-        .filter(kpi_days::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(kpi_days::Column::Day.gte(key(from)))
-        .filter(kpi_days::Column::Day.lte(key(to)))
+    use kpi_days::Column as K;
+    let rows: Vec<(String, String, DateTime<Utc>)> = kpi_days::Entity::find()
+        .select_only()
+        .columns([K::Day, K::Timezone, K::ComputedAt])
+        .filter(K::TenantId.eq(tx.tenant().uuid()))
+        .filter(K::Day.gte(key(from)))
+        .filter(K::Day.lte(key(to)))
+        .into_tuple()
         .all(tx.conn())
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            let day = NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?;
-            // A row this version cannot read is recomputed, not trusted.
-            let rollup = serde_json::from_str(&r.data).ok()?;
+        .filter_map(|(day, timezone, computed_at)| {
             Some((
-                day,
+                day_of(&day)?,
                 Stored {
-                    timezone: r.timezone,
-                    computed_at: r.computed_at,
-                    rollup,
+                    timezone,
+                    computed_at,
                 },
             ))
         })
+        .collect())
+}
+
+/// The counters of the stored days `from..=to`; a row this version cannot read is left out
+/// (and computed again).
+pub async fn load(
+    tx: &TenantTx,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeMap<NaiveDate, DayRollup>, DbErr> {
+    use kpi_days::Column as K;
+    let rows: Vec<(String, String)> = kpi_days::Entity::find()
+        .select_only()
+        .columns([K::Day, K::Data])
+        .filter(K::TenantId.eq(tx.tenant().uuid()))
+        .filter(K::Day.gte(key(from)))
+        .filter(K::Day.lte(key(to)))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(day, data)| Some((day_of(&day)?, serde_json::from_str(&data).ok()?)))
         .collect())
 }
 
@@ -111,15 +139,14 @@ pub async fn save(
 }
 
 /// Forgets the rollups of the days around `at` (any timezone's day holding it), so they are
-/// computed again: for changes dated in the past, like an order imported late.
+/// computed again: for changes dated in the settled past, like an order imported late or a
+/// cancellation weeks after the order. Recent days are recomputed anyway: nothing to do.
 pub async fn touch(tx: &TenantTx, at: DateTime<Utc>) -> Result<(), DbErr> {
+    if at >= Utc::now() - super::service::SETTLE {
+        return Ok(());
+    }
     let day = at.date_naive();
-    kpi_days::Entity::delete_many()
-        .filter(kpi_days::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(kpi_days::Column::Day.gte(key(day - Days::new(1))))
-        .filter(kpi_days::Column::Day.lte(key(day + Days::new(1))))
-        .exec(tx.conn())
-        .await?;
+    forget(tx, day - Days::new(1), day + Days::new(1)).await?;
     Ok(())
 }
 
@@ -134,28 +161,16 @@ pub async fn forget(tx: &TenantTx, from: NaiveDate, to: NaiveDate) -> Result<u64
     Ok(done.rows_affected)
 }
 
-/// When the tenant's first order was placed: the rollup job goes back no further.
-pub async fn first_order(tx: &TenantTx) -> Result<Option<DateTime<Utc>>, DbErr> {
-    orders::Entity::find()
+/// When the tenant's first (`newest` false) or latest order was placed.
+pub async fn order_edge(tx: &TenantTx, newest: bool) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let q = orders::Entity::find()
         .select_only()
         .column(orders::Column::PlacedAt)
-        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .order_by_asc(orders::Column::PlacedAt)
-        .limit(1)
-        .into_tuple()
-        .one(tx.conn())
-        .await
-}
-
-/// When the tenant's latest order was placed.
-pub async fn last_order(tx: &TenantTx) -> Result<Option<DateTime<Utc>>, DbErr> {
-    orders::Entity::find()
-        .select_only()
-        .column(orders::Column::PlacedAt)
-        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .order_by_desc(orders::Column::PlacedAt)
-        .limit(1)
-        .into_tuple()
-        .one(tx.conn())
-        .await
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()));
+    let q = if newest {
+        q.order_by_desc(orders::Column::PlacedAt)
+    } else {
+        q.order_by_asc(orders::Column::PlacedAt)
+    };
+    q.limit(1).into_tuple().one(tx.conn()).await
 }

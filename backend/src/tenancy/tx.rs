@@ -65,6 +65,17 @@ impl TenantTx {
         Ok(Self { tx, tenant })
     }
 
+    /// A transaction that only reads (long reports): on SQLite a deferred one, which takes no
+    /// write lock, so writers are not kept waiting while it reads (WAL gives it a snapshot).
+    /// Writing in it may fail with "database is locked"; use `begin` for that.
+    pub async fn begin_read(db: &Db, tenant: TenantId) -> Result<Self, DbErr> {
+        if db.is_postgres() {
+            return Self::begin(db, tenant).await;
+        }
+        let tx = db.raw().begin().await?;
+        Ok(Self { tx, tenant })
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }

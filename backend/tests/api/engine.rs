@@ -88,7 +88,8 @@ fn paid(external: &str, email: &str, quantity: i64) -> Value {
     })
 }
 
-async fn place(app: &TestApp, s: &Session, input: Value) -> String {
+/// Creates an order over the API (no user errors) and returns its id.
+pub async fn place(app: &TestApp, s: &Session, input: Value) -> String {
     let body = create_order(app, s, input).await;
     assert_eq!(
         body["data"]["createOrder"]["userErrors"],

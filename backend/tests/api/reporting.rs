@@ -8,10 +8,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use crate::engine::drain;
+use crate::engine::{drain, place};
 use crate::fulfillment::{kettles, ok, order, shop, us_address};
 use crate::helpers::{Session, TestApp, owner_connection, spawn_app};
-use crate::orders::create_order;
 use crate::refunds::{refund, uuid_of};
 use crate::returns::delivered;
 
@@ -102,21 +101,13 @@ async fn one_item(
     } else {
         (us_address(), us_address(), json!({}))
     };
-    let body = create_order(app, s, json!({
+    place(app, s, json!({
         "externalId": external, "email": email, "firstName": "Grace", "lastName": "Hopper",
         "shippingAddress": ship_to, "billingAddress": bill_to, "client": client,
         "lines": [{ "sku": sku, "quantity": 1 }],
         "payment": { "status": "PAID", "amountCaptured": "40.00", "avsResult": "Y", "cvvResult": "M" }
-    })).await;
-    assert_eq!(
-        body["data"]["createOrder"]["userErrors"],
-        json!([]),
-        "{body}"
-    );
-    body["data"]["createOrder"]["order"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    }))
+    .await
 }
 
 async fn kpis(app: &TestApp, s: &Session, from: &str, to: &str) -> Value {
@@ -293,14 +284,20 @@ async fn every_kpi_matches_the_value_worked_out_by_hand() {
     .await;
     date(&db, &detail[&o4], "2026-10-15T15:00:00Z", None, None, None).await;
     date(&db, &detail[&o6], "2026-10-13T11:00:00Z", None, None, None).await;
-    for (o, held) in [(&o4, "2026-10-15T15:01:00Z"), (&o6, "2026-10-13T12:00:00Z")] {
+    // Held and decided: O4 rejected on the 15th, O6 approved on the 13th.
+    for (o, kind, when) in [
+        (&o4, "order.fraud_review", "2026-10-15T15:01:00Z"),
+        (&o4, "order.rejected", "2026-10-15T16:00:00Z"),
+        (&o6, "order.fraud_review", "2026-10-13T12:00:00Z"),
+        (&o6, "order.fraud_approved", "2026-10-13T12:30:00Z"),
+    ] {
         let n = exec(
             &db,
-            "UPDATE order_events SET at = ? WHERE order_id = ? AND kind = 'order.fraud_review'",
-            vec![at(held).into(), id(o)],
+            "UPDATE order_events SET at = ? WHERE order_id = ? AND kind = ?",
+            vec![at(when).into(), id(o), kind.into()],
         )
         .await;
-        assert_eq!(n, 1);
+        assert_eq!(n, 1, "{kind}");
     }
     // The stock arrived on October 1st; the return was asked for, and O2's refund made, on the 15th.
     exec(
@@ -581,15 +578,19 @@ async fn every_kpi_matches_the_value_worked_out_by_hand() {
     assert_eq!(utc["kpis"]["orders"], 4);
 
     // The rollup job stores every day from the first order to today.
-    let days = orderflow::reporting::service::roll_up(
-        &app.state,
-        orderflow::domain::TenantId(uuid_of(&s.tenant_id).parse().unwrap()),
-    )
-    .await
-    .unwrap();
+    let tenant = orderflow::domain::TenantId(uuid_of(&s.tenant_id).parse().unwrap());
+    let run = orderflow::reporting::service::roll_up(&app.state, tenant)
+        .await
+        .unwrap();
     let first = chrono::NaiveDate::from_ymd_opt(2026, 10, 13).unwrap();
     let expected = (chrono::Utc::now().date_naive() - first).num_days() + 1;
-    assert_eq!(days as i64, expected);
+    assert_eq!(run.days as i64, expected);
+    // The days the reports just computed were fresh: the job left them alone.
+    assert!(run.computed < run.days, "{run:?}");
+    let again = orderflow::reporting::service::roll_up(&app.state, tenant)
+        .await
+        .unwrap();
+    assert_eq!(again.computed, 0, "nothing is stale right after a run");
     let stored = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

@@ -133,8 +133,13 @@ pub async fn apply(
     step: Step,
 ) -> Result<OrderEvent, EngineError> {
     let from = state_of(order);
+    let ends = matches!(step.to, OrderState::Cancelled | OrderState::Rejected);
     let event = make_move(order, by, step)?;
     save(tx, order, Some(from)).await?;
+    if ends {
+        // The order's revenue leaves the day it was placed; a settled day is computed again.
+        Box::pin(crate::reporting::store::touch(tx, order.placed_at)).await?;
+    }
     Ok(repo::record_event(tx, event).await?)
 }
 

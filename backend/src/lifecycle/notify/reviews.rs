@@ -17,6 +17,14 @@ pub async fn record(
     comment: Option<String>,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
+    // A rating changed later counts on the day of the first one: a settled day is computed
+    // again.
+    if let Some(earlier) = order_reviews::Entity::find_by_id((tx.tenant().uuid(), order))
+        .one(tx.conn())
+        .await?
+    {
+        crate::reporting::store::touch(tx, earlier.created_at).await?;
+    }
     order_reviews::Entity::insert(order_reviews::ActiveModel {
         tenant_id: Set(tx.tenant().uuid()),
         order_id: Set(order),

@@ -482,6 +482,10 @@ pub async fn report_fulfillment_error(
     let Some(raised) = tracking::raise(tx, order, shipment.id, &finding).await? else {
         return Ok(None);
     };
+    // Accuracy counts on the day the parcel shipped: a settled day is computed again.
+    if let Some(shipped) = shipment.shipped_at {
+        crate::reporting::store::touch(tx, shipped).await?;
+    }
     let event = orders::record_event(
         tx,
         NewEvent {
