@@ -416,8 +416,8 @@ pub async fn request(
 /// The return reason that says the warehouse sent the wrong thing.
 const WRONG_ITEM: &str = "wrong_item";
 
-/// A return for the wrong item is a fulfillment error of the parcels that carried it (of every
-/// shipped parcel when none names the SKU): an exception each, counted against accuracy.
+/// A return for the wrong item is a fulfillment error of the parcels that carried it (of the
+/// only parcel when none names the SKU): an exception each, counted against accuracy.
 async fn wrong_item_reported(
     tx: &TenantTx,
     ret: &Return,
@@ -444,11 +444,13 @@ async fn wrong_item_reported(
         ret.comment.as_deref().unwrap_or("wrong item sent")
     );
     let mut events = Vec::new();
-    for s in if carrying.is_empty() {
-        shipped
-    } else {
-        carrying
-    } {
+    // None names the SKU: a single parcel carried it; among several, which one is unknown.
+    let flagged = match (carrying.is_empty(), shipped.len()) {
+        (false, _) => carrying,
+        (true, 1) => shipped,
+        (true, _) => Vec::new(),
+    };
+    for s in flagged {
         let reported = crate::lifecycle::tracking::service::report_fulfillment_error(
             tx,
             s,
