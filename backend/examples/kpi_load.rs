@@ -101,6 +101,8 @@ fn order(
         promised_at: Set(None),
         routing: Set(None),
         payment_reference: Set(None),
+        assigned_warehouse: Set(None),
+        assigned_service: Set(None),
     };
     if cancelled {
         return (o, None, id);

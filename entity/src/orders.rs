@@ -62,6 +62,10 @@ pub struct Model {
     pub routing: Option<Json>,
     /// The processor's id of the payment (Stripe `ch_…` / `pi_…`), for reconciliation.
     pub payment_reference: Option<String>,
+    /// The warehouse (code) an automation rule said this order ships from.
+    pub assigned_warehouse: Option<String>,
+    /// The carrier service (`service` or `carrier/service` codes) a rule chose for its labels.
+    pub assigned_service: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

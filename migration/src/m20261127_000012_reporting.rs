@@ -1,5 +1,6 @@
 //! Reporting: each tenant's timezone (its days are the KPIs' days), one rollup row per tenant
-//! and local day, and the indexes the rollup queries read a day's activity by.
+//! and local day, and the indexes the rollup queries read a day's activity by; and the
+//! warehouse and carrier service an automation rule may pin an order to.
 
 use sea_orm_migration::prelude::*;
 
@@ -84,6 +85,18 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         rls::enable_tenant_rls(manager, "kpi_days").await?;
+        // An automation rule's pins: the warehouse an order ships from, the carrier service
+        // its labels are bought with (codes; routing and label buying honour them).
+        for col in ["assigned_warehouse", "assigned_service"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(c("orders"))
+                        .add_column(opt_text_col(c(col)))
+                        .to_owned(),
+                )
+                .await?;
+        }
         for (table, name, cols) in INDEXES {
             index(manager, table, name, cols, false).await?;
         }
@@ -94,6 +107,16 @@ impl MigrationTrait for Migration {
         for (table, name, _) in INDEXES {
             manager
                 .drop_index(Index::drop().name(name).table(c(table)).to_owned())
+                .await?;
+        }
+        for col in ["assigned_warehouse", "assigned_service"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(c("orders"))
+                        .drop_column(c(col))
+                        .to_owned(),
+                )
                 .await?;
         }
         manager

@@ -32,6 +32,12 @@ pub enum Kind {
     /// Posts the rule's match to one outbound webhook subscription (the value is its id),
     /// whatever events it subscribes to, signed and retried like every delivery.
     CallWebhook,
+    /// Ships the order from one warehouse (the value is its code): routing considers no
+    /// other. Before the order is routed.
+    AssignWarehouse,
+    /// Buys the order's labels with one carrier service (`service` or `carrier/service`
+    /// codes) when it takes the parcel; the usual pick otherwise.
+    ChooseService,
 }
 
 /// The emails a rule may send: those whose template needs only the order.
@@ -60,6 +66,7 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
             Kind::Hold | Kind::Release => 1000,
             Kind::AddNote => 2000,
             Kind::SendEmail | Kind::CallWebhook => 200,
+            Kind::AssignWarehouse | Kind::ChooseService => 80,
         };
         if v.is_empty() || v.chars().count() > limit {
             return Err((
@@ -73,6 +80,8 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
                         Kind::AddNote => "a note",
                         Kind::SendEmail => "an email action (the email's kind)",
                         Kind::CallWebhook => "a webhook action (the subscription's id)",
+                        Kind::AssignWarehouse => "assign warehouse (its code)",
+                        Kind::ChooseService => "choose service (its code)",
                     }
                 ),
             ));
@@ -100,6 +109,34 @@ fn email_kind(v: &str) -> Option<NotifyKind> {
 /// The subscription a webhook action names.
 pub fn subscription_of(v: &str) -> Option<uuid::Uuid> {
     crate::graphql::relay::decode_id(v, "WebhookSubscription", "value").ok()
+}
+
+/// Whether an active carrier service answers to `code` (`service` or `carrier/service`), as
+/// label buying will look it up.
+async fn service_exists(tx: &TenantTx, code: &str) -> Result<bool, DbErr> {
+    use entity::{carrier_services, carriers};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let conn = crate::tenancy::AnyTx::conn(tx);
+    let (carrier, service) = match code.split_once('/') {
+        Some((c, s)) => (Some(c.trim()), s.trim()),
+        None => (None, code.trim()),
+    };
+    let owners: Vec<uuid::Uuid> = carriers::Entity::find()
+        .filter(carriers::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(carriers::Column::Active.eq(true))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|c| carrier.is_none_or(|k| c.code.eq_ignore_ascii_case(k)))
+        .map(|c| c.id)
+        .collect();
+    Ok(carrier_services::Entity::find()
+        .filter(carrier_services::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(carrier_services::Column::Active.eq(true))
+        .all(conn)
+        .await?
+        .iter()
+        .any(|s| owners.contains(&s.carrier_id) && s.code.eq_ignore_ascii_case(service)))
 }
 
 /// The outcome of a webhook action that will post (the subscription's id follows).
@@ -136,7 +173,7 @@ pub async fn apply(
     action: &Action,
     rule: (uuid::Uuid, &str),
 ) -> Result<(String, Option<OrderEvent>), DbErr> {
-    let value = action.value.trim().to_owned();
+    let mut value = action.value.trim().to_owned();
     let label = Some(format!("rule \"{}\"", rule.1));
     let data = |extra: serde_json::Value| {
         let mut d = extra;
@@ -337,6 +374,71 @@ pub async fn apply(
                     None,
                 )),
             }
+        }
+        Kind::AssignWarehouse | Kind::ChooseService => {
+            let warehouse = action.kind == Kind::AssignWarehouse;
+            if order.routing.is_some() {
+                return Ok(("skipped: the order is routed already".into(), None));
+            }
+            let known = if warehouse {
+                // Codes are kept upper-case; the stored pin is the warehouse's own code.
+                let found = Box::pin(crate::catalog::warehouse_repo::by_code(
+                    tx,
+                    &value.to_uppercase(),
+                ))
+                .await?
+                .filter(|w| w.active);
+                if let Some(w) = &found {
+                    value = w.code.clone();
+                }
+                found.is_some()
+            } else {
+                Box::pin(service_exists(tx, &value)).await?
+            };
+            if !known {
+                return Ok((
+                    format!(
+                        "skipped: there is no active {} {value}",
+                        if warehouse {
+                            "warehouse"
+                        } else {
+                            "carrier service"
+                        }
+                    ),
+                    None,
+                ));
+            }
+            let (kind, what) = if warehouse {
+                order.assigned_warehouse = Some(value.clone());
+                ("order.warehouse_assigned", "ships from warehouse")
+            } else {
+                order.assigned_service = Some(value.clone());
+                ("order.service_chosen", "labels with service")
+            };
+            order_repo::update(
+                tx,
+                orders::ActiveModel {
+                    id: Set(order.id),
+                    assigned_warehouse: Set(order.assigned_warehouse.clone()),
+                    assigned_service: Set(order.assigned_service.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            let event = order_repo::record_event(
+                tx,
+                NewEvent {
+                    order: OrderId(order.id),
+                    kind,
+                    actor: Actor::System,
+                    actor_label: label,
+                    message: format!("By rule \"{}\": {what} {value}", rule.1),
+                    reason: None,
+                    data: data(serde_json::json!({ "value": value })),
+                },
+            )
+            .await?;
+            Ok((format!("{what} {value}"), Some(event)))
         }
         Kind::AddNote => {
             let note = match order.note.as_deref().filter(|n| !n.is_empty()) {

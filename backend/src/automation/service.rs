@@ -26,6 +26,9 @@ use crate::webhooks::pattern;
 
 pub const JOB: &str = "automation.run";
 
+/// The event whose rules run in its own transaction rather than as jobs.
+const AT_ONCE: &str = "order.received";
+
 pub use automation_rule_versions::Model as Version;
 pub use automation_rules::Model as Rule;
 pub use automation_runs::Model as Run;
@@ -156,7 +159,11 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
     let mut jobs = Vec::new();
     for e in events {
         for r in &enabled {
-            if pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
+            if !pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
+                continue;
+            }
+            // A new order's rules are run by capture itself (`at_once`).
+            if e.kind != AT_ONCE {
                 jobs.push(
                     NewJob::now(
                         JOB,
@@ -169,6 +176,32 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
         }
     }
     queue::enqueue_many(tx, jobs).await
+}
+
+/// Runs the rules of a new order's `order.received` at once, in the transaction that captures
+/// it: the engine moves the order only after that commits, so a hold, a tag or a pinned
+/// warehouse or carrier service is in place before its first stage. Returns the events the
+/// rules recorded.
+pub async fn at_once(tx: &TenantTx, events: &[OrderEvent]) -> Result<Vec<OrderEvent>, DbErr> {
+    let received: Vec<&OrderEvent> = events.iter().filter(|e| e.kind == AT_ONCE).collect();
+    if received.is_empty() {
+        return Ok(Vec::new());
+    }
+    let enabled: Vec<Rule> = automation_rules::Entity::find()
+        .filter(automation_rules::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(automation_rules::Column::Enabled.eq(true))
+        .order_by_asc(automation_rules::Column::CreatedAt)
+        .all(tx.conn())
+        .await?;
+    let mut out = Vec::new();
+    for e in received {
+        for r in &enabled {
+            if pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
+                out.extend(Box::pin(run(tx, r.id, e.id)).await?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn history(tx: &TenantTx, order: &Order) -> Result<Option<History>, DbErr> {
@@ -246,7 +279,9 @@ async fn run(
     if matched {
         let list: Vec<Action> = serde_json::from_value(rule.actions.clone()).unwrap_or_default();
         for a in &list {
-            let (outcome, event) = actions::apply(tx, &mut order, a, (rule.id, &rule.name)).await?;
+            // Boxed: each action is a large future, and capture runs rules deep in a request.
+            let (outcome, event) =
+                Box::pin(actions::apply(tx, &mut order, a, (rule.id, &rule.name))).await?;
             results.push(json!({ "kind": a.kind, "value": a.value, "outcome": outcome }));
             events.extend(event);
         }

@@ -351,3 +351,76 @@ async fn rules_release_orders_email_shoppers_and_post_to_a_webhook() {
         json!(format!("posting to webhook subscription {subscription}"))
     );
 }
+
+#[tokio::test]
+async fn rules_pin_the_warehouse_and_the_carrier_service() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "rules-pin", true).await;
+    let s = &shop.owner;
+    let bad = app.gql(Some(&s.access), SAVE, json!({ "i": { "name": "x", "trigger": "order.received", "condition": "order.total > 1", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": " " }] } })).await;
+    assert_eq!(
+        bad["data"]["saveAutomationRule"]["userErrors"][0]["field"],
+        json!(["input", "actions", "0", "value"]),
+        "{bad}"
+    );
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Big ones go express from the west", "trigger": "order.received", "condition": "order.total >= 80", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": "west" }, { "kind": "CHOOSE_SERVICE", "value": "ups/express" }] } })).await;
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Nowhere", "trigger": "order.received", "condition": "order.total >= 80", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": "MOON" }] } })).await;
+    let small = place(&app, s, "PIN-1", 1, false).await;
+    let big = place(&app, s, "PIN-2", 2, false).await;
+    drain(&app).await;
+    let parcel = |o: &Value| {
+        let p = &o["shipments"][0];
+        (
+            p["warehouse"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            p["service"].as_str().unwrap_or_default().to_lowercase(),
+        )
+    };
+    let s_order = crate::fulfillment::order(&app, s, &small).await;
+    let b_order = crate::fulfillment::order(&app, s, &big).await;
+    // Kentucky is nearer the east, and ground is the usual pick; the rule's pins (in place
+    // before the engine's first stage) send the big one from the west, by express.
+    assert_eq!(
+        parcel(&s_order),
+        ("EAST".to_owned(), "ground".to_owned()),
+        "{s_order}"
+    );
+    assert_eq!(
+        parcel(&b_order),
+        ("WEST".to_owned(), "express".to_owned()),
+        "{b_order}"
+    );
+    let messages: Vec<&str> = b_order["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("ships from warehouse WEST")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("labels with service ups/express")),
+        "{messages:?}"
+    );
+    // A warehouse that does not exist is skipped, and said so in the run log.
+    let runs = app
+        .gql(
+            Some(&s.access),
+            "{ automationRuns(first: 20) { edges { node { matched outcomes } } } }",
+            json!({}),
+        )
+        .await;
+    let text = runs.to_string();
+    assert!(
+        text.contains("skipped: there is no active warehouse MOON"),
+        "{text}"
+    );
+}

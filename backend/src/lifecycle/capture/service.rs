@@ -303,10 +303,20 @@ pub async fn capture(
     o: CanonicalOrder,
 ) -> Result<Captured, CaptureError> {
     let currency = check_storable(&o)?;
-    match repo::by_external_id(tx, &source.key(), o.external_id.trim()).await? {
-        Some(existing) => update(tx, source, existing, o, currency).await,
-        None => create(tx, source, o, currency).await,
+    let mut captured = match repo::by_external_id(tx, &source.key(), o.external_id.trim()).await? {
+        Some(existing) => update(tx, source, existing, o, currency).await?,
+        None => create(tx, source, o, currency).await?,
+    };
+    // A new order's rules run now, in this transaction, before the engine's first stage.
+    let more = Box::pin(crate::automation::service::at_once(tx, &captured.events)).await?;
+    if !more.is_empty() {
+        // The rules may have changed the order (a hold, tags, pins): the caller sees it so.
+        if let Some(fresh) = repo::get(tx, OrderId(captured.order.id)).await? {
+            captured.order = fresh;
+        }
+        captured.events.extend(more);
     }
+    Ok(captured)
 }
 
 async fn create(

@@ -123,8 +123,24 @@ pub async fn label_all(
         if !crate::lifecycle::shipping::repo::OPEN.contains(&s.status.as_str()) {
             continue;
         }
-        let pick = Choice::Recommended(ctx.settings.label_pick);
-        match labels::buy(tx, ctx, order, lines, s, pick, by.actor).await {
+        // A rule's chosen service, when it takes the parcel; the tenant's pick otherwise.
+        let pinned = order
+            .assigned_service
+            .as_deref()
+            .and_then(|code| ctx.book.service_by_code(code));
+        let recommended = Choice::Recommended(ctx.settings.label_pick);
+        let bought = match pinned {
+            Some(id) => {
+                match labels::buy(tx, ctx, order, lines, s, Choice::Service(id), by.actor).await {
+                    Err(LabelError::Refused(_)) => {
+                        labels::buy(tx, ctx, order, lines, s, recommended, by.actor).await
+                    }
+                    other => other,
+                }
+            }
+            None => labels::buy(tx, ctx, order, lines, s, recommended, by.actor).await,
+        };
+        match bought {
             Ok(bought) => events.push(NewEvent {
                 order: OrderId(order.id),
                 kind: "shipment.label_created",

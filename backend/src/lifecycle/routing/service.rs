@@ -234,6 +234,16 @@ pub async fn route(
             }
         })
         .collect();
+    // A rule pinned the order to one warehouse: only that one is considered.
+    let mut sites = sites;
+    if let Some(code) = order.assigned_warehouse.as_deref() {
+        sites.retain(|s| s.code.eq_ignore_ascii_case(code));
+        if sites.is_empty() {
+            return Err(RouteError::NoRoute(format!(
+                "the order is assigned to warehouse {code}, which is not active"
+            )));
+        }
+    }
     let (promised_at, _) = promise(order, ctx);
     let promised_by = promised_at.date_naive();
     let decision = {

@@ -222,6 +222,23 @@ impl RatingBook {
         Offers::of(&self.carriers, origin, to, now)
     }
 
+    /// The active service a code names: `service` (any carrier's) or `carrier/service`.
+    pub fn service_by_code(&self, code: &str) -> Option<uuid::Uuid> {
+        let (carrier, service) = match code.split_once('/') {
+            Some((c, s)) => (Some(c.trim()), s.trim()),
+            None => (None, code.trim()),
+        };
+        self.carriers
+            .iter()
+            .filter(|c| carrier.is_none_or(|k| c.row.code.eq_ignore_ascii_case(k)))
+            .find_map(|c| {
+                c.services
+                    .iter()
+                    .find(|s| s.row.code.eq_ignore_ascii_case(service) && s.row.active)
+                    .map(|s| s.row.id)
+            })
+    }
+
     pub fn service(&self, id: uuid::Uuid) -> Option<(&CarrierSetup, &ServiceSetup)> {
         self.carriers
             .iter()

@@ -102,7 +102,15 @@ impl OrderMutation {
     ) -> async_graphql::Result<CreateOrderPayload> {
         let p = principal(ctx)?;
         let label = actor_label(ctx, p).await?;
-        let (value, user_errors) = payload(api::create_order(state(ctx), p, label, input).await)?;
+        // Capture runs the new order's automation rules too: a deep future. It runs as its own
+        // task, polled from the top of the worker's stack rather than beneath the HTTP and
+        // GraphQL layers.
+        let st = ctx.data::<std::sync::Arc<crate::app::AppState>>()?.clone();
+        let who = p.clone();
+        let outcome = tokio::spawn(async move { api::create_order(&st, &who, label, input).await })
+            .await
+            .map_err(|e| async_graphql::Error::new(format!("order not created: {e}")))?;
+        let (value, user_errors) = payload(outcome)?;
         Ok(match value {
             Some(captured) => CreateOrderPayload {
                 result: Some(if captured.change == Change::Created {
