@@ -46,6 +46,7 @@ pub mod returns;
 pub mod risk_signals;
 pub mod shipments;
 pub mod shipping_labels;
+pub mod staff_tasks;
 pub mod stock_levels;
 pub mod supplier_items;
 pub mod suppliers;

@@ -1,6 +1,6 @@
 //! Reporting: each tenant's timezone (its days are the KPIs' days), one rollup row per tenant
 //! and local day, and the indexes the rollup queries read a day's activity by; and the
-//! warehouse and carrier service an automation rule may pin an order to.
+//! warehouse and carrier service an automation rule may pin an order to, and staff tasks.
 
 use sea_orm_migration::prelude::*;
 
@@ -85,6 +85,35 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         rls::enable_tenant_rls(manager, "kpi_days").await?;
+        // Work for staff that an automation rule (or a person) put on the list.
+        manager
+            .create_table(tenant_table(
+                "staff_tasks",
+                vec![
+                    uuid_col(c("tenant_id")),
+                    uuid_col(c("id")),
+                    opt_uuid("order_id"),
+                    text_col(c("title")),
+                    // open, done
+                    text_col(c("status")),
+                    opt_uuid("rule_id"),
+                    opt_long_text("note"),
+                    opt_text_col(c("done_by")),
+                    time_col(c("created_at")),
+                    opt_time("done_at"),
+                ],
+                &["tenant_id", "id"],
+            ))
+            .await?;
+        index(
+            manager,
+            "staff_tasks",
+            "staff_tasks_status_idx",
+            &["tenant_id", "status", "created_at"],
+            false,
+        )
+        .await?;
+        rls::enable_tenant_rls(manager, "staff_tasks").await?;
         // An automation rule's pins: the warehouse an order ships from, the carrier service
         // its labels are bought with (codes; routing and label buying honour them).
         for col in ["assigned_warehouse", "assigned_service"] {
@@ -119,6 +148,9 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .drop_table(Table::drop().table(c("staff_tasks")).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(c("kpi_days")).to_owned())
             .await?;

@@ -38,6 +38,9 @@ pub enum Kind {
     /// Buys the order's labels with one carrier service (`service` or `carrier/service`
     /// codes) when it takes the parcel; the usual pick otherwise.
     ChooseService,
+    /// Puts a task for staff on the list (`staffTasks`), the value its title; once per rule
+    /// and order.
+    CreateTask,
 }
 
 /// The emails a rule may send: those whose template needs only the order.
@@ -67,6 +70,7 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
             Kind::AddNote => 2000,
             Kind::SendEmail | Kind::CallWebhook => 200,
             Kind::AssignWarehouse | Kind::ChooseService => 80,
+            Kind::CreateTask => 200,
         };
         if v.is_empty() || v.chars().count() > limit {
             return Err((
@@ -82,6 +86,7 @@ pub fn check(actions: &[Action]) -> Result<(), (usize, String)> {
                         Kind::CallWebhook => "a webhook action (the subscription's id)",
                         Kind::AssignWarehouse => "assign warehouse (its code)",
                         Kind::ChooseService => "choose service (its code)",
+                        Kind::CreateTask => "a task (its title)",
                     }
                 ),
             ));
@@ -439,6 +444,28 @@ pub async fn apply(
             )
             .await?;
             Ok((format!("{what} {value}"), Some(event)))
+        }
+        Kind::CreateTask => {
+            let Some(task) = super::tasks::create(tx, order.id, rule.0, &value).await? else {
+                return Ok((
+                    "skipped: this rule made a task for the order already".into(),
+                    None,
+                ));
+            };
+            let event = order_repo::record_event(
+                tx,
+                NewEvent {
+                    order: OrderId(order.id),
+                    kind: "order.task_created",
+                    actor: Actor::System,
+                    actor_label: label,
+                    message: format!("Task for staff, by rule \"{}\": {value}", rule.1),
+                    reason: None,
+                    data: data(serde_json::json!({ "taskId": task.id })),
+                },
+            )
+            .await?;
+            Ok((format!("task: {value}"), Some(event)))
         }
         Kind::AddNote => {
             let note = match order.note.as_deref().filter(|n| !n.is_empty()) {

@@ -73,7 +73,13 @@ pub struct OrderAreaQuery(
 pub struct MoneyAreaQuery(ReturnsQuery, LedgerQuery, ReconcileQuery, ReportingQuery);
 
 #[derive(MergedObject, Default)]
-pub struct OpsAreaQuery(WebhookQuery, AutomationQuery, JobsQuery, ChannelQuery);
+pub struct OpsAreaQuery(
+    WebhookQuery,
+    AutomationQuery,
+    crate::automation::tasks::TasksQuery,
+    JobsQuery,
+    ChannelQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -112,6 +118,7 @@ pub struct MoneyAreaMutation(
 pub struct OpsAreaMutation(
     WebhookMutation,
     AutomationMutation,
+    crate::automation::tasks::TasksMutation,
     JobsMutation,
     ChannelMutation,
 );

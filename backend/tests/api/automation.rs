@@ -199,18 +199,27 @@ async fn the_risky_big_orders_rule_holds_exactly_those_and_its_dry_run_agrees() 
 pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
     let a = shop(app, "alpha-rules", false).await;
     let s = &a.owner;
-    let saved = ok(app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "ALPHA-RULE-MARKER", "trigger": "order.received", "condition": "order.total > 1", "actions": [{ "kind": "ADD_TAG", "value": "alpha-tag-marker" }] } })).await;
+    let saved = ok(app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "ALPHA-RULE-MARKER", "trigger": "order.received", "condition": "order.total > 1", "actions": [{ "kind": "ADD_TAG", "value": "alpha-tag-marker" }, { "kind": "CREATE_TASK", "value": "ALPHA-TASK-MARKER" }] } })).await;
     let rule = saved["rule"]["id"].as_str().unwrap().to_owned();
     let placed = place(app, s, "ALPHA-RULE-ORDER", 1, false).await;
     drain(app).await;
+    let tasks = app
+        .gql(Some(&s.access), "{ staffTasks { id } }", json!({}))
+        .await;
+    let task = tasks["data"]["staffTasks"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tasks}"))
+        .to_owned();
     let markers = [
         rule.as_str(),
         placed.as_str(),
+        task.as_str(),
         "ALPHA-RULE-MARKER",
         "alpha-tag-marker",
         "ALPHA-RULE-ORDER",
+        "ALPHA-TASK-MARKER",
     ];
-    let vars = json!({ "r": rule });
+    let vars = json!({ "r": rule, "t": task });
     let mut covered = Vec::new();
     for (field, query) in [
         (
@@ -224,6 +233,10 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
         (
             "dryRunAutomationRule",
             "mutation { dryRunAutomationRule(input: {trigger: \"*\", condition: \"order.total > 0\"}) { result { evaluated orders { id name } } userErrors { code } } }",
+        ),
+        (
+            "staffTasks",
+            "{ open: staffTasks { id title orderId } done: staffTasks(status: DONE) { id title } }",
         ),
     ] {
         covered.push(field);
@@ -242,6 +255,10 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
         (
             "deleteAutomationRule",
             "mutation($r: ID!) { deleteAutomationRule(input: {id: $r}) { userErrors { code } } }",
+        ),
+        (
+            "completeStaffTask",
+            "mutation($t: ID!) { completeStaffTask(input: {id: $t}) { userErrors { code } } }",
         ),
     ] {
         covered.push(field);
@@ -363,7 +380,7 @@ async fn rules_pin_the_warehouse_and_the_carrier_service() {
         json!(["input", "actions", "0", "value"]),
         "{bad}"
     );
-    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Big ones go express from the west", "trigger": "order.received", "condition": "order.total >= 80", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": "west" }, { "kind": "CHOOSE_SERVICE", "value": "ups/express" }] } })).await;
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Big ones go express from the west", "trigger": "order.received", "condition": "order.total >= 80", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": "west" }, { "kind": "CHOOSE_SERVICE", "value": "ups/express" }, { "kind": "CREATE_TASK", "value": "Add a gift note" }] } })).await;
     ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Nowhere", "trigger": "order.received", "condition": "order.total >= 80", "actions": [{ "kind": "ASSIGN_WAREHOUSE", "value": "MOON" }] } })).await;
     let small = place(&app, s, "PIN-1", 1, false).await;
     let big = place(&app, s, "PIN-2", 2, false).await;
@@ -422,5 +439,57 @@ async fn rules_pin_the_warehouse_and_the_carrier_service() {
     assert!(
         text.contains("skipped: there is no active warehouse MOON"),
         "{text}"
+    );
+
+    // The rule's task is on the list, for the big order only; done once.
+    let tasks = app
+        .gql(
+            Some(&s.access),
+            "{ staffTasks { id title orderId status } }",
+            json!({}),
+        )
+        .await;
+    let list = tasks["data"]["staffTasks"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{tasks}");
+    assert_eq!(
+        (list[0]["title"].as_str(), list[0]["orderId"].as_str()),
+        (Some("Add a gift note"), Some(big.as_str()))
+    );
+    let done = "mutation($i: CompleteStaffTaskInput!) { completeStaffTask(input: $i) { task { status note doneBy } userErrors { field code message } } }";
+    let first = ok(
+        &app,
+        s,
+        "completeStaffTask",
+        done,
+        json!({ "i": { "id": list[0]["id"], "note": "note written" } }),
+    )
+    .await;
+    assert_eq!(first["task"]["status"], "DONE");
+    assert_eq!(first["task"]["note"], "note written");
+    let again = app
+        .gql(
+            Some(&s.access),
+            done,
+            json!({ "i": { "id": list[0]["id"] } }),
+        )
+        .await;
+    assert_eq!(
+        again["data"]["completeStaffTask"]["userErrors"][0]["code"], "CONFLICT",
+        "{again}"
+    );
+    let open = app
+        .gql(Some(&s.access), "{ staffTasks { id } }", json!({}))
+        .await;
+    assert_eq!(open["data"]["staffTasks"], json!([]));
+    let finished = app
+        .gql(
+            Some(&s.access),
+            "{ staffTasks(status: DONE) { title } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        finished["data"]["staffTasks"],
+        json!([{ "title": "Add a gift note" }])
     );
 }

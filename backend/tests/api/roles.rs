@@ -111,7 +111,8 @@ fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
     let d = global_id("WebhookDelivery", Uuid::now_v7());
     let a = global_id("AutomationRule", Uuid::now_v7());
     let s = global_id("Shipment", Uuid::now_v7());
-    let (w, d, a, s) = (w.as_str(), d.as_str(), a.as_str(), s.as_str());
+    let t = global_id("StaffTask", Uuid::now_v7());
+    let (w, d, a, s, t) = (w.as_str(), d.as_str(), a.as_str(), s.as_str(), t.as_str());
     vec![
         ("webhookSubscriptions", SettingsManage, "{ webhookSubscriptions { id } }".into()),
         ("webhookDeliveries", SettingsManage, "{ webhookDeliveries { edges { node { id } } } }".into()),
@@ -125,6 +126,8 @@ fn webhook_operations() -> Vec<(&'static str, Permission, String)> {
         ("saveAutomationRule", SettingsManage, "mutation { saveAutomationRule(input: {name: \"\", trigger: \"*\", condition: \"\", actions: []}) { userErrors { code } } }".into()),
         ("deleteAutomationRule", SettingsManage, format!("mutation {{ deleteAutomationRule(input: {{id: \"{a}\"}}) {{ userErrors {{ code }} }} }}")),
         ("dryRunAutomationRule", SettingsManage, "mutation { dryRunAutomationRule(input: {trigger: \"*\", condition: \"\"}) { userErrors { code } } }".into()),
+        ("staffTasks", Permission::OrdersRead, "{ staffTasks { id } }".into()),
+        ("completeStaffTask", Permission::OrdersManage, format!("mutation {{ completeStaffTask(input: {{id: \"{t}\"}}) {{ userErrors {{ code }} }} }}")),
         ("kpis", Permission::ReportsRead, "{ kpis(from: \"2026-01-01\", to: \"2026-01-02\") { timezone } }".into()),
         ("setTenantTimezone", SettingsManage, "mutation { setTenantTimezone(timezone: \"Nowhere/None\") { userErrors { code } } }".into()),
         ("recomputeKpis", SettingsManage, "mutation { recomputeKpis(from: \"2026-01-02\", to: \"2026-01-01\") { userErrors { code } } }".into()),
