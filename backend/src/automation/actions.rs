@@ -116,34 +116,6 @@ pub fn subscription_of(v: &str) -> Option<uuid::Uuid> {
     crate::graphql::relay::decode_id(v, "WebhookSubscription", "value").ok()
 }
 
-/// Whether an active carrier service answers to `code` (`service` or `carrier/service`), as
-/// label buying will look it up.
-async fn service_exists(tx: &TenantTx, code: &str) -> Result<bool, DbErr> {
-    use entity::{carrier_services, carriers};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let conn = crate::tenancy::AnyTx::conn(tx);
-    let (carrier, service) = match code.split_once('/') {
-        Some((c, s)) => (Some(c.trim()), s.trim()),
-        None => (None, code.trim()),
-    };
-    let owners: Vec<uuid::Uuid> = carriers::Entity::find()
-        .filter(carriers::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(carriers::Column::Active.eq(true))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|c| carrier.is_none_or(|k| c.code.eq_ignore_ascii_case(k)))
-        .map(|c| c.id)
-        .collect();
-    Ok(carrier_services::Entity::find()
-        .filter(carrier_services::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(carrier_services::Column::Active.eq(true))
-        .all(conn)
-        .await?
-        .iter()
-        .any(|s| owners.contains(&s.carrier_id) && s.code.eq_ignore_ascii_case(service)))
-}
-
 /// The outcome of a webhook action that will post (the subscription's id follows).
 pub const POSTING: &str = "posting to webhook subscription";
 
@@ -164,6 +136,32 @@ async fn released_before(tx: &TenantTx, order: &Order, rule: uuid::Uuid) -> Resu
     Ok(data
         .iter()
         .any(|d| d["automation"]["ruleId"].as_str() == Some(id.as_str())))
+}
+
+/// Puts what a rule did on the order's timeline, marked as the rule's.
+async fn record(
+    tx: &TenantTx,
+    order: &Order,
+    rule: (uuid::Uuid, &str),
+    kind: &'static str,
+    message: String,
+    extra: serde_json::Value,
+) -> Result<OrderEvent, DbErr> {
+    let mut data = extra;
+    data["automation"] = mark(rule.0, rule.1);
+    order_repo::record_event(
+        tx,
+        NewEvent {
+            order: OrderId(order.id),
+            kind,
+            actor: Actor::System,
+            actor_label: Some(format!("rule \"{}\"", rule.1)),
+            message,
+            reason: None,
+            data,
+        },
+    )
+    .await
 }
 
 /// Marks what a rule records, so rules do not trigger on each other's doings.
@@ -215,20 +213,16 @@ pub async fn apply(
                 },
             )
             .await?;
-            let event = order_repo::record_event(
+            let event = record(
                 tx,
-                NewEvent {
-                    order: OrderId(order.id),
-                    kind: "order.tags_changed",
-                    actor: Actor::System,
-                    actor_label: label,
-                    message: format!("Tags: {}{value}", if adding { "+" } else { "−" }),
-                    reason: None,
-                    data: data(serde_json::json!({
-                        "added": if adding { vec![value.clone()] } else { vec![] },
-                        "removed": if adding { vec![] } else { vec![value.clone()] },
-                    })),
-                },
+                order,
+                rule,
+                "order.tags_changed",
+                format!("Tags: {}{value}", if adding { "+" } else { "−" }),
+                serde_json::json!({
+                    "added": if adding { vec![value.clone()] } else { vec![] },
+                    "removed": if adding { vec![] } else { vec![value.clone()] },
+                }),
             )
             .await?;
             Ok((
@@ -398,7 +392,11 @@ pub async fn apply(
                 }
                 found.is_some()
             } else {
-                Box::pin(service_exists(tx, &value)).await?
+                // As label buying will look it up.
+                crate::lifecycle::shipping::repo::rating_book(tx)
+                    .await?
+                    .service_by_code(&value)
+                    .is_some()
             };
             if !known {
                 return Ok((
@@ -430,17 +428,13 @@ pub async fn apply(
                 },
             )
             .await?;
-            let event = order_repo::record_event(
+            let event = record(
                 tx,
-                NewEvent {
-                    order: OrderId(order.id),
-                    kind,
-                    actor: Actor::System,
-                    actor_label: label,
-                    message: format!("By rule \"{}\": {what} {value}", rule.1),
-                    reason: None,
-                    data: data(serde_json::json!({ "value": value })),
-                },
+                order,
+                rule,
+                kind,
+                format!("By rule \"{}\": {what} {value}", rule.1),
+                serde_json::json!({ "value": value }),
             )
             .await?;
             Ok((format!("{what} {value}"), Some(event)))
@@ -452,17 +446,13 @@ pub async fn apply(
                     None,
                 ));
             };
-            let event = order_repo::record_event(
+            let event = record(
                 tx,
-                NewEvent {
-                    order: OrderId(order.id),
-                    kind: "order.task_created",
-                    actor: Actor::System,
-                    actor_label: label,
-                    message: format!("Task for staff, by rule \"{}\": {value}", rule.1),
-                    reason: None,
-                    data: data(serde_json::json!({ "taskId": task.id })),
-                },
+                order,
+                rule,
+                "order.task_created",
+                format!("Task for staff, by rule \"{}\": {value}", rule.1),
+                serde_json::json!({ "taskId": task.id }),
             )
             .await?;
             Ok((format!("task: {value}"), Some(event)))
@@ -485,17 +475,13 @@ pub async fn apply(
                 },
             )
             .await?;
-            let event = order_repo::record_event(
+            let event = record(
                 tx,
-                NewEvent {
-                    order: OrderId(order.id),
-                    kind: "order.note_changed",
-                    actor: Actor::System,
-                    actor_label: label,
-                    message: format!("Note added: {value}"),
-                    reason: None,
-                    data: data(serde_json::json!({})),
-                },
+                order,
+                rule,
+                "order.note_changed",
+                format!("Note added: {value}"),
+                serde_json::json!({}),
             )
             .await?;
             Ok(("note added".into(), Some(event)))

@@ -141,9 +141,10 @@ pub async fn runs(
 /// Called with every timeline event as it is recorded: a run for each enabled rule whose
 /// trigger names it.
 pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr> {
+    // A new order's rules are run by capture itself (`at_once`), not queued here.
     let events: Vec<&OrderEvent> = events
         .iter()
-        .filter(|e| e.data.get("automation").is_none())
+        .filter(|e| e.data.get("automation").is_none() && e.kind != AT_ONCE)
         .collect();
     if events.is_empty() {
         return Ok(());
@@ -159,11 +160,7 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
     let mut jobs = Vec::new();
     for e in events {
         for r in &enabled {
-            if !pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
-                continue;
-            }
-            // A new order's rules are run by capture itself (`at_once`).
-            if e.kind != AT_ONCE {
+            if pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
                 jobs.push(
                     NewJob::now(
                         JOB,

@@ -74,21 +74,6 @@ impl Histogram {
         }
         None
     }
-
-    /// The mean in seconds (each value at the middle of its bucket).
-    pub fn mean(&self) -> Option<f64> {
-        let n = self.count();
-        (n > 0).then(|| {
-            self.buckets
-                .iter()
-                .map(|(b, c)| {
-                    let (lo, hi) = bounds_of(*b);
-                    (lo + hi) / 2.0 * (*c as f64)
-                })
-                .sum::<f64>()
-                / n as f64
-        })
-    }
 }
 
 #[cfg(test)]
