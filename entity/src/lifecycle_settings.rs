@@ -1,4 +1,4 @@
-//! A tenant's lifecycle settings: fraud thresholds and lists, unpaid reservations.
+//! A tenant's lifecycle settings: fraud thresholds and lists, unpaid reservations, low stock.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +13,7 @@ pub struct Model {
     pub forwarder_addresses: Json,
     pub reserve_unpaid: bool,
     pub unpaid_reservation_hours: i32,
+    pub low_stock_threshold: i32,
     pub updated_at: DateTimeUtc,
 }
 

@@ -1,6 +1,7 @@
 //! Reporting: each tenant's timezone (its days are the KPIs' days), one rollup row per tenant
 //! and local day, and the indexes the rollup queries read a day's activity by; and the
-//! warehouse and carrier service an automation rule may pin an order to, and staff tasks.
+//! warehouse and carrier service an automation rule may pin an order to, staff tasks, and the
+//! stock level below which an allocation tells the rules.
 
 use sea_orm_migration::prelude::*;
 
@@ -129,10 +130,33 @@ impl MigrationTrait for Migration {
         for (table, name, cols) in INDEXES {
             index(manager, table, name, cols, false).await?;
         }
+        // Units free across warehouses below which an order's allocation records
+        // `order.stock_low`; 0 is off.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("lifecycle_settings"))
+                    .add_column(
+                        ColumnDef::new(c("low_stock_threshold"))
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(c("lifecycle_settings"))
+                    .drop_column(c("low_stock_threshold"))
+                    .to_owned(),
+            )
+            .await?;
         for (table, name, _) in INDEXES {
             manager
                 .drop_index(Index::drop().name(name).table(c(table)).to_owned())

@@ -30,6 +30,8 @@ pub fn schema() -> Schema {
         ("customer.email", Type::Text),
         ("customer.orders_count", Type::Number),
         ("customer.total_spent", Type::Number),
+        ("stock.sku", Type::Text),
+        ("stock.available", Type::Number),
     ]
     .into_iter()
     .collect()
@@ -41,7 +43,19 @@ pub struct History {
     pub total_spent_units: i64,
 }
 
-pub fn of(kind: &str, order: &Order, lines: &[OrderLine], customer: Option<&History>) -> Facts {
+/// What the event itself says: for `order.stock_low`, the SKU and the units left (its data).
+pub struct Event<'a> {
+    pub kind: &'a str,
+    pub data: &'a serde_json::Value,
+}
+
+pub fn of(
+    event: Event<'_>,
+    order: &Order,
+    lines: &[OrderLine],
+    customer: Option<&History>,
+) -> Facts {
+    let kind = event.kind;
     let money = |u: i64| Value::Number(amount_from_units(u, &order.currency));
     let text = |t: Option<&str>| t.map_or(Value::Missing, |t| Value::Text(t.to_owned()));
     let tags: Vec<String> = serde_json::from_value(order.tags.clone()).unwrap_or_default();
@@ -96,6 +110,18 @@ pub fn of(kind: &str, order: &Order, lines: &[OrderLine], customer: Option<&Hist
         (
             "customer.total_spent",
             customer.map_or(Value::Missing, |c| money(c.total_spent_units)),
+        ),
+        (
+            "stock.sku",
+            text(event.data.get("sku").and_then(|v| v.as_str())),
+        ),
+        (
+            "stock.available",
+            event
+                .data
+                .get("available")
+                .and_then(|v| v.as_i64())
+                .map_or(Value::Missing, |n| Value::Number(Decimal::from(n))),
         ),
     ]
     .into_iter()

@@ -266,7 +266,11 @@ async fn run(
     }
     let lines = order_repo::lines_of(tx, &[OrderId(order.id)]).await?;
     let customer = history(tx, &order).await?;
-    let facts = facts::of(&event.kind, &order, &lines, customer.as_ref());
+    let seen = facts::Event {
+        kind: &event.kind,
+        data: &event.data,
+    };
+    let facts = facts::of(seen, &order, &lines, customer.as_ref());
     let (matched, error) = match condition(&rule.condition) {
         Ok(e) => (expr::eval(&e, &facts), None),
         Err(e) => (false, Some(format!("the condition no longer reads: {e}"))),
@@ -391,7 +395,11 @@ pub async fn dry_run(
                     orders: c.order_count,
                     total_spent_units: c.total_spent_units,
                 });
-            let f = facts::of(kind, o, &mine, customer.as_ref());
+            let seen = facts::Event {
+                kind,
+                data: &serde_json::Value::Null,
+            };
+            let f = facts::of(seen, o, &mine, customer.as_ref());
             if expr::eval(condition, &f) {
                 matched.push(o.clone());
             }

@@ -1,6 +1,6 @@
 //! A tenant's lifecycle settings: when fraud screening holds or rejects, which regions and
-//! addresses count as risky, and how long stock stays reserved for an unpaid order. A tenant
-//! that never saved any gets the defaults.
+//! addresses count as risky, how long stock stays reserved for an unpaid order, and the stock
+//! level below which rules hear of it. A tenant that never saved any gets the defaults.
 
 use chrono::Utc;
 use entity::lifecycle_settings;
@@ -23,6 +23,9 @@ pub struct LifecycleSettings {
     /// Reserve stock for orders still waiting for payment (bank transfer, cash on delivery).
     pub reserve_unpaid: bool,
     pub unpaid_reservation_hours: i32,
+    /// An allocation that leaves a SKU with fewer units free (all warehouses together)
+    /// records `order.stock_low` on the order; 0 is off.
+    pub low_stock_threshold: i32,
 }
 
 impl Default for LifecycleSettings {
@@ -34,6 +37,7 @@ impl Default for LifecycleSettings {
             forwarder_addresses: Vec::new(),
             reserve_unpaid: true,
             unpaid_reservation_hours: 48,
+            low_stock_threshold: 0,
         }
     }
 }
@@ -65,6 +69,13 @@ impl LifecycleSettings {
                 "unpaidReservationHours",
                 C::Invalid,
                 "must be between 1 and 720 hours",
+            ));
+        }
+        if !(0..=1_000_000).contains(&self.low_stock_threshold) {
+            return Err(UserError::on(
+                "lowStockThreshold",
+                C::Invalid,
+                "must be between 0 (off) and 1000000 units",
             ));
         }
         let mut countries = Vec::new();
@@ -104,6 +115,7 @@ fn from_row(r: lifecycle_settings::Model) -> LifecycleSettings {
         forwarder_addresses: serde_json::from_value(r.forwarder_addresses).unwrap_or_default(),
         reserve_unpaid: r.reserve_unpaid,
         unpaid_reservation_hours: r.unpaid_reservation_hours,
+        low_stock_threshold: r.low_stock_threshold,
     }
 }
 
@@ -125,6 +137,7 @@ pub async fn save(tx: &TenantTx, s: &LifecycleSettings) -> Result<(), DbErr> {
         forwarder_addresses: Set(serde_json::json!(s.forwarder_addresses)),
         reserve_unpaid: Set(s.reserve_unpaid),
         unpaid_reservation_hours: Set(s.unpaid_reservation_hours),
+        low_stock_threshold: Set(s.low_stock_threshold),
         updated_at: Set(Utc::now()),
     };
     lifecycle_settings::Entity::insert(row)
@@ -137,6 +150,7 @@ pub async fn save(tx: &TenantTx, s: &LifecycleSettings) -> Result<(), DbErr> {
                     Col::ForwarderAddresses,
                     Col::ReserveUnpaid,
                     Col::UnpaidReservationHours,
+                    Col::LowStockThreshold,
                     Col::UpdatedAt,
                 ])
                 .to_owned(),
@@ -176,5 +190,13 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(ok.high_risk_countries, vec!["NG"]);
+        let bad = LifecycleSettings {
+            low_stock_threshold: -1,
+            ..Default::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().field,
+            vec!["input", "lowStockThreshold"]
+        );
     }
 }

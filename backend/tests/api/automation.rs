@@ -493,3 +493,108 @@ async fn rules_pin_the_warehouse_and_the_carrier_service() {
         json!([{ "title": "Add a gift note" }])
     );
 }
+
+#[tokio::test]
+async fn stock_falling_below_the_threshold_triggers_rules_once_per_crossing() {
+    let app = spawn_app().await;
+    let shop = shop(&app, "rules-stock", false).await;
+    let s = &shop.owner;
+    let settings = "mutation($t: Int!) { updateLifecycleSettings(input: {lowStockThreshold: $t}) { settings { lowStockThreshold } userErrors { field code message } } }";
+    let bad = app.gql(Some(&s.access), settings, json!({ "t": -1 })).await;
+    assert_eq!(
+        bad["data"]["updateLifecycleSettings"]["userErrors"][0]["field"],
+        json!(["input", "lowStockThreshold"]),
+        "{bad}"
+    );
+    // 20 kettles in all (10 in each warehouse); below 16 is low.
+    let set = ok(
+        &app,
+        s,
+        "updateLifecycleSettings",
+        settings,
+        json!({ "t": 16 }),
+    )
+    .await;
+    assert_eq!(set["settings"]["lowStockThreshold"], 16);
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Reorder kettles", "trigger": "order.stock_low", "condition": "stock.sku = \"KETTLE-1\" and stock.available < 16", "actions": [{ "kind": "ADD_TAG", "value": "restock" }, { "kind": "CREATE_TASK", "value": "Reorder kettles" }] } })).await;
+    ok(&app, s, "saveAutomationRule", SAVE, json!({ "i": { "name": "Nearly out", "trigger": "order.stock_low", "condition": "stock.available < 5", "actions": [{ "kind": "ADD_TAG", "value": "nearly-out" }] } })).await;
+
+    let mut placed = Vec::new();
+    for (external, quantity) in [("SL-1", 2), ("SL-2", 3), ("SL-3", 1)] {
+        placed.push(place(&app, s, external, quantity, false).await);
+        drain(&app).await;
+    }
+    let tags = |o: &Value| o["tags"].clone();
+    let lows = |o: &Value| -> Vec<String> {
+        o["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "order.stock_low")
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // 18 left after the first: not low. The second leaves 15: low, once. The third finds it
+    // low already and says nothing.
+    let first = order(&app, s, &placed[0]).await;
+    assert_eq!(
+        (lows(&first).len(), tags(&first)),
+        (0, json!([])),
+        "{first}"
+    );
+    let second = order(&app, s, &placed[1]).await;
+    assert_eq!(
+        lows(&second),
+        ["Stock low: KETTLE-1 has 15 unit(s) free in all warehouses, below 16"],
+        "{second}"
+    );
+    assert_eq!(tags(&second), json!(["restock"]), "{second}");
+    let third = order(&app, s, &placed[2]).await;
+    assert_eq!(
+        (lows(&third).len(), tags(&third)),
+        (0, json!([])),
+        "{third}"
+    );
+
+    // Refilled to 24, then an order of 9 takes it to 15: low again.
+    ok(&app, s, "receiveStock", "mutation($w: ID!) { receiveStock(input: {sku: \"KETTLE-1\", warehouseId: $w, quantity: 10}) { userErrors { field message } } }", json!({ "w": shop.east })).await;
+    let fourth_id = place(&app, s, "SL-4", 9, false).await;
+    drain(&app).await;
+    let fourth = order(&app, s, &fourth_id).await;
+    assert_eq!(lows(&fourth).len(), 1, "{fourth}");
+    assert_eq!(tags(&fourth), json!(["restock"]), "{fourth}");
+
+    let tasks = app
+        .gql(
+            Some(&s.access),
+            "{ staffTasks { title orderId } }",
+            json!({}),
+        )
+        .await;
+    let mut on: Vec<&str> = tasks["data"]["staffTasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["orderId"].as_str().unwrap())
+        .collect();
+    on.sort();
+    let mut want = vec![placed[1].as_str(), fourth_id.as_str()];
+    want.sort();
+    assert_eq!(on, want, "{tasks}");
+    // Both rules ran on each low event; only the first matched.
+    let runs = app
+        .gql(
+            Some(&s.access),
+            "{ automationRuns(first: 20) { edges { node { matched eventKind } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = runs["data"]["automationRuns"]["edges"].as_array().unwrap();
+    let on_low: Vec<bool> = edges
+        .iter()
+        .filter(|e| e["node"]["eventKind"] == "order.stock_low")
+        .map(|e| e["node"]["matched"].as_bool().unwrap())
+        .collect();
+    assert_eq!(on_low.len(), 4, "{runs}");
+    assert_eq!(on_low.iter().filter(|m| **m).count(), 2, "{runs}");
+}

@@ -554,6 +554,10 @@ async fn with_the_warehouse_workflow_orders_are_waved_picked_packed_by_scan_then
         )
         .await["data"]["carriers"][0]
         .clone();
+    // Waves are per warehouse, so only Louisville ships here: with both open, the express
+    // order ships sooner from San Francisco once Louisville's express cutoff (15:00 New York
+    // time) has passed — routing's business, tested there, and a failure here by the clock.
+    ok(&app, s, "updateWarehouse", "mutation($id: ID!) { updateWarehouse(input: {id: $id, active: false}) { warehouse { active } userErrors { field message } } }", json!({ "id": shop.west })).await;
     ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {warehouseWorkflow: true, waveSize: 10}) { settings { warehouseWorkflow autoBuyLabels labelPick } userErrors { field message } } }", json!({})).await;
     let a = kettles(&app, s, "wave-a", 2, us_address()).await;
     let body = create_order(&app, s, json!({

@@ -114,6 +114,32 @@ pub fn plan(needs: &[Need], stock: &mut HashMap<VariantId, Vec<Available>>) -> V
     pieces
 }
 
+/// Units free of one variant, all warehouses together.
+pub fn free(stock: &HashMap<VariantId, Vec<Available>>, v: VariantId) -> i64 {
+    stock
+        .get(&v)
+        .map_or(0, |l| l.iter().map(|a| a.units.max(0)).sum())
+}
+
+/// The variants an allocation took below `threshold` units free — at least that many before,
+/// fewer after — with what is left. Stock already low does not count again until it has been
+/// refilled; 0 is off.
+pub fn fell_below(
+    before: &[(VariantId, i64)],
+    stock: &HashMap<VariantId, Vec<Available>>,
+    threshold: i64,
+) -> Vec<(VariantId, i64)> {
+    if threshold <= 0 {
+        return Vec::new();
+    }
+    before
+        .iter()
+        .filter(|(_, was)| *was >= threshold)
+        .map(|(v, _)| (*v, free(stock, *v)))
+        .filter(|(_, now)| *now < threshold)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +237,25 @@ mod tests {
         }
         assert_eq!((reserved, backordered), (5, 3));
         assert!(s.values().flatten().all(|a| a.units == 0));
+    }
+
+    #[test]
+    fn stock_falls_below_the_threshold_once_per_crossing() {
+        let mut s = stock(&[(1, 1, 4), (1, 2, 2), (2, 1, 3)]);
+        let before = |s: &HashMap<VariantId, Vec<Available>>| {
+            vec![(v(1), free(s, v(1))), (v(2), free(s, v(2)))]
+        };
+        // 6 and 3 free; taking 2 of variant 1 leaves 4, not below 4; variant 2 was low already.
+        let was = before(&s);
+        plan(&[need(0, 1, 2), need(1, 2, 1)], &mut s);
+        assert_eq!(fell_below(&was, &s, 4), vec![]);
+        let was = before(&s);
+        plan(&[need(0, 1, 1)], &mut s);
+        assert_eq!(fell_below(&was, &s, 4), vec![(v(1), 3)]);
+        // Already below: the next order says nothing; off says nothing.
+        let was = before(&s);
+        plan(&[need(0, 1, 1)], &mut s);
+        assert_eq!(fell_below(&was, &s, 4), vec![]);
+        assert_eq!(fell_below(&[(v(1), 9)], &s, 0), vec![]);
     }
 }

@@ -54,6 +54,16 @@ impl StockBook {
             .map_or(0, |a| a.units)
     }
 
+    /// Units of `v` free across warehouses, as the batch has left them.
+    pub fn free(&self, v: VariantId) -> i64 {
+        decide::free(&self.available, v)
+    }
+
+    /// The variants of `before` (units free then) that are now below `threshold`.
+    pub fn fell_below(&self, before: &[(VariantId, i64)], threshold: i64) -> Vec<(VariantId, i64)> {
+        decide::fell_below(before, &self.available, threshold)
+    }
+
     /// Whether the levels of `v` were loaded (and locked) by this book.
     pub fn covers(&self, v: VariantId) -> bool {
         self.available.contains_key(&v)

@@ -168,6 +168,9 @@ pub struct LifecycleSettings {
     pub forwarder_addresses: Vec<String>,
     pub reserve_unpaid: bool,
     pub unpaid_reservation_hours: i32,
+    /// Fewer units free than this (all warehouses together) after an allocation records
+    /// `order.stock_low` on the order, for rules; 0 is off.
+    pub low_stock_threshold: i32,
 }
 
 impl From<Settings> for LifecycleSettings {
@@ -179,6 +182,7 @@ impl From<Settings> for LifecycleSettings {
             forwarder_addresses: s.forwarder_addresses,
             reserve_unpaid: s.reserve_unpaid,
             unpaid_reservation_hours: s.unpaid_reservation_hours,
+            low_stock_threshold: s.low_stock_threshold,
         }
     }
 }
@@ -196,6 +200,8 @@ pub struct UpdateLifecycleSettingsInput {
     pub forwarder_addresses: Option<Vec<String>>,
     pub reserve_unpaid: Option<bool>,
     pub unpaid_reservation_hours: Option<i32>,
+    /// Units free below which an allocation records `order.stock_low` (0: off).
+    pub low_stock_threshold: Option<i32>,
 }
 
 #[derive(SimpleObject)]
@@ -419,6 +425,9 @@ impl EngineMutation {
                 unpaid_reservation_hours: input
                     .unpaid_reservation_hours
                     .unwrap_or(current.unpaid_reservation_hours),
+                low_stock_threshold: input
+                    .low_stock_threshold
+                    .unwrap_or(current.low_stock_threshold),
             }
             .validate()?;
             settings::save(&tx, &next).await?;

@@ -406,6 +406,17 @@ async fn reserve(
         .cloned()
         .unwrap_or_default();
     let id = OrderId(order.id);
+    let threshold = i64::from(batch.settings.low_stock_threshold);
+    let watched = if threshold > 0 {
+        let mut variants: Vec<VariantId> = stocked_lines(&lines)
+            .filter_map(|l| l.variant_id.map(VariantId))
+            .collect();
+        variants.sort();
+        variants.dedup();
+        variants.into_iter().map(|v| (v, book.free(v))).collect()
+    } else {
+        Vec::new()
+    };
     if why == Allocate::HoldUnpaid {
         let hours = batch.settings.unpaid_reservation_hours;
         let until = Utc::now() + Duration::hours(hours.into());
@@ -440,6 +451,7 @@ async fn reserve(
                 },
             );
         }
+        stock_low(batch, book, order, by, &lines, &watched, threshold);
         return Ok(());
     }
     let got = allocate::allocate(
@@ -455,6 +467,7 @@ async fn reserve(
         Actor::System,
     )
     .await?;
+    stock_low(batch, book, order, by, &lines, &watched, threshold);
     allocations::clear_expiry(tx, id).await?;
     let from = state_of(order);
     let already_reserved: i64 = existing
@@ -509,6 +522,45 @@ async fn reserve(
     };
     batch.stage(order, by, step)?;
     Ok(())
+}
+
+/// Records `order.stock_low` for each SKU this order's allocation took below the tenant's
+/// threshold, so that rules can reorder, warn or tag.
+fn stock_low(
+    batch: &mut Batch,
+    book: &StockBook,
+    order: &Order,
+    by: &By,
+    lines: &[OrderLine],
+    watched: &[(VariantId, i64)],
+    threshold: i64,
+) {
+    for (variant, left) in book.fell_below(watched, threshold) {
+        let sku = lines
+            .iter()
+            .find(|l| l.variant_id == Some(variant.uuid()))
+            .and_then(|l| l.sku.clone());
+        batch.note(
+            order,
+            NewEvent {
+                order: OrderId(order.id),
+                kind: "order.stock_low",
+                actor: by.actor,
+                actor_label: by.label.clone(),
+                message: format!(
+                    "Stock low: {} has {left} unit(s) free in all warehouses, below {threshold}",
+                    sku.as_deref().unwrap_or("a variant")
+                ),
+                reason: None,
+                data: serde_json::json!({
+                    "sku": sku,
+                    "variantId": variant.uuid(),
+                    "available": left,
+                    "threshold": threshold,
+                }),
+            },
+        );
+    }
 }
 
 fn describe(backorders: &[allocate::Backorder]) -> String {
