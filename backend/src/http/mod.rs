@@ -3,12 +3,13 @@
 pub(crate) mod graphql;
 mod health;
 mod middleware;
+mod ui;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 
 use crate::app::AppState;
 use crate::channels;
@@ -101,26 +102,10 @@ pub fn server(
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))
-            .route("/", web::get().to(index))
+            .configure(ui::routes)
+            .default_service(web::to(ui::fallback))
     })
     .shutdown_timeout(30)
     .listen(listener)?
     .run())
 }
-
-/// Until the admin UI is built (it is served here), say where the API is.
-async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX)
-}
-
-const INDEX: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Orderflow</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2937}
-code{background:#f3f4f6;padding:.1rem .3rem;border-radius:.2rem}</style></head>
-<body><h1>Orderflow</h1>
-<p>The GraphQL API is at <a href="/graphql"><code>/graphql</code></a> (GraphiQL in the browser);
-subscriptions at <code>/graphql/ws</code>.</p>
-<p>Operations: <a href="/healthz"><code>/healthz</code></a>, <a href="/readyz"><code>/readyz</code></a>,
-<a href="/metrics"><code>/metrics</code></a>.</p></body></html>"#;

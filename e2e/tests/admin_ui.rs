@@ -1,0 +1,238 @@
+//! The admin UI in headless Chromium against the real binary (PostgreSQL + Redis in CI), as a
+//! merchant works: sign in, watch a Shopify order arrive in the list and the dashboard's
+//! counters move, approve a fraud hold from the review queue, buy the label (the shopper's
+//! shipped email reaches the SMTP receiver), refund; a reload on the order's URL shows it; a
+//! viewer is offered no action. Screenshots of each view are kept under
+//! `<target>/e2e-artifacts/admin_ui/`.
+
+// Test support code panics on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use e2e::browser::Browser;
+use e2e::orderflow::Environment;
+use e2e::shop::{self, PASSWORD};
+use e2e::smtp::SmtpReceiver;
+use serde_json::json;
+
+const SHOPPER: &str = "xkq9205@mailinator.com";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
+    let smtp = SmtpReceiver::start().await.unwrap();
+    let mut env = Environment::new().await.unwrap();
+    env.set_env("SMTP_URL", smtp.url());
+    let app = env.start().await.unwrap();
+    let shop = shop::open(&app, "Browser Shop", "owner@browser-shop.example")
+        .await
+        .unwrap();
+    let t = shop.token.as_str();
+    // Labels are bought by staff here, not automatically.
+    app.mutate(t, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {autoBuyLabels: false}) { userErrors { message } } }", json!({}))
+        .await
+        .unwrap();
+    let mut b = Browser::start("admin_ui").await.unwrap();
+
+    // A deep link while signed out: the sign-in form, then that page.
+    b.goto(&app.url("/orders")).await.unwrap();
+    b.fill("#login-email", &shop.owner_email).await.unwrap();
+    b.fill("#login-password", "not the password").await.unwrap();
+    b.screenshot("login").await.unwrap();
+    b.click("form.login button[type=submit]").await.unwrap();
+    let refused = b
+        .wait_text(".login [role=alert]", "a refusal", |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(
+        refused.to_lowercase().contains("password") || refused.to_lowercase().contains("invalid"),
+        "{refused}"
+    );
+    b.fill("#login-password", PASSWORD).await.unwrap();
+    b.click("form.login button[type=submit]").await.unwrap();
+    b.wait_text("main h1", "the orders page", |t| t == "Orders")
+        .await
+        .unwrap();
+    b.wait_text("main .empty", "an empty list", |t| t.contains("No orders"))
+        .await
+        .unwrap();
+
+    // A signed Shopify webhook: the order shows in the open list without a reload.
+    shop::shopify_order(&app, &shop, "e2e-ui-1").await.unwrap();
+    let row = b.find_text("main tbody tr", "shopify").await.unwrap();
+    let row_text = row.text().await.unwrap();
+    b.screenshot("orders-live").await.unwrap();
+    let name = row_text.split_whitespace().next().unwrap().to_owned();
+    assert!(name.starts_with('#'), "{row_text}");
+
+    // The dashboard: today's counters, then moving as a risky order arrives and is held.
+    b.click_text("nav a", "Dashboard").await.unwrap();
+    // The fixture order was placed in 2022: today has none yet.
+    b.wait_text("#live-received", "today's orders", |t| t == "0")
+        .await
+        .unwrap();
+    b.find_text(".badge", "live").await.unwrap();
+    app.mutate(t, "updateLifecycleSettings", "mutation { updateLifecycleSettings(input: {fraudReviewScore: 20}) { userErrors { message } } }", json!({}))
+        .await
+        .unwrap();
+    let address = json!({ "name": "Grace Hopper", "line1": "5 Harbour Street", "city": "Shippington", "region": "KY", "postalCode": "40003", "country": "US" });
+    let risky = app.mutate(t, "createOrder", "mutation($i: CreateOrderInput!) { createOrder(input: $i) { order { id name } userErrors { field message } } }", json!({ "i": {
+        "externalId": "e2e-risky-1", "email": SHOPPER, "firstName": "Grace", "lastName": "Hopper",
+        "shippingAddress": address, "billingAddress": { "name": "G H", "line1": "1 Broad St", "city": "Lagos", "postalCode": "100001", "country": "NG" },
+        "lines": [{ "sku": "KETTLE-1", "quantity": 2 }],
+        "client": { "ip": "203.0.113.9", "deviceId": "dev-e2e", "ipCountry": "RU" },
+        "payment": { "status": "PAID", "amountCaptured": "80.00", "avsResult": "Y", "cvvResult": "M" }
+    } })).await.unwrap();
+    let risky_id = risky["order"]["id"].as_str().unwrap().to_owned();
+    let risky_name = risky["order"]["name"].as_str().unwrap().to_owned();
+    let held = shop::wait_for_state(&app, t, &risky_id, "FRAUD_REVIEW")
+        .await
+        .unwrap();
+    b.wait_text("#live-received", "the new order", |t| t == "1")
+        .await
+        .unwrap();
+    b.wait_text("#live-held", "the hold", |t| t == "1")
+        .await
+        .unwrap();
+    b.wait(".kpis .kpi").await.unwrap();
+    b.screenshot("dashboard").await.unwrap();
+
+    // The review queue: the hold with its reasons, approved from there.
+    b.click_text("nav a", "Review queue").await.unwrap();
+    let item = format!(".review-item[data-order='{risky_name}']");
+    b.wait_text(&item, "the fraud reasons", |t| t.contains("fraud score"))
+        .await
+        .unwrap();
+    b.screenshot("review-queue").await.unwrap();
+    b.click(&format!("{item} #confirm-approve")).await.unwrap();
+    b.wait(".dialog").await.unwrap();
+    b.click(".dialog button.primary").await.unwrap();
+    b.wait_text("main", "the queue emptied", |t| {
+        t.contains("Nothing to review")
+    })
+    .await
+    .unwrap();
+    let routed = shop::wait_for_state(&app, t, &risky_id, "ROUTED")
+        .await
+        .unwrap();
+    assert!(held["fraud"]["score"].as_i64().unwrap() >= 20, "{held}");
+
+    // The order's own URL, reloaded: the order, its fraud reasons and routing; buy the label.
+    b.goto(&app.url(&format!("/orders/{}", routed["id"].as_str().unwrap())))
+        .await
+        .unwrap();
+    b.wait_text("main h1", "the order", |t| t.contains(&risky_name))
+        .await
+        .unwrap();
+    b.wait_text("#fraud-score", "the score", |t| t.starts_with("Score"))
+        .await
+        .unwrap();
+    b.find_text("main table", "chosen").await.unwrap();
+    b.screenshot("order-routed").await.unwrap();
+    b.click("#confirm-buy-label").await.unwrap();
+    b.click(".dialog button.primary").await.unwrap();
+    b.wait_text("main .badge", "shipped", |t| t == "shipped")
+        .await
+        .unwrap();
+    b.find_text("#timeline li", "label").await.unwrap();
+    b.screenshot("order-shipped").await.unwrap();
+
+    // The shopper's shipped email reaches the SMTP receiver.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shipped = smtp.messages().into_iter().any(|m| {
+            m.rcpt_to.iter().any(|r| r == SHOPPER) && m.data.to_lowercase().contains("shipped")
+        });
+        if shipped {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no shipped email to {SHOPPER}; got {:?}",
+            smtp.messages()
+                .iter()
+                .map(|m| m.rcpt_to.clone())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A partial refund from the order page, said in the tenant's currency.
+    b.find_text("summary", "Refund")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.fill("#refund-amount", "5.00").await.unwrap();
+    b.fill("#refund-reason", "dented lid").await.unwrap();
+    b.click("#refund-submit").await.unwrap();
+    let refunded = b.find_text("#flash", "Refunded").await;
+    if refunded.is_err() {
+        b.screenshot("refund-failed").await.unwrap();
+    }
+    assert!(refunded.unwrap().text().await.unwrap().contains("$5.00"));
+    b.find_text("#timeline li", "efund").await.unwrap();
+    b.screenshot("order-refunded").await.unwrap();
+
+    // A viewer (invited by mail, accepted) sees the order and is offered no action.
+    let viewer = "viewer@browser-shop.example";
+    app.mutate(t, "inviteUser", "mutation($e: String!) { inviteUser(input: {email: $e, role: VIEWER}) { invitation { id } userErrors { message } } }", json!({ "e": viewer }))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let token = loop {
+        let found = smtp
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_to.iter().any(|r| r == viewer));
+        if let Some(m) = found {
+            let text = e2e::mail::text_plain(&m.data).unwrap();
+            break e2e::mail::invitation_token(&text).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no invitation mail");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let accepted = app
+        .graphql(None, "mutation($i: AcceptInviteInput!) { acceptInvite(input: $i) { role userErrors { message } } }", json!({ "i": { "token": token, "password": PASSWORD } }))
+        .await
+        .unwrap();
+    assert_eq!(
+        accepted["data"]["acceptInvite"]["role"], "VIEWER",
+        "{accepted}"
+    );
+    b.click_text("nav button", "Sign out").await.unwrap();
+    b.fill("#login-email", viewer).await.unwrap();
+    b.fill("#login-password", PASSWORD).await.unwrap();
+    b.click("form.login button[type=submit]").await.unwrap();
+    b.wait_text("main h1", "the same order", |t| t.contains(&risky_name))
+        .await
+        .unwrap();
+    b.wait("#timeline li").await.unwrap();
+    let page = b.wait("main").await.unwrap().text().await.unwrap();
+    for action in [
+        "Hold",
+        "Cancel order",
+        "Buy label",
+        "Edit shipping address",
+        "Split into a new order",
+    ] {
+        assert!(
+            !page.contains(action),
+            "a viewer is offered {action:?}:\n{page}"
+        );
+    }
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css("#refund-submit"))
+            .await
+            .is_err(),
+        "a viewer is offered a refund"
+    );
+    b.screenshot("order-as-viewer").await.unwrap();
+    b.click_text("nav button", "Sign out").await.unwrap();
+    b.wait("form.login").await.unwrap();
+    b.close().await.unwrap();
+    let status = app.terminate(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success());
+}

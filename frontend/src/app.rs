@@ -1,0 +1,88 @@
+//! The shell: the router, the navigation, the tenant switch and sign-out. A page whose session
+//! lapsed shows the sign-in form in its place and comes back after signing in, at the same URL.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api;
+use crate::pages::{dashboard, login, orders, review};
+use crate::session::{Status, session};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let s = session();
+    view! {
+        <Router>
+            {move || match s.status.get() {
+                Status::Checking => view! { <div class="boot" role="status">"Loading Orderflow…"</div> }.into_any(),
+                Status::SignedOut => view! { <login::Login/> }.into_any(),
+                Status::SignedIn => view! { <Shell/> }.into_any(),
+            }}
+        </Router>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    view! {
+        <div class="shell">
+            <Nav/>
+            <main>
+                <Routes fallback=|| view! { <h1>"Not found"</h1><p>"There is no such page. "<a href="/">"Back to the dashboard"</a></p> }>
+                    <Route path=path!("/") view=dashboard::Dashboard/>
+                    <Route path=path!("/orders") view=orders::list::Orders/>
+                    <Route path=path!("/orders/:id") view=orders::detail::OrderDetail/>
+                    <Route path=path!("/review") view=review::Review/>
+                </Routes>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let s = session();
+    let switch = move |ev: leptos::ev::Event| {
+        let tenant = event_target_value(&ev);
+        spawn_local(async move {
+            match api::switch_tenant(&tenant).await {
+                Ok(()) => s.reload(),
+                Err(e) => s.seen(&e),
+            }
+        });
+    };
+    let sign_out = move |_| {
+        spawn_local(async move {
+            api::logout().await;
+            s.signed_out();
+        });
+    };
+    let me = move || s.me.get();
+    view! {
+        <nav class="nav" aria-label="Main">
+            <div class="brand">"Orderflow"</div>
+            <A href="/" exact=true>"Dashboard"</A>
+            <A href="/orders">"Orders"</A>
+            <A href="/review">"Review queue"</A>
+            <div class="grow"></div>
+            <div class="who">
+                <div>{move || me().and_then(|m| m.email).unwrap_or_default()}</div>
+                <div class="small">{move || me().and_then(|m| m.role).map(|r| crate::fmt::words(&r)).unwrap_or_default()}</div>
+                <label class="small" for="tenant-switch">"Shop"</label>
+                <select id="tenant-switch" on:change=switch>
+                    {move || {
+                        let m = me();
+                        let current = m.as_ref().map(|m| m.tenant.id.clone()).unwrap_or_default();
+                        m.map(|m| m.memberships).unwrap_or_default().into_iter().map(|t| {
+                            let selected = t.tenant.id == current;
+                            view! { <option value=t.tenant.id.clone() selected=selected>{t.tenant.name.clone()}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+                <button class="link" on:click=sign_out>"Sign out"</button>
+            </div>
+        </nav>
+    }
+}

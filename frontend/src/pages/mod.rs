@@ -1,0 +1,4 @@
+pub mod dashboard;
+pub mod login;
+pub mod orders;
+pub mod review;
