@@ -2,6 +2,7 @@
 //! the admin UI. Each [`Browser`] has its own chromedriver on a free port and a fresh profile;
 //! screenshots go to `<target>/e2e-artifacts/<test>/` for people to look at after a run.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,7 +57,9 @@ impl Browser {
             }
         }
         let port = free_port()?;
+        // Its own process group: Chromium's processes join it, and go with it.
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -214,6 +217,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A test that failed never closed the session: end the whole group, browser included.
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = std::fs::remove_dir_all(&self.profile);
     }

@@ -11,6 +11,8 @@ use crate::orderflow::Orderflow;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 const SHOPIFY_SECRET: &str = "shopify secret for the e2e shop";
+/// The carrier's tracking webhook secret.
+pub const CARRIER_SECRET: &str = "carrier secret";
 
 /// The fixture order's SKUs.
 pub const SKUS: [&str; 5] = [
@@ -27,6 +29,8 @@ pub struct Shop {
     pub warehouse: String,
     /// The Shopify connection's webhook path.
     pub webhook_path: String,
+    /// The carrier's tracking webhook path.
+    pub carrier_path: String,
 }
 
 async fn ok(
@@ -58,7 +62,7 @@ pub async fn open(app: &Orderflow, name: &str, email: &str) -> anyhow::Result<Sh
         ok(app, t, "createProduct", "mutation($s: String!) { createProduct(input: {title: $s, variants: [{sku: $s, price: \"40.00\", weightGrams: 400}]}) { userErrors { message } } }", json!({ "s": sku })).await?;
         ok(app, t, "receiveStock", "mutation($s: String!, $w: ID!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: 20}) { userErrors { message } } }", json!({ "s": sku, "w": warehouse })).await?;
     }
-    let c = ok(app, t, "createCarrier", "mutation { createCarrier(input: {code: \"ups\", name: \"UPS\", trackingFormat: UPS, account: \"E2E123\", trackingSource: ORDERFLOW, webhookSecret: \"carrier secret\"}) { carrier { id } userErrors { message } } }", json!({})).await?;
+    let c = ok(app, t, "createCarrier", "mutation($s: String!) { createCarrier(input: {code: \"ups\", name: \"UPS\", trackingFormat: UPS, account: \"E2E123\", trackingSource: ORDERFLOW, webhookSecret: $s}) { carrier { id trackingWebhookUrl } userErrors { message } } }", json!({ "s": CARRIER_SECRET })).await?;
     let zones: Vec<Value> = (1..=8).map(|z| json!({ "zone": z, "transitDays": 2, "brackets": [{ "upToGrams": 10000, "price": "7.50" }] })).collect();
     ok(app, t, "createCarrierService", "mutation($c: ID!, $r: RateCardInput!) { createCarrierService(input: {carrierId: $c, code: \"ground\", name: \"Ground\", currency: \"USD\", rateCard: $r}) { userErrors { message } } }", json!({ "c": c["carrier"]["id"], "r": { "zones": zones } })).await?;
     let conn = ok(app, t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }", json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "shpat_e2e" } } })).await?;
@@ -69,6 +73,10 @@ pub async fn open(app: &Orderflow, name: &str, email: &str) -> anyhow::Result<Sh
         webhook_path: conn["channelConnection"]["webhookUrl"]
             .as_str()
             .context("no webhook URL")?
+            .to_owned(),
+        carrier_path: c["carrier"]["trackingWebhookUrl"]
+            .as_str()
+            .context("no tracking webhook URL")?
             .to_owned(),
     })
 }

@@ -175,6 +175,191 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.find_text("#timeline li", "efund").await.unwrap();
     b.screenshot("order-refunded").await.unwrap();
 
+    // The carrier delivers; the shopper sends one kettle back, asked for by staff on the
+    // order page; approved, received and inspected in the returns view, refunded by the policy.
+    let shipped = app
+        .graphql(
+            Some(t),
+            "query($o: ID!) { order(id: $o) { shipments { trackingNumber } } }",
+            json!({ "o": risky_id }),
+        )
+        .await
+        .unwrap();
+    let number = shipped["data"]["order"]["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for status in ["in_transit", "delivered"] {
+        let at = chrono::Utc::now().to_rfc3339();
+        let code = e2e::tracking::send_scan(
+            &app,
+            &shop.carrier_path,
+            shop::CARRIER_SECRET,
+            &number,
+            status,
+            &at,
+        )
+        .await
+        .unwrap();
+        assert_eq!(code, 200);
+    }
+    shop::wait_for_state(&app, t, &risky_id, "DELIVERED")
+        .await
+        .unwrap();
+    b.goto(&app.url(&format!("/orders/{risky_id}")))
+        .await
+        .unwrap();
+    b.wait_text("main .badge", "delivered", |t| t == "delivered")
+        .await
+        .unwrap();
+    b.find_text("summary", "Open a return")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.fill("#return-qty-0", "1").await.unwrap();
+    b.wait("#return-reason option[value=changed_mind]")
+        .await
+        .unwrap();
+    b.wait("#return-reason")
+        .await
+        .unwrap()
+        .select_by_value("changed_mind")
+        .await
+        .unwrap();
+    b.click("#return-open").await.unwrap();
+    b.wait_text("main h1", "the return", |t| t.starts_with("Return #"))
+        .await
+        .unwrap();
+    // Fraud score 49 is over the policy's 40: staff approve it.
+    b.find_text("main .badge", "requested").await.unwrap();
+    b.click("#confirm-approve-return").await.unwrap();
+    b.click(".dialog button.primary").await.unwrap();
+    b.find_text("main .badge", "approved").await.unwrap();
+    b.click("#confirm-mark-received").await.unwrap();
+    b.click(".dialog button.primary").await.unwrap();
+    b.click("#inspect-submit").await.unwrap();
+    let refunded = b
+        .wait_text("#return-refunded", "the refund", |t| t.contains("Refunded"))
+        .await
+        .unwrap();
+    assert!(refunded.contains("$40.00"), "{refunded}");
+    b.find_text("#settlement", "$40.00").await.unwrap();
+    b.screenshot("return-refunded").await.unwrap();
+    b.click_text("nav a", "Returns").await.unwrap();
+    b.find_text("main tbody tr", "resolved").await.unwrap();
+    b.screenshot("returns").await.unwrap();
+
+    // The inbox: the shopper's question with the intent read from it, answered by staff.
+    app.mutate(t, "postSupportMessage", "mutation($f: String!) { postSupportMessage(input: {from: $f, fromName: \"Grace Hopper\", subject: \"Can I change my order?\", text: \"Hello, I would like to cancel order #e2e-risky-1 please, I ordered the wrong colour.\"}) { userErrors { message } } }", json!({ "f": SHOPPER }))
+        .await
+        .unwrap();
+    b.click_text("nav a", "Inbox").await.unwrap();
+    b.wait("#inbox-filter")
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    b.click_text("main tbody a", "Can I change my order?")
+        .await
+        .unwrap();
+    b.wait_text("main .muted", "the intent", |t| t.contains("cancel"))
+        .await
+        .unwrap();
+    b.fill("#reply-text", "Hello Grace, the order has been delivered already; you can send it back from the link in your email.").await.unwrap();
+    b.click("#reply-send").await.unwrap();
+    b.find_text("main [role=status]", "Sent").await.unwrap();
+    b.screenshot("inbox-thread").await.unwrap();
+
+    // Inventory: a delivery received with its reference, on the SKU's movement history.
+    b.click_text("nav a", "Inventory").await.unwrap();
+    b.wait("#stock").await.unwrap();
+    b.fill("#stock-sku", "KETTLE-1").await.unwrap();
+    b.wait(&format!(
+        "#stock-warehouse option[value='{}']",
+        shop.warehouse
+    ))
+    .await
+    .unwrap();
+    b.wait("#stock-warehouse")
+        .await
+        .unwrap()
+        .select_by_value(&shop.warehouse)
+        .await
+        .unwrap();
+    b.fill("#stock-units", "5").await.unwrap();
+    b.fill("#stock-reference", "PO-77").await.unwrap();
+    b.click("#stock-save").await.unwrap();
+    b.find_text("main [role=status]", "Received 5 × KETTLE-1")
+        .await
+        .unwrap();
+    b.click_text("#stock button", "KETTLE-1").await.unwrap();
+    b.find_text("#movements tr", "PO-77").await.unwrap();
+    b.screenshot("inventory").await.unwrap();
+
+    // Settings: an API key shown once, a rule dry-run then saved, the channel's webhook URL, an
+    // outbound subscription with its secret.
+    b.click_text("nav a", "Settings").await.unwrap();
+    b.wait("#members").await.unwrap();
+    b.screenshot("settings-team").await.unwrap();
+    b.click_text("nav.tabs a", "API keys").await.unwrap();
+    b.fill("#key-name", "ERP").await.unwrap();
+    b.click("#key-create").await.unwrap();
+    let key = b
+        .wait_text("#new-key-secret", "the key", |t| t.len() > 20)
+        .await
+        .unwrap();
+    let me = app
+        .graphql(
+            Some(&key),
+            "{ orders(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        me["data"]["orders"]["nodes"].is_array(),
+        "the key shown works: {me}"
+    );
+    b.screenshot("settings-api-keys").await.unwrap();
+    b.click_text("nav.tabs a", "Automation rules")
+        .await
+        .unwrap();
+    b.fill("#rule-name", "Tag kettle orders").await.unwrap();
+    b.fill("#rule-trigger", "order.received").await.unwrap();
+    b.fill("#rule-condition", "lines.skus contains \"KETTLE-1\"")
+        .await
+        .unwrap();
+    b.fill("#rule-actions", "ADD_TAG: kettle").await.unwrap();
+    b.click("#rule-dry-run").await.unwrap();
+    b.wait_text("#dry-run", "the dry run", |t| t.contains("1 of the last 2"))
+        .await
+        .unwrap();
+    b.click("#rule-save").await.unwrap();
+    b.find_text("#rules tr", "Tag kettle orders").await.unwrap();
+    b.screenshot("settings-rules").await.unwrap();
+    b.click_text("nav.tabs a", "Channels").await.unwrap();
+    b.find_text(".webhook-url", "/webhooks/shopify/")
+        .await
+        .unwrap();
+    b.screenshot("settings-channels").await.unwrap();
+    b.click_text("nav.tabs a", "Outbound webhooks")
+        .await
+        .unwrap();
+    b.fill("#webhook-url", "https://hooks.example.com/orderflow")
+        .await
+        .unwrap();
+    b.click("#webhook-create").await.unwrap();
+    b.wait_text("#webhook-secret", "the secret", |t| !t.is_empty())
+        .await
+        .unwrap();
+    b.find_text("#webhooks tr", "hooks.example.com")
+        .await
+        .unwrap();
+    b.screenshot("settings-webhooks").await.unwrap();
+
     // A viewer (invited by mail, accepted) sees the order and is offered no action.
     let viewer = "viewer@browser-shop.example";
     app.mutate(t, "inviteUser", "mutation($e: String!) { inviteUser(input: {email: $e, role: VIEWER}) { invitation { id } userErrors { message } } }", json!({ "e": viewer }))
@@ -201,6 +386,11 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
         accepted["data"]["acceptInvite"]["role"], "VIEWER",
         "{accepted}"
     );
+    // Signed out on the order's page, the viewer signs in there.
+    b.goto(&app.url(&format!("/orders/{risky_id}")))
+        .await
+        .unwrap();
+    b.wait("#timeline li").await.unwrap();
     b.click_text("nav button", "Sign out").await.unwrap();
     b.fill("#login-email", viewer).await.unwrap();
     b.fill("#login-password", PASSWORD).await.unwrap();
@@ -230,6 +420,20 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
         "a viewer is offered a refund"
     );
     b.screenshot("order-as-viewer").await.unwrap();
+    let nav = b.wait("nav.nav").await.unwrap().text().await.unwrap();
+    assert!(
+        !nav.contains("Settings"),
+        "a viewer is offered settings: {nav}"
+    );
+    b.click_text("nav a", "Inventory").await.unwrap();
+    b.wait("#stock").await.unwrap();
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css("#stock-save"))
+            .await
+            .is_err(),
+        "a viewer is offered stock changes"
+    );
     b.click_text("nav button", "Sign out").await.unwrap();
     b.wait("form.login").await.unwrap();
     b.close().await.unwrap();

@@ -248,22 +248,31 @@ pub async fn mutate(query: &str, variables: Value, root: &str) -> Result<Value, 
     }
 }
 
-/// Signs in; the payload (tenant, role, tenants) when it worked.
-pub async fn login(email: &str, password: &str) -> Result<Value, ApiError> {
-    let body = json!({
-        "query": "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken accessTokenExpiresAt refreshToken userErrors { field message code } } }",
-        "variables": { "e": email, "p": password },
-    });
-    let answer = post(&body, None).await?;
+/// Runs a mutation that needs no session (signing in, accepting an invitation): its payload,
+/// or its user errors.
+pub async fn public_mutation(query: &str, variables: Value, root: &str) -> Result<Value, ApiError> {
+    let answer = post(&json!({ "query": query, "variables": variables }), None).await?;
     if let Some(e) = classify(&answer["errors"]) {
         return Err(e);
     }
-    let payload = answer["data"]["login"].clone();
+    let payload = answer["data"][root].clone();
     let errors: Vec<UserError> =
         serde_json::from_value(payload["userErrors"].clone()).unwrap_or_default();
-    if !errors.is_empty() {
-        return Err(ApiError::User(errors));
+    if errors.is_empty() {
+        Ok(payload)
+    } else {
+        Err(ApiError::User(errors))
     }
+}
+
+/// Signs in; the payload (tenant, role, tenants) when it worked.
+pub async fn login(email: &str, password: &str) -> Result<Value, ApiError> {
+    let payload = public_mutation(
+        "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken accessTokenExpiresAt refreshToken userErrors { field message code } } }",
+        json!({ "e": email, "p": password }),
+        "login",
+    )
+    .await?;
     keep(&payload).ok_or_else(|| ApiError::Message("the sign-in answer had no session".into()))?;
     Ok(payload)
 }

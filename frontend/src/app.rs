@@ -7,7 +7,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api;
-use crate::pages::{dashboard, login, orders, review};
+use crate::pages::{accept, dashboard, inbox, inventory, login, orders, returns, review, settings};
 use crate::session::{Status, session};
 
 #[component]
@@ -17,11 +17,19 @@ pub fn App() -> impl IntoView {
         <Router>
             {move || match s.status.get() {
                 Status::Checking => view! { <div class="boot" role="status">"Loading Orderflow…"</div> }.into_any(),
+                // The invitation link works without a session: it makes one.
+                Status::SignedOut if on_invitation() => view! { <accept::AcceptInvite/> }.into_any(),
                 Status::SignedOut => view! { <login::Login/> }.into_any(),
                 Status::SignedIn => view! { <Shell/> }.into_any(),
             }}
         </Router>
     }
+}
+
+fn on_invitation() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p == "/accept-invite")
 }
 
 #[component]
@@ -35,6 +43,18 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/orders") view=orders::list::Orders/>
                     <Route path=path!("/orders/:id") view=orders::detail::OrderDetail/>
                     <Route path=path!("/review") view=review::Review/>
+                    <Route path=path!("/returns") view=returns::Returns/>
+                    <Route path=path!("/returns/:id") view=returns::ReturnDetail/>
+                    <Route path=path!("/inbox") view=inbox::Inbox/>
+                    <Route path=path!("/inbox/:id") view=inbox::Thread/>
+                    <Route path=path!("/inventory") view=inventory::Inventory/>
+                    <Route path=path!("/settings") view=settings::team::Team/>
+                    <Route path=path!("/settings/team") view=settings::team::Team/>
+                    <Route path=path!("/settings/api-keys") view=settings::keys::ApiKeys/>
+                    <Route path=path!("/settings/channels") view=settings::channels::Channels/>
+                    <Route path=path!("/settings/rules") view=settings::rules::Rules/>
+                    <Route path=path!("/settings/webhooks") view=settings::webhooks::Webhooks/>
+                    <Route path=path!("/accept-invite") view=accept::AcceptInvite/>
                 </Routes>
             </main>
         </div>
@@ -66,6 +86,13 @@ fn Nav() -> impl IntoView {
             <A href="/" exact=true>"Dashboard"</A>
             <A href="/orders">"Orders"</A>
             <A href="/review">"Review queue"</A>
+            <A href="/returns">"Returns"</A>
+            <A href="/inbox">"Inbox"</A>
+            <A href="/inventory">"Inventory"</A>
+            // Settings are for those who manage something there.
+            <Show when=move || ["MEMBERS_READ", "SETTINGS_MANAGE", "API_KEYS_MANAGE", "CHANNELS_MANAGE"].iter().any(|p| s.can(p))>
+                <A href="/settings">"Settings"</A>
+            </Show>
             <div class="grow"></div>
             <div class="who">
                 <div>{move || me().and_then(|m| m.email).unwrap_or_default()}</div>

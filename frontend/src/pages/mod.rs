@@ -1,4 +1,9 @@
+pub mod accept;
 pub mod dashboard;
+pub mod inbox;
+pub mod inventory;
 pub mod login;
 pub mod orders;
+pub mod returns;
 pub mod review;
+pub mod settings;

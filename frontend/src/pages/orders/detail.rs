@@ -210,6 +210,91 @@ fn SplitForm(
     }
 }
 
+/// Opens a return for the shopper (staff on the phone, an email): the lines and units, a reason
+/// from the policy, and what the shopper wants.
+#[component]
+fn CreateReturn(
+    order: String,
+    lines: Vec<Value>,
+    flash: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let qty: Vec<RwSignal<String>> = lines.iter().map(|_| RwSignal::new(String::new())).collect();
+    let reason = RwSignal::new(String::new());
+    let resolution = RwSignal::new("REFUND".to_owned());
+    let error = RwSignal::new(None::<ApiError>);
+    let reasons = LocalResource::new(|| async {
+        query("{ returnSettings { reasons { code label } } }", json!({}))
+            .await
+            .map(|d| {
+                d["returnSettings"]["reasons"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    let q2 = qty.clone();
+    let open = Action::new_local(move |_: &()| {
+        let picked: Vec<Value> = q2
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.get_untracked()
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(|n| json!({ "lineIndex": i, "quantity": n }))
+            })
+            .collect();
+        let (order, why, wants) = (
+            order.clone(),
+            reason.get_untracked(),
+            resolution.get_untracked(),
+        );
+        let navigate = navigate.clone();
+        async move {
+            let q = "mutation($i: CreateReturnInput!) { createReturn(input: $i) { return { id name } userErrors { field message code } } }";
+            match mutation(q, json!({ "i": { "orderId": order, "lines": picked, "reason": why, "resolution": wants } }), "createReturn").await {
+                Ok(p) => {
+                    error.set(None);
+                    flash.set(Some(format!("Return {} opened.", s(&p["return"]["name"]))));
+                    navigate(&format!("/returns/{}", s(&p["return"]["id"])), Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <details>
+            <summary>"Open a return"</summary>
+            <table>
+                <thead><tr><th>"Line"</th><th class="num">"Ordered"</th><th>"Return"</th></tr></thead>
+                <tbody>{lines.iter().zip(qty).enumerate().map(|(i, (l, v))| {
+                    let id = format!("return-qty-{i}");
+                    view! { <tr><td><label for=id.clone() class="inline">{s(&l["title"])}</label></td><td class="num">{l["quantity"].as_i64()}</td>
+                        <td><input id=id type="number" min="0" size="4" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/></td></tr> }
+                }).collect_view()}</tbody>
+            </table>
+            <div class="field-error">{move || error.get().and_then(|e| e.on("lines"))}</div>
+            <label for="return-reason">"Reason"</label>
+            <select id="return-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
+                <option value="">"Choose…"</option>
+                {move || reasons.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| view! { <option value=s(&r["code"])>{s(&r["label"])}</option> }).collect_view()}
+            </select>
+            <div class="field-error">{move || error.get().and_then(|e| e.on("reason"))}</div>
+            <label for="return-resolution">"The shopper wants"</label>
+            <select id="return-resolution" on:change=move |ev| resolution.set(event_target_value(&ev))>
+                <option value="REFUND">"A refund"</option>
+                <option value="STORE_CREDIT">"Store credit"</option>
+                <option value="EXCHANGE">"An exchange"</option>
+            </select>
+            {move || error.get().filter(|e| e.on("lines").is_none() && e.on("reason").is_none()).map(|e| error_notice(&e))}
+            <div class="actions"><button id="return-open" on:click=move |_| { open.dispatch(()); }>"Open return"</button></div>
+        </details>
+    }
+}
+
 fn new_key() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -503,6 +588,7 @@ pub fn OrderDetail() -> impl IntoView {
                     <div class="card">
                         <h2>"Change the order"</h2>
                         {manage.then(|| view! { <SplitForm order=s(&o["id"]) lines=lines.clone() reload=reload flash=flash/> })}
+                        {(manage && o["state"] == "DELIVERED").then(|| view! { <CreateReturn order=s(&o["id"]) lines=lines.clone() flash=flash/> })}
                         {refunds.then(|| view! { <RefundForm order=s(&o["id"]) currency=cur.clone() reload=reload flash=flash/> })}
                         {(o["refundDue"].as_str().is_some_and(|d| d.parse::<f64>().unwrap_or(0.0) > 0.0)).then(|| view! { <p class="notice info">{format!("Refund due: {}", money(&o["refundDue"]))}</p> })}
                     </div>

@@ -1,0 +1,53 @@
+//! The invitation link's page: choose a password (or use the one of an existing account) and
+//! join the shop; signed in afterwards.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde_json::json;
+
+use crate::api::{self, ApiError};
+use crate::session::session;
+
+#[component]
+pub fn AcceptInvite() -> impl IntoView {
+    let params = use_query_map();
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let accept = Action::new_local(move |_: &()| {
+        let (t, p) = (token(), password.get_untracked());
+        async move {
+            let q = "mutation($i: AcceptInviteInput!) { acceptInvite(input: $i) { accessToken accessTokenExpiresAt refreshToken userErrors { field message code } } }";
+            let p = Some(p).filter(|p| !p.is_empty());
+            match api::public_mutation(
+                q,
+                json!({ "i": { "token": t, "password": p } }),
+                "acceptInvite",
+            )
+            .await
+            {
+                Ok(payload) => {
+                    api::keep(&payload);
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.history().and_then(|h| {
+                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"))
+                        });
+                    }
+                    session().reload();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <form class="login" on:submit=move |ev| { ev.prevent_default(); accept.dispatch(()); }>
+            <h1>"Join the shop"</h1>
+            <p class="muted">"Choose a password for your new account. If you already have one, use its password."</p>
+            <label for="accept-password">"Password (at least 12 characters)"</label>
+            <input id="accept-password" type="password" autocomplete="new-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+            <div class="field-error">{move || error.get().and_then(|e| e.on("password"))}</div>
+            {move || error.get().filter(|e| e.on("password").is_none()).map(|e| view! { <div class="notice error" role="alert">{e.describe()}</div> })}
+            <button class="primary" type="submit">"Join"</button>
+        </form>
+    }
+}
