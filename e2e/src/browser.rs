@@ -26,7 +26,7 @@ pub struct Browser {
     driver: Child,
     profile: PathBuf,
     artifacts: PathBuf,
-    shots: usize,
+    shots: std::sync::atomic::AtomicUsize,
 }
 
 /// Where a test's screenshots go: `$E2E_ARTIFACTS`, else `<target>/e2e-artifacts`.
@@ -105,7 +105,7 @@ impl Browser {
             driver,
             profile,
             artifacts,
-            shots: 0,
+            shots: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -116,14 +116,26 @@ impl Browser {
             .with_context(|| format!("opening {url}"))
     }
 
+    /// A step that failed: the page as it was goes beside the screenshots.
+    async fn failed(&self, what: String) -> anyhow::Error {
+        match self.screenshot("failed").await {
+            Ok(path) => anyhow::anyhow!("{what} (the page: {})", path.display()),
+            Err(_) => anyhow::anyhow!(what),
+        }
+    }
+
     /// The element `css` matches, once it is there.
     pub async fn wait(&self, css: &str) -> anyhow::Result<Element> {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(STEP_TIMEOUT)
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("waiting for {css}"))
+        {
+            Ok(e) => Ok(e),
+            Err(e) => Err(self.failed(format!("waiting for {css}: {e}")).await),
+        }
     }
 
     /// Waits until the text of `css` satisfies `pred`; returns that text.
@@ -145,7 +157,9 @@ impl Browser {
                 last = t;
             }
             if Instant::now() > deadline {
-                bail!("{css} never showed {what}; last text: {last:?}");
+                return Err(self
+                    .failed(format!("{css} never showed {what}; last text: {last:?}"))
+                    .await);
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
@@ -166,7 +180,9 @@ impl Browser {
                 }
             }
             if Instant::now() > deadline {
-                bail!("no {css} with the text {text:?}");
+                return Err(self
+                    .failed(format!("no {css} with the text {text:?}"))
+                    .await);
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
@@ -198,10 +214,13 @@ impl Browser {
     }
 
     /// Saves a screenshot as `NN-<name>.png`; returns its path.
-    pub async fn screenshot(&mut self, name: &str) -> anyhow::Result<PathBuf> {
-        self.shots += 1;
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let n = self
+            .shots
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
         let png = self.client.screenshot().await?;
-        let path = self.artifacts.join(format!("{:02}-{name}.png", self.shots));
+        let path = self.artifacts.join(format!("{n:02}-{name}.png"));
         std::fs::write(&path, png)?;
         Ok(path)
     }
@@ -217,11 +236,14 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A test that failed never closed the session: end the whole group, browser included.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
-            .stderr(Stdio::null())
-            .status();
+        // A test that failed never closed the session: end the whole group, browser included
+        // (chromedriver leads its own group, and Chromium's processes are in it).
+        if matches!(self.driver.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.driver.kill();
         let _ = std::fs::remove_dir_all(&self.profile);
     }

@@ -301,3 +301,46 @@ pub async fn switch_tenant(tenant: &str) -> Result<(), ApiError> {
     keep(&payload).ok_or_else(|| ApiError::Message("the switch answer had no session".into()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(path: &[&str]) -> UserError {
+        UserError {
+            field: path.iter().map(|p| (*p).to_owned()).collect(),
+            message: "is wrong".into(),
+            code: "INVALID".into(),
+        }
+    }
+
+    #[test]
+    fn a_user_error_lands_on_its_field_not_on_an_index() {
+        let e = ApiError::User(vec![
+            error(&["input", "lines", "0"]),
+            error(&["input", "address", "country"]),
+        ]);
+        assert_eq!(e.on("lines").as_deref(), Some("is wrong"));
+        assert_eq!(e.on("country").as_deref(), Some("is wrong"));
+        assert_eq!(e.on("city"), None);
+        assert_eq!(e.describe(), "lines: is wrong; country: is wrong");
+        assert_eq!(
+            ApiError::User(vec![error(&["input"])]).describe(),
+            "is wrong"
+        );
+    }
+
+    #[test]
+    fn graphql_errors_are_sorted_by_their_code() {
+        let gone = json!([{ "message": "no", "extensions": { "code": "UNAUTHENTICATED" } }]);
+        assert_eq!(classify(&gone), Some(ApiError::SignedOut));
+        let denied =
+            json!([{ "message": "needs ORDERS_MANAGE", "extensions": { "code": "FORBIDDEN" } }]);
+        assert_eq!(
+            classify(&denied),
+            Some(ApiError::Forbidden("needs ORDERS_MANAGE".into()))
+        );
+        assert_eq!(classify(&json!(null)), None);
+        assert_eq!(classify(&json!([])), None);
+    }
+}

@@ -54,6 +54,9 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/settings/channels") view=settings::channels::Channels/>
                     <Route path=path!("/settings/rules") view=settings::rules::Rules/>
                     <Route path=path!("/settings/webhooks") view=settings::webhooks::Webhooks/>
+                    <Route path=path!("/settings/warehouses") view=settings::warehouses::Warehouses/>
+                    <Route path=path!("/settings/carriers") view=settings::carriers::Carriers/>
+                    <Route path=path!("/settings/templates") view=settings::templates::Templates/>
                     <Route path=path!("/accept-invite") view=accept::AcceptInvite/>
                 </Routes>
             </main>

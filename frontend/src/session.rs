@@ -103,6 +103,15 @@ impl Session {
         })
     }
 
+    /// The tenant's currency ("" until known).
+    pub fn currency(self) -> String {
+        self.me.with(|m| {
+            m.as_ref()
+                .map(|m| m.tenant.currency.clone())
+                .unwrap_or_default()
+        })
+    }
+
     /// Sorts an API error: a lapsed session shows the sign-in form in place.
     pub fn seen(self, e: &ApiError) {
         if *e == ApiError::SignedOut {

@@ -1,9 +1,12 @@
 //! Settings, one page per area, with a shared tab bar.
 
+pub mod carriers;
 pub mod channels;
 pub mod keys;
 pub mod rules;
 pub mod team;
+pub mod templates;
+pub mod warehouses;
 pub mod webhooks;
 
 use leptos::prelude::*;
@@ -17,6 +20,9 @@ pub fn tabs() -> impl IntoView {
             <A href="/settings/team">"Team"</A>
             <A href="/settings/api-keys">"API keys"</A>
             <A href="/settings/channels">"Channels"</A>
+            <A href="/settings/warehouses">"Warehouses"</A>
+            <A href="/settings/carriers">"Carriers"</A>
+            <A href="/settings/templates">"Email templates"</A>
             <A href="/settings/rules">"Automation rules"</A>
             <A href="/settings/webhooks">"Outbound webhooks"</A>
         </nav>
