@@ -97,6 +97,40 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.wait(".kpis .kpi").await.unwrap();
     b.screenshot("dashboard").await.unwrap();
 
+    // The session renews itself: an access token about to lapse, then one the server refuses,
+    // are each replaced from the refresh token, and the page goes on working.
+    let session = || async {
+        let v = b
+            .client
+            .execute(
+                "return JSON.parse(localStorage.getItem('orderflow.session'))",
+                vec![],
+            )
+            .await
+            .unwrap();
+        (
+            v["access"].as_str().unwrap().to_owned(),
+            v["refresh"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (_, first_refresh) = session().await;
+    b.client
+        .execute("const s = JSON.parse(localStorage.getItem('orderflow.session')); s.expires_at = 0; localStorage.setItem('orderflow.session', JSON.stringify(s));", vec![])
+        .await
+        .unwrap();
+    b.click_text("nav a", "Orders").await.unwrap();
+    b.find_text("main tbody tr", "shopify").await.unwrap();
+    let (access, second_refresh) = session().await;
+    assert_ne!(first_refresh, second_refresh, "renewed before it lapsed");
+    b.client
+        .execute("const s = JSON.parse(localStorage.getItem('orderflow.session')); s.access = 'not-a-token'; localStorage.setItem('orderflow.session', JSON.stringify(s));", vec![])
+        .await
+        .unwrap();
+    b.click_text("nav a", "Dashboard").await.unwrap();
+    b.wait(".kpis .kpi").await.unwrap();
+    let (renewed, third_refresh) = session().await;
+    assert!(renewed != "not-a-token" && renewed != access && third_refresh != second_refresh);
+
     // The review queue: the hold with its reasons, approved from there.
     b.click_text("nav a", "Review queue").await.unwrap();
     let item = format!(".review-item[data-order='{risky_name}']");
@@ -456,14 +490,25 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
         assert!(Instant::now() < deadline, "no invitation mail");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let accepted = app
-        .graphql(None, "mutation($i: AcceptInviteInput!) { acceptInvite(input: $i) { role userErrors { message } } }", json!({ "i": { "token": token, "password": PASSWORD } }))
+    // The invitation's link: the joining page, a password too short refused, then joined.
+    b.click_text("nav button", "Sign out").await.unwrap();
+    b.wait("form.login").await.unwrap();
+    b.goto(&app.url(&format!("/accept-invite?token={token}")))
         .await
         .unwrap();
-    assert_eq!(
-        accepted["data"]["acceptInvite"]["role"], "VIEWER",
-        "{accepted}"
-    );
+    b.fill("#accept-password", "short").await.unwrap();
+    b.click("form.login button[type=submit]").await.unwrap();
+    b.wait_text(".login .field-error", "the length rule", |t| {
+        t.contains("12")
+    })
+    .await
+    .unwrap();
+    b.fill("#accept-password", PASSWORD).await.unwrap();
+    b.click("form.login button[type=submit]").await.unwrap();
+    b.wait_text("main h1", "the dashboard", |t| t == "Dashboard")
+        .await
+        .unwrap();
+    b.screenshot("joined-as-viewer").await.unwrap();
     // Signed out on the order's page, the viewer signs in there.
     b.goto(&app.url(&format!("/orders/{risky_id}")))
         .await
@@ -512,6 +557,55 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
             .is_err(),
         "a viewer is offered stock changes"
     );
+    // A second shop takes the same person on as staff: the switch moves them there.
+    let second = app
+        .graphql(None, "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken tenant { id } userErrors { message } } }", json!({ "i": { "tenantName": "Second Shop", "email": "owner@second-shop.example", "password": PASSWORD } }))
+        .await
+        .unwrap();
+    let second_token = second["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second_id = second["data"]["signUp"]["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.mutate(&second_token, "inviteUser", "mutation($e: String!) { inviteUser(input: {email: $e, role: STAFF}) { invitation { id } userErrors { message } } }", json!({ "e": viewer }))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let second_invite = loop {
+        let found = smtp
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_to.iter().any(|r| r == viewer) && m.data.contains("Second Shop"));
+        if let Some(m) = found {
+            break e2e::mail::invitation_token(&e2e::mail::text_plain(&m.data).unwrap()).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no second invitation");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let joined = app
+        .graphql(None, "mutation($t: String!) { acceptInvite(input: {token: $t}) { role userErrors { message } } }", json!({ "t": second_invite }))
+        .await
+        .unwrap();
+    assert_eq!(joined["data"]["acceptInvite"]["role"], "STAFF", "{joined}");
+    b.goto(&app.url("/")).await.unwrap();
+    b.wait(&format!("#tenant-switch option[value='{second_id}']"))
+        .await
+        .unwrap();
+    b.wait("#tenant-switch")
+        .await
+        .unwrap()
+        .select_by_value(&second_id)
+        .await
+        .unwrap();
+    b.wait_text("nav .who", "the staff role in the second shop", |t| {
+        t.contains("staff")
+    })
+    .await
+    .unwrap();
+    b.screenshot("switched-tenant").await.unwrap();
     b.click_text("nav button", "Sign out").await.unwrap();
     b.wait("form.login").await.unwrap();
     b.close().await.unwrap();

@@ -168,7 +168,9 @@ fn classify(errors: &Value) -> Option<ApiError> {
             .unwrap_or_default()
             .to_owned()
     };
-    if list.iter().any(|e| code_of(e) == "UNAUTHENTICATED") {
+    // No session, or its access token lapsed or cannot be read: renew, else sign in again.
+    let gone = ["UNAUTHENTICATED", "TOKEN_EXPIRED", "TOKEN_INVALID"];
+    if list.iter().any(|e| gone.contains(&code_of(e).as_str())) {
         return Some(ApiError::SignedOut);
     }
     let messages: Vec<String> = list
@@ -237,7 +239,11 @@ pub async fn gql(query: &str, variables: Value) -> Result<Value, ApiError> {
 
 /// Runs a mutation and returns its payload (`data[root]`), or its user errors.
 pub async fn mutate(query: &str, variables: Value, root: &str) -> Result<Value, ApiError> {
-    let data = gql(query, variables).await?;
+    payload_of(&gql(query, variables).await?, root)
+}
+
+/// A mutation's payload, or its user errors.
+fn payload_of(data: &Value, root: &str) -> Result<Value, ApiError> {
     let payload = data[root].clone();
     let errors: Vec<UserError> =
         serde_json::from_value(payload["userErrors"].clone()).unwrap_or_default();
@@ -255,14 +261,7 @@ pub async fn public_mutation(query: &str, variables: Value, root: &str) -> Resul
     if let Some(e) = classify(&answer["errors"]) {
         return Err(e);
     }
-    let payload = answer["data"][root].clone();
-    let errors: Vec<UserError> =
-        serde_json::from_value(payload["userErrors"].clone()).unwrap_or_default();
-    if errors.is_empty() {
-        Ok(payload)
-    } else {
-        Err(ApiError::User(errors))
-    }
+    payload_of(&answer["data"], root)
 }
 
 /// Signs in; the payload (tenant, role, tenants) when it worked.
@@ -334,6 +333,11 @@ mod tests {
     fn graphql_errors_are_sorted_by_their_code() {
         let gone = json!([{ "message": "no", "extensions": { "code": "UNAUTHENTICATED" } }]);
         assert_eq!(classify(&gone), Some(ApiError::SignedOut));
+        for code in ["TOKEN_EXPIRED", "TOKEN_INVALID"] {
+            let lapsed =
+                json!([{ "message": "the token is not valid", "extensions": { "code": code } }]);
+            assert_eq!(classify(&lapsed), Some(ApiError::SignedOut), "{code}");
+        }
         let denied =
             json!([{ "message": "needs ORDERS_MANAGE", "extensions": { "code": "FORBIDDEN" } }]);
         assert_eq!(

@@ -69,12 +69,16 @@ pub fn date(iso: &str, tz: &str) -> String {
     in_zone(iso, tz, &[("dateStyle", "medium")])
 }
 
-/// Hours as "3.5 h" or "2.1 d".
+/// A duration in hours as "45 s", "12 min", "3.5 h" or "2.1 d".
 pub fn hours(h: f64) -> String {
     if h >= 48.0 {
         format!("{} d", number(h / 24.0, 1))
-    } else {
+    } else if h >= 1.0 {
         format!("{} h", number(h, 1))
+    } else if h * 60.0 >= 1.0 {
+        format!("{} min", number(h * 60.0, 0))
+    } else {
+        format!("{} s", number(h * 3600.0, 0))
     }
 }
 

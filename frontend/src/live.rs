@@ -2,6 +2,7 @@
 //! in `connection_init`; a dropped socket reconnects (with a renewed token) after a pause, until
 //! the page that subscribed is left.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -44,8 +45,10 @@ async fn session(
     stop: &AtomicBool,
     on_next: &dyn Fn(Value),
     on_link: &dyn Fn(Link),
+    renew: bool,
+    acked: &Cell<bool>,
 ) -> Result<(), String> {
-    let token = api::fresh_tokens(false).await.map_err(|e| e.describe())?;
+    let token = api::fresh_tokens(renew).await.map_err(|e| e.describe())?;
     let url = url().ok_or("no window location")?;
     let ws =
         WebSocket::open_with_protocol(&url, "graphql-transport-ws").map_err(|e| e.to_string())?;
@@ -69,6 +72,7 @@ async fn session(
         match msg["type"].as_str().unwrap_or_default() {
             "connection_ack" if !subscribed => {
                 subscribed = true;
+                acked.set(true);
                 let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": vars } });
                 tx.send(text(&sub)).await.map_err(|e| e.to_string())?;
                 on_link(Link::Live);
@@ -97,14 +101,19 @@ pub fn subscribe(
     on_cleanup(move || flag.store(true, Ordering::Relaxed));
     spawn_local(async move {
         let mut pause = 1_000;
+        // A connection refused before its acknowledgement (a lapsed or revoked token) tries
+        // again with a renewed one.
+        let mut renew = false;
         while !stop.load(Ordering::Relaxed) {
             on_link(Link::Connecting);
-            let ended = session(query, &vars, &stop, &on_next, &on_link).await;
+            let acked = Cell::new(false);
+            let _ = session(query, &vars, &stop, &on_next, &on_link, renew, &acked).await;
             if stop.load(Ordering::Relaxed) {
                 break;
             }
             on_link(Link::Down);
-            if ended.is_ok() {
+            renew = !acked.get();
+            if acked.get() {
                 pause = 1_000;
             }
             TimeoutFuture::new(pause).await;

@@ -3,8 +3,11 @@
 
 use leptos::prelude::*;
 
+use serde_json::{Value, json};
+
 use crate::api::ApiError;
 use crate::fmt;
+use crate::session::mutation;
 
 /// What a load shows while it runs, when it failed, or its content.
 pub fn loaded<T: Clone + 'static>(
@@ -38,6 +41,41 @@ pub fn state_badge(state: &str) -> impl IntoView + use<> {
         _ => "badge info",
     };
     view! { <span class=class>{fmt::words(state)}</span> }
+}
+
+/// What a confirm button runs: one mutation (`field`, the payload's name) with `vars`, plus
+/// the reason given as `$r` when there is one; `reload` moves after, so the page reads the
+/// outcome back.
+pub fn mutation_action(
+    field: &'static str,
+    query: String,
+    vars: Value,
+    reload: RwSignal<u32>,
+) -> Action<Option<String>, Result<(), ApiError>> {
+    Action::new_local(move |reason: &Option<String>| {
+        let mut vars = vars.clone();
+        if let Some(r) = reason {
+            vars["r"] = json!(r);
+        }
+        let query = query.clone();
+        async move {
+            let out = mutation(&query, vars, field).await.map(|_| ());
+            reload.update(|n| *n += 1);
+            out
+        }
+    })
+}
+
+/// A staff action on an order (`approveOrder`, `holdOrder`…), with the reason when given.
+pub fn order_action(
+    id: String,
+    field: &'static str,
+    reload: RwSignal<u32>,
+) -> Action<Option<String>, Result<(), ApiError>> {
+    let q = format!(
+        "mutation($o: ID!, $r: String) {{ {field}(input: {{orderId: $o, reason: $r}}) {{ userErrors {{ field message code }} }} }}"
+    );
+    mutation_action(field, q, json!({ "o": id }), reload)
 }
 
 /// A button that asks first (with a reason when `reason` is set), runs `action` with the reason,

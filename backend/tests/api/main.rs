@@ -34,4 +34,5 @@ mod row_level_security;
 mod schema;
 mod stock;
 mod subscriptions;
+mod ui;
 mod webhooks;

@@ -2,7 +2,8 @@
 //! join the shop; signed in afterwards.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::json;
 
 use crate::api::{self, ApiError};
@@ -14,8 +15,10 @@ pub fn AcceptInvite() -> impl IntoView {
     let token = move || params.with(|p| p.get("token").unwrap_or_default());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
+    let navigate = use_navigate();
     let accept = Action::new_local(move |_: &()| {
         let (t, p) = (token(), password.get_untracked());
+        let navigate = navigate.clone();
         async move {
             let q = "mutation($i: AcceptInviteInput!) { acceptInvite(input: $i) { accessToken accessTokenExpiresAt refreshToken userErrors { field message code } } }";
             let p = Some(p).filter(|p| !p.is_empty());
@@ -28,11 +31,13 @@ pub fn AcceptInvite() -> impl IntoView {
             {
                 Ok(payload) => {
                     api::keep(&payload);
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.history().and_then(|h| {
-                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"))
-                        });
-                    }
+                    navigate(
+                        "/",
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
                     session().reload();
                 }
                 Err(e) => error.set(Some(e)),

@@ -13,7 +13,7 @@ const KPI_FIELDS: &str = "orders cancelledOrders customers ordersShipped process
 
 fn kpis_query() -> String {
     format!(
-        "query($from: NaiveDate!, $to: NaiveDate!) {{ kpis(from: $from, to: $to) {{ timezone currency period {{ from to }} previousPeriod {{ from to }} kpis {{ {KPI_FIELDS} }} previousKpis {{ {KPI_FIELDS} }} daily {{ date kpis {{ orders processingMedianSeconds medianShippingSeconds onTimeRate returns ordersShipped supportTickets }} }} }} }}"
+        "query($from: NaiveDate!, $to: NaiveDate!) {{ kpis(from: $from, to: $to) {{ timezone currency period {{ from to }} previousPeriod {{ from to }} kpis {{ {KPI_FIELDS} }} previousKpis {{ {KPI_FIELDS} }} daily {{ date kpis {{ orders processingMedianSeconds medianShippingSeconds onTimeRate returns returnRate ordersShipped supportTickets }} }} }} }}"
     )
 }
 
@@ -131,7 +131,7 @@ fn charts(r: &Value) -> impl IntoView {
             <div class="card"><h3>"Processing time (median)"</h3>{line(&gaps("processingMedianSeconds"), secs)}</div>
             <div class="card"><h3>"Fulfillment speed (orders shipped)"</h3>{bars(&series("ordersShipped"), count)}</div>
             <div class="card"><h3>"Shipping performance (on time)"</h3>{line(&gaps("onTimeRate"), fmt::percent)}</div>
-            <div class="card"><h3>"Returns"</h3>{bars(&series("returns"), count)}</div>
+            <div class="card"><h3>"Return rate"</h3>{line(&gaps("returnRate"), fmt::percent)}</div>
             <div class="card"><h3>"Support volume"</h3>{bars(&series("supportTickets"), count)}</div>
         </div>
     }

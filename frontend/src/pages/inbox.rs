@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::api::ApiError;
 use crate::fmt;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const LIST: &str = "query($f: SupportThreadFilter) { supportThreads(first: 100, filter: $f) { nodes { id subject email customerName status handling intent confidence messageCount lastMessageAt orderId } } }";
 
@@ -95,24 +95,15 @@ fn proposal(
     reload: RwSignal<u32>,
     confirm: bool,
 ) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |_: &Option<String>| {
-        let message = message.clone();
-        let field = if confirm {
-            "confirmSupportAction"
-        } else {
-            "dismissSupportAction"
-        };
-        async move {
-            let q = format!(
-                "mutation($m: ID!) {{ {field}(input: {{messageId: $m}}) {{ userErrors {{ field message code }} }} }}"
-            );
-            let out = mutation(&q, json!({ "m": message }), field)
-                .await
-                .map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
+    let field = if confirm {
+        "confirmSupportAction"
+    } else {
+        "dismissSupportAction"
+    };
+    let q = format!(
+        "mutation($m: ID!) {{ {field}(input: {{messageId: $m}}) {{ userErrors {{ field message code }} }} }}"
+    );
+    mutation_action(field, q, json!({ "m": message }), reload)
 }
 
 #[component]

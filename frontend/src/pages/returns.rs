@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::api::ApiError;
 use crate::fmt;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const STATUSES: [&str; 8] = [
     "REQUESTED",
@@ -107,19 +107,10 @@ fn step(
     field: &'static str,
     reload: RwSignal<u32>,
 ) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |reason: &Option<String>| {
-        let (id, reason) = (id.clone(), reason.clone());
-        async move {
-            let q = format!(
-                "mutation($r: ID!, $why: String) {{ {field}(input: {{returnId: $r, reason: $why}}) {{ userErrors {{ field message code }} }} }}"
-            );
-            let out = mutation(&q, json!({ "r": id, "why": reason }), field)
-                .await
-                .map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
+    let q = format!(
+        "mutation($id: ID!, $r: String) {{ {field}(input: {{returnId: $id, reason: $r}}) {{ userErrors {{ field message code }} }} }}"
+    );
+    mutation_action(field, q, json!({ "id": id }), reload)
 }
 
 type LineCheck = (i64, RwSignal<String>, RwSignal<String>, RwSignal<String>);

@@ -5,11 +5,10 @@
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::api::ApiError;
 use crate::fmt;
 use crate::live;
-use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, loaded, state_badge};
+use crate::session::{query, session};
+use crate::widgets::{Confirm, loaded, order_action, state_badge};
 
 const QUEUE: &str = "query($states: [OrderState!]) { orders(first: 100, filter: {states: $states}, sort: PLACED_AT_ASC) { nodes { id name state currency email customerName placedAt holdReason totals { total } fraud { score level reasons { message contribution } } payment { verdict reasons } shippingAddress { line1 city postalCode country } issues { message resolved } } } }";
 
@@ -19,26 +18,6 @@ const KINDS: [(&str, &str); 4] = [
     ("ADDRESS_ISSUE", "Address problems"),
     ("ON_HOLD", "On hold"),
 ];
-
-fn act(
-    id: String,
-    field: &'static str,
-    reload: RwSignal<u32>,
-) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |reason: &Option<String>| {
-        let (id, reason) = (id.clone(), reason.clone());
-        async move {
-            let q = format!(
-                "mutation($o: ID!, $r: String) {{ {field}(input: {{orderId: $o, reason: $r}}) {{ userErrors {{ field message code }} }} }}"
-            );
-            let out = mutation(&q, json!({ "o": id, "r": reason }), field)
-                .await
-                .map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
-}
 
 fn why(o: &Value) -> Vec<String> {
     let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -138,11 +117,11 @@ pub fn Review() -> impl IntoView {
                                     <span class="muted small">{fmt::datetime(o["placedAt"].as_str().unwrap_or_default(), &tz)}</span>
                                     <div class="grow"></div>
                                     {(manage && review).then(|| view! {
-                                        <Confirm label="Approve" question=format!("Approve {name}?") action=act(id.clone(), "approveOrder", reload)/>
-                                        <Confirm label="Reject" danger=true reason=true question=format!("Reject {name} for good?") action=act(id.clone(), "rejectOrder", reload)/>
+                                        <Confirm label="Approve" question=format!("Approve {name}?") action=order_action(id.clone(), "approveOrder", reload)/>
+                                        <Confirm label="Reject" danger=true reason=true question=format!("Reject {name} for good?") action=order_action(id.clone(), "rejectOrder", reload)/>
                                     })}
                                     {(manage && st == "ON_HOLD").then(|| view! {
-                                        <Confirm label="Release" question=format!("Release {name}?") action=act(id.clone(), "releaseOrder", reload)/>
+                                        <Confirm label="Release" question=format!("Release {name}?") action=order_action(id.clone(), "releaseOrder", reload)/>
                                     })}
                                     {(manage && st == "ADDRESS_ISSUE").then(|| view! { <a class="button" href=format!("/orders/{id}")>"Fix the address"</a> })}
                                 </div>

@@ -11,7 +11,7 @@ use crate::api::ApiError;
 use crate::fmt;
 use crate::live;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded, state_badge};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action, order_action, state_badge};
 
 const ORDER: &str = "query($id: ID!) { order(id: $id) {
   id name externalId channel state currency email customerName tags note placedAt holdReason heldFrom refundDue promisedAt financialStatus fulfillmentStatus test
@@ -32,27 +32,6 @@ const ORDER: &str = "query($id: ID!) { order(id: $id) {
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
-}
-
-/// An action on this order: the mutation, run with the reason; the order reloads after.
-fn order_action(
-    id: String,
-    field: &'static str,
-    reload: RwSignal<u32>,
-) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |reason: &Option<String>| {
-        let (id, reason) = (id.clone(), reason.clone());
-        async move {
-            let q = format!(
-                "mutation($o: ID!, $r: String) {{ {field}(input: {{orderId: $o, reason: $r}}) {{ userErrors {{ field message code }} }} }}"
-            );
-            let out = mutation(&q, json!({ "o": id, "r": reason }), field)
-                .await
-                .map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
 }
 
 fn actions(o: &Value, reload: RwSignal<u32>) -> impl IntoView {
@@ -367,17 +346,13 @@ fn buy_label(
     shipment: String,
     reload: RwSignal<u32>,
 ) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |_: &Option<String>| {
-        let shipment = shipment.clone();
-        async move {
-            let q = "mutation($s: ID!) { buyShippingLabel(input: {shipmentId: $s}) { shipment { id } userErrors { field message code } } }";
-            let out = mutation(q, json!({ "s": shipment }), "buyShippingLabel")
-                .await
-                .map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
+    let q = "mutation($s: ID!) { buyShippingLabel(input: {shipmentId: $s}) { shipment { id } userErrors { field message code } } }";
+    mutation_action(
+        "buyShippingLabel",
+        q.into(),
+        json!({ "s": shipment }),
+        reload,
+    )
 }
 
 fn shipments(o: &Value, tz: &str, reload: RwSignal<u32>, manage: bool) -> impl IntoView {

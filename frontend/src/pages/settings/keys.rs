@@ -7,7 +7,7 @@ use super::tabs;
 use crate::api::ApiError;
 use crate::fmt;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const KEYS: &str =
     "{ apiKeys(first: 100) { nodes { id name prefix scopes createdAt lastUsedAt revokedAt } } }";
@@ -70,14 +70,8 @@ pub fn ApiKeys() -> impl IntoView {
         }
     });
     let revoke = move |id: String| {
-        Action::new_local(move |_: &Option<String>| {
-            let id = id.clone();
-            async move {
-                let out = mutation("mutation($i: ID!) { revokeApiKey(input: {id: $i}) { userErrors { field message code } } }", json!({ "i": id }), "revokeApiKey").await.map(|_| ());
-                reload.update(|x| *x += 1);
-                out
-            }
-        })
+        let q = "mutation($i: ID!) { revokeApiKey(input: {id: $i}) { userErrors { field message code } } }";
+        mutation_action("revokeApiKey", q.into(), json!({ "i": id }), reload)
     };
     view! {
         {tabs()}

@@ -8,29 +8,13 @@ use super::tabs;
 use crate::api::ApiError;
 use crate::fmt;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const TEAM: &str = "{ members(first: 100) { nodes { id role joinedAt user { email } } } invitations(first: 100) { nodes { id email role status emailStatus emailError expiresAt } } }";
 const ROLES: [&str; 4] = ["OWNER", "ADMIN", "STAFF", "VIEWER"];
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
-}
-
-fn run(
-    field: &'static str,
-    q: &'static str,
-    vars: Value,
-    reload: RwSignal<u32>,
-) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |_: &Option<String>| {
-        let vars = vars.clone();
-        async move {
-            let out = mutation(q, vars, field).await.map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
 }
 
 #[component]
@@ -99,7 +83,7 @@ pub fn Team() -> impl IntoView {
                             }.into_any() } else { fmt::words(&current).into_any() }}</td>
                             <td>{fmt::date(m["joinedAt"].as_str().unwrap_or_default(), &tz)}</td>
                             <td>{manage.then(|| view! { <Confirm label="Remove" danger=true question=format!("Remove {email} from this shop?")
-                                action=run("removeMember", "mutation($u: ID!) { removeMember(input: {userId: $u}) { userErrors { field message code } } }", json!({ "u": user }), reload)/> })}</td>
+                                action=mutation_action("removeMember", "mutation($u: ID!) { removeMember(input: {userId: $u}) { userErrors { field message code } } }".into(), json!({ "u": user }), reload)/> })}</td>
                         </tr> }
                     }).collect_view()}</tbody>
                 </table></div>
@@ -115,9 +99,9 @@ pub fn Team() -> impl IntoView {
                                 <td>{fmt::date(i["expiresAt"].as_str().unwrap_or_default(), &tz)}</td>
                                 <td>{manage.then(|| view! {
                                     <Confirm label="Resend" question="Send the invitation again (the old link stops working)?".to_owned()
-                                        action=run("resendInvitation", "mutation($i: ID!) { resendInvitation(input: {id: $i}) { userErrors { field message code } } }", json!({ "i": id.clone() }), reload)/>
+                                        action=mutation_action("resendInvitation", "mutation($i: ID!) { resendInvitation(input: {id: $i}) { userErrors { field message code } } }".into(), json!({ "i": id.clone() }), reload)/>
                                     <Confirm label="Revoke" danger=true question="Revoke the invitation?".to_owned()
-                                        action=run("revokeInvitation", "mutation($i: ID!) { revokeInvitation(input: {id: $i}) { userErrors { field message code } } }", json!({ "i": id.clone() }), reload)/>
+                                        action=mutation_action("revokeInvitation", "mutation($i: ID!) { revokeInvitation(input: {id: $i}) { userErrors { field message code } } }".into(), json!({ "i": id.clone() }), reload)/>
                                 })}</td>
                             </tr> }
                         }).collect_view()}</tbody>

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::tabs;
 use crate::api::ApiError;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const LIST: &str = "{ warehouses(first: 100, includeInactive: true) { nodes { id code name active dailyCapacity currentWorkload timezone address { line1 city region postalCode country } } } }";
 const FIELDS: [(&str, &str); 9] = [
@@ -75,17 +75,13 @@ pub fn Warehouses() -> impl IntoView {
         }
     });
     let toggle = move |id: String, active: bool| {
-        Action::new_local(move |_: &Option<String>| {
-            let id = id.clone();
-            async move {
-                let q = "mutation($i: ID!, $a: Boolean) { updateWarehouse(input: {id: $i, active: $a}) { userErrors { field message code } } }";
-                let out = mutation(q, json!({ "i": id, "a": !active }), "updateWarehouse")
-                    .await
-                    .map(|_| ());
-                reload.update(|x| *x += 1);
-                out
-            }
-        })
+        let q = "mutation($i: ID!, $a: Boolean) { updateWarehouse(input: {id: $i, active: $a}) { userErrors { field message code } } }";
+        mutation_action(
+            "updateWarehouse",
+            q.into(),
+            json!({ "i": id, "a": !active }),
+            reload,
+        )
     };
     view! {
         {tabs()}

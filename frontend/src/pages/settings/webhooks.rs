@@ -8,28 +8,12 @@ use super::tabs;
 use crate::api::ApiError;
 use crate::fmt;
 use crate::session::{mutation, query, session};
-use crate::widgets::{Confirm, error_notice, loaded};
+use crate::widgets::{Confirm, error_notice, loaded, mutation_action};
 
 const LIST: &str = "{ webhookSubscriptions { id url events description active createdAt } webhookDeliveries(first: 50) { nodes { id subscriptionId eventKind status attempts lastStatusCode lastError createdAt deliveredAt attemptLog { attempt startedAt durationMs statusCode error } } } }";
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
-}
-
-fn act(
-    field: &'static str,
-    q: &'static str,
-    vars: Value,
-    reload: RwSignal<u32>,
-) -> Action<Option<String>, Result<(), ApiError>> {
-    Action::new_local(move |_: &Option<String>| {
-        let vars = vars.clone();
-        async move {
-            let out = mutation(q, vars, field).await.map(|_| ());
-            reload.update(|n| *n += 1);
-            out
-        }
-    })
 }
 
 #[component]
@@ -91,7 +75,7 @@ pub fn Webhooks() -> impl IntoView {
                     <td><span class=match x["status"].as_str() { Some("DELIVERED") => "badge good", Some("FAILED") => "badge bad", _ => "badge" }>{fmt::words(&s(&x["status"]))}</span></td>
                     <td class="small">{attempts}</td>
                     <td>{(manage && failed).then(|| view! { <Confirm label="Send again" question="Send this delivery again, as it was?".to_owned()
-                        action=act("redeliverWebhook", "mutation($d: ID!) { redeliverWebhook(input: {deliveryId: $d}) { userErrors { field message code } } }", json!({ "d": x["id"] }), reload)/> })}</td>
+                        action=mutation_action("redeliverWebhook", "mutation($d: ID!) { redeliverWebhook(input: {deliveryId: $d}) { userErrors { field message code } } }".into(), json!({ "d": x["id"] }), reload)/> })}</td>
                 </tr> }
             }).collect_view();
             view! {
@@ -108,9 +92,9 @@ pub fn Webhooks() -> impl IntoView {
                                 <td>{if active { "active" } else { "paused" }}</td>
                                 <td>{manage.then(|| view! {
                                     <Confirm label=if active { "Pause" } else { "Resume" } question=format!("{} deliveries to this URL?", if active { "Pause" } else { "Resume" })
-                                        action=act("updateWebhookSubscription", "mutation($i: ID!, $a: Boolean) { updateWebhookSubscription(input: {id: $i, active: $a}) { userErrors { field message code } } }", json!({ "i": x["id"], "a": !active }), reload)/>
+                                        action=mutation_action("updateWebhookSubscription", "mutation($i: ID!, $a: Boolean) { updateWebhookSubscription(input: {id: $i, active: $a}) { userErrors { field message code } } }".into(), json!({ "i": x["id"], "a": !active }), reload)/>
                                     <Confirm label="Delete" danger=true question="Delete this subscription? Nothing more is sent to it.".to_owned()
-                                        action=act("deleteWebhookSubscription", "mutation($i: ID!) { deleteWebhookSubscription(input: {id: $i}) { userErrors { field message code } } }", json!({ "i": x["id"] }), reload)/>
+                                        action=mutation_action("deleteWebhookSubscription", "mutation($i: ID!) { deleteWebhookSubscription(input: {id: $i}) { userErrors { field message code } } }".into(), json!({ "i": x["id"] }), reload)/>
                                 })}</td>
                             </tr> }
                         }).collect_view()}</tbody>
