@@ -213,12 +213,19 @@ pub async fn fresh_tokens(force: bool) -> Result<Tokens, ApiError> {
     }
     let shared = RENEWING.with(|r| {
         r.borrow_mut()
-            .get_or_insert_with(|| renew_now(t).boxed_local().shared())
+            .get_or_insert_with(|| {
+                async move {
+                    let out = renew_now(t).await;
+                    // Done: the next renewal is a new one (cleared here, once, not by each waiter).
+                    RENEWING.with(|r| r.borrow_mut().take());
+                    out
+                }
+                .boxed_local()
+                .shared()
+            })
             .clone()
     });
-    let out = shared.await;
-    RENEWING.with(|r| r.borrow_mut().take());
-    out
+    shared.await
 }
 
 /// Runs an operation as the signed-in user; `data` on success.
@@ -262,6 +269,52 @@ pub async fn public_mutation(query: &str, variables: Value, root: &str) -> Resul
         return Err(e);
     }
     payload_of(&answer["data"], root)
+}
+
+/// Downloads a file the server hands out only with the bearer token (labels, packing slips):
+/// fetched with it, then saved from memory under `name`.
+pub async fn download(path: &str, name: &str) -> Result<(), ApiError> {
+    use wasm_bindgen::JsCast;
+    let tokens = fresh_tokens(false).await?;
+    let resp = Request::get(path)
+        .header("Authorization", &format!("Bearer {}", tokens.access))
+        .send()
+        .await
+        .map_err(|e| ApiError::Message(e.to_string()))?;
+    if !resp.ok() {
+        return Err(ApiError::Message(format!(
+            "the file could not be fetched ({})",
+            resp.status()
+        )));
+    }
+    let bytes = resp
+        .binary()
+        .await
+        .map_err(|e| ApiError::Message(e.to_string()))?;
+    let type_ = resp
+        .headers()
+        .get("content-type")
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&type_);
+    let failed = |_| ApiError::Message("the browser could not save the file".into());
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| ApiError::Message("no document".into()))?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| ApiError::Message("no anchor".into()))?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 /// Signs in; the payload (tenant, role, tenants) when it worked.

@@ -44,7 +44,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/orders/:id") view=orders::detail::OrderDetail/>
                     <Route path=path!("/review") view=review::Review/>
                     <Route path=path!("/returns") view=returns::Returns/>
-                    <Route path=path!("/returns/:id") view=returns::ReturnDetail/>
+                    <Route path=path!("/rma/:id") view=returns::ReturnDetail/>
                     <Route path=path!("/inbox") view=inbox::Inbox/>
                     <Route path=path!("/inbox/:id") view=inbox::Thread/>
                     <Route path=path!("/inventory") view=inventory::Inventory/>
@@ -71,7 +71,12 @@ fn Nav() -> impl IntoView {
         let tenant = event_target_value(&ev);
         spawn_local(async move {
             match api::switch_tenant(&tenant).await {
-                Ok(()) => s.reload(),
+                // Every page's data and live feed belong to the shop: start over in the new one.
+                Ok(()) => {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().assign("/");
+                    }
+                }
                 Err(e) => s.seen(&e),
             }
         });

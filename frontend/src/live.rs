@@ -104,6 +104,7 @@ pub fn subscribe(
         // A connection refused before its acknowledgement (a lapsed or revoked token) tries
         // again with a renewed one.
         let mut renew = false;
+        let mut last_renewal = 0.0_f64;
         while !stop.load(Ordering::Relaxed) {
             on_link(Link::Connecting);
             let acked = Cell::new(false);
@@ -112,7 +113,12 @@ pub fn subscribe(
                 break;
             }
             on_link(Link::Down);
-            renew = !acked.get();
+            // At most one forced renewal per five minutes: a server that is down is not a
+            // lapsed token, and every renewal spends a single-use refresh token.
+            renew = !acked.get() && js_sys::Date::now() - last_renewal > 300_000.0;
+            if renew {
+                last_renewal = js_sys::Date::now();
+            }
             if acked.get() {
                 pause = 1_000;
             }

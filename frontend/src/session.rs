@@ -75,7 +75,13 @@ impl Session {
                     }
                     Err(_) => self.signed_out(),
                 },
-                Err(_) => self.signed_out(),
+                Err(ApiError::SignedOut) => self.signed_out(),
+                // The server is unreachable or failing (a deploy, a blip): keep the session and
+                // ask again shortly.
+                Err(_) => {
+                    gloo_timers::future::TimeoutFuture::new(3_000).await;
+                    self.reload();
+                }
             }
         });
     }

@@ -60,7 +60,10 @@ pub fn mutation_action(
         let query = query.clone();
         async move {
             let out = mutation(&query, vars, field).await.map(|_| ());
-            reload.update(|n| *n += 1);
+            // On failure the dialog stays, with the error; the page reads nothing new.
+            if out.is_ok() {
+                reload.update(|n| *n += 1);
+            }
             out
         }
     })
@@ -159,8 +162,9 @@ pub fn bars(points: &[(String, f64)], format: fn(f64) -> String) -> impl IntoVie
     let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
     let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
     let top = format(max);
+    let summary = format!("Daily values from {first} to {last}, highest {top}");
     view! {
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img">
+        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=summary>
             {bars}
             <text x=pad y=10>{top}</text>
             <text x=pad y=h - 2.0>{first}</text>
@@ -194,8 +198,9 @@ pub fn line(points: &[(String, Option<f64>)], format: fn(f64) -> String) -> impl
     let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
     let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
     let top = format(max);
+    let summary = format!("Daily values from {first} to {last}, highest {top}");
     view! {
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img">
+        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=summary>
             <path class="line" d=path></path>
             <text x=pad y=10>{top}</text>
             <text x=pad y=h - 2.0>{first}</text>

@@ -53,6 +53,9 @@ async fn page() -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         // The page names the assets' versions: always ask for it again.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // Its one-click actions (refund, cancel, a new key) are never to be framed by another site.
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
         .body(INDEX.as_str())
 }
 

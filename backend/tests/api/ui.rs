@@ -14,6 +14,11 @@ async fn the_page_answers_deep_links_and_its_assets_are_versioned_and_compressed
     let root = html("/").send().await.unwrap();
     assert_eq!(root.status().as_u16(), 200);
     assert_eq!(root.headers()["cache-control"], "no-cache");
+    assert_eq!(root.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        root.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
     let page = root.text().await.unwrap();
     let version = page
         .split("/ui/app.js?v=")

@@ -106,6 +106,70 @@ fn proposal(
     mutation_action(field, q, json!({ "m": message }), reload)
 }
 
+/// An address change needs the new address, as the shopper wrote it: typed in, then applied.
+#[component]
+fn NewAddress(message: String, reload: RwSignal<u32>) -> impl IntoView {
+    const FIELDS: [(&str, &str); 7] = [
+        ("name", "Name"),
+        ("line1", "Street"),
+        ("line2", "Street, second line"),
+        ("city", "City"),
+        ("region", "Region or state"),
+        ("postalCode", "Postal code"),
+        ("country", "Country (ISO code)"),
+    ];
+    let values: Vec<(&'static str, &'static str, RwSignal<String>)> = FIELDS
+        .iter()
+        .map(|(k, l)| (*k, *l, RwSignal::new(String::new())))
+        .collect();
+    let error = RwSignal::new(None::<ApiError>);
+    let vals = values.clone();
+    let apply = Action::new_local(move |_: &()| {
+        let mut address = serde_json::Map::new();
+        for (k, _, v) in &vals {
+            let t = v.get_untracked().trim().to_owned();
+            if !t.is_empty() {
+                address.insert((*k).into(), json!(t));
+            }
+        }
+        let message = message.clone();
+        async move {
+            let q = "mutation($m: ID!, $a: AddressInput) { confirmSupportAction(input: {messageId: $m, address: $a}) { userErrors { field message code } } }";
+            match mutation(
+                q,
+                json!({ "m": message, "a": address }),
+                "confirmSupportAction",
+            )
+            .await
+            {
+                Ok(_) => {
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <details>
+            <summary>"Change the address"</summary>
+            <form class="form" on:submit=move |ev| { ev.prevent_default(); apply.dispatch(()); }>
+                {values.iter().map(|(k, label, v)| {
+                    let (k, v) = (*k, *v);
+                    let id = format!("new-address-{k}");
+                    view! {
+                        <label for=id.clone()>{*label}</label>
+                        <input id=id prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/>
+                        <div class="field-error">{move || error.get().and_then(|e| e.on(k))}</div>
+                    }
+                }).collect_view()}
+                {move || error.get().filter(|e| FIELDS.iter().all(|(k, _)| e.on(k).is_none())).map(|e| error_notice(&e))}
+                <div class="actions"><button class="primary" type="submit">"Change the order's address"</button></div>
+            </form>
+        </details>
+    }
+}
+
 #[component]
 pub fn Thread() -> impl IntoView {
     let params = use_params_map();
@@ -145,16 +209,24 @@ pub fn Thread() -> impl IntoView {
             }
         }
     });
-    // The suggestion of the shopper's latest message goes into the reply box once.
+    // The suggestion of the shopper's latest message goes into the reply box once per message
+    // (not again after a reply is sent and the thread reloads).
+    let filled = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok(t)) = thread.get()
-            && reply.get_untracked().is_empty()
-            && let Some(suggested) = t["messages"]
-                .as_array()
-                .and_then(|m| m.iter().rev().find(|m| m["direction"] == "INBOUND"))
-                .and_then(|m| m["suggestedReply"].as_str())
-        {
-            reply.set(suggested.to_owned());
+        let Some(Ok(t)) = thread.get() else { return };
+        let latest = t["messages"].as_array().and_then(|m| {
+            m.iter()
+                .rev()
+                .find(|m| m["direction"] == "INBOUND")
+                .cloned()
+        });
+        let Some(latest) = latest else { return };
+        let id = s(&latest["id"]);
+        if filled.get_untracked().as_deref() != Some(id.as_str()) {
+            filled.set(Some(id));
+            if let Some(suggested) = latest["suggestedReply"].as_str() {
+                reply.set(suggested.to_owned());
+            }
         }
     });
     view! {
@@ -191,7 +263,11 @@ pub fn Thread() -> impl IntoView {
                                 <div class="notice info">{format!("Proposed: {} — {} ({})", fmt::words(&kind), s(&p["reason"]), fmt::words(&s(&p["status"])))}
                                     {(manage && proposed).then(|| view! {
                                         <div class="actions">
-                                            <Confirm label="Do it" question=format!("{} as the shopper asked?", fmt::words(&kind)) action=proposal(mid.clone(), reload, true)/>
+                                            {if kind == "CHANGE_ADDRESS" {
+                                                view! { <NewAddress message=mid.clone() reload=reload/> }.into_any()
+                                            } else {
+                                                view! { <Confirm label="Do it" question=format!("{} as the shopper asked?", fmt::words(&kind)) action=proposal(mid.clone(), reload, true)/> }.into_any()
+                                            }}
                                             <Confirm label="Dismiss" question="Dismiss the proposal? Nothing changes on the order.".to_owned() action=proposal(mid.clone(), reload, false)/>
                                         </div>
                                     })}

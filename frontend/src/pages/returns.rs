@@ -86,7 +86,7 @@ pub fn Returns() -> impl IntoView {
                     <tbody>{rows.into_iter().map(|r| {
                         let items = r["lines"].as_array().cloned().unwrap_or_default().iter().map(|l| format!("{} × {}", l["quantity"], s(&l["sku"]))).collect::<Vec<_>>().join(", ");
                         view! { <tr>
-                            <td><a href=format!("/returns/{}", s(&r["id"]))>{s(&r["name"])}</a></td>
+                            <td><a href=format!("/rma/{}", s(&r["id"]))>{s(&r["name"])}</a></td>
                             <td><a href=format!("/orders/{}", s(&r["orderId"]))>{s(&r["order"]["name"])}</a></td>
                             <td>{r["order"]["customerName"].as_str().or(r["order"]["email"].as_str()).unwrap_or_default().to_owned()}</td>
                             <td>{items}</td>
@@ -240,7 +240,7 @@ pub fn ReturnDetail() -> impl IntoView {
                         {matches!(status.as_str(), "APPROVED" | "IN_TRANSIT").then(|| view! {
                             <Confirm label="Mark received" question=format!("Has {name} arrived at the warehouse?") action=step(id.clone(), "receiveReturn", reload)/>
                         })}
-                        {(status == "INSPECTED").then(|| view! {
+                        {(status == "INSPECTED" && sess.can("REFUNDS_ISSUE")).then(|| view! {
                             <Confirm label="Resolve" question=format!("Resolve {name} with the {} below?", fmt::words(&s(&r["resolution"]))) action=step(id.clone(), "resolveReturn", reload)/>
                         })}
                         {matches!(status.as_str(), "REQUESTED" | "APPROVED").then(|| view! {

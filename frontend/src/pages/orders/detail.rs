@@ -238,7 +238,7 @@ fn CreateReturn(
                 Ok(p) => {
                     error.set(None);
                     flash.set(Some(format!("Return {} opened.", s(&p["return"]["name"]))));
-                    navigate(&format!("/returns/{}", s(&p["return"]["id"])), Default::default());
+                    navigate(&format!("/rma/{}", s(&p["return"]["id"])), Default::default());
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -355,7 +355,13 @@ fn buy_label(
     )
 }
 
-fn shipments(o: &Value, tz: &str, reload: RwSignal<u32>, manage: bool) -> impl IntoView {
+fn shipments(
+    o: &Value,
+    tz: &str,
+    reload: RwSignal<u32>,
+    manage: bool,
+    flash: RwSignal<Option<String>>,
+) -> impl IntoView {
     let list = o["shipments"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
         return view! { <p class="muted">"No parcels yet: routing plans them once stock is allocated."</p> }.into_any();
@@ -377,7 +383,17 @@ fn shipments(o: &Value, tz: &str, reload: RwSignal<u32>, manage: bool) -> impl I
                     <span class="muted">{format!("from {}", s(&p["warehouse"]["code"]))}</span>
                     <div class="grow"></div>
                     {can_buy.then(|| view! { <Confirm label="Buy label" question="Buy the recommended label for this parcel?".to_owned() action=buy_label(s(&p["id"]), reload)/> })}
-                    {p["labelUrl"].as_str().map(|u| view! { <a class="button" href=u.to_owned() target="_blank">"Label PDF"</a> })}
+                    {p["labelUrl"].as_str().map(|u| {
+                        let (u, name) = (u.to_owned(), format!("label-{}.pdf", p["trackingNumber"].as_str().unwrap_or("parcel")));
+                        view! { <button class="label-pdf" on:click=move |_| {
+                            let (u, name) = (u.clone(), name.clone());
+                            leptos::task::spawn_local(async move {
+                                if let Err(e) = crate::api::download(&u, &name).await {
+                                    flash.set(Some(e.describe()));
+                                }
+                            });
+                        }>"Label PDF"</button> }
+                    })}
                 </div>
                 <dl class="facts">
                     <dt>"Carrier"</dt><dd>{format!("{} {}", s(&p["carrier"]), s(&p["service"]))}</dd>
@@ -447,7 +463,6 @@ pub fn OrderDetail() -> impl IntoView {
             let sess = session();
             let tz = sess.timezone();
             let manage = sess.can("ORDERS_MANAGE");
-            let refunds = sess.can("REFUNDS_ISSUE");
             let cur = s(&o["currency"]);
             let money = |v: &Value| fmt::money(v.as_str().unwrap_or_default(), &cur);
             let lines = o["lines"].as_array().cloned().unwrap_or_default();
@@ -523,7 +538,6 @@ pub fn OrderDetail() -> impl IntoView {
                             <dt>"Email"</dt><dd>{s(&o["email"])}</dd>
                             <dt>"Ship to"</dt><dd>{address}</dd>
                         </dl>
-                        {manage.then(|| view! { <AddressForm order=s(&o["id"]) current=o["shippingAddress"].clone() reload=reload flash=flash/> })}
                         <h2>"Payment"</h2>
                         <dl class="facts">
                             <dt>"Verdict"</dt><dd>{pay["verdict"].as_str().map(fmt::words).unwrap_or_else(|| "not checked yet".into())}</dd>
@@ -554,19 +568,10 @@ pub fn OrderDetail() -> impl IntoView {
                 </div>
                 <div class="card"><h2>"Routing decision"</h2>{routing(&o)}</div>
                 <h2>"Shipments"</h2>
-                {shipments(&o, &tz, reload, manage)}
+                {shipments(&o, &tz, reload, manage, flash)}
                 {(!exceptions.is_empty()).then(|| view! {
                     <div class="card"><h2>"Delivery exceptions"</h2>
                     <ul>{exceptions.iter().map(|e| view! { <li><span class="badge warn">{fmt::words(&s(&e["kind"]))}</span>" "{s(&e["detail"])}" — recommended: "{fmt::words(&s(&e["recommendedAction"]))}" ("{fmt::words(&s(&e["status"]))}")"</li> }).collect_view()}</ul></div>
-                })}
-                {(manage || refunds).then(|| view! {
-                    <div class="card">
-                        <h2>"Change the order"</h2>
-                        {manage.then(|| view! { <SplitForm order=s(&o["id"]) lines=lines.clone() reload=reload flash=flash/> })}
-                        {(manage && o["state"] == "DELIVERED").then(|| view! { <CreateReturn order=s(&o["id"]) lines=lines.clone() flash=flash/> })}
-                        {refunds.then(|| view! { <RefundForm order=s(&o["id"]) currency=cur.clone() reload=reload flash=flash/> })}
-                        {(o["refundDue"].as_str().is_some_and(|d| d.parse::<f64>().unwrap_or(0.0) > 0.0)).then(|| view! { <p class="notice info">{format!("Refund due: {}", money(&o["refundDue"]))}</p> })}
-                    </div>
                 })}
                 <div class="grid2">
                     <div class="card">
@@ -592,10 +597,68 @@ pub fn OrderDetail() -> impl IntoView {
             }.into_any()
         })
     };
+    // The forms depend on little of the order: they are drawn again only when that changes, not
+    // on every timeline event, so what staff are typing (and a refund's key) survives.
+    let basics = Memo::new(move |_| {
+        order
+            .get()
+            .and_then(Result::ok)
+            .filter(|o| !o.is_null())
+            .map(|o| Basics {
+                id: s(&o["id"]),
+                state: s(&o["state"]),
+                currency: s(&o["currency"]),
+                lines: o["lines"].as_array().cloned().unwrap_or_default(),
+                address: o["shippingAddress"].clone(),
+                refund_due: s(&o["refundDue"]),
+            })
+    });
+    let forms = move || {
+        let b = basics.get()?;
+        let sess = session();
+        let (manage, refunds) = (sess.can("ORDERS_MANAGE"), sess.can("REFUNDS_ISSUE"));
+        let open = !matches!(b.state.as_str(), "CANCELLED" | "REJECTED");
+        let unshipped = matches!(
+            b.state.as_str(),
+            "RECEIVED"
+                | "PAYMENT_REVIEW"
+                | "PAYMENT_VERIFIED"
+                | "FRAUD_REVIEW"
+                | "SCREENED"
+                | "BACKORDERED"
+                | "ALLOCATED"
+                | "ROUTED"
+                | "ADDRESS_ISSUE"
+                | "ON_HOLD"
+        );
+        let due = b.refund_due.parse::<f64>().unwrap_or(0.0) > 0.0;
+        ((manage || refunds) && open).then(|| view! {
+            <div class="card">
+                <h2>"Change the order"</h2>
+                {(manage && unshipped).then(|| view! { <AddressForm order=b.id.clone() current=b.address.clone() reload=reload flash=flash/> })}
+                {(manage && unshipped).then(|| view! { <SplitForm order=b.id.clone() lines=b.lines.clone() reload=reload flash=flash/> })}
+                {(manage && b.state == "DELIVERED").then(|| view! { <CreateReturn order=b.id.clone() lines=b.lines.clone() flash=flash/> })}
+                {refunds.then(|| view! { <RefundForm order=b.id.clone() currency=b.currency.clone() reload=reload flash=flash/> })}
+                {due.then(|| view! { <p class="notice info">{format!("Refund due: {}", fmt::money(&b.refund_due, &b.currency))}</p> })}
+            </div>
+        })
+    };
     view! {
         {move || flash.get().map(|m| view! {
             <div class="toast" role="status" id="flash">{m}" "<button class="link" style="color:#93c5fd" on:click=move |_| flash.set(None)>"Dismiss"</button></div>
         })}
         {page}
+        {forms}
     }
+}
+
+/// What the forms of the order page need.
+#[derive(Clone, Debug, PartialEq)]
+struct Basics {
+    id: String,
+    state: String,
+    currency: String,
+    lines: Vec<Value>,
+    address: Value,
+    refund_due: String,
 }

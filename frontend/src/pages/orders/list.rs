@@ -133,6 +133,7 @@ pub fn Orders() -> impl IntoView {
         }
     });
     let nav = navigate.clone();
+    let selected = RwSignal::new(Vec::<String>::new());
     let set = move |key: &'static str, value: String| {
         let mut p = params.get_untracked();
         if value.is_empty() {
@@ -144,12 +145,13 @@ pub fn Orders() -> impl IntoView {
             p.remove("after");
             trail.set(Vec::new());
         }
+        // Bulk actions act on what is on screen.
+        selected.set(Vec::new());
         nav(
             &format!("/orders{}", p.to_query_string()),
             NavigateOptions::default(),
         );
     };
-    let selected = RwSignal::new(Vec::<String>::new());
     let outcome = RwSignal::new(None::<Result<String, ApiError>>);
     let fresh = RwSignal::new(0_u32);
     live::subscribe(

@@ -94,13 +94,14 @@ pub fn ApiKeys() -> impl IntoView {
                             <td>{name.clone()}</td><td class="mono">{s(&k["prefix"])}"…"</td>
                             <td class="small">{k["scopes"].as_array().cloned().unwrap_or_default().iter().map(|x| fmt::words(x.as_str().unwrap_or_default())).collect::<Vec<_>>().join(", ")}</td>
                             <td>{k["lastUsedAt"].as_str().map(|a| fmt::datetime(a, &tz)).unwrap_or_else(|| "never".into())}</td>
-                            <td>{if revoked { view! { <span class="badge bad">"revoked"</span> }.into_any() } else {
+                            <td>{if revoked { view! { <span class="badge bad">"revoked"</span> }.into_any() } else if !session().can("API_KEYS_MANAGE") { ().into_any() } else {
                                 view! { <Confirm label="Revoke" danger=true question=format!("Revoke {name}? Calls with it fail from now on.") action=revoke(s(&k["id"]))/> }.into_any() }}</td>
                         </tr> }
                     }).collect_view()}</tbody>
                 </table></div>
             }.into_any()
         })}
+        <Show when=move || session().can("API_KEYS_MANAGE")>
         <div class="card">
             <h2>"New API key"</h2>
             <form on:submit=move |ev| { ev.prevent_default(); create.dispatch(()); }>
@@ -109,7 +110,8 @@ pub fn ApiKeys() -> impl IntoView {
                 <div class="field-error">{move || error.get().and_then(|e| e.on("name"))}</div>
                 <fieldset>
                     <legend>"Permissions"</legend>
-                    {SCOPES.iter().map(|sc| view! {
+                    // Keys cannot manage people or keys, nor carry more than their maker holds.
+                    {SCOPES.iter().filter(|sc| !["MEMBERS_MANAGE", "API_KEYS_MANAGE"].contains(sc) && session().can(sc)).map(|sc| view! {
                         <label class="inline" style="margin-right:1rem"><input type="checkbox" prop:checked=move || scopes.with(|l| l.iter().any(|x| x == sc))
                             on:change=move |ev| { let on = event_target_checked(&ev); scopes.update(|l| if on { l.push((*sc).to_owned()) } else { l.retain(|x| x != sc) }); }/>{fmt::words(sc)}</label>
                     }).collect_view()}
@@ -118,5 +120,6 @@ pub fn ApiKeys() -> impl IntoView {
                 <div class="actions"><button class="primary" type="submit" id="key-create">"Create key"</button></div>
             </form>
         </div>
+        </Show>
     }
 }

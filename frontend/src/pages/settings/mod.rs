@@ -12,19 +12,27 @@ pub mod webhooks;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::session::session;
+
 /// The tabs over every settings page.
 pub fn tabs() -> impl IntoView {
     view! {
         <h1>"Settings"</h1>
         <nav class="bar tabs" aria-label="Settings">
-            <A href="/settings/team">"Team"</A>
-            <A href="/settings/api-keys">"API keys"</A>
-            <A href="/settings/channels">"Channels"</A>
-            <A href="/settings/warehouses">"Warehouses"</A>
-            <A href="/settings/carriers">"Carriers"</A>
-            <A href="/settings/templates">"Email templates"</A>
-            <A href="/settings/rules">"Automation rules"</A>
-            <A href="/settings/webhooks">"Outbound webhooks"</A>
+            {[
+                ("/settings/team", "Team", "MEMBERS_READ"),
+                ("/settings/api-keys", "API keys", "API_KEYS_MANAGE"),
+                ("/settings/channels", "Channels", "CHANNELS_MANAGE"),
+                ("/settings/warehouses", "Warehouses", "CATALOG_READ"),
+                ("/settings/carriers", "Carriers", "SETTINGS_MANAGE"),
+                ("/settings/templates", "Email templates", "SETTINGS_MANAGE"),
+                ("/settings/rules", "Automation rules", "SETTINGS_MANAGE"),
+                ("/settings/webhooks", "Outbound webhooks", "SETTINGS_MANAGE"),
+            ]
+            .into_iter()
+            .filter(|(_, _, p)| session().can(p))
+            .map(|(href, label, _)| view! { <A href=href>{label}</A> })
+            .collect_view()}
         </nav>
     }
 }

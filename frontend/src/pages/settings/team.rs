@@ -62,6 +62,7 @@ pub fn Team() -> impl IntoView {
         {move || error.get().map(|e| error_notice(&e))}
         {move || loaded(team.get(), move |d| {
             let manage = session().can("MEMBERS_MANAGE");
+            let owner = session().me.with(|m| m.as_ref().and_then(|m| m.role.clone()).is_some_and(|r| r == "OWNER"));
             let tz = session().timezone();
             let members = d["members"]["nodes"].as_array().cloned().unwrap_or_default();
             let invitations: Vec<Value> = d["invitations"]["nodes"].as_array().cloned().unwrap_or_default().into_iter().filter(|i| i["status"] == "PENDING").collect();
@@ -78,7 +79,7 @@ pub fn Team() -> impl IntoView {
                             <td>{email.clone()}</td>
                             <td>{if manage { view! {
                                 <select aria-label=format!("Role of {email}") on:change=move |ev| change_role(u2.clone(), event_target_value(&ev))>
-                                    {ROLES.iter().map(|r| view! { <option value=*r selected=*r == current>{fmt::words(r)}</option> }).collect_view()}
+                                    {ROLES.iter().filter(|r| **r != "OWNER" || owner || current == "OWNER").map(|r| view! { <option value=*r selected=*r == current>{fmt::words(r)}</option> }).collect_view()}
                                 </select>
                             }.into_any() } else { fmt::words(&current).into_any() }}</td>
                             <td>{fmt::date(m["joinedAt"].as_str().unwrap_or_default(), &tz)}</td>
@@ -121,7 +122,7 @@ pub fn Team() -> impl IntoView {
                         <option value="ADMIN">"Admin — everything but ownership"</option>
                         <option value="STAFF" selected=true>"Staff — works orders, returns and messages"</option>
                         <option value="VIEWER">"Viewer — sees everything, changes nothing"</option>
-                        <option value="OWNER">"Owner"</option>
+                        {move || session().me.with(|m| m.as_ref().and_then(|m| m.role.clone()).is_some_and(|r| r == "OWNER")).then(|| view! { <option value="OWNER">"Owner"</option> })}
                     </select>
                     <div class="actions"><button class="primary" type="submit" id="invite-send">"Send invitation"</button></div>
                 </form>
