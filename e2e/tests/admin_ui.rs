@@ -140,6 +140,18 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.screenshot("review-queue").await.unwrap();
     b.click(&format!("{item} #confirm-approve")).await.unwrap();
     b.wait(".dialog").await.unwrap();
+    // Keyboard users land in the dialog, on its main button (not on the row's button that
+    // opened it, which is also "Approve").
+    let focused = b
+        .client
+        .execute("const e = document.activeElement; return [!!(e && e.closest('.dialog')), e && e.textContent]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused,
+        json!([true, "Approve"]),
+        "focus moves into the dialog"
+    );
     b.click(".dialog button.primary").await.unwrap();
     b.wait_text("main", "the queue emptied", |t| {
         t.contains("Nothing to review")

@@ -109,6 +109,27 @@ pub fn Confirm(
             }
         }
     });
+    // Focus goes into the dialog when it opens (to the reason, else its main button) and back
+    // to the button that opened it when it closes; Escape closes it.
+    let trigger = NodeRef::<leptos::html::Button>::new();
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if now {
+            let first = dialog
+                .get()
+                .and_then(|d| d.query_selector("textarea, button.primary").ok().flatten())
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+            if let Some(el) = first {
+                let _ = el.focus();
+            }
+        } else if was_open == Some(true)
+            && let Some(b) = trigger.get_untracked()
+        {
+            let _ = b.focus();
+        }
+        now
+    });
     let id = format!("confirm-{}", label.to_lowercase().replace(' ', "-"));
     let reason_id = format!("{id}-reason");
     let go = move |_| {
@@ -123,14 +144,14 @@ pub fn Confirm(
         action.dispatch((!r.is_empty()).then_some(r));
     };
     view! {
-        <button class=if danger { "danger" } else { "" } id=id.clone() on:click=move |_| { text.set(String::new()); error.set(None); open.set(true); }>{label}</button>
+        <button class=if danger { "danger" } else { "" } id=id.clone() node_ref=trigger on:click=move |_| { text.set(String::new()); error.set(None); open.set(true); }>{label}</button>
         <Show when=move || open.get()>
             <div class="dialog-back" on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
-                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=format!("{id}-q")>
+                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=format!("{id}-q") node_ref=dialog>
                     <h3 id=format!("{id}-q")>{question.clone()}</h3>
                     {reason.then(|| view! {
                         <label for=reason_id.clone()>"Reason"</label>
-                        <textarea id=reason_id.clone() autofocus prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                        <textarea id=reason_id.clone() prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                     })}
                     {move || error.get().map(|e| error_notice(&e))}
                     <div class="actions">
