@@ -166,7 +166,7 @@ pub fn Confirm(
 
 /// A bar per day (the daily series), scaled to the largest; labels under the first and last.
 pub fn bars(points: &[(String, f64)], format: fn(f64) -> String) -> impl IntoView + use<> {
-    let (w, h, pad) = (600.0_f64, 140.0_f64, 16.0_f64);
+    let (w, h, pad) = (W, H, PAD);
     let max = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1e-9);
     let n = points.len().max(1) as f64;
     let step = (w - 2.0 * pad) / n;
@@ -180,23 +180,13 @@ pub fn bars(points: &[(String, f64)], format: fn(f64) -> String) -> impl IntoVie
             view! { <rect class="bar" x=x y=h - pad - bh width=(step * 0.8).max(1.0) height=bh><title>{title}</title></rect> }
         })
         .collect_view();
-    let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
-    let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
-    let top = format(max);
-    let summary = format!("Daily values from {first} to {last}, highest {top}");
-    view! {
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=summary>
-            {bars}
-            <text x=pad y=10>{top}</text>
-            <text x=pad y=h - 2.0>{first}</text>
-            <text x=w - pad - 60.0 y=h - 2.0>{last}</text>
-        </svg>
-    }
+    let (first, last) = ends(points);
+    chart(first, last, format(max), bars)
 }
 
 /// A line over the days that have a value (gaps where a day has none).
 pub fn line(points: &[(String, Option<f64>)], format: fn(f64) -> String) -> impl IntoView + use<> {
-    let (w, h, pad) = (600.0_f64, 140.0_f64, 16.0_f64);
+    let (w, h, pad) = (W, H, PAD);
     let max = points
         .iter()
         .filter_map(|p| p.1)
@@ -216,16 +206,35 @@ pub fn line(points: &[(String, Option<f64>)], format: fn(f64) -> String) -> impl
             None => pen_up = true,
         }
     }
-    let first = points.first().map(|p| p.0.clone()).unwrap_or_default();
-    let last = points.last().map(|p| p.0.clone()).unwrap_or_default();
-    let top = format(max);
+    let (first, last) = ends(points);
+    chart(
+        first,
+        last,
+        format(max),
+        view! { <path class="line" d=path></path> },
+    )
+}
+
+const W: f64 = 600.0;
+const H: f64 = 140.0;
+const PAD: f64 = 16.0;
+
+/// The frame of a chart over days: the plot, the top value, the first and last day, and what
+/// a screen reader says of it.
+fn chart<P: IntoView>(first: String, last: String, top: String, plot: P) -> impl IntoView {
     let summary = format!("Daily values from {first} to {last}, highest {top}");
     view! {
-        <svg class="chart" viewBox=format!("0 0 {w} {h}") preserveAspectRatio="none" role="img" aria-label=summary>
-            <path class="line" d=path></path>
-            <text x=pad y=10>{top}</text>
-            <text x=pad y=h - 2.0>{first}</text>
-            <text x=w - pad - 60.0 y=h - 2.0>{last}</text>
+        <svg class="chart" viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=summary>
+            {plot}
+            <text x=PAD y=10>{top}</text>
+            <text x=PAD y=H - 2.0>{first}</text>
+            <text x=W - PAD - 60.0 y=H - 2.0>{last}</text>
         </svg>
     }
+}
+
+/// The first and last day of a series.
+fn ends<T>(points: &[(String, T)]) -> (String, String) {
+    let day = |p: Option<&(String, T)>| p.map(|p| p.0.clone()).unwrap_or_default();
+    (day(points.first()), day(points.last()))
 }

@@ -144,18 +144,7 @@ fn SplitForm(
     let error = RwSignal::new(None::<ApiError>);
     let q2 = qty.clone();
     let split = Action::new_local(move |_: &()| {
-        let picked: Vec<Value> = q2
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                v.get_untracked()
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(|n| json!({ "lineIndex": i, "quantity": n }))
-            })
-            .collect();
+        let picked = picked(&q2);
         let order = order.clone();
         async move {
             let q = "mutation($o: ID!, $l: [SplitLineInput!]!) { splitOrder(input: {orderId: $o, lines: $l, reason: \"split in the admin\"}) { newOrder { id name } userErrors { field message code } } }";
@@ -175,18 +164,47 @@ fn SplitForm(
     view! {
         <details>
             <summary>"Split into a new order"</summary>
-            <table>
-                <thead><tr><th>"Line"</th><th class="num">"Ordered"</th><th>"Move"</th></tr></thead>
-                <tbody>{lines.iter().zip(qty).enumerate().map(|(i, (l, v))| {
-                    let id = format!("split-{i}");
-                    view! { <tr><td><label for=id.clone() class="inline">{s(&l["title"])}</label></td><td class="num">{l["quantity"].as_i64()}</td>
-                        <td><input id=id type="number" min="0" size="4" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/></td></tr> }
-                }).collect_view()}</tbody>
-            </table>
+            {quantity_table("split", "Move", &lines, qty)}
             {move || error.get().map(|e| error_notice(&e))}
             <div class="actions"><button on:click=move |_| { split.dispatch(()); }>"Split"</button></div>
         </details>
     }
+}
+
+/// Units per order line, typed by staff: a row per line with how many were ordered and an
+/// input (ids `<prefix>-<line>`).
+fn quantity_table(
+    prefix: &'static str,
+    header: &'static str,
+    lines: &[Value],
+    qty: Vec<RwSignal<String>>,
+) -> impl IntoView + use<> {
+    view! {
+        <table>
+            <thead><tr><th>"Line"</th><th class="num">"Ordered"</th><th>{header}</th></tr></thead>
+            <tbody>{lines.iter().zip(qty).enumerate().map(|(i, (l, v))| {
+                let id = format!("{prefix}-{i}");
+                view! { <tr><td><label for=id.clone() class="inline">{s(&l["title"])}</label></td><td class="num">{l["quantity"].as_i64()}</td>
+                    <td><input id=id type="number" min="0" size="4" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/></td></tr> }
+            }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+/// The lines given a positive number of units, as `{lineIndex, quantity}`.
+fn picked(qty: &[RwSignal<String>]) -> Vec<Value> {
+    qty.iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let n = v
+                .get_untracked()
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)?;
+            Some(json!({ "lineIndex": i, "quantity": n }))
+        })
+        .collect()
 }
 
 /// Opens a return for the shopper (staff on the phone, an email): the lines and units, a reason
@@ -214,18 +232,7 @@ fn CreateReturn(
     let navigate = leptos_router::hooks::use_navigate();
     let q2 = qty.clone();
     let open = Action::new_local(move |_: &()| {
-        let picked: Vec<Value> = q2
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| {
-                v.get_untracked()
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(|n| json!({ "lineIndex": i, "quantity": n }))
-            })
-            .collect();
+        let picked = picked(&q2);
         let (order, why, wants) = (
             order.clone(),
             reason.get_untracked(),
@@ -247,14 +254,7 @@ fn CreateReturn(
     view! {
         <details>
             <summary>"Open a return"</summary>
-            <table>
-                <thead><tr><th>"Line"</th><th class="num">"Ordered"</th><th>"Return"</th></tr></thead>
-                <tbody>{lines.iter().zip(qty).enumerate().map(|(i, (l, v))| {
-                    let id = format!("return-qty-{i}");
-                    view! { <tr><td><label for=id.clone() class="inline">{s(&l["title"])}</label></td><td class="num">{l["quantity"].as_i64()}</td>
-                        <td><input id=id type="number" min="0" size="4" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/></td></tr> }
-                }).collect_view()}</tbody>
-            </table>
+            {quantity_table("return-qty", "Return", &lines, qty)}
             <div class="field-error">{move || error.get().and_then(|e| e.on("lines"))}</div>
             <label for="return-reason">"Reason"</label>
             <select id="return-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
