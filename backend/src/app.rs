@@ -32,10 +32,14 @@ pub struct AppState {
     pub mailer: Mailer,
     pub events: EventBus,
     pub metrics: Metrics,
-    /// Outbound calls to channel APIs.
+    /// Every call made on a tenant's behalf goes through this client.
+    pub outbound: crate::infra::outbound::Outbound,
+    /// Channel API calls (through [`AppState::outbound`], with retries and rate limits).
     pub http: crate::channels::client::Client,
     /// Wakes idle job workers in this process when a job was just enqueued.
     pub wake_workers: tokio::sync::Notify,
+    /// Places per tenant for jobs that call out (see [`crate::jobs::fairness`]).
+    pub tenant_gate: crate::jobs::fairness::TenantGate,
 }
 
 impl AppState {
@@ -58,6 +62,10 @@ impl AppState {
             }
             None => (None, None, RateLimiter::memory(), EventBus::in_process()),
         };
+        let outbound = crate::infra::outbound::Outbound::new(
+            config.outbound_allow_loopback,
+            concat!("Orderflow/", env!("CARGO_PKG_VERSION")),
+        );
         Ok(Arc::new(Self {
             jwt: JwtKeys::new(config.jwt_secret.expose()),
             sealer: Sealer::new(config.secret_key.expose()),
@@ -69,8 +77,10 @@ impl AppState {
             redis_client,
             limiter,
             events,
-            http: crate::channels::client::Client::default(),
+            outbound: outbound.clone(),
+            http: crate::channels::client::Client::with(outbound),
             wake_workers: tokio::sync::Notify::new(),
+            tenant_gate: Default::default(),
         }))
     }
 }
@@ -85,9 +95,13 @@ pub struct Running {
 
 impl Running {
     pub async fn stop(self) {
-        let _ = self.stop_workers.send(true);
+        self.stop_workers.send_replace(true);
         self.server.stop(true).await;
-        let _ = self.task.await;
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "the HTTP server stopped with an error"),
+            Err(err) => tracing::warn!(error = %err, "the HTTP server task ended abnormally"),
+        }
     }
 }
 
@@ -124,6 +138,18 @@ pub async fn serve(state: Arc<AppState>) -> anyhow::Result<()> {
     let bind = state.config.bind.clone();
     let listener = TcpListener::bind(&bind)
         .with_context(|| format!("ORDERFLOW_BIND: cannot listen on {bind}"))?;
+    let metrics = match &state.config.metrics_bind {
+        Some(bind) => {
+            let listener = TcpListener::bind(bind)
+                .with_context(|| format!("ORDERFLOW_METRICS_BIND: cannot listen on {bind}"))?;
+            tracing::info!(addr = %bind, "metrics on http://{bind}/metrics");
+            Some(tokio::spawn(crate::http::metrics_server(
+                state.clone(),
+                listener,
+            )?))
+        }
+        None => None,
+    };
     let running = start(state, listener, true)?;
     tracing::info!(addr = %running.addr, "orderflow listening on http://{}", running.addr);
     let Running {
@@ -131,7 +157,11 @@ pub async fn serve(state: Arc<AppState>) -> anyhow::Result<()> {
     } = running;
     // actix handles SIGTERM/SIGINT itself: it stops accepting, drains, and ends the task.
     let result = task.await.context("server task failed")?;
-    let _ = stop_workers.send(true);
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
+    // Workers that already stopped have dropped their receivers: nothing to tell them.
+    stop_workers.send_replace(true);
     tokio::time::sleep(Duration::from_millis(100)).await;
     result.context("HTTP server failed")
 }
@@ -143,9 +173,13 @@ pub async fn work(state: Arc<AppState>) -> anyhow::Result<()> {
     tracing::info!("orderflow worker running");
     shutdown_signal().await;
     tracing::info!("shutting down workers");
-    let _ = stop.send(true);
+    stop.send_replace(true);
     for handle in handles {
-        let _ = handle.await;
+        if let Err(err) = handle.await
+            && err.is_panic()
+        {
+            tracing::error!(error = %err, "a worker panicked while stopping");
+        }
     }
     Ok(())
 }
@@ -161,13 +195,19 @@ async fn shutdown_signal() {
                     _ = tokio::signal::ctrl_c() => {}
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            Err(_) => ctrl_c().await,
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        ctrl_c().await;
+    }
+}
+
+/// Waits for Ctrl-C; without a handler (none can be installed), forever.
+async fn ctrl_c() {
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        tracing::warn!(error = %err, "no Ctrl-C handler: stop with SIGTERM");
+        std::future::pending::<()>().await;
     }
 }

@@ -161,7 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Err(e) => tracing::error!(error = %e, "the demo shop could not be set up"),
             }
             let served = app::serve(state).await;
-            let _ = stop.send(true);
+            stop.send_replace(true);
             served
         }
     }

@@ -109,13 +109,48 @@ pub struct Settings {
         default_value = "text"
     )]
     pub log_format: LogFormat,
-    /// Use the client address from X-Forwarded-For / Forwarded (only behind a trusted proxy).
+    /// Behind a reverse proxy: take the client's address from X-Forwarded-For, as the
+    /// right-most entry that is not one of ORDERFLOW_TRUSTED_PROXIES (the proxy that connected
+    /// is trusted whatever its address). Never set it without a proxy that writes the header.
     #[arg(long, env = "ORDERFLOW_TRUST_PROXY", global = true, default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_proxy: bool,
-    /// Let outbound webhooks reach http://127.0.0.1 (development and tests); never in
-    /// production, where receivers must be HTTPS on public addresses.
-    #[arg(long, env = "ORDERFLOW_WEBHOOKS_ALLOW_LOOPBACK", global = true, default_value_t = false, action = clap::ArgAction::Set)]
-    pub webhooks_allow_loopback: bool,
+    /// Further proxies in front of that one whose X-Forwarded-For entries are skipped
+    /// (comma-separated addresses or CIDR blocks, e.g. `10.0.0.0/8`).
+    #[arg(
+        long,
+        env = "ORDERFLOW_TRUSTED_PROXIES",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Let calls made for tenants (channel APIs, outbound webhooks) reach loopback over
+    /// plain HTTP (development and tests); never in production, where only HTTPS to public
+    /// addresses is allowed.
+    #[arg(long, env = "ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub outbound_allow_loopback: bool,
+    /// Serve `/metrics` on this address too (e.g. `0.0.0.0:9090`, a port Prometheus reaches
+    /// and the public does not); there it needs no token.
+    #[arg(long, env = "ORDERFLOW_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+    /// Bearer token `/metrics` on the main address asks for. Without it (and without
+    /// ORDERFLOW_METRICS_BIND) metrics are not served.
+    #[arg(
+        long,
+        env = "ORDERFLOW_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// The authserv-id(s) of the mail server that receives the tenants' support mail
+    /// (comma-separated, e.g. `mx.example.com`): only `Authentication-Results` headers that it
+    /// added are believed (RFC 8601); a sender can write any other. Unset: none are believed.
+    #[arg(
+        long,
+        env = "ORDERFLOW_MAIL_AUTHSERV_ID",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub mail_authserv_ids: Vec<String>,
     /// Jobs each `serve` or `worker` process runs at once. Jobs mostly wait on the database,
     /// so more than the cores helps on PostgreSQL; SQLite runs one writer at a time anyway.
     #[arg(long, env = "ORDERFLOW_WORKERS", global = true, default_value_t = 8)]
@@ -187,7 +222,11 @@ pub struct Config {
     pub sender_domains: Vec<String>,
     pub log_format: LogFormat,
     pub trust_proxy: bool,
-    pub webhooks_allow_loopback: bool,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub outbound_allow_loopback: bool,
+    pub metrics_bind: Option<String>,
+    pub metrics_token: Option<Secret<String>>,
+    pub mail_authserv_ids: Vec<String>,
     pub workers: usize,
     pub llm_url: Option<String>,
     pub llm_model: String,
@@ -228,6 +267,27 @@ impl Config {
             Some(key) => key.into_bytes(),
             None => stored_secret(&s.data_dir, "secret_key")?,
         };
+        let trusted_proxies = s
+            .trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "ORDERFLOW_TRUSTED_PROXIES: {p} is not an address or CIDR block"
+                        )
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let metrics_token = match s.metrics_token.filter(|t| !t.is_empty()) {
+            Some(t) if t.len() < 16 => {
+                bail!("ORDERFLOW_METRICS_TOKEN: must be at least 16 characters")
+            }
+            t => t.map(Secret::new),
+        };
         let public_url = s
             .public_url
             .unwrap_or_else(|| format!("http://{}", s.bind))
@@ -255,7 +315,16 @@ impl Config {
                 .collect(),
             log_format: s.log_format,
             trust_proxy: s.trust_proxy,
-            webhooks_allow_loopback: s.webhooks_allow_loopback,
+            trusted_proxies,
+            outbound_allow_loopback: s.outbound_allow_loopback,
+            metrics_bind: s.metrics_bind.filter(|b| !b.trim().is_empty()),
+            metrics_token,
+            mail_authserv_ids: s
+                .mail_authserv_ids
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
             workers: s.workers.clamp(1, 256),
             llm_url: s
                 .llm_url
@@ -275,29 +344,139 @@ impl Config {
     }
 }
 
-/// Reads a generated secret, or makes one, so that tokens and sealed credentials survive
-/// restarts without configuration.
+/// Reads a generated secret, or makes one when there is none, so that tokens and sealed
+/// credentials survive restarts without configuration. An existing file is never replaced: a
+/// new key would make every sealed credential unreadable, so a file that cannot be read or
+/// holds too short a key stops start-up with what to do.
 fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join(name);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim();
-        if existing.len() >= MIN_JWT_SECRET_BYTES {
-            return Ok(existing.as_bytes().to_vec());
-        }
+    match read_secret(&path) {
+        Ok(Some(secret)) => return Ok(secret),
+        Ok(None) => {}
+        Err(why) => bail!(
+            "{}: {why}. Orderflow does not replace it, since credentials sealed with it would \
+             become unreadable: restore the file from a backup (or remove it only if nothing was \
+             ever sealed with it)",
+            path.display()
+        ),
     }
     let secret = crate::auth::tokens::random_token(48);
-    write_private(&path, &secret)
-        .with_context(|| format!("ORDERFLOW_DATA_DIR: cannot write {}", path.display()))?;
-    Ok(secret.into_bytes())
+    match create_private(&path, &secret) {
+        Ok(()) => Ok(secret.into_bytes()),
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match read_secret(&path) {
+            Ok(Some(secret)) => Ok(secret),
+            _ => bail!(
+                "{}: made by another process and not readable",
+                path.display()
+            ),
+        },
+        Err(e) => {
+            Err(e).with_context(|| format!("ORDERFLOW_DATA_DIR: cannot write {}", path.display()))
+        }
+    }
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// The secret in `path`; None when there is no such file; why not otherwise.
+fn read_secret(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot be read ({e})")),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| "is not text".to_owned())?;
+    let secret = text.trim();
+    if secret.len() < MIN_JWT_SECRET_BYTES {
+        return Err(format!(
+            "holds {} bytes, fewer than the {MIN_JWT_SECRET_BYTES} a key needs",
+            secret.len()
+        ));
+    }
+    Ok(Some(secret.as_bytes().to_vec()))
+}
+
+/// Creates `path` with `contents`, readable by the owner only, all at once: written to a
+/// temporary file, flushed to disk, then linked into place, which fails rather than replace a
+/// file that appeared meanwhile.
+fn create_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("secret"),
+        crate::auth::tokens::random_token(6)
+    ));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&temp, path));
+    if let Err(e) = std::fs::remove_file(&temp)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %temp.display(), error = %e, "temporary key file left behind");
+    }
+    linked?;
+    // The new name is durable once its directory is.
+    std::fs::File::open(dir).and_then(|d| d.sync_all())
+}
+
+#[cfg(test)]
+mod secret_file_tests {
+    use super::*;
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "orderflow-config-{}",
+            crate::auth::tokens::random_token(8)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_missing_key_file_is_created_once_private_and_then_reused() {
+        let dir = temp_dir();
+        let first = stored_secret(&dir, "secret_key").unwrap();
+        assert!(first.len() >= MIN_JWT_SECRET_BYTES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secret_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(stored_secret(&dir, "secret_key").unwrap(), first);
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_short_empty_or_unreadable_key_file_stops_start_up_and_is_kept() {
+        let dir = temp_dir();
+        let cases: [(&str, &[u8]); 3] =
+            [("short", b"abc"), ("empty", b""), ("binary", &[0xff, 0xfe])];
+        for (name, bytes) in cases {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let err = stored_secret(&dir, name).unwrap_err().to_string();
+            assert!(err.contains("does not replace it"), "{name}: {err}");
+            assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} was rewritten");
+        }
+        // A directory where the key should be cannot be read (even by root).
+        std::fs::create_dir(dir.join("secret_key")).unwrap();
+        let err = stored_secret(&dir, "secret_key").unwrap_err().to_string();
+        assert!(err.contains("cannot be read"), "{err}");
+        assert!(dir.join("secret_key").is_dir());
+    }
 }

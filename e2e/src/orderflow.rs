@@ -305,8 +305,11 @@ impl Environment {
         let stderr_path = self
             .root
             .join(format!("orderflow-{}.stderr.log", self.starts));
+        let metrics_addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
         let mut command = self.command(binary, &["serve"]);
-        command.env("ORDERFLOW_BIND", addr.to_string());
+        command
+            .env("ORDERFLOW_BIND", addr.to_string())
+            .env("ORDERFLOW_METRICS_BIND", metrics_addr.to_string());
         command
             .stdin(Stdio::null())
             .stdout(File::create(&stdout_path)?)
@@ -320,6 +323,7 @@ impl Environment {
         Ok(Orderflow {
             child: Some(child),
             addr,
+            metrics_addr,
             stdout_path,
             stderr_path,
             client,
@@ -341,6 +345,8 @@ impl Drop for Environment {
 pub struct Orderflow {
     child: Option<Child>,
     addr: SocketAddr,
+    /// ORDERFLOW_METRICS_BIND: `/metrics` for the monitoring network only.
+    metrics_addr: SocketAddr,
     stdout_path: PathBuf,
     stderr_path: PathBuf,
     client: reqwest::Client,
@@ -353,6 +359,16 @@ impl Orderflow {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `/metrics` on the metrics-only address.
+    pub async fn metrics(&self) -> anyhow::Result<reqwest::Response> {
+        let url = format!("http://{}/metrics", self.metrics_addr);
+        self.client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))
     }
 
     pub fn client(&self) -> &reqwest::Client {

@@ -111,7 +111,10 @@ async fn a_new_user_signs_up_logs_in_and_keeps_their_data_across_a_restart() {
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["status"], "ready", "{ready}");
-    let metrics = app.get("/metrics").await.unwrap();
+    // Metrics are for the monitoring network's address, not the public one.
+    let public = app.get("/metrics").await.unwrap();
+    assert_eq!(public.status(), 404);
+    let metrics = app.metrics().await.unwrap();
     assert_eq!(metrics.status(), 200);
     let metrics = metrics.text().await.unwrap();
     for name in [

@@ -9,6 +9,9 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub sender_name: Option<String>,
     pub sender_address: Option<String>,
+    /// The sender address the tenant confirmed by its link; mail goes out from
+    /// `sender_address` only while the two are the same.
+    pub sender_verified_address: Option<String>,
     pub reply_to: Option<String>,
     pub default_locale: String,
     pub review_request_days: i32,

@@ -7,10 +7,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    #[sea_orm(unique)]
+    /// Unique among verified accounts; unverified ones may share it.
     pub email: String,
     /// argon2id PHC string.
     pub password_hash: String,
+    /// When the owner of the address confirmed it (a verification link, or an invitation's).
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,7 +7,9 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api;
-use crate::pages::{accept, dashboard, inbox, inventory, login, orders, returns, review, settings};
+use crate::pages::{
+    accept, dashboard, inbox, inventory, login, orders, returns, review, settings, verify,
+};
 use crate::session::{Status, session};
 
 #[component]
@@ -38,6 +40,7 @@ fn Shell() -> impl IntoView {
         <div class="shell">
             <Nav/>
             <main>
+                <Unverified/>
                 <Routes fallback=|| view! { <h1>"Not found"</h1><p>"There is no such page. "<a href="/">"Back to the dashboard"</a></p> }>
                     <Route path=path!("/") view=dashboard::Dashboard/>
                     <Route path=path!("/orders") view=orders::list::Orders/>
@@ -58,9 +61,34 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/settings/carriers") view=settings::carriers::Carriers/>
                     <Route path=path!("/settings/templates") view=settings::templates::Templates/>
                     <Route path=path!("/accept-invite") view=accept::AcceptInvite/>
+                    <Route path=path!("/verify-email") view=verify::VerifyEmail/>
                 </Routes>
             </main>
         </div>
+    }
+}
+
+/// Reminds a user whose address is not confirmed (they cannot join other shops until it is).
+#[component]
+fn Unverified() -> impl IntoView {
+    let s = session();
+    let unconfirmed = move || {
+        s.me.get()
+            .filter(|m| m.email_verified == Some(false))
+            .and_then(|m| m.email)
+    };
+    let on_verify_page = move || {
+        web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .is_some_and(|p| p == "/verify-email")
+    };
+    view! {
+        <Show when=move || unconfirmed().is_some() && !on_verify_page()>
+            <div class="notice info" role="status">
+                {move || format!("Confirm your email address: we sent a link to {}. ", unconfirmed().unwrap_or_default())}
+                <verify::ResendVerification/>
+            </div>
+        </Show>
     }
 }
 

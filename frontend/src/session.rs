@@ -25,15 +25,18 @@ pub struct Membership {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Me {
     pub email: Option<String>,
+    /// Null for an API key.
+    pub email_verified: Option<bool>,
     pub role: Option<String>,
     pub permissions: Vec<String>,
     pub memberships: Vec<Membership>,
     pub tenant: Tenant,
 }
 
-const ME: &str = "{ me { email role permissions memberships { role tenant { id name currency timezone } } tenant { id name currency timezone } } }";
+const ME: &str = "{ me { email emailVerified role permissions memberships { role tenant { id name currency timezone } } tenant { id name currency timezone } } }";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Status {

@@ -19,6 +19,7 @@ mod m20261127_000009_returns_ledger;
 mod m20261127_000010_webhooks;
 mod m20261127_000011_automation;
 mod m20261127_000012_reporting;
+mod m20261206_000013_security;
 pub mod rls;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_webhooks::Migration),
             Box::new(m20261127_000011_automation::Migration),
             Box::new(m20261127_000012_reporting::Migration),
+            Box::new(m20261206_000013_security::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! API keys with scopes, invitations, and login rate limits. [`service`] holds the flows;
 //! the other files are the pieces they are made of.
 
+pub mod attempts;
 pub mod jwt;
 pub mod password;
 pub mod ratelimit;

@@ -1,5 +1,6 @@
-//! Fixed-window rate limits (login attempts per email and per client address). Counted in
-//! Redis when it is configured, so that every process shares the count; in-process otherwise.
+//! Rate limits and failure counts (sign-in attempts per client and per address, invitations
+//! per tenant…). Counted in Redis when it is configured, so that every process shares the
+//! count; in-process otherwise, in maps of bounded size.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,31 +17,106 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Login attempts per email address: a password-guessing attack on one account.
-pub const LOGIN_PER_EMAIL: Limit = Limit {
-    max: 10,
-    window: Duration::from_secs(15 * 60),
-};
-/// Login attempts per client address: credential stuffing across accounts.
+/// Sign-in attempts per client address: credential stuffing across accounts.
 pub const LOGIN_PER_IP: Limit = Limit {
     max: 100,
     window: Duration::from_secs(15 * 60),
 };
 
+/// Account mail asked for by someone (a reset link, an address confirmation): per address.
+pub const MAIL_PER_ADDRESS: Limit = Limit {
+    max: 5,
+    window: Duration::from_secs(15 * 60),
+};
+
+/// Keys kept in memory at most; past this, expired windows are swept and then the oldest go.
+const MEMORY_CAP: usize = 50_000;
+
+#[derive(Clone, Copy)]
+struct Window {
+    start: Instant,
+    count: u32,
+    last: Instant,
+    ttl: Duration,
+}
+
+#[derive(Default)]
+pub struct Memory {
+    windows: HashMap<String, Window>,
+}
+
+impl Memory {
+    fn live(&mut self, key: &str, now: Instant) -> Option<&mut Window> {
+        let expired = self
+            .windows
+            .get(key)
+            .is_some_and(|w| now.duration_since(w.start) >= w.ttl);
+        if expired {
+            self.windows.remove(key);
+        }
+        self.windows.get_mut(key)
+    }
+
+    /// Room for one more key: expired windows go first, then the oldest tenth.
+    fn make_room(&mut self, now: Instant) {
+        if self.windows.len() < MEMORY_CAP {
+            return;
+        }
+        self.windows
+            .retain(|_, w| now.duration_since(w.start) < w.ttl);
+        if self.windows.len() >= MEMORY_CAP {
+            let mut starts: Vec<Instant> = self.windows.values().map(|w| w.start).collect();
+            starts.sort_unstable();
+            let cut = starts[MEMORY_CAP / 10];
+            self.windows.retain(|_, w| w.start > cut);
+        }
+    }
+
+    fn add(&mut self, key: &str, window: Duration, now: Instant) -> Window {
+        if let Some(w) = self.live(key, now) {
+            w.count += 1;
+            w.last = now;
+            return *w;
+        }
+        self.make_room(now);
+        let w = Window {
+            start: now,
+            count: 1,
+            last: now,
+            ttl: window,
+        };
+        self.windows.insert(key.to_owned(), w);
+        w
+    }
+}
+
 pub enum RateLimiter {
-    Memory(Mutex<HashMap<String, (Instant, u32)>>),
+    Memory(Mutex<Memory>),
     Redis {
         conn: ConnectionManager,
         prefix: String,
     },
 }
 
-/// Entries kept in memory before expired windows are swept out.
-const MEMORY_SWEEP_AT: usize = 10_000;
+/// What has been counted under a key: how many, and how long ago the last one was.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Count {
+    pub count: u32,
+    pub since_last: Duration,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 impl RateLimiter {
     pub fn memory() -> Self {
-        RateLimiter::Memory(Mutex::new(HashMap::new()))
+        RateLimiter::Memory(Mutex::new(Memory::default()))
+    }
+
+    fn memory_lock(map: &Mutex<Memory>) -> AppResult<std::sync::MutexGuard<'_, Memory>> {
+        map.lock()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("rate-limit lock poisoned")))
     }
 
     /// Counts one hit on `key`; RATE_LIMITED once the window's limit is passed.
@@ -48,19 +124,9 @@ impl RateLimiter {
         let (count, retry_after) = match self {
             RateLimiter::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map
-                    .lock()
-                    .map_err(|_| AppError::Internal(anyhow::anyhow!("rate-limit lock poisoned")))?;
-                if map.len() >= MEMORY_SWEEP_AT {
-                    map.retain(|_, (start, _)| now.duration_since(*start) < limit.window);
-                }
-                let entry = map.entry(key.to_owned()).or_insert((now, 0));
-                if now.duration_since(entry.0) >= limit.window {
-                    *entry = (now, 0);
-                }
-                entry.1 += 1;
-                let left = limit.window.saturating_sub(now.duration_since(entry.0));
-                (entry.1, left.as_secs().max(1))
+                let w = Self::memory_lock(map)?.add(key, limit.window, now);
+                let left = limit.window.saturating_sub(now.duration_since(w.start));
+                (w.count, left.as_secs().max(1))
             }
             RateLimiter::Redis { conn, prefix } => {
                 let key = format!("{prefix}ratelimit:{key}");
@@ -88,6 +154,83 @@ impl RateLimiter {
             Ok(())
         }
     }
+
+    /// Records one event under `key` (a failure), kept for `window` after the last one.
+    pub async fn record(&self, key: &str, window: Duration) -> AppResult<()> {
+        match self {
+            RateLimiter::Memory(map) => {
+                let now = Instant::now();
+                let mut map = Self::memory_lock(map)?;
+                let w = map.add(key, window, now);
+                // Kept for `window` after the last event: the start moves up.
+                if let Some(w2) = map.windows.get_mut(key) {
+                    w2.ttl = now.duration_since(w.start) + window;
+                }
+            }
+            RateLimiter::Redis { conn, prefix } => {
+                let key = format!("{prefix}ratelimit:{key}");
+                let mut conn = conn.clone();
+                let () = redis::pipe()
+                    .atomic()
+                    .hincr(&key, "count", 1)
+                    .ignore()
+                    .hset(&key, "last", now_ms())
+                    .ignore()
+                    .expire(&key, window.as_secs() as i64)
+                    .ignore()
+                    .query_async(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What [`RateLimiter::record`] has counted under `key`, if anything.
+    pub async fn recorded(&self, key: &str) -> AppResult<Option<Count>> {
+        match self {
+            RateLimiter::Memory(map) => {
+                let now = Instant::now();
+                let mut map = Self::memory_lock(map)?;
+                Ok(map.live(key, now).map(|w| Count {
+                    count: w.count,
+                    since_last: now.duration_since(w.last),
+                }))
+            }
+            RateLimiter::Redis { conn, prefix } => {
+                let key = format!("{prefix}ratelimit:{key}");
+                let mut conn = conn.clone();
+                let (count, last): (Option<u32>, Option<i64>) = redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg("count")
+                    .arg("last")
+                    .query_async(&mut conn)
+                    .await?;
+                Ok(count.map(|count| Count {
+                    count,
+                    since_last: Duration::from_millis(
+                        (now_ms() - last.unwrap_or_else(now_ms)).max(0) as u64,
+                    ),
+                }))
+            }
+        }
+    }
+
+    /// Forgets what was counted under `key`.
+    pub async fn clear(&self, key: &str) -> AppResult<()> {
+        match self {
+            RateLimiter::Memory(map) => {
+                Self::memory_lock(map)?.windows.remove(key);
+            }
+            RateLimiter::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                let () = redis::cmd("DEL")
+                    .arg(format!("{prefix}ratelimit:{key}"))
+                    .query_async(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +254,37 @@ mod tests {
             other => panic!("expected RATE_LIMITED, got {other:?}"),
         }
         limiter.hit("other", limit).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn recorded_events_are_counted_until_cleared() {
+        let limiter = RateLimiter::memory();
+        assert_eq!(limiter.recorded("f").await.unwrap(), None);
+        limiter.record("f", Duration::from_secs(60)).await.unwrap();
+        limiter.record("f", Duration::from_secs(60)).await.unwrap();
+        let seen = limiter.recorded("f").await.unwrap().unwrap();
+        assert_eq!(seen.count, 2);
+        assert!(seen.since_last < Duration::from_secs(1));
+        limiter.clear("f").await.unwrap();
+        assert_eq!(limiter.recorded("f").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn sprayed_keys_never_grow_the_memory_past_its_cap() {
+        let limiter = RateLimiter::memory();
+        let limit = Limit {
+            max: 10,
+            window: Duration::from_secs(900),
+        };
+        for n in 0..(MEMORY_CAP + 5_000) {
+            limiter
+                .hit(&format!("login:email:{n}@spray.example"), limit)
+                .await
+                .unwrap();
+        }
+        let RateLimiter::Memory(map) = &limiter else {
+            unreachable!()
+        };
+        assert!(map.lock().unwrap().windows.len() <= MEMORY_CAP);
     }
 }

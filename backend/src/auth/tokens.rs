@@ -23,6 +23,27 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// Shortest secret a merchant may type (one a platform or tracking service shows them, for
+/// Orderflow to check its signatures with); secrets Orderflow makes have 32 random bytes.
+pub const MIN_TYPED_SECRET: usize = 16;
+/// Longest such secret kept.
+pub const MAX_TYPED_SECRET: usize = 500;
+
+/// A typed secret, trimmed, or why it is refused.
+pub fn check_typed_secret(secret: &str) -> Result<String, String> {
+    let secret = secret.trim();
+    let n = secret.chars().count();
+    if n < MIN_TYPED_SECRET {
+        return Err(format!(
+            "must be at least {MIN_TYPED_SECRET} characters: a shorter one can be guessed"
+        ));
+    }
+    if n > MAX_TYPED_SECRET {
+        return Err(format!("must be at most {MAX_TYPED_SECRET} characters"));
+    }
+    Ok(secret.to_owned())
+}
+
 pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }

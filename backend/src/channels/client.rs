@@ -1,4 +1,5 @@
-//! The HTTP client every connector's API calls go through: timeouts, retries with
+//! The HTTP client every connector's API calls go through (the hardened outbound client:
+//! public addresses only, answers capped, no redirects): timeouts, retries with
 //! exponential backoff and jitter on network errors and 5xx, and rate limits honoured from
 //! the platform's own headers (`Retry-After`, BigCommerce's `X-Rate-Limit-Time-Reset-Ms`,
 //! Amazon's and Etsy's 429s) before the next attempt.
@@ -6,8 +7,10 @@
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
+
+use crate::infra::outbound::{Answer, Outbound};
 
 /// Attempts per request, the first included.
 const ATTEMPTS: u32 = 5;
@@ -24,34 +27,33 @@ pub enum ApiError {
     Permanent(String),
 }
 
+/// A platform's answer may be this large (a page of 250 Shopify orders is about 3 MB).
+pub const MAX_ANSWER: usize = 16 * 1024 * 1024;
+/// Longest a single request may take, answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    outbound: Outbound,
     /// Base delay of the backoff.
     base_delay: Duration,
 }
 
-impl Default for Client {
-    fn default() -> Self {
-        Self::new(Duration::from_millis(500))
-    }
-}
-
 impl Client {
-    pub fn new(base_delay: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Orderflow/", env!("CARGO_PKG_VERSION")))
-            // A platform never redirects its API; following one could lead anywhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Self { http, base_delay }
+    pub fn new(outbound: Outbound, base_delay: Duration) -> Self {
+        Self {
+            outbound,
+            base_delay,
+        }
+    }
+
+    /// The client the app uses: the hardened one, with half a second of base backoff.
+    pub fn with(outbound: Outbound) -> Self {
+        Self::new(outbound, Duration::from_millis(500))
     }
 
     pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
-        self.http.request(method, url)
+        self.outbound.request(method, url)
     }
 
     /// Sends the request built by `build` (called again for each attempt) and returns the
@@ -61,36 +63,34 @@ impl Client {
         what: &str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Value, ApiError> {
-        self.json_inspecting(what, &build, |_| {}).await
+        Ok(self.json_inspecting(what, &build).await?.0)
     }
 
     async fn json_inspecting(
         &self,
         what: &str,
         build: &impl Fn() -> RequestBuilder,
-        inspect: impl Fn(&Response),
-    ) -> Result<Value, ApiError> {
+    ) -> Result<(Value, Answer), ApiError> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
-            match build().send().await {
-                Ok(res) if res.status().is_success() => {
-                    inspect(&res);
-                    let status = res.status();
-                    if status == StatusCode::NO_CONTENT {
-                        return Ok(Value::Null);
+            match self
+                .outbound
+                .send(build(), REQUEST_TIMEOUT, MAX_ANSWER)
+                .await
+            {
+                Ok(res) if res.status.is_success() => {
+                    if res.status == StatusCode::NO_CONTENT || res.body.is_empty() {
+                        return Ok((Value::Null, res));
                     }
-                    return res.json().await.map_err(|e| {
+                    let value = serde_json::from_slice(&res.body).map_err(|e| {
                         ApiError::Permanent(format!("{what}: answer is not JSON: {e}"))
-                    });
+                    })?;
+                    return Ok((value, res));
                 }
                 Ok(res) => {
-                    let status = res.status();
+                    let status = res.status;
                     let wait = rate_limit_wait(&res);
-                    let body = res.text().await.unwrap_or_default();
-                    let detail = format!(
-                        "{what}: HTTP {status}: {}",
-                        body.chars().take(300).collect::<String>()
-                    );
+                    let detail = format!("{what}: HTTP {status}: {}", res.excerpt(300));
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let wait = wait.unwrap_or_else(|| self.backoff(attempt));
                         if wait > MAX_WAIT {
@@ -114,7 +114,8 @@ impl Client {
                         return Err(ApiError::Permanent(detail));
                     }
                 }
-                Err(err) => last = format!("{what}: {err}"),
+                Err(err) if err.is_transient() => last = format!("{what}: {err}"),
+                Err(err) => return Err(ApiError::Permanent(format!("{what}: {err}"))),
             }
             if attempt < ATTEMPTS {
                 tokio::time::sleep(self.backoff(attempt)).await;
@@ -126,21 +127,17 @@ impl Client {
     }
 
     /// Like [`Client::json`], also returning the `rel="next"` URL of the `Link` header
-    /// (Shopify's cursor pagination).
+    /// (Shopify's cursor pagination) when it stays on the host of the request: a page
+    /// cannot send the next request anywhere else.
     pub async fn json_with_next(
         &self,
         what: &str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<(Value, Option<String>), ApiError> {
-        let next = std::sync::Mutex::new(None);
-        let body = self
-            .json_inspecting(what, &build, |res| {
-                if let Ok(mut slot) = next.lock() {
-                    *slot = next_link(res);
-                }
-            })
-            .await?;
-        Ok((body, next.into_inner().unwrap_or(None)))
+        let (body, res) = self.json_inspecting(what, &build).await?;
+        let here = build().build().ok().map(|r| r.url().clone());
+        let next = next_link(&res).filter(|next| same_origin(here.as_ref(), next));
+        Ok((body, next))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -149,9 +146,15 @@ impl Client {
     }
 }
 
+/// Whether `next` has the scheme, host and port of `here`.
+fn same_origin(here: Option<&reqwest::Url>, next: &str) -> bool {
+    let Some(here) = here else { return false };
+    reqwest::Url::parse(next).is_ok_and(|next| next.origin() == here.origin())
+}
+
 /// The URL of `Link: <…>; rel="next"`, if any.
-fn next_link(res: &Response) -> Option<String> {
-    let link = res.headers().get("link")?.to_str().ok()?;
+fn next_link(res: &Answer) -> Option<String> {
+    let link = res.header("link")?;
     link.split(',').find_map(|part| {
         let (url, rel) = part.split_once(';')?;
         rel.contains("rel=\"next\"").then(|| {
@@ -164,8 +167,8 @@ fn next_link(res: &Response) -> Option<String> {
 }
 
 /// How long the platform asks us to wait, from whichever header it uses.
-fn rate_limit_wait(res: &Response) -> Option<Duration> {
-    let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok());
+fn rate_limit_wait(res: &Answer) -> Option<Duration> {
+    let header = |name: &str| res.header(name);
     if let Some(ms) =
         header("x-rate-limit-time-reset-ms").and_then(|v| v.trim().parse::<u64>().ok())
     {

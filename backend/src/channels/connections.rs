@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::service::publish_audit;
 use crate::domain::{ConnectionId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::infra::outbound::Outbound;
 use crate::infra::seal::{SealError, Sealer};
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};
@@ -82,25 +83,38 @@ pub fn open_secrets(sealer: &Sealer, c: &Connection) -> Result<Secrets, SealErro
     })
 }
 
-/// `shop.example.com` from `https://Shop.Example.com/`.
+/// `shop.example.com` from `https://Shop.Example.com/`: a host name (with a port or a path for
+/// a self-hosted WooCommerce shop, or a platform's shop id), nothing a URL could smuggle in.
 fn normalise_shop(raw: &str) -> Result<String, UserError> {
+    let invalid = || {
+        UserError::on(
+            "shopDomain",
+            C::Invalid,
+            "must be the shop's domain or id, e.g. my-shop.myshopify.com",
+        )
+    };
     let shop = raw.trim().to_ascii_lowercase();
     let shop = shop
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
-    if shop.is_empty() || shop.len() > 255 || shop.chars().any(char::is_whitespace) {
-        return Err(UserError::on(
-            "shopDomain",
-            C::Invalid,
-            "must be the shop's domain or id, e.g. my-shop.myshopify.com",
-        ));
+    if shop.is_empty()
+        || shop.len() > 255
+        || !shop
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '/'))
+    {
+        return Err(invalid());
     }
+    // What the connectors build from it must be a URL (the characters above leave no room
+    // for credentials, a query or another host).
+    reqwest::Url::parse(&format!("https://{shop}/")).map_err(|_| invalid())?;
     Ok(shop)
 }
 
 fn check_credentials(
+    outbound: &Outbound,
     platform: Platform,
     credentials: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, String>, UserError> {
@@ -137,12 +151,9 @@ fn check_credentials(
                 "must be 1 to 4096 characters",
             ));
         }
-        if (key == "apiUrl" || key == "tokenUrl") && !endpoint_allowed(value) {
-            return Err(UserError::at(
-                &["credentials", key],
-                C::Invalid,
-                "must be an https:// URL (http:// only on this machine, for local stand-ins)",
-            ));
+        if key == "apiUrl" || key == "tokenUrl" {
+            check_endpoint(outbound, value)
+                .map_err(|why| UserError::at(&["credentials", key], C::Invalid, why))?;
         }
         clean.insert(key.clone(), value.to_owned());
     }
@@ -158,26 +169,11 @@ fn check_credentials(
     Ok(clean)
 }
 
-/// Endpoints a connection may be pointed at: HTTPS, or plain HTTP to this machine only.
-fn endpoint_allowed(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = if host.starts_with('[') {
-        host.split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))
-            .unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    match scheme {
-        "https" => !name.is_empty(),
-        "http" => matches!(name, "127.0.0.1" | "localhost" | "::1"),
-        _ => false,
-    }
+/// An endpoint a connection may be pointed at: what the outbound client would call (HTTPS
+/// to a public address; plain HTTP to loopback only where the operator allows it).
+fn check_endpoint(outbound: &Outbound, url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "must be an https:// URL".to_owned())?;
+    outbound.check_url(&parsed).map_err(|e| e.to_string())
 }
 
 fn check_webhook_secret(
@@ -185,12 +181,9 @@ fn check_webhook_secret(
     secret: Option<&str>,
 ) -> Result<Option<String>, UserError> {
     match secret.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) if s.len() < 8 => Err(UserError::on(
-            "webhookSecret",
-            C::Invalid,
-            "must be at least 8 characters",
-        )),
-        Some(s) => Ok(Some(s.to_owned())),
+        Some(s) => crate::auth::tokens::check_typed_secret(s)
+            .map(Some)
+            .map_err(|why| UserError::on("webhookSecret", C::Invalid, why)),
         None if platform.pushes_webhooks() => Err(UserError::on(
             "webhookSecret",
             C::Required,
@@ -224,7 +217,11 @@ pub async fn create_connection(
     let name = check_name(f.name.as_deref().unwrap_or_default())?;
     let shop = normalise_shop(f.shop_domain.as_deref().unwrap_or_default())?;
     let webhook_secret = check_webhook_secret(platform, f.webhook_secret.as_deref())?;
-    let credentials = check_credentials(platform, &f.credentials.unwrap_or_default())?;
+    let credentials = check_credentials(
+        &state.outbound,
+        platform,
+        &f.credentials.unwrap_or_default(),
+    )?;
 
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     if repo::by_shop(&tx, platform.as_str(), &shop)
@@ -316,7 +313,7 @@ pub async fn update_connection(
         changed.push("webhook secret");
     }
     if let Some(credentials) = f.credentials {
-        let credentials = check_credentials(platform, &credentials)?;
+        let credentials = check_credentials(&state.outbound, platform, &credentials)?;
         row.credentials_sealed = Set(Some(state.sealer.seal(
             &serde_json::to_string(&credentials).unwrap_or_default(),
             &context(tenant, id, "credentials"),
@@ -346,26 +343,57 @@ pub async fn update_connection(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn endpoints_are_https_or_this_machine() {
-        for ok in [
-            "https://api.bigcommerce.com",
-            "https://shop.example.com/x",
+    fn endpoints_are_what_the_outbound_client_calls() {
+        let strict = Outbound::new(false, "test");
+        let dev = Outbound::new(true, "test");
+        for ok in ["https://api.bigcommerce.com", "https://shop.example.com/x"] {
+            assert!(check_endpoint(&strict, ok).is_ok(), "{ok}");
+        }
+        for local in [
             "http://127.0.0.1:9000",
             "http://localhost/x",
             "http://[::1]:80",
         ] {
-            assert!(super::endpoint_allowed(ok), "{ok}");
+            assert!(check_endpoint(&strict, local).is_err(), "{local}");
+            assert!(check_endpoint(&dev, local).is_ok(), "{local}");
         }
         for bad in [
             "http://10.0.0.5/secret",
-            "http://169.254.169.254/latest",
+            "https://169.254.169.254/latest",
+            "https://[::ffff:169.254.169.254]/",
             "ftp://x",
             "https://",
-            "http://user@10.0.0.1",
+            "https://user@api.example.com",
             "javascript:alert(1)",
         ] {
-            assert!(!super::endpoint_allowed(bad), "{bad}");
+            assert!(check_endpoint(&dev, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_shop_domain_is_a_host_and_nothing_more() {
+        assert_eq!(
+            normalise_shop("https://Shop.Example.com/").unwrap(),
+            "shop.example.com"
+        );
+        assert_eq!(
+            normalise_shop("example.com/shop").unwrap(),
+            "example.com/shop"
+        );
+        assert_eq!(normalise_shop("A3NOPII").unwrap(), "a3nopii");
+        for bad in [
+            "",
+            "evil.com@169.254.169.254",
+            "shop.example.com?x=1",
+            "shop.example.com#x",
+            "shop example.com",
+            "shop.example.com\\@evil",
+            "%2e%2e",
+        ] {
+            assert!(normalise_shop(bad).is_err(), "{bad}");
         }
     }
 }

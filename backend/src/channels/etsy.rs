@@ -86,6 +86,7 @@ pub async fn fetch(
     client: &Client,
     credentials: &BTreeMap<String, String>,
     since: DateTime<Utc>,
+    budget: &mut super::poll::Budget,
 ) -> Result<Vec<Polled>, ApiError> {
     let key = credentials
         .get("apiKey")
@@ -102,7 +103,7 @@ pub async fn fetch(
     let token = access_token(client, credentials).await?;
     let mut out = Vec::new();
     let mut offset = 0;
-    loop {
+    while budget.spend() {
         let url = format!(
             "{base}/v3/application/shops/{shop}/receipts?min_last_modified={}&sort_on=updated&sort_order=asc&limit=100&offset={offset}",
             since.timestamp()
@@ -129,7 +130,8 @@ pub async fn fetch(
         }
         offset += results.len();
         let total = int(&page, "count").unwrap_or(0) as usize;
-        if results.is_empty() || offset >= total || offset >= 10_000 {
+        if results.is_empty() || offset >= total {
+            budget.finish();
             break;
         }
     }

@@ -2,6 +2,8 @@
 //! soon as the delivery is verified and stored; mapping happens in a job.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::auth::attempts;
 use serde_json::json;
 
 use super::Platform;
@@ -35,7 +37,17 @@ pub async fn receive(
         return answer(S::NOT_FOUND, "NOT_FOUND", "no such connection");
     };
     let started = std::time::Instant::now();
+    let endpoint = format!("channel:{connection}");
+    let client = crate::http::client_ip::of(&request, &state.config);
+    if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
+        return attempts::endpoint_refusal(err);
+    }
     let receipt = deliveries::receive(&state, platform, connection, request.headers(), &body).await;
+    if matches!(receipt, Ok(Receipt::BadSignature))
+        && let Err(err) = attempts::endpoint_failed(&state.limiter, &endpoint, &client).await
+    {
+        tracing::warn!(error = %err.public_message(), "failed signature not counted");
+    }
     let response = match &receipt {
         Ok(Receipt::Accepted(id)) => {
             HttpResponse::Ok().json(json!({ "status": "accepted", "delivery": id }))

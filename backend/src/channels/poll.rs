@@ -32,6 +32,51 @@ const OVERLAP: Duration = Duration::minutes(10);
 /// How far back a first sync reaches.
 const FIRST_SYNC: Duration = Duration::days(30);
 
+/// Pages one poll reads at most, and how long it may take: one tenant's slow or huge shop
+/// holds a worker for a bounded while. The rest is read on the next run, from the cursor.
+const MAX_PAGES: usize = 20;
+const TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// What one poll may still read, and whether it read to the end.
+pub struct Budget {
+    pages: usize,
+    deadline: std::time::Instant,
+    complete: bool,
+}
+
+impl Budget {
+    pub fn new(pages: usize, time: std::time::Duration) -> Self {
+        Self {
+            pages,
+            deadline: std::time::Instant::now() + time,
+            complete: false,
+        }
+    }
+
+    /// Takes one page (or one further request) from the budget; false when it is spent.
+    pub fn spend(&mut self) -> bool {
+        if self.complete || self.pages == 0 || std::time::Instant::now() >= self.deadline {
+            return false;
+        }
+        self.pages -= 1;
+        true
+    }
+
+    /// Whether time is left (for requests within a page, such as Amazon's order items).
+    pub fn has_time(&self) -> bool {
+        std::time::Instant::now() < self.deadline
+    }
+
+    /// The platform has nothing more to give.
+    pub fn finish(&mut self) {
+        self.complete = true;
+    }
+
+    pub fn complete(&self) -> bool {
+        self.complete
+    }
+}
+
 pub fn job(tenant: TenantId, connection: ConnectionId, at: DateTime<Utc>) -> NewJob {
     NewJob::now(JOB, Some(tenant), json!({ "connection": connection }))
         .dedupe(format!("poll:{connection}"))
@@ -117,14 +162,16 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
         .unwrap_or_else(|| Utc::now() - FIRST_SYNC);
     let secrets =
         open_secrets(&state.sealer, &c).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    let mut budget = Budget::new(MAX_PAGES, TIME_BUDGET);
+    let (http, credentials, shop) = (&state.http, &secrets.credentials, &c.shop_domain);
     let fetched = match platform {
-        Platform::Amazon => fetch_amazon(state, &secrets.credentials, since).await,
-        Platform::Etsy => etsy::fetch(&state.http, &secrets.credentials, since).await,
+        Platform::Amazon => fetch_amazon(state, credentials, since, &mut budget).await,
+        Platform::Etsy => etsy::fetch(http, credentials, since, &mut budget).await,
         Platform::Shopify => {
-            shopify::fetch_since(&state.http, &c.shop_domain, &secrets.credentials, since).await
+            shopify::fetch_since(http, shop, credentials, since, &mut budget).await
         }
         Platform::Woocommerce => {
-            woocommerce::fetch_since(&state.http, &c.shop_domain, &secrets.credentials, since).await
+            woocommerce::fetch_since(http, shop, credentials, since, &mut budget).await
         }
         // Its webhooks name the order; each is fetched when it arrives.
         Platform::Bigcommerce => Ok(Vec::new()),
@@ -138,7 +185,16 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
             return Err(AppError::Internal(anyhow::anyhow!(err.to_string())));
         }
     };
-    let newest = orders.iter().filter_map(|o| o.updated_at).max();
+    // Shopify, WooCommerce and Etsy answer oldest change first, so a run cut short may move
+    // the cursor past what it read; Amazon promises no order, so only a complete run may.
+    let newest = orders
+        .iter()
+        .filter_map(|o| o.updated_at)
+        .max()
+        .filter(|_| budget.complete() || platform != Platform::Amazon);
+    if !budget.complete() {
+        tracing::info!(tenant.id = %tenant, connection.id = %id, platform = platform.as_str(), read = orders.len(), "poll cut short by its budget; the rest is read next run");
+    }
     let mut stored = 0;
     let tx = TenantTx::begin(&state.db, tenant).await?;
     for order in orders {
@@ -178,14 +234,18 @@ async fn fetch_amazon(
     state: &AppState,
     credentials: &std::collections::BTreeMap<String, String>,
     since: DateTime<Utc>,
+    budget: &mut Budget,
 ) -> Result<Vec<Polled>, ApiError> {
     let api = amazon::Api::new(&state.http, credentials);
     let token = api.access_token().await?;
     let mut out = Vec::new();
     let mut next: Option<String> = None;
-    for _ in 0..100 {
+    while budget.spend() {
         let page = api.orders(&token, since, next.as_deref()).await?;
         for mut order in page.orders {
+            if !budget.has_time() {
+                return Ok(out);
+            }
             let Some(id) = super::json::text(&order, "AmazonOrderId") else {
                 continue;
             };
@@ -208,6 +268,7 @@ async fn fetch_amazon(
         }
         next = page.next_token;
         if next.is_none() {
+            budget.finish();
             break;
         }
     }
@@ -227,8 +288,15 @@ pub async fn sync_now(
         return Err(UserError::on("id", C::NotFound, "no such channel connection").into());
     }
     tx.commit().await?;
-    // Errors are recorded on the connection, which is returned.
-    let _ = poll(state, principal.tenant, id).await;
+    // The platform's errors are recorded on the connection, which is returned; ours are not
+    // the platform's, and fail the request.
+    match poll(state, principal.tenant, id).await {
+        Ok(_) => {}
+        Err(err @ AppError::Database(_)) => return Err(err.into()),
+        Err(err) => {
+            tracing::info!(tenant.id = %principal.tenant, connection.id = %id, error = %err.public_message(), "sync failed; recorded on the connection")
+        }
+    }
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     let c = repo::connection(&tx, id)
         .await?

@@ -270,6 +270,7 @@ pub async fn fetch_since(
     shop: &str,
     credentials: &std::collections::BTreeMap<String, String>,
     since: chrono::DateTime<chrono::Utc>,
+    budget: &mut super::poll::Budget,
 ) -> Result<Vec<super::poll::Polled>, super::client::ApiError> {
     use super::client::ApiError;
     let token = credentials
@@ -287,7 +288,7 @@ pub async fn fetch_since(
             .replace('+', "%2B")
     ));
     let mut out = Vec::new();
-    for _ in 0..200 {
+    while budget.spend() {
         let Some(page_url) = url.take() else { break };
         let (body, next) = client
             .json_with_next("Shopify GET orders", || {
@@ -305,6 +306,9 @@ pub async fn fetch_since(
             });
         }
         url = next;
+        if url.is_none() {
+            budget.finish();
+        }
     }
     Ok(out)
 }

@@ -322,6 +322,7 @@ pub async fn fetch_since(
     shop: &str,
     credentials: &std::collections::BTreeMap<String, String>,
     since: chrono::DateTime<chrono::Utc>,
+    budget: &mut super::poll::Budget,
 ) -> Result<Vec<super::poll::Polled>, super::client::ApiError> {
     use super::client::ApiError;
     let key = credentials
@@ -335,7 +336,9 @@ pub async fn fetch_since(
         .cloned()
         .unwrap_or_else(|| format!("https://{shop}"));
     let mut out = Vec::new();
-    for page in 1..=500 {
+    let mut page = 0;
+    while budget.spend() {
+        page += 1;
         let url = format!(
             "{}/wp-json/wc/v3/orders?modified_after={}&dates_are_gmt=true&per_page=100&page={page}&orderby=modified&order=asc",
             root.trim_end_matches('/'),
@@ -358,6 +361,7 @@ pub async fn fetch_since(
             });
         }
         if orders.len() < 100 {
+            budget.finish();
             break;
         }
     }

@@ -25,7 +25,7 @@ impl AccountQuery {
     #[graphql(guard = "Perm(Permission::TenantRead)")]
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
         let p = principal(ctx)?;
-        let (id, email, memberships) = match p.actor {
+        let (id, email, verified, memberships) = match p.actor {
             Actor::User(user) => {
                 let tx = UserTx::begin(&state(ctx).db, user).await?;
                 let record = users::get(&tx, user)
@@ -48,15 +48,17 @@ impl AccountQuery {
                 (
                     global_id("User", user.uuid()),
                     Some(record.email),
+                    Some(record.email_verified_at.is_some()),
                     memberships,
                 )
             }
-            Actor::ApiKey(key) => (global_id("ApiKey", key.uuid()), None, Vec::new()),
+            Actor::ApiKey(key) => (global_id("ApiKey", key.uuid()), None, None, Vec::new()),
             Actor::System | Actor::Channel(_) => return Err(AppError::Unauthenticated.into()),
         };
         Ok(Me {
             id,
             email,
+            email_verified: verified,
             role: p.role,
             permissions: p.permissions().to_vec(),
             tenant_id: p.tenant,

@@ -130,12 +130,25 @@ fn tenant_id(id: &ID) -> Result<TenantId, AppError> {
     }
 }
 
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The `token` of the emailed link.
+    pub token: String,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct VerificationPayload {
+    pub success: bool,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(Default)]
 pub struct AuthMutation;
 
 #[Object]
 impl AuthMutation {
     /// Creates a tenant and its owner, and signs the owner in.
+    #[graphql(complexity = 4000)]
     async fn sign_up(
         &self,
         ctx: &Context<'_>,
@@ -152,6 +165,7 @@ impl AuthMutation {
     }
 
     /// Signs in with email and password. Attempts are limited per email and per client.
+    #[graphql(complexity = 4000)]
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -228,6 +242,7 @@ impl AuthMutation {
     }
 
     /// Joins the tenant of an invitation and signs in.
+    #[graphql(complexity = 4000)]
     async fn accept_invite(
         &self,
         ctx: &Context<'_>,
@@ -237,7 +252,9 @@ impl AuthMutation {
             token: input.token,
             password: input.password,
         };
-        let result = payload(service::accept_invite(state(ctx), input).await)?;
+        let caller = ctx.data_opt::<crate::tenancy::Principal>();
+        let result =
+            payload(service::accept_invite(state(ctx), input, caller, &client_ip(ctx)).await)?;
         auth_payload(ctx, result).await
     }
 
@@ -258,6 +275,7 @@ impl AuthMutation {
     }
 
     /// Sets a new password with the emailed token; every session of the user ends.
+    #[graphql(complexity = 4000)]
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
@@ -271,7 +289,36 @@ impl AuthMutation {
         })
     }
 
+    /// Confirms the signed-in user's email address with the token of its emailed link.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyEmailInput,
+    ) -> async_graphql::Result<VerificationPayload> {
+        let p = principal(ctx)?;
+        let (done, user_errors) =
+            payload(service::verify_email(state(ctx), p, &input.token).await)?;
+        Ok(VerificationPayload {
+            success: done.is_some(),
+            user_errors,
+        })
+    }
+
+    /// Mails the signed-in user a new link to confirm their address. Limited per address.
+    async fn resend_verification_email(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<VerificationPayload> {
+        let p = principal(ctx)?;
+        let (done, user_errors) = payload(service::resend_verification(state(ctx), p).await)?;
+        Ok(VerificationPayload {
+            success: done.is_some(),
+            user_errors,
+        })
+    }
+
     /// Changes the signed-in user's password; every other session of theirs ends.
+    #[graphql(complexity = 4000)]
     async fn change_password(
         &self,
         ctx: &Context<'_>,

@@ -6,6 +6,7 @@ mod auth;
 pub mod context;
 pub mod errors;
 pub mod guard;
+pub mod live;
 pub mod loader;
 pub mod relay;
 pub mod scalars;

@@ -5,6 +5,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::graphql::context::{principal, state};
 use crate::graphql::guard::Perm;
+use crate::graphql::live;
 use crate::graphql::types::AuditEntry;
 use crate::infra::events::topics;
 use crate::tenancy::Permission;
@@ -22,13 +23,14 @@ impl AccountSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = AuditEntry>> {
         let tenant = principal(ctx)?.tenant;
-        Ok(state(ctx)
+        let stream = state(ctx)
             .events
             .subscribe(tenant, topics::AUDIT)
             .filter_map(|event| async move {
                 serde_json::from_value::<AuditRecord>(event.payload)
                     .ok()
                     .map(AuditEntry::from)
-            }))
+            });
+        live::while_allowed(ctx, Permission::AuditRead, stream).await
     }
 }

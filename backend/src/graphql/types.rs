@@ -210,6 +210,9 @@ pub struct Me {
     pub id: ID,
     /// The user's email; null for an API key.
     pub email: Option<String>,
+    /// Whether the user confirmed their address (by its link); until then they cannot join
+    /// another tenant by invitation. Null for an API key.
+    pub email_verified: Option<bool>,
     /// The user's role in the current tenant; null for an API key.
     pub role: Option<Role>,
     pub permissions: Vec<Permission>,

@@ -11,20 +11,28 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLSubscription};
+use async_graphql_actix_web::GraphQLSubscription;
 
 use crate::app::AppState;
 use crate::auth::service::authenticate;
 use crate::error::AppError;
 use crate::graphql::context::RequestMeta;
+use crate::graphql::live::SocketCredential;
 use crate::graphql::{AppSchema, errors};
+use crate::http::{client_ip, limits};
 
+/// `POST /graphql`: one request as JSON, its body at most [`limits::GRAPHQL_BODY`] (read by
+/// actix under the route's limit, so an oversized one never reaches memory whole).
 pub async fn execute(
     state: web::Data<AppState>,
     schema: web::Data<AppSchema>,
     req: HttpRequest,
-    gql: GraphQLRequest,
+    body: web::Bytes,
 ) -> HttpResponse {
+    let gql = match parse_request(&req, &body) {
+        Ok(gql) => gql,
+        Err(refusal) => return *refusal,
+    };
     let principal = match bearer(
         req.headers()
             .get(header::AUTHORIZATION)
@@ -37,8 +45,8 @@ pub async fn execute(
         },
         Err(err) => return refuse(err),
     };
-    let mut request = gql.into_inner().data(RequestMeta {
-        client_ip: client_ip(&req, state.config.trust_proxy),
+    let mut request = gql.data(RequestMeta {
+        client_ip: client_ip::of(&req, &state.config),
     });
     let operation = operation_kind(&request.query);
     if let Some(principal) = principal {
@@ -64,6 +72,35 @@ pub async fn execute(
     HttpResponse::Ok().json(response)
 }
 
+/// The request in the body: JSON only (a multipart upload would be held in memory, and no
+/// field takes a file).
+fn parse_request(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<async_graphql::Request, Box<HttpResponse>> {
+    use actix_web::http::StatusCode as S;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/") {
+        return Err(Box::new(limits::graphql_refusal(
+            S::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json: /graphql takes no uploads",
+        )));
+    }
+    serde_json::from_slice::<async_graphql::Request>(body).map_err(|e| {
+        Box::new(limits::graphql_refusal(
+            S::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the body is not a GraphQL request in JSON ({{\"query\": …, \"variables\": …}}): {e}"),
+        ))
+    })
+}
+
 pub async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -86,9 +123,12 @@ pub async fn subscriptions(
 ) -> actix_web::Result<HttpResponse> {
     let state: Arc<AppState> = state.into_inner();
     let schema = AppSchema::clone(&schema);
+    // Queries and mutations may come over the socket too: they are limited by this address.
+    let client_ip = client_ip::of(&req, &state.config);
     GraphQLSubscription::new(schema)
         .on_connection_init(move |init| async move {
             let mut data = Data::default();
+            data.insert(RequestMeta { client_ip });
             let header = init
                 .get("Authorization")
                 .or_else(|| init.get("authorization"))
@@ -97,11 +137,40 @@ pub async fn subscriptions(
                 let principal = authenticate(&state, token)
                     .await
                     .map_err(async_graphql::Error::from)?;
+                let expires = state.jwt.verify(token).ok().map(|claims| claims.exp);
                 data.insert(principal);
+                data.insert(SocketCredential::new(token, expires));
             }
             Ok(data)
         })
-        .start(&req, payload)
+        .start(&req, capped(payload, MAX_SOCKET_BYTES))
+}
+
+/// What a client may send over one subscription socket in all: graphql-transport-ws messages
+/// are small, and a socket lives no longer than its access token; without a cap, endless
+/// continuation frames would grow one message in memory without end.
+const MAX_SOCKET_BYTES: usize = 8 * 1024 * 1024;
+
+/// The socket's byte stream, ended with an error past `limit` bytes.
+fn capped(
+    payload: web::Payload,
+    limit: usize,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> {
+    use futures_util::StreamExt;
+    let mut seen = 0usize;
+    payload.scan(false, move |over, chunk| {
+        if *over {
+            return std::future::ready(None);
+        }
+        if let Ok(bytes) = &chunk {
+            seen += bytes.len();
+            if seen > limit {
+                *over = true;
+                return std::future::ready(Some(Err(actix_web::error::PayloadError::Overflow)));
+            }
+        }
+        std::future::ready(Some(chunk))
+    })
 }
 
 /// The token of an `Authorization: Bearer …` header.
@@ -143,16 +212,6 @@ pub(crate) fn refuse(err: AppError) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
         .json(err.to_graphql_body())
-}
-
-fn client_ip(req: &HttpRequest, trust_proxy: bool) -> String {
-    let info = req.connection_info();
-    let addr = if trust_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
-    };
-    addr.unwrap_or("unknown").to_owned()
 }
 
 /// For metrics only: the operation type from the document's first keyword.

@@ -1,7 +1,9 @@
 //! actix-web wiring: routes and the request middleware (request id, access log, metrics).
 
+pub(crate) mod client_ip;
 pub(crate) mod graphql;
-mod health;
+pub(crate) mod health;
+pub(crate) mod limits;
 mod middleware;
 mod ui;
 
@@ -9,6 +11,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::http::StatusCode;
 use actix_web::{App, HttpServer, web};
 
 use crate::app::AppState;
@@ -16,8 +19,21 @@ use crate::channels;
 use crate::graphql::AppSchema;
 use crate::lifecycle::{notify, returns};
 
-/// Largest request body accepted on `/graphql`.
-const MAX_BODY: usize = 2 * 1024 * 1024;
+/// The metrics-only server of ORDERFLOW_METRICS_BIND: `/metrics`, no token (the address is
+/// one only the monitoring network reaches).
+pub fn metrics_server(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::from(state);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::Data::new(health::MetricsListener))
+            .route("/metrics", web::get().to(health::metrics))
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run())
+}
 
 pub fn server(
     state: Arc<AppState>,
@@ -30,10 +46,18 @@ pub fn server(
         App::new()
             .app_data(state.clone())
             .app_data(schema.clone())
-            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .configure(limits::defaults)
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .handler(StatusCode::PAYLOAD_TOO_LARGE, limits::too_large),
+            )
             .wrap(actix_web::middleware::from_fn(middleware::observe))
-            .route("/graphql", web::post().to(graphql::execute))
-            .route("/graphql", web::get().to(graphql::graphiql))
+            .service(
+                web::resource("/graphql")
+                    .app_data(web::PayloadConfig::new(limits::GRAPHQL_BODY))
+                    .route(web::post().to(graphql::execute))
+                    .route(web::get().to(graphql::graphiql)),
+            )
             .route("/graphql/ws", web::get().to(graphql::subscriptions))
             .service(
                 web::resource("/webhooks/carriers/{carrier}")
@@ -94,6 +118,14 @@ pub fn server(
             .route(
                 "/unsubscribe/{token}",
                 web::get().to(notify::http::unsubscribe_form),
+            )
+            .route(
+                "/confirm-sender/{token}",
+                web::get().to(notify::sender::form),
+            )
+            .route(
+                "/confirm-sender/{token}",
+                web::post().to(notify::sender::confirm),
             )
             .route(
                 "/unsubscribe/{token}",

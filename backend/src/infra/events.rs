@@ -54,8 +54,10 @@ impl EventBus {
     pub async fn publish(&self, event: TenantEvent) {
         match &self.redis {
             None => {
-                // No subscribers is not an error.
-                let _ = self.local.send(event);
+                // No subscriber in this process is not an error: the event is for none.
+                if self.local.send(event).is_err() {
+                    tracing::trace!("event with no live subscriber");
+                }
             }
             Some((conn, channel)) => {
                 let mut conn = conn.clone();
@@ -106,7 +108,9 @@ async fn relay(client: redis::Client, channel: String, local: broadcast::Sender<
                         };
                         match serde_json::from_str::<TenantEvent>(&payload) {
                             Ok(event) => {
-                                let _ = local.send(event);
+                                if local.send(event).is_err() {
+                                    tracing::trace!("event with no live subscriber");
+                                }
                             }
                             Err(err) => tracing::warn!(error = %err, "unreadable event on redis"),
                         }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod link_token;
 pub mod mailer;
 pub mod metrics;
+pub mod outbound;
 pub mod pdf;
 pub mod redis;
 pub mod seal;

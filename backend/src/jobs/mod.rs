@@ -2,6 +2,7 @@
 //! when the shutdown signal flips, finishing the sweep it is in.
 
 pub mod admin;
+pub mod fairness;
 pub mod graphql;
 mod housekeeping;
 pub mod queue;

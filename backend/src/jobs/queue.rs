@@ -111,33 +111,57 @@ pub async fn enqueue_many(tx: &impl AnyTx, jobs: Vec<NewJob>) -> Result<(), DbEr
 /// Takes the next due job (or one whose lease ran out: a running job was due when claimed, so
 /// both are found through the (status, run_at) index) for `worker`, for one lease. Its
 /// dedupe key is released: a recurring job can schedule its successor while it runs.
-pub async fn claim(db: &Db, worker: &str) -> Result<Option<Job>, DbErr> {
+/// Jobs of `kinds` for the `busy` tenants are passed over (their tenant has as many running
+/// as it may, see [`super::fairness`]).
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    kinds: &[&str],
+    busy: &[uuid::Uuid],
+) -> Result<Option<Job>, DbErr> {
     let now = Utc::now();
     let lease_end = now + LEASE;
-    let (backend, skip_locked, p) = if db.is_postgres() {
-        (
-            DbBackend::Postgres,
-            "FOR UPDATE SKIP LOCKED",
-            ["$1", "$2", "$3"],
-        )
+    let postgres = db.is_postgres();
+    // Numbered, as each value is used more than once.
+    let p = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    };
+    let (backend, skip_locked) = if postgres {
+        (DbBackend::Postgres, "FOR UPDATE SKIP LOCKED")
     } else {
-        // Numbered, as each value is used more than once.
-        (DbBackend::Sqlite, "", ["?1", "?2", "?3"])
+        (DbBackend::Sqlite, "")
+    };
+    let mut values: Vec<sea_orm::Value> = vec![lease_end.into(), worker.into(), now.into()];
+    let passed_over = if busy.is_empty() || kinds.is_empty() {
+        String::new()
+    } else {
+        let kinds_at: Vec<String> = (0..kinds.len()).map(|i| p(values.len() + i + 1)).collect();
+        values.extend(kinds.iter().map(|k| sea_orm::Value::from(*k)));
+        let busy_at: Vec<String> = (0..busy.len()).map(|i| p(values.len() + i + 1)).collect();
+        values.extend(busy.iter().map(|t| sea_orm::Value::from(*t)));
+        format!(
+            "AND NOT (kind IN ({}) AND tenant_id IN ({})) ",
+            kinds_at.join(", "),
+            busy_at.join(", ")
+        )
     };
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = {lease}, \
          locked_by = {by}, updated_at = {now}, dedupe_key = NULL \
          WHERE id = (SELECT id FROM jobs \
            WHERE status IN ('queued', 'running') AND run_at <= {now} \
-             AND (status = 'queued' OR locked_until < {now}) \
+             AND (status = 'queued' OR locked_until < {now}) {passed_over}\
            ORDER BY run_at LIMIT 1 {skip_locked}) \
          RETURNING *",
-        lease = p[0],
-        by = p[1],
-        now = p[2],
+        lease = p(1),
+        by = p(2),
+        now = p(3),
     );
-    let stmt =
-        Statement::from_sql_and_values(backend, sql, [lease_end.into(), worker.into(), now.into()]);
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
     let row = db.raw().query_one_raw(stmt).await?;
     row.map(|r| Job::from_query_result(&r, "")).transpose()
 }
@@ -303,6 +327,28 @@ pub async fn complete(db: &Db, ids: &[uuid::Uuid], worker: &str) -> Result<(), D
     }
     jobs::Entity::delete_many()
         .filter(jobs::Column::Id.is_in(ids.iter().copied()))
+        .filter(jobs::Column::LockedBy.eq(worker))
+        .exec(db.raw())
+        .await?;
+    Ok(())
+}
+
+/// Gives a claimed job back, untried, to run after `delay` (its tenant had no place free).
+pub async fn defer(db: &Db, job: &Job, worker: &str, delay: Duration) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value("queued"))
+        .col_expr(jobs::Column::Attempts, Expr::value(job.attempts - 1))
+        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now() + delay))
+        .col_expr(
+            jobs::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(jobs::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            jobs::Column::RelayedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(jobs::Column::Id.eq(job.id))
         .filter(jobs::Column::LockedBy.eq(worker))
         .exec(db.raw())
         .await?;

@@ -7,12 +7,16 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tokio::sync::watch;
 
+use super::fairness;
 use super::queue::{self, Job};
 use super::stream::{Entry, JobStream};
 use crate::app::AppState;
 use crate::channels;
 use crate::lifecycle::engine;
 use crate::lifecycle::notify::service as notify;
+
+/// How long a job waits when its tenant had no place free.
+const DEFERRED: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Emails of one tenant sent together.
 const EMAIL_BATCH: u64 = 32;
@@ -72,7 +76,8 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 /// Runs one due job (with the jobs it batches with), if there is one. Returns whether it
 /// found one.
 pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_orm::DbErr> {
-    let Some(job) = queue::claim(&state.db, worker).await? else {
+    let busy = state.tenant_gate.busy();
+    let Some(job) = queue::claim(&state.db, worker, fairness::CALLS_OUT, &busy).await? else {
         return Ok(false);
     };
     let mut jobs = vec![job];
@@ -124,6 +129,24 @@ async fn execute(
     if jobs.is_empty() {
         return Ok(());
     }
+    // A job that calls out waits while its tenant has as many running as it may.
+    let _permit = match (jobs.first(), jobs.len()) {
+        (Some(job), 1) if fairness::calls_out(&job.kind) && job.tenant_id.is_some() => {
+            match state.tenant_gate.enter(job.tenant_id.unwrap_or_default()) {
+                Some(permit) => Some(permit),
+                None => {
+                    queue::defer(&state.db, job, worker, DEFERRED).await?;
+                    return Ok(());
+                }
+            }
+        }
+        _ => None,
+    };
+    let limit = jobs
+        .iter()
+        .map(|j| fairness::time_limit(&j.kind))
+        .max()
+        .unwrap_or(Duration::from_secs(60));
     let started = std::time::Instant::now();
     // The leases are renewed while the jobs run, so a slow job is not taken by another worker.
     let heartbeat = {
@@ -138,14 +161,20 @@ async fn execute(
             }
         })
     };
-    // A panicking handler fails its jobs instead of killing this worker.
-    let outcomes = std::panic::AssertUnwindSafe(dispatch_all(state, &jobs))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| {
+    // A panicking handler fails its jobs instead of killing this worker; one that takes
+    // longer than its limit is given up (and retried later).
+    let run = std::panic::AssertUnwindSafe(dispatch_all(state, &jobs)).catch_unwind();
+    let outcomes = match tokio::time::timeout(limit, run).await {
+        Ok(Ok(outcomes)) => outcomes,
+        Ok(Err(panic)) => {
             let message = panic_message(panic);
             jobs.iter().map(|_| Err(message.clone())).collect()
-        });
+        }
+        Err(_) => {
+            let message = format!("the job took longer than {} seconds", limit.as_secs());
+            jobs.iter().map(|_| Err(message.clone())).collect()
+        }
+    };
     heartbeat.abort();
     let mut done = Vec::new();
     for (job, outcome) in jobs.iter().zip(outcomes) {
@@ -249,7 +278,10 @@ pub async fn run_streamed(
             Err(err) => {
                 if err.code() == Some("NOGROUP") {
                     // Redis restarted without its data: the relay re-sends what was lost.
-                    let _ = stream.ensure_group().await;
+                    if let Err(err) = stream.ensure_group().await {
+                        tracing::warn!(error = %err, "job stream group not recreated; retrying");
+                        tokio::time::sleep(POLL).await;
+                    }
                     continue;
                 }
                 tracing::warn!(error = %err, "job stream unavailable; working from the database");

@@ -275,7 +275,7 @@ impl WebhookMutation {
         let st = state(ctx);
         let outcome: Outcome<(repo::Subscription, String)> = async {
             p.require(Permission::SettingsManage)?;
-            let url = service::check_url(&input.url, st.config.webhooks_allow_loopback)
+            let url = service::check_url(&st.outbound, &input.url)
                 .map_err(|m| UserError::on("url", C::Invalid, m))?;
             let events = check_events(&input.events)?;
             let description = check_description(input.description)?;
@@ -325,7 +325,7 @@ impl WebhookMutation {
                 ..Default::default()
             };
             if let Some(url) = input.url {
-                let url = service::check_url(&url, st.config.webhooks_allow_loopback)
+                let url = service::check_url(&st.outbound, &url)
                     .map_err(|m| UserError::on("url", C::Invalid, m))?;
                 update.url = Set(url.to_string());
             }

@@ -6,7 +6,6 @@
 //! HMAC-SHA256 of `"<t>.<raw body>"` under the subscription's secret. A receiver recomputes
 //! it, compares in constant time and rejects a `t` more than five minutes old.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use super::repo::{self, Attempt, DELIVERED, Delivery, FAILED, PENDING, Subscript
 use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::graphql::relay::global_id;
+use crate::infra::outbound::{CallError, Outbound};
 use crate::jobs::queue::{self, Job, NewJob};
 use crate::jobs::worker::JobError;
 use crate::lifecycle::capture::repo::OrderEvent;
@@ -32,6 +32,8 @@ pub const JOB: &str = "webhook.deliver";
 pub const ATTEMPTS: i32 = 9;
 /// A receiver has this long to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Of a receiver's answer only this much is read (and 500 characters kept).
+const MAX_ANSWER: usize = 64 * 1024;
 
 fn secret_context(tenant: uuid::Uuid, subscription: uuid::Uuid) -> String {
     format!("{tenant}/{subscription}/webhook_secret")
@@ -50,53 +52,12 @@ pub fn seal(state: &AppState, s: &Subscription, secret: &str) -> String {
         .seal(secret, &secret_context(s.tenant_id, s.id))
 }
 
-/// Whether `url` may receive webhooks: HTTPS to a public name, or (when the operator allows
-/// it, for development and tests) HTTP to this machine.
-pub fn check_url(url: &str, allow_loopback: bool) -> Result<reqwest::Url, String> {
+/// Whether `url` may receive webhooks: HTTPS to a public address, or (when the operator allows
+/// it, for development and tests) HTTP to this machine — the outbound client's own rules.
+pub fn check_url(outbound: &Outbound, url: &str) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("is not a URL: {e}"))?;
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match parsed.scheme() {
-        "https" if !loopback || allow_loopback => {}
-        "http" if loopback && allow_loopback => {}
-        "http" => return Err("must use https".into()),
-        _ if loopback => return Err("must not point at this machine".into()),
-        _ => return Err("must use https".into()),
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("must not carry credentials: the signature authenticates us".into());
-    }
+    outbound.check_url(&parsed).map_err(|e| e.to_string())?;
     Ok(parsed)
-}
-
-/// Addresses a webhook must never reach (the platform's own network), unless loopback is
-/// allowed for development.
-fn forbidden(ip: IpAddr, allow_loopback: bool) -> bool {
-    if ip.is_loopback() {
-        return !allow_loopback;
-    }
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1])
-        }
-        IpAddr::V6(v6) => {
-            v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| v4.is_private() || v4.is_loopback() || v4.is_link_local())
-        }
-    }
 }
 
 /// The body a subscription receives for a timeline event.
@@ -217,77 +178,41 @@ struct Outcome {
 
 async fn post(state: &AppState, url: &str, delivery: &Delivery, secret: &str) -> Outcome {
     let started = Instant::now();
-    let elapsed =
-        |started: Instant| i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-    let fail = |error: String, started: Instant| Outcome {
-        status: None,
-        error: Some(error),
-        response: None,
-        duration_ms: elapsed(started),
-    };
-    let allow = state.config.webhooks_allow_loopback;
-    let parsed = match check_url(url, allow) {
-        Ok(u) => u,
-        Err(e) => return fail(format!("the URL {e}"), started),
-    };
-    // Resolved here and checked, so a public name cannot point into the platform's network.
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<std::net::SocketAddr> =
-        match tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await {
-            Ok(a) => a.collect(),
-            Err(e) => return fail(format!("{host} does not resolve: {e}"), started),
-        };
-    if addrs.is_empty() || addrs.iter().any(|a| forbidden(a.ip(), allow)) {
-        return fail(
-            format!("{host} resolves to an address webhooks may not reach"),
-            started,
-        );
-    }
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(&host, &addrs)
-        // A proxy from the environment would connect where it likes, not where we checked.
-        .no_proxy()
-        .user_agent(concat!("Orderflow-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
-        Ok(c) => c,
-        Err(e) => return fail(e.to_string(), started),
-    };
+    let elapsed = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let signature = sign_orderflow(secret, delivery.body.as_bytes(), Utc::now().timestamp());
-    let sent = client
-        .post(parsed)
+    let request = state
+        .outbound
+        .request(reqwest::Method::POST, url.trim())
         .header("content-type", "application/json")
         .header("x-orderflow-signature", signature)
         .header("x-orderflow-event", &delivery.event_kind)
         .header("x-orderflow-delivery", delivery.id.to_string())
         .header("x-orderflow-attempt", (delivery.attempts + 1).to_string())
-        .body(delivery.body.clone())
-        .send()
-        .await;
-    match sent {
+        .body(delivery.body.clone());
+    match state
+        .outbound
+        .send_keeping_start(request, TIMEOUT, MAX_ANSWER)
+        .await
+    {
         Ok(res) => {
-            let status = res.status().as_u16();
-            let text = res.text().await.unwrap_or_default();
+            let status = res.status.as_u16();
             Outcome {
                 status: Some(status),
                 error: (!(200..300).contains(&status))
                     .then(|| format!("the receiver answered {status}")),
-                response: Some(text.chars().take(500).collect()),
-                duration_ms: elapsed(started),
+                response: Some(res.excerpt(500)),
+                duration_ms: elapsed(),
             }
         }
-        Err(e) => fail(
-            if e.is_timeout() {
-                format!("no answer within {} seconds", TIMEOUT.as_secs())
-            } else {
-                // Without the URL: it may carry a token of the receiver's.
-                format!("could not connect: {}", e.without_url())
-            },
-            started,
-        ),
+        Err(e) => Outcome {
+            status: None,
+            error: Some(match e {
+                CallError::Timeout(_) => format!("no answer within {} seconds", TIMEOUT.as_secs()),
+                other => other.to_string(),
+            }),
+            response: None,
+            duration_ms: elapsed(),
+        },
     }
 }
 
@@ -415,41 +340,17 @@ mod tests {
 
     #[test]
     fn only_https_or_loopback_when_allowed() {
-        assert!(check_url("https://hooks.example.com/x", false).is_ok());
+        let strict = Outbound::new(false, "test");
+        assert!(check_url(&strict, "https://hooks.example.com/x").is_ok());
         assert_eq!(
-            check_url("http://hooks.example.com/x", false).unwrap_err(),
-            "must use https"
+            check_url(&strict, "http://hooks.example.com/x").unwrap_err(),
+            "the URL must use https"
         );
-        assert!(check_url("http://127.0.0.1:9000/x", false).is_err());
-        assert!(check_url("http://127.0.0.1:9000/x", true).is_ok());
-        assert!(check_url("https://user:pw@hooks.example.com/", false).is_err());
-        assert!(check_url("ftp://hooks.example.com/", false).is_err());
-        assert!(check_url("not a url", false).is_err());
-    }
-
-    #[test]
-    fn the_platforms_own_networks_are_out_of_reach() {
-        for ip in [
-            "10.0.0.1",
-            "192.168.1.1",
-            "172.16.0.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap_or_else(|e| panic!("{e}"));
-            assert!(forbidden(ip, false), "{ip}");
-        }
-        assert!(!forbidden(
-            "93.184.216.34".parse().unwrap_or_else(|e| panic!("{e}")),
-            false
-        ));
-        assert!(!forbidden(
-            "127.0.0.1".parse().unwrap_or_else(|e| panic!("{e}")),
-            true
-        ));
+        assert!(check_url(&strict, "http://127.0.0.1:9000/x").is_err());
+        assert!(check_url(&Outbound::new(true, "test"), "http://127.0.0.1:9000/x").is_ok());
+        assert!(check_url(&strict, "https://user:pw@hooks.example.com/").is_err());
+        assert!(check_url(&strict, "ftp://hooks.example.com/").is_err());
+        assert!(check_url(&strict, "not a url").is_err());
+        assert!(check_url(&strict, "https://[64:ff9b::a00:1]/").is_err());
     }
 }

@@ -2,6 +2,8 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, spawn_app, spawn_with, user_error_code};
 
+const REFRESH: &str = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken userErrors { field code message } } }";
+
 const ME: &str = "{ me { id email role tenant { id name } memberships { role tenant { name } } } }";
 
 #[tokio::test]
@@ -85,30 +87,78 @@ async fn a_user_in_two_tenants_picks_one_at_login_and_can_switch() {
 }
 
 #[tokio::test]
-async fn signing_up_with_a_taken_email_and_another_password_is_refused_and_writes_nothing() {
+async fn signing_up_with_a_taken_email_reveals_nothing_and_takes_nothing() {
     let app = spawn_app().await;
-    app.sign_up("Original", "taken@example.com").await;
+    let original = app.sign_up("Original", "taken@example.com").await;
+    // Another password: answered like any sign-up, with a shop of the caller's own.
     let body = app
         .gql(
             None,
-            "mutation { signUp(input: {tenantName: \"Copycat\", email: \"taken@example.com\", password: \"a different password\"}) { accessToken userErrors { field code } } }",
+            "mutation { signUp(input: {tenantName: \"Copycat\", email: \"taken@example.com\", password: \"a different password\"}) { accessToken tenant { name } userErrors { field code } } }",
             json!({}),
         )
         .await;
-    assert_eq!(body["data"]["signUp"]["userErrors"][0]["code"], "TAKEN");
+    assert_eq!(body["data"]["signUp"]["userErrors"], json!([]), "{body}");
+    assert_eq!(body["data"]["signUp"]["tenant"]["name"], "Copycat");
+    let copycat = body["data"]["signUp"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = app
+        .gql(
+            Some(&copycat),
+            "{ me { emailVerified memberships { role } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["emailVerified"], false, "{me}");
+    assert_eq!(me["data"]["me"]["memberships"].as_array().unwrap().len(), 1);
+    // The owner's account is untouched: their password, their one shop.
+    let login = app.login("taken@example.com", PASSWORD, None).await;
     assert_eq!(
-        body["data"]["signUp"]["userErrors"][0]["field"],
-        json!(["input", "email"])
+        login["data"]["login"]["tenant"]["name"], "Original",
+        "{login}"
     );
-    assert_eq!(body["data"]["signUp"]["accessToken"], json!(null));
     assert_eq!(
-        crate::helpers::count_rows(&app, "tenants").await,
-        1,
-        "no tenant half-created"
+        login["data"]["login"]["availableTenants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The copycat's confirmation link went to the owner's mailbox, and it confirms nothing
+    // for the owner's account either.
+    let token = app.link_token_for("taken@example.com", "verify-email?token=");
+    let body = app
+        .gql(
+            Some(&original.access),
+            "mutation($t: String!) { verifyEmail(input: {token: $t}) { success userErrors { code } } }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(
+        user_error_code(&body, "verifyEmail"),
+        "TOKEN_INVALID",
+        "{body}"
+    );
+    // Signing up with the right password adds a shop to the owner's account, as before.
+    let more = app
+        .gql(
+            None,
+            "mutation($p: String!) { signUp(input: {tenantName: \"Second\", email: \"taken@example.com\", password: $p}) { userErrors { code } } }",
+            json!({ "p": PASSWORD }),
+        )
+        .await;
+    assert_eq!(more["data"]["signUp"]["userErrors"], json!([]), "{more}");
+    let login = app.login("taken@example.com", PASSWORD, None).await;
+    assert_eq!(
+        login["data"]["login"]["availableTenants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
     );
 }
-
-const REFRESH: &str = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken userErrors { field code message } } }";
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_ends_the_whole_family() {
@@ -208,25 +258,96 @@ async fn changing_the_password_ends_other_sessions_and_the_new_password_works() 
     );
 }
 
-#[tokio::test]
-async fn login_attempts_are_rate_limited_per_email() {
-    let app = spawn_app().await;
-    app.sign_up("Limits", "limit@example.com").await;
-    for _ in 0..10 {
-        let body = app
-            .login("limit@example.com", "wrong password here", None)
-            .await;
-        assert_eq!(user_error_code(&body, "login"), "INVALID_CREDENTIALS");
+/// A login from `ip` (the app trusts X-Forwarded-For, as behind a proxy).
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> serde_json::Value {
+    app.client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({
+            "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken userErrors { code message } } }",
+            "variables": { "i": { "email": email, "password": password } },
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn login_outcome(body: &serde_json::Value) -> String {
+    if body["data"]["login"]["accessToken"].is_string() {
+        return "OK".into();
     }
-    // The 11th attempt is refused even with the right password.
-    let body = app.login("limit@example.com", PASSWORD, None).await;
-    assert_eq!(user_error_code(&body, "login"), "RATE_LIMITED", "{body}");
-    // Another account from the same client is not affected.
-    app.sign_up("Other", "fine@example.com").await;
-    assert!(
-        app.login("fine@example.com", PASSWORD, None).await["data"]["login"]["accessToken"]
-            .is_string()
+    match body["errors"][0]["extensions"]["code"].as_str() {
+        Some(code) => code.to_owned(),
+        None => user_error_code(body, "login"),
+    }
+}
+
+#[tokio::test]
+async fn a_password_guesser_is_slowed_and_stopped_but_the_owner_is_never_locked_out() {
+    let mut settings = crate::helpers::fresh_settings().await;
+    settings.trust_proxy = true;
+    let app = crate::helpers::spawn_with(settings).await;
+    app.sign_up("Limits", "limit@example.com").await;
+    // The owner signs in from home.
+    let home = "198.51.100.7";
+    assert_eq!(
+        login_outcome(&login_from(&app, home, "limit@example.com", PASSWORD).await),
+        "OK"
     );
+    // A guesser's first failures are answered as failures…
+    for _ in 0..5 {
+        let body = login_from(
+            &app,
+            "203.0.113.9",
+            "limit@example.com",
+            "wrong password here",
+        )
+        .await;
+        assert_eq!(login_outcome(&body), "INVALID_CREDENTIALS", "{body}");
+    }
+    // …then every new client waits between tries, even with the right password, and is told
+    // how long (at most five minutes: a pause, not a lockout).
+    for ip in ["203.0.113.9", "203.0.113.10", "192.0.2.44"] {
+        let body = login_from(&app, ip, "limit@example.com", PASSWORD).await;
+        assert_eq!(login_outcome(&body), "RATE_LIMITED", "{ip}: {body}");
+        let message = body["data"]["login"]["userErrors"][0]["message"]
+            .as_str()
+            .unwrap();
+        let wait: u64 = message
+            .split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("no wait in {message}"));
+        assert!((1..=300).contains(&wait), "{message}");
+    }
+    // The owner's own client goes straight in.
+    assert_eq!(
+        login_outcome(&login_from(&app, home, "limit@example.com", PASSWORD).await),
+        "OK"
+    );
+    // Another account from the guesser's client is not affected.
+    app.sign_up("Other", "fine@example.com").await;
+    assert_eq!(
+        login_outcome(&login_from(&app, "203.0.113.9", "fine@example.com", PASSWORD).await),
+        "OK"
+    );
+    // A forged X-Forwarded-For entry to the left of the proxy's is not believed: the
+    // right-most is the client.
+    let body = login_from(
+        &app,
+        &format!("{home}, 203.0.113.9"),
+        "limit@example.com",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(login_outcome(&body), "RATE_LIMITED", "{body}");
 }
 
 #[tokio::test]
@@ -318,9 +439,9 @@ async fn a_forgotten_password_is_reset_by_an_emailed_link_once() {
     // The link arrives (sent after the answer).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mail = loop {
-        let found = crate::notify::outbox(&app)
-            .into_iter()
-            .find(|m| m.to == "forgetful@reset.example");
+        let found = crate::notify::outbox(&app).into_iter().find(|m| {
+            m.to == "forgetful@reset.example" && m.text.contains("/reset-password?token=")
+        });
         if let Some(m) = found {
             break m;
         }

@@ -287,7 +287,7 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
 #[tokio::test]
 async fn rules_release_orders_email_shoppers_and_post_to_a_webhook() {
     let mut settings = fresh_settings().await;
-    settings.webhooks_allow_loopback = true;
+    settings.outbound_allow_loopback = true;
     let app = spawn_with(settings).await;
     let shop = shop(&app, "rules-act", false).await;
     let s = &shop.owner;

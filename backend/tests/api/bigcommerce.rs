@@ -6,7 +6,7 @@ use orderflow::jobs::worker;
 use serde_json::json;
 
 use crate::connectors::fixture;
-use crate::helpers::{count_rows, spawn_app};
+use crate::helpers::{count_rows, spawn_app_reaching_loopback};
 use crate::mock::{MockApi, Reply};
 use crate::webhooks::{connect, post};
 
@@ -15,7 +15,7 @@ const ORDER: &str = "{ orders { edges { node { name externalId channel financial
 
 #[tokio::test]
 async fn a_bigcommerce_webhook_fetches_the_order_through_rate_limits_and_errors() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app.sign_up("BC Shop", "owner@bc-shop.example").await;
     let api = MockApi::spawn("x-auth-token");
     api.on(
@@ -132,7 +132,7 @@ async fn a_bigcommerce_webhook_fetches_the_order_through_rate_limits_and_errors(
 
 #[tokio::test]
 async fn refused_credentials_park_the_delivery_with_the_platforms_answer() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app.sign_up("BC Denied", "owner@bc-denied.example").await;
     let api = MockApi::spawn("x-auth-token");
     api.on("/stores/zz9/v2/orders/250", vec![Reply::status(401)]);

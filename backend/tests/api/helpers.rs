@@ -82,12 +82,24 @@ pub fn settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
         log_format: LogFormat::Text,
         trust_proxy: false,
         workers: 8,
-        webhooks_allow_loopback: false,
+        outbound_allow_loopback: false,
+        trusted_proxies: Vec::new(),
+        metrics_bind: None,
+        metrics_token: None,
+        mail_authserv_ids: Vec::new(),
     }
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_with(fresh_settings().await).await
+}
+
+/// An app whose outbound calls may reach this machine's stand-ins for remote APIs (the
+/// operator's ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK; off by default, as in production).
+pub async fn spawn_app_reaching_loopback() -> TestApp {
+    let mut settings = fresh_settings().await;
+    settings.outbound_allow_loopback = true;
+    spawn_with(settings).await
 }
 
 /// The settings of a fresh app: its own data directory and (on PostgreSQL) database.
@@ -147,7 +159,61 @@ impl TestApp {
         self.post(token, query, variables).await.1
     }
 
+    /// Signs up and confirms the address from the emailed link, as its owner would (when mail
+    /// goes to the outbox; an app sending by SMTP leaves it unconfirmed).
     pub async fn sign_up(&self, tenant: &str, email: &str) -> Session {
+        let session = self.sign_up_unverified(tenant, email).await;
+        if self.settings.smtp_url.is_none() {
+            self.verify_email(&session, email).await;
+        }
+        session
+    }
+
+    /// Confirms `email` for the signed-in `session` with the newest link mailed to it.
+    pub async fn verify_email(&self, session: &Session, email: &str) {
+        let token = self.link_token_for(email, "verify-email?token=");
+        let body = self
+            .gql(
+                Some(&session.access),
+                "mutation($t: String!) { verifyEmail(input: {token: $t}) { success userErrors { code message } } }",
+                json!({ "t": token }),
+            )
+            .await;
+        assert_eq!(body["data"]["verifyEmail"]["success"], true, "{body}");
+    }
+
+    /// The token of the newest link `{marker}<token>` mailed to `email`.
+    pub fn link_token_for(&self, email: &str, marker: &str) -> String {
+        let mut found: Vec<(std::time::SystemTime, String)> = Vec::new();
+        for entry in std::fs::read_dir(self.data_dir.join("outbox")).expect("outbox") {
+            let path = entry.unwrap().path();
+            let raw = std::fs::read_to_string(&path).unwrap();
+            if !raw
+                .to_ascii_lowercase()
+                .contains(&format!("to: {}", email.to_ascii_lowercase()))
+            {
+                continue;
+            }
+            let text = decode_quoted_printable(&raw);
+            let Some(at) = text.find(marker) else {
+                continue;
+            };
+            let token: String = text[at + marker.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                .collect();
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            found.push((modified, token.trim_end_matches('.').to_owned()));
+        }
+        found.sort();
+        found
+            .pop()
+            .unwrap_or_else(|| panic!("no mail to {email} with {marker}"))
+            .1
+    }
+
+    /// Signs up without confirming the address.
+    pub async fn sign_up_unverified(&self, tenant: &str, email: &str) -> Session {
         let body = self
             .gql(
                 None,
@@ -215,7 +281,11 @@ impl TestApp {
             }
             let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
             let text = decode_quoted_printable(&raw);
-            let start = text.find("token=ofi_").expect("token in mail") + "token=".len();
+            // Other mail to the address (its confirmation link) is not the invitation.
+            let Some(at) = text.find("token=ofi_") else {
+                continue;
+            };
+            let start = at + "token=".len();
             let token: String = text[start..]
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')

@@ -160,8 +160,14 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
 
     // Public mutations aimed at A.
     case("signUp");
+    // A's address with another password: a shop of the caller's own, nothing of A's, and no
+    // word on whether the address was registered.
     let body = app.gql(None, "mutation { signUp(input: {tenantName: \"Grab\", email: \"alpha.owner@example.com\", password: \"guessing the password\"}) { accessToken tenant { id } userErrors { code } } }", json!({})).await;
-    assert_eq!(user_error_code(&body, "signUp"), "TAKEN");
+    assert_eq!(body["data"]["signUp"]["userErrors"], json!([]), "{body}");
+    assert_ne!(
+        body["data"]["signUp"]["tenant"]["id"],
+        json!(a.owner.tenant_id)
+    );
     assert_no_leak("signUp", &body, &a);
 
     case("login");
@@ -205,6 +211,31 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     case("resetPassword");
     let body = app.gql(None, "mutation { resetPassword(input: {token: \"made-up\", newPassword: \"taken over at last\"}) { success userErrors { code } } }", json!({})).await;
     assert_eq!(user_error_code(&body, "resetPassword"), "TOKEN_INVALID");
+
+    // A's address cannot be confirmed from B's session: the link is A's (mailed to A), and
+    // B's own account is not A's.
+    case("verifyEmail");
+    let token = app.link_token_for("alpha.owner@example.com", "verify-email?token=");
+    let body = app.gql(Some(&b.access), "mutation($t: String!) { verifyEmail(input: {token: $t}) { success userErrors { code } } }", json!({ "t": token })).await;
+    assert_eq!(
+        user_error_code(&body, "verifyEmail"),
+        "TOKEN_INVALID",
+        "{body}"
+    );
+    case("resendVerificationEmail");
+    let body = app
+        .gql(
+            Some(&b.access),
+            "mutation { resendVerificationEmail { success userErrors { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        user_error_code(&body, "resendVerificationEmail"),
+        "INVALID",
+        "B's own address is confirmed: {body}"
+    );
+    assert_no_leak("resendVerificationEmail", &body, &a);
 
     case("changePassword");
     let body = app.gql(Some(&b.access), "mutation { changePassword(input: {currentPassword: \"correct horse battery\", newPassword: \"beta changed password\"}) { accessToken userErrors { code } } }", json!({})).await;

@@ -61,13 +61,13 @@ async fn leases_lapse_failures_back_off_and_the_last_attempt_parks_the_job() {
     );
 
     // A worker claims it and dies: nobody else gets it while the lease holds.
-    let claimed = queue::claim(&app.state.db, "doomed-worker")
+    let claimed = queue::claim(&app.state.db, "doomed-worker", &[], &[])
         .await
         .unwrap()
         .expect("a due job");
     assert_eq!(claimed.attempts, 1);
     assert!(
-        queue::claim(&app.state.db, "other")
+        queue::claim(&app.state.db, "other", &[], &[])
             .await
             .unwrap()
             .is_none(),

@@ -75,14 +75,27 @@ async fn an_invitation_is_emailed_and_accepting_it_joins_the_tenant_with_its_rol
 }
 
 #[tokio::test]
-async fn an_existing_user_joins_a_second_tenant_without_a_new_password() {
+async fn an_existing_user_joins_a_second_tenant_as_themselves_never_by_the_link_alone() {
     let app = spawn_app().await;
     let a = app.sign_up("Shop A", "a@example.com").await;
-    app.sign_up("Shop B", "b@example.com").await;
+    let b = app.sign_up("Shop B", "b@example.com").await;
     app.gql(Some(&a.access), "mutation { inviteUser(input: {email: \"b@example.com\", role: VIEWER}) { userErrors { code } } }", json!({})).await;
     let token = app.invitation_token_for("b@example.com");
+    const ACCEPT: &str = "mutation($t: String!, $p: String) { acceptInvite(input: {token: $t, password: $p}) { role tenant { name } userErrors { field code } } }";
+    // The link alone (a forwarded mail, a shared screen) or a wrong password: refused.
+    for password in [None, Some("not b's password at all")] {
+        let body = app
+            .gql(None, ACCEPT, json!({ "t": token, "p": password }))
+            .await;
+        assert_eq!(
+            user_error_code(&body, "acceptInvite"),
+            "INVALID_CREDENTIALS",
+            "{body}"
+        );
+    }
+    // Signed in as b: joins, no password asked.
     let body = app
-        .gql(None, "mutation($t: String!) { acceptInvite(input: {token: $t}) { role tenant { name } userErrors { code } } }", json!({ "t": token }))
+        .gql(Some(&b.access), ACCEPT, json!({ "t": token }))
         .await;
     assert_eq!(
         body["data"]["acceptInvite"]["tenant"]["name"], "Shop A",
@@ -95,6 +108,17 @@ async fn an_existing_user_joins_a_second_tenant_without_a_new_password() {
             .unwrap()
             .len(),
         2
+    );
+    // Signed out, b's own password does it too.
+    let c = app.sign_up("Shop C", "c@example.com").await;
+    app.gql(Some(&c.access), "mutation { inviteUser(input: {email: \"b@example.com\", role: STAFF}) { userErrors { code } } }", json!({})).await;
+    let token = app.invitation_token_for("b@example.com");
+    let body = app
+        .gql(None, ACCEPT, json!({ "t": token, "p": PASSWORD }))
+        .await;
+    assert_eq!(
+        body["data"]["acceptInvite"]["tenant"]["name"], "Shop C",
+        "{body}"
     );
 }
 

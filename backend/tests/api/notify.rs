@@ -65,6 +65,18 @@ pub fn outbox(app: &TestApp) -> Vec<Sent> {
     out
 }
 
+/// Confirms `address` as the shop's sender from the link mailed there (its page's button).
+pub async fn confirm_sender(app: &TestApp, address: &str) {
+    let token = app.link_token_for(address, "/confirm-sender/");
+    let res = app
+        .client
+        .post(app.url(&format!("/confirm-sender/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+}
+
 fn to(app: &TestApp, email: &str) -> Vec<Sent> {
     outbox(app).into_iter().filter(|m| m.to == email).collect()
 }
@@ -787,7 +799,7 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
             .as_array()
             .unwrap()
             .len(),
-        16,
+        14,
         "{list}"
     );
     // Settings: the sender and validation by field.
@@ -796,8 +808,11 @@ async fn templates_are_edited_with_checked_syntax_previewed_and_written_in_the_s
         bad["data"]["updateNotificationSettings"]["userErrors"][0]["field"],
         json!(["input", "replyTo"])
     );
-    let set = ok(&app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Kettle Co\", senderAddress: \"hello@kettle.example\", replyTo: \"help@kettle.example\", reviewRequestDays: 3}) { settings { senderName replyTo reviewRequestDays } userErrors { field message } } }", json!({})).await;
+    let set = ok(&app, s, "updateNotificationSettings", "mutation { updateNotificationSettings(input: {senderName: \"Kettle Co\", senderAddress: \"hello@kettle.example\", replyTo: \"help@kettle.example\", reviewRequestDays: 3}) { settings { senderName replyTo reviewRequestDays senderAddressConfirmed } userErrors { field message } } }", json!({})).await;
     assert_eq!(set["settings"]["reviewRequestDays"], 3);
+    // The shop's own address is used once someone there confirms it.
+    assert_eq!(set["settings"]["senderAddressConfirmed"], false);
+    confirm_sender(&app, "hello@kettle.example").await;
     kettles(&app, s, "sender-1", 1, us_address()).await;
     drain(&app).await;
     let m = &to(&app, "sender-1@shopper.example")[0];
@@ -1201,7 +1216,12 @@ async fn an_address_change_is_proposed_confirmed_with_the_new_address_and_mistak
         .find(|t| t["email"] == "orders@kettle.example")
         .unwrap();
     assert_eq!(t["handling"], "NEEDS_STAFF", "{t}");
-    assert!(to(&app, "orders@kettle.example").is_empty());
+    // Nothing but the address's confirmation request went to it.
+    assert!(
+        to(&app, "orders@kettle.example")
+            .iter()
+            .all(|m| m.subject == "Confirm your sender address for Orderflow")
+    );
     app.stop().await;
 }
 

@@ -116,7 +116,7 @@ const LOG: &str = "query($s: ID) { webhookDeliveries(first: 50, subscriptionId: 
 #[tokio::test]
 async fn deliveries_are_signed_retried_logged_and_redelivered() {
     let mut s = fresh_settings().await;
-    s.webhooks_allow_loopback = true;
+    s.outbound_allow_loopback = true;
     let app = spawn_with(s).await;
     let shop = shop(&app, "hooks", false).await;
     let owner = &shop.owner;
@@ -248,7 +248,7 @@ async fn deliveries_are_signed_retried_logged_and_redelivered() {
 #[tokio::test]
 async fn a_receiver_that_never_answers_well_is_given_up_on_and_logged() {
     let mut s = fresh_settings().await;
-    s.webhooks_allow_loopback = true;
+    s.outbound_allow_loopback = true;
     let app = spawn_with(s).await;
     let shop = shop(&app, "hooks-down", false).await;
     let owner = &shop.owner;

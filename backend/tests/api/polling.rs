@@ -6,7 +6,7 @@ use orderflow::jobs::worker;
 use serde_json::json;
 
 use crate::connectors::fixture;
-use crate::helpers::{count_rows, spawn_app};
+use crate::helpers::{count_rows, spawn_app_reaching_loopback};
 use crate::mock::{MockApi, Reply};
 use crate::webhooks::connect;
 
@@ -14,7 +14,7 @@ const SYNC: &str = "mutation($id: ID!) { syncChannelConnection(input: {id: $id})
 
 #[tokio::test]
 async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app
         .sign_up("Amazon Seller", "owner@amazon-seller.example")
         .await;
@@ -148,7 +148,7 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
 
 #[tokio::test]
 async fn a_refused_token_is_shown_on_the_connection_and_polling_carries_on() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app
         .sign_up("Amazon Refused", "owner@amazon-refused.example")
         .await;
@@ -183,7 +183,7 @@ async fn a_refused_token_is_shown_on_the_connection_and_polling_carries_on() {
 
 #[tokio::test]
 async fn etsy_receipts_are_polled_with_the_app_key_and_the_shops_token() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app.sign_up("Etsy Maker", "owner@etsy-maker.example").await;
     let api = MockApi::spawn("x-api-key");
     api.on("/v3/public/oauth/token", vec![Reply::json(br#"{"access_token":"12345678.etsy-access","token_type":"Bearer","expires_in":3600,"refresh_token":"12345678.etsy-refresh-2"}"#.to_vec())]);
@@ -225,7 +225,7 @@ async fn etsy_receipts_are_polled_with_the_app_key_and_the_shops_token() {
 
 #[tokio::test]
 async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_deliveries() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app.sign_up("Reconciled", "owner@reconciled.example").await;
     let shopify = MockApi::spawn("x-shopify-access-token");
     let order = serde_json::from_slice::<serde_json::Value>(&fixture("shopify/rest_order.json"))
@@ -339,7 +339,7 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
 
 #[tokio::test]
 async fn without_access_to_restricted_data_an_amazon_order_is_captured_and_its_address_flagged() {
-    let app = spawn_app().await;
+    let app = spawn_app_reaching_loopback().await;
     let owner = app
         .sign_up("Amazon No PII", "owner@amazon-nopii.example")
         .await;

@@ -1,5 +1,6 @@
-//! The invitation link's page: choose a password (or use the one of an existing account) and
-//! join the shop; signed in afterwards.
+//! The invitation link's page: signed in, join as that account; signed out, choose a password
+//! for a new account (or give the password of the address's existing one); signed in
+//! afterwards.
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -7,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::json;
 
 use crate::api::{self, ApiError};
-use crate::session::session;
+use crate::session::{Status, session};
 
 #[component]
 pub fn AcceptInvite() -> impl IntoView {
@@ -22,13 +23,14 @@ pub fn AcceptInvite() -> impl IntoView {
         async move {
             let q = "mutation($i: AcceptInviteInput!) { acceptInvite(input: $i) { accessToken accessTokenExpiresAt refreshToken userErrors { field message code } } }";
             let p = Some(p).filter(|p| !p.is_empty());
-            match api::public_mutation(
-                q,
-                json!({ "i": { "token": t, "password": p } }),
-                "acceptInvite",
-            )
-            .await
-            {
+            let vars = json!({ "i": { "token": t, "password": p } });
+            // Signed in, the invitation is accepted as this account.
+            let answer = if session().status.get_untracked() == Status::SignedIn {
+                api::mutate(q, vars, "acceptInvite").await
+            } else {
+                api::public_mutation(q, vars, "acceptInvite").await
+            };
+            match answer {
                 Ok(payload) => {
                     api::keep(&payload);
                     navigate(
@@ -47,7 +49,10 @@ pub fn AcceptInvite() -> impl IntoView {
     view! {
         <form class="login" on:submit=move |ev| { ev.prevent_default(); accept.dispatch(()); }>
             <h1>"Join the shop"</h1>
-            <p class="muted">"Choose a password for your new account. If you already have one, use its password."</p>
+            <p class="muted">{move || match session().me.get().and_then(|m| m.email) {
+                Some(email) if session().status.get() == Status::SignedIn => format!("Signed in as {email}: if the invitation is for this address, join without a password."),
+                _ => "Choose a password for your new account. If this address already has an Orderflow account, give its password instead.".to_owned(),
+            }}</p>
             <label for="accept-password">"Password (at least 12 characters)"</label>
             <input id="accept-password" type="password" autocomplete="new-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
             <div class="field-error">{move || error.get().and_then(|e| e.on("password"))}</div>

@@ -7,3 +7,4 @@ pub mod orders;
 pub mod returns;
 pub mod review;
 pub mod settings;
+pub mod verify;

@@ -12,8 +12,21 @@ use crate::tenancy::{Principal, TenantTx};
 
 pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal> {
     if bearer.starts_with(tokens::API_KEY) {
-        return api_key(state, bearer).await;
+        return api_key(state, bearer, true).await;
     }
+    user(state, bearer).await
+}
+
+/// The same check for a credential already in use (a subscription socket's, again while it
+/// streams): nothing is written.
+pub async fn authenticate_again(state: &AppState, bearer: &str) -> AppResult<Principal> {
+    if bearer.starts_with(tokens::API_KEY) {
+        return api_key(state, bearer, false).await;
+    }
+    user(state, bearer).await
+}
+
+async fn user(state: &AppState, bearer: &str) -> AppResult<Principal> {
     let claims = state.jwt.verify(bearer)?;
     let (tenant, user) = (TenantId(claims.tid), UserId(claims.sub));
     let tx = TenantTx::begin(&state.db, tenant).await?;
@@ -27,7 +40,7 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal
     }
 }
 
-async fn api_key(state: &AppState, secret: &str) -> AppResult<Principal> {
+async fn api_key(state: &AppState, secret: &str, touch: bool) -> AppResult<Principal> {
     let tenant = tokens::tenant_of(tokens::API_KEY, secret)
         .ok_or(AppError::TokenInvalid("malformed API key"))?;
     let tx = TenantTx::begin(&state.db, tenant).await?;
@@ -37,7 +50,9 @@ async fn api_key(state: &AppState, secret: &str) -> AppResult<Principal> {
     if key.revoked_at.is_some() {
         return Err(AppError::ApiKeyRevoked);
     }
-    api_keys::touch(&tx, key.id, Utc::now()).await?;
+    if touch {
+        api_keys::touch(&tx, key.id, Utc::now()).await?;
+    }
     tx.commit().await?;
     Ok(Principal::api_key(tenant, key.id, key.scopes))
 }

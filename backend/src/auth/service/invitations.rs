@@ -2,12 +2,12 @@
 
 use chrono::{Duration, Utc};
 
-use super::{Session, is_unique_violation, password_error, publish_audit};
+use super::{Session, is_unique_violation, mail, password_error, publish_audit};
 use crate::app::AppState;
-use crate::auth::{password, tokens};
-use crate::domain::{Email, InvitationId};
+use crate::auth::ratelimit::Limit;
+use crate::auth::{attempts, password, tokens};
+use crate::domain::{Email, InvitationId, UserId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
-use crate::infra::mailer::Outgoing;
 use crate::lifecycle::notify::{self, kind::Kind};
 use crate::tenancy::repo::invitations::{self, Invitation, NewInvitation};
 use crate::tenancy::repo::{audit, memberships, tenants, users};
@@ -39,10 +39,11 @@ pub async fn invite_user(
     let inviter = principal.user_id()?;
     check_grantable(principal, role)?;
     let email = Email::parse(email).map_err(|m| UserError::on("email", C::InvalidEmail, m))?;
+    limit_invitations(state, principal).await?;
 
     let token = tokens::issue(tokens::INVITATION, principal.tenant);
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    if let Some(user) = users::find_by_email(&tx, &email).await?
+    if let Some(user) = users::verified_by_email(&tx, &email).await?
         && memberships::get(&tx, user.id.into()).await?.is_some()
     {
         return Err(
@@ -84,6 +85,7 @@ pub async fn resend_invitation(
     id: InvitationId,
 ) -> Outcome<(Invitation, Option<UserError>)> {
     principal.require(Permission::MembersManage)?;
+    limit_invitations(state, principal).await?;
     let token = tokens::issue(tokens::INVITATION, principal.tenant);
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
     let Some(invitation) = invitations::get(&tx, id).await? else {
@@ -141,6 +143,32 @@ pub async fn revoke_invitation(
     Ok(invitation)
 }
 
+/// Invitations a tenant may send (or resend) per hour and per day: they go out under the
+/// platform's name.
+const INVITATIONS_PER_HOUR: Limit = Limit {
+    max: 20,
+    window: std::time::Duration::from_secs(60 * 60),
+};
+const INVITATIONS_PER_DAY: Limit = Limit {
+    max: 100,
+    window: std::time::Duration::from_secs(24 * 60 * 60),
+};
+
+async fn limit_invitations(state: &AppState, principal: &Principal) -> Outcome<()> {
+    let tenant = principal.tenant;
+    state
+        .limiter
+        .hit(&format!("invite:hour:{tenant}"), INVITATIONS_PER_HOUR)
+        .await?;
+    state
+        .limiter
+        .hit(&format!("invite:day:{tenant}"), INVITATIONS_PER_DAY)
+        .await?;
+    Ok(())
+}
+
+/// Mails the invitation: the platform's fixed text from the platform's address (no tenant
+/// template, no tenant sender), with the shop's name and the inviter's address as values.
 async fn deliver(
     state: &AppState,
     principal: &Principal,
@@ -149,50 +177,26 @@ async fn deliver(
     token: &str,
 ) -> Outcome<(Invitation, Option<UserError>)> {
     let link = format!("{}/accept-invite?token={token}", state.config.public_url);
-    let to: lettre::message::Mailbox = invitation
-        .email
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored invitation email: {e}")))?;
-    // The tenant's own invitation template and sender.
-    let (source, sender, inviter) = {
-        let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-        let inviter = match principal.actor {
-            Actor::User(u) => users::get(&tx, u).await?.map(|u| u.email),
-            _ => None,
-        };
-        let source = notify::service::source_of(&tx, Kind::Invitation).await?;
-        let settings = notify::settings::load(&tx).await?;
-        tx.commit().await?;
-        let sender = notify::context::sender(&settings, tenant_name, &state.mailer);
-        (source, sender, inviter.unwrap_or_default())
+    let inviter = match principal.actor {
+        Actor::User(u) => {
+            let tx = TenantTx::begin(&state.db, principal.tenant).await?;
+            let inviter = users::get(&tx, u).await?.map(|u| u.email);
+            tx.commit().await?;
+            inviter
+        }
+        _ => None,
     };
     let context = serde_json::json!({
-        "shop": { "name": tenant_name, "email": sender.from.email.to_string() },
         "invitation": {
             "url": link,
             "tenant": tenant_name,
-            "inviter": inviter,
+            "inviter": inviter.unwrap_or_default(),
             "role": invitation.role.to_lowercase(),
             "expires_at": format!("{} UTC", invitation.expires_at.format("%Y-%m-%d %H:%M")),
         },
     });
-    let rendered = notify::templates::render(&source, &context)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("invitation template: {e}")))?;
-    let domain = sender.from.email.domain().to_owned();
-    let mail = Outgoing {
-        from: sender.from,
-        reply_to: sender.reply_to,
-        to,
-        subject: rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
-        in_reply_to: None,
-        references: None,
-        unsubscribe: None,
-        auto_submitted: Some("auto-generated"),
-    };
-    let (status, error) = match state.mailer.send_outgoing(mail).await {
+    let source = notify::templates::builtin(Kind::Invitation);
+    let (status, error) = match mail::send(state, &invitation.email, &source, context).await {
         Ok(()) => ("sent", None),
         Err(err) => {
             tracing::warn!(tenant.id = %principal.tenant, error = format!("{err:#}"), "invitation email not sent");
@@ -220,9 +224,60 @@ pub struct AcceptInvite {
     pub password: Option<String>,
 }
 
-/// Joins the tenant the invitation is for. A new user chooses a password here; an existing
-/// user needs none, since the emailed token proves they own the address.
-pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Session> {
+/// Who accepts an invitation for an address, decided from the address's accounts. Pure.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Acceptor {
+    /// This account joins (its owner proved it: signed in as it, or its password).
+    Existing(UserId),
+    /// A new account, verified by the invitation's link, with the given password.
+    New,
+    /// The address has a verified account: its owner must sign in (or give its password).
+    SignInFirst,
+    /// No account can take it yet: a password is needed for a new one.
+    ChoosePassword,
+}
+
+/// `verified` is the address's verified account, `caller` the signed-in user, `opened` the
+/// account the given password opens. An unverified account never collects an invitation on
+/// the link alone: whoever opened it in another's name may know its password, but not the
+/// mail; only its owner, signed in or with its password *and* the link, takes it over.
+pub fn acceptor(
+    verified: Option<UserId>,
+    unverified: &[UserId],
+    caller: Option<UserId>,
+    opened: Option<UserId>,
+    password_given: bool,
+) -> Acceptor {
+    if let Some(owner) = verified {
+        return if caller == Some(owner) || opened == Some(owner) {
+            Acceptor::Existing(owner)
+        } else {
+            Acceptor::SignInFirst
+        };
+    }
+    if let Some(mine) = caller
+        .filter(|c| unverified.contains(c))
+        .or(opened.filter(|o| unverified.contains(o)))
+    {
+        return Acceptor::Existing(mine);
+    }
+    if password_given {
+        Acceptor::New
+    } else {
+        Acceptor::ChoosePassword
+    }
+}
+
+/// Joins the tenant the invitation is for. The emailed token proves the address; an account
+/// that already holds the address verified joins only when its owner shows it is theirs
+/// (signed in as it, or its password); otherwise a new account is made, verified, with the
+/// chosen password.
+pub async fn accept_invite(
+    state: &AppState,
+    input: AcceptInvite,
+    caller: Option<&Principal>,
+    client_ip: &str,
+) -> Outcome<Session> {
     let invalid = || {
         UserError::on(
             "token",
@@ -240,7 +295,7 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
         .ok_or_else(invalid)?;
     let email = Email::parse(&invitation.email)
         .map_err(|m| AppError::Internal(anyhow::anyhow!("stored invitation email {m}")))?;
-    let existing = users::find_by_email(&tx, &email).await?;
+    let accounts = users::all_by_email(&tx, &email).await?;
     tx.commit().await?;
     if invitation.revoked_at.is_some() {
         return Err(invalid().into());
@@ -261,9 +316,52 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
         )
         .into());
     }
-    let password_hash = match (&existing, input.password) {
-        (Some(_), _) => None,
-        (None, None) => {
+    let caller = caller.and_then(|p| p.user_id().ok());
+    let verified = accounts
+        .iter()
+        .find(|u| u.email_verified_at.is_some())
+        .map(|u| UserId(u.id));
+    let unverified: Vec<UserId> = accounts
+        .iter()
+        .filter(|u| u.email_verified_at.is_none())
+        .map(|u| UserId(u.id))
+        .collect();
+    let opened = match (&input.password, caller) {
+        (Some(password), None) if !accounts.is_empty() => {
+            attempts::before(&state.limiter, "accept", &email, client_ip).await?;
+            let mut opened = None;
+            for account in &accounts {
+                if password::verify(password.clone(), Some(account.password_hash.clone())).await? {
+                    opened = Some(UserId(account.id));
+                    break;
+                }
+            }
+            if opened.is_some() {
+                attempts::succeeded(&state.limiter, &email, client_ip).await?;
+            } else if verified.is_some() {
+                attempts::failed(&state.limiter, &email, client_ip).await?;
+            }
+            opened
+        }
+        _ => None,
+    };
+    let decision = acceptor(
+        verified,
+        &unverified,
+        caller,
+        opened,
+        input.password.is_some(),
+    );
+    let password_hash = match decision {
+        Acceptor::SignInFirst => {
+            return Err(UserError::on(
+                "password",
+                C::InvalidCredentials,
+                format!("{email} has an Orderflow account: sign in as it, or give its password, to accept"),
+            )
+            .into());
+        }
+        Acceptor::ChoosePassword => {
             return Err(UserError::on(
                 "password",
                 C::Required,
@@ -271,7 +369,9 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
             )
             .into());
         }
-        (None, Some(password)) => {
+        Acceptor::Existing(_) => None,
+        Acceptor::New => {
+            let password = input.password.unwrap_or_default();
             password::check_new(&password).map_err(|e| password_error("password", e))?;
             Some(password::hash(password).await?)
         }
@@ -291,10 +391,24 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
         )
         .into());
     }
-    let user = match (existing, password_hash) {
-        (Some(user), _) => user,
-        (None, Some(hash)) => match users::create(&tx, &email, hash).await {
-            Ok(user) => user,
+    let user_id = match (decision, password_hash) {
+        (Acceptor::Existing(user), _) => {
+            // The link proved the address: an unverified account of its owner is verified now.
+            if let Err(err) = users::mark_verified(&tx, user).await {
+                if is_unique_violation(&err) {
+                    return Err(UserError::on(
+                        "token",
+                        C::Taken,
+                        "another account confirmed this address meanwhile: sign in to it and accept again",
+                    )
+                    .into());
+                }
+                return Err(err.into());
+            }
+            user
+        }
+        (_, Some(hash)) => match users::create(&tx, &email, hash, true).await {
+            Ok(user) => UserId(user.id),
             Err(err) if is_unique_violation(&err) => {
                 return Err(UserError::on(
                     "token",
@@ -305,13 +419,12 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
             }
             Err(err) => return Err(err.into()),
         },
-        (None, None) => {
+        _ => {
             return Err(
                 AppError::Internal(anyhow::anyhow!("invitation lost its password hash")).into(),
             );
         }
     };
-    let user_id = user.id.into();
     let role = match memberships::get(&tx, user_id).await? {
         Some(existing) => existing.role,
         None => memberships::create(&tx, user_id, role).await?.role,
@@ -321,4 +434,61 @@ pub async fn accept_invite(state: &AppState, input: AcceptInvite) -> Outcome<Ses
     tx.commit().await?;
     publish_audit(state, &entry).await;
     Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u128) -> UserId {
+        UserId(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn a_verified_account_joins_only_by_its_owner() {
+        let (owner, other) = (id(1), id(2));
+        assert_eq!(
+            acceptor(Some(owner), &[], Some(owner), None, false),
+            Acceptor::Existing(owner)
+        );
+        assert_eq!(
+            acceptor(Some(owner), &[], None, Some(owner), true),
+            Acceptor::Existing(owner)
+        );
+        // The link alone, another signed-in account, or a wrong password: not enough.
+        assert_eq!(
+            acceptor(Some(owner), &[], None, None, false),
+            Acceptor::SignInFirst
+        );
+        assert_eq!(
+            acceptor(Some(owner), &[], None, None, true),
+            Acceptor::SignInFirst
+        );
+        assert_eq!(
+            acceptor(Some(owner), &[other], Some(other), None, false),
+            Acceptor::SignInFirst
+        );
+    }
+
+    #[test]
+    fn an_account_opened_in_anothers_name_never_collects_the_invitation() {
+        let squatter = id(9);
+        // The invitee (who has the link, not the squatter's password) gets an account of
+        // their own; the squatter's account is left out.
+        assert_eq!(acceptor(None, &[squatter], None, None, true), Acceptor::New);
+        assert_eq!(
+            acceptor(None, &[squatter], None, None, false),
+            Acceptor::ChoosePassword
+        );
+        // Their own unverified account, shown to be theirs, is verified and joins.
+        assert_eq!(
+            acceptor(None, &[squatter], Some(squatter), None, false),
+            Acceptor::Existing(squatter)
+        );
+        assert_eq!(
+            acceptor(None, &[squatter], None, Some(squatter), true),
+            Acceptor::Existing(squatter)
+        );
+        assert_eq!(acceptor(None, &[], None, None, true), Acceptor::New);
+    }
 }

@@ -5,20 +5,23 @@
 mod api_keys;
 mod authenticate;
 pub mod invitations;
+mod mail;
 mod members;
 mod password;
 mod reset;
 mod session;
 pub mod sign_in;
+mod verify;
 
 pub use api_keys::{create_api_key, revoke_api_key};
-pub use authenticate::authenticate;
+pub use authenticate::{authenticate, authenticate_again};
 pub use invitations::{accept_invite, invite_user, resend_invitation, revoke_invitation};
 pub use members::{remove_member, update_membership_role};
 pub use password::change_password;
 pub use reset::{request_password_reset, reset_password};
 pub use session::Session;
 pub use sign_in::{login, logout, refresh, sign_up, switch_tenant};
+pub use verify::{resend_verification, send_verification, verify_email};
 
 use crate::app::AppState;
 use crate::error::{UserError, UserErrorCode};

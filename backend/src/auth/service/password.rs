@@ -3,9 +3,16 @@
 use super::{Session, password_error, publish_audit};
 use crate::app::AppState;
 use crate::auth::password;
+use crate::auth::ratelimit::Limit;
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
 use crate::tenancy::repo::{audit, memberships, refresh_tokens, users};
 use crate::tenancy::{Principal, TenantTx, UserTx};
+
+/// Password changes (and wrong current passwords) per user.
+const CHANGES_PER_USER: Limit = Limit {
+    max: 10,
+    window: std::time::Duration::from_secs(15 * 60),
+};
 
 pub async fn change_password(
     state: &AppState,
@@ -15,6 +22,11 @@ pub async fn change_password(
 ) -> Outcome<Session> {
     let user = principal.user_id()?;
     password::check_new(&new).map_err(|e| password_error("newPassword", e))?;
+    // Each try costs two password hashes: a stolen session cannot guess at speed.
+    state
+        .limiter
+        .hit(&format!("password:user:{user}"), CHANGES_PER_USER)
+        .await?;
     let tx = UserTx::begin(&state.db, user).await?;
     let record = users::get(&tx, user)
         .await?

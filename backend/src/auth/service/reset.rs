@@ -8,11 +8,10 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::password_error;
 use crate::app::AppState;
-use crate::auth::ratelimit::{LOGIN_PER_EMAIL, LOGIN_PER_IP};
+use crate::auth::ratelimit::{LOGIN_PER_IP, MAIL_PER_ADDRESS};
 use crate::auth::{password, tokens};
 use crate::domain::{Email, UserId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
-use crate::infra::mailer::Outgoing;
 use crate::lifecycle::notify::{kind::Kind, templates};
 use crate::tenancy::repo::{memberships, refresh_tokens, users};
 use crate::tenancy::{AnyTx, GlobalTx, TenantTx, UserTx};
@@ -29,7 +28,7 @@ pub async fn request_password_reset(
     let email = Email::parse(email).map_err(|m| UserError::on("email", C::InvalidEmail, m))?;
     state
         .limiter
-        .hit(&format!("reset:email:{email}"), LOGIN_PER_EMAIL)
+        .hit(&format!("reset:email:{email}"), MAIL_PER_ADDRESS)
         .await?;
     state
         .limiter
@@ -50,7 +49,9 @@ pub async fn request_password_reset(
 /// recorded on the reset.
 async fn issue(state: &AppState, email: &Email) -> anyhow::Result<()> {
     let tx = GlobalTx::begin(&state.db).await?;
-    let Some(user) = users::find_by_email(&tx, email).await? else {
+    // The verified account; without one, the newest that is not (resetting proves the
+    // address, but the account only becomes verified by its own link).
+    let Some(user) = users::all_by_email(&tx, email).await?.into_iter().next() else {
         tx.commit().await?;
         return Ok(());
     };
@@ -97,30 +98,11 @@ async fn send(
     expires: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let url = format!("{}/reset-password?token={token}", state.config.public_url);
-    let from = state.mailer.platform_sender().clone();
     let context = serde_json::json!({
-        "shop": { "name": from.name.clone().unwrap_or_else(|| "Orderflow".into()), "email": from.email.to_string() },
         "password_reset": { "url": url, "expires_at": format!("{} UTC", expires.format("%Y-%m-%d %H:%M")) },
     });
-    let rendered = templates::render(&templates::builtin(Kind::PasswordReset), &context)
-        .map_err(|e| anyhow::anyhow!("password reset template: {e}"))?;
-    let domain = from.email.domain().to_owned();
-    state
-        .mailer
-        .send_outgoing(Outgoing {
-            from,
-            reply_to: None,
-            to: email.as_str().parse()?,
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
-            in_reply_to: None,
-            references: None,
-            unsubscribe: None,
-            auto_submitted: Some("auto-generated"),
-        })
-        .await
+    let source = templates::builtin(Kind::PasswordReset);
+    super::mail::send(state, email.as_str(), &source, context).await
 }
 
 /// Sets a new password with a reset token; every session of the user, in every tenant, ends.

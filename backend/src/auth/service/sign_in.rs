@@ -2,12 +2,11 @@
 
 use chrono::Utc;
 
-use super::{Session, is_unique_violation, password_error, publish_audit};
+use super::{Session, password_error, publish_audit, verify};
 use crate::app::AppState;
-use crate::auth::ratelimit::{LOGIN_PER_EMAIL, LOGIN_PER_IP};
-use crate::auth::{password, tokens};
+use crate::auth::{attempts, password, tokens};
 use crate::domain::{Currency, Email, TenantId};
-use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
+use crate::error::{AppError, Fail, Outcome, UserError, UserErrorCode as C};
 use crate::tenancy::repo::{audit, memberships, refresh_tokens, tenants, users};
 use crate::tenancy::{Actor, GlobalTx, Principal, Role, TenantTx, UserTx};
 
@@ -21,8 +20,10 @@ pub struct SignUp {
     pub currency: Option<String>,
 }
 
-/// Creates a tenant and its owner. An existing user signing up again with their own
-/// password gets one more tenant; with another password the email counts as taken.
+/// Creates a tenant and its owner. The password of an account the address already has opens
+/// it (the owner adds a tenant); any other password makes a new, unverified account, so the
+/// answer never tells whether the address is registered, and a wrong password counts as a
+/// failed sign-in for the address. A new account is sent its confirmation link.
 pub async fn sign_up(state: &AppState, input: SignUp, client_ip: &str) -> Outcome<Session> {
     let tenant_name = input.tenant_name.trim();
     if tenant_name.is_empty() {
@@ -42,34 +43,42 @@ pub async fn sign_up(state: &AppState, input: SignUp, client_ip: &str) -> Outcom
         }
         None => Currency::USD,
     };
-    state
-        .limiter
-        .hit(&format!("signup:ip:{client_ip}"), LOGIN_PER_IP)
-        .await?;
+    attempts::before(&state.limiter, "signup", &email, client_ip).await?;
 
     let tx = GlobalTx::begin(&state.db).await?;
-    let existing = users::find_by_email(&tx, &email).await?;
+    let accounts = users::all_by_email(&tx, &email).await?;
     tx.commit().await?;
-    let password_hash = match &existing {
-        Some(user) => {
-            if !password::verify(input.password, Some(user.password_hash.clone())).await? {
-                return Err(taken(&email).into());
-            }
+    let owner = matching_account(&accounts, &input.password).await?;
+    let password_hash = match &owner {
+        Some(_) => {
+            attempts::succeeded(&state.limiter, &email, client_ip).await?;
             None
         }
-        None => Some(password::hash(input.password).await?),
+        None => {
+            if !accounts.is_empty() {
+                attempts::failed(&state.limiter, &email, client_ip).await?;
+            }
+            let unverified = accounts
+                .iter()
+                .filter(|u| u.email_verified_at.is_none())
+                .count();
+            if unverified >= users::MAX_UNVERIFIED_PER_EMAIL {
+                // Said as a rate limit: it tells nothing a prober could not have caused.
+                return Err(AppError::RateLimited {
+                    retry_after_secs: 3600,
+                }
+                .into());
+            }
+            Some(password::hash(input.password).await?)
+        }
     };
 
     let tenant = TenantId::new();
     let tx = TenantTx::begin(&state.db, tenant).await?;
     tenants::create(&tx, tenant, tenant_name, currency).await?;
-    let user = match (existing, password_hash) {
+    let user = match (owner, password_hash) {
         (Some(user), _) => user,
-        (None, Some(hash)) => match users::create(&tx, &email, hash).await {
-            Ok(user) => user,
-            Err(err) if is_unique_violation(&err) => return Err(taken(&email).into()),
-            Err(err) => return Err(err.into()),
-        },
+        (None, Some(hash)) => users::create(&tx, &email, hash, false).await?,
         (None, None) => {
             return Err(Fail::App(
                 anyhow::anyhow!("sign-up lost its password hash").into(),
@@ -90,17 +99,34 @@ pub async fn sign_up(state: &AppState, input: SignUp, client_ip: &str) -> Outcom
     tx.commit().await?;
     publish_audit(state, &entry).await;
     tracing::info!(tenant.id = %tenant, user.id = %user_id, "tenant signed up");
+    if user.email_verified_at.is_none()
+        && let Err(e) = verify::send_verification(state, user_id, &email, Some(tenant_name)).await
+    {
+        // The account works without it; resendVerificationEmail sends another.
+        tracing::warn!(user.id = %user_id, error = format!("{e:#}"), "confirmation email not sent");
+    }
     Ok(session)
 }
 
-fn taken(email: &Email) -> UserError {
-    UserError::on(
-        "email",
-        C::Taken,
-        format!(
-            "{email} is already registered: log in, or sign up with that account's password to add a tenant"
-        ),
-    )
+/// The account among `accounts` (verified first) that `password` opens, if any. Every
+/// account is tried, and a dummy hash when there is none, so the time says little.
+async fn matching_account(
+    accounts: &[entity::users::Model],
+    password: &str,
+) -> Result<Option<entity::users::Model>, AppError> {
+    if accounts.is_empty() {
+        password::verify(password.to_owned(), None).await?;
+        return Ok(None);
+    }
+    let mut found = None;
+    for account in accounts {
+        if password::verify(password.to_owned(), Some(account.password_hash.clone())).await?
+            && found.is_none()
+        {
+            found = Some(account.clone());
+        }
+    }
+    Ok(found)
 }
 
 pub struct Login {
@@ -121,30 +147,19 @@ pub async fn login(
 ) -> Outcome<(Session, Memberships)> {
     let email =
         Email::parse(&input.email).map_err(|m| UserError::on("email", C::InvalidEmail, m))?;
-    state
-        .limiter
-        .hit(&format!("login:email:{email}"), LOGIN_PER_EMAIL)
-        .await?;
-    state
-        .limiter
-        .hit(&format!("login:ip:{client_ip}"), LOGIN_PER_IP)
-        .await?;
+    attempts::before(&state.limiter, "login", &email, client_ip).await?;
 
     let tx = GlobalTx::begin(&state.db).await?;
-    let user = users::find_by_email(&tx, &email).await?;
+    let accounts = users::all_by_email(&tx, &email).await?;
     tx.commit().await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let user = match (password::verify(input.password, stored).await?, user) {
-        (true, Some(user)) => user,
-        _ => {
-            tracing::info!(client.ip = %client_ip, "login refused: wrong email or password");
-            return Err(UserError::general(
-                C::InvalidCredentials,
-                "the email or password is wrong",
-            )
-            .into());
-        }
+    let Some(user) = matching_account(&accounts, &input.password).await? else {
+        attempts::failed(&state.limiter, &email, client_ip).await?;
+        tracing::info!(client.ip = %client_ip, "login refused: wrong email or password");
+        return Err(
+            UserError::general(C::InvalidCredentials, "the email or password is wrong").into(),
+        );
     };
+    attempts::succeeded(&state.limiter, &email, client_ip).await?;
     let user_id = user.id.into();
 
     let tx = UserTx::begin(&state.db, user_id).await?;

@@ -123,6 +123,18 @@ pub struct CreateOrderInput {
     pub total: Option<Amount>,
 }
 
+/// Most lines one order may have.
+pub const MAX_LINES: usize = 1_000;
+/// Most units one line may order.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// The sum of `amounts`, or None when it overflows.
+fn checked_sum(amounts: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    amounts
+        .into_iter()
+        .try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a))
+}
+
 fn amount(path: &[&str], raw: &Amount) -> Result<Decimal, UserError> {
     parse_price(&raw.0).map_err(|m| UserError::at(path, C::Invalid, m))
 }
@@ -157,6 +169,14 @@ async fn canonical(
     if input.lines.is_empty() {
         return Err(UserError::on("lines", C::Required, "an order needs at least one line").into());
     }
+    if input.lines.len() > MAX_LINES {
+        return Err(UserError::on(
+            "lines",
+            C::Invalid,
+            format!("an order has at most {MAX_LINES} lines"),
+        )
+        .into());
+    }
     let currency = input
         .currency
         .clone()
@@ -179,8 +199,13 @@ async fn canonical(
     for (i, l) in input.lines.into_iter().enumerate() {
         let i = i.to_string();
         let path = |leaf: &'static str| vec!["lines", i.as_str(), leaf];
-        if l.quantity <= 0 {
-            return Err(UserError::at(&path("quantity"), C::Invalid, "must be at least 1").into());
+        if !(1..=MAX_QUANTITY).contains(&l.quantity) {
+            return Err(UserError::at(
+                &path("quantity"),
+                C::Invalid,
+                format!("must be between 1 and {MAX_QUANTITY}"),
+            )
+            .into());
         }
         let sku = l.sku.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let known = sku.and_then(|s| catalog.iter().find(|v| v.sku == s));
@@ -262,26 +287,48 @@ async fn canonical(
             amount: amount(&["discounts", &i.to_string(), "amount"], &d.amount)?,
         });
     }
-    let subtotal: Decimal = lines
+    // Each amount fits storage, but their products and sums may not: every step is checked,
+    // and a total that cannot be stored is the caller's mistake, not a crash.
+    let too_large = || {
+        UserError::on(
+            "lines",
+            C::Invalid,
+            "the order's amounts add up to more than can be stored: check quantities and prices",
+        )
+    };
+    let line_totals: Option<Vec<Decimal>> = lines
         .iter()
-        .map(|l| l.unit_price * Decimal::from(l.quantity))
-        .sum();
-    let discount_total: Decimal = lines.iter().map(|l| l.discount).sum::<Decimal>()
-        + discounts.iter().map(|d| d.amount).sum::<Decimal>();
-    let tax: Decimal = lines.iter().map(Line::tax).sum::<Decimal>()
-        + shipping_lines
+        .map(|l| l.unit_price.checked_mul(Decimal::from(l.quantity)))
+        .collect();
+    let subtotal = checked_sum(line_totals.ok_or_else(too_large)?).ok_or_else(too_large)?;
+    let discount_total = checked_sum(
+        lines
             .iter()
-            .flat_map(|s| &s.tax_lines)
-            .map(|t| t.amount)
-            .sum::<Decimal>();
-    let shipping: Decimal = shipping_lines.iter().map(|s| s.price).sum();
-    let computed = subtotal - discount_total
-        + if input.taxes_included {
-            Decimal::ZERO
-        } else {
-            tax
-        }
-        + shipping;
+            .map(|l| l.discount)
+            .chain(discounts.iter().map(|d| d.amount)),
+    )
+    .ok_or_else(too_large)?;
+    let tax = checked_sum(
+        lines
+            .iter()
+            .flat_map(|l| &l.tax_lines)
+            .chain(shipping_lines.iter().flat_map(|s| &s.tax_lines))
+            .map(|t| t.amount),
+    )
+    .ok_or_else(too_large)?;
+    let shipping = checked_sum(shipping_lines.iter().map(|s| s.price)).ok_or_else(too_large)?;
+    let computed = subtotal
+        .checked_sub(discount_total)
+        .and_then(|v| {
+            v.checked_add(if input.taxes_included {
+                Decimal::ZERO
+            } else {
+                tax
+            })
+        })
+        .and_then(|v| v.checked_add(shipping))
+        .filter(|v| crate::domain::money::to_units(*v).is_ok())
+        .ok_or_else(too_large)?;
     let total = match &input.total {
         Some(t) => amount(&["total"], t)?,
         None => computed,

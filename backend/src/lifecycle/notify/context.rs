@@ -35,7 +35,8 @@ pub struct Sender {
     pub shop_name: String,
 }
 
-/// The tenant's sender: its own address when the platform may send for its domain; otherwise
+/// The tenant's sender: its own address when the platform may send for its domain and the
+/// address was confirmed; otherwise
 /// the platform's address under the tenant's name, with the tenant's address to reply to.
 pub fn sender(settings: &NotifySettings, shop_name: &str, mailer: &Mailer) -> Sender {
     let platform = mailer.platform_sender();
@@ -44,10 +45,12 @@ pub fn sender(settings: &NotifySettings, shop_name: &str, mailer: &Mailer) -> Se
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| shop_name.to_owned());
+    // Its own address only when the platform may send for the domain and someone at the
+    // address confirmed it: otherwise any tenant could send as anyone at those domains.
     let own: Option<lettre::Address> = settings
         .sender_address
         .as_deref()
-        .filter(|a| mailer.may_send_as(a))
+        .filter(|a| mailer.may_send_as(a) && super::sender::confirmed(settings))
         .and_then(|a| a.parse().ok());
     let address = own.unwrap_or_else(|| platform.email.clone());
     let reply_to = settings

@@ -108,6 +108,9 @@ pub struct NotificationSettings {
     pub sender_name: Option<String>,
     /// The From address; the platform's sender when unset.
     pub sender_address: Option<String>,
+    /// Whether someone at the sender address confirmed it (by the link mailed there when it
+    /// was set). Until then mail comes from the platform's address, replying to this one.
+    pub sender_address_confirmed: bool,
     pub reply_to: Option<String>,
     /// For shoppers whose locale the channel did not give, e.g. `en_US`.
     pub default_locale: String,
@@ -127,6 +130,7 @@ fn settings_out(s: &NotifySettings, inbound_url: Option<String>) -> Notification
     NotificationSettings {
         sender_name: s.sender_name.clone(),
         sender_address: s.sender_address.clone(),
+        sender_address_confirmed: super::sender::confirmed(s),
         reply_to: s.reply_to.clone(),
         default_locale: s.default_locale.clone(),
         review_request_days: s.review_request_days,
@@ -413,6 +417,7 @@ impl NotifyMutation {
         let outcome = async {
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let mut s = settings::load(&tx).await?;
+            let sender_before = s.sender_address.clone();
             if let Some(name) = input.sender_name {
                 s.sender_name = clean(Some(name));
             }
@@ -489,11 +494,35 @@ impl NotifyMutation {
                 s.disabled = kinds;
             }
             settings::save(&tx, &s).await?;
+            let shop = crate::tenancy::repo::tenants::get(&tx, p.tenant)
+                .await?
+                .map(|t| t.name)
+                .unwrap_or_default();
             tx.commit().await?;
-            Ok::<_, Fail>(settings_out(&s, inbound_url(st, p.tenant, &s)))
+            // A new sender address at a domain the platform sends for is used once someone
+            // there confirms it.
+            let mut warning = None;
+            if let Some(address) = s.sender_address.clone()
+                && s.sender_address != sender_before
+                && st.mailer.may_send_as(&address)
+                && !super::sender::confirmed(&s)
+                && let Err(e) =
+                    super::sender::request_confirmation(st, p.tenant, &shop, &address).await
+            {
+                warning = Some(UserError::on(
+                    "senderAddress",
+                    C::EmailNotSent,
+                    format!("saved, but the confirmation email could not be sent ({e}); mail comes from the platform's address until the address is confirmed"),
+                ));
+            }
+            Ok::<_, Fail>((settings_out(&s, inbound_url(st, p.tenant, &s)), warning))
         }
         .await;
-        let (settings, user_errors) = payload(outcome)?;
+        let (saved, mut user_errors) = payload(outcome)?;
+        let settings = saved.map(|(settings, warning)| {
+            user_errors.extend(warning);
+            settings
+        });
         Ok(NotificationSettingsPayload {
             settings,
             user_errors,
@@ -508,7 +537,8 @@ impl NotifyMutation {
     ) -> async_graphql::Result<InboundEmailTokenPayload> {
         let p = principal(ctx)?;
         let st = state(ctx);
-        let mut bytes = [0u8; 24];
+        // 32 random bytes, like every secret Orderflow makes.
+        let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
         let tx = TenantTx::begin(&st.db, p.tenant).await?;
@@ -539,7 +569,7 @@ impl NotifyMutation {
                 return Err(UserError::on(
                     "kind",
                     C::Invalid,
-                    "support replies are written per message",
+                    "this email has no template to edit: support replies are written per message, and invitations and password resets are the platform's own text",
                 )
                 .into());
             }

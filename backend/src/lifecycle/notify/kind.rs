@@ -103,8 +103,13 @@ impl Kind {
         self == Kind::ReviewRequest
     }
 
-    /// Kinds whose template a tenant edits (a support reply is written per message).
+    /// Kinds whose template a tenant edits. Not a support reply (written per message), and
+    /// not the platform's own account mail (invitations, password resets): it goes out from
+    /// the platform's address, and a tenant's text there would be phishing under its name.
     pub fn has_template(self) -> bool {
-        self != Kind::SupportReply
+        !matches!(
+            self,
+            Kind::SupportReply | Kind::Invitation | Kind::PasswordReset
+        )
     }
 }

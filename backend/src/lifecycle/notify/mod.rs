@@ -9,6 +9,7 @@ pub mod kind;
 pub mod locale;
 pub mod repo;
 pub mod reviews;
+pub mod sender;
 pub mod service;
 pub mod settings;
 pub mod templates;

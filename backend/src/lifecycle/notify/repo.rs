@@ -131,6 +131,7 @@ pub async fn save_settings(tx: &TenantTx, row: notification_settings::Model) -> 
                 .update_columns([
                     notification_settings::Column::SenderName,
                     notification_settings::Column::SenderAddress,
+                    notification_settings::Column::SenderVerifiedAddress,
                     notification_settings::Column::ReplyTo,
                     notification_settings::Column::DefaultLocale,
                     notification_settings::Column::ReviewRequestDays,

@@ -11,6 +11,8 @@ use crate::tenancy::TenantTx;
 pub struct NotifySettings {
     pub sender_name: Option<String>,
     pub sender_address: Option<String>,
+    /// The sender address confirmed by its link (see [`super::sender`]).
+    pub sender_verified_address: Option<String>,
     pub reply_to: Option<String>,
     pub default_locale: String,
     /// 0: no review requests.
@@ -27,6 +29,7 @@ impl Default for NotifySettings {
         Self {
             sender_name: None,
             sender_address: None,
+            sender_verified_address: None,
             reply_to: None,
             default_locale: "en_US".into(),
             review_request_days: 7,
@@ -50,6 +53,7 @@ pub async fn load(tx: &TenantTx) -> Result<NotifySettings, DbErr> {
         Some(r) => NotifySettings {
             sender_name: r.sender_name,
             sender_address: r.sender_address,
+            sender_verified_address: r.sender_verified_address,
             reply_to: r.reply_to,
             default_locale: r.default_locale,
             review_request_days: r.review_request_days,
@@ -68,6 +72,7 @@ pub async fn save(tx: &TenantTx, s: &NotifySettings) -> Result<(), DbErr> {
             tenant_id: tx.tenant().uuid(),
             sender_name: s.sender_name.clone(),
             sender_address: s.sender_address.clone(),
+            sender_verified_address: s.sender_verified_address.clone(),
             reply_to: s.reply_to.clone(),
             default_locale: s.default_locale.clone(),
             review_request_days: s.review_request_days,

@@ -301,16 +301,9 @@ fn fill_carrier(
         row.tracking_source = Set(s.as_str().to_owned());
     }
     if let Some(secret) = f.webhook_secret {
-        let secret = secret.trim();
-        // The tracking service chooses the secret; we only refuse nothing at all.
-        if secret.is_empty() || secret.chars().count() > 500 {
-            return Err(UserError::on(
-                "webhookSecret",
-                C::Invalid,
-                "must be 1 to 500 characters",
-            ));
-        }
-        row.webhook_secret = Set(Some(seal_secret(state, tenant, id, secret)));
+        let secret = crate::auth::tokens::check_typed_secret(&secret)
+            .map_err(|why| UserError::on("webhookSecret", C::Invalid, why))?;
+        row.webhook_secret = Set(Some(seal_secret(state, tenant, id, &secret)));
     }
     if let Some(chart) = f.zone_chart {
         for (i, r) in chart.iter().enumerate() {

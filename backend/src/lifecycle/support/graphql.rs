@@ -494,6 +494,7 @@ impl SupportMutation {
                 references: Vec::new(),
                 automated: false,
                 authenticated: None,
+                authentication_results: Vec::new(),
                 bounce: None,
             };
             let thread = match service::receive(st, p.tenant, mail, "api").await? {

@@ -12,12 +12,15 @@ use subtle::ConstantTimeEq;
 use super::inbound;
 use super::service::{self, Received};
 use crate::app::AppState;
+use crate::auth::attempts;
 use crate::domain::TenantId;
 use crate::lifecycle::notify::settings as notify_settings;
 use crate::tenancy::TenantTx;
 
 /// Largest message accepted (attachments are not kept, but arrive inside the MIME body).
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
+/// Longest a message may take to read.
+const PARSE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(serde::Deserialize)]
 pub struct TokenQuery {
@@ -89,6 +92,11 @@ pub async fn receive(
     };
     let state = state.into_inner();
     let started = std::time::Instant::now();
+    let endpoint = format!("mail:{tenant}");
+    let client = crate::http::client_ip::of(&request, &state.config);
+    if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
+        return attempts::endpoint_refusal(err);
+    }
     // The token is checked before the body is read.
     let expected = async {
         let tx = TenantTx::begin(&state.db, tenant).await?;
@@ -115,6 +123,9 @@ pub async fn receive(
             .is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.as_bytes())))
     });
     if !ok {
+        if let Err(err) = attempts::endpoint_failed(&state.limiter, &endpoint, &client).await {
+            tracing::warn!(error = %err.public_message(), "failed token not counted");
+        }
         state
             .metrics
             .webhook("email", "bad_token", started.elapsed());
@@ -140,15 +151,29 @@ pub async fn receive(
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
-    let mail = if is_json {
-        match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(v) => inbound::parse_json(&v).map_err(|e| (e.field.to_owned(), e.message)),
-            Err(e) => Err(("body".to_owned(), format!("not JSON: {e}"))),
+    // Reading a message is CPU work: done on the blocking pool, within a time limit, so a
+    // large or hostile one never holds up the requests served beside it.
+    let parse = tokio::task::spawn_blocking(move || {
+        if is_json {
+            match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(v) => inbound::parse_json(&v).map_err(|e| (e.field.to_owned(), e.message)),
+                Err(e) => Err(("body".to_owned(), format!("not JSON: {e}"))),
+            }
+        } else {
+            inbound::parse_mime(&body).map_err(|e| ("body".to_owned(), e))
         }
-    } else {
-        inbound::parse_mime(&body).map_err(|e| ("body".to_owned(), e))
+    });
+    let mail = match tokio::time::timeout(PARSE_TIME, parse).await {
+        Ok(Ok(mail)) => mail,
+        Ok(Err(_)) | Err(_) => Err((
+            "body".to_owned(),
+            "the message could not be read in time".to_owned(),
+        )),
     };
-    let mail = match mail {
+    let mail = match mail.map(|mut m| {
+        m.judge_authentication(&state.config.mail_authserv_ids);
+        m
+    }) {
         Ok(m) => m,
         Err((field, message)) => {
             state

@@ -24,8 +24,11 @@ pub struct InboundMail {
     /// two robots write to each other for ever).
     pub automated: bool,
     /// What the receiving server's `Authentication-Results` said of the sender's domain
-    /// (DMARC, else DKIM, else SPF): None when it said nothing.
+    /// (DMARC, else DKIM, else SPF): None when it said nothing (or is not trusted). Set by
+    /// [`InboundMail::judge_authentication`], from the headers our own server added.
     pub authenticated: Option<bool>,
+    /// Every `Authentication-Results` header, topmost first, as received.
+    pub authentication_results: Vec<String>,
     /// Set when the message is a bounce report.
     pub bounce: Option<Bounce>,
 }
@@ -102,18 +105,38 @@ fn is_automated(headers: &[(String, String)], from: &str) -> bool {
         .contains(&local.as_str())
 }
 
-/// The verdict of `Authentication-Results` (RFC 8601) on the sender: DMARC when given, else
-/// DKIM, else SPF.
-fn authentication(headers: &[(String, String)]) -> Option<bool> {
-    let results: Vec<String> = headers
+/// Every `Authentication-Results` header value, in the order received.
+fn authentication_results(headers: &[(String, String)]) -> Vec<String> {
+    headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
-        .map(|(_, v)| v.to_ascii_lowercase())
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// The authserv-id of an `Authentication-Results` value: its first token (RFC 8601 §2.2),
+/// without a version number.
+fn authserv_id(value: &str) -> &str {
+    let head = value.split(';').next().unwrap_or_default().trim();
+    head.split_whitespace().next().unwrap_or_default()
+}
+
+/// The verdict (RFC 8601) on the sender of the headers added by one of `trusted` (our own
+/// receiving servers' authserv-ids): DMARC when given, else DKIM, else SPF. A header with any
+/// other id was written by someone else — possibly the sender — and is not read.
+pub fn authentication(results: &[String], trusted: &[String]) -> Option<bool> {
+    let results: Vec<String> = results
+        .iter()
+        .filter(|r| {
+            let id = authserv_id(r);
+            trusted.iter().any(|t| t.eq_ignore_ascii_case(id))
+        })
+        .map(|v| v.to_ascii_lowercase())
         .collect();
     for method in ["dmarc", "dkim", "spf"] {
         let verdicts: Vec<&str> = results
             .iter()
-            .flat_map(|r| r.split(';'))
+            .flat_map(|r| r.split(';').skip(1))
             .filter_map(|clause| clause.trim().strip_prefix(method)?.strip_prefix('='))
             .filter_map(|v| v.split_whitespace().next())
             .collect();
@@ -128,6 +151,13 @@ fn authentication(headers: &[(String, String)]) -> Option<bool> {
         }
     }
     None
+}
+
+impl InboundMail {
+    /// Sets [`InboundMail::authenticated`] from the headers our receiving servers added.
+    pub fn judge_authentication(&mut self, trusted: &[String]) {
+        self.authenticated = authentication(&self.authentication_results, trusted);
+    }
 }
 
 /// Reads a raw RFC 5322 message.
@@ -205,7 +235,8 @@ pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
         in_reply_to,
         references,
         automated: report_type.is_some() || is_automated(&headers, &address),
-        authenticated: authentication(&headers),
+        authenticated: None,
+        authentication_results: authentication_results(&headers),
         bounce,
     })
 }
@@ -415,7 +446,9 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
             .trim()
             .to_owned(),
         text: if text.trim().is_empty() {
-            html.as_deref().map(strip_tags).unwrap_or_default()
+            html.as_deref()
+                .map(super::html_text::html_to_text)
+                .unwrap_or_default()
         } else {
             text
         },
@@ -424,45 +457,10 @@ pub fn parse_json(v: &Value) -> Result<InboundMail, FieldError> {
         in_reply_to,
         references,
         automated,
-        authenticated: authentication(&json_headers(v)),
+        authenticated: None,
+        authentication_results: authentication_results(&json_headers(v)),
         bounce: None,
     })
-}
-
-/// Text of an HTML body, for messages that came without a plain part.
-pub fn strip_tags(html: &str) -> String {
-    let mut html = html.to_owned();
-    for element in ["style", "script", "head"] {
-        while let Some(start) = html.to_ascii_lowercase().find(&format!("<{element}")) {
-            let close = format!("</{element}>");
-            match html[start..].to_ascii_lowercase().find(&close) {
-                Some(end) => html.replace_range(start..start + end + close.len(), " "),
-                None => html.truncate(start),
-            }
-        }
-    }
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&nbsp;", " ")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The new part of a reply: the text above the quoted message ("On … wrote:", "> " lines,
@@ -617,14 +615,52 @@ Subject: Your order #1001 is on its way\r\n\
         let daemon = parse_mime(b"From: MAILER-DAEMON@mx.example\r\nSubject: x\r\n\r\nhi\r\n")
             .unwrap_or_default();
         assert!(daemon.automated);
-        assert_eq!(with("").authenticated, None);
-        assert_eq!(with("Authentication-Results: mx.google.com; dkim=pass header.d=shop.example; spf=pass; dmarc=pass (p=REJECT)\r\n").authenticated, Some(true));
-        assert_eq!(with("Authentication-Results: mx.example; spf=fail smtp.mailfrom=shop.example; dmarc=fail\r\n").authenticated, Some(false));
+        let judged = |headers: &str| {
+            let mut mail = with(headers);
+            mail.judge_authentication(&["mx.example".to_owned()]);
+            mail.authenticated
+        };
+        assert_eq!(judged(""), None);
         assert_eq!(
-            with("Authentication-Results: mx.example; spf=softfail smtp.mailfrom=shop.example\r\n")
-                .authenticated,
+            judged(
+                "Authentication-Results: mx.example; dkim=pass header.d=shop.example; spf=pass; dmarc=pass (p=REJECT)\r\n"
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            judged(
+                "Authentication-Results: mx.example; spf=fail smtp.mailfrom=shop.example; dmarc=fail\r\n"
+            ),
             Some(false)
         );
+        assert_eq!(
+            judged(
+                "Authentication-Results: MX.example 1; spf=softfail smtp.mailfrom=shop.example\r\n"
+            ),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn only_our_own_servers_authentication_results_are_believed() {
+        // The sender wrote a passing header of their own; our server (mx.example) found the
+        // domain failing, and put its header on top.
+        let raw = "Authentication-Results: mx.example; dmarc=fail header.from=shop.example\r\n\
+                   Authentication-Results: mx.google.com; dkim=pass; spf=pass; dmarc=pass\r\n\
+                   From: ceo@shop.example\r\nTo: a@b.example\r\nSubject: x\r\n\r\nhello\r\n";
+        let mut mail = parse_mime(raw.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        mail.judge_authentication(&["mx.example".to_owned()]);
+        assert_eq!(mail.authenticated, Some(false));
+        // A forged pass alone, with no header of ours: nothing is known.
+        let forged = "Authentication-Results: mx.example.evil; dmarc=pass\r\n\
+                      Authentication-Results: mx.google.com; dmarc=pass\r\n\
+                      From: ceo@shop.example\r\nTo: a@b.example\r\nSubject: x\r\n\r\nhello\r\n";
+        let mut mail = parse_mime(forged.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        mail.judge_authentication(&["mx.example".to_owned()]);
+        assert_eq!(mail.authenticated, None);
+        // Nothing configured: nothing believed.
+        mail.judge_authentication(&[]);
+        assert_eq!(mail.authenticated, None);
     }
 
     #[test]
@@ -660,13 +696,13 @@ Subject: Your order #1001 is on its way\r\n\
     }
 
     #[test]
-    fn html_only_mail_loses_its_styles_and_scripts() {
-        assert_eq!(
-            strip_tags(
-                "<html><head><style>p{color:red}</style></head><body><p>Where is &quot;it&quot;?</p><script>x()</script></body></html>"
-            ),
-            "Where is \"it\"?"
-        );
+    fn html_only_json_mail_is_read_for_its_text() {
+        let mail = parse_json(&serde_json::json!({
+            "from": "a@b.example",
+            "html": "<html><head><style>p{color:red}</style></head><body><p>Where is &quot;it&quot;?</p><script>x()</script></body></html>"
+        }))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(mail.text, "Where is \"it\"?");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod automate;
 pub mod draft;
 pub mod graphql;
+pub mod html_text;
 pub mod http;
 pub mod inbound;
 pub mod intent;

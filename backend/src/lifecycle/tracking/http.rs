@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::service::{self, Receipt};
 use crate::app::AppState;
+use crate::auth::attempts;
 
 /// Largest tracking body accepted (a full history of a long international trip is ~50 KiB).
 pub const MAX_BODY: usize = 512 * 1024;
@@ -36,6 +37,11 @@ pub async fn receive(
     };
     let state = state.into_inner();
     let started = std::time::Instant::now();
+    let endpoint = format!("carrier:{carrier}");
+    let client = crate::http::client_ip::of(&request, &state.config);
+    if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
+        return attempts::endpoint_refusal(err);
+    }
     let receipt = service::receive(
         &state,
         carrier,
@@ -44,6 +50,11 @@ pub async fn receive(
         &body,
     )
     .await;
+    if matches!(receipt, Ok(Receipt::BadSignature))
+        && let Err(err) = attempts::endpoint_failed(&state.limiter, &endpoint, &client).await
+    {
+        tracing::warn!(error = %err.public_message(), "failed signature not counted");
+    }
     let (response, outcome) = match receipt {
         Ok(Receipt::Applied { new_scans }) => (
             HttpResponse::Ok().json(json!({ "status": "applied", "newScans": new_scans })),

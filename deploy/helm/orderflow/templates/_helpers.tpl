@@ -83,6 +83,7 @@ Job's env (which runs before the ConfigMap exists on first install).
 */}}
 {{- define "orderflow.config" -}}
 ORDERFLOW_BIND: {{ printf "0.0.0.0:%d" (int .Values.containerPort) | quote }}
+ORDERFLOW_METRICS_BIND: {{ printf "0.0.0.0:%d" (int .Values.metricsPort) | quote }}
 ORDERFLOW_DATA_DIR: {{ .Values.dataDir.path | quote }}
 {{- with (include "orderflow.publicUrl" .) }}
 ORDERFLOW_PUBLIC_URL: {{ . | quote }}

@@ -28,7 +28,7 @@ impl OrderSubscription {
         let only = order_id
             .map(|id| decode_id(&id, "Order", "orderId").map(|uuid| global_id("Order", uuid)))
             .transpose()?;
-        Ok(state(ctx)
+        let stream = state(ctx)
             .events
             .subscribe(tenant, topics::ORDERS)
             .filter_map(move |event| {
@@ -37,6 +37,7 @@ impl OrderSubscription {
                     let e: OrderEvent = serde_json::from_value(event.payload).ok()?;
                     wanted.is_none_or(|o| o == e.order_id).then_some(e)
                 }
-            }))
+            });
+        crate::graphql::live::while_allowed(ctx, Permission::OrdersRead, stream).await
     }
 }

@@ -1,0 +1,55 @@
+//! The platform's own mail about accounts (password resets, address confirmations,
+//! invitations): fixed text from the built-in templates, from ORDERFLOW_MAIL_FROM. No tenant
+//! can edit it or send it from another address; what a tenant chose (its name) appears only
+//! as a quoted, escaped value.
+
+use crate::app::AppState;
+use crate::infra::mailer::Outgoing;
+use crate::lifecycle::notify::templates::{self, Source};
+
+/// The built-in template of the platform mail `name` (under `backend/templates/notify/`).
+macro_rules! platform_template {
+    ($name:literal) => {
+        crate::lifecycle::notify::templates::Source {
+            subject: include_str!(concat!("../../../templates/notify/", $name, ".subject.txt"))
+                .to_owned(),
+            text: include_str!(concat!("../../../templates/notify/", $name, ".txt")).to_owned(),
+            html: include_str!(concat!("../../../templates/notify/", $name, ".html")).to_owned(),
+        }
+    };
+}
+pub(crate) use platform_template;
+
+/// Renders `source` with `context` (its `shop` filled with the platform's name and address)
+/// and sends it to `to` from the platform's address.
+pub async fn send(
+    state: &AppState,
+    to: &str,
+    source: &Source,
+    mut context: serde_json::Value,
+) -> anyhow::Result<()> {
+    let from = state.mailer.platform_sender().clone();
+    context["shop"] = serde_json::json!({
+        "name": from.name.clone().unwrap_or_else(|| "Orderflow".into()),
+        "email": from.email.to_string(),
+    });
+    let rendered = templates::render(source, &context)
+        .map_err(|e| anyhow::anyhow!("platform mail template: {e}"))?;
+    let domain = from.email.domain().to_owned();
+    state
+        .mailer
+        .send_outgoing(Outgoing {
+            from,
+            reply_to: None,
+            to: to.parse()?,
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
+            in_reply_to: None,
+            references: None,
+            unsubscribe: None,
+            auto_submitted: Some("auto-generated"),
+        })
+        .await
+}
