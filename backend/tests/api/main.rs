@@ -4,6 +4,7 @@
 // Test support code panics on failure by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod auth;
 mod automation;
 mod bigcommerce;
