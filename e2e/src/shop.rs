@@ -12,7 +12,7 @@ use crate::orderflow::Orderflow;
 pub const PASSWORD: &str = "correct horse battery staple";
 const SHOPIFY_SECRET: &str = "shopify secret for the e2e shop";
 /// The carrier's tracking webhook secret.
-pub const CARRIER_SECRET: &str = "carrier secret";
+pub const CARRIER_SECRET: &str = "carrier secret for the e2e shop";
 
 /// The fixture order's SKUs.
 pub const SKUS: [&str; 5] = [
