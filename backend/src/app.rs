@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Every call made on a tenant's behalf goes through this client.
     pub outbound: crate::infra::outbound::Outbound,
+    /// Calls to endpoints the operator configured (the drafting model): same caps, any address.
+    pub operator_calls: crate::infra::outbound::Outbound,
     /// Channel API calls (through [`AppState::outbound`], with retries and rate limits).
     pub http: crate::channels::client::Client,
     /// Wakes idle job workers in this process when a job was just enqueued.
@@ -78,6 +80,10 @@ impl AppState {
             limiter,
             events,
             outbound: outbound.clone(),
+            operator_calls: crate::infra::outbound::Outbound::for_operator(concat!(
+                "Orderflow/",
+                env!("CARGO_PKG_VERSION")
+            )),
             http: crate::channels::client::Client::with(outbound),
             wake_workers: tokio::sync::Notify::new(),
             tenant_gate: Default::default(),

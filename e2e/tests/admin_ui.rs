@@ -602,7 +602,11 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
         .graphql(None, "mutation($t: String!) { acceptInvite(input: {token: $t}) { role userErrors { message } } }", json!({ "t": second_invite }))
         .await
         .unwrap();
-    assert_eq!(refused["data"]["acceptInvite"]["role"], Value::Null, "{refused}");
+    assert_eq!(
+        refused["data"]["acceptInvite"]["role"],
+        Value::Null,
+        "{refused}"
+    );
     b.goto(&app.url(&format!("/accept-invite?token={second_invite}")))
         .await
         .unwrap();

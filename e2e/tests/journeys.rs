@@ -236,8 +236,10 @@ async fn an_invitation_is_delivered_over_real_smtp_and_accepted() {
     // one message, carrying the link.
     let messages = smtp.messages();
     assert!(
-        messages.iter().any(|m| m.rcpt_to == ["owner@corner.example.com"]
-            && mail::text_plain(&m.data).is_ok_and(|t| t.contains("/verify-email?token="))),
+        messages
+            .iter()
+            .any(|m| m.rcpt_to == ["owner@corner.example.com"]
+                && mail::text_plain(&m.data).is_ok_and(|t| t.contains("/verify-email?token="))),
         "{messages:#?}"
     );
     let to_invitee: Vec<_> = messages
@@ -301,7 +303,11 @@ async fn an_invitation_is_delivered_over_real_smtp_and_accepted() {
     let again = field(&body, "acceptInvite");
     assert_eq!(again["accessToken"], Value::Null, "{body}");
     assert_eq!(again["userErrors"][0]["code"], "INVITATION_USED", "{body}");
-    assert_eq!(smtp.messages().len(), messages.len(), "no further mail was sent");
+    assert_eq!(
+        smtp.messages().len(),
+        messages.len(),
+        "no further mail was sent"
+    );
 
     let status = app.terminate(SHUTDOWN_TIMEOUT).await.unwrap();
     assert!(

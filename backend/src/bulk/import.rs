@@ -395,7 +395,12 @@ pub fn write_error_report(input: &Path, errors: &[RowError]) -> anyhow::Result<P
     let mut writer = csv::Writer::from_path(&path)?;
     writer.write_record(["line", "column", "message"])?;
     for e in errors {
-        writer.write_record([e.line.to_string(), e.column.clone(), e.message.clone()])?;
+        // Messages quote the merchant's cells: defused like every CSV Orderflow writes.
+        writer.write_record([
+            e.line.to_string(),
+            crate::bulk::export::defuse(e.column.clone()),
+            crate::bulk::export::defuse(e.message.clone()),
+        ])?;
     }
     writer.flush()?;
     Ok(path)

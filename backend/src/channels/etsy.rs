@@ -129,7 +129,7 @@ pub async fn fetch(
             });
         }
         offset += results.len();
-        let total = int(&page, "count").unwrap_or(0) as usize;
+        let total = usize::try_from(int(&page, "count").unwrap_or(0)).unwrap_or(0);
         if results.is_empty() || offset >= total {
             budget.finish();
             break;

@@ -80,7 +80,7 @@ pub fn int(v: &Value, path: &str) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-    .filter(|n| n.abs() <= MAX_INT)
+    .filter(|n| n.unsigned_abs() <= MAX_INT.unsigned_abs())
 }
 
 pub fn boolean(v: &Value, path: &str) -> Option<bool> {

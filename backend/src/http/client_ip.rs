@@ -36,7 +36,13 @@ pub fn resolve(
     trust_proxy: bool,
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
+    let peer = peer.map(|ip| ip.to_canonical());
     if !trust_proxy {
+        return peer;
+    }
+    // With proxies named, a peer that is not one of them connected directly: its header is
+    // its own writing.
+    if !trusted.is_empty() && !peer.is_some_and(|ip| trusted.iter().any(|net| net.contains(&ip))) {
         return peer;
     }
     let hops: Vec<&str> = forwarded_for
@@ -48,7 +54,7 @@ pub fn resolve(
     // The proxy that connected is trusted; walk left past the further proxies we run.
     let mut client = peer;
     for hop in hops.iter().rev() {
-        let Some(ip) = parse_hop(hop) else {
+        let Some(ip) = parse_hop(hop).map(|ip| ip.to_canonical()) else {
             // Garbage in the header: the last address a trusted hop vouched for stands.
             return client;
         };
@@ -121,6 +127,16 @@ mod tests {
         assert_eq!(
             resolve(ip("10.0.0.8"), &["10.1.1.1, 10.2.2.2"], true, &trusted),
             ip("10.1.1.1")
+        );
+        // A peer outside the named proxies connected directly: its header is not read.
+        assert_eq!(
+            resolve(ip("203.0.113.50"), &["198.51.100.20"], true, &trusted),
+            ip("203.0.113.50")
+        );
+        // An IPv4 proxy seen as a mapped IPv6 peer is still that proxy.
+        assert_eq!(
+            resolve(ip("::ffff:10.0.0.8"), &["198.51.100.20"], true, &trusted),
+            ip("198.51.100.20")
         );
     }
 }

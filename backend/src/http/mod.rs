@@ -1,6 +1,6 @@
 //! actix-web wiring: routes and the request middleware (request id, access log, metrics).
 
-pub(crate) mod client_ip;
+pub mod client_ip;
 pub(crate) mod graphql;
 pub(crate) mod health;
 pub(crate) mod limits;

@@ -3,13 +3,14 @@
 //! for the capture checks that follow.
 
 use orderflow::channels::poll::POLL_TOPIC;
-use orderflow::channels::{Mapped, amazon, bigcommerce, etsy, shopify, woocommerce};
+use orderflow::channels::{Mapped, amazon, bigcommerce, etsy, json as read, shopify, woocommerce};
 use orderflow::lifecycle::capture::canonical::CanonicalOrder;
 use orderflow::lifecycle::capture::validate::{self, IssueCode};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use crate::schema::etsy_receipt;
 use crate::strategies::{arb_json, edge_text, leaf, list, mutated};
 use crate::{config, fixture};
 
@@ -28,9 +29,21 @@ fn check(result: Result<CanonicalOrder, String>) -> Result<(), TestCaseError> {
     };
     prop_assert!(!order.external_id.is_empty() && !order.currency.is_empty());
     for (i, l) in order.lines.iter().enumerate() {
-        prop_assert!(l.quantity.unsigned_abs() <= CAP as u64, "lines.{i}.quantity {}", l.quantity);
-        prop_assert!(l.unit_price.abs() <= Decimal::from(CAP), "lines.{i}.unitPrice {}", l.unit_price);
-        prop_assert!(l.unit_price.checked_mul(Decimal::from(l.quantity)).is_some());
+        prop_assert!(
+            l.quantity.unsigned_abs() <= CAP as u64,
+            "lines.{i}.quantity {}",
+            l.quantity
+        );
+        prop_assert!(
+            l.unit_price.abs() <= Decimal::from(CAP),
+            "lines.{i}.unitPrice {}",
+            l.unit_price
+        );
+        prop_assert!(
+            l.unit_price
+                .checked_mul(Decimal::from(l.quantity))
+                .is_some()
+        );
     }
     // The order is captured even when a quantity is not positive: the checks flag exactly
     // those lines, and none of the checks may panic on what a mapper let through.
@@ -94,67 +107,6 @@ fn amazon_base(order: &str, items: &str) -> Value {
         "order": fixture(order)["payload"],
         "items": fixture(items)["payload"]["OrderItems"],
     })
-}
-
-/// A receipt built from Etsy's published schema (no recorded receipt exists, see
-/// fixtures/SOURCES.md): every property of the declared type, or an awkward value, or absent;
-/// plus the fields the live API added since.
-fn etsy_receipt() -> BoxedStrategy<Value> {
-    let schema = fixture("etsy/openapi_2021_ShopReceipt_schemas.json");
-    let transaction = object(&schema, "ShopReceiptTransaction", &["sku", "variations"]);
-    let receipt = object(
-        &schema,
-        "ShopReceipt",
-        &["buyer_email", "status", "updated_timestamp", "created_timestamp"],
-    );
-    (receipt, prop::collection::vec(transaction, 0..4))
-        .prop_map(|(mut r, transactions)| {
-            r["transactions"] = Value::Array(transactions);
-            r
-        })
-        .boxed()
-}
-
-/// An object of `name`'s properties (and `extra` ones), each of its declared type mostly.
-fn object(schema: &Value, name: &str, extra: &[&'static str]) -> BoxedStrategy<Value> {
-    let props = schema[name]["properties"].as_object().cloned().unwrap_or_default();
-    let mut fields: Vec<(String, BoxedStrategy<Value>)> = props
-        .iter()
-        .map(|(k, p)| (k.clone(), of_type(schema, p)))
-        .collect();
-    fields.extend(extra.iter().map(|k| (k.to_string(), leaf().boxed())));
-    fields.into_iter().fold(Just(Map::new()).boxed(), |acc, (k, value)| {
-        (acc, prop::option::weighted(0.9, value))
-            .prop_map(move |(mut map, v)| {
-                if let Some(v) = v {
-                    map.insert(k.clone(), v);
-                }
-                map
-            })
-            .boxed()
-    })
-    .prop_map(Value::Object)
-    .boxed()
-}
-
-fn of_type(schema: &Value, p: &Value) -> BoxedStrategy<Value> {
-    let reference = p["allOf"][0]["$ref"]
-        .as_str()
-        .or_else(|| p["items"]["allOf"][0]["$ref"].as_str());
-    let declared = match (p["type"].as_str(), reference) {
-        (Some("array"), Some(r)) => {
-            let name = r.rsplit('/').next().unwrap_or_default();
-            prop::collection::vec(object(schema, name, &[]), 0..3).prop_map(Value::Array).boxed()
-        }
-        (_, Some(r)) => object(schema, r.rsplit('/').next().unwrap_or_default(), &[]),
-        (Some("integer"), _) => {
-            let low = p["minimum"].as_i64().unwrap_or(-10_000);
-            (low..low.saturating_add(2_000_000_000)).prop_map(Value::from).boxed()
-        }
-        (Some("boolean"), _) => any::<bool>().prop_map(Value::Bool).boxed(),
-        _ => edge_text().prop_map(Value::String).boxed(),
-    };
-    prop_oneof![4 => declared, 1 => leaf()].boxed()
 }
 
 proptest! {
@@ -240,6 +192,24 @@ proptest! {
                 prop_assert!(off < Decimal::new(1, 9), "{value} × {effective} ≠ {amount}");
             }
         }
+    }
+
+    #[test]
+    fn every_mapper_reads_fields_within_the_caps(v in leaf()) {
+        // What every mapper reads its fields with: counts and amounts beyond the caps are
+        // absent, and text is trimmed, non-empty and free of control characters.
+        let v = json!({ "f": v });
+        if let Some(n) = read::int(&v, "f") {
+            prop_assert!(n.unsigned_abs() <= CAP as u64, "count {n}");
+        }
+        if let Some(d) = read::decimal(&v, "f") {
+            prop_assert!(d.abs() < Decimal::from(CAP), "amount {d}");
+        }
+        if let Some(t) = read::text(&v, "f") {
+            prop_assert!(!t.is_empty() && t.trim() == t);
+            prop_assert!(t.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'), "{t:?}");
+        }
+        let _ = read::time(&v, "f");
     }
 
     #[test]

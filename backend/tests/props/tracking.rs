@@ -99,7 +99,7 @@ proptest! {
                 (day.format("%Y-%m-%d").to_string(), day.and_hms_opt(0, 0, 0).unwrap().and_utc())
             }
         };
-        prop_assert_eq!(normalize::parse_time(&raw), Some(expected), "{}", raw);
+        prop_assert!(normalize::parse_time(&raw) == Some(expected), "{raw} is not {expected}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! as a quoted, escaped value.
 
 use crate::app::AppState;
-use crate::infra::mailer::Outgoing;
+use crate::domain::Email;
+use crate::infra::mailer::Mail;
 use crate::lifecycle::notify::templates::{self, Source};
 
 /// The built-in template of the platform mail `name` (under `backend/templates/notify/`).
@@ -28,28 +29,20 @@ pub async fn send(
     source: &Source,
     mut context: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let from = state.mailer.platform_sender().clone();
+    let from = state.mailer.platform_sender();
     context["shop"] = serde_json::json!({
         "name": from.name.clone().unwrap_or_else(|| "Orderflow".into()),
         "email": from.email.to_string(),
     });
     let rendered = templates::render(source, &context)
         .map_err(|e| anyhow::anyhow!("platform mail template: {e}"))?;
-    let domain = from.email.domain().to_owned();
     state
         .mailer
-        .send_outgoing(Outgoing {
-            from,
-            reply_to: None,
-            to: to.parse()?,
+        .send(Mail {
+            to: Email::parse(to).map_err(|m| anyhow::anyhow!("recipient {m}"))?,
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
-            message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
-            in_reply_to: None,
-            references: None,
-            unsubscribe: None,
-            auto_submitted: Some("auto-generated"),
         })
         .await
 }

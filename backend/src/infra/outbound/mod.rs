@@ -107,31 +107,51 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Whom a client's calls are for, which decides where they may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// A tenant's endpoints: public addresses only (and loopback when allowed).
+    Public { allow_loopback: bool },
+    /// An endpoint the operator configured (the drafting model): anywhere, since the operator
+    /// is trusted; the caps and timeouts still hold.
+    Operator,
+}
+
 /// The hardened client. Cheap to clone (one connection pool).
 #[derive(Clone)]
 pub struct Outbound {
     http: reqwest::Client,
-    allow_loopback: bool,
+    reach: Reach,
 }
 
 impl Outbound {
     /// A client whose calls reach only public addresses, and loopback when `allow_loopback`
     /// (development and tests; the operator's `ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK`).
     pub fn new(allow_loopback: bool, user_agent: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver { allow_loopback }))
+        let builder =
+            Self::builder(user_agent).dns_resolver(Arc::new(GuardedResolver { allow_loopback }));
+        Self {
+            http: builder.build().unwrap_or_default(),
+            reach: Reach::Public { allow_loopback },
+        }
+    }
+
+    /// A client for endpoints the operator configured: any address, HTTP or HTTPS.
+    pub fn for_operator(user_agent: &str) -> Self {
+        Self {
+            http: Self::builder(user_agent).build().unwrap_or_default(),
+            reach: Reach::Operator,
+        }
+    }
+
+    fn builder(user_agent: &str) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
             // A proxy from the environment would connect where it likes, not where we checked.
             .no_proxy()
             // A redirect could lead anywhere; no platform redirects its API.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .user_agent(user_agent)
-            .build()
-            .unwrap_or_default();
-        Self {
-            http,
-            allow_loopback,
-        }
     }
 
     /// A request to build on; nothing is checked or sent until [`Outbound::send`].
@@ -142,6 +162,17 @@ impl Outbound {
     /// Whether `url` may be called: HTTPS (or HTTP to loopback when allowed), no credentials
     /// in it, and an address written in it that is not refused.
     pub fn check_url(&self, url: &Url) -> Result<(), CallError> {
+        let allow_loopback = match self.reach {
+            Reach::Operator => {
+                return match url.scheme() {
+                    "https" | "http" if url.host().is_some() => Ok(()),
+                    _ => Err(CallError::Refused(
+                        "the URL must be http(s) with a host".into(),
+                    )),
+                };
+            }
+            Reach::Public { allow_loopback } => allow_loopback,
+        };
         let loopback_name = match url.host() {
             Some(url::Host::Domain(d)) => {
                 let d = d.trim_end_matches('.').to_ascii_lowercase();
@@ -153,7 +184,7 @@ impl Outbound {
         };
         match url.scheme() {
             "https" => {}
-            "http" if loopback_name && self.allow_loopback => {}
+            "http" if loopback_name && allow_loopback => {}
             "http" => return Err(CallError::Refused("the URL must use https".into())),
             other => {
                 return Err(CallError::Refused(format!(
@@ -161,7 +192,7 @@ impl Outbound {
                 )));
             }
         }
-        if loopback_name && !self.allow_loopback {
+        if loopback_name && !allow_loopback {
             return Err(CallError::Refused(
                 "the URL points at this machine, which Orderflow does not call".into(),
             ));
@@ -177,7 +208,7 @@ impl Outbound {
             _ => None,
         };
         if let Some(ip) = literal
-            && let Some(why) = address::refusal(ip, self.allow_loopback)
+            && let Some(why) = address::refusal(ip, allow_loopback)
         {
             return Err(CallError::Refused(format!(
                 "the URL's address {ip} is {why}, which Orderflow does not call"
@@ -302,6 +333,9 @@ mod tests {
                 "{bad}"
             );
         }
+        let operator = Outbound::for_operator("test");
+        assert!(operator.check_url(&url("http://10.1.2.3:8000/v1")).is_ok());
+        assert!(operator.check_url(&url("ftp://10.1.2.3/")).is_err());
         let dev = Outbound::new(true, "test");
         assert!(dev.check_url(&url("http://127.0.0.1:8080/")).is_ok());
         assert!(dev.check_url(&url("http://localhost:8080/")).is_ok());

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::ratelimit::MAIL_PER_ADDRESS;
 use crate::domain::TenantId;
 use crate::infra::link_token;
-use crate::infra::mailer::Outgoing;
+use crate::infra::mailer::Mail;
 use crate::tenancy::TenantTx;
 
 const PURPOSE: &str = "confirm-sender";
@@ -65,7 +65,6 @@ pub async fn request_confirmation(
         ],
     );
     let url = format!("{}/confirm-sender/{token}", state.config.public_url);
-    let from = state.mailer.platform_sender().clone();
     let text = format!(
         "Hello,\n\nThe shop \"{shop}\" on Orderflow asked to send its customer emails from this \
          address ({address}). If that is right, confirm it here:\n\n{url}\n\nThe link is valid \
@@ -83,21 +82,14 @@ pub async fn request_confirmation(
         escape(&url),
         expires.format("%Y-%m-%d %H:%M")
     );
-    let domain = from.email.domain().to_owned();
     state
         .mailer
-        .send_outgoing(Outgoing {
-            from,
-            reply_to: None,
-            to: address.parse()?,
+        .send(Mail {
+            to: crate::domain::Email::parse(address)
+                .map_err(|m| anyhow::anyhow!("sender address {m}"))?,
             subject: "Confirm your sender address for Orderflow".into(),
             text,
             html,
-            message_id: format!("{}@{domain}", uuid::Uuid::now_v7().simple()),
-            in_reply_to: None,
-            references: None,
-            unsubscribe: None,
-            auto_submitted: Some("auto-generated"),
         })
         .await
 }

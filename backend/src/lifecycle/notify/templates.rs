@@ -145,6 +145,130 @@ fn parts(source: &Source) -> [(&'static str, &'static str, &str); 3] {
     ]
 }
 
+/// Longest subject template, and longest text or HTML template.
+pub const MAX_SUBJECT: usize = 2 * 1024;
+pub const MAX_BODY: usize = 100 * 1024;
+/// Most `not`, `-` and `else` one tag may hold.
+const MAX_CHAIN: usize = 64;
+/// Largest number a template may write (larger ones only serve to blow up a string).
+const MAX_NUMBER: u64 = 10_000;
+/// Most bytes one rendered part may have.
+pub const MAX_OUTPUT: usize = 2 * 1024 * 1024;
+/// What no template needs and what would let one build a string without bound: repetition
+/// (`'x' * n`), state carried across a loop (`namespace`), and macros calling themselves.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("*", "multiplication"),
+    ("namespace", "namespace()"),
+    ("macro", "macros"),
+    ("call", "call blocks"),
+    ("recursive", "recursive loops"),
+    ("import", "imports"),
+    ("include", "includes"),
+    ("extends", "extends"),
+];
+
+/// What the template engine must never be given: a part longer than its limit, or a tag with
+/// a long chain of `not`, `-` or `… if … else` — minijinja (3.1) parses those by recursion with
+/// no depth limit, and a few hundred kilobytes of `not not not …` overflow the stack, which
+/// aborts the process rather than failing the request.
+fn guard(part: &'static str, text: &str) -> Result<(), TemplateError> {
+    let limit = if part == "subject" {
+        MAX_SUBJECT
+    } else {
+        MAX_BODY
+    };
+    if text.len() > limit {
+        return Err(TemplateError {
+            part,
+            message: format!("is longer than {} KiB", limit / 1024),
+        });
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inner = &after[1..];
+        let end = inner.find(close).unwrap_or(inner.len());
+        // `{{-` and `-}}` (and `+`) control whitespace; string literals are not code.
+        let raw = &inner[..end];
+        let raw = raw.strip_prefix(['-', '+']).unwrap_or(raw);
+        let raw = raw.strip_suffix(['-', '+']).unwrap_or(raw);
+        let tag = without_strings(raw);
+        let chain = tag.matches('-').count()
+            + tag
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .filter(|w| *w == "not" || *w == "else")
+                .count();
+        if chain > MAX_CHAIN {
+            return Err(TemplateError {
+                part,
+                message: format!(
+                    "one tag holds {chain} `not`, `-` or `else`; at most {MAX_CHAIN} are allowed"
+                ),
+            });
+        }
+        let words: Vec<&str> = tag
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (what, name) in FORBIDDEN {
+            if (*what == "*" && tag.contains('*')) || words.contains(what) {
+                return Err(TemplateError {
+                    part,
+                    message: format!("{name} are not available in email templates"),
+                });
+            }
+        }
+        if let Some(n) = words
+            .iter()
+            .filter_map(|w| w.parse::<u64>().ok())
+            .find(|n| *n > MAX_NUMBER)
+        {
+            return Err(TemplateError {
+                part,
+                message: format!("the number {n} is larger than {MAX_NUMBER}"),
+            });
+        }
+        rest = &inner[end..];
+    }
+    Ok(())
+}
+
+/// `tag` with its string literals emptied (`'a-b'` becomes `''`).
+fn without_strings(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in tag.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Checks that each part parses; the errors name the part and the line.
 pub fn validate(source: &Source) -> Vec<TemplateError> {
     let mut errors = Vec::new();
@@ -154,6 +278,10 @@ pub fn validate(source: &Source) -> Vec<TemplateError> {
                 part,
                 message: "must not be empty".into(),
             });
+            continue;
+        }
+        if let Err(err) = guard(part, text) {
+            errors.push(err);
             continue;
         }
         let mut env = environment();
@@ -171,6 +299,7 @@ pub fn validate(source: &Source) -> Vec<TemplateError> {
 pub fn render(source: &Source, context: &serde_json::Value) -> Result<Rendered, TemplateError> {
     let mut env = environment();
     for (part, name, text) in parts(source) {
+        guard(part, text)?;
         env.add_template_owned(name, text.to_owned())
             .map_err(|err| TemplateError {
                 part,
@@ -184,12 +313,13 @@ pub fn render(source: &Source, context: &serde_json::Value) -> Result<Rendered, 
         })?;
     let ctx = Value::from(Serde(context));
     let run = |part: &'static str, name: &str, ctx: &Value| {
-        env.get_template(name)
-            .and_then(|t| t.render(ctx))
-            .map_err(|err| TemplateError {
-                part,
-                message: describe(&err),
-            })
+        let template = env.get_template(name).map_err(|err| TemplateError {
+            part,
+            message: describe(&err),
+        })?;
+        render_capped(part, |out| {
+            template.render_captured_to(ctx, out).map(|_| ())
+        })
     };
     // A subject is one line, whatever the template did with whitespace.
     let subject = run("subject", "subject.txt", &ctx)?
@@ -210,13 +340,15 @@ pub fn render(source: &Source, context: &serde_json::Value) -> Result<Rendered, 
         lang => lang,
         ..ctx.clone()
     };
-    let html = env
+    let layout = env
         .get_template("layout.html")
-        .and_then(|t| t.render(page))
         .map_err(|err| TemplateError {
             part: "html",
             message: describe(&err),
         })?;
+    let html = render_capped("html", |out| {
+        layout.render_captured_to(&page, out).map(|_| ())
+    })?;
     let unsubscribe_url = context
         .pointer("/review/unsubscribe_url")
         .and_then(|u| u.as_str())
@@ -231,13 +363,59 @@ pub fn render(source: &Source, context: &serde_json::Value) -> Result<Rendered, 
 
 /// Renders a plain-text template (a reply draft).
 pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, TemplateError> {
-    let env = environment();
-    env.render_str(source, Value::from(Serde(context)))
-        .map(|t| tidy(&t))
+    guard("text", source)?;
+    let mut env = environment();
+    env.add_template_owned("reply.txt", source.to_owned())
         .map_err(|err| TemplateError {
             part: "text",
             message: describe(&err),
-        })
+        })?;
+    let template = env.get_template("reply.txt").map_err(|err| TemplateError {
+        part: "text",
+        message: describe(&err),
+    })?;
+    let ctx = Value::from(Serde(context));
+    render_capped("text", |out| {
+        template.render_captured_to(&ctx, out).map(|_| ())
+    })
+    .map(|t| tidy(&t))
+}
+
+/// Output that refuses to grow past [`MAX_OUTPUT`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("output too long"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `render` into capped output; its text, or why not (too long included).
+fn render_capped(
+    part: &'static str,
+    render: impl FnOnce(&mut Capped) -> Result<(), minijinja::Error>,
+) -> Result<String, TemplateError> {
+    let mut out = Capped(Vec::new());
+    render(&mut out).map_err(|err| TemplateError {
+        part,
+        message: if err.kind() == minijinja::ErrorKind::WriteFailure {
+            format!("renders to more than {} MiB", MAX_OUTPUT / (1024 * 1024))
+        } else {
+            describe(&err)
+        },
+    })?;
+    String::from_utf8(out.0).map_err(|_| TemplateError {
+        part,
+        message: "rendered to something that is not text".into(),
+    })
 }
 
 /// Collapses the blank lines that skipped blocks leave behind.
@@ -258,6 +436,54 @@ fn tidy(text: &str) -> String {
         out.push('\n');
     }
     out.trim_end().to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    fn source(text: &str) -> Source {
+        Source {
+            subject: "Hi".into(),
+            text: text.into(),
+            html: "<p>x</p>".into(),
+        }
+    }
+
+    #[test]
+    fn templates_that_could_blow_up_are_refused_before_the_engine_sees_them() {
+        for bad in [
+            "{{ 'x' * 100000000 }}",
+            "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+            "{% macro d(s, n) %}{{ d(s ~ s, n - 1) }}{% endmacro %}{{ d('x', 40) }}",
+            "{{ 'x'|indent(100000000) }}",
+            &format!("{{{{ {}1 }}}}", "not ".repeat(100_000)),
+            &format!("{{{{ {}1 }}}}", "-".repeat(100)),
+            &"x".repeat(MAX_BODY + 1),
+        ] {
+            let errors = validate(&source(bad));
+            assert_eq!(errors.len(), 1, "{}", &bad[..bad.len().min(80)]);
+            assert_eq!(errors[0].part, "text");
+            assert!(render(&source(bad), &serde_json::json!({})).is_err());
+        }
+    }
+
+    #[test]
+    fn output_past_the_cap_is_an_error_not_an_allocation() {
+        let line = "z".repeat(300);
+        let many = format!("{{% for i in range(10000) %}}{{{{ '{line}' }}}}{{% endfor %}}");
+        match render_text(&many, &serde_json::json!({})) {
+            Ok(out) => panic!("rendered {} bytes", out.len()),
+            Err(err) => assert!(err.message.contains("MiB"), "{}", err.message),
+        }
+        // Ordinary templates are untouched.
+        assert!(
+            validate(&source(
+                "{% if a %}{{ a|upper }}{% else %}-{% endif %} {{ b ~ c }}"
+            ))
+            .is_empty()
+        );
+    }
 }
 
 #[cfg(test)]

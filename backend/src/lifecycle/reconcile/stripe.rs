@@ -177,7 +177,12 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
         let gross_units =
             money(Some(gross), "gross")?.ok_or_else(|| unreadable(&at, "gross is empty"))?;
         let fee_units = money(fee, "fee")?.unwrap_or(0);
-        let net_units = money(net, "net")?.unwrap_or(gross_units - fee_units);
+        let net_units = match money(net, "net")? {
+            Some(net) => net,
+            None => gross_units
+                .checked_sub(fee_units)
+                .ok_or_else(|| unreadable(&at, "gross less fee is out of range"))?,
+        };
         let cur = get(Some(currency)).unwrap_or_default();
         let cur = Currency::parse(&cur)
             .map_err(|m| unreadable(&at, format!("currency \"{cur}\" {m}")))?
@@ -297,6 +302,9 @@ pub fn read_json(text: &str) -> Result<Report, Unreadable> {
                     .and_then(|a| amount_of(a, &currency))
                     .ok_or_else(|| unreadable(&at, "amount is missing or not a number"))?;
                 let id = text("id").ok_or_else(|| unreadable(&at, "the object has no id"))?;
+                let paid_out = amount
+                    .checked_neg()
+                    .ok_or_else(|| unreadable(&at, "amount is out of range"))?;
                 let line = if kind == "payout" {
                     // Money leaving the balance for the bank, unless it never got there.
                     let failed = matches!(text("status").as_deref(), Some("failed" | "canceled"));
@@ -310,9 +318,9 @@ pub fn read_json(text: &str) -> Result<Report, Unreadable> {
                         order_ref: None,
                         description: text("description"),
                         currency: currency.code().to_owned(),
-                        gross: -amount,
+                        gross: paid_out,
                         fee: 0,
-                        net: -amount,
+                        net: paid_out,
                         occurred_at: time("arrival_date").or_else(|| time("created")),
                         payout_id: Some(id),
                         raw: o.clone(),
@@ -322,10 +330,12 @@ pub fn read_json(text: &str) -> Result<Report, Unreadable> {
                         .get("fee")
                         .and_then(|a| amount_of(a, &currency))
                         .unwrap_or(0);
-                    let net = o
-                        .get("net")
-                        .and_then(|a| amount_of(a, &currency))
-                        .unwrap_or(amount - fee);
+                    let net = match o.get("net").and_then(|a| amount_of(a, &currency)) {
+                        Some(net) => net,
+                        None => amount
+                            .checked_sub(fee)
+                            .ok_or_else(|| unreadable(&at, "amount less fee is out of range"))?,
+                    };
                     Line {
                         line_no,
                         transaction_id: id,

@@ -195,9 +195,11 @@ impl std::fmt::Display for NoRoute {
 /// The parcel of items weighing `grams` and filling `cm3`, boxed.
 fn boxed(grams: u64, cm3: u64) -> Parcel {
     Parcel {
-        weight_grams: (u64::from(PACKAGING_GRAMS) + grams).min(u64::from(u32::MAX)) as u32,
+        weight_grams: u64::from(PACKAGING_GRAMS)
+            .saturating_add(grams)
+            .min(u64::from(u32::MAX)) as u32,
         // Items never fill a box exactly.
-        volume_cm3: cm3 * 115 / 100,
+        volume_cm3: cm3.saturating_mul(115) / 100,
     }
 }
 
@@ -211,8 +213,8 @@ pub fn parcel_of(lines: &[Line], pieces: &[Piece]) -> Parcel {
     for p in pieces {
         if let Some(l) = lines.iter().find(|l| l.position == p.position) {
             let q = p.quantity.max(0) as u64;
-            grams = grams.saturating_add(unit_grams(l) * q);
-            cm3 = cm3.saturating_add(l.unit_cm3 * q);
+            grams = grams.saturating_add(unit_grams(l).saturating_mul(q));
+            cm3 = cm3.saturating_add(l.unit_cm3.saturating_mul(q));
         }
     }
     boxed(grams, cm3)

@@ -182,7 +182,7 @@ pub async fn route(
             [v.length_mm, v.width_mm, v.height_mm]
                 .iter()
                 .map(|d| u64::from(d.unwrap_or(0).max(0) as u32))
-                .product::<u64>()
+                .fold(1u64, u64::saturating_mul)
                 / 1000
         });
         route_lines.push(Line {

@@ -217,7 +217,13 @@ pub fn price(card: &RateCard, zone: u8, parcel: Parcel) -> Result<Priced, NotSer
                 max: last.up_to_grams,
             })?;
             let kilos = (grams - last.up_to_grams).div_ceil(1000);
-            last.price + per_kg * Decimal::from(kilos)
+            per_kg
+                .checked_mul(Decimal::from(kilos))
+                .and_then(|extra| last.price.checked_add(extra))
+                .ok_or(NotServed::TooHeavy {
+                    grams,
+                    max: last.up_to_grams,
+                })?
         }
     };
     Ok(Priced {
@@ -227,6 +233,9 @@ pub fn price(card: &RateCard, zone: u8, parcel: Parcel) -> Result<Priced, NotSer
         dimensional,
     })
 }
+
+/// The dearest price a rate card may hold (a bracket, or a kilogram over the last one).
+pub const MAX_RATE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// A card that cannot price anything sensibly, with the field at fault.
 pub fn validate(card: &RateCard) -> Result<(), (String, String)> {
@@ -256,16 +265,21 @@ pub fn validate(card: &RateCard) -> Result<(), (String, String)> {
                     "weight brackets must grow".into(),
                 ));
             }
-            if b.price.is_sign_negative() {
+            if b.price.is_sign_negative() || b.price > MAX_RATE {
                 return Err((
                     format!("zones.{i}.brackets.{j}.price"),
-                    "a price cannot be negative".into(),
+                    format!("a price is between 0 and {MAX_RATE}"),
                 ));
             }
             last = b.up_to_grams;
         }
-        if z.extra_per_kg.is_some_and(|p| p.is_sign_negative()) {
-            return Err((at("extraPerKg"), "a price cannot be negative".into()));
+        if z.extra_per_kg
+            .is_some_and(|p| p.is_sign_negative() || p > MAX_RATE)
+        {
+            return Err((
+                at("extraPerKg"),
+                format!("a price is between 0 and {MAX_RATE}"),
+            ));
         }
     }
     Ok(())

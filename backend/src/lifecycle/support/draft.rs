@@ -7,15 +7,20 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::infra::outbound::Outbound;
 
 const SYSTEM: &str = "You draft replies for a shop's customer-support team. Write only the reply \
 text to the shopper, in the shopper's language, short and specific. Use only the facts given; \
 never promise refunds, discounts, dates or actions that the facts do not state. If something \
 cannot be answered from the facts, say that the team will check and get back.";
 
+/// A chat completion's answer is read up to this size.
+const MAX_ANSWER: usize = 1024 * 1024;
+
 /// The draft, or why there is none.
 pub async fn draft(
     config: &Config,
+    operator: &Outbound,
     shop: &str,
     transcript: &str,
     facts: &str,
@@ -34,22 +39,18 @@ pub async fn draft(
             ) },
         ],
     });
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut request = client.post(format!("{url}/chat/completions")).json(&body);
+    let mut request = operator
+        .request(reqwest::Method::POST, &format!("{url}/chat/completions"))
+        .json(&body);
     if let Some(key) = &config.llm_api_key {
         request = request.bearer_auth(key.expose());
     }
-    let response = request
-        .send()
+    let response = operator
+        .send(request, Duration::from_secs(30), MAX_ANSWER)
         .await
         .map_err(|e| format!("the drafting model did not answer: {e}"))?;
-    let status = response.status();
-    let reply: Value = response
-        .json()
-        .await
+    let status = response.status;
+    let reply: Value = serde_json::from_slice(&response.body)
         .map_err(|e| format!("the drafting model's answer is not JSON: {e}"))?;
     if !status.is_success() {
         return Err(format!(

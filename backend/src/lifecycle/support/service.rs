@@ -975,7 +975,16 @@ pub async fn draft_reply(
     }))
     .unwrap_or_default();
     let shop = ctx["shop"]["name"].as_str().unwrap_or_default().to_owned();
-    match super::draft::draft(&state.config, &shop, &transcript, &facts, &suggestion).await {
+    match super::draft::draft(
+        &state.config,
+        &state.operator_calls,
+        &shop,
+        &transcript,
+        &facts,
+        &suggestion,
+    )
+    .await
+    {
         Ok(text) => Ok((text, DraftSource::Model, None)),
         Err(why) => {
             tracing::warn!(error = %why, "no model draft; the template's is offered");
