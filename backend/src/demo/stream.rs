@@ -89,6 +89,35 @@ fn fate(id: uuid::Uuid, salt: u8) -> u64 {
     u64::from(b[15] ^ salt) * 256 + u64::from(b[14])
 }
 
+/// A number from an order's external id (drawn from the stream's seed), the same in every
+/// run with that seed: what happens to orders and parcels does not depend on random ids.
+fn fate_of(key: &str, salt: u8) -> u64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest([key.as_bytes(), &[salt]].concat());
+    u64::from(d[0]) * 256 + u64::from(d[1])
+}
+
+/// The fates of `orders`: by their external ids (by their ids for any not found).
+async fn fates(
+    tx: &TenantTx,
+    orders: &[uuid::Uuid],
+) -> anyhow::Result<impl Fn(&uuid::Uuid, u8) -> u64 + use<>> {
+    let keys: std::collections::HashMap<uuid::Uuid, String> = orders::Entity::find()
+        .select_only()
+        .columns([orders::Column::Id, orders::Column::ExternalId])
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Id.is_in(orders.to_vec()))
+        .into_tuple::<(uuid::Uuid, String)>()
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .collect();
+    Ok(move |order: &uuid::Uuid, salt: u8| {
+        keys.get(order)
+            .map_or_else(|| fate(*order, salt), |k| fate_of(k, salt))
+    })
+}
+
 impl Stream {
     pub async fn new(state: Arc<AppState>, api: Api, options: Options) -> anyhow::Result<Self> {
         let shop = seed::ensure(&api).await?;
@@ -292,6 +321,8 @@ impl Stream {
             .limit(100)
             .all(tx.conn())
             .await?;
+        let ids: Vec<uuid::Uuid> = moving.iter().map(|s| s.order_id).collect();
+        let order_fate = fates(&tx, &ids).await?;
         tx.commit().await?;
         for s in moving {
             let Some(number) = s.tracking_number.clone() else {
@@ -302,7 +333,7 @@ impl Stream {
                 continue;
             }
             let (status, detail, message) = match s.status.as_str() {
-                "in_transit" if fate(s.id, 1) % 100 < 8 => (
+                "in_transit" if order_fate(&s.order_id, 1) % 100 < 8 => (
                     "failure",
                     "delivery_attempted",
                     "Delivery attempted: no one available to sign",
@@ -325,7 +356,7 @@ impl Stream {
             self.scan(&number, status, detail, message, "Regional hub")
                 .await?;
             step.scans += 1;
-            if status == "in_transit" && fate(s.id, 2) % 100 < 12 {
+            if status == "in_transit" && order_fate(&s.order_id, 2) % 100 < 12 {
                 self.ask_where(&s, step).await?;
             }
         }
@@ -392,11 +423,12 @@ impl Stream {
             .into_tuple()
             .all(tx.conn())
             .await?;
+        let order_fate = fates(&tx, &ids).await?;
         let mut to_return = Vec::new();
         for order in &delivered {
-            let f = fate(*order, 3) % 100;
+            let f = order_fate(order, 3) % 100;
             if f < 62 && !rated.contains(order) {
-                let rating = match fate(*order, 4) % 100 {
+                let rating = match order_fate(order, 4) % 100 {
                     0..=44 => 5,
                     45..=76 => 4,
                     77..=90 => 3,
@@ -425,7 +457,7 @@ impl Stream {
         tx.commit().await?;
         for order in to_return {
             let reason = ["changed_mind", "wrong_size", "damaged", "wrong_item"]
-                [(fate(order, 5) % 4) as usize];
+                [(order_fate(&order, 5) % 4) as usize];
             let r = self
                 .api
                 .mutate("createReturn", "mutation($i: CreateReturnInput!) { createReturn(input: $i) { return { id } userErrors { field message } } }", json!({ "i": {

@@ -60,6 +60,7 @@ async fn the_demo_streams_orders_through_every_stage() {
         }
     }
     drain(&app).await;
+    eprintln!("the demo's world: {total:?}");
     let db = owner_connection(&app).await;
     // Every order was captured, from each channel.
     assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE channel IN ('shopify', 'woocommerce', 'api')").await, 36 + count(&db, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE name LIKE '%-EX'").await);
