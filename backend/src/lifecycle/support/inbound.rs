@@ -162,6 +162,14 @@ impl InboundMail {
 
 /// Reads a raw RFC 5322 message.
 pub fn parse_mime(raw: &[u8]) -> Result<InboundMail, String> {
+    // mail-parser 0.11 panics on some malformed nestings (a multipart/digest holding a
+    // message/rfc822 with the same boundary, found by the property tests): a refusal here,
+    // whichever of its calls it is in.
+    std::panic::catch_unwind(|| read_mime(raw))
+        .unwrap_or_else(|_| Err("the body is not a MIME message Orderflow can read".into()))
+}
+
+fn read_mime(raw: &[u8]) -> Result<InboundMail, String> {
     let message = MessageParser::default()
         .parse(raw)
         .ok_or("the body is not a MIME message")?;
@@ -693,6 +701,12 @@ Subject: Your order #1001 is on its way\r\n\
         );
         let mail = parse_mime(receipt.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert!(mail.bounce.is_none() && mail.automated);
+    }
+
+    #[test]
+    fn a_nesting_that_crashes_the_mime_parser_is_refused() {
+        let raw = b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\npreamble\r\n--b\r\nContent-Type: multipart/digest; boundary=\"b\"\r\n\r\npreamble\r\n--b\r\n\r\n\x00\r\n--b\r\nContent-Type: message/rfc822;boundary=\r\n\r\n_9\x82d\xefuA\xa8C\x86\xcbg\xb1=\x85\x9c\x99\xd74\xe9\xac\x1f\r\n\r\n--b--\r\n";
+        assert!(parse_mime(raw).is_err());
     }
 
     #[test]
