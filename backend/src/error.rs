@@ -21,6 +21,12 @@ pub enum Code {
     QueryTooComplex,
     GraphqlParseFailed,
     GraphqlValidationFailed,
+    /// The body is not a request (not JSON, or not the request's shape).
+    BadRequest,
+    /// The body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// The body's content type is not one the endpoint reads.
+    UnsupportedMediaType,
     ServiceUnavailable,
     Internal,
 }
@@ -40,6 +46,9 @@ impl Code {
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Code::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Code::BadRequest => "BAD_REQUEST",
+            Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Code::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Code::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Code::Internal => "INTERNAL",
         }
@@ -58,7 +67,10 @@ impl Code {
             | Code::QueryTooDeep
             | Code::QueryTooComplex
             | Code::GraphqlParseFailed
-            | Code::GraphqlValidationFailed => 400,
+            | Code::GraphqlValidationFailed
+            | Code::BadRequest => 400,
+            Code::PayloadTooLarge => 413,
+            Code::UnsupportedMediaType => 415,
             Code::RateLimited => 429,
             Code::ServiceUnavailable => 503,
             Code::Internal => 500,

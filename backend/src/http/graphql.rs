@@ -15,7 +15,7 @@ use async_graphql_actix_web::GraphQLSubscription;
 
 use crate::app::AppState;
 use crate::auth::service::authenticate;
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::graphql::context::RequestMeta;
 use crate::graphql::live::SocketCredential;
 use crate::graphql::{AppSchema, errors};
@@ -78,7 +78,6 @@ fn parse_request(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<async_graphql::Request, Box<HttpResponse>> {
-    use actix_web::http::StatusCode as S;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -87,15 +86,13 @@ fn parse_request(
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/") {
         return Err(Box::new(limits::graphql_refusal(
-            S::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            Code::UnsupportedMediaType,
             "send the request as application/json: /graphql takes no uploads",
         )));
     }
     serde_json::from_slice::<async_graphql::Request>(body).map_err(|e| {
         Box::new(limits::graphql_refusal(
-            S::BAD_REQUEST,
-            "BAD_REQUEST",
+            Code::BadRequest,
             &format!("the body is not a GraphQL request in JSON ({{\"query\": …, \"variables\": …}}): {e}"),
         ))
     })

@@ -8,6 +8,8 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::error::Code;
+
 /// `/graphql`: a query with its variables (uploads are not accepted).
 pub const GRAPHQL_BODY: usize = 2 * 1024 * 1024;
 /// The shopper pages' forms (a return request, a review, an unsubscribe).
@@ -32,25 +34,29 @@ pub fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRe
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let message = "the request body is larger than this endpoint accepts";
-    let body = if res.request().path() == "/graphql" {
-        json!({ "data": null, "errors": [{ "message": format!("{message} ({} MiB)", GRAPHQL_BODY / (1024 * 1024)), "extensions": { "code": "PAYLOAD_TOO_LARGE" } }] })
+    let code = Code::PayloadTooLarge;
+    let response = if res.request().path() == "/graphql" {
+        graphql_refusal(
+            code,
+            &format!("{message} ({} MiB)", GRAPHQL_BODY / (1024 * 1024)),
+        )
     } else {
-        json!({ "code": "PAYLOAD_TOO_LARGE", "field": "body", "message": message })
+        HttpResponse::PayloadTooLarge()
+            .json(json!({ "code": code.as_str(), "field": "body", "message": message }))
     };
     let (req, _) = res.into_parts();
-    let response = HttpResponse::PayloadTooLarge().json(body);
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
 }
 
-/// A refusal in the GraphQL error shape, for failures before the schema runs.
-pub fn graphql_refusal(
-    status: actix_web::http::StatusCode,
-    code: &str,
-    message: &str,
-) -> HttpResponse {
-    HttpResponse::build(status).json(
-        json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] }),
-    )
+/// A refusal in the GraphQL error shape, for failures before the schema runs; the status is
+/// the code's.
+pub fn graphql_refusal(code: Code, message: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(code.http_status())
+        .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    HttpResponse::build(status).json(json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }],
+    }))
 }

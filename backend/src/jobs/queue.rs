@@ -333,12 +333,12 @@ pub async fn complete(db: &Db, ids: &[uuid::Uuid], worker: &str) -> Result<(), D
     Ok(())
 }
 
-/// Gives a claimed job back, untried, to run after `delay` (its tenant had no place free).
-pub async fn defer(db: &Db, job: &Job, worker: &str, delay: Duration) -> Result<(), DbErr> {
+/// An update that hands a job `worker` holds back to the queue with `status`: its lease and
+/// its relay mark cleared, so the relay sends it again when it is due. Only the holder of the
+/// lease may.
+fn release(job: &Job, worker: &str, status: &str) -> sea_orm::UpdateMany<jobs::Entity> {
     jobs::Entity::update_many()
-        .col_expr(jobs::Column::Status, Expr::value("queued"))
-        .col_expr(jobs::Column::Attempts, Expr::value(job.attempts - 1))
-        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now() + delay))
+        .col_expr(jobs::Column::Status, Expr::value(status))
         .col_expr(
             jobs::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -348,8 +348,16 @@ pub async fn defer(db: &Db, job: &Job, worker: &str, delay: Duration) -> Result<
             jobs::Column::RelayedAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(jobs::Column::Id.eq(job.id))
         .filter(jobs::Column::LockedBy.eq(worker))
+}
+
+/// Gives a claimed job back, untried, to run after `delay` (its tenant had no place free).
+pub async fn defer(db: &Db, job: &Job, worker: &str, delay: Duration) -> Result<(), DbErr> {
+    release(job, worker, "queued")
+        .col_expr(jobs::Column::Attempts, Expr::value(job.attempts - 1))
+        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now() + delay))
         .exec(db.raw())
         .await?;
     Ok(())
@@ -365,38 +373,17 @@ pub fn backoff(attempt: i32) -> Duration {
 /// Records a failure: the job runs again after a backoff, or is parked as dead.
 pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), DbErr> {
     let dead = job.attempts >= job.max_attempts;
-    let now = Utc::now();
-    let mut update = jobs::Entity::update_many()
-        .col_expr(
-            jobs::Column::Status,
-            Expr::value(if dead { "dead" } else { "queued" }),
-        )
-        .col_expr(
-            jobs::Column::LastError,
-            Expr::value(error.chars().take(4000).collect::<String>()),
-        )
-        .col_expr(
-            jobs::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(jobs::Column::LockedBy, Expr::value(Option::<String>::None))
-        .col_expr(
-            jobs::Column::RelayedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(jobs::Column::UpdatedAt, Expr::value(now));
+    let mut update = release(job, worker, if dead { "dead" } else { "queued" }).col_expr(
+        jobs::Column::LastError,
+        Expr::value(error.chars().take(4000).collect::<String>()),
+    );
     if !dead {
         update = update.col_expr(
             jobs::Column::RunAt,
-            Expr::value(now + backoff(job.attempts)),
+            Expr::value(Utc::now() + backoff(job.attempts)),
         );
     }
-    // Only the holder of the lease records the outcome.
-    update
-        .filter(jobs::Column::Id.eq(job.id))
-        .filter(jobs::Column::LockedBy.eq(worker))
-        .exec(db.raw())
-        .await?;
+    update.exec(db.raw()).await?;
     Ok(())
 }
 

@@ -384,36 +384,28 @@ async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
     use orderflow::jobs::queue::{self, NewJob};
     let app = spawn_app().await;
     let (busy, calm) = (TenantId::new(), TenantId::new());
-    for t in [busy, calm] {
-        let tx = orderflow::tenancy::TenantTx::begin(&app.state.db, t)
+    // A tenant with a webhook delivery due `ago` seconds ago.
+    let due = |t: TenantId, ago: i64| {
+        let db = app.state.db.clone();
+        async move {
+            let tx = orderflow::tenancy::TenantTx::begin(&db, t).await.unwrap();
+            orderflow::tenancy::repo::tenants::create(
+                &tx,
+                t,
+                "t",
+                orderflow::domain::Currency::USD,
+            )
             .await
             .unwrap();
-        orderflow::tenancy::repo::tenants::create(&tx, t, "t", orderflow::domain::Currency::USD)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-    }
-    let tx = orderflow::tenancy::TenantTx::begin(&app.state.db, busy)
-        .await
-        .unwrap();
-    queue::enqueue(
-        &tx,
-        NewJob::now(orderflow::webhooks::service::JOB, Some(busy), json!({})),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let tx = orderflow::tenancy::TenantTx::begin(&app.state.db, calm)
-        .await
-        .unwrap();
-    queue::enqueue(
-        &tx,
-        NewJob::now(orderflow::webhooks::service::JOB, Some(calm), json!({}))
-            .at(chrono::Utc::now() + chrono::Duration::seconds(-1)),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+            let job = NewJob::now(orderflow::webhooks::service::JOB, Some(t), json!({}))
+                .at(chrono::Utc::now() - chrono::Duration::seconds(ago));
+            queue::enqueue(&tx, job).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    // The busy tenant's job is the older: claimed first, were it not passed over.
+    due(busy, 2).await;
+    due(calm, 1).await;
     let kinds = orderflow::jobs::fairness::CALLS_OUT;
     let claimed = queue::claim(&app.state.db, "w", kinds, &[busy.uuid()])
         .await

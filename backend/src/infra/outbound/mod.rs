@@ -294,8 +294,12 @@ fn describe(err: reqwest::Error) -> CallError {
         }
         source = e.source();
     }
+    // The total time is the caller's timeout; reqwest's own is only the connection's.
     if err.is_timeout() {
-        return CallError::Timeout(0);
+        return CallError::Connect(format!(
+            "no connection within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        ));
     }
     CallError::Connect(err.without_url().to_string())
 }

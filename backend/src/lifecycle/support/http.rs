@@ -165,9 +165,16 @@ pub async fn receive(
     });
     let mail = match tokio::time::timeout(PARSE_TIME, parse).await {
         Ok(Ok(mail)) => mail,
-        Ok(Err(_)) | Err(_) => Err((
+        Ok(Err(_)) => Err((
             "body".to_owned(),
-            "the message could not be read in time".to_owned(),
+            "the message could not be read: send it as raw MIME or the provider's JSON".to_owned(),
+        )),
+        Err(_) => Err((
+            "body".to_owned(),
+            format!(
+                "the message could not be read within {} seconds",
+                PARSE_TIME.as_secs()
+            ),
         )),
     };
     let mail = match mail.map(|mut m| {
