@@ -108,8 +108,11 @@ fn endpoint_keys(endpoint: &str, ip: &str) -> [(String, Limit); 2] {
 /// Before a signature or token is checked on `endpoint`: RATE_LIMITED after too many
 /// failures.
 pub async fn endpoint_open(limiter: &RateLimiter, endpoint: &str, ip: &str) -> AppResult<()> {
-    for (key, limit) in endpoint_keys(endpoint, ip) {
-        if let Some(seen) = limiter.recorded(&key).await?
+    let keys = endpoint_keys(endpoint, ip);
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let seen = limiter.recorded_all(&names).await?;
+    for ((_, limit), seen) in keys.iter().zip(seen) {
+        if let Some(seen) = seen
             && seen.count >= limit.max
         {
             let left = limit.window.saturating_sub(seen.since_last);

@@ -187,30 +187,48 @@ impl RateLimiter {
 
     /// What [`RateLimiter::record`] has counted under `key`, if anything.
     pub async fn recorded(&self, key: &str) -> AppResult<Option<Count>> {
+        Ok(self.recorded_all(&[key]).await?.pop().flatten())
+    }
+
+    /// [`RateLimiter::recorded`] of several keys, in one round trip to Redis (an inbound
+    /// webhook checks two on every request).
+    pub async fn recorded_all(&self, keys: &[&str]) -> AppResult<Vec<Option<Count>>> {
         match self {
             RateLimiter::Memory(map) => {
                 let now = Instant::now();
                 let mut map = Self::memory_lock(map)?;
-                Ok(map.live(key, now).map(|w| Count {
-                    count: w.count,
-                    since_last: now.duration_since(w.last),
-                }))
+                Ok(keys
+                    .iter()
+                    .map(|key| {
+                        map.live(key, now).map(|w| Count {
+                            count: w.count,
+                            since_last: now.duration_since(w.last),
+                        })
+                    })
+                    .collect())
             }
             RateLimiter::Redis { conn, prefix } => {
-                let key = format!("{prefix}ratelimit:{key}");
+                let mut pipe = redis::pipe();
+                for key in keys {
+                    pipe.cmd("HMGET")
+                        .arg(format!("{prefix}ratelimit:{key}"))
+                        .arg("count")
+                        .arg("last");
+                }
                 let mut conn = conn.clone();
-                let (count, last): (Option<u32>, Option<i64>) = redis::cmd("HMGET")
-                    .arg(&key)
-                    .arg("count")
-                    .arg("last")
-                    .query_async(&mut conn)
-                    .await?;
-                Ok(count.map(|count| Count {
-                    count,
-                    since_last: Duration::from_millis(
-                        (now_ms() - last.unwrap_or_else(now_ms)).max(0) as u64,
-                    ),
-                }))
+                let answers: Vec<(Option<u32>, Option<i64>)> = pipe.query_async(&mut conn).await?;
+                let now = now_ms();
+                Ok(answers
+                    .into_iter()
+                    .map(|(count, last)| {
+                        count.map(|count| Count {
+                            count,
+                            since_last: Duration::from_millis(
+                                (now - last.unwrap_or(now)).max(0) as u64
+                            ),
+                        })
+                    })
+                    .collect())
             }
         }
     }
