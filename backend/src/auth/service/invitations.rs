@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 
 use super::{Session, is_unique_violation, mail, password_error, publish_audit};
 use crate::app::AppState;
-use crate::auth::ratelimit::Limit;
+use crate::auth::ratelimit::{Limit, MAIL_PER_ADDRESS};
 use crate::auth::{attempts, password, tokens};
 use crate::domain::{Email, InvitationId, UserId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
@@ -196,7 +196,19 @@ async fn deliver(
         },
     });
     let source = notify::templates::builtin(Kind::Invitation);
-    let (status, error) = match mail::send(state, &invitation.email, &source, context).await {
+    // Per recipient too, across tenants: opening many shops does not buy more mail to one
+    // person.
+    let sent = match state
+        .limiter
+        .hit(&format!("invite:to:{}", invitation.email), MAIL_PER_ADDRESS)
+        .await
+    {
+        Ok(()) => mail::send(state, &invitation.email, &source, context).await,
+        Err(_) => Err(anyhow::anyhow!(
+            "too many invitations to this address lately: resend it later"
+        )),
+    };
+    let (status, error) = match sent {
         Ok(()) => ("sent", None),
         Err(err) => {
             tracing::warn!(tenant.id = %principal.tenant, error = format!("{err:#}"), "invitation email not sent");

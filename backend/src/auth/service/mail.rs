@@ -8,19 +8,6 @@ use crate::domain::Email;
 use crate::infra::mailer::Mail;
 use crate::lifecycle::notify::templates::{self, Source};
 
-/// The built-in template of the platform mail `name` (under `backend/templates/notify/`).
-macro_rules! platform_template {
-    ($name:literal) => {
-        crate::lifecycle::notify::templates::Source {
-            subject: include_str!(concat!("../../../templates/notify/", $name, ".subject.txt"))
-                .to_owned(),
-            text: include_str!(concat!("../../../templates/notify/", $name, ".txt")).to_owned(),
-            html: include_str!(concat!("../../../templates/notify/", $name, ".html")).to_owned(),
-        }
-    };
-}
-pub(crate) use platform_template;
-
 /// Renders `source` with `context` (its `shop` filled with the platform's name and address)
 /// and sends it to `to` from the platform's address.
 pub async fn send(

@@ -5,7 +5,7 @@
 
 use chrono::{Duration, Utc};
 
-use super::mail::{self, platform_template};
+use super::mail;
 use crate::app::AppState;
 use crate::auth::ratelimit::MAIL_PER_ADDRESS;
 use crate::domain::{Email, UserId};
@@ -53,7 +53,7 @@ pub async fn send_verification(
     mail::send(
         state,
         email.as_str(),
-        &platform_template!("email_verification"),
+        &crate::lifecycle::notify::templates::email_verification(),
         context,
     )
     .await

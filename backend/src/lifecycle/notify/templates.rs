@@ -79,6 +79,11 @@ pub fn builtin(kind: Kind) -> Source {
     }
 }
 
+/// The platform's address confirmation (not a tenant's mail: no kind, not editable).
+pub fn email_verification() -> Source {
+    builtin!("email_verification")
+}
+
 /// The reply a support agent (or the auto-responder) starts from, per intent.
 pub fn reply_source(intent: &str) -> &'static str {
     match intent {
