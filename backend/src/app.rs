@@ -47,6 +47,8 @@ pub struct AppState {
 impl AppState {
     /// Connects to the database (migrating it when configured to) and to Redis.
     pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
+        jobs::Registry::install(job_kinds);
+        crate::lifecycle::events::Subscribers::install(event_subscribers);
         if config.auto_migrate {
             Db::migrate(&config).await?;
         }
@@ -89,6 +91,57 @@ impl AppState {
             tenant_gate: Default::default(),
         }))
     }
+}
+
+/// Every kind of background job, with its handler: the one place a job kind is named.
+pub fn job_kinds() -> jobs::Registry {
+    use crate::lifecycle::{engine, notify, tracking};
+    jobs::Registry::default()
+        .batched::<engine::AdvanceOrder>()
+        .single::<engine::ExpireReservation>()
+        .single::<engine::RetryBackorders>()
+        .batched::<notify::jobs::SendNotification>()
+        .single::<tracking::watch::WatchDeliveries>()
+        .single::<crate::channels::deliveries::ProcessDelivery>()
+        .single::<crate::channels::poll::PollChannel>()
+        .single::<crate::webhooks::service::DeliverWebhook>()
+        .single::<crate::automation::service::RunRule>()
+        .single::<crate::reporting::service::RollUpKpis>()
+}
+
+/// Who hears of an order's new timeline events (see [`crate::lifecycle::events`]): the one
+/// place a reaction to them is registered.
+pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
+    use crate::lifecycle::capture::repo::OrderEvent;
+    use crate::tenancy::TenantTx;
+    use futures_util::future::BoxFuture;
+    type Reacted<'a> = BoxFuture<'a, Result<(), sea_orm::DbErr>>;
+
+    /// The shopper's email, when it is that kind of event.
+    fn notify<'a>(tx: &'a TenantTx, events: &'a [OrderEvent]) -> Reacted<'a> {
+        Box::pin(crate::lifecycle::notify::service::on_events(tx, events))
+    }
+    /// A delivery to each outbound webhook subscribed to the event.
+    fn webhooks<'a>(tx: &'a TenantTx, events: &'a [OrderEvent]) -> Reacted<'a> {
+        Box::pin(crate::webhooks::service::on_events(tx, events))
+    }
+    /// A job for each enabled automation rule the event triggers.
+    fn automation<'a>(tx: &'a TenantTx, events: &'a [OrderEvent]) -> Reacted<'a> {
+        Box::pin(crate::automation::service::on_events(tx, events))
+    }
+    /// A new order's `order.received` rules, in the capturing transaction.
+    fn received_rules<'a>(
+        tx: &'a TenantTx,
+        events: &'a [OrderEvent],
+    ) -> BoxFuture<'a, Result<Vec<OrderEvent>, sea_orm::DbErr>> {
+        Box::pin(crate::automation::service::at_once(tx, events))
+    }
+
+    crate::lifecycle::events::Subscribers::new()
+        .react("notify", notify)
+        .react("webhooks", webhooks)
+        .react("automation", automation)
+        .at_capture(received_rules)
 }
 
 /// A running server, for tests and embedders: where it listens and how to stop it.
@@ -215,5 +268,31 @@ async fn ctrl_c() {
     if let Err(err) = tokio::signal::ctrl_c().await {
         tracing::warn!(error = %err, "no Ctrl-C handler: stop with SIGTERM");
         std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_kinds;
+
+    #[test]
+    fn remote_calls_are_gated_and_have_tighter_limits_than_internal_work() {
+        let kinds = job_kinds();
+        assert_eq!(kinds.calling_out(), ["channels.poll", "webhook.deliver"]);
+        let limit = |name| kinds.kind(name).unwrap().time_limit;
+        assert!(limit("webhook.deliver") < limit("order.advance"));
+        assert_eq!(kinds.kind("order.advance").unwrap().batch, 64);
+        assert!(kinds.kind("no.such.kind").is_none());
+    }
+
+    #[test]
+    fn a_job_span_finds_the_order_in_a_stored_payload() {
+        let kinds = job_kinds();
+        let order = uuid::Uuid::now_v7();
+        let advance = kinds.kind("order.advance").unwrap();
+        let found = (advance.order)(&serde_json::json!({ "orderId": order }));
+        assert_eq!(found.map(|o| o.uuid()), Some(order));
+        let rollup = kinds.kind("reporting.rollup").unwrap();
+        assert_eq!((rollup.order)(&serde_json::json!({})), None);
     }
 }

@@ -300,7 +300,13 @@ pub async fn apply(
             match transition::apply(tx, order, &by, step).await {
                 Ok(event) => {
                     // The engine takes the order on from the stage it was held at.
-                    crate::lifecycle::engine::schedule(tx, OrderId(order.id)).await?;
+                    crate::jobs::Job::enqueue(
+                        crate::lifecycle::engine::AdvanceOrder {
+                            order: OrderId(order.id),
+                        },
+                        tx,
+                    )
+                    .await?;
                     Ok(("released".into(), Some(event)))
                 }
                 Err(EngineError::Db(e)) => Err(e),

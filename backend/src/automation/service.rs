@@ -18,13 +18,25 @@ use super::expr::{self, Expr, Invalid};
 use super::facts::{self, History};
 use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
-use crate::jobs::queue::{self, Job, NewJob};
-use crate::jobs::worker::JobError;
+use crate::jobs::{self, Claim, Job, JobError, queue};
 use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 use crate::webhooks::pattern;
 
-pub const JOB: &str = "automation.run";
+/// Runs one rule on one event (once: a second run finds the first's record).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RunRule {
+    pub rule: uuid::Uuid,
+    pub event: uuid::Uuid,
+}
+
+impl Job for RunRule {
+    const NAME: &'static str = "automation.run";
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(format!("rule:{}:{}", self.rule, self.event))
+    }
+}
 
 /// The event whose rules run in its own transaction rather than as jobs.
 const AT_ONCE: &str = "order.received";
@@ -161,14 +173,11 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
     for e in events {
         for r in &enabled {
             if pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
-                jobs.push(
-                    NewJob::now(
-                        JOB,
-                        Some(tx.tenant()),
-                        json!({ "rule": r.id, "event": e.id }),
-                    )
-                    .dedupe(format!("rule:{}:{}", r.id, e.id)),
-                );
+                let job = RunRule {
+                    rule: r.id,
+                    event: e.id,
+                };
+                jobs.push(job.row(tx.tenant(), Utc::now()));
             }
         }
     }
@@ -194,7 +203,7 @@ pub async fn at_once(tx: &TenantTx, events: &[OrderEvent]) -> Result<Vec<OrderEv
     for e in received {
         for r in &enabled {
             if pattern::matches(std::slice::from_ref(&r.trigger), &e.kind) {
-                out.extend(Box::pin(run(tx, r.id, e.id)).await?);
+                out.extend(run(tx, r.id, e.id).await?);
             }
         }
     }
@@ -215,26 +224,17 @@ async fn history(tx: &TenantTx, order: &Order) -> Result<Option<History>, DbErr>
 }
 
 /// The job: one rule, one event.
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or("the job names no tenant")?;
-    let id = |k: &str| {
-        job.payload
-            .get(k)
-            .and_then(|v| v.as_str())
-            .and_then(|v| uuid::Uuid::parse_str(v).ok())
-            .ok_or_else(|| format!("the job names no {k}"))
-    };
-    let (rule_id, event_id) = (id("rule")?, id("event")?);
-    let db = |e: DbErr| e.to_string();
-    let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
-    let events = run(&tx, rule_id, event_id).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
-    crate::lifecycle::capture::publish_events(state, tenant, &events).await;
-    state.wake_workers.notify_one();
-    Ok(())
+impl jobs::Run for RunRule {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), JobError> {
+        let tenant = claim.tenant;
+        let db = |e: DbErr| e.to_string();
+        let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
+        let events = run(&tx, self.rule, self.event).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        crate::lifecycle::capture::publish_events(state, tenant, &events).await;
+        state.wake_workers.notify_one();
+        Ok(())
+    }
 }
 
 async fn run(

@@ -8,6 +8,8 @@ use entity::channel_connections;
 use sea_orm::ActiveValue::Set;
 
 use super::Platform;
+use super::deliveries::ProcessDelivery;
+use super::poll::PollChannel;
 use super::repo::{self, Connection};
 use crate::app::AppState;
 use crate::auth::service::publish_audit;
@@ -15,6 +17,7 @@ use crate::domain::{ConnectionId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::infra::outbound::Outbound;
 use crate::infra::seal::{SealError, Sealer};
+use crate::jobs::Job;
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
@@ -263,7 +266,9 @@ pub async fn create_connection(
         } else {
             now
         };
-        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, first)).await?;
+        PollChannel { connection: id }
+            .enqueue_at(&tx, first)
+            .await?;
     }
     let entry = audit::record(
         &tx,
@@ -324,9 +329,9 @@ pub async fn update_connection(
     if resumed {
         // What arrived while paused is mapped now, and polling starts again.
         for delivery in repo::pending_of(&tx, id).await? {
-            crate::jobs::queue::enqueue(&tx, super::deliveries::job(tenant, delivery)).await?;
+            ProcessDelivery { delivery }.enqueue(&tx).await?;
         }
-        crate::jobs::queue::enqueue(&tx, super::poll::job(tenant, id, Utc::now())).await?;
+        PollChannel { connection: id }.enqueue(&tx).await?;
     }
     let entry = audit::record(
         &tx,

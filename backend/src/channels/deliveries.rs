@@ -8,7 +8,6 @@ use actix_web::http::header::HeaderMap;
 use chrono::Utc;
 use entity::channel_deliveries;
 use sea_orm::ActiveValue::Set;
-use serde_json::json;
 
 use super::client::ApiError;
 use super::connections::open_secrets;
@@ -17,12 +16,25 @@ use super::{Inbound, Mapped, Platform, amazon, bigcommerce, etsy, shopify, wooco
 use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, OrderId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
-use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::{Claim, Job, Run};
 use crate::lifecycle::capture::publish_events;
 use crate::lifecycle::capture::service::{self, CaptureError, Source};
 use crate::tenancy::{Actor, GlobalTx, Permission, Principal, TenantTx};
 
-pub const JOB: &str = "channels.process_delivery";
+/// Maps and captures a stored delivery (one pending per delivery).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ProcessDelivery {
+    pub delivery: DeliveryId,
+}
+
+impl Job for ProcessDelivery {
+    const NAME: &'static str = "channels.process_delivery";
+    const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(format!("delivery:{}", self.delivery))
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
 pub enum DeliveryStatus {
@@ -152,16 +164,11 @@ pub async fn receive(
         return Ok(Receipt::Duplicate);
     }
     if conn.active {
-        queue::enqueue(&tx, job(tenant, id)).await?;
+        ProcessDelivery { delivery: id }.enqueue(&tx).await?;
     }
     tx.commit().await?;
     state.wake_workers.notify_one();
     Ok(Receipt::Accepted(id))
-}
-
-/// The job that maps and captures a stored delivery.
-pub fn job(tenant: TenantId, id: DeliveryId) -> NewJob {
-    NewJob::now(JOB, Some(tenant), json!({ "delivery": id })).dedupe(format!("delivery:{id}"))
 }
 
 /// Maps a delivery's payload with its platform's connector; BigCommerce's needs the API.
@@ -202,14 +209,13 @@ async fn map(
 
 /// The job: map, capture, and record what became of the delivery. Transient failures (the
 /// database) return an error so the job is retried; a payload that cannot be mapped is parked.
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
-    let tenant = job.tenant_id.map(TenantId).ok_or("job without tenant")?;
-    let id: DeliveryId = serde_json::from_value(job.payload["delivery"].clone())
-        .map_err(|e| format!("bad job payload: {e}"))?;
-    process(state, tenant, id, job.attempts >= job.max_attempts)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
+impl Run for ProcessDelivery {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), String> {
+        process(state, claim.tenant, self.delivery, claim.is_last())
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    }
 }
 
 /// `last_attempt`: a transient failure now parks the delivery instead of asking for a retry.

@@ -7,20 +7,35 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use entity::{channel_connections, channel_deliveries};
 use sea_orm::ActiveValue::Set;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::client::ApiError;
 use super::connections::open_secrets;
-use super::deliveries::{self, DeliveryStatus};
+use super::deliveries::{DeliveryStatus, ProcessDelivery};
 use super::repo::{self, Connection};
 use super::{Platform, amazon, etsy, shopify, woocommerce};
 use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, TenantId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
-use crate::jobs::queue::{self, Job, NewJob};
+use crate::jobs::{Claim, Job, Run};
 use crate::tenancy::{Permission, Principal, TenantTx};
 
-pub const JOB: &str = "channels.poll";
+/// Reads a polled connection's new orders, then schedules the next read (one pending per
+/// connection).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PollChannel {
+    pub connection: ConnectionId,
+}
+
+impl Job for PollChannel {
+    const NAME: &'static str = "channels.poll";
+    const CALLS_OUT: bool = true;
+    const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(format!("poll:{}", self.connection))
+    }
+}
 /// The topic of deliveries read by polling rather than pushed.
 pub const POLL_TOPIC: &str = "poll";
 /// How often each polled connection is read.
@@ -77,12 +92,6 @@ impl Budget {
     }
 }
 
-pub fn job(tenant: TenantId, connection: ConnectionId, at: DateTime<Utc>) -> NewJob {
-    NewJob::now(JOB, Some(tenant), json!({ "connection": connection }))
-        .dedupe(format!("poll:{connection}"))
-        .at(at)
-}
-
 /// One order read from a platform, ready to store as a delivery.
 pub struct Polled {
     pub external_id: String,
@@ -90,10 +99,13 @@ pub struct Polled {
     pub payload: Value,
 }
 
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
-    let tenant = job.tenant_id.map(TenantId).ok_or("job without tenant")?;
-    let id: ConnectionId = serde_json::from_value(job.payload["connection"].clone())
-        .map_err(|e| format!("bad job payload: {e}"))?;
+impl Run for PollChannel {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), String> {
+        run(state, claim.tenant, self.connection).await
+    }
+}
+
+async fn run(state: &Arc<AppState>, tenant: TenantId, id: ConnectionId) -> Result<(), String> {
     let outcome = poll(state, tenant, id).await;
     // The next run is scheduled whatever happened: a failing platform is retried on the
     // next tick, with its error shown on the connection, rather than given up on.
@@ -109,7 +121,8 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), String> {
         } else {
             EVERY
         };
-        queue::enqueue(&tx, self::job(tenant, id, Utc::now() + every))
+        PollChannel { connection: id }
+            .enqueue_at(&tx, Utc::now() + every)
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -218,7 +231,7 @@ pub async fn poll(state: &AppState, tenant: TenantId, id: ConnectionId) -> Resul
             processed_at: Set(None),
         };
         if repo::insert_delivery(&tx, row).await? {
-            queue::enqueue(&tx, deliveries::job(tenant, delivery)).await?;
+            ProcessDelivery { delivery }.enqueue(&tx).await?;
             stored += 1;
         }
     }

@@ -1,34 +1,14 @@
 //! Keeps one tenant's slow remote endpoints from holding every worker: jobs that call out on a
-//! tenant's behalf (outbound webhook deliveries, channel polls) run at most [`PER_TENANT`] at
-//! a time per tenant in each process, the others wait their turn in the queue; and every job
-//! has a time limit, after which it fails and is retried with backoff.
+//! tenant's behalf (those whose [`super::Job::CALLS_OUT`] is set: outbound webhook deliveries,
+//! channel polls) run at most [`PER_TENANT`] at a time per tenant in each process, the others
+//! wait their turn in the queue. Every job also has a time limit ([`super::Job::TIME_LIMIT`]),
+//! after which it fails and is retried with backoff.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
-
-use crate::channels;
-
-/// Kinds of job that wait on a tenant's remote endpoint.
-pub const CALLS_OUT: &[&str] = &[crate::webhooks::service::JOB, channels::poll::JOB];
 
 /// Jobs calling out that one tenant may run at once in a process (of `ORDERFLOW_WORKERS`).
 pub const PER_TENANT: usize = 2;
-
-/// How long a job may run. Calls out are bounded by their own timeouts well inside this;
-/// the rest wait only on our own database.
-pub fn time_limit(kind: &str) -> Duration {
-    match kind {
-        k if k == crate::webhooks::service::JOB => Duration::from_secs(60),
-        k if k == channels::poll::JOB => Duration::from_secs(180),
-        k if k == channels::deliveries::JOB => Duration::from_secs(180),
-        _ => Duration::from_secs(15 * 60),
-    }
-}
-
-pub fn calls_out(kind: &str) -> bool {
-    CALLS_OUT.contains(&kind)
-}
 
 /// Counts the calling-out jobs running per tenant in this process.
 #[derive(Default)]
@@ -93,12 +73,5 @@ mod tests {
         drop(first);
         assert!(gate.busy().is_empty());
         assert!(gate.enter(a).is_some());
-    }
-
-    #[test]
-    fn remote_calls_have_tighter_limits_than_internal_work() {
-        assert!(calls_out(crate::webhooks::service::JOB));
-        assert!(!calls_out(crate::lifecycle::engine::ADVANCE));
-        assert!(time_limit(crate::webhooks::service::JOB) < time_limit("order.advance"));
     }
 }

@@ -1,10 +1,16 @@
 //! Background work, run inside `serve` and by `orderflow worker` processes. Each worker stops
 //! when the shutdown signal flips, finishing the sweep it is in.
+//!
+//! A kind of job is a type ([`Job`], in `kind.rs`) with its handler ([`Run`] or [`RunBatch`]),
+//! listed once in `app::job_kinds`; `queue.rs` is the table (the transactional outbox),
+//! `worker.rs` claims and runs, `stream.rs` relays through Redis, `fairness.rs` keeps one
+//! tenant's remote calls from taking every worker.
 
 pub mod admin;
 pub mod fairness;
 pub mod graphql;
 mod housekeeping;
+pub mod kind;
 pub mod queue;
 pub mod stream;
 pub mod worker;
@@ -14,6 +20,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use self::kind::{Claim, Job, JobError, Outcome, Registry, Run, RunBatch};
 use crate::app::AppState;
 
 pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {

@@ -6,62 +6,31 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::watch;
+use tracing::Instrument;
 
-use super::fairness;
+use super::kind::{Kind, Registry};
 use super::queue::{self, Job};
 use super::stream::{Entry, JobStream};
 use crate::app::AppState;
-use crate::channels;
-use crate::lifecycle::engine;
-use crate::lifecycle::notify::service as notify;
+
+pub use super::kind::JobError;
 
 /// How long a job waits when its tenant had no place free.
 const DEFERRED: chrono::Duration = chrono::Duration::seconds(2);
 
-/// Emails of one tenant sent together.
-const EMAIL_BATCH: u64 = 32;
-
 /// How often an idle worker looks for due jobs written by other processes.
 const POLL: Duration = Duration::from_millis(250);
 
-/// A batch of order jobs smaller than this waits [`LINGER`] for more to join it.
+/// A batch of jobs smaller than this waits [`LINGER`] for more to join it.
 const LINGER_BELOW: usize = 16;
 const LINGER: Duration = Duration::from_millis(20);
 
-/// Why a job failed, for its record and the logs.
-pub type JobError = String;
+/// Stream entries a worker takes at a time (the largest batch).
+const READ: usize = 64;
 
-async fn dispatch(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    match job.kind.as_str() {
-        channels::deliveries::JOB => channels::deliveries::run_job(state, job).await,
-        channels::poll::JOB => channels::poll::run_job(state, job).await,
-        engine::EXPIRE => engine::run_expiry(state, job).await,
-        engine::RESTOCKED => engine::run_restocked(state, job).await,
-        crate::lifecycle::tracking::watch::JOB => {
-            crate::lifecycle::tracking::watch::run_job(state, job).await
-        }
-        notify::SEND => notify::run_job(state, job).await,
-        crate::webhooks::service::JOB => crate::webhooks::service::run_job(state, job).await,
-        crate::automation::service::JOB => crate::automation::service::run_job(state, job).await,
-        crate::reporting::service::JOB => crate::reporting::service::run_job(state, job).await,
-        other => Err(format!("no handler for job kind {other}")),
-    }
-}
-
-/// Runs claimed jobs: `order.advance` jobs together (one transaction for the batch), any
-/// other kind alone. Returns one result per job.
-async fn dispatch_all(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), JobError>> {
-    if jobs.first().is_some_and(|j| j.kind == engine::ADVANCE) {
-        return engine::run_advance(state, jobs).await;
-    }
-    if jobs.first().is_some_and(|j| j.kind == notify::SEND) {
-        return notify::run_batch(state, jobs).await;
-    }
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        out.push(dispatch(state, job).await);
-    }
-    out
+/// A job whose kind no handler knows runs alone and fails.
+fn batch_of(kind: Option<&Kind>) -> u64 {
+    kind.map_or(1, |k| k.batch)
 }
 
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
@@ -73,45 +42,62 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     format!("the handler panicked: {what}")
 }
 
-/// Runs one due job (with the jobs it batches with), if there is one. Returns whether it
-/// found one.
+/// Runs one due job (with the jobs of its tenant and kind it batches with), if there is one.
+/// Returns whether it found one.
 pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_orm::DbErr> {
+    let registry = Registry::installed();
     let busy = state.tenant_gate.busy();
-    let Some(job) = queue::claim(&state.db, worker, fairness::CALLS_OUT, &busy).await? else {
+    let calling_out = registry.calling_out();
+    let Some(job) = queue::claim(&state.db, worker, &calling_out, &busy).await? else {
         return Ok(false);
     };
+    let batch = batch_of(registry.kind(&job.kind));
     let mut jobs = vec![job];
-    if jobs[0].kind == engine::ADVANCE
+    if batch > 1
         && jobs[0].attempts <= jobs[0].max_attempts
         && let Some(tenant) = jobs[0].tenant_id
     {
-        let more = queue::claim_more(
-            &state.db,
-            worker,
-            engine::ADVANCE,
-            tenant,
-            engine::BATCH - 1,
-        )
-        .await?;
-        jobs.extend(more);
+        let kind = jobs[0].kind.clone();
+        jobs.extend(queue::claim_more(&state.db, worker, &kind, tenant, batch - 1).await?);
         if jobs.len() < LINGER_BELOW {
-            // Orders arriving one by one would each pay a batch's fixed cost: wait a moment
+            // Jobs arriving one by one would each pay a batch's fixed cost: wait a moment
             // for more to join.
             tokio::time::sleep(LINGER).await;
-            let room = engine::BATCH - jobs.len() as u64;
-            jobs.extend(queue::claim_more(&state.db, worker, engine::ADVANCE, tenant, room).await?);
+            let room = batch.saturating_sub(jobs.len() as u64);
+            jobs.extend(queue::claim_more(&state.db, worker, &kind, tenant, room).await?);
         }
-    }
-    if jobs[0].kind == notify::SEND
-        && jobs[0].attempts <= jobs[0].max_attempts
-        && let Some(tenant) = jobs[0].tenant_id
-    {
-        jobs.extend(
-            queue::claim_more(&state.db, worker, notify::SEND, tenant, EMAIL_BATCH - 1).await?,
-        );
     }
     execute(state, worker, jobs).await?;
     Ok(true)
+}
+
+/// The span one run of `jobs` (of one kind and tenant) is logged in.
+fn span_of(kind: Option<&Kind>, jobs: &[Job]) -> tracing::Span {
+    let first = &jobs[0];
+    let span = tracing::info_span!(
+        "job",
+        job.name = %first.kind,
+        job.id = %first.id,
+        tenant.id = tracing::field::Empty,
+        attempt = first.attempts,
+        order.id = tracing::field::Empty,
+        jobs = jobs.len(),
+    );
+    if let Some(tenant) = first.tenant_id {
+        span.record("tenant.id", tracing::field::display(tenant));
+    }
+    let orders: Vec<String> = kind
+        .map(|k| {
+            jobs.iter()
+                .filter_map(|j| (k.order)(&j.payload))
+                .map(|o| o.uuid().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if !orders.is_empty() {
+        span.record("order.id", orders.join(","));
+    }
+    span
 }
 
 /// Runs jobs `worker` has claimed and records each outcome. A job claimed after its last
@@ -126,12 +112,14 @@ async fn execute(
     for job in &spent {
         queue::fail(&state.db, job, worker, "the last attempt never finished").await?;
     }
-    if jobs.is_empty() {
+    let Some(first) = jobs.first() else {
         return Ok(());
-    }
+    };
+    let registry = Registry::installed();
+    let kind = registry.kind(&first.kind);
     // A job that calls out waits while its tenant has as many running as it may.
     let _permit = match (jobs.first(), jobs.len()) {
-        (Some(job), 1) if fairness::calls_out(&job.kind) && job.tenant_id.is_some() => {
+        (Some(job), 1) if kind.is_some_and(|k| k.calls_out) && job.tenant_id.is_some() => {
             match state.tenant_gate.enter(job.tenant_id.unwrap_or_default()) {
                 Some(permit) => Some(permit),
                 None => {
@@ -142,11 +130,8 @@ async fn execute(
         }
         _ => None,
     };
-    let limit = jobs
-        .iter()
-        .map(|j| fairness::time_limit(&j.kind))
-        .max()
-        .unwrap_or(Duration::from_secs(60));
+    let limit = kind.map_or(Duration::from_secs(60), |k| k.time_limit);
+    let span = span_of(kind, &jobs);
     let started = std::time::Instant::now();
     // The leases are renewed while the jobs run, so a slow job is not taken by another worker.
     let heartbeat = {
@@ -163,7 +148,9 @@ async fn execute(
     };
     // A panicking handler fails its jobs instead of killing this worker; one that takes
     // longer than its limit is given up (and retried later).
-    let run = std::panic::AssertUnwindSafe(dispatch_all(state, &jobs)).catch_unwind();
+    let run = std::panic::AssertUnwindSafe(registry.run(state, &jobs))
+        .catch_unwind()
+        .instrument(span.clone());
     let outcomes = match tokio::time::timeout(limit, run).await {
         Ok(Ok(outcomes)) => outcomes,
         Ok(Err(panic)) => {
@@ -176,21 +163,33 @@ async fn execute(
         }
     };
     heartbeat.abort();
-    let mut done = Vec::new();
-    for (job, outcome) in jobs.iter().zip(outcomes) {
-        match outcome {
-            Ok(()) => {
-                done.push(job.id);
-                tracing::debug!(job.kind = %job.kind, job.id = %job.id, elapsed_ms = started.elapsed().as_millis() as u64, "job done");
-            }
-            Err(error) => {
-                tracing::warn!(job.kind = %job.kind, job.id = %job.id, attempt = job.attempts, %error, "job failed");
-                queue::fail(&state.db, job, worker, &error).await?;
+    let record = async {
+        let mut done = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => done.push(job.id),
+                Err(error) => {
+                    // Logged here only, once, with the job's context (a batch names each job).
+                    let order = kind.and_then(|k| (k.order)(&job.payload));
+                    tracing::warn!(
+                        job.id = %job.id,
+                        attempt = job.attempts,
+                        order.id = order.map(|o| o.uuid().to_string()),
+                        %error,
+                        "job failed"
+                    );
+                    queue::fail(&state.db, job, worker, &error).await?;
+                }
             }
         }
-    }
-    queue::complete(&state.db, &done, worker).await?;
-    Ok(())
+        tracing::debug!(
+            done = done.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "jobs run"
+        );
+        queue::complete(&state.db, &done, worker).await
+    };
+    record.instrument(span).await
 }
 
 /// Runs due jobs until none is left; returns how many ran (tests and the import command).
@@ -243,19 +242,15 @@ pub async fn run_streamed(
         let read = async {
             if reclaim {
                 let lapsed = queue::LEASE.num_milliseconds() as usize;
-                let claimed = stream
-                    .reclaim(&name, lapsed, engine::BATCH as usize)
-                    .await?;
+                let claimed = stream.reclaim(&name, lapsed, READ).await?;
                 if !claimed.is_empty() {
                     return Ok(claimed);
                 }
             }
-            let mut got = stream
-                .read(&name, engine::BATCH as usize, Some(1000))
-                .await?;
+            let mut got = stream.read(&name, READ, Some(1000)).await?;
             if !got.is_empty() && got.len() < LINGER_BELOW {
                 tokio::time::sleep(LINGER).await;
-                let room = engine::BATCH as usize - got.len();
+                let room = READ - got.len();
                 got.extend(stream.read(&name, room, None).await?);
             }
             Ok(got)
@@ -311,10 +306,11 @@ async fn run_entries(
     ids.sort();
     ids.dedup();
     let claimed = queue::claim_ids(&state.db, worker, &ids).await?;
-    // Order advances and emails run in batches per tenant and kind.
-    let (batched, other): (Vec<Job>, Vec<Job>) = claimed.into_iter().partition(|j| {
-        (j.kind == engine::ADVANCE || j.kind == notify::SEND) && j.tenant_id.is_some()
-    });
+    // Kinds that batch (order advances, emails) run in batches per tenant and kind.
+    let registry = Registry::installed();
+    let (batched, other): (Vec<Job>, Vec<Job>) = claimed
+        .into_iter()
+        .partition(|j| batch_of(registry.kind(&j.kind)) > 1 && j.tenant_id.is_some());
     let mut by_tenant: std::collections::BTreeMap<(uuid::Uuid, String), Vec<Job>> =
         Default::default();
     for job in batched {

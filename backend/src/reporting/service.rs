@@ -17,11 +17,9 @@ use super::store;
 use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::infra::db::Db;
-use crate::jobs::queue::{self, Job, NewJob};
-use crate::jobs::worker::JobError;
+use crate::jobs::{Claim, Job, JobError, Run};
 use crate::tenancy::TenantTx;
 
-pub const JOB: &str = "reporting.rollup";
 /// How often the rollup job runs while the tenant is active.
 pub const EVERY: Duration = Duration::minutes(5);
 /// How long a recent day's rollup is used before it is computed again.
@@ -231,24 +229,28 @@ async fn scheduled(tx: &TenantTx) -> Result<bool, DbErr> {
 /// Makes sure the tenant's rollup job runs (one pending per tenant), in the caller's
 /// transaction.
 pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
-    queue::enqueue(
-        tx,
-        NewJob::now(JOB, Some(tx.tenant()), serde_json::json!({}))
-            .at(Utc::now() + after)
-            .dedupe(job_key(tx.tenant())),
-    )
-    .await
+    RollUpKpis {}.enqueue_at(tx, Utc::now() + after).await
 }
 
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or_else(|| "the job names no tenant".to_owned())?;
-    roll_up(state, tenant)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// Keeps a tenant's daily rollups fresh: one pending per tenant, scheduling its next run.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RollUpKpis {}
+
+impl Job for RollUpKpis {
+    const NAME: &'static str = "reporting.rollup";
+
+    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
+        Some(job_key(tenant))
+    }
+}
+
+impl Run for RollUpKpis {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), JobError> {
+        roll_up(state, claim.tenant)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// What a run of the rollup job did.

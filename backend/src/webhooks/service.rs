@@ -21,13 +21,33 @@ use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::graphql::relay::global_id;
 use crate::infra::outbound::{CallError, Outbound};
-use crate::jobs::queue::{self, Job, NewJob};
-use crate::jobs::worker::JobError;
+use crate::jobs::{Claim, Job, JobError, Run, queue};
 use crate::lifecycle::capture::repo::OrderEvent;
 use crate::lifecycle::tracking::signature::sign_orderflow;
 use crate::tenancy::TenantTx;
 
-pub const JOB: &str = "webhook.deliver";
+/// One attempt at a delivery to a subscriber's endpoint.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct DeliverWebhook {
+    pub delivery: uuid::Uuid,
+    /// Set when a person asked for it again: a job of its own beside any pending one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redelivery: Option<i64>,
+}
+
+impl Job for DeliverWebhook {
+    const NAME: &'static str = "webhook.deliver";
+    const MAX_ATTEMPTS: i32 = ATTEMPTS;
+    const CALLS_OUT: bool = true;
+    const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(match self.redelivery {
+            Some(at) => format!("webhook:{}:{at}", self.delivery),
+            None => format!("webhook:{}", self.delivery),
+        })
+    }
+}
 /// Attempts per delivery: with the queue's backoff (2^n seconds), about nine minutes.
 pub const ATTEMPTS: i32 = 9;
 /// A receiver has this long to answer.
@@ -131,7 +151,15 @@ async fn store(tx: &TenantTx, rows: Vec<Delivery>) -> Result<(), DbErr> {
     let ids = repo::insert_deliveries(tx, rows).await?;
     queue::enqueue_many(
         tx,
-        ids.into_iter().map(|id| job_for(tx.tenant(), id)).collect(),
+        ids.into_iter()
+            .map(|delivery| {
+                DeliverWebhook {
+                    delivery,
+                    redelivery: None,
+                }
+                .row(tx.tenant(), Utc::now())
+            })
+            .collect(),
     )
     .await
 }
@@ -146,24 +174,14 @@ pub async fn deliver_to(
     store(tx, vec![delivery_of(tx, subscription, event, Utc::now())]).await
 }
 
-fn job_for(tenant: TenantId, delivery: uuid::Uuid) -> NewJob {
-    let mut job = NewJob::now(JOB, Some(tenant), json!({ "delivery": delivery }))
-        .dedupe(format!("webhook:{delivery}"));
-    job.max_attempts = ATTEMPTS;
-    job
-}
-
 /// Sends a delivery again (the log's "redeliver"): due at once, its earlier attempts kept.
 pub async fn redeliver(tx: &TenantTx, d: &Delivery) -> Result<Delivery, DbErr> {
     let d = repo::reopen(tx, d).await?;
-    queue::enqueue(
-        tx,
-        job_for(tx.tenant(), d.id).dedupe(format!(
-            "webhook:{}:{}",
-            d.id,
-            Utc::now().timestamp_millis()
-        )),
-    )
+    DeliverWebhook {
+        delivery: d.id,
+        redelivery: Some(Utc::now().timestamp_millis()),
+    }
+    .enqueue(tx)
     .await?;
     Ok(d)
 }
@@ -217,17 +235,14 @@ async fn post(state: &AppState, url: &str, delivery: &Delivery, secret: &str) ->
 }
 
 /// The job: one attempt; a failure is retried by the queue with backoff until the last.
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or("the job names no tenant")?;
-    let id = job
-        .payload
-        .get("delivery")
-        .and_then(|v| v.as_str())
-        .and_then(|v| uuid::Uuid::parse_str(v).ok())
-        .ok_or("the job names no delivery")?;
+impl Run for DeliverWebhook {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), JobError> {
+        deliver(state, claim, self.delivery).await
+    }
+}
+
+async fn deliver(state: &Arc<AppState>, claim: Claim, id: uuid::Uuid) -> Result<(), JobError> {
+    let tenant = claim.tenant;
     let db = |e: DbErr| e.to_string();
     let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
     let Some(delivery) = repo::delivery(&tx, id).await.map_err(db)? else {
@@ -254,7 +269,7 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
         tx.commit().await.map_err(db)?;
         return Ok(());
     };
-    let last = job.attempts >= job.max_attempts;
+    let last = claim.is_last();
     let Ok(secret) = state.sealer.open(
         &subscription.secret,
         &secret_context(subscription.tenant_id, subscription.id),

@@ -381,7 +381,9 @@ async fn an_endless_answer_is_cut_off_and_recorded_as_the_connections_error() {
 #[tokio::test]
 async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
     use orderflow::domain::TenantId;
+    use orderflow::jobs::Job;
     use orderflow::jobs::queue::{self, NewJob};
+    use orderflow::webhooks::service::DeliverWebhook;
     let app = spawn_app().await;
     let (busy, calm) = (TenantId::new(), TenantId::new());
     // A tenant with a webhook delivery due `ago` seconds ago.
@@ -397,7 +399,7 @@ async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
             )
             .await
             .unwrap();
-            let job = NewJob::now(orderflow::webhooks::service::JOB, Some(t), json!({}))
+            let job = NewJob::now(<DeliverWebhook as Job>::NAME, Some(t), json!({}))
                 .at(chrono::Utc::now() - chrono::Duration::seconds(ago));
             queue::enqueue(&tx, job).await.unwrap();
             tx.commit().await.unwrap();
@@ -406,20 +408,20 @@ async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
     // The busy tenant's job is the older: claimed first, were it not passed over.
     due(busy, 2).await;
     due(calm, 1).await;
-    let kinds = orderflow::jobs::fairness::CALLS_OUT;
-    let claimed = queue::claim(&app.state.db, "w", kinds, &[busy.uuid()])
+    let kinds = orderflow::jobs::Registry::installed().calling_out();
+    let claimed = queue::claim(&app.state.db, "w", &kinds, &[busy.uuid()])
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.tenant_id, Some(calm.uuid()));
     assert!(
-        queue::claim(&app.state.db, "w", kinds, &[busy.uuid()])
+        queue::claim(&app.state.db, "w", &kinds, &[busy.uuid()])
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        queue::claim(&app.state.db, "w", kinds, &[])
+        queue::claim(&app.state.db, "w", &kinds, &[])
             .await
             .unwrap()
             .unwrap()

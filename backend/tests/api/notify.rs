@@ -135,7 +135,7 @@ async fn rerun_all_sends(app: &TestApp) {
         orderflow::jobs::queue::enqueue(
             &tx,
             orderflow::jobs::queue::NewJob::now(
-                orderflow::lifecycle::notify::service::SEND,
+                <orderflow::lifecycle::notify::jobs::SendNotification as orderflow::jobs::Job>::NAME,
                 Some(orderflow::domain::TenantId(tenant)),
                 json!({ "key": key }),
             ),

@@ -158,11 +158,7 @@ pub async fn record_event(tx: &TenantTx, e: NewEvent<'_>) -> Result<OrderEvent, 
     let event = order_events::Entity::insert(row)
         .exec_with_returning(tx.conn())
         .await?;
-    // The shopper hears of it (when it is that kind of event) by mail written in this
-    // transaction.
-    crate::lifecycle::notify::service::on_events(tx, std::slice::from_ref(&event)).await?;
-    crate::webhooks::service::on_events(tx, std::slice::from_ref(&event)).await?;
-    crate::automation::service::on_events(tx, std::slice::from_ref(&event)).await?;
+    crate::lifecycle::events::dispatch(tx, std::slice::from_ref(&event)).await?;
     Ok(event)
 }
 
@@ -200,9 +196,7 @@ pub async fn record_events(
     )
     .exec_without_returning(tx.conn())
     .await?;
-    crate::lifecycle::notify::service::on_events(tx, &rows).await?;
-    crate::webhooks::service::on_events(tx, &rows).await?;
-    crate::automation::service::on_events(tx, &rows).await?;
+    crate::lifecycle::events::dispatch(tx, &rows).await?;
     Ok(rows)
 }
 

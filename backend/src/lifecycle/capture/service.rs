@@ -16,6 +16,7 @@ use crate::customers::repo as customers;
 use crate::domain::money::{Currency, to_units};
 use crate::domain::{ConnectionId, CustomerId, Email, OrderId, Sku, VariantId};
 use crate::error::AppError;
+use crate::jobs::Job;
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::{allocation, engine};
@@ -308,7 +309,7 @@ pub async fn capture(
         None => create(tx, source, o, currency).await?,
     };
     // A new order's rules run now, in this transaction, before the engine's first stage.
-    let more = Box::pin(crate::automation::service::at_once(tx, &captured.events)).await?;
+    let more = crate::lifecycle::events::at_capture(tx, &captured.events).await?;
     if !more.is_empty() {
         // The rules may have changed the order (a hold, tags, pins): the caller sees it so.
         if let Some(fresh) = repo::get(tx, OrderId(captured.order.id)).await? {
@@ -382,7 +383,7 @@ async fn create(
     }
 
     if state == OrderState::Received {
-        engine::schedule(tx, id).await?;
+        engine::AdvanceOrder { order: id }.enqueue(tx).await?;
     }
     ledger::on_captured(tx, &order, source.actor).await?;
     let mut events = vec![
@@ -615,7 +616,7 @@ async fn update(
         }
         if matches!(state, OrderState::Received | OrderState::PaymentReview) {
             // New payment facts (a capture, a settled transfer) may let the order go on.
-            engine::schedule(tx, id).await?;
+            engine::AdvanceOrder { order: id }.enqueue(tx).await?;
         }
     }
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 
+use super::AdvanceOrder;
 use super::gate::gate;
 use super::pipeline::refund_due;
 use super::transition::{self, By, EngineError, Step, stage_of, state_of};
@@ -12,6 +13,7 @@ use crate::domain::address::normalise;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::jobs::Job;
 use crate::lifecycle::allocation::service as allocate;
 use crate::lifecycle::capture;
 use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent};
@@ -103,7 +105,11 @@ async fn conclude(
         .await
         .map_err(refused)?;
     if next_stage {
-        super::schedule(&tx, OrderId(order.id)).await?;
+        AdvanceOrder {
+            order: OrderId(order.id),
+        }
+        .enqueue(&tx)
+        .await?;
     }
     finish(state, principal, tx, order, vec![event]).await
 }
@@ -432,7 +438,7 @@ pub async fn update_shipping_address(
                 .await
                 .map_err(refused)?,
         );
-        super::schedule(&tx, id).await?;
+        AdvanceOrder { order: id }.enqueue(&tx).await?;
     }
     finish(state, principal, tx, order, events).await
 }

@@ -6,14 +6,15 @@
 
 use std::collections::HashMap;
 
+use super::ExpireReservation;
 use super::gate::gate;
-use super::schedule_expiry;
 use super::transition::{self, By, EngineError, Step, state_of};
 use crate::customers::repo::{self as customers, Customer};
 use crate::domain::TenantId;
 use crate::domain::money::{amount_from_units, to_units};
 use crate::domain::{CustomerId, OrderId, VariantId};
 use crate::infra::db::Db;
+use crate::jobs::Job;
 use crate::lifecycle::allocation::repo::{self as allocations, Allocation, AllocationStatus};
 use crate::lifecycle::allocation::service::{self as allocate, StockBook, stocked_lines};
 use crate::lifecycle::capture::canonical::{FinancialStatus, PaymentFacts};
@@ -434,7 +435,9 @@ async fn reserve(
         )
         .await?;
         if got.reserved > 0 {
-            schedule_expiry(tx, id, until).await?;
+            ExpireReservation { order: id }
+                .enqueue_at(tx, until)
+                .await?;
             batch.note(
                 order,
                 NewEvent {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 
 use super::context::{self as ctx_builder, Links};
+use super::jobs::SendNotification;
 use super::kind::Kind;
 use super::repo::{self, Notification as Record};
 use super::service;
@@ -18,7 +19,7 @@ use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::jobs::queue::{self, NewJob};
+use crate::jobs::Job;
 use crate::lifecycle::capture::repo as orders;
 use crate::tenancy::{Permission, TenantTx};
 
@@ -717,7 +718,7 @@ impl NotifyMutation {
             // A `sending` row whose attempt died with its worker (the job ran out) counts too.
             let died = n.status == repo::SENDING
                 && n.attempted_at
-                    .is_none_or(|at| at < Utc::now() - queue::LEASE * 2);
+                    .is_none_or(|at| at < Utc::now() - crate::jobs::queue::LEASE * 2);
             if !died && ![repo::FAILED, repo::BOUNCED].contains(&n.status.as_str()) {
                 return Err(UserError::on(
                     "id",
@@ -741,15 +742,10 @@ impl NotifyMutation {
             n.status = repo::QUEUED.into();
             n.last_error = None;
             let n = repo::save(&tx, n).await?;
-            queue::enqueue(
-                &tx,
-                NewJob::now(
-                    service::SEND,
-                    Some(p.tenant),
-                    serde_json::json!({ "key": n.dedupe_key }),
-                )
-                .dedupe(format!("notify:{}:{}", p.tenant.uuid(), n.dedupe_key)),
-            )
+            SendNotification {
+                key: n.dedupe_key.clone(),
+            }
+            .enqueue(&tx)
             .await?;
             tx.commit().await?;
             st.wake_workers.notify_one();

@@ -5,6 +5,7 @@
 pub mod context;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod kind;
 pub mod locale;
 pub mod repo;

@@ -23,13 +23,9 @@ use super::trigger;
 use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::mailer::Outgoing;
-use crate::jobs::queue::{self, Job, NewJob};
-use crate::jobs::worker::JobError;
+use crate::jobs::{Claim, Job, JobError, queue};
 use crate::lifecycle::capture::{self, repo as orders};
 use crate::tenancy::{Actor, TenantTx};
-
-/// Sends one notification (payload: its key).
-pub const SEND: &str = "notify.send";
 
 /// How the mailer signs its timeline entries.
 pub const MAILER: &str = "mailer";
@@ -98,11 +94,7 @@ pub async fn queue_all(
             sent_at: None,
             bounced_at: None,
         });
-        jobs.push(
-            NewJob::now(SEND, Some(tx.tenant()), serde_json::json!({ "key": n.key }))
-                .at(n.run_at)
-                .dedupe(format!("notify:{}:{}", tx.tenant().uuid(), n.key)),
-        );
+        jobs.push(super::jobs::SendNotification { key: n.key }.row(tx.tenant(), n.run_at));
     }
     repo::insert_new(tx, rows).await?;
     queue::enqueue_many(tx, jobs).await
@@ -448,31 +440,23 @@ async fn timeline(
     .await
 }
 
-fn key_of(job: &Job) -> Result<&str, JobError> {
-    job.payload
-        .get("key")
-        .and_then(Value::as_str)
-        .ok_or_else(|| "the job names no notification".to_owned())
-}
-
 /// Sends a prepared email (or settles a step that needs no sending); returns the email's
 /// subject when it went out, for the mark that says so.
 async fn deliver(
     state: &Arc<AppState>,
-    tenant: TenantId,
-    job: &Job,
+    claim: Claim,
+    key: &str,
     step: Result<Step, String>,
 ) -> Result<Option<String>, JobError> {
-    let key = key_of(job)?;
     let prepared = match step {
         Ok(Step::Done) => return Ok(None),
         // Not a failure of this email: the job runs again after a backoff and finds it sent.
         // Out of attempts, it leaves the email to the attempt in flight.
-        Ok(Step::Busy) if job.attempts >= job.max_attempts => return Ok(None),
+        Ok(Step::Busy) if claim.is_last() => return Ok(None),
         Ok(Step::Busy) => return Err("another attempt at this email is in flight".into()),
         Ok(Step::Send(p)) => p,
         Err(error) => {
-            record_failure(state, tenant, key, &error, job).await?;
+            record_failure(state, claim, key, &error).await?;
             return Err(error);
         }
     };
@@ -484,7 +468,7 @@ async fn deliver(
     if let Err(err) = state.mailer.send_outgoing(outgoing).await {
         let error = format!("{err:#}");
         state.metrics.email(&notification.kind, "failed");
-        record_failure(state, tenant, key, &error, job).await?;
+        record_failure(state, claim, key, &error).await?;
         return Err(error);
     }
     state.metrics.email(&notification.kind, "sent");
@@ -529,15 +513,11 @@ async fn mark_sent(
     Ok(())
 }
 
-/// The `notify.send` job.
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or("the job names no tenant")?;
-    let step = prepare(state, tenant, key_of(job)?).await;
-    if let Some(subject) = deliver(state, tenant, job, step).await? {
-        mark_sent(state, tenant, &[(key_of(job)?.to_owned(), subject)])
+/// Sends one email (the notification keyed `key`).
+pub async fn send_one(state: &Arc<AppState>, claim: Claim, key: &str) -> Result<(), JobError> {
+    let step = prepare(state, claim.tenant, key).await;
+    if let Some(subject) = deliver(state, claim, key, step).await? {
+        mark_sent(state, claim.tenant, &[(key.to_owned(), subject)])
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -547,26 +527,24 @@ pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
 /// Sends several emails of one tenant: prepared in one transaction, sent one by one, marked
 /// sent in one transaction (rather than two transactions each). A database failure in the
 /// shared transactions falls back to one job at a time.
-pub async fn run_batch(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), JobError>> {
-    let tenant = jobs.first().and_then(|j| j.tenant_id).map(TenantId);
-    let Some(tenant) =
-        tenant.filter(|t| jobs.len() > 1 && jobs.iter().all(|j| j.tenant_id == Some(t.uuid())))
-    else {
+pub async fn send_batch(
+    state: &Arc<AppState>,
+    tenant: TenantId,
+    jobs: &[(Claim, String)],
+) -> Vec<Result<(), JobError>> {
+    if jobs.len() < 2 {
         let mut out = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            out.push(run_job(state, job).await);
+        for (claim, key) in jobs {
+            out.push(send_one(state, *claim, key).await);
         }
         return out;
-    };
+    }
     let prepared = async {
         let tx = TenantTx::begin(&state.db, tenant).await?;
         let shared = Shared::load(state, &tx).await?;
         let mut steps = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            steps.push(match key_of(job) {
-                Ok(key) => prepare_in(state, &tx, &shared, key).await?,
-                Err(e) => Err(e),
-            });
+        for (_, key) in jobs {
+            steps.push(prepare_in(state, &tx, &shared, key).await?);
         }
         tx.commit().await?;
         Ok::<_, DbErr>(steps)
@@ -576,20 +554,18 @@ pub async fn run_batch(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), Jo
         Err(err) => {
             tracing::info!(error = %err, emails = jobs.len(), "email batch failed; sending one by one");
             let mut out = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                out.push(run_job(state, job).await);
+            for (claim, key) in jobs {
+                out.push(send_one(state, *claim, key).await);
             }
             return out;
         }
     };
     let mut out = Vec::with_capacity(jobs.len());
     let mut sent = Vec::new();
-    for (job, step) in jobs.iter().zip(steps) {
-        match deliver(state, tenant, job, step).await {
+    for ((claim, key), step) in jobs.iter().zip(steps) {
+        match deliver(state, *claim, key, step).await {
             Ok(Some(subject)) => {
-                if let Ok(key) = key_of(job) {
-                    sent.push((out.len(), key.to_owned(), subject));
-                }
+                sent.push((out.len(), key.clone(), subject));
                 out.push(Ok(()));
             }
             Ok(None) => out.push(Ok(())),
@@ -612,11 +588,11 @@ pub async fn run_batch(state: &Arc<AppState>, jobs: &[Job]) -> Vec<Result<(), Jo
 /// Records a failed attempt; the last one goes on the order's timeline.
 async fn record_failure(
     state: &Arc<AppState>,
-    tenant: TenantId,
+    claim: Claim,
     key: &str,
     error: &str,
-    job: &Job,
 ) -> Result<(), JobError> {
+    let tenant = claim.tenant;
     let db = |e: DbErr| e.to_string();
     let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
     let mut events = Vec::new();
@@ -629,7 +605,7 @@ async fn record_failure(
         n.status = FAILED.to_owned();
         n.last_error = Some(error.chars().take(2000).collect());
         let n = repo::save(&tx, n).await.map_err(db)?;
-        if job.attempts >= job.max_attempts
+        if claim.is_last()
             && let Some(order) = n.order_id
         {
             let what = Kind::parse(&n.kind).map(Kind::label).unwrap_or("email");
@@ -640,7 +616,7 @@ async fn record_failure(
                     "notification.failed",
                     format!(
                         "Could not email {} the {what} after {} attempts",
-                        n.recipient, job.attempts
+                        n.recipient, claim.attempt
                     ),
                     &n,
                 )

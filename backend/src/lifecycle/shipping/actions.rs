@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::domain::money::parse_amount;
 use crate::domain::{OrderId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::jobs::Job;
 use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order};
 use crate::lifecycle::engine;
 use crate::lifecycle::engine::actions::{by, finish, optional, refused};
@@ -468,7 +469,9 @@ async fn resume_waiting(tx: &TenantTx) -> Outcome<()> {
         .all(tx.conn())
         .await?;
     for id in ids {
-        engine::schedule(tx, OrderId(id)).await?;
+        engine::AdvanceOrder { order: OrderId(id) }
+            .enqueue(tx)
+            .await?;
     }
     Ok(())
 }

@@ -14,15 +14,13 @@ use super::repo as tracking;
 use super::service::exception_event;
 use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
-use crate::jobs::queue::{self, Job, NewJob};
-use crate::jobs::worker::JobError;
+use crate::jobs::{Claim, Job, JobError, Run};
 use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::transition::By;
 use crate::lifecycle::routing::settings;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::tenancy::{AnyTx, TenantTx};
 
-pub const JOB: &str = "delivery.watch";
 /// How often the watch looks.
 pub const EVERY: Duration = Duration::hours(1);
 /// How far back the transit history reaches.
@@ -38,26 +36,30 @@ const IN_FLIGHT: [&str; 6] = [
     "unknown",
 ];
 
-/// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
-pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
-    queue::enqueue(
-        tx,
-        NewJob::now(JOB, Some(tx.tenant()), serde_json::json!({}))
-            .at(Utc::now() + after)
-            .dedupe(format!("watch:{}", tx.tenant().uuid())),
-    )
-    .await
+/// The watch over a tenant's parcels: one pending per tenant, scheduling its next run.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct WatchDeliveries {}
+
+impl Job for WatchDeliveries {
+    const NAME: &'static str = "delivery.watch";
+
+    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
+        Some(format!("watch:{}", tenant.uuid()))
+    }
 }
 
-pub async fn run_job(state: &Arc<AppState>, job: &Job) -> Result<(), JobError> {
-    let tenant = job
-        .tenant_id
-        .map(TenantId)
-        .ok_or_else(|| "the job names no tenant".to_owned())?;
-    run(state, tenant)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+impl Run for WatchDeliveries {
+    async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), JobError> {
+        run(state, claim.tenant)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
+pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
+    WatchDeliveries {}.enqueue_at(tx, Utc::now() + after).await
 }
 
 /// One look; returns the exceptions raised.

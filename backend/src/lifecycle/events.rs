@@ -1,0 +1,104 @@
+//! What follows when an order's timeline grows: the one place its fan-out is decided.
+//!
+//! `record_event(s)` writes the timeline rows and hands them here, in the same transaction.
+//! Each subscriber ([`Subscribers`], registered once at start-up by `app::event_subscribers`)
+//! reacts by writing rows and jobs in that transaction: the shopper's email (notify), the
+//! outbound webhook deliveries, the automation rules to run. So a reaction is never lost
+//! (it commits with its cause or not at all) and never recurses (its work runs later, as a
+//! job, in a transaction of its own).
+//!
+//! One reaction runs synchronously instead: a new order's `order.received` rules
+//! ([`Subscribers::at_capture`]), in the capturing transaction, so that a hold, a tag or a
+//! pinned warehouse is in place before the engine's first stage sees the order.
+//!
+//! After commit, callers publish the events to live subscriptions (`capture::publish_events`).
+
+use std::sync::OnceLock;
+
+use entity::order_events::Model as OrderEvent;
+use futures_util::future::BoxFuture;
+use sea_orm::DbErr;
+
+use crate::tenancy::TenantTx;
+
+/// A reaction to events just recorded, written in the recording transaction.
+pub type React = for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<(), DbErr>>;
+
+/// The synchronous reaction to a capture: returns the events it recorded in turn.
+pub type AtCapture =
+    for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<Vec<OrderEvent>, DbErr>>;
+
+/// Who hears of recorded events.
+pub struct Subscribers {
+    reactions: Vec<(&'static str, React)>,
+    at_capture: Option<AtCapture>,
+}
+
+static INSTALLED: OnceLock<Subscribers> = OnceLock::new();
+
+impl Subscribers {
+    pub fn new() -> Self {
+        Self {
+            reactions: Vec::new(),
+            at_capture: None,
+        }
+    }
+
+    /// Adds a reaction; reactions run in the order added.
+    pub fn react(mut self, name: &'static str, react: React) -> Self {
+        assert!(
+            self.reactions.iter().all(|(n, _)| *n != name),
+            "event subscriber {name} registered twice"
+        );
+        self.reactions.push((name, react));
+        self
+    }
+
+    /// Sets the reaction run inside a capture.
+    pub fn at_capture(mut self, hook: AtCapture) -> Self {
+        self.at_capture = Some(hook);
+        self
+    }
+
+    /// The names of the reactions, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.reactions.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// Makes these the process's subscribers (the application does, once, at start-up).
+    pub fn install(make: impl FnOnce() -> Subscribers) -> &'static Subscribers {
+        INSTALLED.get_or_init(make)
+    }
+
+    fn installed() -> Result<&'static Subscribers, DbErr> {
+        // Recording events with nobody registered would lose their emails and webhooks: refuse.
+        INSTALLED.get().ok_or_else(|| {
+            DbErr::Custom("no event subscribers installed: build the application first".into())
+        })
+    }
+}
+
+impl Default for Subscribers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Hands events just recorded to every reaction, in the caller's transaction.
+pub async fn dispatch(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    for (_, react) in &Subscribers::installed()?.reactions {
+        react(tx, events).await?;
+    }
+    Ok(())
+}
+
+/// Runs the capture hook on a capture's events; returns the events it recorded.
+pub async fn at_capture(tx: &TenantTx, events: &[OrderEvent]) -> Result<Vec<OrderEvent>, DbErr> {
+    match Subscribers::installed()?.at_capture {
+        Some(hook) => hook(tx, events).await,
+        None => Ok(Vec::new()),
+    }
+}
