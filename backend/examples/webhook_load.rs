@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use orderflow::app;
-use orderflow::channels::signature::sign_base64;
+use orderflow::infra::signature::sign_base64;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 

@@ -1,95 +1,26 @@
-//! The running application: shared state, the HTTP server and the background workers.
+//! The running application: what this build registers (job kinds, event subscribers), the
+//! HTTP server and the background workers.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::ratelimit::RateLimiter;
 use crate::config::Config;
-use crate::graphql::{self, AppSchema};
-use crate::infra::db::Db;
-use crate::infra::events::EventBus;
-use crate::infra::mailer::Mailer;
-use crate::infra::metrics::Metrics;
-use crate::infra::seal::Sealer;
 use crate::jobs;
-
-/// Everything a request or job needs, built once at start-up.
-pub struct AppState {
-    pub config: Config,
-    pub db: Db,
-    pub redis: Option<ConnectionManager>,
-    /// For connections of their own (blocking stream reads).
-    pub redis_client: Option<redis::Client>,
-    pub jwt: JwtKeys,
-    pub sealer: Sealer,
-    pub limiter: RateLimiter,
-    pub mailer: Mailer,
-    pub events: EventBus,
-    pub metrics: Metrics,
-    /// Every call made on a tenant's behalf goes through this client.
-    pub outbound: crate::infra::outbound::Outbound,
-    /// Calls to endpoints the operator configured (the drafting model): same caps, any address.
-    pub operator_calls: crate::infra::outbound::Outbound,
-    /// Channel API calls (through [`AppState::outbound`], with retries and rate limits).
-    pub http: crate::channels::client::Client,
-    /// Wakes idle job workers in this process when a job was just enqueued.
-    pub wake_workers: tokio::sync::Notify,
-    /// Places per tenant for jobs that call out (see [`crate::jobs::fairness`]).
-    pub tenant_gate: crate::jobs::fairness::TenantGate,
-}
+use crate::schema::{self, AppSchema};
+pub use crate::state::AppState;
 
 impl AppState {
-    /// Connects to the database (migrating it when configured to) and to Redis.
+    /// Registers the job kinds and event subscribers of this build, then connects (see
+    /// [`AppState::connect`]): the one way the application, its commands and its tests
+    /// build their state.
     pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
         jobs::Registry::install(job_kinds);
         crate::lifecycle::events::Subscribers::install(event_subscribers);
-        if config.auto_migrate {
-            Db::migrate(&config).await?;
-        }
-        let db = Db::connect(&config).await?;
-        let (redis, redis_client, limiter, events) = match &config.redis_url {
-            Some(url) => {
-                let (client, manager) = crate::infra::redis::connect(url.expose()).await?;
-                let limiter = RateLimiter::Redis {
-                    conn: manager.clone(),
-                    prefix: config.redis_prefix.clone(),
-                };
-                let events =
-                    EventBus::with_redis(client.clone(), manager.clone(), &config.redis_prefix);
-                (Some(manager), Some(client), limiter, events)
-            }
-            None => (None, None, RateLimiter::memory(), EventBus::in_process()),
-        };
-        let outbound = crate::infra::outbound::Outbound::new(
-            config.outbound_allow_loopback,
-            concat!("Orderflow/", env!("CARGO_PKG_VERSION")),
-        );
-        Ok(Arc::new(Self {
-            jwt: JwtKeys::new(config.jwt_secret.expose()),
-            sealer: Sealer::new(config.secret_key.expose()),
-            mailer: Mailer::from_config(&config)?,
-            metrics: Metrics::new()?,
-            config,
-            db,
-            redis,
-            redis_client,
-            limiter,
-            events,
-            outbound: outbound.clone(),
-            operator_calls: crate::infra::outbound::Outbound::for_operator(concat!(
-                "Orderflow/",
-                env!("CARGO_PKG_VERSION")
-            )),
-            http: crate::channels::client::Client::with(outbound),
-            wake_workers: tokio::sync::Notify::new(),
-            tenant_gate: Default::default(),
-        }))
+        AppState::connect(config).await
     }
 }
 
@@ -137,11 +68,17 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
         Box::pin(crate::automation::service::at_once(tx, events))
     }
 
+    /// A settled day's stored KPI rollup is forgotten, to be computed again.
+    fn reporting<'a>(tx: &'a TenantTx, at: chrono::DateTime<chrono::Utc>) -> Reacted<'a> {
+        Box::pin(crate::reporting::store::touch(tx, at))
+    }
+
     crate::lifecycle::events::Subscribers::new()
         .react("notify", notify)
         .react("webhooks", webhooks)
         .react("automation", automation)
         .at_capture(received_rules)
+        .restated(reporting)
 }
 
 /// A running server, for tests and embedders: where it listens and how to stop it.
@@ -171,7 +108,7 @@ pub fn start(
     workers: bool,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
-    let schema: AppSchema = graphql::build_schema(state.clone());
+    let schema: AppSchema = schema::build_schema(state.clone());
     let (stop_workers, stop_rx) = watch::channel(false);
     // The support-intent model trains once per process (about 0.2 s): now, off the async
     // threads, rather than inside the first inbound message's transaction.

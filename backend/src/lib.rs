@@ -2,9 +2,12 @@
 //!
 //! A map of the crate, outermost first:
 //! - [`cli`] and [`config`]: the `orderflow` command and its environment.
-//! - [`app`]: builds the shared [`app::AppState`] and runs the HTTP server and workers.
+//! - [`app`]: registers the job kinds and event subscribers, runs the HTTP server and workers.
+//! - [`state`]: the shared [`state::AppState`] (connections, keys, clients).
 //! - [`http`]: actix-web routes — `/graphql`, `/graphql/ws`, `/healthz`, `/readyz`, `/metrics`, `/`.
-//! - [`graphql`]: schema assembly, request context, guards, Relay helpers, error codes.
+//! - [`schema`]: the GraphQL schema, assembled from every area's objects.
+//! - [`graphql`]: the kit they are built with: request context, guards, Relay helpers,
+//!   error codes, data loaders.
 //! - [`auth`]: passwords (argon2id), access and refresh tokens, API keys, login rate limits.
 //! - [`tenancy`]: tenants, users, roles and permissions, and [`tenancy::TenantTx`], the only way
 //!   to reach tenant-owned tables.
@@ -33,5 +36,7 @@ pub mod infra;
 pub mod jobs;
 pub mod lifecycle;
 pub mod reporting;
+pub mod schema;
+pub mod state;
 pub mod tenancy;
 pub mod webhooks;

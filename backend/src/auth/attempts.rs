@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use crate::auth::ratelimit::{LOGIN_PER_IP, Limit, RateLimiter};
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
+use crate::infra::ratelimit::{LOGIN_PER_IP, Limit, RateLimiter};
 
 /// Failures one client may have on one address per window.
 pub const PER_CLIENT: Limit = Limit {

@@ -3,8 +3,7 @@
 //! the other files are the pieces they are made of.
 
 pub mod attempts;
-pub mod jwt;
+pub mod http;
 pub mod password;
-pub mod ratelimit;
 pub mod service;
 pub mod tokens;

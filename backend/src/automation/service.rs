@@ -16,10 +16,10 @@ use serde_json::json;
 use super::actions::{self, Action};
 use super::expr::{self, Expr, Invalid};
 use super::facts::{self, History};
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{self, Claim, Job, JobError, queue};
 use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
+use crate::state::AppState;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 use crate::webhooks::pattern;
 

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::AppState;
 use crate::catalog::product_repo;
 use crate::catalog::products::{self, ProductFields, ProductStatus, VariantFields};
 use crate::catalog::warehouse_repo;
@@ -15,6 +14,7 @@ use crate::domain::{ProductId, Sku, TenantId, VariantId, WarehouseId};
 use crate::error::{Fail, UserError};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service as stock;
+use crate::state::AppState;
 use crate::tenancy::repo::tenants;
 use crate::tenancy::{GlobalTx, Permission, Principal, TenantTx};
 
@@ -398,8 +398,8 @@ pub fn write_error_report(input: &Path, errors: &[RowError]) -> anyhow::Result<P
         // Messages quote the merchant's cells: defused like every CSV Orderflow writes.
         writer.write_record([
             e.line.to_string(),
-            crate::bulk::export::defuse(e.column.clone()),
-            crate::bulk::export::defuse(e.message.clone()),
+            crate::infra::csv::defuse(e.column.clone()),
+            crate::infra::csv::defuse(e.message.clone()),
         ])?;
     }
     writer.flush()?;

@@ -2,6 +2,7 @@
 //! the inventory stage ([`crate::lifecycle::inventory`]).
 
 pub mod graphql;
+pub mod loaders;
 pub mod product_repo;
 pub mod products;
 pub mod supplier_repo;

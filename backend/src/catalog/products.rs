@@ -5,11 +5,11 @@ use entity::{products, variants};
 use sea_orm::ActiveValue::Set;
 
 use super::product_repo::{self as repo, Product, Variant};
-use crate::app::AppState;
 use crate::auth::service::publish_audit;
 use crate::domain::money::{parse_price, to_units};
 use crate::domain::{ProductId, Sku, VariantId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::{audit, tenants};
 use crate::tenancy::{Permission, Principal, TenantTx};
 

@@ -6,11 +6,11 @@ use sea_orm::ActiveValue::Set;
 
 use super::product_repo;
 use super::supplier_repo::{self as repo, Supplier, SupplierItem};
-use crate::app::AppState;
 use crate::auth::service::publish_audit;
 use crate::domain::money::{parse_price, to_units};
 use crate::domain::{Email, Sku, SupplierId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::{audit, tenants};
 use crate::tenancy::{Permission, Principal, TenantTx};
 

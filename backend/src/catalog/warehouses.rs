@@ -5,11 +5,11 @@ use entity::warehouses;
 use sea_orm::ActiveValue::Set;
 
 use super::warehouse_repo::{self as repo, Warehouse};
-use crate::app::AppState;
 use crate::auth::service::publish_audit;
 use crate::domain::WarehouseId;
 use crate::domain::address::{Address, normalise};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};
 

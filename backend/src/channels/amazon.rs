@@ -9,9 +9,9 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::client::{ApiError, Client};
 use super::json::{array, at, boolean, decimal, int, text, time};
 use crate::domain::Address;
+use crate::infra::outbound::api::{ApiError, Client};
 use crate::lifecycle::capture::canonical::{
     CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus,
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,

@@ -9,9 +9,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::Mapped;
-use super::client::{ApiError, Client};
 use super::json::{array, at, decimal, id, int, required_decimal, text, time};
 use crate::domain::Address;
+use crate::infra::outbound::api::{ApiError, Client};
 use crate::lifecycle::capture::canonical::{
     CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus,
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,

@@ -11,13 +11,13 @@ use super::Platform;
 use super::deliveries::ProcessDelivery;
 use super::poll::PollChannel;
 use super::repo::{self, Connection};
-use crate::app::AppState;
 use crate::auth::service::publish_audit;
 use crate::domain::{ConnectionId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::infra::outbound::Outbound;
 use crate::infra::seal::{SealError, Sealer};
 use crate::jobs::Job;
+use crate::state::AppState;
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};
 

@@ -9,16 +9,16 @@ use chrono::Utc;
 use entity::channel_deliveries;
 use sea_orm::ActiveValue::Set;
 
-use super::client::ApiError;
 use super::connections::open_secrets;
 use super::repo::{self, Connection, Delivery};
 use super::{Inbound, Mapped, Platform, amazon, bigcommerce, etsy, shopify, woocommerce};
-use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, OrderId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::infra::outbound::api::ApiError;
 use crate::jobs::{Claim, Job, Run};
 use crate::lifecycle::capture::publish_events;
 use crate::lifecycle::capture::service::{self, CaptureError, Source};
+use crate::state::AppState;
 use crate::tenancy::{Actor, GlobalTx, Permission, Principal, TenantTx};
 
 /// Maps and captures a stored delivery (one pending per delivery).
@@ -117,7 +117,10 @@ pub async fn receive(
         Platform::Shopify => shopify::verify(headers, body, secret),
         Platform::Woocommerce => woocommerce::verify(headers, body, secret),
         Platform::Bigcommerce | Platform::Amazon | Platform::Etsy => {
-            super::signature::same_secret(super::header(headers, "x-orderflow-secret"), secret)
+            crate::infra::signature::same_secret(
+                super::header(headers, "x-orderflow-secret"),
+                secret,
+            )
         }
     };
     if !genuine {

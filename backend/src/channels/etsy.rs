@@ -13,10 +13,10 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::client::{ApiError, Client};
 use super::json::{array, boolean, int, text};
 use super::poll::Polled;
 use crate::domain::Address;
+use crate::infra::outbound::api::{ApiError, Client};
 use crate::lifecycle::capture::canonical::{
     CanonicalOrder, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus, Line,
     PaymentFacts, ShippingLine, Totals,

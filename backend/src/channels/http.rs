@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::Platform;
 use super::deliveries::{self, Receipt};
-use crate::app::AppState;
 use crate::domain::ConnectionId;
+use crate::state::AppState;
 
 /// Largest webhook body accepted. Shopify's largest order payloads stay well below 1 MiB.
 pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
@@ -38,7 +38,7 @@ pub async fn receive(
     };
     let started = std::time::Instant::now();
     let endpoint = format!("channel:{connection}");
-    let client = crate::http::client_ip::of(&request, &state.config);
+    let client = crate::infra::client_ip::of(&request, &state.config);
     if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
         return attempts::endpoint_refusal(err);
     }

@@ -4,7 +4,6 @@
 
 pub mod amazon;
 pub mod bigcommerce;
-pub mod client;
 pub mod connections;
 pub mod deliveries;
 pub mod etsy;
@@ -14,7 +13,6 @@ pub mod json;
 pub mod poll;
 pub mod repo;
 pub mod shopify;
-pub mod signature;
 pub mod woocommerce;
 
 use crate::lifecycle::capture::canonical::CanonicalOrder;

@@ -9,15 +9,15 @@ use entity::{channel_connections, channel_deliveries};
 use sea_orm::ActiveValue::Set;
 use serde_json::Value;
 
-use super::client::ApiError;
 use super::connections::open_secrets;
 use super::deliveries::{DeliveryStatus, ProcessDelivery};
 use super::repo::{self, Connection};
 use super::{Platform, amazon, etsy, shopify, woocommerce};
-use crate::app::AppState;
 use crate::domain::{ConnectionId, DeliveryId, TenantId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::infra::outbound::api::ApiError;
 use crate::jobs::{Claim, Job, Run};
+use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 /// Reads a polled connection's new orders, then schedules the next read (one pending per

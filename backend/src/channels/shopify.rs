@@ -16,7 +16,11 @@ use crate::lifecycle::capture::canonical::{
 pub const ORDER_TOPICS: [&str; 3] = ["orders/create", "orders/updated", "orders/cancelled"];
 
 pub fn verify(headers: &actix_web::http::header::HeaderMap, body: &[u8], secret: &str) -> bool {
-    super::signature::valid_base64_hmac(header(headers, "x-shopify-hmac-sha256"), secret, body)
+    crate::infra::signature::valid_base64_hmac(
+        header(headers, "x-shopify-hmac-sha256"),
+        secret,
+        body,
+    )
 }
 
 pub fn classify(headers: &actix_web::http::header::HeaderMap, body: &Value) -> Inbound {
@@ -266,13 +270,13 @@ pub const API_VERSION: &str = "2026-04";
 /// `Link: <…>; rel="next"`), for reconciliation: webhooks can be missed, the API cannot.
 /// Oldest first, so a run cut short still moves the cursor only past what it read.
 pub async fn fetch_since(
-    client: &super::client::Client,
+    client: &crate::infra::outbound::api::Client,
     shop: &str,
     credentials: &std::collections::BTreeMap<String, String>,
     since: chrono::DateTime<chrono::Utc>,
     budget: &mut super::poll::Budget,
-) -> Result<Vec<super::poll::Polled>, super::client::ApiError> {
-    use super::client::ApiError;
+) -> Result<Vec<super::poll::Polled>, crate::infra::outbound::api::ApiError> {
+    use crate::infra::outbound::api::ApiError;
     let token = credentials
         .get("accessToken")
         .ok_or_else(|| ApiError::Permanent("credentials lack accessToken".into()))?;

@@ -22,7 +22,11 @@ pub fn is_ping(headers: &actix_web::http::header::HeaderMap, body: &[u8]) -> boo
 }
 
 pub fn verify(headers: &actix_web::http::header::HeaderMap, body: &[u8], secret: &str) -> bool {
-    super::signature::valid_base64_hmac(header(headers, "x-wc-webhook-signature"), secret, body)
+    crate::infra::signature::valid_base64_hmac(
+        header(headers, "x-wc-webhook-signature"),
+        secret,
+        body,
+    )
 }
 
 pub fn classify(headers: &actix_web::http::header::HeaderMap, body: &Value) -> Inbound {
@@ -318,13 +322,13 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
 /// Orders modified since `since`, every page, from the REST API v3 (consumer key and secret
 /// over HTTPS basic auth), for reconciliation of missed webhooks.
 pub async fn fetch_since(
-    client: &super::client::Client,
+    client: &crate::infra::outbound::api::Client,
     shop: &str,
     credentials: &std::collections::BTreeMap<String, String>,
     since: chrono::DateTime<chrono::Utc>,
     budget: &mut super::poll::Budget,
-) -> Result<Vec<super::poll::Polled>, super::client::ApiError> {
-    use super::client::ApiError;
+) -> Result<Vec<super::poll::Polled>, crate::infra::outbound::api::ApiError> {
+    use crate::infra::outbound::api::ApiError;
     let key = credentials
         .get("consumerKey")
         .ok_or_else(|| ApiError::Permanent("credentials lack consumerKey".into()))?;

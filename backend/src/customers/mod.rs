@@ -1,4 +1,5 @@
 //! Customers: one per email per tenant, with their addresses and order history in figures.
 
 pub mod graphql;
+pub mod loaders;
 pub mod repo;

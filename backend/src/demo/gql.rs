@@ -4,8 +4,8 @@
 use async_graphql::{Request, Variables};
 use serde_json::Value;
 
-use crate::graphql::AppSchema;
 use crate::graphql::context::RequestMeta;
+use crate::schema::AppSchema;
 use crate::tenancy::Principal;
 
 #[derive(Clone)]

@@ -8,11 +8,11 @@ pub mod seed;
 pub mod shoppers;
 pub mod stream;
 
-use crate::app::AppState;
 use crate::auth::service::{self, sign_in::SignUp};
 use crate::domain::Email;
 use crate::domain::UserId;
 use crate::error::Fail;
+use crate::state::AppState;
 use crate::tenancy::repo::{memberships, tenants, users};
 use crate::tenancy::{GlobalTx, Principal, Role, UserTx};
 

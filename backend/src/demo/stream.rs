@@ -20,11 +20,12 @@ use tokio::sync::watch;
 use super::gql::Api;
 use super::seed::{self, Shop};
 use super::shoppers::{self, Channel, DemoOrder};
-use crate::app::AppState;
-use crate::channels::{Platform, deliveries, signature as channel_signature};
+use crate::channels::{Platform, deliveries};
 use crate::domain::ConnectionId;
 use crate::graphql::relay::global_id;
+use crate::infra::signature as channel_signature;
 use crate::lifecycle::tracking::{service as tracking, signature};
+use crate::state::AppState;
 use crate::tenancy::{AnyTx, TenantTx};
 
 /// How fast the world moves: each step waits this long after the one before.
@@ -568,6 +569,6 @@ fn headers(pairs: &[(&'static str, &str)]) -> anyhow::Result<HeaderMap> {
 /// The stream's API: as the demo owner of `state`'s demo tenant.
 pub async fn api_for_demo(state: &Arc<AppState>) -> anyhow::Result<Api> {
     let principal = super::owner_principal(state).await?;
-    let schema = crate::graphql::build_schema(state.clone());
+    let schema = crate::schema::build_schema(state.clone());
     Ok(Api::new(schema, principal))
 }

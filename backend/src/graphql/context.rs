@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::Principal;
 
 /// Facts about the HTTP request that the schema needs (rate limits key on the client).

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use async_graphql::Context;
 use futures_util::{Stream, StreamExt};
 
-use crate::app::AppState;
 use crate::auth::service::authenticate_again;
 use crate::error::AppError;
 use crate::graphql::context::principal;
+use crate::state::AppState;
 use crate::tenancy::Permission;
 
 /// How long a check's answer is reused.

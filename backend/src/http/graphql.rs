@@ -13,13 +13,16 @@ use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_actix_web::GraphQLSubscription;
 
-use crate::app::AppState;
+use crate::auth::http::{bearer, refuse};
 use crate::auth::service::authenticate;
-use crate::error::{AppError, Code};
+use crate::error::Code;
 use crate::graphql::context::RequestMeta;
+use crate::graphql::errors;
 use crate::graphql::live::SocketCredential;
-use crate::graphql::{AppSchema, errors};
-use crate::http::{client_ip, limits};
+use crate::http::limits;
+use crate::infra::client_ip;
+use crate::schema::AppSchema;
+use crate::state::AppState;
 
 /// `POST /graphql`: one request as JSON, its body at most [`limits::GRAPHQL_BODY`] (read by
 /// actix under the route's limit, so an oversized one never reaches memory whole).
@@ -168,47 +171,6 @@ fn capped(
         }
         std::future::ready(Some(chunk))
     })
-}
-
-/// The token of an `Authorization: Bearer …` header.
-pub(crate) fn bearer(header: Option<&str>) -> Result<Option<&str>, AppError> {
-    let Some(value) = header else { return Ok(None) };
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(AppError::TokenInvalid(
-            "send the Authorization header as `Bearer <token>`",
-        ));
-    }
-    Ok(Some(token.trim()))
-}
-
-/// The caller of a plain HTTP endpoint (a download), authenticated as for `/graphql` and
-/// holding `permission`; otherwise the response that refuses it.
-pub(crate) async fn caller(
-    state: &AppState,
-    req: &HttpRequest,
-    permission: crate::tenancy::Permission,
-) -> Result<crate::tenancy::Principal, HttpResponse> {
-    let token = match bearer(
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        Ok(Some(token)) => token,
-        Ok(None) => return Err(refuse(AppError::Unauthenticated)),
-        Err(err) => return Err(refuse(err)),
-    };
-    let principal = authenticate(state, token).await.map_err(refuse)?;
-    principal.require(permission).map_err(refuse)?;
-    Ok(principal)
-}
-
-pub(crate) fn refuse(err: AppError) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(err.code().http_status())
-        .unwrap_or(actix_web::http::StatusCode::UNAUTHORIZED);
-    HttpResponse::build(status)
-        .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-        .json(err.to_graphql_body())
 }
 
 /// For metrics only: the operation type from the document's first keyword.

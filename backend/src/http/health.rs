@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The process is up and serving.
 pub async fn healthz() -> HttpResponse {

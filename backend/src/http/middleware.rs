@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use tracing::Instrument;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 

@@ -1,6 +1,5 @@
 //! actix-web wiring: routes and the request middleware (request id, access log, metrics).
 
-pub mod client_ip;
 pub(crate) mod graphql;
 pub(crate) mod health;
 pub(crate) mod limits;
@@ -14,10 +13,10 @@ use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpServer, web};
 
-use crate::app::AppState;
 use crate::channels;
-use crate::graphql::AppSchema;
 use crate::lifecycle::{notify, returns};
+use crate::schema::AppSchema;
+use crate::state::AppState;
 
 /// The metrics-only server of ORDERFLOW_METRICS_BIND: `/metrics`, no token (the address is
 /// one only the monitoring network reaches).

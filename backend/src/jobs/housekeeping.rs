@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::repo::{refresh_tokens, tenants};
 use crate::tenancy::{GlobalTx, TenantTx};
 

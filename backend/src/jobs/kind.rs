@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::queue::{self, DEFAULT_MAX_ATTEMPTS, NewJob};
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 /// Why a job failed, for its record and the logs.
@@ -35,7 +35,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Jobs of one tenant run together, at most this many (one handler call for all).
     const BATCH: u64 = 1;
     /// It waits on a tenant's remote endpoint: it runs only while the tenant has a place free
-    /// (see [`super::fairness`]).
+    /// (see [`crate::infra::gate`]).
     const CALLS_OUT: bool = false;
     /// How long one run may take before it is given up and retried.
     const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
@@ -185,12 +185,12 @@ impl Registry {
         INSTALLED.get_or_init(make)
     }
 
-    /// The process's registry, or an empty one before the application installed it.
-    pub fn installed() -> &'static Registry {
-        static EMPTY: OnceLock<Registry> = OnceLock::new();
-        INSTALLED
-            .get()
-            .unwrap_or_else(|| EMPTY.get_or_init(Registry::default))
+    /// The process's registry. Workers refuse to claim before the application installed it
+    /// (`AppState::build` does): a job claimed then would fail for want of its handler.
+    pub fn installed() -> Result<&'static Registry, DbErr> {
+        INSTALLED.get().ok_or_else(|| {
+            DbErr::Custom("no job kinds registered: build the state with AppState::build".into())
+        })
     }
 
     /// Runs claimed jobs of one kind; a kind no handler knows fails each.

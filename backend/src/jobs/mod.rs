@@ -3,11 +3,10 @@
 //!
 //! A kind of job is a type ([`Job`], in `kind.rs`) with its handler ([`Run`] or [`RunBatch`]),
 //! listed once in `app::job_kinds`; `queue.rs` is the table (the transactional outbox),
-//! `worker.rs` claims and runs, `stream.rs` relays through Redis, `fairness.rs` keeps one
+//! `worker.rs` claims and runs, `stream.rs` relays through Redis; `infra::gate` keeps one
 //! tenant's remote calls from taking every worker.
 
 pub mod admin;
-pub mod fairness;
 pub mod graphql;
 mod housekeeping;
 pub mod kind;
@@ -21,7 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::kind::{Claim, Job, JobError, Outcome, Registry, Run, RunBatch};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn spawn_all(state: Arc<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     let name = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());

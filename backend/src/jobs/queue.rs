@@ -112,7 +112,7 @@ pub async fn enqueue_many(tx: &impl AnyTx, jobs: Vec<NewJob>) -> Result<(), DbEr
 /// both are found through the (status, run_at) index) for `worker`, for one lease. Its
 /// dedupe key is released: a recurring job can schedule its successor while it runs.
 /// Jobs of `kinds` for the `busy` tenants are passed over (their tenant has as many running
-/// as it may, see [`super::fairness`]).
+/// as it may, see [`crate::infra::gate`]).
 pub async fn claim(
     db: &Db,
     worker: &str,

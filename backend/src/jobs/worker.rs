@@ -11,7 +11,7 @@ use tracing::Instrument;
 use super::kind::{Kind, Registry};
 use super::queue::{self, Job};
 use super::stream::{Entry, JobStream};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub use super::kind::JobError;
 
@@ -45,7 +45,7 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 /// Runs one due job (with the jobs of its tenant and kind it batches with), if there is one.
 /// Returns whether it found one.
 pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_orm::DbErr> {
-    let registry = Registry::installed();
+    let registry = Registry::installed()?;
     let busy = state.tenant_gate.busy();
     let calling_out = registry.calling_out();
     let Some(job) = queue::claim(&state.db, worker, &calling_out, &busy).await? else {
@@ -115,7 +115,7 @@ async fn execute(
     let Some(first) = jobs.first() else {
         return Ok(());
     };
-    let registry = Registry::installed();
+    let registry = Registry::installed()?;
     let kind = registry.kind(&first.kind);
     // A job that calls out waits while its tenant has as many running as it may.
     let _permit = match (jobs.first(), jobs.len()) {
@@ -305,9 +305,9 @@ async fn run_entries(
     let mut ids: Vec<uuid::Uuid> = entries.iter().map(|e| e.job).collect();
     ids.sort();
     ids.dedup();
+    let registry = Registry::installed()?;
     let claimed = queue::claim_ids(&state.db, worker, &ids).await?;
     // Kinds that batch (order advances, emails) run in batches per tenant and kind.
-    let registry = Registry::installed();
     let (batched, other): (Vec<Job>, Vec<Job>) = claimed
         .into_iter()
         .partition(|j| batch_of(registry.kind(&j.kind)) > 1 && j.tenant_id.is_some());

@@ -11,10 +11,15 @@
 //! ([`Subscribers::at_capture`]), in the capturing transaction, so that a hold, a tag or a
 //! pinned warehouse is in place before the engine's first stage sees the order.
 //!
+//! Stages also say when a figure of a past day changed ([`restated`]: an order imported with
+//! an old date, a cancellation, a late delivery scan, a rating changed): reporting forgets
+//! that day's stored rollup, in the same transaction.
+//!
 //! After commit, callers publish the events to live subscriptions (`capture::publish_events`).
 
 use std::sync::OnceLock;
 
+use chrono::{DateTime, Utc};
 use entity::order_events::Model as OrderEvent;
 use futures_util::future::BoxFuture;
 use sea_orm::DbErr;
@@ -28,10 +33,14 @@ pub type React = for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Res
 pub type AtCapture =
     for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<Vec<OrderEvent>, DbErr>>;
 
+/// A reaction to a past day's figures changing.
+pub type Restated = for<'a> fn(&'a TenantTx, DateTime<Utc>) -> BoxFuture<'a, Result<(), DbErr>>;
+
 /// Who hears of recorded events.
 pub struct Subscribers {
     reactions: Vec<(&'static str, React)>,
     at_capture: Option<AtCapture>,
+    restated: Option<Restated>,
 }
 
 static INSTALLED: OnceLock<Subscribers> = OnceLock::new();
@@ -41,6 +50,7 @@ impl Subscribers {
         Self {
             reactions: Vec::new(),
             at_capture: None,
+            restated: None,
         }
     }
 
@@ -57,6 +67,12 @@ impl Subscribers {
     /// Sets the reaction run inside a capture.
     pub fn at_capture(mut self, hook: AtCapture) -> Self {
         self.at_capture = Some(hook);
+        self
+    }
+
+    /// Sets the reaction to a past day's figures changing.
+    pub fn restated(mut self, hook: Restated) -> Self {
+        self.restated = Some(hook);
         self
     }
 
@@ -100,5 +116,13 @@ pub async fn at_capture(tx: &TenantTx, events: &[OrderEvent]) -> Result<Vec<Orde
     match Subscribers::installed()?.at_capture {
         Some(hook) => hook(tx, events).await,
         None => Ok(Vec::new()),
+    }
+}
+
+/// Says that figures dated `at` changed after the fact, in the caller's transaction.
+pub async fn restated(tx: &TenantTx, at: DateTime<Utc>) -> Result<(), DbErr> {
+    match Subscribers::installed()?.restated {
+        Some(hook) => hook(tx, at).await,
+        None => Ok(()),
     }
 }

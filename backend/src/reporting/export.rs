@@ -11,11 +11,11 @@ use chrono::NaiveDate;
 use super::graphql::bad_period;
 use super::rollup::Kpis;
 use super::service;
-use crate::app::AppState;
-use crate::bulk::export::csv_bytes;
+use crate::auth::http::{caller, refuse};
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
-use crate::http::graphql::{caller, refuse};
+use crate::infra::csv::csv_bytes;
+use crate::state::AppState;
 use crate::tenancy::Permission;
 
 const FIXED: [&str; 34] = [

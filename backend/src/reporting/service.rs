@@ -14,10 +14,10 @@ use super::compute;
 use super::period::{BadPeriod, MAX_DAYS, Period};
 use super::rollup::{DayRollup, Kpis};
 use super::store;
-use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::infra::db::Db;
 use crate::jobs::{Claim, Job, JobError, Run};
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 /// How often the rollup job runs while the tenant is active.

@@ -17,13 +17,13 @@ use serde_json::json;
 
 use super::pattern;
 use super::repo::{self, Attempt, DELIVERED, Delivery, FAILED, PENDING, Subscription};
-use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::graphql::relay::global_id;
 use crate::infra::outbound::{CallError, Outbound};
 use crate::jobs::{Claim, Job, JobError, Run, queue};
 use crate::lifecycle::capture::repo::OrderEvent;
 use crate::lifecycle::tracking::signature::sign_orderflow;
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 /// One attempt at a delivery to a subscriber's endpoint.

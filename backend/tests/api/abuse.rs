@@ -408,7 +408,9 @@ async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
     // The busy tenant's job is the older: claimed first, were it not passed over.
     due(busy, 2).await;
     due(calm, 1).await;
-    let kinds = orderflow::jobs::Registry::installed().calling_out();
+    let kinds = orderflow::jobs::Registry::installed()
+        .unwrap()
+        .calling_out();
     let claimed = queue::claim(&app.state.db, "w", &kinds, &[busy.uuid()])
         .await
         .unwrap()
@@ -541,7 +543,7 @@ async fn a_subscription_ends_when_its_access_token_expires() {
     let now = chrono::Utc::now().timestamp();
     // A token of the app's own signing, lapsing in three seconds.
     let claims = json!({
-        "iss": orderflow::auth::jwt::ISSUER, "aud": orderflow::auth::jwt::AUDIENCE,
+        "iss": orderflow::infra::jwt::ISSUER, "aud": orderflow::infra::jwt::AUDIENCE,
         "sub": uuid_of(me["data"]["me"]["id"].as_str().unwrap(), "User"),
         "tid": uuid_of(me["data"]["me"]["tenant"]["id"].as_str().unwrap(), "Tenant"),
         "iat": now, "exp": now + 3, "jti": uuid::Uuid::now_v7(),

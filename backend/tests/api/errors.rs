@@ -2,8 +2,8 @@
 //! half-written.
 
 use chrono::{Duration, Utc};
-use orderflow::auth::jwt::JwtKeys;
 use orderflow::domain::{TenantId, UserId};
+use orderflow::infra::jwt::JwtKeys;
 use serde_json::json;
 
 use crate::helpers::{JWT_SECRET, PASSWORD, count_rows, error_code, spawn_app, user_error_code};

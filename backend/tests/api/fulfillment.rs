@@ -225,7 +225,7 @@ pub async fn track(
         "easypost" => {
             let sig = format!(
                 "hmac-sha256-hex={}",
-                hex::encode(orderflow::channels::signature::hmac_sha256(
+                hex::encode(orderflow::infra::signature::hmac_sha256(
                     secret.as_bytes(),
                     body
                 ))
@@ -242,7 +242,7 @@ pub async fn track(
             .await
         }
         "aftership" => {
-            let sig = orderflow::channels::signature::sign_base64(secret, body);
+            let sig = orderflow::infra::signature::sign_base64(secret, body);
             post(
                 app,
                 path,

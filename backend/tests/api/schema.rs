@@ -4,7 +4,7 @@
 #[test]
 fn the_checked_in_sdl_matches_the_code() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql");
-    let current = orderflow::graphql::sdl();
+    let current = orderflow::schema::sdl();
     if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &current).unwrap();
     }
@@ -18,7 +18,7 @@ fn the_checked_in_sdl_matches_the_code() {
 
 #[test]
 fn the_core_api_names_of_the_design_are_in_the_schema() {
-    let sdl = orderflow::graphql::sdl();
+    let sdl = orderflow::schema::sdl();
     for name in [
         "signUp(input: SignUpInput!): AuthPayload!",
         "login(input: LoginInput!): AuthPayload!",

@@ -1,7 +1,7 @@
 //! Channel connections and the webhook endpoint: signatures checked before anything is
 //! parsed, redeliveries and reorderings absorbed, nothing lost, secrets never returned.
 
-use orderflow::channels::signature::sign_base64;
+use orderflow::infra::signature::sign_base64;
 use orderflow::jobs::worker;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};

@@ -1,8 +1,8 @@
 //! Files a merchant uploads (Stripe reports, as CSV or JSON) are read or refused with the line
 //! at fault, never a panic; files we write for a spreadsheet never carry a formula.
 
-use orderflow::bulk::export::{csv_bytes, defuse};
 use orderflow::bulk::import::{RowError, write_error_report};
+use orderflow::infra::csv::{csv_bytes, defuse};
 use orderflow::lifecycle::reconcile::stripe::{self, Report, Unreadable};
 use proptest::prelude::*;
 use rust_decimal::Decimal;

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net};
-use orderflow::http::client_ip::resolve;
+use orderflow::infra::client_ip::resolve;
 use orderflow::infra::outbound::address::refusal;
 use proptest::prelude::*;
 

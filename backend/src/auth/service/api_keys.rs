@@ -1,10 +1,10 @@
 //! Creating and revoking API keys. The secret is returned once and never again.
 
 use super::publish_audit;
-use crate::app::AppState;
 use crate::auth::tokens;
 use crate::domain::ApiKeyId;
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::api_keys::{self, ApiKey, NewApiKey};
 use crate::tenancy::repo::audit;
 use crate::tenancy::{Permission, Principal, TenantTx};

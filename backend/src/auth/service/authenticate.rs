@@ -3,10 +3,10 @@
 
 use chrono::Utc;
 
-use crate::app::AppState;
 use crate::auth::tokens;
 use crate::domain::{TenantId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::tenancy::repo::{api_keys, memberships};
 use crate::tenancy::{Principal, TenantTx};
 

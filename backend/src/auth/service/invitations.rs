@@ -3,12 +3,12 @@
 use chrono::{Duration, Utc};
 
 use super::{Session, is_unique_violation, mail, password_error, publish_audit};
-use crate::app::AppState;
-use crate::auth::ratelimit::{Limit, MAIL_PER_ADDRESS};
 use crate::auth::{attempts, password, tokens};
 use crate::domain::{Email, InvitationId, UserId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::infra::ratelimit::{Limit, MAIL_PER_ADDRESS};
 use crate::lifecycle::notify::{self, kind::Kind};
+use crate::state::AppState;
 use crate::tenancy::repo::invitations::{self, Invitation, NewInvitation};
 use crate::tenancy::repo::{audit, memberships, tenants, users};
 use crate::tenancy::{Actor, Permission, Principal, Role, TenantTx};

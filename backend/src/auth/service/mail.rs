@@ -3,10 +3,10 @@
 //! can edit it or send it from another address; what a tenant chose (its name) appears only
 //! as a quoted, escaped value.
 
-use crate::app::AppState;
 use crate::domain::Email;
 use crate::infra::mailer::Mail;
 use crate::lifecycle::notify::templates::{self, Source};
+use crate::state::AppState;
 
 /// Renders `source` with `context` (its `shop` filled with the platform's name and address)
 /// and sends it to `to` from the platform's address.

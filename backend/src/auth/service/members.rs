@@ -1,9 +1,9 @@
 //! Changing a member's role and removing members, keeping at least one owner.
 
 use super::publish_audit;
-use crate::app::AppState;
 use crate::domain::UserId;
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::audit;
 use crate::tenancy::repo::memberships::{self, Membership};
 use crate::tenancy::{Permission, Principal, Role, TenantTx};

@@ -23,9 +23,9 @@ pub use session::Session;
 pub use sign_in::{login, logout, refresh, sign_up, switch_tenant};
 pub use verify::{resend_verification, send_verification, verify_email};
 
-use crate::app::AppState;
 use crate::error::{UserError, UserErrorCode};
 use crate::infra::events::{TenantEvent, topics};
+use crate::state::AppState;
 use crate::tenancy::repo::audit::AuditEntry;
 
 /// Live subscribers hear of an audit entry once its transaction has committed.

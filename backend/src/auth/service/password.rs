@@ -1,10 +1,10 @@
 //! Changing one's password: every other session of the user, in every tenant, ends.
 
 use super::{Session, password_error, publish_audit};
-use crate::app::AppState;
 use crate::auth::password;
-use crate::auth::ratelimit::Limit;
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
+use crate::infra::ratelimit::Limit;
+use crate::state::AppState;
 use crate::tenancy::repo::{audit, memberships, refresh_tokens, users};
 use crate::tenancy::{Principal, TenantTx, UserTx};
 

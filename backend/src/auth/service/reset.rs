@@ -7,12 +7,12 @@ use entity::password_resets;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 use super::password_error;
-use crate::app::AppState;
-use crate::auth::ratelimit::{LOGIN_PER_IP, MAIL_PER_ADDRESS};
 use crate::auth::{password, tokens};
 use crate::domain::{Email, UserId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::infra::ratelimit::{LOGIN_PER_IP, MAIL_PER_ADDRESS};
 use crate::lifecycle::notify::{kind::Kind, templates};
+use crate::state::AppState;
 use crate::tenancy::repo::{memberships, refresh_tokens, users};
 use crate::tenancy::{AnyTx, GlobalTx, TenantTx, UserTx};
 

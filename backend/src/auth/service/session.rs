@@ -3,10 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::tokens;
 use crate::domain::{TenantId, UserId, new_id};
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::tenancy::repo::refresh_tokens;
 use crate::tenancy::{Role, TenantTx};
 

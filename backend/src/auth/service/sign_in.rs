@@ -3,10 +3,10 @@
 use chrono::Utc;
 
 use super::{Session, password_error, publish_audit, verify};
-use crate::app::AppState;
 use crate::auth::{attempts, password, tokens};
 use crate::domain::{Currency, Email, TenantId};
 use crate::error::{AppError, Fail, Outcome, UserError, UserErrorCode as C};
+use crate::state::AppState;
 use crate::tenancy::repo::{audit, memberships, refresh_tokens, tenants, users};
 use crate::tenancy::{Actor, GlobalTx, Principal, Role, TenantTx, UserTx};
 

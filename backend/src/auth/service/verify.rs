@@ -6,11 +6,11 @@
 use chrono::{Duration, Utc};
 
 use super::mail;
-use crate::app::AppState;
-use crate::auth::ratelimit::MAIL_PER_ADDRESS;
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
 use crate::infra::link_token;
+use crate::infra::ratelimit::MAIL_PER_ADDRESS;
+use crate::state::AppState;
 use crate::tenancy::repo::users;
 use crate::tenancy::{GlobalTx, Principal};
 

@@ -9,10 +9,11 @@ use crate::catalog::supplier_repo::{Supplier as SupplierRecord, SupplierItem as 
 use crate::catalog::warehouse_repo::Warehouse as WarehouseRecord;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, ProductId, SupplierId, TenantId, VariantId};
-use crate::graphql::loader::{LevelsOf, Loaders};
+use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::inventory::graphql::StockLevel;
+use crate::lifecycle::inventory::loaders::LevelsOf;
 
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(complex)]

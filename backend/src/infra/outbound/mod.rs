@@ -6,6 +6,7 @@
 //! read only up to a cap.
 
 pub mod address;
+pub mod api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -2,5 +2,6 @@
 //! never beyond what is available; the rest backordered with a supplier's expected date.
 
 pub mod decide;
+pub mod loaders;
 pub mod repo;
 pub mod service;

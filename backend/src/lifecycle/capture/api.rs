@@ -15,13 +15,13 @@ use super::canonical::{
 use super::repo::{self, NewEvent, Order, OrderEvent};
 use super::service::{self, CaptureError, Captured, Source};
 use super::validate::{Issue, IssueCode};
-use crate::app::AppState;
 use crate::catalog::product_repo;
 use crate::domain::address::{normalise, parse_country};
 use crate::domain::money::parse_price;
 use crate::domain::{Address, Currency, OrderId, ProductId, Sku};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::scalars::Amount;
+use crate::state::AppState;
 use crate::tenancy::repo::tenants;
 use crate::tenancy::{Permission, Principal, TenantTx};
 

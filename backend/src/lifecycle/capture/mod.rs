@@ -4,14 +4,15 @@
 pub mod api;
 pub mod canonical;
 pub mod graphql;
+pub mod loaders;
 pub mod postal;
 pub mod repo;
 pub mod service;
 pub mod validate;
 
-use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::infra::events::{TenantEvent, topics};
+use crate::state::AppState;
 
 /// Tells live subscribers about timeline events, after their transaction committed.
 pub async fn publish_events(state: &AppState, tenant: TenantId, events: &[repo::OrderEvent]) {

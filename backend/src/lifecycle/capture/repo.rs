@@ -73,7 +73,7 @@ pub async fn insert(tx: &TenantTx, row: orders::ActiveModel) -> Result<Order, Db
         .await?;
     // An order dated in a settled past (an import, a late channel sync) changes that day's
     // KPIs: its stored rollup is forgotten.
-    Box::pin(crate::reporting::store::touch(tx, order.placed_at)).await?;
+    crate::lifecycle::events::restated(tx, order.placed_at).await?;
     Ok(order)
 }
 

@@ -8,7 +8,6 @@ use super::AdvanceOrder;
 use super::gate::gate;
 use super::pipeline::refund_due;
 use super::transition::{self, By, EngineError, Step, stage_of, state_of};
-use crate::app::AppState;
 use crate::domain::address::normalise;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, OrderId};
@@ -21,6 +20,7 @@ use crate::lifecycle::capture::validate::{self, Issue, IssueCode};
 use crate::lifecycle::fraud::signals::{self, LabelSource};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 pub(crate) fn refused(err: EngineError) -> crate::error::Fail {

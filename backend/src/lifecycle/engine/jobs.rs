@@ -8,12 +8,12 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySel
 use serde::{Deserialize, Serialize};
 
 use super::{BATCH, pipeline};
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Outcome, Run, RunBatch};
 use crate::lifecycle::allocation::service as allocate;
 use crate::lifecycle::capture::{self, repo};
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 /// Moves one order through the automated stages (one pending per order); batched.

@@ -8,7 +8,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::transition::{self, By, Step, state_of};
-use crate::app::AppState;
 use crate::domain::money::{amount_from_units, to_units};
 use crate::domain::{AllocationId, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -18,6 +17,7 @@ use crate::lifecycle::capture::canonical::PaymentFacts;
 use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent, OrderLine};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{AnyTx, Permission, Principal, TenantTx};
 
 /// Units of one line to move.

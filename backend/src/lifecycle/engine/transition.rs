@@ -138,7 +138,7 @@ pub async fn apply(
     save(tx, order, Some(from)).await?;
     if ends {
         // The order's revenue leaves the day it was placed; a settled day is computed again.
-        Box::pin(crate::reporting::store::touch(tx, order.placed_at)).await?;
+        crate::lifecycle::events::restated(tx, order.placed_at).await?;
     }
     Ok(repo::record_event(tx, event).await?)
 }

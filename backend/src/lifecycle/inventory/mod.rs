@@ -3,5 +3,6 @@
 
 pub mod decide;
 pub mod graphql;
+pub mod loaders;
 pub mod repo;
 pub mod service;

@@ -3,11 +3,11 @@
 
 use super::decide::{self, InventoryError, Level, MovementKind};
 use super::repo::{self, Movement, StockLevel};
-use crate::app::AppState;
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::{Sku, VariantId, WarehouseId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
 use crate::lifecycle::engine;
+use crate::state::AppState;
 use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 
 /// Why a movement did not happen.

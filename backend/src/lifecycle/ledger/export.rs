@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 
 use super::repo::{self, EntryFilter};
-use crate::app::AppState;
-use crate::bulk::export::{CsvBatch, stream_csv};
+use crate::auth::http::{caller, refuse};
 use crate::domain::TenantId;
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
-use crate::http::graphql::{caller, refuse};
+use crate::infra::csv::{CsvBatch, stream_csv};
+use crate::state::AppState;
 use crate::tenancy::{Permission, TenantTx};
 
 const BATCH: u64 = 1000;

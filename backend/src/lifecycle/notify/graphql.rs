@@ -143,7 +143,7 @@ fn settings_out(s: &NotifySettings, inbound_url: Option<String>) -> Notification
 }
 
 fn inbound_url(
-    st: &crate::app::AppState,
+    st: &crate::state::AppState,
     tenant: crate::domain::TenantId,
     s: &NotifySettings,
 ) -> Option<String> {

@@ -8,12 +8,12 @@ use sea_orm::DbErr;
 use super::context::{REVIEW, TRACK, UNSUBSCRIBE, locale_of};
 use super::repo;
 use super::settings;
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::link_token;
 use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::tracking::repo as tracking;
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 /// Escapes text for HTML.

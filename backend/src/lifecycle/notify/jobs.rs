@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::service;
-use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::jobs::{Claim, Job, Outcome, RunBatch};
+use crate::state::AppState;
 
 /// Sends the notification keyed `key` (written beforehand, in the same transaction).
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod kind;
+pub mod loaders;
 pub mod locale;
 pub mod repo;
 pub mod reviews;

@@ -23,7 +23,7 @@ pub async fn record(
         .one(tx.conn())
         .await?
     {
-        crate::reporting::store::touch(tx, earlier.created_at).await?;
+        crate::lifecycle::events::restated(tx, earlier.created_at).await?;
     }
     order_reviews::Entity::insert(order_reviews::ActiveModel {
         tenant_id: Set(tx.tenant().uuid()),

@@ -10,11 +10,11 @@ use sea_orm::DbErr;
 
 use super::http::{escape, not_found, page, unavailable};
 use super::settings;
-use crate::app::AppState;
-use crate::auth::ratelimit::MAIL_PER_ADDRESS;
 use crate::domain::TenantId;
 use crate::infra::link_token;
 use crate::infra::mailer::Mail;
+use crate::infra::ratelimit::MAIL_PER_ADDRESS;
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 const PURPOSE: &str = "confirm-sender";

@@ -20,11 +20,11 @@ use super::repo::{self, FAILED, Notification, QUEUED, SENDING, SENT, SUPPRESSED}
 use super::settings::{self, NotifySettings};
 use super::templates::{self, Rendered, Source};
 use super::trigger;
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::mailer::Outgoing;
 use crate::jobs::{Claim, Job, JobError, queue};
 use crate::lifecycle::capture::{self, repo as orders};
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantTx};
 
 /// How the mailer signs its timeline entries.

@@ -5,11 +5,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::repo;
-use crate::app::AppState;
-use crate::bulk::export::csv_bytes;
+use crate::auth::http::{caller, refuse};
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
-use crate::http::graphql::{caller, refuse};
+use crate::infra::csv::csv_bytes;
+use crate::state::AppState;
 use crate::tenancy::{Permission, TenantTx};
 
 pub const COLUMNS: [&str; 17] = [

@@ -4,6 +4,7 @@
 
 pub mod decide;
 pub mod graphql;
+pub mod loaders;
 pub mod provider;
 pub mod repo;
 pub mod service;

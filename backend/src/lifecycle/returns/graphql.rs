@@ -15,15 +15,17 @@ use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
-use crate::graphql::loader::{EventsOf, Loaders, RefundsOf};
+use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::capture;
 use crate::lifecycle::capture::graphql::mutation::actor_label;
 use crate::lifecycle::capture::graphql::types::{Order, OrderEvent};
+use crate::lifecycle::capture::loaders::EventsOf;
 use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::engine::actions::optional;
 use crate::lifecycle::refund::graphql::{Refund, units_of};
+use crate::lifecycle::refund::loaders::RefundsOf;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

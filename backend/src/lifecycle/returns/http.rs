@@ -10,11 +10,11 @@ use sea_orm::DbErr;
 use super::repo;
 use super::service::{self, Ask, AskLine, By, Links, PAGE, Resolution, ReturnError, START, Source};
 use super::settings;
-use crate::app::AppState;
 use crate::domain::OrderId;
 use crate::lifecycle::capture;
 use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::notify::http::{escape, not_found, page, read, unavailable};
+use crate::state::AppState;
 use crate::tenancy::{Actor, TenantTx};
 
 fn ids(

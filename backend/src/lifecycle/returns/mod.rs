@@ -7,6 +7,7 @@ pub mod exchange;
 pub mod graphql;
 pub mod http;
 pub mod label;
+pub mod loaders;
 pub mod policy;
 pub mod repo;
 pub mod service;

@@ -11,7 +11,6 @@ use super::ratecard::{self, RateCard, ZoneRule};
 use super::repo::{self, CarrierRow, Service, Shipment};
 use super::service::{self as labels, Choice, LabelError};
 use super::tracking_number::TrackingFormat;
-use crate::app::AppState;
 use crate::domain::money::parse_amount;
 use crate::domain::{OrderId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -25,6 +24,7 @@ use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::normalize::Source;
 use crate::lifecycle::tracking::service::seal_secret;
+use crate::state::AppState;
 use crate::tenancy::{AnyTx, Permission, Principal, TenantTx};
 
 fn refused_label(e: LabelError) -> crate::error::Fail {

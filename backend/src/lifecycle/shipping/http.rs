@@ -5,9 +5,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::repo;
-use crate::app::AppState;
+use crate::auth::http::{caller, refuse};
 use crate::error::AppError;
-use crate::http::graphql::{caller, refuse};
+use crate::state::AppState;
 use crate::tenancy::{Permission, TenantTx};
 
 pub async fn label(

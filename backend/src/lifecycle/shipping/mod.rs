@@ -6,6 +6,7 @@ pub mod context;
 pub mod graphql;
 pub mod http;
 pub mod label;
+pub mod loaders;
 pub mod ratecard;
 pub mod repo;
 pub mod service;

@@ -16,9 +16,10 @@ use crate::error::{Fail, UserError, UserErrorCode as C};
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
-use crate::graphql::loader::{Loaders, MessagesOf};
+use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::lifecycle::capture::graphql::mutation::actor_label;
+use crate::lifecycle::support::loaders::MessagesOf;
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

@@ -11,10 +11,10 @@ use subtle::ConstantTimeEq;
 
 use super::inbound;
 use super::service::{self, Received};
-use crate::app::AppState;
 use crate::auth::attempts;
 use crate::domain::TenantId;
 use crate::lifecycle::notify::settings as notify_settings;
+use crate::state::AppState;
 use crate::tenancy::TenantTx;
 
 /// Largest message accepted (attachments are not kept, but arrive inside the MIME body).
@@ -93,7 +93,7 @@ pub async fn receive(
     let state = state.into_inner();
     let started = std::time::Instant::now();
     let endpoint = format!("mail:{tenant}");
-    let client = crate::http::client_ip::of(&request, &state.config);
+    let client = crate::infra::client_ip::of(&request, &state.config);
     if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
         return attempts::endpoint_refusal(err);
     }

@@ -8,5 +8,6 @@ pub mod html_text;
 pub mod http;
 pub mod inbound;
 pub mod intent;
+pub mod loaders;
 pub mod repo;
 pub mod service;

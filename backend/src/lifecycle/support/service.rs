@@ -9,7 +9,6 @@ use super::automate::{self, ActionKind, OrderFacts, Proposal};
 use super::inbound::{self, InboundMail};
 use super::intent::{self, Classification, Intent};
 use super::repo::{self, AUTO_REPLIED, INBOUND, Message, NEEDS_STAFF, OUTBOUND, REPLIED, Thread};
-use crate::app::AppState;
 use crate::domain::address::Address;
 use crate::domain::{OrderId, TenantId};
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
@@ -23,6 +22,7 @@ use crate::lifecycle::notify::settings::{self as notify_settings, NotifySettings
 use crate::lifecycle::notify::templates;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 
 /// What became of an inbound message.

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::service::{self, Receipt};
-use crate::app::AppState;
 use crate::auth::attempts;
+use crate::state::AppState;
 
 /// Largest tracking body accepted (a full history of a long international trip is ~50 KiB).
 pub const MAX_BODY: usize = 512 * 1024;
@@ -38,7 +38,7 @@ pub async fn receive(
     let state = state.into_inner();
     let started = std::time::Instant::now();
     let endpoint = format!("carrier:{carrier}");
-    let client = crate::http::client_ip::of(&request, &state.config);
+    let client = crate::infra::client_ip::of(&request, &state.config);
     if let Err(err) = attempts::endpoint_open(&state.limiter, &endpoint, &client).await {
         return attempts::endpoint_refusal(err);
     }

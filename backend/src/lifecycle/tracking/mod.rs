@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod http;
+pub mod loaders;
 pub mod monitor;
 pub mod normalize;
 pub mod repo;

@@ -13,7 +13,6 @@ use super::monitor::{self, ExceptionKind};
 use super::normalize::{self, Scan, Source, TrackStatus, TrackingUpdate};
 use super::repo as tracking;
 use super::signature;
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::lifecycle::capture::repo::{NewEvent, Order, OrderEvent};
 use crate::lifecycle::capture::{self, repo as orders};
@@ -21,6 +20,7 @@ use crate::lifecycle::engine::transition::{self, By, Step, state_of};
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
 use crate::lifecycle::shipping::shop::Shopping;
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{GlobalTx, TenantTx};
 
 /// What became of a tracking webhook.
@@ -484,7 +484,7 @@ pub async fn report_fulfillment_error(
     };
     // Accuracy counts on the day the parcel shipped: a settled day is computed again.
     if let Some(shipped) = shipment.shipped_at {
-        crate::reporting::store::touch(tx, shipped).await?;
+        crate::lifecycle::events::restated(tx, shipped).await?;
     }
     let event = orders::record_event(
         tx,

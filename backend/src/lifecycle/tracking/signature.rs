@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 
 use super::normalize::Source;
-use crate::channels::signature::{hmac_sha256, valid_base64_hmac};
+use crate::infra::signature::{hmac_sha256, valid_base64_hmac};
 
 /// How far a signed timestamp may be from now.
 pub const TOLERANCE_SECS: i64 = 300;
@@ -183,7 +183,7 @@ mod tests {
     #[test]
     fn aftership_signs_base64() {
         let body = br#"{"event":"tracking_update"}"#;
-        let sig = crate::channels::signature::sign_base64("k", body);
+        let sig = crate::infra::signature::sign_base64("k", body);
         let h = headers("aftership-hmac-sha256", &sig);
         assert!(verify(Source::Aftership, &h, None, body, "k", 0));
         assert!(!verify(Source::Aftership, &h, None, b"{}", "k", 0));

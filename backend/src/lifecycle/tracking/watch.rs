@@ -12,13 +12,13 @@ use super::monitor::{self, InFlight};
 use super::normalize::TrackStatus;
 use super::repo as tracking;
 use super::service::exception_event;
-use crate::app::AppState;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Run};
 use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::transition::By;
 use crate::lifecycle::routing::settings;
 use crate::lifecycle::shipping::repo as shipping;
+use crate::state::AppState;
 use crate::tenancy::{AnyTx, TenantTx};
 
 /// How often the watch looks.

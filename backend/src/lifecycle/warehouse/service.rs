@@ -12,7 +12,6 @@ use super::pack::{self, Expected};
 use super::picking::{self, Need, Waiting};
 use super::repo::{self, PickTask, Wave};
 use super::slip::{self, SlipFacts, SlipLine};
-use crate::app::AppState;
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -28,6 +27,7 @@ use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::label::address_lines;
 use crate::lifecycle::shipping::repo::{self as shipping, PACKED, PICKING, Shipment};
 use crate::lifecycle::state::OrderState;
+use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 fn pieces(s: &Shipment) -> Vec<Piece> {

@@ -105,7 +105,9 @@ impl OrderMutation {
         // Capture runs the new order's automation rules too: a deep future. It runs as its own
         // task, polled from the top of the worker's stack rather than beneath the HTTP and
         // GraphQL layers.
-        let st = ctx.data::<std::sync::Arc<crate::app::AppState>>()?.clone();
+        let st = ctx
+            .data::<std::sync::Arc<crate::state::AppState>>()?
+            .clone();
         let who = p.clone();
         let outcome = tokio::spawn(async move { api::create_order(&st, &who, label, input).await })
             .await

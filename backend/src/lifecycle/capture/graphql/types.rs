@@ -7,14 +7,14 @@ use crate::channels::SalesChannel;
 use crate::customers::graphql::Customer;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, CustomerId, OrderId, TenantId};
-use crate::graphql::loader::{
-    AllocationsOf, EventsOf, ExceptionsOf, LinesOf, Loaders, ShipmentsOf,
-};
+use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
+use crate::lifecycle::allocation::loaders::AllocationsOf;
 use crate::lifecycle::capture::canonical::{
     self, ClientDetails as ClientRecord, FinancialStatus, FulfillmentStatus, PaymentFacts,
 };
+use crate::lifecycle::capture::loaders::{EventsOf, LinesOf};
 use crate::lifecycle::capture::repo::{
     Order as OrderRecord, OrderEvent as EventRecord, OrderLine as LineRecord,
 };
@@ -22,9 +22,12 @@ use crate::lifecycle::capture::validate::{Issue, IssueCode};
 use crate::lifecycle::engine::graphql::{Allocation, FraudAssessment, PaymentFinding};
 use crate::lifecycle::fraud::model::FraudAssessment as Assessment;
 use crate::lifecycle::payment::decide::{PaymentDecision, PaymentVerdict};
-use crate::lifecycle::shipping::graphql::{RoutingDecision, Shipment, routing_of};
+use crate::lifecycle::routing::graphql::{RoutingDecision, routing_of};
+use crate::lifecycle::shipping::graphql::Shipment;
+use crate::lifecycle::shipping::loaders::ShipmentsOf;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::graphql::DeliveryException;
+use crate::lifecycle::tracking::loaders::ExceptionsOf;
 
 fn money(units: i64, currency: &str) -> Amount {
     amount_from_units(units, currency).into()
@@ -496,7 +499,10 @@ impl Order {
         let (tenant, order) = self.key;
         let rows = ctx
             .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::graphql::loader::NotificationsOf(order)))
+            .load_one((
+                tenant,
+                crate::lifecycle::notify::loaders::NotificationsOf(order),
+            ))
             .await?;
         Ok(rows
             .unwrap_or_default()
@@ -513,7 +519,7 @@ impl Order {
         let (tenant, order) = self.key;
         let rows = ctx
             .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::graphql::loader::ReturnsOf(order)))
+            .load_one((tenant, crate::lifecycle::returns::loaders::ReturnsOf(order)))
             .await?;
         let config = &crate::graphql::context::state(ctx).config;
         let links = crate::lifecycle::notify::context::Links::of(config);
@@ -532,7 +538,7 @@ impl Order {
         let (tenant, order) = self.key;
         let rows = ctx
             .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::graphql::loader::RefundsOf(order)))
+            .load_one((tenant, crate::lifecycle::refund::loaders::RefundsOf(order)))
             .await?;
         Ok(rows
             .unwrap_or_default()
@@ -549,7 +555,7 @@ impl Order {
         let (tenant, order) = self.key;
         let rows = ctx
             .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::graphql::loader::ThreadsOf(order)))
+            .load_one((tenant, crate::lifecycle::support::loaders::ThreadsOf(order)))
             .await?;
         Ok(rows
             .unwrap_or_default()

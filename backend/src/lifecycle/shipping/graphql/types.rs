@@ -1,33 +1,27 @@
-//! GraphQL of routing and shipping: carriers and their rate cards, shipments with labels and
-//! the rate shopping behind them, the routing decision on an order, the fulfillment settings,
-//! and the actions (buy or void a label, set up carriers, change settings).
+//! The shipping objects and inputs of the schema, and their conversions from the records.
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::actions::{self, CarrierFields, ServiceFields};
-use super::context::Context as Fulfil;
-use super::ratecard::{Bracket, RateCard, ZoneRate, ZoneRule};
-use super::repo::{self, CarrierRow, Service, Shipment as ShipmentRecord};
-use super::service::{self as labels, Choice, cost_of};
-use super::shop::{Pick, RateOption, Shopping};
-use super::tracking_number::TrackingFormat;
+use super::super::actions::{self};
+use super::super::ratecard::{Bracket, RateCard, ZoneRate, ZoneRule};
+use super::super::repo::{self, CarrierRow, Service, Shipment as ShipmentRecord};
+use super::super::service::cost_of;
+use super::super::shop::{Pick, RateOption, Shopping};
+use super::super::tracking_number::TrackingFormat;
 use crate::catalog::graphql::types::Warehouse;
-use crate::domain::{OrderId, TenantId, VariantId, WarehouseId};
+use crate::domain::{TenantId, WarehouseId};
 use crate::error::{UserError, UserErrorCode as C};
-use crate::graphql::context::{principal, state};
-use crate::graphql::errors::payload;
-use crate::graphql::guard::Perm;
-use crate::graphql::loader::{CarrierOf, Loaders, ScansOf, ServiceOf, ServicesOf};
-use crate::graphql::relay::{decode_id, global_id};
+use crate::graphql::loader::Loaders;
+use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::capture::graphql::mutation::actor_label;
 use crate::lifecycle::capture::graphql::types::Order;
-use crate::lifecycle::capture::repo as orders;
-use crate::lifecycle::routing::decide::{self, Decision};
-use crate::lifecycle::routing::settings::{self, FulfillmentSettings as Settings};
+use crate::lifecycle::routing::decide;
+use crate::lifecycle::routing::graphql::RoutingWeights;
+use crate::lifecycle::routing::settings::FulfillmentSettings as Settings;
+use crate::lifecycle::shipping::loaders::{CarrierOf, ServiceOf, ServicesOf};
+use crate::lifecycle::tracking::loaders::ScansOf;
 use crate::lifecycle::tracking::normalize::{Source, TrackStatus};
-use crate::tenancy::{Permission, TenantTx};
 
 /// How a carrier's tracking numbers are written.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -161,12 +155,12 @@ impl From<RateCard> for RateCardType {
     }
 }
 
-fn non_negative(v: i32, path: &[&str]) -> Result<u32, UserError> {
+pub(super) fn non_negative(v: i32, path: &[&str]) -> Result<u32, UserError> {
     u32::try_from(v).map_err(|_| UserError::at(path, C::Invalid, "must not be negative"))
 }
 
 impl RateCardType {
-    fn parse(self) -> Result<RateCard, UserError> {
+    pub(super) fn parse(self) -> Result<RateCard, UserError> {
         let mut zones = Vec::new();
         for (i, z) in self.zones.into_iter().enumerate() {
             let i = i.to_string();
@@ -586,140 +580,6 @@ impl Shipment {
     }
 }
 
-#[derive(Clone, Debug, SimpleObject)]
-pub struct RoutingPiece {
-    pub line_index: i32,
-    pub sku: String,
-    pub quantity: i64,
-}
-
-#[derive(Clone, Debug, SimpleObject)]
-pub struct RoutingParcel {
-    pub warehouse_id: ID,
-    pub warehouse_code: String,
-    pub pieces: Vec<RoutingPiece>,
-    pub weight_grams: i32,
-    pub service: Option<String>,
-    pub zone: Option<i32>,
-    pub price: Option<f64>,
-    pub delivery_on: Option<NaiveDate>,
-    pub days_late: i32,
-}
-
-/// What a plan costs, by part; `total` decided.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct RoutingCost {
-    pub shipping: f64,
-    pub lateness: f64,
-    pub workload: f64,
-    pub parcels: f64,
-    pub preference: f64,
-    pub total: f64,
-}
-
-#[derive(Clone, Debug, SimpleObject)]
-pub struct RoutingPlan {
-    pub parcels: Vec<RoutingParcel>,
-    pub cost: RoutingCost,
-    pub shipping_price: f64,
-    pub summary: String,
-}
-
-impl From<decide::Plan> for RoutingPlan {
-    fn from(p: decide::Plan) -> Self {
-        Self {
-            parcels: p
-                .parcels
-                .into_iter()
-                .map(|x| RoutingParcel {
-                    warehouse_id: global_id("Warehouse", x.warehouse_id),
-                    warehouse_code: x.warehouse,
-                    pieces: x
-                        .pieces
-                        .into_iter()
-                        .map(|p| RoutingPiece {
-                            line_index: p.position,
-                            sku: p.sku,
-                            quantity: p.quantity,
-                        })
-                        .collect(),
-                    weight_grams: x.weight_grams as i32,
-                    service: x.quote.as_ref().map(|q| q.service.clone()),
-                    zone: x.quote.as_ref().map(|q| i32::from(q.zone)),
-                    price: x.quote.as_ref().map(|q| q.price),
-                    delivery_on: x.quote.as_ref().map(|q| q.delivery_on),
-                    days_late: x.days_late as i32,
-                })
-                .collect(),
-            cost: RoutingCost {
-                shipping: p.cost.shipping,
-                lateness: p.cost.lateness,
-                workload: p.cost.workload,
-                parcels: p.cost.parcels,
-                preference: p.cost.preference,
-                total: p.cost.total,
-            },
-            shipping_price: p.shipping_price,
-            summary: p.summary,
-        }
-    }
-}
-
-/// The tenant's trade-off between shipping price, lateness, workload and parcels.
-#[derive(Clone, Debug, SimpleObject, InputObject)]
-#[graphql(input_name = "RoutingWeightsInput")]
-pub struct RoutingWeights {
-    /// Per unit of shipping price.
-    pub shipping: f64,
-    /// Per day later than promised.
-    pub late_day: f64,
-    /// Per warehouse at full capacity (scaled by how full).
-    pub workload: f64,
-    /// Per parcel beyond the first.
-    pub extra_parcel: f64,
-    /// Taken off for a preferred warehouse.
-    pub preferred: f64,
-}
-
-impl From<decide::Weights> for RoutingWeights {
-    fn from(w: decide::Weights) -> Self {
-        Self {
-            shipping: w.shipping,
-            late_day: w.late_day,
-            workload: w.workload,
-            extra_parcel: w.extra_parcel,
-            preferred: w.preferred,
-        }
-    }
-}
-
-/// Why an order ships from where it does: the plan chosen, the alternatives it beat.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct RoutingDecision {
-    pub chosen: RoutingPlan,
-    pub alternatives: Vec<RoutingPlan>,
-    pub excluded: Vec<String>,
-    /// `exact` (every assignment scored) or `heuristic`.
-    pub method: String,
-    pub evaluated: i32,
-    pub weights: RoutingWeights,
-    pub notes: Vec<String>,
-}
-
-impl From<Decision> for RoutingDecision {
-    fn from(d: Decision) -> Self {
-        Self {
-            chosen: d.chosen.into(),
-            alternatives: d.alternatives.into_iter().map(RoutingPlan::from).collect(),
-            excluded: d.excluded,
-            method: d.method,
-            evaluated: d.evaluated as i32,
-            weights: d.weights.into(),
-            notes: d.notes,
-        }
-    }
-}
-
 #[derive(Clone, Debug, SimpleObject, InputObject)]
 #[graphql(input_name = "WarehousePreferenceInput")]
 pub struct WarehousePreference {
@@ -872,7 +732,9 @@ pub struct ShipmentPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn zone_chart(lines: Option<Vec<ZoneChartLine>>) -> Result<Option<Vec<ZoneRule>>, UserError> {
+pub(super) fn zone_chart(
+    lines: Option<Vec<ZoneChartLine>>,
+) -> Result<Option<Vec<ZoneRule>>, UserError> {
     lines
         .map(|c| {
             c.into_iter()
@@ -893,306 +755,4 @@ fn zone_chart(lines: Option<Vec<ZoneChartLine>>) -> Result<Option<Vec<ZoneRule>>
                 .collect::<Result<Vec<_>, UserError>>()
         })
         .transpose()
-}
-
-#[derive(Default)]
-pub struct ShippingQuery;
-
-#[Object]
-impl ShippingQuery {
-    #[graphql(guard = "Perm(Permission::OrdersRead)")]
-    async fn carriers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Carrier>> {
-        let p = principal(ctx)?;
-        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
-        let rows = repo::carriers(&tx).await?;
-        tx.commit().await?;
-        Ok(rows.into_iter().map(Carrier::from).collect())
-    }
-
-    #[graphql(guard = "Perm(Permission::OrdersRead)")]
-    async fn shipment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Shipment>> {
-        let p = principal(ctx)?;
-        let id = decode_id(&id, "Shipment", "id")?;
-        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
-        let row = repo::shipment(&tx, id).await?;
-        tx.commit().await?;
-        Ok(row.map(Shipment::from))
-    }
-
-    /// What each service would charge for a parcel now, with the three recommendations.
-    #[graphql(guard = "Perm(Permission::OrdersRead)")]
-    async fn rate_quote(
-        &self,
-        ctx: &Context<'_>,
-        shipment_id: ID,
-    ) -> async_graphql::Result<Option<RateShopping>> {
-        let p = principal(ctx)?;
-        let id = decode_id(&shipment_id, "Shipment", "shipmentId")?;
-        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
-        let Some(s) = repo::shipment(&tx, id).await? else {
-            return Ok(None);
-        };
-        let Some(order) = orders::get(&tx, OrderId(s.order_id)).await? else {
-            return Ok(None);
-        };
-        let lines = orders::lines_of(&tx, &[OrderId(order.id)]).await?;
-        let variants: Vec<VariantId> = lines
-            .iter()
-            .filter_map(|l| l.variant_id.map(VariantId))
-            .collect();
-        let f = Fulfil::load(&tx, &variants).await?;
-        tx.commit().await?;
-        let shopping = labels::shop_for(&f, &order, &s)
-            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-        Ok(Some(shopping.into()))
-    }
-
-    #[graphql(guard = "Perm(Permission::OrdersRead)")]
-    async fn fulfillment_settings(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<FulfillmentSettings> {
-        let p = principal(ctx)?;
-        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
-        let s = settings::load(&tx).await?;
-        tx.commit().await?;
-        Ok(s.into())
-    }
-}
-
-#[derive(Default)]
-pub struct ShippingMutation;
-
-fn id_of(id: &ID, kind: &str, field: &str) -> Result<uuid::Uuid, crate::error::AppError> {
-    decode_id(id, kind, field)
-}
-
-#[Object]
-impl ShippingMutation {
-    #[graphql(guard = "Perm(Permission::SettingsManage)")]
-    async fn create_carrier(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateCarrierInput,
-    ) -> async_graphql::Result<CarrierPayload> {
-        let p = principal(ctx)?;
-        let outcome = async {
-            let f = CarrierFields {
-                code: Some(input.code),
-                name: Some(input.name),
-                tracking_format: Some(input.tracking_format.into()),
-                account: input.account,
-                tracking_source: input.tracking_source.map(Into::into),
-                webhook_secret: input.webhook_secret,
-                zone_chart: zone_chart(input.zone_chart)?,
-                active: None,
-            };
-            actions::create_carrier(state(ctx), p, f).await
-        }
-        .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(CarrierPayload {
-            carrier: value.map(Carrier::from),
-            user_errors,
-        })
-    }
-
-    #[graphql(guard = "Perm(Permission::SettingsManage)")]
-    async fn update_carrier(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateCarrierInput,
-    ) -> async_graphql::Result<CarrierPayload> {
-        let p = principal(ctx)?;
-        let id = id_of(&input.id, "Carrier", "id")?;
-        let outcome = async {
-            let f = CarrierFields {
-                code: input.code,
-                name: input.name,
-                tracking_format: input.tracking_format.map(Into::into),
-                account: input.account,
-                tracking_source: input.tracking_source.map(Into::into),
-                webhook_secret: input.webhook_secret,
-                zone_chart: zone_chart(input.zone_chart)?,
-                active: input.active,
-            };
-            actions::update_carrier(state(ctx), p, id, f).await
-        }
-        .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(CarrierPayload {
-            carrier: value.map(Carrier::from),
-            user_errors,
-        })
-    }
-
-    #[graphql(guard = "Perm(Permission::SettingsManage)")]
-    async fn create_carrier_service(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateCarrierServiceInput,
-    ) -> async_graphql::Result<CarrierServicePayload> {
-        let p = principal(ctx)?;
-        let carrier = id_of(&input.carrier_id, "Carrier", "carrierId")?;
-        let outcome = async {
-            let f = ServiceFields {
-                code: Some(input.code),
-                name: Some(input.name),
-                currency: Some(input.currency),
-                rate_card: Some(input.rate_card.parse()?),
-                cutoff: Some(input.cutoff),
-                active: None,
-            };
-            actions::create_service(state(ctx), p, carrier, f).await
-        }
-        .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(CarrierServicePayload {
-            service: value.map(CarrierService::from),
-            user_errors,
-        })
-    }
-
-    #[graphql(guard = "Perm(Permission::SettingsManage)")]
-    async fn update_carrier_service(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateCarrierServiceInput,
-    ) -> async_graphql::Result<CarrierServicePayload> {
-        let p = principal(ctx)?;
-        let id = id_of(&input.id, "CarrierService", "id")?;
-        let outcome = async {
-            let f = ServiceFields {
-                code: input.code,
-                name: input.name,
-                currency: input.currency,
-                rate_card: input.rate_card.map(RateCardType::parse).transpose()?,
-                cutoff: input.cutoff.map(Some),
-                active: input.active,
-            };
-            actions::update_service(state(ctx), p, id, f).await
-        }
-        .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(CarrierServicePayload {
-            service: value.map(CarrierService::from),
-            user_errors,
-        })
-    }
-
-    /// Buys a label for a parcel: the recommendation asked for (the tenant's default), or a
-    /// given service. When every parcel has one, the order is shipped.
-    #[graphql(guard = "Perm(Permission::OrdersManage)")]
-    async fn buy_shipping_label(
-        &self,
-        ctx: &Context<'_>,
-        input: BuyShippingLabelInput,
-    ) -> async_graphql::Result<ShipmentPayload> {
-        let p = principal(ctx)?;
-        let shipment = id_of(&input.shipment_id, "Shipment", "shipmentId")?;
-        let choice = match (&input.service_id, input.pick) {
-            (Some(s), _) => Some(Choice::Service(id_of(s, "CarrierService", "serviceId")?)),
-            (None, Some(pick)) => Some(Choice::Recommended(pick.into())),
-            (None, None) => None,
-        };
-        let label = actor_label(ctx, p).await?;
-        let outcome = actions::buy_label(state(ctx), p, label, shipment, choice).await;
-        let (value, user_errors) = payload(outcome)?;
-        let (order, shipment) = value.map_or((None, None), |(o, s)| (Some(o), Some(s)));
-        Ok(ShipmentPayload {
-            shipment: shipment.map(Shipment::from),
-            order: order.map(Order::from),
-            user_errors,
-        })
-    }
-
-    /// Voids a label the carrier has not scanned; the stock goes back on the reservation.
-    #[graphql(guard = "Perm(Permission::OrdersManage)")]
-    async fn void_shipping_label(
-        &self,
-        ctx: &Context<'_>,
-        input: VoidShippingLabelInput,
-    ) -> async_graphql::Result<ShipmentPayload> {
-        let p = principal(ctx)?;
-        let shipment = id_of(&input.shipment_id, "Shipment", "shipmentId")?;
-        let label = actor_label(ctx, p).await?;
-        let outcome = actions::void_label(state(ctx), p, label, shipment, input.reason).await;
-        let (value, user_errors) = payload(outcome)?;
-        let (order, shipment) = value.map_or((None, None), |(o, s)| (Some(o), Some(s)));
-        Ok(ShipmentPayload {
-            shipment: shipment.map(Shipment::from),
-            order: order.map(Order::from),
-            user_errors,
-        })
-    }
-
-    #[graphql(guard = "Perm(Permission::SettingsManage)")]
-    async fn update_fulfillment_settings(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateFulfillmentSettingsInput,
-    ) -> async_graphql::Result<FulfillmentSettingsPayload> {
-        let p = principal(ctx)?;
-        let outcome = actions::update_settings(state(ctx), p, |mut s| {
-            if let Some(w) = input.routing_weights {
-                s.weights = decide::Weights {
-                    shipping: w.shipping,
-                    late_day: w.late_day,
-                    workload: w.workload,
-                    extra_parcel: w.extra_parcel,
-                    preferred: w.preferred,
-                };
-            }
-            if let Some(v) = input.never_split {
-                s.rules.never_split = v;
-            }
-            if let Some(v) = input.skip_at_capacity {
-                s.rules.skip_at_capacity = v;
-            }
-            if let Some(v) = input.preferred_warehouses {
-                s.rules.prefer = v
-                    .into_iter()
-                    .map(|p| decide::Preference {
-                        country: p.country,
-                        warehouse: p.warehouse,
-                    })
-                    .collect();
-            }
-            if let Some(v) = input.auto_buy_labels {
-                s.auto_buy_labels = v;
-            }
-            if let Some(v) = input.warehouse_workflow {
-                s.warehouse_workflow = v;
-            }
-            if let Some(v) = input.label_pick {
-                s.label_pick = v.into();
-            }
-            if let Some(v) = input.standard_promise_days {
-                s.standard_promise_days = v;
-            }
-            if let Some(v) = input.express_promise_days {
-                s.express_promise_days = v;
-            }
-            if let Some(v) = input.lost_after_days {
-                s.lost_after_days = v;
-            }
-            if let Some(v) = input.wave_size {
-                s.wave_size = v;
-            }
-            s
-        })
-        .await;
-        let (value, user_errors) = payload(outcome)?;
-        Ok(FulfillmentSettingsPayload {
-            settings: value.map(FulfillmentSettings::from),
-            user_errors,
-        })
-    }
-}
-
-/// The routing decision stored on an order, for `Order.routing`.
-pub fn routing_of(value: Option<&serde_json::Value>) -> Option<RoutingDecision> {
-    value
-        .and_then(|v| serde_json::from_value::<Decision>(v.clone()).ok())
-        .map(RoutingDecision::from)
 }

@@ -1,8 +1,8 @@
 //! Keeps one tenant's slow remote endpoints from holding every worker: jobs that call out on a
-//! tenant's behalf (those whose [`super::Job::CALLS_OUT`] is set: outbound webhook deliveries,
+//! tenant's behalf (those whose `jobs::Job::CALLS_OUT` is set: outbound webhook deliveries,
 //! channel polls) run at most [`PER_TENANT`] at a time per tenant in each process, the others
-//! wait their turn in the queue. Every job also has a time limit ([`super::Job::TIME_LIMIT`]),
-//! after which it fails and is retried with backoff.
+//! wait their turn in the queue. (Every job also has a time limit, `jobs::Job::TIME_LIMIT`,
+//! after which it fails and is retried with backoff.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;

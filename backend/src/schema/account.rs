@@ -10,7 +10,7 @@ use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::graphql::types::{
+use crate::schema::types::{
     ApiKey, AuditEntry, Invitation, Me, Member, Tenant, TenantMembership, User,
 };
 use crate::tenancy::repo::{api_keys, audit, invitations, memberships, tenants, users};

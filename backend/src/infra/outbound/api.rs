@@ -10,7 +10,7 @@ use rand::Rng;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 
-use crate::infra::outbound::{Answer, Outbound};
+use super::{Answer, Outbound};
 
 /// Attempts per request, the first included.
 const ATTEMPTS: u32 = 5;

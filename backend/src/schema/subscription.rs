@@ -6,8 +6,8 @@ use futures_util::{Stream, StreamExt};
 use crate::graphql::context::{principal, state};
 use crate::graphql::guard::Perm;
 use crate::graphql::live;
-use crate::graphql::types::AuditEntry;
 use crate::infra::events::topics;
+use crate::schema::types::AuditEntry;
 use crate::tenancy::Permission;
 use crate::tenancy::repo::audit::AuditEntry as AuditRecord;
 

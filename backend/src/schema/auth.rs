@@ -9,7 +9,7 @@ use crate::error::{AppError, UserError};
 use crate::graphql::context::{client_ip, principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::relay::decode_id;
-use crate::graphql::types::{Tenant, TenantMembership};
+use crate::schema::types::{Tenant, TenantMembership};
 use crate::tenancy::repo::tenants;
 use crate::tenancy::{GlobalTx, Role};
 
@@ -265,7 +265,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RequestPasswordResetInput,
     ) -> async_graphql::Result<PasswordResetPayload> {
-        let state = ctx.data_unchecked::<std::sync::Arc<crate::app::AppState>>();
+        let state = ctx.data_unchecked::<std::sync::Arc<crate::state::AppState>>();
         let (done, user_errors) =
             payload(service::request_password_reset(state, &input.email, &client_ip(ctx)).await)?;
         Ok(PasswordResetPayload {
