@@ -34,6 +34,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     const MAX_ATTEMPTS: i32 = DEFAULT_MAX_ATTEMPTS;
     /// Jobs of one tenant run together, at most this many (one handler call for all).
     const BATCH: u64 = 1;
+    /// A batch found small (under 16) waits this long for more to join it, when a batch has
+    /// a fixed cost worth sharing.
+    const LINGER: Duration = Duration::ZERO;
     /// It waits on a tenant's remote endpoint: it runs only while the tenant has a place free
     /// (see [`crate::infra::gate`]).
     const CALLS_OUT: bool = false;
@@ -119,6 +122,7 @@ type Handler = for<'a> fn(&'a Arc<AppState>, &'a [queue::Job]) -> BoxFuture<'a, 
 pub struct Kind {
     pub name: &'static str,
     pub batch: u64,
+    pub linger: Duration,
     pub calls_out: bool,
     pub time_limit: Duration,
     /// The order a stored payload names, for the job's span.
@@ -149,6 +153,7 @@ impl Registry {
         let kind = Kind {
             name: J::NAME,
             batch: J::BATCH.max(1),
+            linger: J::LINGER,
             calls_out: J::CALLS_OUT,
             time_limit: J::TIME_LIMIT,
             order: |payload| {

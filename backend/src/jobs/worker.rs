@@ -21,7 +21,8 @@ const DEFERRED: chrono::Duration = chrono::Duration::seconds(2);
 /// How often an idle worker looks for due jobs written by other processes.
 const POLL: Duration = Duration::from_millis(250);
 
-/// A batch of jobs smaller than this waits [`LINGER`] for more to join it.
+/// A batch smaller than this waits its kind's linger for more to join it (and a stream read
+/// this small waits [`LINGER`]).
 const LINGER_BELOW: usize = 16;
 const LINGER: Duration = Duration::from_millis(20);
 
@@ -51,7 +52,9 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
     let Some(job) = queue::claim(&state.db, worker, &calling_out, &busy).await? else {
         return Ok(false);
     };
-    let batch = batch_of(registry.kind(&job.kind));
+    let kind = registry.kind(&job.kind);
+    let batch = batch_of(kind);
+    let linger = kind.map_or(Duration::ZERO, |k| k.linger);
     let mut jobs = vec![job];
     if batch > 1
         && jobs[0].attempts <= jobs[0].max_attempts
@@ -59,10 +62,8 @@ pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_or
     {
         let kind = jobs[0].kind.clone();
         jobs.extend(queue::claim_more(&state.db, worker, &kind, tenant, batch - 1).await?);
-        if jobs.len() < LINGER_BELOW {
-            // Jobs arriving one by one would each pay a batch's fixed cost: wait a moment
-            // for more to join.
-            tokio::time::sleep(LINGER).await;
+        if jobs.len() < LINGER_BELOW && !linger.is_zero() {
+            tokio::time::sleep(linger).await;
             let room = batch.saturating_sub(jobs.len() as u64);
             jobs.extend(queue::claim_more(&state.db, worker, &kind, tenant, room).await?);
         }
@@ -367,5 +368,109 @@ pub async fn relay(state: Arc<AppState>, stream: JobStream, mut stop: watch::Rec
             _ = state.wake_workers.notified() => tokio::time::sleep(COALESCE).await,
             _ = stop.changed() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+
+    use super::*;
+    use crate::domain::{OrderId, TenantId};
+    use crate::jobs::{Claim, Job as _, JobError, Run};
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Probe {
+        order: OrderId,
+    }
+
+    impl crate::jobs::Job for Probe {
+        const NAME: &'static str = "test.probe";
+
+        fn dedupe_key(&self, _: TenantId) -> Option<String> {
+            None
+        }
+
+        fn order(&self) -> Option<OrderId> {
+            Some(self.order)
+        }
+    }
+
+    impl Run for Probe {
+        async fn run(self, _: &Arc<AppState>, _: Claim) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    /// Every field given to a span, by name.
+    #[derive(Clone, Default)]
+    struct Fields(Arc<Mutex<BTreeMap<String, String>>>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let mut seen = self.0.lock().unwrap();
+            seen.insert(field.name().to_owned(), format!("{value:?}"));
+        }
+    }
+
+    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Fields {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: Context<'_, S>,
+        ) {
+            attrs.record(&mut self.clone());
+        }
+
+        fn on_record(
+            &self,
+            _: &tracing::span::Id,
+            values: &tracing::span::Record<'_>,
+            _: Context<'_, S>,
+        ) {
+            values.record(&mut self.clone());
+        }
+    }
+
+    #[test]
+    fn a_job_runs_in_a_span_naming_its_kind_tenant_attempt_and_order() {
+        let registry = Registry::default().single::<Probe>();
+        let (tenant, order) = (uuid::Uuid::now_v7(), OrderId::new());
+        let now = chrono::Utc::now();
+        let row = Probe { order }.row(TenantId(tenant), now);
+        let job = Job {
+            id: uuid::Uuid::now_v7(),
+            tenant_id: Some(tenant),
+            kind: row.kind.to_owned(),
+            payload: row.payload,
+            dedupe_key: None,
+            status: "running".into(),
+            attempts: 3,
+            max_attempts: row.max_attempts,
+            run_at: now,
+            locked_until: None,
+            locked_by: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+            relayed_at: None,
+        };
+        let fields = Fields::default();
+        let subscriber = tracing_subscriber::registry().with(fields.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let _span = span_of(registry.kind(Probe::NAME), std::slice::from_ref(&job));
+        });
+        let seen = fields.0.lock().unwrap().clone();
+        assert_eq!(seen["job.name"], "test.probe");
+        assert_eq!(seen["job.id"], job.id.to_string());
+        assert_eq!(seen["tenant.id"], tenant.to_string());
+        assert_eq!(seen["attempt"], "3");
+        assert_eq!(seen["order.id"], format!("{:?}", order.uuid().to_string()));
     }
 }

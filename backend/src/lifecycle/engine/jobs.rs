@@ -26,6 +26,8 @@ pub struct AdvanceOrder {
 impl Job for AdvanceOrder {
     const NAME: &'static str = "order.advance";
     const BATCH: u64 = BATCH;
+    /// Orders arriving one by one would each pay a batch's fixed cost.
+    const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
     fn dedupe_key(&self, _: TenantId) -> Option<String> {
         Some(format!("advance:{}", self.order.uuid()))
