@@ -8,9 +8,9 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use super::facts::CustomerFacts;
 use crate::domain::{Address, CustomerId, Email};
 use crate::infra::db::contains_pattern;
-use crate::lifecycle::capture::canonical::CustomerFacts;
 use crate::tenancy::{AnyTx, TenantTx};
 
 pub use customers::Model as Customer;

@@ -1,5 +1,10 @@
 //! Stage 1, capture: orders from every channel and the API become one canonical order,
 //! checked, stored once, with a timeline of every change.
+//!
+//! Decided in `validate.rs` and `canonical.rs` (pure); stored by `repo.rs` (orders, lines, the
+//! timeline, whose events `lifecycle::events` fans out); run by `service.rs` (`capture`, from
+//! channel deliveries and `api.rs`'s `createOrder`); exposed in `graphql/` (the `Order` object,
+//! its queries, mutations and subscription).
 
 pub mod api;
 pub mod canonical;

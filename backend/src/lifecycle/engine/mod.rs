@@ -1,6 +1,11 @@
 //! The lifecycle engine: moves orders through the automated stages (capture issues, payment,
 //! fraud, allocation) as jobs, and applies staff overrides. Every state change goes through
 //! [`transition`], so it is legal, conditional on the state read, and on the timeline.
+//!
+//! Decided by each stage's pure module, gated by `gate.rs` (pure), moved by `transition.rs`
+//! (legal moves: `lifecycle::machine`); run by `jobs.rs` (`AdvanceOrder` in batches through
+//! `pipeline.rs`, `ExpireReservation`, `RetryBackorders`); staff overrides in `actions.rs`,
+//! splits in `split.rs`, routing and auto-labels in `fulfil.rs`; exposed in `graphql.rs`.
 
 pub mod actions;
 pub mod fulfil;

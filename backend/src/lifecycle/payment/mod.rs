@@ -1,4 +1,7 @@
 //! Stage 2, payment: a verdict on the payment facts, taken by the engine's pipeline.
+//!
+//! Decided in `decide.rs` (pure); stored on the order by the engine's pipeline, which runs it
+//! (no job of its own); exposed as `Order.payment` (capture's GraphQL).
 
 pub mod decide;
 

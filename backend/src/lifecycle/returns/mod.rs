@@ -2,6 +2,10 @@
 //! approved without staff; `settle.rs` decides each unit's fate and what the shopper gets back
 //! (both pure); `service.rs` takes a return from request to resolution; `label.rs` buys its
 //! label through the shipping stage; `http.rs` is the shopper's return page.
+//!
+//! Decided in `policy.rs` and `settle.rs` (pure); stored by `repo.rs`; run by `service/`
+//! (request, review, receipt and resolution), with no job of its own (the carrier's scans and
+//! the policy move it on); exposed in `graphql.rs`, the shopper's pages in `http.rs`.
 
 pub mod exchange;
 pub mod graphql;

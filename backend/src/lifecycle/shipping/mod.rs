@@ -1,4 +1,8 @@
 //! Shipping: carriers and their rate cards, rate shopping, labels and tracking numbers.
+//!
+//! Decided in `shop.rs` and `ratecard.rs` (pure); stored by `repo.rs`; labels bought and
+//! voided in `service.rs` (the engine's `fulfil.rs` and staff's `actions.rs` call it), carriers
+//! behind `carrier.rs`, drawn by `label.rs`; exposed in `graphql/`, label files in `http.rs`.
 
 pub mod actions;
 pub mod carrier;

@@ -1,5 +1,9 @@
 //! Tracking: carrier events in, one status vocabulary out; the parcel and the order follow,
 //! and a recurring job watches for parcels that are late or silent.
+//!
+//! Decided in `normalize.rs` and `monitor.rs` (pure); stored by `repo.rs`; run by `service.rs`
+//! on carrier webhooks (`http.rs`, checked by `signature.rs`) and by `watch.rs`
+//! (`WatchDeliveries`, recurring); exposed in `graphql.rs`.
 
 pub mod graphql;
 pub mod http;
