@@ -134,6 +134,8 @@ pub struct Kind {
 #[derive(Default)]
 pub struct Registry {
     kinds: HashMap<&'static str, Kind>,
+    /// The kinds that call out, sorted: read on every claim, so kept rather than derived.
+    calling_out: Vec<&'static str>,
 }
 
 static INSTALLED: OnceLock<Registry> = OnceLock::new();
@@ -165,6 +167,10 @@ impl Registry {
         };
         let earlier = self.kinds.insert(J::NAME, kind);
         assert!(earlier.is_none(), "job kind {} registered twice", J::NAME);
+        if J::CALLS_OUT {
+            self.calling_out.push(J::NAME);
+            self.calling_out.sort_unstable();
+        }
         self
     }
 
@@ -173,15 +179,8 @@ impl Registry {
     }
 
     /// Kinds that call out, which the claim passes over for busy tenants.
-    pub fn calling_out(&self) -> Vec<&'static str> {
-        let mut out: Vec<&'static str> = self
-            .kinds
-            .values()
-            .filter(|k| k.calls_out)
-            .map(|k| k.name)
-            .collect();
-        out.sort_unstable();
-        out
+    pub fn calling_out(&self) -> &[&'static str] {
+        &self.calling_out
     }
 
     /// Makes this the process's registry (the application does, once, at start-up; later

@@ -48,8 +48,7 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 pub async fn run_one(state: &Arc<AppState>, worker: &str) -> Result<bool, sea_orm::DbErr> {
     let registry = Registry::installed()?;
     let busy = state.tenant_gate.busy();
-    let calling_out = registry.calling_out();
-    let Some(job) = queue::claim(&state.db, worker, &calling_out, &busy).await? else {
+    let Some(job) = queue::claim(&state.db, worker, registry.calling_out(), &busy).await? else {
         return Ok(false);
     };
     let kind = registry.kind(&job.kind);

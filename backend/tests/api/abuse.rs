@@ -411,19 +411,19 @@ async fn a_busy_tenants_calling_out_jobs_wait_while_other_tenants_run() {
     let kinds = orderflow::jobs::Registry::installed()
         .unwrap()
         .calling_out();
-    let claimed = queue::claim(&app.state.db, "w", &kinds, &[busy.uuid()])
+    let claimed = queue::claim(&app.state.db, "w", kinds, &[busy.uuid()])
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.tenant_id, Some(calm.uuid()));
     assert!(
-        queue::claim(&app.state.db, "w", &kinds, &[busy.uuid()])
+        queue::claim(&app.state.db, "w", kinds, &[busy.uuid()])
             .await
             .unwrap()
             .is_none()
     );
     assert_eq!(
-        queue::claim(&app.state.db, "w", &kinds, &[])
+        queue::claim(&app.state.db, "w", kinds, &[])
             .await
             .unwrap()
             .unwrap()
