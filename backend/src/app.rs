@@ -43,7 +43,7 @@ pub fn job_kinds() -> jobs::Registry {
 /// Who hears of an order's new timeline events (see [`crate::lifecycle::events`]): the one
 /// place a reaction to them is registered.
 pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
-    use crate::lifecycle::capture::repo::OrderEvent;
+    use crate::order::timeline::OrderEvent;
     use crate::tenancy::TenantTx;
     use futures_util::future::BoxFuture;
     type Reacted<'a> = BoxFuture<'a, Result<(), sea_orm::DbErr>>;

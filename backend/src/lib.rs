@@ -35,6 +35,7 @@ pub mod http;
 pub mod infra;
 pub mod jobs;
 pub mod lifecycle;
+pub mod order;
 pub mod reporting;
 pub mod schema;
 pub mod state;

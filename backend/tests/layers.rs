@@ -31,6 +31,7 @@ const LAYERS: &[&str] = &[
     "catalog",
     "customers",
     "lifecycle::events",
+    "order",
     "lifecycle::capture",
     "lifecycle::inventory",
     "lifecycle::payment",

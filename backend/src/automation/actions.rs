@@ -6,11 +6,12 @@ use sea_orm::{ActiveValue::Set, DbErr};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderId;
-use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
 use crate::lifecycle::engine::transition::{self, By, EngineError, Step};
 use crate::lifecycle::notify::kind::Kind as NotifyKind;
 use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::state::OrderState;
+use crate::order::repo::{self as order_repo, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
@@ -149,7 +150,7 @@ async fn record(
 ) -> Result<OrderEvent, DbErr> {
     let mut data = extra;
     data["automation"] = mark(rule.0, rule.1);
-    order_repo::record_event(
+    timeline::record_event(
         tx,
         NewEvent {
             order: OrderId(order.id),
@@ -264,7 +265,7 @@ pub async fn apply(
                 ));
             }
             let back = transition::stage_of(order);
-            let issues: Vec<crate::lifecycle::capture::validate::Issue> =
+            let issues: Vec<crate::order::issues::Issue> =
                 serde_json::from_value(order.issues.clone()).unwrap_or_default();
             if back == OrderState::Received
                 && let Some((_, why)) = crate::lifecycle::engine::gate::gate(&issues)

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 
 use super::expr::{Facts, Schema, Type, Value};
 use crate::domain::money::amount_from_units;
-use crate::lifecycle::capture::repo::{Order, OrderLine};
+use crate::order::repo::{Order, OrderLine};
 
 pub fn schema() -> Schema {
     [

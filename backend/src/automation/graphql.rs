@@ -12,7 +12,7 @@ use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::lifecycle::capture::graphql::types::Order;
+use crate::order::graphql::types::Order;
 use crate::tenancy::{Permission, TenantTx};
 use crate::webhooks::pattern;
 

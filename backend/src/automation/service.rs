@@ -18,7 +18,8 @@ use super::expr::{self, Expr, Invalid};
 use super::facts::{self, History};
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{self, Claim, Job, JobError, queue};
-use crate::lifecycle::capture::repo::{self as order_repo, NewEvent, Order, OrderEvent};
+use crate::order::repo::{self as order_repo, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 use crate::webhooks::pattern;
@@ -231,7 +232,7 @@ impl jobs::Run for RunRule {
         let tx = TenantTx::begin(&state.db, tenant).await.map_err(db)?;
         let events = run(&tx, self.rule, self.event).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
-        crate::lifecycle::capture::publish_events(state, tenant, &events).await;
+        crate::order::timeline::publish_events(state, tenant, &events).await;
         state.wake_workers.notify_one();
         Ok(())
     }
@@ -290,7 +291,7 @@ async fn run(
             .iter()
             .map(|r| r["outcome"].as_str().unwrap_or_default().to_owned())
             .collect();
-        let matched_event = order_repo::record_event(
+        let matched_event = timeline::record_event(
             tx,
             NewEvent {
                 order: OrderId(order.id),

@@ -10,11 +10,11 @@ use sea_orm::{
 };
 
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{decode_id, global_id};
-use crate::lifecycle::capture::graphql::mutation::actor_label;
 use crate::tenancy::{AnyTx, Permission, TenantTx};
 
 pub use staff_tasks::Model as Task;

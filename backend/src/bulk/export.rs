@@ -10,9 +10,9 @@ use crate::domain::OrderId;
 use crate::domain::money::amount_from_units;
 use crate::error::AppError;
 use crate::infra::csv::stream_csv;
-use crate::lifecycle::capture::repo::{self, Order, OrderFilter, OrderLine};
-use crate::lifecycle::capture::validate::Issue;
 use crate::lifecycle::state::OrderState;
+use crate::order::issues::Issue;
+use crate::order::repo::{self, Order, OrderFilter, OrderLine};
 use crate::state::AppState;
 use crate::tenancy::{Permission, TenantTx};
 

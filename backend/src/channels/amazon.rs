@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::json::{array, at, boolean, decimal, int, text, time};
 use crate::domain::Address;
 use crate::infra::outbound::api::{ApiError, Client};
-use crate::lifecycle::capture::canonical::{
+use crate::order::canonical::{
     CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus,
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,
 };

@@ -12,7 +12,7 @@ use super::Mapped;
 use super::json::{array, at, decimal, id, int, required_decimal, text, time};
 use crate::domain::Address;
 use crate::infra::outbound::api::{ApiError, Client};
-use crate::lifecycle::capture::canonical::{
+use crate::order::canonical::{
     CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus,
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,
 };

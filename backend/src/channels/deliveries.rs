@@ -16,8 +16,8 @@ use crate::domain::{ConnectionId, DeliveryId, OrderId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::infra::outbound::api::ApiError;
 use crate::jobs::{Claim, Job, Run};
-use crate::lifecycle::capture::publish_events;
 use crate::lifecycle::capture::service::{self, CaptureError, Source};
+use crate::order::timeline::publish_events;
 use crate::state::AppState;
 use crate::tenancy::{Actor, GlobalTx, Permission, Principal, TenantTx};
 

@@ -17,7 +17,7 @@ use super::json::{array, boolean, int, text};
 use super::poll::Polled;
 use crate::domain::Address;
 use crate::infra::outbound::api::{ApiError, Client};
-use crate::lifecycle::capture::canonical::{
+use crate::order::canonical::{
     CanonicalOrder, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus, Line,
     PaymentFacts, ShippingLine, Totals,
 };

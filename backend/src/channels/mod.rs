@@ -15,7 +15,7 @@ pub mod repo;
 pub mod shopify;
 pub mod woocommerce;
 
-use crate::lifecycle::capture::canonical::CanonicalOrder;
+use crate::order::canonical::CanonicalOrder;
 
 #[derive(
     Clone,
@@ -79,52 +79,6 @@ impl Platform {
     }
 }
 
-/// Where an order came from: a platform, or the API (integrators, phone orders).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    async_graphql::Enum,
-)]
-pub enum SalesChannel {
-    Shopify,
-    Woocommerce,
-    Bigcommerce,
-    Amazon,
-    Etsy,
-    Api,
-}
-
-impl SalesChannel {
-    /// As stored on orders.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SalesChannel::Api => "api",
-            SalesChannel::Shopify => Platform::Shopify.as_str(),
-            SalesChannel::Woocommerce => Platform::Woocommerce.as_str(),
-            SalesChannel::Bigcommerce => Platform::Bigcommerce.as_str(),
-            SalesChannel::Amazon => Platform::Amazon.as_str(),
-            SalesChannel::Etsy => Platform::Etsy.as_str(),
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match Platform::parse(s) {
-            Some(Platform::Shopify) => SalesChannel::Shopify,
-            Some(Platform::Woocommerce) => SalesChannel::Woocommerce,
-            Some(Platform::Bigcommerce) => SalesChannel::Bigcommerce,
-            Some(Platform::Amazon) => SalesChannel::Amazon,
-            Some(Platform::Etsy) => SalesChannel::Etsy,
-            None => SalesChannel::Api,
-        }
-    }
-}
-
 /// What a verified webhook delivery says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inbound {
@@ -146,4 +100,20 @@ pub enum Mapped {
 /// A request header as text.
 pub fn header<'a>(headers: &'a actix_web::http::header::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Platform;
+    use crate::order::SalesChannel;
+
+    #[test]
+    fn every_platform_is_a_sales_channel_under_its_own_name() {
+        for platform in Platform::ALL {
+            let channel = SalesChannel::parse(platform.as_str());
+            assert_ne!(channel, SalesChannel::Api, "{platform:?}");
+            assert_eq!(channel.as_str(), platform.as_str());
+        }
+        assert_eq!(SalesChannel::parse("api"), SalesChannel::Api);
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::json::{array, boolean, decimal, id, int, required_decimal, text, time};
 use super::{Inbound, Mapped, header};
 use crate::domain::Address;
-use crate::lifecycle::capture::canonical::{
+use crate::order::canonical::{
     CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, FulfillmentStatus,
     Line, PaymentFacts, ShippingLine, TaxLine, Totals,
 };

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod errors;
+pub mod extend;
 pub mod guard;
 pub mod live;
 pub mod loader;

@@ -15,7 +15,8 @@
 //! an old date, a cancellation, a late delivery scan, a rating changed): reporting forgets
 //! that day's stored rollup, in the same transaction.
 //!
-//! After commit, callers publish the events to live subscriptions (`capture::publish_events`).
+//! After commit, callers publish the events to live subscriptions
+//! (`order::timeline::publish_events`).
 
 use std::sync::OnceLock;
 

@@ -5,6 +5,7 @@
 
 mod account;
 mod auth;
+mod order;
 mod subscription;
 pub mod types;
 
@@ -17,7 +18,7 @@ use crate::catalog::graphql::{CatalogMutation, CatalogQuery};
 use crate::channels::graphql::{ChannelMutation, ChannelQuery};
 use crate::customers::graphql::CustomerQuery;
 use crate::jobs::graphql::{JobsMutation, JobsQuery};
-use crate::lifecycle::capture::graphql::{OrderMutation, OrderQuery, OrderSubscription};
+use crate::lifecycle::capture::graphql::OrderMutation;
 use crate::lifecycle::engine::graphql::{EngineMutation, EngineQuery};
 use crate::lifecycle::inventory::graphql::{InventoryMutation, InventoryQuery};
 use crate::lifecycle::ledger::graphql::{LedgerMutation, LedgerQuery};
@@ -29,6 +30,7 @@ use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
 use crate::lifecycle::tracking::graphql::{TrackingMutation, TrackingQuery};
 use crate::lifecycle::warehouse::graphql::{WarehouseMutation, WarehouseQuery};
+use crate::order::graphql::{OrderQuery, OrderSubscription};
 use crate::reporting::graphql::{ReportingMutation, ReportingQuery};
 use crate::state::AppState;
 use crate::webhooks::graphql::{WebhookMutation, WebhookQuery};

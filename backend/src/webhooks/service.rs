@@ -21,8 +21,8 @@ use crate::domain::TenantId;
 use crate::graphql::relay::global_id;
 use crate::infra::outbound::{CallError, Outbound};
 use crate::jobs::{Claim, Job, JobError, Run, queue};
-use crate::lifecycle::capture::repo::OrderEvent;
 use crate::lifecycle::tracking::signature::sign_orderflow;
+use crate::order::timeline::OrderEvent;
 use crate::state::AppState;
 use crate::tenancy::TenantTx;
 

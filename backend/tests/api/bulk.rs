@@ -247,8 +247,8 @@ async fn the_order_export_streams_every_matching_order_as_csv() {
 
 #[tokio::test]
 async fn the_export_crosses_batches_without_losing_or_repeating_an_order() {
-    use orderflow::lifecycle::capture::canonical::{CanonicalOrder, Line, Totals};
     use orderflow::lifecycle::capture::service::{Source, capture};
+    use orderflow::order::canonical::{CanonicalOrder, Line, Totals};
     use orderflow::tenancy::{Actor, TenantTx};
     let app = spawn_app().await;
     let owner = app.sign_up("Big Export", "owner@big-export.example").await;

@@ -2,10 +2,8 @@
 //! amount, tax line, address and customer field.
 
 use orderflow::channels::{Mapped, shopify, woocommerce};
-use orderflow::lifecycle::capture::canonical::{
-    CanonicalOrder, FinancialStatus, FulfillmentStatus,
-};
 use orderflow::lifecycle::capture::validate;
+use orderflow::order::canonical::{CanonicalOrder, FinancialStatus, FulfillmentStatus};
 use rust_decimal::Decimal;
 use serde_json::Value;
 

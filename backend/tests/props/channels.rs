@@ -4,8 +4,9 @@
 
 use orderflow::channels::poll::POLL_TOPIC;
 use orderflow::channels::{Mapped, amazon, bigcommerce, etsy, json as read, shopify, woocommerce};
-use orderflow::lifecycle::capture::canonical::CanonicalOrder;
-use orderflow::lifecycle::capture::validate::{self, IssueCode};
+use orderflow::lifecycle::capture::validate;
+use orderflow::order::canonical::CanonicalOrder;
+use orderflow::order::issues::IssueCode;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

@@ -9,9 +9,9 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use super::decide::{self, Available, Need, Piece};
 use super::repo::{self, Allocation, AllocationStatus, NewAllocation};
 use crate::domain::{OrderId, SupplierId, VariantId, WarehouseId};
-use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
+use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 /// What is available to a batch of orders: loaded (and locked) once, drawn down as each

@@ -8,19 +8,20 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::ActiveValue::Set;
 
-use super::canonical::{
-    CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, Line, PaymentFacts,
-    ShippingLine, TaxLine, Totals,
-};
-use super::repo::{self, NewEvent, Order, OrderEvent};
 use super::service::{self, CaptureError, Captured, Source};
-use super::validate::{Issue, IssueCode};
 use crate::catalog::product_repo;
 use crate::domain::address::{normalise, parse_country};
 use crate::domain::money::parse_price;
 use crate::domain::{Address, Currency, OrderId, ProductId, Sku};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::scalars::Amount;
+use crate::order::canonical::{
+    CanonicalOrder, ClientDetails, CustomerFacts, Discount, FinancialStatus, Line, PaymentFacts,
+    ShippingLine, TaxLine, Totals,
+};
+use crate::order::issues::{Issue, IssueCode};
+use crate::order::repo::{self, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::repo::tenants;
 use crate::tenancy::{Permission, Principal, TenantTx};
@@ -484,7 +485,7 @@ pub async fn create_order(
         Err(CaptureError::Db(err)) => return Err(err.into()),
     };
     tx.commit().await?;
-    super::publish_events(state, principal.tenant, &captured.events).await;
+    timeline::publish_events(state, principal.tenant, &captured.events).await;
     // The order's first stage is queued: wake a worker (or the stream relay) now.
     state.wake_workers.notify_one();
     Ok(captured)
@@ -515,7 +516,7 @@ async fn edit(
         ..Default::default()
     };
     let order = repo::update(&tx, row).await?;
-    let event = repo::record_event(
+    let event = timeline::record_event(
         &tx,
         NewEvent {
             order: id,
@@ -530,7 +531,7 @@ async fn edit(
     .await?;
     tx.commit().await?;
     let events = vec![event];
-    super::publish_events(state, principal.tenant, &events).await;
+    timeline::publish_events(state, principal.tenant, &events).await;
     Ok((order, events))
 }
 

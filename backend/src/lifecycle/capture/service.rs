@@ -8,9 +8,7 @@ use chrono::{Duration, SubsecRound, Utc};
 use entity::{order_lines, orders};
 use sea_orm::ActiveValue::Set;
 
-use super::canonical::{CanonicalOrder, Line};
-use super::repo::{self, NewEvent, Order, OrderEvent};
-use super::validate::{self, Issue, IssueCode};
+use super::validate;
 use crate::catalog::product_repo;
 use crate::customers::repo as customers;
 use crate::domain::money::{Currency, to_units};
@@ -20,6 +18,10 @@ use crate::jobs::Job;
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::{allocation, engine};
+use crate::order::canonical::{CanonicalOrder, Line};
+use crate::order::issues::{Issue, IssueCode};
+use crate::order::repo::{self, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
 
 /// Where an order came from.
@@ -387,7 +389,7 @@ async fn create(
     }
     ledger::on_captured(tx, &order, source.actor).await?;
     let mut events = vec![
-        repo::record_event(
+        timeline::record_event(
             tx,
             NewEvent {
                 order: id,
@@ -427,7 +429,7 @@ async fn issues_event(
     issues: &[Issue],
 ) -> Result<OrderEvent, CaptureError> {
     let open: Vec<&Issue> = issues.iter().filter(|i| !i.resolved).collect();
-    Ok(repo::record_event(
+    Ok(timeline::record_event(
         tx,
         NewEvent {
             order,
@@ -455,7 +457,7 @@ async fn cancelled_event(
     order: OrderId,
     o: &CanonicalOrder,
 ) -> Result<OrderEvent, CaptureError> {
-    Ok(repo::record_event(
+    Ok(timeline::record_event(
         tx,
         NewEvent {
             order,
@@ -641,7 +643,7 @@ async fn update(
     }
     let mut events = Vec::new();
     events.push(
-        repo::record_event(
+        timeline::record_event(
             tx,
             NewEvent {
                 order: id,
@@ -669,7 +671,7 @@ async fn update(
         events.push(issues_event(tx, id, &issues).await?);
     } else if open == 0 && had_open > 0 {
         events.push(
-            repo::record_event(
+            timeline::record_event(
                 tx,
                 NewEvent {
                     order: id,
@@ -688,7 +690,7 @@ async fn update(
         events.push(cancelled_event(tx, source, id, &o).await?);
         if state.has_shipped() {
             events.push(
-                repo::record_event(
+                timeline::record_event(
                     tx,
                     NewEvent {
                         order: id,

@@ -2,59 +2,12 @@
 //! on the order for staff (or a later stage) to resolve, never a lost order or a crash.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
-use super::canonical::{CanonicalOrder, Line};
 use super::postal;
 use crate::domain::Address;
 use crate::domain::money::Currency;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IssueCode {
-    /// Lines − discounts + tax + shipping ≠ total, or the lines do not add up to the subtotal.
-    TotalsMismatch,
-    /// A line's SKU is not in the catalog.
-    UnknownSku,
-    /// A line that ships has no SKU at all.
-    MissingSku,
-    /// An order with physical goods has no shipping address.
-    NoShippingAddress,
-    /// The shipping address lacks what a label needs.
-    AddressIncomplete,
-    /// The postal code does not have its country's format.
-    PostalCodeInvalid,
-    /// Looks like another order of the same customer placed just before.
-    PossibleDuplicate,
-    /// A line with a quantity of zero or less.
-    BadQuantity,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Issue {
-    pub code: IssueCode,
-    /// Where in the order, e.g. `shippingAddress.postalCode` or `lines.2.sku`.
-    pub field: Option<String>,
-    pub message: String,
-    #[serde(default)]
-    pub resolved: bool,
-}
-
-impl Issue {
-    pub fn new(
-        code: IssueCode,
-        field: impl Into<Option<String>>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            code,
-            field: field.into(),
-            message: message.into(),
-            resolved: false,
-        }
-    }
-}
+use crate::order::canonical::{CanonicalOrder, Line};
+use crate::order::issues::{Issue, IssueCode};
 
 /// Rounds to the currency's minor unit, half away from zero, as platforms do.
 fn round(amount: Decimal, currency: &str) -> Decimal {
@@ -211,7 +164,7 @@ pub fn fingerprint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lifecycle::capture::canonical::Totals;
+    use crate::order::canonical::Totals;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

@@ -14,12 +14,13 @@ use crate::domain::{Address, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
 use crate::lifecycle::allocation::service as allocate;
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent};
-use crate::lifecycle::capture::validate::{self, Issue, IssueCode};
+use crate::lifecycle::capture::validate;
 use crate::lifecycle::fraud::signals::{self, LabelSource};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::order::issues::{Issue, IssueCode};
+use crate::order::repo::{self, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
@@ -84,7 +85,7 @@ pub(crate) async fn finish(
     events: Vec<OrderEvent>,
 ) -> Outcome<Order> {
     tx.commit().await?;
-    capture::publish_events(state, principal.tenant, &events).await;
+    timeline::publish_events(state, principal.tenant, &events).await;
     // An action may have scheduled the order's next stage: no need to wait for a poll.
     state.wake_workers.notify_one();
     Ok(order)
@@ -408,7 +409,7 @@ pub async fn update_shipping_address(
         .await
         .map_err(refused)?;
     events.push(
-        repo::record_event(
+        timeline::record_event(
             &tx,
             NewEvent {
                 order: id,
@@ -472,7 +473,7 @@ pub async fn record_chargeback(
         crate::customers::repo::record_chargeback(&tx, crate::domain::CustomerId(customer)).await?;
     }
     signals::label(&tx, &order, LabelSource::Chargeback, label.clone()).await?;
-    let event = repo::record_event(
+    let event = timeline::record_event(
         &tx,
         NewEvent {
             order: id,

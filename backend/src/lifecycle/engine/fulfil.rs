@@ -6,13 +6,14 @@ use super::transition::{By, EngineError, Step};
 use crate::domain::OrderId;
 use crate::lifecycle::allocation::repo::Allocation;
 use crate::lifecycle::allocation::service::StockBook;
-use crate::lifecycle::capture::repo::{NewEvent, Order, OrderLine};
 use crate::lifecycle::routing::decide::Decision;
 use crate::lifecycle::routing::service::{self as routing, RouteError};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::repo::Shipment;
 use crate::lifecycle::shipping::service::{self as labels, Choice, LabelError};
 use crate::lifecycle::state::OrderState;
+use crate::order::repo::{Order, OrderLine};
+use crate::order::timeline::NewEvent;
 use crate::tenancy::TenantTx;
 
 /// The decision in a sentence: the plan, and what it was chosen over.

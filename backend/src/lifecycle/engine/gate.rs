@@ -1,7 +1,7 @@
 //! What stops an order before payment is even looked at: capture issues still open. Pure.
 
-use crate::lifecycle::capture::validate::{Issue, IssueCode};
 use crate::lifecycle::state::OrderState;
+use crate::order::issues::{Issue, IssueCode};
 
 /// The state an order with these open issues must wait in, and why; None when it may go on.
 pub fn gate(issues: &[Issue]) -> Option<(OrderState, String)> {

@@ -1,116 +1,22 @@
 //! GraphQL of the engine: the decisions on an order (payment findings, fraud score with its
 //! reasons, allocations), the staff actions, and the tenant's lifecycle settings.
 
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::{actions, split};
-use crate::catalog::graphql::types::Warehouse;
 use crate::domain::money::parse_amount;
-use crate::domain::{Address, OrderId, TenantId, WarehouseId};
+use crate::domain::{Address, OrderId};
 use crate::error::UserError;
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
-use crate::graphql::loader::Loaders;
-use crate::graphql::relay::{decode_id, global_id};
+use crate::graphql::relay::decode_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::allocation::repo::{Allocation as AllocationRecord, AllocationStatus};
-use crate::lifecycle::capture::graphql::mutation::{OrderPayload, actor_label};
-use crate::lifecycle::capture::graphql::types::Order;
-use crate::lifecycle::fraud::model::{FraudAssessment as Assessment, FraudLevel, FraudReasonCode};
-use crate::lifecycle::payment::decide::{PaymentCheck, Severity};
 use crate::lifecycle::settings::{self, LifecycleSettings as Settings};
+use crate::order::graphql::types::Order;
+use crate::order::graphql::types::OrderPayload;
 use crate::tenancy::{Permission, TenantTx};
-
-/// One thing payment verification found.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct PaymentFinding {
-    pub code: PaymentCheck,
-    pub severity: Severity,
-    pub message: String,
-}
-
-/// One reason behind a fraud score, with the points it added (negative: it lowered it).
-#[derive(Clone, Debug, SimpleObject)]
-pub struct FraudReason {
-    pub code: FraudReasonCode,
-    /// What it means, in a sentence a merchant understands.
-    pub message: String,
-    pub contribution: i32,
-}
-
-/// The fraud screening of an order: the score is the sum of the contributions, 0–100.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct FraudAssessment {
-    pub score: i32,
-    pub level: FraudLevel,
-    pub reasons: Vec<FraudReason>,
-}
-
-impl From<Assessment> for FraudAssessment {
-    fn from(a: Assessment) -> Self {
-        Self {
-            score: a.score,
-            level: a.level,
-            reasons: a
-                .reasons
-                .into_iter()
-                .map(|r| FraudReason {
-                    code: r.code,
-                    message: r.message,
-                    contribution: r.contribution,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Stock promised to a line at a warehouse, or the part of a line waiting for stock.
-#[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct Allocation {
-    pub id: ID,
-    pub sku: Option<String>,
-    /// Index of the order line (0-based).
-    pub line_index: i32,
-    pub quantity: i64,
-    pub status: AllocationStatus,
-    /// For a backorder: when the supplier is expected to deliver.
-    pub eta: Option<DateTime<Utc>>,
-    /// For an unpaid order: when the reservation lapses.
-    pub expires_at: Option<DateTime<Utc>>,
-    #[graphql(skip)]
-    pub warehouse_key: Option<(TenantId, WarehouseId)>,
-}
-
-impl From<AllocationRecord> for Allocation {
-    fn from(a: AllocationRecord) -> Self {
-        Self {
-            id: global_id("Allocation", a.id),
-            sku: a.sku,
-            line_index: a.line_position,
-            quantity: a.quantity,
-            status: AllocationStatus::parse(&a.status),
-            eta: a.eta,
-            expires_at: a.expires_at,
-            warehouse_key: a
-                .warehouse_id
-                .map(|w| (TenantId(a.tenant_id), WarehouseId(w))),
-        }
-    }
-}
-
-#[ComplexObject]
-impl Allocation {
-    async fn warehouse(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Warehouse>> {
-        let Some(key) = self.warehouse_key else {
-            return Ok(None);
-        };
-        let row = ctx.data_unchecked::<Loaders>().load_one(key).await?;
-        Ok(row.map(Warehouse::from))
-    }
-}
 
 /// A staff action on an order.
 #[derive(InputObject)]

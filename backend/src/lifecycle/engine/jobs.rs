@@ -11,8 +11,9 @@ use super::{BATCH, pipeline};
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Outcome, Run, RunBatch};
 use crate::lifecycle::allocation::service as allocate;
-use crate::lifecycle::capture::{self, repo};
 use crate::lifecycle::state::OrderState;
+use crate::order::repo;
+use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
@@ -89,7 +90,7 @@ impl RunBatch for AdvanceOrder {
         if ids.len() > 1 {
             match pipeline::advance(&state.db, tenant, &ids).await {
                 Ok(events) => {
-                    capture::publish_events(state, tenant, &events).await;
+                    timeline::publish_events(state, tenant, &events).await;
                     return ids.iter().map(|_| Ok(())).collect();
                 }
                 Err(err) => {
@@ -101,7 +102,7 @@ impl RunBatch for AdvanceOrder {
         for order in ids {
             out.push(match pipeline::advance(&state.db, tenant, &[order]).await {
                 Ok(events) => {
-                    capture::publish_events(state, tenant, &events).await;
+                    timeline::publish_events(state, tenant, &events).await;
                     Ok(())
                 }
                 Err(err) => Err(err.to_string()),
@@ -125,9 +126,9 @@ impl Run for ExpireReservation {
             if !released.is_empty() {
                 let units: i64 = released.iter().map(|r| r.quantity).sum();
                 events.push(
-                    repo::record_event(
+                    timeline::record_event(
                         &tx,
-                        repo::NewEvent {
+                        timeline::NewEvent {
                             order: order_id,
                             kind: "order.reservation_expired",
                             actor: Actor::System,
@@ -146,7 +147,7 @@ impl Run for ExpireReservation {
             Ok(events)
         };
         let events = run.await.map_err(|e| e.to_string())?;
-        capture::publish_events(state, tenant, &events).await;
+        timeline::publish_events(state, tenant, &events).await;
         Ok(())
     }
 }
@@ -179,7 +180,7 @@ impl Run for RetryBackorders {
             let events = pipeline::advance(&state.db, tenant, &chunk)
                 .await
                 .map_err(|e| e.to_string())?;
-            capture::publish_events(state, tenant, &events).await;
+            timeline::publish_events(state, tenant, &events).await;
         }
         Ok(())
     }

@@ -22,8 +22,9 @@ pub use self::jobs::{AdvanceOrder, ExpireReservation, RetryBackorders, schedule_
 use crate::domain::OrderId;
 use crate::jobs::Job;
 use crate::lifecycle::allocation::service as allocate;
-use crate::lifecycle::capture::repo;
 use crate::lifecycle::state::OrderState;
+use crate::order::repo;
+use crate::order::timeline;
 use crate::tenancy::TenantTx;
 
 /// At most this many orders are decided in one transaction.
@@ -36,7 +37,7 @@ pub async fn replan_lines(
     tx: &TenantTx,
     order: &mut repo::Order,
     by: &transition::By,
-) -> Result<Option<repo::OrderEvent>, DbErr> {
+) -> Result<Option<timeline::OrderEvent>, DbErr> {
     use transition::{Step, state_of};
     let state = state_of(order);
     let effective = transition::stage_of(order);
@@ -72,9 +73,9 @@ pub async fn replan_lines(
                         .await
                         .map_err(fail)?;
                 }
-                repo::record_event(
+                timeline::record_event(
                     tx,
-                    repo::NewEvent {
+                    timeline::NewEvent {
                         order: id,
                         kind: "order.reallocating",
                         actor: by.actor,

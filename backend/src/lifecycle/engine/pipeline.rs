@@ -17,15 +17,16 @@ use crate::infra::db::Db;
 use crate::jobs::Job;
 use crate::lifecycle::allocation::repo::{self as allocations, Allocation, AllocationStatus};
 use crate::lifecycle::allocation::service::{self as allocate, StockBook, stocked_lines};
-use crate::lifecycle::capture::canonical::{FinancialStatus, PaymentFacts};
-use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent, OrderLine};
-use crate::lifecycle::capture::validate::Issue;
 use crate::lifecycle::fraud::model::{self as fraud, FraudOutcome};
 use crate::lifecycle::fraud::signals;
 use crate::lifecycle::payment::decide::{self as payment, PaymentVerdict};
 use crate::lifecycle::settings::{self, LifecycleSettings};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::state::OrderState;
+use crate::order::canonical::{FinancialStatus, PaymentFacts};
+use crate::order::issues::Issue;
+use crate::order::repo::{self, Order, OrderLine};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
 use chrono::{Duration, Utc};
 
@@ -157,7 +158,7 @@ pub async fn advance(
             transition::save(&tx, order, Some(*locked)).await?;
         }
     }
-    let events = repo::record_events(&tx, batch.pending).await?;
+    let events = timeline::record_events(&tx, batch.pending).await?;
     tx.commit().await?;
     Ok(events)
 }

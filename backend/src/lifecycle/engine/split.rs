@@ -12,11 +12,11 @@ use crate::domain::money::{amount_from_units, to_units};
 use crate::domain::{AllocationId, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::lifecycle::allocation::repo::{self as allocation_repo, AllocationStatus};
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::canonical::PaymentFacts;
-use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent, OrderLine};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::order::canonical::PaymentFacts;
+use crate::order::repo::{self, Order, OrderLine};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{AnyTx, Permission, Principal, TenantTx};
 
@@ -292,7 +292,7 @@ pub async fn split(
     };
     let units: i64 = moving.iter().map(|(_, q)| q).sum();
     let mut events = vec![
-        repo::record_event(&tx, NewEvent {
+        timeline::record_event(&tx, NewEvent {
             order: id,
             kind: "order.split",
             actor: who.actor,
@@ -302,7 +302,7 @@ pub async fn split(
             data: serde_json::json!({ "newOrderId": new_id.uuid(), "moved": moving.iter().map(|(l, q)| serde_json::json!({ "sku": l.sku, "quantity": q })).collect::<Vec<_>>() }),
         })
         .await?,
-        repo::record_event(&tx, NewEvent {
+        timeline::record_event(&tx, NewEvent {
             order: new_id,
             kind: "order.split_from",
             actor: who.actor,
@@ -322,7 +322,7 @@ pub async fn split(
         }
     }
     tx.commit().await?;
-    capture::publish_events(state, principal.tenant, &events).await;
+    timeline::publish_events(state, principal.tenant, &events).await;
     Ok((order, new_order))
 }
 

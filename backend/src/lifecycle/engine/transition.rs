@@ -8,9 +8,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::domain::OrderId;
-use crate::lifecycle::capture::repo::{self, NewEvent, Order, OrderEvent};
 use crate::lifecycle::machine::{self, IllegalTransition};
 use crate::lifecycle::state::OrderState;
+use crate::order::repo::Order;
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 #[derive(Debug)]
@@ -140,7 +141,7 @@ pub async fn apply(
         // The order's revenue leaves the day it was placed; a settled day is computed again.
         crate::lifecycle::events::restated(tx, order.placed_at).await?;
     }
-    Ok(repo::record_event(tx, event).await?)
+    Ok(timeline::record_event(tx, event).await?)
 }
 
 fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {

@@ -16,9 +16,9 @@ use super::features;
 use super::model::FraudFacts;
 use crate::customers::repo::Customer;
 use crate::domain::{Address, OrderId};
-use crate::lifecycle::capture::canonical::{ClientDetails, PaymentFacts, ShippingLine};
-use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::settings::LifecycleSettings;
+use crate::order::canonical::{ClientDetails, PaymentFacts, ShippingLine};
+use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::{AnyTx, TenantTx};
 
 /// The identity signals of an order, as (kind, value).

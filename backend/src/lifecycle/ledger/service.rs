@@ -9,8 +9,8 @@ use super::book::{self, Operation, Unbalanced};
 use super::repo::{self, EntryRow, NewEntry, SourceKind};
 use crate::domain::OrderId;
 use crate::domain::money::to_units;
-use crate::lifecycle::capture::canonical::PaymentFacts;
-use crate::lifecycle::capture::repo::Order;
+use crate::order::canonical::PaymentFacts;
+use crate::order::repo::Order;
 use crate::tenancy::{Actor, TenantTx};
 
 /// One business event to book.

@@ -15,11 +15,11 @@ use super::settings::NotifySettings;
 use crate::domain::OrderId;
 use crate::domain::address::Address;
 use crate::infra::link_token;
-use crate::lifecycle::capture::canonical::ClientDetails;
-use crate::lifecycle::capture::repo::{self as orders, Order, OrderLine};
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::repo as tracking;
+use crate::order::canonical::ClientDetails;
+use crate::order::repo::{self as orders, Order, OrderLine};
 use crate::tenancy::TenantTx;
 
 /// Link purposes (see [`link_token`]).

@@ -1,10 +1,13 @@
 //! GraphQL of customer notifications: the delivery log, the tenant's sender and automation
 //! settings, its templates (edit, preview, reset) and the inbound-mail token.
 
+use crate::graphql::loader::Loaders;
+use crate::order::graphql::types::OrderFields;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+use std::sync::Arc;
 
 use super::context::{self as ctx_builder, Links};
 use super::jobs::SendNotification;
@@ -20,7 +23,7 @@ use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::jobs::Job;
-use crate::lifecycle::capture::repo as orders;
+use crate::order::repo as orders;
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -757,5 +760,34 @@ impl NotifyMutation {
             notification: n.map(Notification::from),
             user_errors,
         })
+    }
+}
+
+/// Notification's field on an order: the emails about it. A part of `Order` (listed in `schema::order`).
+pub struct NotificationsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for NotificationsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl NotificationsPart {
+    /// The emails sent (or waiting) about this order, oldest first.
+    async fn notifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Notification>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((
+                tenant,
+                crate::lifecycle::notify::loaders::NotificationsOf(order),
+            ))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

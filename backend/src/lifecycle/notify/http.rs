@@ -10,9 +10,9 @@ use super::repo;
 use super::settings;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::link_token;
-use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::tracking::repo as tracking;
+use crate::order::repo as orders;
 use crate::state::AppState;
 use crate::tenancy::TenantTx;
 

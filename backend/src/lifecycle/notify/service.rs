@@ -23,7 +23,8 @@ use super::trigger;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::mailer::Outgoing;
 use crate::jobs::{Claim, Job, JobError, queue};
-use crate::lifecycle::capture::{self, repo as orders};
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantTx};
 
@@ -117,8 +118,8 @@ pub fn quiet(order: &orders::Order) -> Option<&'static str> {
 
 /// Called with every timeline event as it is recorded: the ones the shopper hears about
 /// become notifications in the same transaction.
-pub async fn on_events(tx: &TenantTx, events: &[orders::OrderEvent]) -> Result<(), DbErr> {
-    let caused: Vec<(&orders::OrderEvent, trigger::Trigger)> = events
+pub async fn on_events(tx: &TenantTx, events: &[timeline::OrderEvent]) -> Result<(), DbErr> {
+    let caused: Vec<(&timeline::OrderEvent, trigger::Trigger)> = events
         .iter()
         .flat_map(|e| {
             trigger::for_event(&e.kind, &e.data)
@@ -417,10 +418,10 @@ async fn timeline(
     kind: &'static str,
     message: String,
     n: &Notification,
-) -> Result<orders::OrderEvent, DbErr> {
-    orders::record_event(
+) -> Result<timeline::OrderEvent, DbErr> {
+    timeline::record_event(
         tx,
-        orders::NewEvent {
+        timeline::NewEvent {
             order: OrderId(order),
             kind,
             actor: Actor::System,
@@ -509,7 +510,7 @@ async fn mark_sent(
         }
     }
     tx.commit().await?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     Ok(())
 }
 
@@ -626,6 +627,6 @@ async fn record_failure(
         }
     }
     tx.commit().await.map_err(db)?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::lifecycle::capture::canonical::{FinancialStatus, PaymentFacts};
+use crate::order::canonical::{FinancialStatus, PaymentFacts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]

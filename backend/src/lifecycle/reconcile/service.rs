@@ -13,11 +13,11 @@ use super::matching::{self, KnownRefund, OrderFacts, Verdict};
 use super::repo::{self, DISCREPANCY, DUPLICATE, Item, MATCHED, Run};
 use super::stripe::{self, Line, Report, Unreadable};
 use crate::domain::OrderId;
-use crate::lifecycle::capture::repo::Order;
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
 use crate::lifecycle::refund::repo as refunds;
+use crate::order::repo::Order;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 /// Largest report accepted in one import.

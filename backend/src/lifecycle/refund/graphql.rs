@@ -1,7 +1,10 @@
 //! GraphQL of refunds: `refundOrder`, and the `Refund` type orders and returns show.
 
+use crate::graphql::loader::Loaders;
+use crate::order::graphql::types::OrderFields;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::decide::Refusal;
 use super::repo::{FAILED, PENDING, Refund as Record};
@@ -9,15 +12,15 @@ use super::service::{self, Ask, Method, RefundError, Request};
 use crate::domain::OrderId;
 use crate::domain::money::{amount_from_units, parse_price, to_units};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{decode_id, global_id};
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::graphql::mutation::actor_label;
-use crate::lifecycle::capture::graphql::types::Order;
-use crate::lifecycle::capture::repo as orders;
+use crate::order::graphql::types::Order;
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -240,7 +243,7 @@ impl RefundMutation {
             .map_err(|e| refund_failure(e, &currency))?;
             let after = orders::get(&tx, order).await?;
             tx.commit().await?;
-            capture::publish_events(st, p.tenant, &done.events).await;
+            timeline::publish_events(st, p.tenant, &done.events).await;
             Ok((done.refund, after, !done.made))
         }
         .await;
@@ -259,5 +262,31 @@ impl RefundMutation {
                 user_errors,
             },
         })
+    }
+}
+
+/// Refund's field on an order: the money paid back. A part of `Order` (listed in `schema::order`).
+pub struct RefundsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for RefundsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl RefundsPart {
+    /// Money paid back on this order, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Refund>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::lifecycle::refund::loaders::RefundsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

@@ -12,11 +12,12 @@ use super::provider::{BuiltIn, PaymentProvider, ProviderOutcome, RefundCall};
 use super::repo::{self, FAILED, PENDING, Refund, SUCCEEDED};
 use crate::domain::OrderId;
 use crate::domain::money::amount_from_units;
-use crate::lifecycle::capture::canonical::PaymentFacts;
-use crate::lifecycle::capture::repo::{self as orders_repo, NewEvent, Order, OrderEvent};
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
+use crate::order::canonical::PaymentFacts;
+use crate::order::repo::{self as orders_repo, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,7 +259,7 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
             (refund, event)
         }
     };
-    let event = orders_repo::record_event(tx, event).await?;
+    let event = timeline::record_event(tx, event).await?;
     Ok(Refunded {
         refund,
         made: true,

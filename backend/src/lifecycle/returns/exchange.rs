@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 use super::repo::{Return, ReturnLine};
 use crate::domain::Address;
 use crate::domain::money::amount_from_units;
-use crate::lifecycle::capture::canonical::{
+use crate::lifecycle::capture::service::{self as capture, CaptureError, Captured, Source};
+use crate::order::canonical::{
     CanonicalOrder, CustomerFacts, FinancialStatus, Line, PaymentFacts, Totals,
 };
-use crate::lifecycle::capture::repo::{Order, OrderLine};
-use crate::lifecycle::capture::service::{self as capture, CaptureError, Captured, Source};
+use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::TenantTx;
 
 use super::service::By;

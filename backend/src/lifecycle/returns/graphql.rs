@@ -1,8 +1,10 @@
 //! GraphQL of returns: the list and detail, each step as a mutation, and the return policy.
 
+use crate::order::graphql::types::OrderFields;
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::policy::{Approval, Policy, Reason};
 use super::repo::{self, Return as Record, ReturnLine as LineRecord};
@@ -12,20 +14,20 @@ use super::settle::Settlement as SettlementRecord;
 use crate::domain::OrderId;
 use crate::domain::money::amount_from_units;
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::graphql::mutation::actor_label;
-use crate::lifecycle::capture::graphql::types::{Order, OrderEvent};
-use crate::lifecycle::capture::loaders::EventsOf;
-use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::engine::actions::optional;
 use crate::lifecycle::refund::graphql::{Refund, units_of};
 use crate::lifecycle::refund::loaders::RefundsOf;
+use crate::order::graphql::types::{Order, OrderEvent};
+use crate::order::loaders::EventsOf;
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -567,7 +569,7 @@ async fn run(
     ret: Record,
     by: By,
     action: Action,
-) -> Result<(Record, Vec<crate::lifecycle::capture::repo::OrderEvent>), ReturnError> {
+) -> Result<(Record, Vec<crate::order::timeline::OrderEvent>), ReturnError> {
     match action {
         Action::Approve(note) => {
             let order = orders::get(tx, OrderId(ret.order_id))
@@ -614,7 +616,7 @@ async fn step(
         let (ret, events) = run(&tx, &links, ret, by, action).await.map_err(failure)?;
         let out = view(&tx, &links, ret).await?;
         tx.commit().await?;
-        capture::publish_events(st, p.tenant, &events).await;
+        timeline::publish_events(st, p.tenant, &events).await;
         st.wake_workers.notify_one();
         Ok(out)
     }
@@ -665,7 +667,7 @@ impl ReturnsMutation {
                 .map_err(failure)?;
             let out = view(&tx, &links, ret).await?;
             tx.commit().await?;
-            capture::publish_events(st, p.tenant, &events).await;
+            timeline::publish_events(st, p.tenant, &events).await;
             Ok(out)
         }
         .await;
@@ -951,4 +953,32 @@ fn apply(s: &mut Policy, i: UpdateReturnSettingsInput) -> Result<(), UserError> 
         );
     }
     Ok(())
+}
+
+/// The returns' field on an order. A part of `Order` (listed in `schema::order`).
+pub struct ReturnsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for ReturnsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl ReturnsPart {
+    /// Its returns, oldest first.
+    async fn returns(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Return>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::lifecycle::returns::loaders::ReturnsOf(order)))
+            .await?;
+        let config = &crate::graphql::context::state(ctx).config;
+        let links = crate::lifecycle::notify::context::Links::of(config);
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(r, lines)| Return::of(r, &lines, &links))
+            .collect())
+    }
 }

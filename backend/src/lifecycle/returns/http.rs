@@ -11,9 +11,9 @@ use super::repo;
 use super::service::{self, Ask, AskLine, By, Links, PAGE, Resolution, ReturnError, START, Source};
 use super::settings;
 use crate::domain::OrderId;
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::notify::http::{escape, not_found, page, read, unavailable};
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{Actor, TenantTx};
 
@@ -179,7 +179,7 @@ pub async fn submit(
     };
     match run.await {
         Ok(Ok((ret, events))) => {
-            capture::publish_events(&state, tenant, &events).await;
+            timeline::publish_events(&state, tenant, &events).await;
             state.wake_workers.notify_one();
             HttpResponse::SeeOther()
                 .insert_header(("Location", links.page(&ret)))
@@ -202,7 +202,7 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
             return Ok(None);
         };
         let lines = repo::lines_of(&tx, &[id]).await?;
-        let events = orders::events_of(&tx, &[OrderId(ret.order_id)]).await?;
+        let events = timeline::events_of(&tx, &[OrderId(ret.order_id)]).await?;
         tx.commit().await?;
         let mut html = format!(
             "<h1>Return {}</h1><p>Status: <strong>{}</strong></p><table>",

@@ -1,8 +1,11 @@
 //! GraphQL of routing: the decision stored on an order (`Order.routing`): the plan chosen,
 //! what it costs by part, the alternatives it beat, and the weights it was chosen with.
 
+use crate::order::graphql::types::OrderFields;
+use async_graphql::Object;
 use async_graphql::{ID, InputObject, SimpleObject};
 use chrono::NaiveDate;
+use std::sync::Arc;
 
 use super::decide::{self, Decision};
 use crate::graphql::relay::global_id;
@@ -146,4 +149,21 @@ pub fn routing_of(value: Option<&serde_json::Value>) -> Option<RoutingDecision> 
     value
         .and_then(|v| serde_json::from_value::<Decision>(v.clone()).ok())
         .map(RoutingDecision::from)
+}
+
+/// Routing's field on an order: why it ships from where it does. A part of `Order` (listed in `schema::order`).
+pub struct RoutingPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for RoutingPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl RoutingPart {
+    /// Why the order ships from where it does, with the alternatives and their costs.
+    async fn routing(&self) -> Option<RoutingDecision> {
+        routing_of(self.0.routing_record.as_ref())
+    }
 }

@@ -15,14 +15,14 @@ use crate::lifecycle::allocation::repo::{
     self as allocations, Allocation, AllocationStatus, NewAllocation,
 };
 use crate::lifecycle::allocation::service::StockBook;
-use crate::lifecycle::capture::canonical::ShippingLine;
-use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::shipping::carrier::{Offers, Origin, RatingBook, origin_of};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::ratecard::{Parcel, Place};
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
+use crate::order::canonical::ShippingLine;
+use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::{Actor, TenantTx};
 
 /// Why an order could not be routed, in words for the timeline.

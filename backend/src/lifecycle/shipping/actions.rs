@@ -15,7 +15,6 @@ use crate::domain::money::parse_amount;
 use crate::domain::{OrderId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
-use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order};
 use crate::lifecycle::engine;
 use crate::lifecycle::engine::actions::{by, finish, optional, refused};
 use crate::lifecycle::engine::fulfil::shipped_step;
@@ -24,6 +23,8 @@ use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::normalize::Source;
 use crate::lifecycle::tracking::service::seal_secret;
+use crate::order::repo::{self as orders, Order};
+use crate::order::timeline::{self, NewEvent};
 use crate::state::AppState;
 use crate::tenancy::{AnyTx, Permission, Principal, TenantTx};
 
@@ -112,7 +113,7 @@ pub async fn buy_label(
     .await
     .map_err(refused_label)?;
     let mut events = vec![
-        orders::record_event(
+        timeline::record_event(
             &tx,
             NewEvent {
                 order: OrderId(order.id),
@@ -179,7 +180,7 @@ pub async fn void_label(
         .map_err(refused_label)?;
     let who = by(principal, label);
     let mut events = vec![
-        orders::record_event(
+        timeline::record_event(
             &tx,
             NewEvent {
                 order: OrderId(order.id),

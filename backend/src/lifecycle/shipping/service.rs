@@ -16,13 +16,13 @@ use super::shop::{self, Pick, RateOption, Shopping};
 use crate::domain::money::to_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::lifecycle::allocation::repo::{self as allocations, AllocationStatus};
-use crate::lifecycle::capture::repo::{Order, OrderLine};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::routing::decide::Piece;
+use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::{Actor, TenantTx};
 
 /// Which label to buy.
@@ -418,7 +418,7 @@ pub async fn void_unmoved(
     if labelled.is_empty() {
         return Ok(Vec::new());
     }
-    let lines = crate::lifecycle::capture::repo::lines_of(tx, &[id]).await?;
+    let lines = crate::order::repo::lines_of(tx, &[id]).await?;
     let variants: Vec<VariantId> = lines
         .iter()
         .filter_map(|l| l.variant_id.map(VariantId))

@@ -1,9 +1,11 @@
 //! GraphQL of the support inbox: threads with their messages, intents and proposals; staff
 //! replies; messages posted over the API; one-click proposed actions; classifying any text.
 
+use crate::order::graphql::types::OrderFields;
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::automate::{ActionKind, Proposal};
 use super::inbound::InboundMail;
@@ -13,12 +15,12 @@ use super::service::{self, Received};
 use crate::domain::address::Address;
 use crate::domain::{Email, OrderId, TenantId};
 use crate::error::{Fail, UserError, UserErrorCode as C};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::lifecycle::capture::graphql::mutation::actor_label;
 use crate::lifecycle::support::loaders::MessagesOf;
 use crate::tenancy::{Permission, TenantTx};
 
@@ -614,5 +616,34 @@ impl SupportMutation {
         }
         .await;
         thread_payload(outcome)
+    }
+}
+
+/// Support's field on an order: the shopper's conversations. A part of `Order` (listed in `schema::order`).
+pub struct SupportThreadsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for SupportThreadsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl SupportThreadsPart {
+    /// The shopper's conversations about this order, most recent first.
+    async fn support_threads(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SupportThread>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, crate::lifecycle::support::loaders::ThreadsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

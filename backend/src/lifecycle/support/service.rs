@@ -12,7 +12,6 @@ use super::repo::{self, AUTO_REPLIED, INBOUND, Message, NEEDS_STAFF, OUTBOUND, R
 use crate::domain::address::Address;
 use crate::domain::{OrderId, TenantId};
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
-use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::actions;
 use crate::lifecycle::notify::context::{self as notify_ctx, Links};
 use crate::lifecycle::notify::kind::Kind;
@@ -22,6 +21,8 @@ use crate::lifecycle::notify::settings::{self as notify_settings, NotifySettings
 use crate::lifecycle::notify::templates;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::state::OrderState;
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 
@@ -326,14 +327,14 @@ async fn note_on_order(
     label: Option<String>,
     message: String,
     data: Value,
-) -> Result<Vec<orders::OrderEvent>, DbErr> {
+) -> Result<Vec<timeline::OrderEvent>, DbErr> {
     let Some(order) = order else {
         return Ok(Vec::new());
     };
     Ok(vec![
-        orders::record_event(
+        timeline::record_event(
             tx,
-            orders::NewEvent {
+            timeline::NewEvent {
                 order: OrderId(order),
                 kind,
                 actor,
@@ -397,7 +398,7 @@ async fn record_bounce(
         .await?;
     }
     tx.commit().await?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     Ok(Received::Bounce {
         notification: found.map(|n| n.id),
     })
@@ -722,7 +723,7 @@ pub async fn receive(
     )
     .await?;
     tx.commit().await?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     state.wake_workers.notify_one();
     Ok(Received::Filed {
         thread: thread.id,
@@ -782,7 +783,7 @@ pub async fn reply(
     )
     .await?;
     tx.commit().await?;
-    capture::publish_events(state, principal.tenant, &events).await;
+    timeline::publish_events(state, principal.tenant, &events).await;
     state.wake_workers.notify_one();
     Ok((thread, message))
 }

@@ -1,20 +1,23 @@
 //! GraphQL of delivery monitoring: the exceptions queue and resolving an exception.
 
+use crate::graphql::loader::Loaders;
+use crate::lifecycle::tracking::loaders::ExceptionsOf;
+use crate::order::graphql::types::OrderFields;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::monitor::{Action, ExceptionKind};
 use super::repo::{self, DeliveryException as Record};
 use crate::domain::OrderId;
 use crate::error::{UserError, UserErrorCode as C};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::lifecycle::capture;
-use crate::lifecycle::capture::graphql::mutation::actor_label;
-use crate::lifecycle::capture::repo::{self as orders, NewEvent};
+use crate::order::timeline::{self, NewEvent};
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -211,7 +214,7 @@ impl TrackingMutation {
                 .into());
             };
             tx.commit().await?;
-            capture::publish_events(st, p.tenant, &[event]).await;
+            timeline::publish_events(st, p.tenant, &[event]).await;
             Ok::<_, crate::error::Fail>(raised)
         }
         .await;
@@ -256,7 +259,7 @@ impl TrackingMutation {
             let action = Action::from(input.action);
             let who = label.clone().unwrap_or_else(|| "staff".into());
             let resolved = repo::resolve(&tx, e, action.as_str(), note.clone(), &who).await?;
-            let event = orders::record_event(
+            let event = timeline::record_event(
                 &tx,
                 NewEvent {
                     order: OrderId(resolved.order_id),
@@ -277,7 +280,7 @@ impl TrackingMutation {
             )
             .await?;
             tx.commit().await?;
-            capture::publish_events(st, p.tenant, &[event]).await;
+            timeline::publish_events(st, p.tenant, &[event]).await;
             Ok::<_, crate::error::Fail>(resolved)
         }
         .await;
@@ -286,5 +289,34 @@ impl TrackingMutation {
             exception: value.map(DeliveryException::from),
             user_errors,
         })
+    }
+}
+
+/// Tracking's field on an order: the problems found on its parcels. A part of `Order` (listed in `schema::order`).
+pub struct DeliveryExceptionsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for DeliveryExceptionsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl DeliveryExceptionsPart {
+    /// Delivery problems found on its parcels, with the action recommended.
+    async fn delivery_exceptions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DeliveryException>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, ExceptionsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(DeliveryException::from)
+            .collect())
     }
 }

@@ -14,12 +14,14 @@ use super::normalize::{self, Scan, Source, TrackStatus, TrackingUpdate};
 use super::repo as tracking;
 use super::signature;
 use crate::domain::{OrderId, TenantId};
-use crate::lifecycle::capture::repo::{NewEvent, Order, OrderEvent};
-use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::transition::{self, By, Step, state_of};
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
 use crate::lifecycle::shipping::shop::Shopping;
 use crate::lifecycle::state::OrderState;
+use crate::order::repo as orders;
+use crate::order::repo::Order;
+use crate::order::timeline;
+use crate::order::timeline::{NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{GlobalTx, TenantTx};
 
@@ -108,7 +110,7 @@ pub async fn receive(
         Err(normalize::Unreadable(why)) => return Ok(Receipt::Malformed(why)),
     };
     let (receipt, events) = apply(state, tenant, carrier, source, &update).await?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     Ok(receipt)
 }
 
@@ -257,7 +259,7 @@ pub async fn apply(
     let (updated, delivered_now) = follow(&tx, &shipment, update).await?;
     if let Some(latest) = fresh.iter().max_by_key(|s| s.at) {
         events.push(
-            orders::record_event(
+            timeline::record_event(
                 &tx,
                 NewEvent {
                     order: OrderId(order.id),
@@ -435,7 +437,7 @@ pub async fn exception_event(
     finding: &monitor::Finding,
     by: &By,
 ) -> Result<OrderEvent, DbErr> {
-    orders::record_event(
+    timeline::record_event(
         tx,
         NewEvent {
             order: OrderId(order.id),
@@ -486,7 +488,7 @@ pub async fn report_fulfillment_error(
     if let Some(shipped) = shipment.shipped_at {
         crate::lifecycle::events::restated(tx, shipped).await?;
     }
-    let event = orders::record_event(
+    let event = timeline::record_event(
         tx,
         NewEvent {
             order,

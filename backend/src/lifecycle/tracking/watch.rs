@@ -14,10 +14,11 @@ use super::repo as tracking;
 use super::service::exception_event;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Run};
-use crate::lifecycle::capture::{self, repo as orders};
 use crate::lifecycle::engine::transition::By;
 use crate::lifecycle::routing::settings;
 use crate::lifecycle::shipping::repo as shipping;
+use crate::order::repo as orders;
+use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{AnyTx, TenantTx};
 
@@ -136,6 +137,6 @@ pub async fn run(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
         schedule(&tx, EVERY).await?;
     }
     tx.commit().await?;
-    capture::publish_events(state, tenant, &events).await;
+    timeline::publish_events(state, tenant, &events).await;
     Ok(raised)
 }

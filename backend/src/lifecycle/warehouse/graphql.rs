@@ -9,14 +9,14 @@ use super::service::{self, WaveView};
 use crate::catalog::graphql::types::Warehouse;
 use crate::domain::{TenantId, WarehouseId};
 use crate::error::UserError;
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
-use crate::lifecycle::capture::graphql::mutation::actor_label;
-use crate::lifecycle::capture::graphql::types::Order;
 use crate::lifecycle::shipping::graphql::{Shipment, ShipmentPayload};
+use crate::order::graphql::types::Order;
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

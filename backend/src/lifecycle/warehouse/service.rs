@@ -15,7 +15,6 @@ use super::slip::{self, SlipFacts, SlipLine};
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
-use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order, OrderEvent};
 use crate::lifecycle::engine::actions::{by, finish, refused};
 use crate::lifecycle::engine::fulfil::{label_all, shipped_step};
 use crate::lifecycle::engine::transition::{self, Step, state_of};
@@ -27,6 +26,8 @@ use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::label::address_lines;
 use crate::lifecycle::shipping::repo::{self as shipping, PACKED, PICKING, Shipment};
 use crate::lifecycle::state::OrderState;
+use crate::order::repo::{self as orders, Order};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
 
@@ -194,7 +195,7 @@ pub async fn create_waves(
         out.push(WaveView { wave, tasks });
     }
     tx.commit().await?;
-    crate::lifecycle::capture::publish_events(state, principal.tenant, &events).await;
+    crate::order::timeline::publish_events(state, principal.tenant, &events).await;
     Ok(out)
 }
 
@@ -332,7 +333,7 @@ pub async fn pack(
     let who = by(principal, label);
     let units: i64 = expected.iter().map(|e| e.quantity).sum();
     let mut events = vec![
-        orders::record_event(
+        timeline::record_event(
             &tx,
             NewEvent {
                 order: OrderId(order.id),
@@ -382,7 +383,7 @@ pub async fn pack(
                     .await
                     .map_err(refused)?;
             for e in label_events {
-                events.push(orders::record_event(&tx, e).await?);
+                events.push(timeline::record_event(&tx, e).await?);
             }
             if all_labelled {
                 events.push(

@@ -17,7 +17,6 @@ use super::settle::{self, Disposition, Inspected, Terms};
 use crate::domain::money::amount_from_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
 use crate::infra::link_token;
-use crate::lifecycle::capture::repo::{self as orders, NewEvent, Order, OrderEvent, OrderLine};
 use crate::lifecycle::capture::service::CaptureError;
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
@@ -27,6 +26,8 @@ use crate::lifecycle::ledger::service::{self as ledger, Posting};
 pub use crate::lifecycle::notify::context::Links;
 use crate::lifecycle::refund::service::{self as refund, Ask as RefundAsk, Method, RefundError};
 use crate::lifecycle::shipping::repo as shipping;
+use crate::order::repo::{self as orders, Order, OrderLine};
+use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 mod receipt;
@@ -268,7 +269,7 @@ async fn record(
     let mut data = data;
     data["returnId"] = json!(r.id);
     data["returnName"] = json!(r.name);
-    orders::record_event(
+    timeline::record_event(
         tx,
         NewEvent {
             order: OrderId(r.order_id),

@@ -7,22 +7,26 @@ mod types;
 
 pub use self::types::*;
 
+use crate::graphql::loader::Loaders;
+use crate::lifecycle::shipping::loaders::ShipmentsOf;
+use crate::order::graphql::types::OrderFields;
 use async_graphql::{Context, ID, Object};
+use std::sync::Arc;
 
 use super::actions::{self, CarrierFields, ServiceFields};
 use super::context::Context as Fulfil;
 use super::repo::{self};
 use super::service::{self as labels, Choice};
 use crate::domain::{OrderId, VariantId};
+use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::decode_id;
-use crate::lifecycle::capture::graphql::mutation::actor_label;
-use crate::lifecycle::capture::graphql::types::Order;
-use crate::lifecycle::capture::repo as orders;
 use crate::lifecycle::routing::decide;
 use crate::lifecycle::routing::settings::{self};
+use crate::order::graphql::types::Order;
+use crate::order::repo as orders;
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(Default)]
@@ -317,5 +321,31 @@ impl ShippingMutation {
             settings: value.map(FulfillmentSettings::from),
             user_errors,
         })
+    }
+}
+
+/// Shipping's field on an order: its parcels. A part of `Order` (listed in `schema::order`).
+pub struct ShipmentsPart(Arc<OrderFields>);
+
+impl From<Arc<OrderFields>> for ShipmentsPart {
+    fn from(order: Arc<OrderFields>) -> Self {
+        Self(order)
+    }
+}
+
+#[Object]
+impl ShipmentsPart {
+    /// The parcels: planned by routing, then labelled and tracked.
+    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
+        let (tenant, order) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, ShipmentsOf(order)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Shipment::from)
+            .collect())
     }
 }

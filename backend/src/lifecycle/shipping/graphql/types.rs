@@ -15,13 +15,13 @@ use crate::error::{UserError, UserErrorCode as C};
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::capture::graphql::types::Order;
 use crate::lifecycle::routing::decide;
 use crate::lifecycle::routing::graphql::RoutingWeights;
 use crate::lifecycle::routing::settings::FulfillmentSettings as Settings;
 use crate::lifecycle::shipping::loaders::{CarrierOf, ServiceOf, ServicesOf};
 use crate::lifecycle::tracking::loaders::ScansOf;
 use crate::lifecycle::tracking::normalize::{Source, TrackStatus};
+use crate::order::graphql::types::Order;
 
 /// How a carrier's tracking numbers are written.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

@@ -8,14 +8,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::types::Order;
-use crate::channels::SalesChannel;
 use crate::domain::{CustomerId, OrderId};
 use crate::error::AppError;
 use crate::graphql::context::{principal, state};
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{decode_id, page_size};
-use crate::lifecycle::capture::repo::{self, OrderFilter, OrderSort, SortKey};
 use crate::lifecycle::state::OrderState;
+use crate::order::SalesChannel;
+use crate::order::repo::{self, OrderFilter, OrderSort, SortKey};
 use crate::tenancy::{Permission, TenantTx};
 
 #[derive(InputObject, Default)]

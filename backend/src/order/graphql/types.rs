@@ -3,31 +3,23 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::channels::SalesChannel;
 use crate::customers::graphql::Customer;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, CustomerId, OrderId, TenantId};
+use crate::error::UserError;
+use crate::graphql::extend::Extended;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::allocation::loaders::AllocationsOf;
-use crate::lifecycle::capture::canonical::{
+use crate::lifecycle::state::OrderState;
+use crate::order::SalesChannel;
+use crate::order::canonical::{
     self, ClientDetails as ClientRecord, FinancialStatus, FulfillmentStatus, PaymentFacts,
 };
-use crate::lifecycle::capture::loaders::{EventsOf, LinesOf};
-use crate::lifecycle::capture::repo::{
-    Order as OrderRecord, OrderEvent as EventRecord, OrderLine as LineRecord,
-};
-use crate::lifecycle::capture::validate::{Issue, IssueCode};
-use crate::lifecycle::engine::graphql::{Allocation, FraudAssessment, PaymentFinding};
-use crate::lifecycle::fraud::model::FraudAssessment as Assessment;
-use crate::lifecycle::payment::decide::{PaymentDecision, PaymentVerdict};
-use crate::lifecycle::routing::graphql::{RoutingDecision, routing_of};
-use crate::lifecycle::shipping::graphql::Shipment;
-use crate::lifecycle::shipping::loaders::ShipmentsOf;
-use crate::lifecycle::state::OrderState;
-use crate::lifecycle::tracking::graphql::DeliveryException;
-use crate::lifecycle::tracking::loaders::ExceptionsOf;
+use crate::order::issues::{Issue, IssueCode};
+use crate::order::loaders::{EventsOf, LinesOf};
+use crate::order::repo::{Order as OrderRecord, OrderLine as LineRecord};
+use crate::order::timeline::OrderEvent as EventRecord;
 
 fn money(units: i64, currency: &str) -> Amount {
     amount_from_units(units, currency).into()
@@ -119,9 +111,14 @@ pub struct OrderDiscount {
     pub amount: Amount,
 }
 
-/// The payment as the channel or gateway reported it.
+/// The payment as the channel or gateway reported it; payment verification adds its verdict
+/// (a part, see `schema::order`).
+pub type OrderPayment = Extended<OrderPaymentFields>;
+
+/// What the order itself knows of its payment: the facts as reported.
 #[derive(Clone, Debug, SimpleObject)]
-pub struct OrderPayment {
+#[graphql(name = "OrderPaymentFields")]
+pub struct OrderPaymentFields {
     pub gateway: Option<String>,
     pub status: Option<String>,
     pub amount_captured: Amount,
@@ -134,41 +131,16 @@ pub struct OrderPayment {
     pub method: Option<String>,
     pub currency: Option<String>,
     pub failed_attempts: i32,
-    /// Payment verification's verdict; null until the order has been checked.
-    pub verdict: Option<PaymentVerdict>,
-    /// The findings behind the verdict, in words.
-    pub reasons: Vec<String>,
-    /// Everything verification found, with its code and weight.
-    pub findings: Vec<PaymentFinding>,
+    /// Payment verification's decision as stored on the order; read by its part.
+    #[graphql(skip)]
+    pub decision: Option<serde_json::Value>,
 }
 
-impl OrderPayment {
-    fn with_decision(mut self, decision: Option<PaymentDecision>) -> Self {
-        if let Some(d) = decision {
-            self.verdict = Some(d.verdict);
-            self.reasons = d.reasons();
-            self.findings = d
-                .findings
-                .into_iter()
-                .map(|f| PaymentFinding {
-                    code: f.code,
-                    severity: f.severity,
-                    message: f.message,
-                })
-                .collect();
-        }
-        self
-    }
-}
-
-impl From<PaymentFacts> for OrderPayment {
-    fn from(p: PaymentFacts) -> Self {
+impl OrderPaymentFields {
+    fn new(p: PaymentFacts, decision: Option<serde_json::Value>) -> Self {
         Self {
             currency: p.currency,
             failed_attempts: i32::try_from(p.failed_attempts).unwrap_or(i32::MAX),
-            verdict: None,
-            reasons: Vec::new(),
-            findings: Vec::new(),
             gateway: p.gateway,
             status: p.status,
             amount_captured: decimal(p.amount_captured),
@@ -179,6 +151,7 @@ impl From<PaymentFacts> for OrderPayment {
             card_brand: p.card_brand,
             card_last4: p.card_last4,
             method: p.method,
+            decision,
         }
     }
 }
@@ -273,9 +246,14 @@ impl From<EventRecord> for OrderEvent {
     }
 }
 
+/// An order as the API shows it: the order's own fields, and those each stage adds.
+pub type Order = Extended<OrderFields>;
+
+/// What the order itself knows; the stages' fields are parts (see `schema::order`), which read
+/// the stage records kept here unexposed.
 #[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct Order {
+#[graphql(name = "OrderFields", complex)]
+pub struct OrderFields {
     pub id: ID,
     /// As the shopper knows it, e.g. "#1001".
     pub name: String,
@@ -306,8 +284,6 @@ pub struct Order {
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Fraud screening's score with its reasons; null until the order has been screened.
-    pub fraud: Option<FraudAssessment>,
     /// Why the order is on hold, while it is.
     pub hold_reason: Option<String>,
     /// The state a hold interrupted: where a release returns the order.
@@ -316,6 +292,10 @@ pub struct Order {
     pub refund_due: Amount,
     /// The day the shopper was promised, set when the order is routed.
     pub promised_at: Option<DateTime<Utc>>,
+    /// Fraud screening's assessment as stored (read by its part).
+    #[graphql(skip)]
+    pub fraud_record: Option<serde_json::Value>,
+    /// Routing's decision as stored (read by its part).
     #[graphql(skip)]
     pub routing_record: Option<serde_json::Value>,
     #[graphql(skip)]
@@ -325,6 +305,12 @@ pub struct Order {
 }
 
 impl From<OrderRecord> for Order {
+    fn from(o: OrderRecord) -> Self {
+        Extended::new(OrderFields::from(o))
+    }
+}
+
+impl From<OrderRecord> for OrderFields {
     fn from(o: OrderRecord) -> Self {
         let c = o.currency.clone();
         let shipping: Vec<canonical::ShippingLine> =
@@ -374,17 +360,11 @@ impl From<OrderRecord> for Order {
                     amount: decimal(d.amount),
                 })
                 .collect(),
-            payment: OrderPayment::from(
+            payment: Extended::new(OrderPaymentFields::new(
                 serde_json::from_value::<PaymentFacts>(o.payment).unwrap_or_default(),
-            )
-            .with_decision(
-                o.payment_decision
-                    .and_then(|d| serde_json::from_value::<PaymentDecision>(d).ok()),
-            ),
-            fraud: o
-                .fraud_decision
-                .and_then(|d| serde_json::from_value::<Assessment>(d).ok())
-                .map(FraudAssessment::from),
+                o.payment_decision,
+            )),
+            fraud_record: o.fraud_decision,
             hold_reason: o.hold_reason,
             held_from: o.held_from.as_deref().and_then(OrderState::parse),
             refund_due: money(o.refund_due_units, &c),
@@ -412,7 +392,7 @@ impl From<OrderRecord> for Order {
 }
 
 #[ComplexObject]
-impl Order {
+impl OrderFields {
     async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrderLine>> {
         let (tenant, order) = self.key;
         let rows = ctx
@@ -440,130 +420,6 @@ impl Order {
             .collect())
     }
 
-    /// Stock reserved for each line, and what waits for stock (backorders).
-    async fn allocations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Allocation>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, AllocationsOf(order)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|a| a.status != "released")
-            .map(Allocation::from)
-            .collect())
-    }
-
-    /// The parcels: planned by routing, then labelled and tracked.
-    async fn shipments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Shipment>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, ShipmentsOf(order)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Shipment::from)
-            .collect())
-    }
-
-    /// Why the order ships from where it does, with the alternatives and their costs.
-    async fn routing(&self) -> Option<RoutingDecision> {
-        routing_of(self.routing_record.as_ref())
-    }
-
-    /// Delivery problems found on its parcels, with the action recommended.
-    async fn delivery_exceptions(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<DeliveryException>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, ExceptionsOf(order)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(DeliveryException::from)
-            .collect())
-    }
-
-    /// The emails sent (or waiting) about this order, oldest first.
-    async fn notifications(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::lifecycle::notify::graphql::Notification>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((
-                tenant,
-                crate::lifecycle::notify::loaders::NotificationsOf(order),
-            ))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// Its returns, oldest first.
-    async fn returns(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::lifecycle::returns::graphql::Return>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::lifecycle::returns::loaders::ReturnsOf(order)))
-            .await?;
-        let config = &crate::graphql::context::state(ctx).config;
-        let links = crate::lifecycle::notify::context::Links::of(config);
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(r, lines)| crate::lifecycle::returns::graphql::Return::of(r, &lines, &links))
-            .collect())
-    }
-
-    /// Money paid back on this order, oldest first.
-    async fn refunds(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::lifecycle::refund::graphql::Refund>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::lifecycle::refund::loaders::RefundsOf(order)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    /// The shopper's conversations about this order, most recent first.
-    async fn support_threads(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<crate::lifecycle::support::graphql::SupportThread>> {
-        let (tenant, order) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, crate::lifecycle::support::loaders::ThreadsOf(order)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let Some(key) = self.customer_key else {
             return Ok(None);
@@ -571,4 +427,11 @@ impl Order {
         let row = ctx.data_unchecked::<Loaders>().load_one(key).await?;
         Ok(row.map(Customer::from))
     }
+}
+
+// What a mutation of one order answers (no description: the SDL predates the move).
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
 }

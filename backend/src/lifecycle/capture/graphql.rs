@@ -2,18 +2,17 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
-use super::types::Order;
 use crate::domain::OrderId;
 use crate::error::{AppError, UserError};
-use crate::graphql::context::{principal, state};
+use crate::graphql::context::{actor_label, principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::decode_id;
 use crate::lifecycle::capture::api::{self, CreateOrderInput};
 use crate::lifecycle::capture::service::Change;
-use crate::lifecycle::capture::validate::IssueCode;
-use crate::tenancy::repo::{api_keys, users};
-use crate::tenancy::{Actor, Permission, Principal, TenantTx, UserTx};
+use crate::order::graphql::types::{Order, OrderPayload};
+use crate::order::issues::IssueCode;
+use crate::tenancy::Permission;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum CreateOrderResult {
@@ -26,12 +25,6 @@ pub enum CreateOrderResult {
 pub struct CreateOrderPayload {
     pub order: Option<Order>,
     pub result: Option<CreateOrderResult>,
-    pub user_errors: Vec<UserError>,
-}
-
-#[derive(SimpleObject)]
-pub struct OrderPayload {
-    pub order: Option<Order>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -59,28 +52,6 @@ pub struct ResolveOrderIssueInput {
     pub field: Option<String>,
     /// How it was resolved; goes on the timeline.
     pub reason: String,
-}
-
-/// Who the caller is, in words, for the timeline.
-pub async fn actor_label(ctx: &Context<'_>, p: &Principal) -> Result<Option<String>, AppError> {
-    let db = &state(ctx).db;
-    Ok(match p.actor {
-        Actor::User(user) => {
-            let tx = UserTx::begin(db, user).await?;
-            let email = users::get(&tx, user).await?.map(|u| u.email);
-            tx.commit().await?;
-            email
-        }
-        Actor::ApiKey(key) => {
-            let tx = TenantTx::begin(db, p.tenant).await?;
-            let name = api_keys::get(&tx, key)
-                .await?
-                .map(|k| format!("API key {}", k.name));
-            tx.commit().await?;
-            name
-        }
-        Actor::System | Actor::Channel(_) => None,
-    })
 }
 
 fn order_id(id: &ID) -> Result<OrderId, AppError> {

@@ -7,7 +7,8 @@ use async_graphql::dataloader::Loader;
 
 use crate::domain::{OrderId, TenantId};
 use crate::graphql::loader::{Batch, load_lists};
-use crate::lifecycle::capture::repo::{self as order_repo, OrderEvent, OrderLine};
+use crate::order::repo::{self as order_repo, OrderLine};
+use crate::order::timeline::{self, OrderEvent};
 use crate::tenancy::TenantTx;
 
 /// Lines of an order.
@@ -48,7 +49,7 @@ impl Loader<(TenantId, EventsOf)> for Batch {
     ) -> Result<HashMap<(TenantId, EventsOf), Vec<OrderEvent>>, Self::Error> {
         let fetch = |tx: TenantTx, ids: Vec<EventsOf>| async move {
             let orders: Vec<OrderId> = ids.iter().map(|l| l.0).collect();
-            let rows = order_repo::events_of(&tx, &orders).await?;
+            let rows = timeline::events_of(&tx, &orders).await?;
             Ok((tx, rows))
         };
         load_lists(&self.state, keys, fetch, |e: &OrderEvent| {
