@@ -26,11 +26,12 @@ impl AppState {
 
 /// Every kind of background job, with its handler: the one place a job kind is named.
 pub fn job_kinds() -> jobs::Registry {
-    use crate::lifecycle::{engine, notify, tracking};
+    use crate::lifecycle::transition::wake;
+    use crate::lifecycle::{notify, tracking};
     jobs::Registry::default()
-        .batched::<engine::AdvanceOrder>()
-        .single::<engine::ExpireReservation>()
-        .single::<engine::RetryBackorders>()
+        .batched::<wake::AdvanceOrder>()
+        .single::<wake::ExpireReservation>()
+        .single::<wake::RetryBackorders>()
         .batched::<notify::jobs::SendNotification>()
         .single::<tracking::watch::WatchDeliveries>()
         .single::<crate::channels::deliveries::ProcessDelivery>()

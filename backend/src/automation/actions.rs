@@ -6,10 +6,10 @@ use sea_orm::{ActiveValue::Set, DbErr};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderId;
-use crate::lifecycle::engine::transition::{self, By, EngineError, Step};
 use crate::lifecycle::notify::kind::Kind as NotifyKind;
 use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::{self, By, EngineError, Step};
 use crate::order::repo::{self as order_repo, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
@@ -302,7 +302,7 @@ pub async fn apply(
                 Ok(event) => {
                     // The engine takes the order on from the stage it was held at.
                     crate::jobs::Job::enqueue(
-                        crate::lifecycle::engine::AdvanceOrder {
+                        crate::lifecycle::transition::wake::AdvanceOrder {
                             order: OrderId(order.id),
                         },
                         tx,

@@ -24,4 +24,5 @@ pub mod shipping;
 pub mod state;
 pub mod support;
 pub mod tracking;
+pub mod transition;
 pub mod warehouse;

@@ -17,6 +17,8 @@ use crate::error::AppError;
 use crate::jobs::Job;
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::By;
+use crate::lifecycle::transition::wake::AdvanceOrder;
 use crate::lifecycle::{allocation, engine};
 use crate::order::canonical::{CanonicalOrder, Line};
 use crate::order::issues::{Issue, IssueCode};
@@ -385,7 +387,7 @@ async fn create(
     }
 
     if state == OrderState::Received {
-        engine::AdvanceOrder { order: id }.enqueue(tx).await?;
+        AdvanceOrder { order: id }.enqueue(tx).await?;
     }
     ledger::on_captured(tx, &order, source.actor).await?;
     let mut events = vec![
@@ -610,7 +612,7 @@ async fn update(
         allocation::service::release(tx, &order, source.actor, None).await?;
     } else {
         if lines_changed {
-            let by = engine::transition::By {
+            let by = By {
                 actor: source.actor,
                 label: source.actor_label.clone(),
             };
@@ -618,7 +620,7 @@ async fn update(
         }
         if matches!(state, OrderState::Received | OrderState::PaymentReview) {
             // New payment facts (a capture, a settled transfer) may let the order go on.
-            engine::AdvanceOrder { order: id }.enqueue(tx).await?;
+            AdvanceOrder { order: id }.enqueue(tx).await?;
         }
     }
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.

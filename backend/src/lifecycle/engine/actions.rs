@@ -4,10 +4,8 @@
 
 use chrono::Utc;
 
-use super::AdvanceOrder;
 use super::gate::gate;
 use super::pipeline::refund_due;
-use super::transition::{self, By, EngineError, Step, stage_of, state_of};
 use crate::domain::address::normalise;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, OrderId};
@@ -18,54 +16,14 @@ use crate::lifecycle::capture::validate;
 use crate::lifecycle::fraud::signals::{self, LabelSource};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::staff::{by, finish, optional, refused, required};
+use crate::lifecycle::transition::wake::AdvanceOrder;
+use crate::lifecycle::transition::{self, By, Step, stage_of, state_of};
 use crate::order::issues::{Issue, IssueCode};
 use crate::order::repo::{self, Order};
-use crate::order::timeline::{self, NewEvent, OrderEvent};
+use crate::order::timeline::{self, NewEvent};
 use crate::state::AppState;
 use crate::tenancy::{Permission, Principal, TenantTx};
-
-pub(crate) fn refused(err: EngineError) -> crate::error::Fail {
-    match err {
-        EngineError::Illegal(e) => {
-            UserError::on("orderId", C::IllegalTransition, e.to_string()).into()
-        }
-        EngineError::Conflict => UserError::on("orderId", C::Conflict, err.to_string()).into(),
-        EngineError::Db(e) => e.into(),
-    }
-}
-
-pub(crate) fn required(reason: Option<String>, what: &str) -> Result<String, UserError> {
-    let reason = reason.map(|r| r.trim().to_owned()).unwrap_or_default();
-    if reason.is_empty() {
-        return Err(UserError::on(
-            "reason",
-            C::Required,
-            format!("say why the order is {what}"),
-        ));
-    }
-    if reason.chars().count() > 1000 {
-        return Err(UserError::on(
-            "reason",
-            C::Invalid,
-            "must be at most 1000 characters",
-        ));
-    }
-    Ok(reason)
-}
-
-pub fn optional(reason: Option<String>) -> Result<Option<String>, UserError> {
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(UserError::on(
-            "reason",
-            C::Invalid,
-            "must be at most 1000 characters",
-        ));
-    }
-    Ok(reason)
-}
 
 /// Opens the tenant's transaction with the order locked.
 async fn open(state: &AppState, principal: &Principal, id: OrderId) -> Outcome<(TenantTx, Order)> {
@@ -75,20 +33,6 @@ async fn open(state: &AppState, principal: &Principal, id: OrderId) -> Outcome<(
         return Err(UserError::on("orderId", C::NotFound, "no such order").into());
     };
     Ok((tx, order))
-}
-
-pub(crate) async fn finish(
-    state: &AppState,
-    principal: &Principal,
-    tx: TenantTx,
-    order: Order,
-    events: Vec<OrderEvent>,
-) -> Outcome<Order> {
-    tx.commit().await?;
-    timeline::publish_events(state, principal.tenant, &events).await;
-    // An action may have scheduled the order's next stage: no need to wait for a poll.
-    state.wake_workers.notify_one();
-    Ok(order)
 }
 
 /// Makes a staff move, queues the order's next stage when it goes on through them, commits
@@ -113,13 +57,6 @@ async fn conclude(
         .await?;
     }
     finish(state, principal, tx, order, vec![event]).await
-}
-
-pub(crate) fn by(principal: &Principal, label: Option<String>) -> By {
-    By {
-        actor: principal.actor,
-        label,
-    }
 }
 
 /// Approves an order held in payment or fraud review; it goes on through the stages.

@@ -2,18 +2,15 @@
 //! store without the warehouse workflow, buy its labels at once.
 
 use super::pipeline::Batch;
-use super::transition::{By, EngineError, Step};
-use crate::domain::OrderId;
 use crate::lifecycle::allocation::repo::Allocation;
 use crate::lifecycle::allocation::service::StockBook;
 use crate::lifecycle::routing::decide::Decision;
 use crate::lifecycle::routing::service::{self as routing, RouteError};
 use crate::lifecycle::shipping::context::Context;
-use crate::lifecycle::shipping::repo::Shipment;
-use crate::lifecycle::shipping::service::{self as labels, Choice, LabelError};
+use crate::lifecycle::shipping::service::label_all;
 use crate::lifecycle::state::OrderState;
-use crate::order::repo::{Order, OrderLine};
-use crate::order::timeline::NewEvent;
+use crate::lifecycle::transition::{By, EngineError, Step, shipped_step};
+use crate::order::repo::Order;
 use crate::tenancy::TenantTx;
 
 /// The decision in a sentence: the plan, and what it was chosen over.
@@ -95,82 +92,4 @@ pub(super) async fn route_and_label(
         }
     }
     Ok(())
-}
-
-pub fn shipped_step(parcels: usize) -> Step {
-    Step {
-        to: OrderState::Shipped,
-        kind: "order.shipped",
-        message: format!("Shipped: {parcels} parcel(s) labelled and handed to the carrier"),
-        reason: None,
-        data: serde_json::json!({ "parcels": parcels }),
-    }
-}
-
-/// Buys the recommended label of every open shipment; returns the timeline events and
-/// whether every parcel of the order now has a label. A refusal (no service takes a parcel)
-/// is recorded and leaves the order for staff.
-pub async fn label_all(
-    tx: &TenantTx,
-    ctx: &Context,
-    order: &Order,
-    lines: &[OrderLine],
-    shipments: &[Shipment],
-    by: &By,
-) -> Result<(Vec<NewEvent<'static>>, bool), EngineError> {
-    let mut events = Vec::new();
-    let mut all = true;
-    for s in shipments {
-        if !crate::lifecycle::shipping::repo::OPEN.contains(&s.status.as_str()) {
-            continue;
-        }
-        // A rule's chosen service, when it takes the parcel; the tenant's pick otherwise.
-        let pinned = order
-            .assigned_service
-            .as_deref()
-            .and_then(|code| ctx.book.service_by_code(code));
-        let recommended = Choice::Recommended(ctx.settings.label_pick);
-        let bought = match pinned {
-            Some(id) => {
-                match labels::buy(tx, ctx, order, lines, s, Choice::Service(id), by.actor).await {
-                    Err(LabelError::Refused(_)) => {
-                        labels::buy(tx, ctx, order, lines, s, recommended, by.actor).await
-                    }
-                    other => other,
-                }
-            }
-            None => labels::buy(tx, ctx, order, lines, s, recommended, by.actor).await,
-        };
-        match bought {
-            Ok(bought) => events.push(NewEvent {
-                order: OrderId(order.id),
-                kind: "shipment.label_created",
-                actor: by.actor,
-                actor_label: by.label.clone(),
-                message: bought.message,
-                reason: None,
-                data: serde_json::json!({
-                    "shipmentId": s.id,
-                    "trackingNumber": bought.shipment.tracking_number,
-                    "service": bought.option.service,
-                    "carrier": bought.option.carrier,
-                    "price": bought.option.price,
-                }),
-            }),
-            Err(LabelError::Db(e)) => return Err(e.into()),
-            Err(LabelError::Refused(why)) => {
-                all = false;
-                events.push(NewEvent {
-                    order: OrderId(order.id),
-                    kind: "shipment.label_failed",
-                    actor: by.actor,
-                    actor_label: by.label.clone(),
-                    message: format!("No label bought for parcel {}: {why}", s.parcel_no),
-                    reason: Some(why),
-                    data: serde_json::json!({ "shipmentId": s.id }),
-                });
-            }
-        }
-    }
-    Ok((events, all))
 }

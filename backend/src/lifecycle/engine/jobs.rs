@@ -5,78 +5,17 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::{Deserialize, Serialize};
 
-use super::{BATCH, pipeline};
+use super::pipeline;
 use crate::domain::{OrderId, TenantId};
-use crate::jobs::{Claim, Job, JobError, Outcome, Run, RunBatch};
+use crate::jobs::{Claim, JobError, Outcome, Run, RunBatch};
 use crate::lifecycle::allocation::service as allocate;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::wake::{AdvanceOrder, BATCH, ExpireReservation, RetryBackorders};
 use crate::order::repo;
 use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{Actor, AnyTx, TenantTx};
-
-/// Moves one order through the automated stages (one pending per order); batched.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct AdvanceOrder {
-    #[serde(rename = "orderId")]
-    pub order: OrderId,
-}
-
-impl Job for AdvanceOrder {
-    const NAME: &'static str = "order.advance";
-    const BATCH: u64 = BATCH;
-    /// Orders arriving one by one would each pay a batch's fixed cost.
-    const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
-
-    fn dedupe_key(&self, _: TenantId) -> Option<String> {
-        Some(format!("advance:{}", self.order.uuid()))
-    }
-
-    fn order(&self) -> Option<OrderId> {
-        Some(self.order)
-    }
-}
-
-/// Gives back an unpaid order's reservation when it lapses.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct ExpireReservation {
-    #[serde(rename = "orderId")]
-    pub order: OrderId,
-}
-
-impl Job for ExpireReservation {
-    const NAME: &'static str = "order.reservation_expiry";
-
-    fn dedupe_key(&self, _: TenantId) -> Option<String> {
-        Some(format!("expire:{}", self.order.uuid()))
-    }
-
-    fn order(&self) -> Option<OrderId> {
-        Some(self.order)
-    }
-}
-
-/// Stock became available: the tenant's backordered orders try again (one pending retry
-/// per tenant, so a receipt of a hundred lines causes one pass).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
-pub struct RetryBackorders {}
-
-impl Job for RetryBackorders {
-    const NAME: &'static str = "inventory.restocked";
-
-    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
-        Some(format!("restocked:{}", tenant.uuid()))
-    }
-}
-
-/// After stock grew: retry the tenant's backorders shortly.
-pub async fn schedule_restock(tx: &TenantTx) -> Result<(), DbErr> {
-    RetryBackorders {}
-        .enqueue_at(tx, Utc::now() + chrono::Duration::seconds(1))
-        .await
-}
 
 /// A batch of one tenant's orders is decided in one transaction. A batch that fails is
 /// retried order by order, so one bad order cannot hold up the rest.

@@ -2,9 +2,11 @@
 //! fraud, allocation) as jobs, and applies staff overrides. Every state change goes through
 //! [`transition`], so it is legal, conditional on the state read, and on the timeline.
 //!
-//! Decided by each stage's pure module, gated by `gate.rs` (pure), moved by `transition.rs`
-//! (legal moves: `lifecycle::machine`); run by `jobs.rs` (`AdvanceOrder` in batches through
-//! `pipeline.rs`, `ExpireReservation`, `RetryBackorders`); staff overrides in `actions.rs`,
+//! Decided by each stage's pure module, gated by `gate.rs` (pure), moved by
+//! `lifecycle::transition` (legal moves: `lifecycle::machine`); run by `jobs.rs`
+//! (`AdvanceOrder` in batches through `pipeline.rs`, `ExpireReservation`, `RetryBackorders`,
+//! whose messages are `transition::wake`'s, so stages below set the engine going without
+//! importing it); staff overrides in `actions.rs`,
 //! splits in `split.rs`, routing and auto-labels in `fulfil.rs`; exposed in `graphql.rs`.
 
 pub mod actions;
@@ -14,21 +16,17 @@ pub mod graphql;
 pub mod jobs;
 pub mod pipeline;
 pub mod split;
-pub mod transition;
 
 use sea_orm::DbErr;
 
-pub use self::jobs::{AdvanceOrder, ExpireReservation, RetryBackorders, schedule_restock};
 use crate::domain::OrderId;
 use crate::jobs::Job;
 use crate::lifecycle::allocation::service as allocate;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::{self, wake::AdvanceOrder};
 use crate::order::repo;
 use crate::order::timeline;
 use crate::tenancy::TenantTx;
-
-/// At most this many orders are decided in one transaction.
-pub const BATCH: u64 = 64;
 
 /// A channel changed an order's line items after stock was promised for them: the promise is
 /// released and made again for the new lines (through `backordered`, which the next stage run

@@ -6,9 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::ExpireReservation;
 use super::gate::gate;
-use super::transition::{self, By, EngineError, Step, state_of};
 use crate::customers::repo::{self as customers, Customer};
 use crate::domain::TenantId;
 use crate::domain::money::{amount_from_units, to_units};
@@ -23,6 +21,8 @@ use crate::lifecycle::payment::decide::{self as payment, PaymentVerdict};
 use crate::lifecycle::settings::{self, LifecycleSettings};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::wake::ExpireReservation;
+use crate::lifecycle::transition::{self, By, EngineError, Step, state_of};
 use crate::order::canonical::{FinancialStatus, PaymentFacts};
 use crate::order::issues::Issue;
 use crate::order::repo::{self, Order, OrderLine};

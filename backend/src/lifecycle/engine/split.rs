@@ -7,13 +7,13 @@ use entity::{allocations, order_lines, orders};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::transition::{self, By, Step, state_of};
 use crate::domain::money::{amount_from_units, to_units};
 use crate::domain::{AllocationId, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::lifecycle::allocation::repo::{self as allocation_repo, AllocationStatus};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
+use crate::lifecycle::transition::{self, By, Step, state_of};
 use crate::order::canonical::PaymentFacts;
 use crate::order::repo::{self, Order, OrderLine};
 use crate::order::timeline::{self, NewEvent, OrderEvent};

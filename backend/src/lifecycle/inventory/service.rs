@@ -6,7 +6,7 @@ use super::repo::{self, Movement, StockLevel};
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::{Sku, VariantId, WarehouseId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
-use crate::lifecycle::engine;
+use crate::lifecycle::transition::wake;
 use crate::state::AppState;
 use crate::tenancy::{Actor, Permission, Principal, TenantTx};
 
@@ -68,7 +68,7 @@ pub async fn move_stock(
     };
     if delta.on_hand - delta.reserved > 0 {
         // More is available now: backordered orders may be filled.
-        engine::schedule_restock(tx).await?;
+        wake::schedule_restock(tx).await?;
     }
     let movement = repo::record(
         tx,

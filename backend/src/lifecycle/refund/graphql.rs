@@ -219,7 +219,7 @@ impl RefundMutation {
                 .as_ref()
                 .map(|a| units_of("shipping", a))
                 .transpose()?;
-            let reason = crate::lifecycle::engine::actions::optional(input.reason)?;
+            let reason = crate::lifecycle::transition::staff::optional(input.reason)?;
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let currency = orders::get(&tx, order)
                 .await?

@@ -21,9 +21,9 @@ use crate::graphql::guard::Perm;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::engine::actions::optional;
 use crate::lifecycle::refund::graphql::{Refund, units_of};
 use crate::lifecycle::refund::loaders::RefundsOf;
+use crate::lifecycle::transition::staff::optional;
 use crate::order::graphql::types::{Order, OrderEvent};
 use crate::order::loaders::EventsOf;
 use crate::order::repo as orders;
@@ -701,7 +701,7 @@ impl ReturnsMutation {
         ctx: &Context<'_>,
         input: ReturnActionInput,
     ) -> async_graphql::Result<ReturnPayload> {
-        let reason = match crate::lifecycle::engine::actions::required(input.reason, "rejected") {
+        let reason = match crate::lifecycle::transition::staff::required(input.reason, "rejected") {
             Ok(r) => r,
             Err(e) => return Ok(early(e)),
         };

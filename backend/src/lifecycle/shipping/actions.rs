@@ -15,14 +15,13 @@ use crate::domain::money::parse_amount;
 use crate::domain::{OrderId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
-use crate::lifecycle::engine;
-use crate::lifecycle::engine::actions::{by, finish, optional, refused};
-use crate::lifecycle::engine::fulfil::shipped_step;
-use crate::lifecycle::engine::transition::{self, Step, state_of};
 use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::normalize::Source;
 use crate::lifecycle::tracking::service::seal_secret;
+use crate::lifecycle::transition::staff::{by, finish, optional, refused};
+use crate::lifecycle::transition::wake::AdvanceOrder;
+use crate::lifecycle::transition::{self, Step, shipped_step, state_of};
 use crate::order::repo::{self as orders, Order};
 use crate::order::timeline::{self, NewEvent};
 use crate::state::AppState;
@@ -470,9 +469,7 @@ async fn resume_waiting(tx: &TenantTx) -> Outcome<()> {
         .all(tx.conn())
         .await?;
     for id in ids {
-        engine::AdvanceOrder { order: OrderId(id) }
-            .enqueue(tx)
-            .await?;
+        AdvanceOrder { order: OrderId(id) }.enqueue(tx).await?;
     }
     Ok(())
 }

@@ -22,7 +22,9 @@ use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::routing::decide::Piece;
+use crate::lifecycle::transition::{By, EngineError};
 use crate::order::repo::{Order, OrderLine};
+use crate::order::timeline::NewEvent;
 use crate::tenancy::{Actor, TenantTx};
 
 /// Which label to buy.
@@ -476,4 +478,70 @@ pub fn cost_of(shipment: &Shipment) -> Option<Decimal> {
     shipment
         .cost_units
         .map(|u| crate::domain::money::amount_from_units(u, &shipment.currency))
+}
+
+/// Buys the recommended label of every open shipment; returns the timeline events and
+/// whether every parcel of the order now has a label. A refusal (no service takes a parcel)
+/// is recorded and leaves the order for staff.
+pub async fn label_all(
+    tx: &TenantTx,
+    ctx: &Context,
+    order: &Order,
+    lines: &[OrderLine],
+    shipments: &[Shipment],
+    by: &By,
+) -> Result<(Vec<NewEvent<'static>>, bool), EngineError> {
+    let mut events = Vec::new();
+    let mut all = true;
+    for s in shipments {
+        if !crate::lifecycle::shipping::repo::OPEN.contains(&s.status.as_str()) {
+            continue;
+        }
+        // A rule's chosen service, when it takes the parcel; the tenant's pick otherwise.
+        let pinned = order
+            .assigned_service
+            .as_deref()
+            .and_then(|code| ctx.book.service_by_code(code));
+        let recommended = Choice::Recommended(ctx.settings.label_pick);
+        let bought = match pinned {
+            Some(id) => match buy(tx, ctx, order, lines, s, Choice::Service(id), by.actor).await {
+                Err(LabelError::Refused(_)) => {
+                    buy(tx, ctx, order, lines, s, recommended, by.actor).await
+                }
+                other => other,
+            },
+            None => buy(tx, ctx, order, lines, s, recommended, by.actor).await,
+        };
+        match bought {
+            Ok(bought) => events.push(NewEvent {
+                order: OrderId(order.id),
+                kind: "shipment.label_created",
+                actor: by.actor,
+                actor_label: by.label.clone(),
+                message: bought.message,
+                reason: None,
+                data: serde_json::json!({
+                    "shipmentId": s.id,
+                    "trackingNumber": bought.shipment.tracking_number,
+                    "service": bought.option.service,
+                    "carrier": bought.option.carrier,
+                    "price": bought.option.price,
+                }),
+            }),
+            Err(LabelError::Db(e)) => return Err(e.into()),
+            Err(LabelError::Refused(why)) => {
+                all = false;
+                events.push(NewEvent {
+                    order: OrderId(order.id),
+                    kind: "shipment.label_failed",
+                    actor: by.actor,
+                    actor_label: by.label.clone(),
+                    message: format!("No label bought for parcel {}: {why}", s.parcel_no),
+                    reason: Some(why),
+                    data: serde_json::json!({ "shipmentId": s.id }),
+                });
+            }
+        }
+    }
+    Ok((events, all))
 }

@@ -1,6 +1,11 @@
 //! Moving an order from one state to another: checked against the state machine, written with
 //! the engine's columns only if the order is still in the state it was read in, and recorded
-//! on the timeline with its actor and reason.
+//! on the timeline with its actor and reason. Every stage moves orders through here, beneath
+//! the engine: `staff.rs` holds what staff actions share, `wake.rs` the jobs that set the
+//! engine going.
+
+pub mod staff;
+pub mod wake;
 
 use chrono::Utc;
 use entity::orders;
@@ -199,4 +204,15 @@ pub async fn save(
     }
     order.updated_at = now;
     Ok(())
+}
+
+/// Every parcel labelled and handed over: the order has shipped.
+pub fn shipped_step(parcels: usize) -> Step {
+    Step {
+        to: OrderState::Shipped,
+        kind: "order.shipped",
+        message: format!("Shipped: {parcels} parcel(s) labelled and handed to the carrier"),
+        reason: None,
+        data: serde_json::json!({ "parcels": parcels }),
+    }
 }

@@ -1,0 +1,75 @@
+//! The jobs that set the engine going: their messages live here, beneath the stages that
+//! enqueue them (capture, inventory, shipping, staff actions); how they run is the engine's
+//! (`engine/jobs.rs`).
+
+use chrono::Utc;
+use sea_orm::DbErr;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{OrderId, TenantId};
+use crate::jobs::Job;
+use crate::tenancy::TenantTx;
+
+/// At most this many orders are decided in one transaction.
+pub const BATCH: u64 = 64;
+
+/// Moves one order through the automated stages (one pending per order); batched.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct AdvanceOrder {
+    #[serde(rename = "orderId")]
+    pub order: OrderId,
+}
+
+impl Job for AdvanceOrder {
+    const NAME: &'static str = "order.advance";
+    const BATCH: u64 = BATCH;
+    /// Orders arriving one by one would each pay a batch's fixed cost.
+    const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(format!("advance:{}", self.order.uuid()))
+    }
+
+    fn order(&self) -> Option<OrderId> {
+        Some(self.order)
+    }
+}
+
+/// Gives back an unpaid order's reservation when it lapses.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct ExpireReservation {
+    #[serde(rename = "orderId")]
+    pub order: OrderId,
+}
+
+impl Job for ExpireReservation {
+    const NAME: &'static str = "order.reservation_expiry";
+
+    fn dedupe_key(&self, _: TenantId) -> Option<String> {
+        Some(format!("expire:{}", self.order.uuid()))
+    }
+
+    fn order(&self) -> Option<OrderId> {
+        Some(self.order)
+    }
+}
+
+/// Stock became available: the tenant's backordered orders try again (one pending retry
+/// per tenant, so a receipt of a hundred lines causes one pass).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct RetryBackorders {}
+
+impl Job for RetryBackorders {
+    const NAME: &'static str = "inventory.restocked";
+
+    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
+        Some(format!("restocked:{}", tenant.uuid()))
+    }
+}
+
+/// After stock grew: retry the tenant's backorders shortly.
+pub async fn schedule_restock(tx: &TenantTx) -> Result<(), DbErr> {
+    RetryBackorders {}
+        .enqueue_at(tx, Utc::now() + chrono::Duration::seconds(1))
+        .await
+}
