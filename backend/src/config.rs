@@ -360,7 +360,7 @@ fn stored_secret(data_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
             path.display()
         ),
     }
-    let secret = crate::auth::tokens::random_token(48);
+    let secret = crate::domain::secret::random_token(48);
     match create_private(&path, &secret) {
         Ok(()) => Ok(secret.into_bytes()),
         // Another process made it first: use theirs.
@@ -408,7 +408,7 @@ fn create_private(path: &Path, contents: &str) -> std::io::Result<()> {
         path.file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("secret"),
-        crate::auth::tokens::random_token(6)
+        crate::domain::secret::random_token(6)
     ));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -436,7 +436,7 @@ mod secret_file_tests {
     fn temp_dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "orderflow-config-{}",
-            crate::auth::tokens::random_token(8)
+            crate::domain::secret::random_token(8)
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir

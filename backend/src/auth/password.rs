@@ -68,7 +68,7 @@ fn dummy_hash() -> AppResult<&'static str> {
     if let Some(hash) = DUMMY.get() {
         return Ok(hash);
     }
-    let secret = crate::auth::tokens::random_token(32);
+    let secret = crate::domain::secret::random_token(32);
     let hash = hasher()?
         .hash_password(secret.as_bytes())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2 hash: {e}")))?

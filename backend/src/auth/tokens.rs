@@ -4,24 +4,15 @@
 //! scoped to that tenant before looking the token up; the random part is 256 bits, so only
 //! its SHA-256 is stored.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::TenantId;
+use crate::domain::secret::random_token;
 
 pub const REFRESH: &str = "ofr";
 pub const API_KEY: &str = "ofk";
 pub const INVITATION: &str = "ofi";
-
-/// `bytes` random bytes from the OS, URL-safe base64.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
 
 /// Shortest secret a merchant may type (one a platform or tracking service shows them, for
 /// Orderflow to check its signatures with); secrets Orderflow makes have 32 random bytes.

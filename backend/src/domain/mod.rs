@@ -4,6 +4,7 @@ pub mod address;
 mod email;
 mod ids;
 pub mod money;
+pub mod secret;
 mod sku;
 
 pub use address::Address;

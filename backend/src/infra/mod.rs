@@ -16,3 +16,4 @@ pub mod redis;
 pub mod seal;
 pub mod signature;
 pub mod telemetry;
+pub mod templates;

@@ -4,7 +4,7 @@
 //! No stage is imported here. The GraphQL `Order` carries what the order itself knows; each
 //! stage adds its own fields (payment's verdict, fraud's score, allocations, parcels, routing,
 //! delivery exceptions, emails, returns, refunds, conversations) from its own GraphQL module,
-//! and `schema::order` lists those parts (see `graphql::extend`).
+//! and `schema::parts` lists those parts (see `graphql::extend`).
 
 pub mod canonical;
 pub mod channel;

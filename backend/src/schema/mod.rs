@@ -5,7 +5,7 @@
 
 mod account;
 mod auth;
-mod order;
+mod parts;
 mod subscription;
 pub mod types;
 

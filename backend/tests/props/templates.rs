@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use orderflow::infra::templates::{self, Rendered, Source, TemplateError, render, render_text};
 use orderflow::lifecycle::notify::kind::Kind;
-use orderflow::lifecycle::notify::templates::{
-    self, Rendered, Source, TemplateError, builtin, render, render_text,
-};
+use orderflow::lifecycle::notify::templates::builtin;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

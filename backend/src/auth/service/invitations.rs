@@ -7,7 +7,6 @@ use crate::auth::{attempts, password, tokens};
 use crate::domain::{Email, InvitationId, UserId};
 use crate::error::{AppError, Outcome, UserError, UserErrorCode as C};
 use crate::infra::ratelimit::{Limit, MAIL_PER_ADDRESS};
-use crate::lifecycle::notify::{self, kind::Kind};
 use crate::state::AppState;
 use crate::tenancy::repo::invitations::{self, Invitation, NewInvitation};
 use crate::tenancy::repo::{audit, memberships, tenants, users};
@@ -195,7 +194,7 @@ async fn deliver(
             "expires_at": format!("{} UTC", invitation.expires_at.format("%Y-%m-%d %H:%M")),
         },
     });
-    let source = notify::templates::builtin(Kind::Invitation);
+    let source = super::mail::invitation();
     // Per recipient too, across tenants: opening many shops does not buy more mail to one
     // person.
     let sent = match state

@@ -5,7 +5,7 @@
 
 use crate::domain::Email;
 use crate::infra::mailer::Mail;
-use crate::lifecycle::notify::templates::{self, Source};
+use crate::infra::templates::{self, Source};
 use crate::state::AppState;
 
 /// Renders `source` with `context` (its `shop` filled with the platform's name and address)
@@ -32,4 +32,19 @@ pub async fn send(
             html: rendered.html,
         })
         .await
+}
+
+/// The platform's address confirmation.
+pub fn email_verification() -> Source {
+    crate::builtin_template!("email_verification")
+}
+
+/// An invitation to join a tenant's staff.
+pub fn invitation() -> Source {
+    crate::builtin_template!("invitation")
+}
+
+/// A password reset link.
+pub fn password_reset() -> Source {
+    crate::builtin_template!("password_reset")
 }

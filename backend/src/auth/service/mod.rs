@@ -5,7 +5,7 @@
 mod api_keys;
 mod authenticate;
 pub mod invitations;
-mod mail;
+pub mod mail;
 mod members;
 mod password;
 mod reset;

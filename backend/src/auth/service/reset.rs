@@ -11,7 +11,6 @@ use crate::auth::{password, tokens};
 use crate::domain::{Email, UserId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::infra::ratelimit::{LOGIN_PER_IP, MAIL_PER_ADDRESS};
-use crate::lifecycle::notify::{kind::Kind, templates};
 use crate::state::AppState;
 use crate::tenancy::repo::{memberships, refresh_tokens, users};
 use crate::tenancy::{AnyTx, GlobalTx, TenantTx, UserTx};
@@ -55,7 +54,7 @@ async fn issue(state: &AppState, email: &Email) -> anyhow::Result<()> {
         tx.commit().await?;
         return Ok(());
     };
-    let token = tokens::random_token(32);
+    let token = crate::domain::secret::random_token(32);
     let id = uuid::Uuid::now_v7();
     let now = Utc::now();
     password_resets::Entity::insert(password_resets::ActiveModel {
@@ -101,7 +100,7 @@ async fn send(
     let context = serde_json::json!({
         "password_reset": { "url": url, "expires_at": format!("{} UTC", expires.format("%Y-%m-%d %H:%M")) },
     });
-    let source = templates::builtin(Kind::PasswordReset);
+    let source = super::mail::password_reset();
     super::mail::send(state, email.as_str(), &source, context).await
 }
 

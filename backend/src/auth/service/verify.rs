@@ -53,7 +53,7 @@ pub async fn send_verification(
     mail::send(
         state,
         email.as_str(),
-        &crate::lifecycle::notify::templates::email_verification(),
+        &super::mail::email_verification(),
         context,
     )
     .await

@@ -9,11 +9,10 @@ use crate::catalog::supplier_repo::{Supplier as SupplierRecord, SupplierItem as 
 use crate::catalog::warehouse_repo::Warehouse as WarehouseRecord;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, ProductId, SupplierId, TenantId, VariantId};
+use crate::graphql::extend::Extended;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::inventory::graphql::StockLevel;
-use crate::lifecycle::inventory::loaders::LevelsOf;
 
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(complex)]
@@ -68,10 +67,14 @@ pub struct VariantOption {
     pub value: String,
 }
 
-/// A sellable item: what orders, stock and suppliers refer to by SKU.
+/// A sellable item: what orders, stock and suppliers refer to by SKU; inventory adds its
+/// stock (a part, see `schema::parts`).
+pub type Variant = Extended<VariantFields>;
+
+/// What the catalog knows of a variant.
 #[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct Variant {
+#[graphql(name = "VariantFields")]
+pub struct VariantFields {
     pub id: ID,
     pub product_id: ID,
     /// Unique within the tenant.
@@ -95,6 +98,12 @@ pub struct Variant {
 
 impl From<VariantRecord> for Variant {
     fn from(v: VariantRecord) -> Self {
+        Extended::new(VariantFields::from(v))
+    }
+}
+
+impl From<VariantRecord> for VariantFields {
+    fn from(v: VariantRecord) -> Self {
         Self {
             id: global_id("Variant", v.id),
             product_id: global_id("Product", v.product_id),
@@ -115,37 +124,6 @@ impl From<VariantRecord> for Variant {
             updated_at: v.updated_at,
             key: (TenantId(v.tenant_id), VariantId(v.id)),
         }
-    }
-}
-
-#[ComplexObject]
-impl Variant {
-    /// Stock in each warehouse that has held this variant.
-    async fn stock_levels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevel>> {
-        let (tenant, variant) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, LevelsOf(variant)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|l| StockLevel::new(tenant, &self.sku, l))
-            .collect())
-    }
-
-    /// Units available to promise, over all warehouses.
-    async fn available(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let (tenant, variant) = self.key;
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((tenant, LevelsOf(variant)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .iter()
-            .map(|l| l.level.available())
-            .sum())
     }
 }
 

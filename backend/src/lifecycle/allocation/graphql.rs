@@ -1,5 +1,5 @@
 //! Allocation over GraphQL: `Order.allocations`, stock reserved per line and what waits for
-//! stock (a part of `Order`, listed in `schema::order`).
+//! stock (a part of `Order`, listed in `schema::parts`).
 
 use std::sync::Arc;
 

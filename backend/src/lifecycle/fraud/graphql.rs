@@ -1,5 +1,5 @@
 //! Fraud screening over GraphQL: `Order.fraud`, the score with its reasons (a part of `Order`,
-//! listed in `schema::order`).
+//! listed in `schema::parts`).
 
 use std::sync::Arc;
 

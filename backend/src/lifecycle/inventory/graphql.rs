@@ -1,13 +1,16 @@
 //! Stock over GraphQL: levels, the movement ledger, receiving and adjusting.
 
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::decide::MovementKind;
+use super::loaders::LevelsOf;
 use super::repo::{self, Movement, StockLevel as LevelRecord};
 use super::service::{self, StockChange};
-use crate::catalog::graphql::types::Warehouse;
+use crate::catalog::graphql::types::{VariantFields, Warehouse};
 use crate::catalog::product_repo;
 use crate::domain::{MovementId, Sku, TenantId, VariantId, WarehouseId};
 use crate::error::{AppError, UserError};
@@ -343,5 +346,46 @@ impl InventoryMutation {
             movement: None,
             user_errors,
         })
+    }
+}
+
+/// Inventory's fields on a variant: its stock. A part of `Variant` (listed in
+/// `schema::parts`).
+pub struct VariantStockPart(Arc<VariantFields>);
+
+impl From<Arc<VariantFields>> for VariantStockPart {
+    fn from(variant: Arc<VariantFields>) -> Self {
+        Self(variant)
+    }
+}
+
+#[Object]
+impl VariantStockPart {
+    /// Stock in each warehouse that has held this variant.
+    async fn stock_levels(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StockLevel>> {
+        let (tenant, variant) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, LevelsOf(variant)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| StockLevel::new(tenant, &self.0.sku, l))
+            .collect())
+    }
+
+    /// Units available to promise, over all warehouses.
+    async fn available(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let (tenant, variant) = self.0.key;
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((tenant, LevelsOf(variant)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .iter()
+            .map(|l| l.level.available())
+            .sum())
     }
 }

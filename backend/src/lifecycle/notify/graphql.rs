@@ -15,13 +15,14 @@ use super::kind::Kind;
 use super::repo::{self, Notification as Record};
 use super::service;
 use super::settings::{self, NotifySettings};
-use super::templates::{self, Source};
+use super::templates::builtin;
 use crate::domain::OrderId;
 use crate::error::{Fail, UserError, UserErrorCode as C};
 use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{connection, decode_cursor, decode_id, global_id, page_size};
+use crate::infra::templates::{self, Source};
 use crate::jobs::Job;
 use crate::order::repo as orders;
 use crate::tenancy::{Permission, TenantTx};
@@ -276,7 +277,7 @@ fn template_out(kind: Kind, row: Option<repo::TemplateRow>) -> NotificationTempl
             updated_at: Some(r.updated_at),
         },
         None => {
-            let s = templates::builtin(kind);
+            let s = builtin(kind);
             NotificationTemplate {
                 kind,
                 label: kind.label().into(),
@@ -763,7 +764,8 @@ impl NotifyMutation {
     }
 }
 
-/// Notification's field on an order: the emails about it. A part of `Order` (listed in `schema::order`).
+/// Notification's field on an order: the emails about it. A part of `Order` (listed in
+/// `schema::parts`).
 pub struct NotificationsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for NotificationsPart {

@@ -18,10 +18,11 @@ use super::context::{self, Links, Sender};
 use super::kind::Kind;
 use super::repo::{self, FAILED, Notification, QUEUED, SENDING, SENT, SUPPRESSED};
 use super::settings::{self, NotifySettings};
-use super::templates::{self, Rendered, Source};
+use super::templates::builtin;
 use super::trigger;
 use crate::domain::{OrderId, TenantId};
 use crate::infra::mailer::Outgoing;
+use crate::infra::templates::{self, Rendered, Source};
 use crate::jobs::{Claim, Job, JobError, queue};
 use crate::order::repo as orders;
 use crate::order::timeline;
@@ -182,7 +183,7 @@ pub async fn source_of(tx: &TenantTx, kind: Kind) -> Result<Source, DbErr> {
             text: row.text_body,
             html: row.html_body,
         },
-        None => templates::builtin(kind),
+        None => builtin(kind),
     })
 }
 
@@ -213,7 +214,7 @@ impl Shared {
                 text: row.text_body.clone(),
                 html: row.html_body.clone(),
             },
-            None => templates::builtin(kind),
+            None => builtin(kind),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Payment verification over GraphQL: its verdict on `Order.payment` (a part of
-//! `OrderPayment`, listed in `schema::order`).
+//! `OrderPayment`, listed in `schema::parts`).
 
 use std::sync::Arc;
 

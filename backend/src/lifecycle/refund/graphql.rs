@@ -265,7 +265,7 @@ impl RefundMutation {
     }
 }
 
-/// Refund's field on an order: the money paid back. A part of `Order` (listed in `schema::order`).
+/// Refund's field on an order: the money paid back. A part of `Order` (listed in `schema::parts`).
 pub struct RefundsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for RefundsPart {

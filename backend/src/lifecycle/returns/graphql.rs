@@ -955,7 +955,7 @@ fn apply(s: &mut Policy, i: UpdateReturnSettingsInput) -> Result<(), UserError> 
     Ok(())
 }
 
-/// The returns' field on an order. A part of `Order` (listed in `schema::order`).
+/// The returns' field on an order. A part of `Order` (listed in `schema::parts`).
 pub struct ReturnsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for ReturnsPart {

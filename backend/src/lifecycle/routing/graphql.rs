@@ -151,7 +151,8 @@ pub fn routing_of(value: Option<&serde_json::Value>) -> Option<RoutingDecision> 
         .map(RoutingDecision::from)
 }
 
-/// Routing's field on an order: why it ships from where it does. A part of `Order` (listed in `schema::order`).
+/// Routing's field on an order: why it ships from where it does. A part of `Order` (listed in
+/// `schema::parts`).
 pub struct RoutingPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for RoutingPart {

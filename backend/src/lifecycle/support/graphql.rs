@@ -619,7 +619,8 @@ impl SupportMutation {
     }
 }
 
-/// Support's field on an order: the shopper's conversations. A part of `Order` (listed in `schema::order`).
+/// Support's field on an order: the shopper's conversations. A part of `Order` (listed in
+/// `schema::parts`).
 pub struct SupportThreadsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for SupportThreadsPart {

@@ -12,13 +12,14 @@ use super::repo::{self, AUTO_REPLIED, INBOUND, Message, NEEDS_STAFF, OUTBOUND, R
 use crate::domain::address::Address;
 use crate::domain::{OrderId, TenantId};
 use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
+use crate::infra::templates;
 use crate::lifecycle::engine::actions;
 use crate::lifecycle::notify::context::{self as notify_ctx, Links};
 use crate::lifecycle::notify::kind::Kind;
 use crate::lifecycle::notify::repo as notifications;
 use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::notify::settings::{self as notify_settings, NotifySettings};
-use crate::lifecycle::notify::templates;
+use crate::lifecycle::notify::templates::reply_source;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::state::OrderState;
 use crate::order::repo as orders;
@@ -610,11 +611,8 @@ pub async fn receive(
         Some(&decision),
     )
     .await?;
-    let suggestion = templates::render_text(
-        templates::reply_source(classification.intent.as_str()),
-        &ctx,
-    )
-    .unwrap_or_default();
+    let suggestion = templates::render_text(reply_source(classification.intent.as_str()), &ctx)
+        .unwrap_or_default();
     let proposal = decision.proposal.clone();
     let inbound_row = repo::insert_message(
         &tx,
@@ -948,7 +946,7 @@ pub async fn draft_reply(
     };
     let ctx = reply_context(state, &tx, &settings, &thread, order.as_ref(), None).await?;
     let suggestion =
-        templates::render_text(templates::reply_source(intent.as_str()), &ctx).unwrap_or_default();
+        templates::render_text(reply_source(intent.as_str()), &ctx).unwrap_or_default();
     let messages = repo::messages_of(&tx, &[thread.id]).await?;
     tx.commit().await?;
     if state.config.llm_url.is_none() {

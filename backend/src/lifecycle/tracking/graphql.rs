@@ -292,7 +292,8 @@ impl TrackingMutation {
     }
 }
 
-/// Tracking's field on an order: the problems found on its parcels. A part of `Order` (listed in `schema::order`).
+/// Tracking's field on an order: the problems found on its parcels. A part of `Order` (listed in
+/// `schema::parts`).
 pub struct DeliveryExceptionsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for DeliveryExceptionsPart {

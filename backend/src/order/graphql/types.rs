@@ -112,7 +112,7 @@ pub struct OrderDiscount {
 }
 
 /// The payment as the channel or gateway reported it; payment verification adds its verdict
-/// (a part, see `schema::order`).
+/// (a part, see `schema::parts`).
 pub type OrderPayment = Extended<OrderPaymentFields>;
 
 /// What the order itself knows of its payment: the facts as reported.
@@ -249,7 +249,7 @@ impl From<EventRecord> for OrderEvent {
 /// An order as the API shows it: the order's own fields, and those each stage adds.
 pub type Order = Extended<OrderFields>;
 
-/// What the order itself knows; the stages' fields are parts (see `schema::order`), which read
+/// What the order itself knows; the stages' fields are parts (see `schema::parts`), which read
 /// the stage records kept here unexposed.
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(name = "OrderFields", complex)]

@@ -324,7 +324,7 @@ impl ShippingMutation {
     }
 }
 
-/// Shipping's field on an order: its parcels. A part of `Order` (listed in `schema::order`).
+/// Shipping's field on an order: its parcels. A part of `Order` (listed in `schema::parts`).
 pub struct ShipmentsPart(Arc<OrderFields>);
 
 impl From<Arc<OrderFields>> for ShipmentsPart {

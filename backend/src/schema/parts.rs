@@ -1,11 +1,13 @@
-//! The stages' fields on the order's objects (see [`crate::graphql::extend`]): listed here,
-//! above every stage, so that the order module beneath them imports none. Each part is
-//! placed where its fields stood before they moved into their stage, so the SDL keeps its
-//! order.
+//! Fields that modules add to objects beneath them (see [`crate::graphql::extend`]): the
+//! stages' fields on the order and its payment, inventory's on the catalog's variant. Listed
+//! here, above every contributor, so that the owner imports none. Each part is placed where
+//! its fields stood before they moved into their module, so the SDL keeps its order.
 
+use crate::catalog::graphql::types::VariantFields;
 use crate::graphql::extend::{Extensible, Part};
 use crate::lifecycle::allocation::graphql::AllocationsPart;
 use crate::lifecycle::fraud::graphql::FraudPart;
+use crate::lifecycle::inventory::graphql::VariantStockPart;
 use crate::lifecycle::notify::graphql::NotificationsPart;
 use crate::lifecycle::payment::graphql::PaymentVerdictPart;
 use crate::lifecycle::refund::graphql::RefundsPart;
@@ -42,6 +44,17 @@ impl Extensible for OrderPaymentFields {
 
     fn parts() -> &'static [Part<Self>] {
         const PARTS: &[Part<OrderPaymentFields>] = &[Part::of::<PaymentVerdictPart>()];
+        PARTS
+    }
+}
+
+impl Extensible for VariantFields {
+    const NAME: &'static str = "Variant";
+    const DESCRIPTION: Option<&'static str> =
+        Some("A sellable item: what orders, stock and suppliers refer to by SKU.");
+
+    fn parts() -> &'static [Part<Self>] {
+        const PARTS: &[Part<VariantFields>] = &[Part::of::<VariantStockPart>()];
         PARTS
     }
 }
