@@ -16,8 +16,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use orderflow::lifecycle::routing::decide::{self, Facts, Line, Rules, Site, Weights};
+use orderflow::lifecycle::routing::decide::{self, Facts, Line, Site};
 use orderflow::lifecycle::routing::service::BookQuoter;
+use orderflow::lifecycle::settings::fulfillment::{Rules, Weights};
 use orderflow::lifecycle::shipping::carrier::{Origin, RatingBook};
 use orderflow::lifecycle::shipping::ratecard::Place;
 

@@ -94,6 +94,11 @@ pub fn server(
                 "/exports/reconciliations/{file}",
                 web::get().to(crate::lifecycle::reconcile::export::reconciliation_csv),
             )
+            // Before the label route, which would take the slip's file name for a label's.
+            .route(
+                "/shipments/{id}/packing-slip.pdf",
+                web::get().to(crate::lifecycle::warehouse::http::packing_slip),
+            )
             .route(
                 "/shipments/{id}/{file}",
                 web::get().to(crate::lifecycle::shipping::http::label),

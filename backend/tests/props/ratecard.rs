@@ -4,10 +4,11 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
-use orderflow::lifecycle::routing::decide::{self, PACKAGING_GRAMS, Piece};
+use orderflow::lifecycle::routing::decide::{self, PACKAGING_GRAMS};
 use orderflow::lifecycle::shipping::ratecard::{
     self, Bracket, NotServed, Parcel, Place, RateCard, ZoneRate, ZoneRule,
 };
+use orderflow::lifecycle::shipping::repo::Piece;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

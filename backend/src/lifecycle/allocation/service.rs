@@ -300,7 +300,8 @@ pub struct Released {
 }
 
 /// Gives back an order's reserved stock and drops its backorders. With `lapsed_by`, only
-/// reservations that expired by then (an unpaid order's).
+/// reservations that expired by then (an unpaid order's). The order's open parcels are not
+/// touched here: `engine::release_plan` voids them with the plan.
 pub async fn release(
     tx: &TenantTx,
     order: &Order,
@@ -360,9 +361,5 @@ pub async fn release(
         }
     }
     repo::set_status(tx, &done, AllocationStatus::Released).await?;
-    if lapsed_by.is_none() {
-        // The order will not ship what was planned: its open parcels go too.
-        crate::lifecycle::shipping::repo::void_open(tx, OrderId(order.id)).await?;
-    }
     Ok(released)
 }

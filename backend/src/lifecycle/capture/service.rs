@@ -15,11 +15,11 @@ use crate::domain::money::{Currency, to_units};
 use crate::domain::{ConnectionId, CustomerId, Email, OrderId, Sku, VariantId};
 use crate::error::AppError;
 use crate::jobs::Job;
+use crate::lifecycle::engine;
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::By;
 use crate::lifecycle::transition::wake::AdvanceOrder;
-use crate::lifecycle::{allocation, engine};
 use crate::order::canonical::{CanonicalOrder, Line};
 use crate::order::issues::{Issue, IssueCode};
 use crate::order::repo::{self, Order};
@@ -609,7 +609,7 @@ async fn update(
     let mut replanned = None;
     if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
         crate::lifecycle::shipping::service::void_unmoved(tx, &order, source.actor).await?;
-        allocation::service::release(tx, &order, source.actor, None).await?;
+        engine::release_plan(tx, &order, source.actor).await?;
     } else {
         if lines_changed {
             let by = By {

@@ -11,7 +11,6 @@ use crate::domain::money::amount_from_units;
 use crate::domain::{Address, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
-use crate::lifecycle::allocation::service as allocate;
 use crate::lifecycle::capture::validate;
 use crate::lifecycle::fraud::signals::{self, LabelSource};
 use crate::lifecycle::machine;
@@ -119,7 +118,7 @@ pub async fn reject(
     let (tx, mut order) = open(state, principal, id).await?;
     let from = state_of(&order);
     machine::check(from, OrderState::Rejected).map_err(|e| refused(e.into()))?;
-    let released = allocate::release(&tx, &order, principal.actor, None).await?;
+    let released = super::release_plan(&tx, &order, principal.actor).await?;
     if order.fraud_decision.is_some() {
         signals::label(&tx, &order, LabelSource::StaffRejected, label.clone()).await?;
     }
@@ -187,7 +186,7 @@ pub async fn cancel(
     // and are released with the rest.
     let voided =
         crate::lifecycle::shipping::service::void_unmoved(&tx, &order, principal.actor).await?;
-    let released = allocate::release(&tx, &order, principal.actor, None).await?;
+    let released = super::release_plan(&tx, &order, principal.actor).await?;
     order.refund_due_units = refund_due(&order);
     order.cancelled_at = Some(Utc::now());
     order.cancel_reason = Some(reason.clone());

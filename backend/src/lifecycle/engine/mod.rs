@@ -28,6 +28,18 @@ use crate::order::repo;
 use crate::order::timeline;
 use crate::tenancy::TenantTx;
 
+/// Gives back an order's stock, and voids its open parcels: it will not ship what was planned.
+/// (A reservation that lapses goes back through `allocate::release` alone.)
+pub async fn release_plan(
+    tx: &TenantTx,
+    order: &repo::Order,
+    actor: crate::tenancy::Actor,
+) -> Result<Vec<allocate::Released>, DbErr> {
+    let released = allocate::release(tx, order, actor, None).await?;
+    crate::lifecycle::shipping::repo::void_open(tx, OrderId(order.id)).await?;
+    Ok(released)
+}
+
 /// A channel changed an order's line items after stock was promised for them: the promise is
 /// released and made again for the new lines (through `backordered`, which the next stage run
 /// fills); an order already routed or being picked is held for a person to look at.
@@ -46,7 +58,7 @@ pub async fn replan_lines(
     };
     match effective {
         OrderState::Allocated | OrderState::Backordered | OrderState::PaymentReview => {
-            let released = allocate::release(tx, order, by.actor, None).await?;
+            let released = release_plan(tx, order, by.actor).await?;
             if released.is_empty() && effective == OrderState::PaymentReview {
                 return Ok(None);
             }

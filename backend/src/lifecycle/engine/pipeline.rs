@@ -380,7 +380,7 @@ async fn screen(
     batch.stage(order, by, step)?;
     if rejected {
         // An unpaid reservation may have been made while payment was in review.
-        allocate::release(tx, order, Actor::System, None).await?;
+        super::release_plan(tx, order, Actor::System).await?;
     }
     Ok(())
 }

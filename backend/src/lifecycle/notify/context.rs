@@ -235,7 +235,7 @@ pub async fn shipments_value(
             let url = carrier
                 .and_then(|c| carrier_tracking_url(&c.tracking_format, &number))
                 .unwrap_or_else(|| page.clone());
-            let pieces: Vec<crate::lifecycle::routing::decide::Piece> =
+            let pieces: Vec<crate::lifecycle::shipping::repo::Piece> =
                 serde_json::from_value(s.lines.clone()).unwrap_or_default();
             let items: Vec<Value> = pieces
                 .iter()

@@ -154,10 +154,7 @@ fn inbound_url(
     let sealed = s.inbound_secret.as_ref()?;
     let token = st
         .sealer
-        .open(
-            sealed,
-            &crate::lifecycle::support::http::seal_context(tenant),
-        )
+        .open(sealed, &super::settings::inbound_seal_context(tenant))
         .ok()?;
     Some(format!(
         "{}/webhooks/email/{}?token={token}",
@@ -548,10 +545,10 @@ impl NotifyMutation {
         let token = hex::encode(bytes);
         let tx = TenantTx::begin(&st.db, p.tenant).await?;
         let mut s = settings::load(&tx).await?;
-        s.inbound_secret = Some(st.sealer.seal(
-            &token,
-            &crate::lifecycle::support::http::seal_context(p.tenant),
-        ));
+        s.inbound_secret = Some(
+            st.sealer
+                .seal(&token, &super::settings::inbound_seal_context(p.tenant)),
+        );
         settings::save(&tx, &s).await?;
         tx.commit().await?;
         Ok(InboundEmailTokenPayload {

@@ -85,3 +85,8 @@ pub async fn save(tx: &TenantTx, s: &NotifySettings) -> Result<(), DbErr> {
     )
     .await
 }
+
+/// The seal context of a tenant's inbound-mail token (kept sealed in these settings).
+pub fn inbound_seal_context(tenant: crate::domain::TenantId) -> String {
+    format!("{}/inbound-mail", tenant.uuid())
+}

@@ -8,12 +8,13 @@ use sea_orm::DbErr;
 
 use crate::domain::VariantId;
 use crate::domain::money::to_units;
+use crate::lifecycle::settings::fulfillment::Pick;
 use crate::lifecycle::shipping::carrier::{Carrier, LabelRequest, Origin, RateCardCarrier};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::label::address_lines;
 use crate::lifecycle::shipping::ratecard::{Parcel, Place};
 use crate::lifecycle::shipping::repo as shipping;
-use crate::lifecycle::shipping::shop::{self, Pick};
+use crate::lifecycle::shipping::shop;
 use crate::order::repo::{Order, OrderLine};
 use crate::tenancy::TenantTx;
 

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::lifecycle::settings::fulfillment::{Rules, Weights};
 use crate::lifecycle::shipping::ratecard::{Parcel, Place};
+use crate::lifecycle::shipping::repo::Piece;
 
 /// Assignments searched exhaustively up to this many; beyond, the heuristic.
 pub const EXACT_LIMIT: usize = 4096;
@@ -43,48 +45,6 @@ pub struct Site {
     pub stock: HashMap<uuid::Uuid, i64>,
 }
 
-/// The tenant's trade-off, in the order's currency: what one day late, a full warehouse and
-/// one more parcel are worth against shipping price.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Weights {
-    pub shipping: f64,
-    pub late_day: f64,
-    pub workload: f64,
-    pub extra_parcel: f64,
-    pub preferred: f64,
-}
-
-impl Default for Weights {
-    /// A promise is kept unless keeping it costs more than 100 a day: on the benchmark's
-    /// scenario this makes no order late and still ships 12 % cheaper than the nearest
-    /// warehouse would (at 15, 10 % more orders are late than with the nearest warehouse).
-    fn default() -> Self {
-        Self {
-            shipping: 1.0,
-            late_day: 100.0,
-            workload: 5.0,
-            extra_parcel: 4.0,
-            preferred: 3.0,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Preference {
-    pub country: String,
-    pub warehouse: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rules {
-    pub never_split: bool,
-    pub skip_at_capacity: bool,
-    pub prefer: Vec<Preference>,
-}
-
 /// The best way to send one parcel from one site, as the shipping stage prices it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -108,14 +68,6 @@ pub struct Facts<'a> {
     pub promised_by: Option<NaiveDate>,
     pub weights: &'a Weights,
     pub rules: &'a Rules,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Piece {
-    pub position: i32,
-    pub sku: String,
-    pub quantity: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -878,6 +830,7 @@ pub fn nearest(facts: &Facts<'_>, quoter: &dyn Quoter) -> Result<Plan, NoRoute> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::settings::fulfillment::Preference;
 
     /// Price by zone number (nearer is cheaper and faster), plus a little per kilogram.
     struct ZoneQuoter {

@@ -3,12 +3,13 @@
 
 use crate::order::graphql::types::OrderFields;
 use async_graphql::Object;
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ID, SimpleObject};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
 use super::decide::{self, Decision};
 use crate::graphql::relay::global_id;
+use crate::lifecycle::shipping::graphql::types::RoutingWeights;
 
 #[derive(Clone, Debug, SimpleObject)]
 pub struct RoutingPiece {
@@ -85,34 +86,6 @@ impl From<decide::Plan> for RoutingPlan {
             },
             shipping_price: p.shipping_price,
             summary: p.summary,
-        }
-    }
-}
-
-/// The tenant's trade-off between shipping price, lateness, workload and parcels.
-#[derive(Clone, Debug, SimpleObject, InputObject)]
-#[graphql(input_name = "RoutingWeightsInput")]
-pub struct RoutingWeights {
-    /// Per unit of shipping price.
-    pub shipping: f64,
-    /// Per day later than promised.
-    pub late_day: f64,
-    /// Per warehouse at full capacity (scaled by how full).
-    pub workload: f64,
-    /// Per parcel beyond the first.
-    pub extra_parcel: f64,
-    /// Taken off for a preferred warehouse.
-    pub preferred: f64,
-}
-
-impl From<decide::Weights> for RoutingWeights {
-    fn from(w: decide::Weights) -> Self {
-        Self {
-            shipping: w.shipping,
-            late_day: w.late_day,
-            workload: w.workload,
-            extra_parcel: w.extra_parcel,
-            preferred: w.preferred,
         }
     }
 }

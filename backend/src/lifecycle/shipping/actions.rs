@@ -15,7 +15,7 @@ use crate::domain::money::parse_amount;
 use crate::domain::{OrderId, VariantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
-use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
+use crate::lifecycle::settings::fulfillment::{self as settings, FulfillmentSettings};
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::tracking::normalize::Source;
 use crate::lifecycle::tracking::service::seal_secret;

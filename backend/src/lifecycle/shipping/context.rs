@@ -12,7 +12,7 @@ use super::carrier::{Origin, RatingBook, origin_of};
 use super::repo;
 use crate::catalog::{product_repo, warehouse_repo};
 use crate::domain::VariantId;
-use crate::lifecycle::routing::settings::{self, FulfillmentSettings};
+use crate::lifecycle::settings::fulfillment::{self as settings, FulfillmentSettings};
 use crate::tenancy::TenantTx;
 
 pub struct Context {

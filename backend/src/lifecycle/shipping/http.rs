@@ -1,5 +1,5 @@
-//! `GET /shipments/{id}/label.pdf`, `…/label.zpl` and `…/packing-slip.pdf`: a parcel's
-//! documents, for a bearer token or API key that may read orders.
+//! `GET /shipments/{id}/label.pdf` and `…/label.zpl`: a parcel's label, for a bearer token or
+//! API key that may read orders (its packing slip is the warehouse's: `warehouse/http.rs`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,22 +23,6 @@ pub async fn label(
     let Ok(id) = uuid::Uuid::try_parse(&id) else {
         return refuse(AppError::NotFound("label"));
     };
-    if format == "packing-slip.pdf" {
-        return match crate::lifecycle::warehouse::service::packing_slip(&state, &principal, id)
-            .await
-        {
-            Ok(Some((name, pdf))) => HttpResponse::Ok()
-                .content_type("application/pdf")
-                .insert_header((
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"packing-slip-{name}.pdf\""),
-                ))
-                .body(pdf),
-            Ok(None) => refuse(AppError::NotFound("shipment")),
-            Err(crate::error::Fail::App(err)) => refuse(err),
-            Err(crate::error::Fail::User(e)) => refuse(AppError::Forbidden(e.message)),
-        };
-    }
     let found = async {
         let tx = TenantTx::begin(&state.db, principal.tenant).await?;
         let label = repo::label(&tx, id).await?;

@@ -10,10 +10,20 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use serde::{Deserialize, Serialize};
 
 use super::carrier::RatingBook;
 use crate::domain::{OrderId, TenantId};
 use crate::tenancy::{AnyTx, GlobalTx, TenantTx};
+
+/// Units of one order line in a parcel (the `pieces` of a shipment, as routing planned them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Piece {
+    pub position: i32,
+    pub sku: String,
+    pub quantity: i64,
+}
 
 pub use carrier_services::Model as Service;
 pub use carriers::Model as CarrierRow;

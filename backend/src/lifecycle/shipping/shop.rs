@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
+use crate::lifecycle::settings::fulfillment::Pick;
+
 /// One service's offer for a parcel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,33 +29,6 @@ pub struct RateOption {
     /// Likelihood of arriving by the promised day.
     #[serde(default)]
     pub on_time: f64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Pick {
-    Cheapest,
-    Fastest,
-    BestExperience,
-}
-
-impl Pick {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw.to_ascii_lowercase().as_str() {
-            "cheapest" => Self::Cheapest,
-            "fastest" => Self::Fastest,
-            "best_experience" => Self::BestExperience,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cheapest => "cheapest",
-            Self::Fastest => "fastest",
-            Self::BestExperience => "best_experience",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

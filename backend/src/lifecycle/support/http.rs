@@ -27,11 +27,6 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-/// The seal context of a tenant's inbound token.
-pub fn seal_context(tenant: TenantId) -> String {
-    format!("{}/inbound-mail", tenant.uuid())
-}
-
 fn answer(
     status: actix_web::http::StatusCode,
     code: &str,
@@ -105,7 +100,10 @@ pub async fn receive(
         Ok::<_, sea_orm::DbErr>(s.inbound_secret)
     };
     let expected = match expected.await {
-        Ok(Some(sealed)) => state.sealer.open(&sealed, &seal_context(tenant)).ok(),
+        Ok(Some(sealed)) => state
+            .sealer
+            .open(&sealed, &notify_settings::inbound_seal_context(tenant))
+            .ok(),
         Ok(None) => None,
         Err(err) => {
             tracing::error!(error = %err, "inbound mail not checked");

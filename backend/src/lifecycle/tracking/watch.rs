@@ -14,7 +14,7 @@ use super::repo as tracking;
 use super::service::exception_event;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Run};
-use crate::lifecycle::routing::settings;
+use crate::lifecycle::settings::fulfillment as settings;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::transition::By;
 use crate::order::repo as orders;

@@ -3,7 +3,7 @@
 //! (buy or void a label, set up carriers, change settings). The routing decision on an
 //! order is routing's own (`routing/graphql.rs`).
 
-mod types;
+pub mod types;
 
 pub use self::types::*;
 
@@ -23,8 +23,7 @@ use crate::graphql::context::{principal, state};
 use crate::graphql::errors::payload;
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::decode_id;
-use crate::lifecycle::routing::decide;
-use crate::lifecycle::routing::settings::{self};
+use crate::lifecycle::settings::fulfillment as settings;
 use crate::order::graphql::types::Order;
 use crate::order::repo as orders;
 use crate::tenancy::{Permission, TenantTx};
@@ -269,7 +268,7 @@ impl ShippingMutation {
         let p = principal(ctx)?;
         let outcome = actions::update_settings(state(ctx), p, |mut s| {
             if let Some(w) = input.routing_weights {
-                s.weights = decide::Weights {
+                s.weights = settings::Weights {
                     shipping: w.shipping,
                     late_day: w.late_day,
                     workload: w.workload,
@@ -286,7 +285,7 @@ impl ShippingMutation {
             if let Some(v) = input.preferred_warehouses {
                 s.rules.prefer = v
                     .into_iter()
-                    .map(|p| decide::Preference {
+                    .map(|p| settings::Preference {
                         country: p.country,
                         warehouse: p.warehouse,
                     })

@@ -7,7 +7,7 @@ use super::super::actions::{self};
 use super::super::ratecard::{Bracket, RateCard, ZoneRate, ZoneRule};
 use super::super::repo::{self, CarrierRow, Service, Shipment as ShipmentRecord};
 use super::super::service::cost_of;
-use super::super::shop::{Pick, RateOption, Shopping};
+use super::super::shop::{RateOption, Shopping};
 use super::super::tracking_number::TrackingFormat;
 use crate::catalog::graphql::types::Warehouse;
 use crate::domain::{TenantId, WarehouseId};
@@ -15,9 +15,8 @@ use crate::error::{UserError, UserErrorCode as C};
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
-use crate::lifecycle::routing::decide;
-use crate::lifecycle::routing::graphql::RoutingWeights;
-use crate::lifecycle::routing::settings::FulfillmentSettings as Settings;
+use crate::lifecycle::settings::fulfillment::FulfillmentSettings as Settings;
+use crate::lifecycle::settings::fulfillment::{Pick, Weights};
 use crate::lifecycle::shipping::loaders::{CarrierOf, ServiceOf, ServicesOf};
 use crate::lifecycle::tracking::loaders::ScansOf;
 use crate::lifecycle::tracking::normalize::{Source, TrackStatus};
@@ -452,7 +451,7 @@ pub struct Shipment {
 impl From<ShipmentRecord> for Shipment {
     fn from(s: ShipmentRecord) -> Self {
         let tenant = TenantId(s.tenant_id);
-        let pieces: Vec<decide::Piece> =
+        let pieces: Vec<crate::lifecycle::shipping::repo::Piece> =
             serde_json::from_value(s.lines.clone()).unwrap_or_default();
         let labelled = s.tracking_number.is_some();
         let prediction = s.predicted_at.map(|at| {
@@ -586,6 +585,34 @@ pub struct WarehousePreference {
     pub country: String,
     /// The warehouse's code.
     pub warehouse: String,
+}
+
+/// The tenant's trade-off between shipping price, lateness, workload and parcels.
+#[derive(Clone, Debug, SimpleObject, InputObject)]
+#[graphql(input_name = "RoutingWeightsInput")]
+pub struct RoutingWeights {
+    /// Per unit of shipping price.
+    pub shipping: f64,
+    /// Per day later than promised.
+    pub late_day: f64,
+    /// Per warehouse at full capacity (scaled by how full).
+    pub workload: f64,
+    /// Per parcel beyond the first.
+    pub extra_parcel: f64,
+    /// Taken off for a preferred warehouse.
+    pub preferred: f64,
+}
+
+impl From<Weights> for RoutingWeights {
+    fn from(w: Weights) -> Self {
+        Self {
+            shipping: w.shipping,
+            late_day: w.late_day,
+            workload: w.workload,
+            extra_parcel: w.extra_parcel,
+            preferred: w.preferred,
+        }
+    }
 }
 
 #[derive(Clone, Debug, SimpleObject)]

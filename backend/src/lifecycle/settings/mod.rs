@@ -2,6 +2,8 @@
 //! addresses count as risky, how long stock stays reserved for an unpaid order, and the stock
 //! level below which rules hear of it. A tenant that never saved any gets the defaults.
 
+pub mod fulfillment;
+
 use chrono::Utc;
 use entity::lifecycle_settings;
 use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, sea_query::OnConflict};
