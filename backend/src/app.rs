@@ -26,14 +26,14 @@ impl AppState {
 
 /// Every kind of background job, with its handler: the one place a job kind is named.
 pub fn job_kinds() -> jobs::Registry {
+    use crate::lifecycle::notify;
     use crate::lifecycle::transition::wake;
-    use crate::lifecycle::{notify, tracking};
     jobs::Registry::default()
         .batched::<wake::AdvanceOrder>()
         .single::<wake::ExpireReservation>()
         .single::<wake::RetryBackorders>()
         .batched::<notify::jobs::SendNotification>()
-        .single::<tracking::watch::WatchDeliveries>()
+        .single::<wake::WatchDeliveries>()
         .single::<crate::channels::deliveries::ProcessDelivery>()
         .single::<crate::channels::poll::PollChannel>()
         .single::<crate::webhooks::service::DeliverWebhook>()

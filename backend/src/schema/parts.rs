@@ -1,6 +1,6 @@
 //! Fields that modules add to objects beneath them (see [`crate::graphql::extend`]): the
-//! stages' fields on the order and its payment, inventory's on the catalog's variant. Listed
-//! here, above every contributor, so that the owner imports none. Each part is placed where
+//! stages' fields on the order and its payment, inventory's on the catalog's variant,
+//! tracking's on shipping's parcel. Listed here, above every contributor, so that the owner imports none. Each part is placed where
 //! its fields stood before they moved into their module, so the SDL keeps its order.
 
 use crate::catalog::graphql::types::VariantFields;
@@ -14,8 +14,9 @@ use crate::lifecycle::refund::graphql::RefundsPart;
 use crate::lifecycle::returns::graphql::ReturnsPart;
 use crate::lifecycle::routing::graphql::RoutingPart;
 use crate::lifecycle::shipping::graphql::ShipmentsPart;
+use crate::lifecycle::shipping::graphql::types::ShipmentFields;
 use crate::lifecycle::support::graphql::SupportThreadsPart;
-use crate::lifecycle::tracking::graphql::DeliveryExceptionsPart;
+use crate::lifecycle::tracking::graphql::{DeliveryExceptionsPart, ShipmentScansPart};
 use crate::order::graphql::types::{OrderFields, OrderPaymentFields};
 
 impl Extensible for OrderFields {
@@ -55,6 +56,15 @@ impl Extensible for VariantFields {
 
     fn parts() -> &'static [Part<Self>] {
         const PARTS: &[Part<VariantFields>] = &[Part::of::<VariantStockPart>()];
+        PARTS
+    }
+}
+
+impl Extensible for ShipmentFields {
+    const NAME: &'static str = "Shipment";
+
+    fn parts() -> &'static [Part<Self>] {
+        const PARTS: &[Part<ShipmentFields>] = &[Part::of::<ShipmentScansPart>()];
         PARTS
     }
 }

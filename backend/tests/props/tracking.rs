@@ -2,9 +2,8 @@
 //! one reason, for any JSON: a forged or broken body can cost an error, never a worker.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use orderflow::lifecycle::tracking::normalize::{
-    self, Source, TrackStatus, TrackingUpdate, Unreadable,
-};
+use orderflow::lifecycle::shipping::status::{Source, TrackStatus};
+use orderflow::lifecycle::tracking::normalize::{self, TrackingUpdate, Unreadable};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -248,7 +248,7 @@ pub async fn shipments_value(
                     json!({ "title": title, "quantity": p.quantity })
                 })
                 .collect();
-            let status = crate::lifecycle::tracking::normalize::TrackStatus::parse(&s.status)
+            let status = crate::lifecycle::shipping::status::TrackStatus::parse(&s.status)
                 .map(|t| state_label(t.as_str()))
                 .unwrap_or_else(|| "Label created".to_owned());
             (

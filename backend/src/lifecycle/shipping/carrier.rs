@@ -13,6 +13,8 @@ use super::label::{self, LabelFacts};
 use super::ratecard::{self, Parcel, Place, RateCard, ZoneRule};
 use super::shop::RateOption;
 use super::tracking_number::{self, Issuer, TrackingFormat};
+use crate::domain::TenantId;
+use crate::state::AppState;
 
 /// Default on-time rate of a service with no delivery history yet, and how many deliveries
 /// that prior is worth.
@@ -332,4 +334,18 @@ pub fn origin_of(w: &entity::warehouses::Model) -> Origin {
         place: Place::from_address(&w.address).unwrap_or_default(),
         timezone: w.timezone.parse().unwrap_or(Tz::UTC),
     }
+}
+
+/// The seal context of a carrier's tracking-webhook secret.
+pub fn secret_context(tenant: TenantId, carrier: uuid::Uuid) -> String {
+    format!("{tenant}/{carrier}/tracking_webhook_secret")
+}
+
+pub fn seal_secret(
+    state: &AppState,
+    tenant: TenantId,
+    carrier: uuid::Uuid,
+    secret: &str,
+) -> String {
+    state.sealer.seal(secret, &secret_context(tenant, carrier))
 }

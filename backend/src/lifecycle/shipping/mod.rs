@@ -15,4 +15,5 @@ pub mod ratecard;
 pub mod repo;
 pub mod service;
 pub mod shop;
+pub mod status;
 pub mod tracking_number;

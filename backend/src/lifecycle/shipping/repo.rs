@@ -3,8 +3,11 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
-use entity::{carrier_routes, carrier_services, carriers, shipments, shipping_labels};
+use chrono::{DateTime, Utc};
+use entity::{
+    carrier_routes, carrier_services, carriers, delivery_exceptions, shipments, shipping_labels,
+    tracking_events,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -15,6 +18,17 @@ use serde::{Deserialize, Serialize};
 use super::carrier::RatingBook;
 use crate::domain::{OrderId, TenantId};
 use crate::tenancy::{AnyTx, GlobalTx, TenantTx};
+
+/// A predicted arrival and what it rests on (the `prediction` of a shipment, made by
+/// tracking's monitor).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prediction {
+    pub at: DateTime<Utc>,
+    /// Deliveries the prediction rests on; 0 means the carrier's estimate was used.
+    pub samples: usize,
+    pub basis: String,
+}
 
 /// Units of one order line in a parcel (the `pieces` of a shipment, as routing planned them).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -311,6 +325,21 @@ pub async fn delete_label(tx: &TenantTx, shipment: uuid::Uuid) -> Result<(), DbE
     shipping_labels::Entity::delete_many()
         .filter(shipping_labels::Column::TenantId.eq(tx.tenant().uuid()))
         .filter(shipping_labels::Column::ShipmentId.eq(shipment))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Drops a parcel's scans and exceptions (its label was voided; the next label starts clean).
+pub async fn forget_scans(tx: &TenantTx, shipment: uuid::Uuid) -> Result<(), DbErr> {
+    tracking_events::Entity::delete_many()
+        .filter(tracking_events::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(tracking_events::Column::ShipmentId.eq(shipment))
+        .exec(tx.conn())
+        .await?;
+    delivery_exceptions::Entity::delete_many()
+        .filter(delivery_exceptions::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(delivery_exceptions::Column::ShipmentId.eq(shipment))
         .exec(tx.conn())
         .await?;
     Ok(())

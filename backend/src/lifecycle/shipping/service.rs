@@ -199,8 +199,11 @@ pub async fn buy(
         })?;
     repo::insert_label(tx, shipment.id, purchase.pdf, purchase.zpl).await?;
     // The parcel is on its way: the delivery watch looks after it.
-    crate::lifecycle::tracking::watch::schedule(tx, crate::lifecycle::tracking::watch::EVERY)
-        .await?;
+    crate::lifecycle::transition::wake::schedule_watch(
+        tx,
+        crate::lifecycle::transition::wake::WATCH_EVERY,
+    )
+    .await?;
     let now = Utc::now();
     let updated = repo::update_shipment(
         tx,
@@ -366,7 +369,7 @@ pub async fn void(
     .await?;
     repo::delete_label(tx, shipment.id).await?;
     // The voided label's scans and problems are not the next label's.
-    crate::lifecycle::tracking::repo::forget(tx, shipment.id).await?;
+    repo::forget_scans(tx, shipment.id).await?;
     // The carrier last, so a refused void rolls back everything above.
     if let Some((carrier, _)) = shipment.service_id.and_then(|s| ctx.book.service(s)) {
         RateCardCarrier(carrier)

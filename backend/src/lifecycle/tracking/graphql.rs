@@ -1,7 +1,8 @@
 //! GraphQL of delivery monitoring: the exceptions queue and resolving an exception.
 
 use crate::graphql::loader::Loaders;
-use crate::lifecycle::tracking::loaders::ExceptionsOf;
+use crate::lifecycle::shipping::graphql::types::ShipmentFields;
+use crate::lifecycle::tracking::loaders::{ExceptionsOf, ScansOf};
 use crate::order::graphql::types::OrderFields;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -318,6 +319,53 @@ impl DeliveryExceptionsPart {
             .unwrap_or_default()
             .into_iter()
             .map(DeliveryException::from)
+            .collect())
+    }
+}
+
+/// A scan of a parcel, in the normalised vocabulary.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct TrackingEvent {
+    pub status: String,
+    pub detail: Option<String>,
+    pub message: String,
+    pub location: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// easypost, shippo, aftership or orderflow.
+    pub source: String,
+}
+
+/// Tracking's field on a parcel: its scans. A part of `Shipment` (listed in `schema::parts`).
+pub struct ShipmentScansPart(Arc<ShipmentFields>);
+
+impl From<Arc<ShipmentFields>> for ShipmentScansPart {
+    fn from(shipment: Arc<ShipmentFields>) -> Self {
+        Self(shipment)
+    }
+}
+
+#[Object]
+impl ShipmentScansPart {
+    /// Scans, oldest first.
+    async fn tracking_events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrackingEvent>> {
+        let rows = ctx
+            .data_unchecked::<Loaders>()
+            .load_one((self.0.key.0, ScansOf(self.0.key.1)))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| TrackingEvent {
+                status: e.status,
+                detail: e.detail,
+                message: e.message,
+                location: e.location,
+                occurred_at: e.occurred_at,
+                source: e.source,
+            })
             .collect())
     }
 }

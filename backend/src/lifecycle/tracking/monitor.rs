@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::normalize::{Scan, TrackStatus};
+use super::normalize::Scan;
+use crate::lifecycle::shipping::repo::Prediction;
+use crate::lifecycle::shipping::status::TrackStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -201,16 +203,6 @@ pub struct Transit {
     pub service: uuid::Uuid,
     pub zone: i32,
     pub days: f64,
-}
-
-/// A predicted arrival and what it rests on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Prediction {
-    pub at: DateTime<Utc>,
-    /// Deliveries the prediction rests on; 0 means the carrier's estimate was used.
-    pub samples: usize,
-    pub basis: String,
 }
 
 /// Below this many deliveries of a service to a zone, the carrier's estimate stands.

@@ -10,8 +10,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use super::monitor::{Finding, Transit};
-use super::normalize::{Scan, Source};
+use super::normalize::Scan;
 use crate::domain::OrderId;
+use crate::lifecycle::shipping::status::Source;
 use crate::tenancy::{AnyTx, TenantTx};
 
 pub use delivery_exceptions::Model as DeliveryException;
@@ -89,21 +90,6 @@ pub async fn insert_new(
             .await?;
     }
     Ok(fresh)
-}
-
-/// Drops a parcel's scans and exceptions (its label was voided; the next label starts clean).
-pub async fn forget(tx: &TenantTx, shipment: uuid::Uuid) -> Result<(), DbErr> {
-    tracking_events::Entity::delete_many()
-        .filter(tracking_events::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(tracking_events::Column::ShipmentId.eq(shipment))
-        .exec(tx.conn())
-        .await?;
-    delivery_exceptions::Entity::delete_many()
-        .filter(delivery_exceptions::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(delivery_exceptions::Column::ShipmentId.eq(shipment))
-        .exec(tx.conn())
-        .await?;
-    Ok(())
 }
 
 /// A shipment's scans, oldest first.

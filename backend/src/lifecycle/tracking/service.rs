@@ -10,12 +10,14 @@ use entity::shipments;
 use sea_orm::{ActiveValue::Set, DbErr};
 
 use super::monitor::{self, ExceptionKind};
-use super::normalize::{self, Scan, Source, TrackStatus, TrackingUpdate};
+use super::normalize::{self, Scan, TrackingUpdate};
 use super::repo as tracking;
 use super::signature;
 use crate::domain::{OrderId, TenantId};
+use crate::lifecycle::shipping::carrier;
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
 use crate::lifecycle::shipping::shop::Shopping;
+use crate::lifecycle::shipping::status::{Source, TrackStatus};
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::{self, By, Step, state_of};
 use crate::order::repo as orders;
@@ -40,19 +42,6 @@ pub enum Receipt {
     UnknownCarrier,
     BadSignature,
     Malformed(String),
-}
-
-fn secret_context(tenant: TenantId, carrier: uuid::Uuid) -> String {
-    format!("{tenant}/{carrier}/tracking_webhook_secret")
-}
-
-pub fn seal_secret(
-    state: &AppState,
-    tenant: TenantId,
-    carrier: uuid::Uuid,
-    secret: &str,
-) -> String {
-    state.sealer.seal(secret, &secret_context(tenant, carrier))
 }
 
 /// `POST /webhooks/carriers/{carrier}`: verifies with the carrier's secret in the format the
@@ -80,10 +69,12 @@ pub async fn receive(
         let Some(source) = Source::parse(&row.tracking_source) else {
             return Ok(Receipt::UnknownCarrier);
         };
-        let secret = row
-            .webhook_secret
-            .as_deref()
-            .and_then(|s| state.sealer.open(s, &secret_context(tenant, carrier)).ok());
+        let secret = row.webhook_secret.as_deref().and_then(|s| {
+            state
+                .sealer
+                .open(s, &carrier::secret_context(tenant, carrier))
+                .ok()
+        });
         (source, secret)
     };
     let Some(secret) = secret else {

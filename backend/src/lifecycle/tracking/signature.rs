@@ -13,8 +13,8 @@ use actix_web::http::header::HeaderMap;
 use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 
-use super::normalize::Source;
 use crate::infra::signature::{hmac_sha256, valid_base64_hmac};
+use crate::lifecycle::shipping::status::Source;
 
 /// How far a signed timestamp may be from now.
 pub const TOLERANCE_SECS: i64 = 300;

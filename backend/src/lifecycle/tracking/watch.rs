@@ -9,21 +9,20 @@ use entity::shipments;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::monitor::{self, InFlight};
-use super::normalize::TrackStatus;
 use super::repo as tracking;
 use super::service::exception_event;
 use crate::domain::{OrderId, TenantId};
-use crate::jobs::{Claim, Job, JobError, Run};
+use crate::jobs::{Claim, JobError, Run};
 use crate::lifecycle::settings::fulfillment as settings;
 use crate::lifecycle::shipping::repo as shipping;
+use crate::lifecycle::shipping::status::TrackStatus;
 use crate::lifecycle::transition::By;
+use crate::lifecycle::transition::wake::{WATCH_EVERY, WatchDeliveries, schedule_watch};
 use crate::order::repo as orders;
 use crate::order::timeline;
 use crate::state::AppState;
 use crate::tenancy::{AnyTx, TenantTx};
 
-/// How often the watch looks.
-pub const EVERY: Duration = Duration::hours(1);
 /// How far back the transit history reaches.
 const HISTORY_DAYS: i64 = 180;
 
@@ -37,18 +36,6 @@ const IN_FLIGHT: [&str; 6] = [
     "unknown",
 ];
 
-/// The watch over a tenant's parcels: one pending per tenant, scheduling its next run.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct WatchDeliveries {}
-
-impl Job for WatchDeliveries {
-    const NAME: &'static str = "delivery.watch";
-
-    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
-        Some(format!("watch:{}", tenant.uuid()))
-    }
-}
-
 impl Run for WatchDeliveries {
     async fn run(self, state: &Arc<AppState>, claim: Claim) -> Result<(), JobError> {
         run(state, claim.tenant)
@@ -56,11 +43,6 @@ impl Run for WatchDeliveries {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
-}
-
-/// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
-pub async fn schedule(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
-    WatchDeliveries {}.enqueue_at(tx, Utc::now() + after).await
 }
 
 /// One look; returns the exceptions raised.
@@ -134,7 +116,7 @@ pub async fn run(state: &AppState, tenant: TenantId) -> Result<usize, DbErr> {
         }
     }
     if !parcels.is_empty() {
-        schedule(&tx, EVERY).await?;
+        schedule_watch(&tx, WATCH_EVERY).await?;
     }
     tx.commit().await?;
     timeline::publish_events(state, tenant, &events).await;

@@ -1,6 +1,6 @@
-//! The jobs that set the engine going: their messages live here, beneath the stages that
-//! enqueue them (capture, inventory, shipping, staff actions); how they run is the engine's
-//! (`engine/jobs.rs`).
+//! The jobs one stage sets going for another: their messages live here, beneath the stages
+//! that enqueue them (capture, inventory, shipping, staff actions); how they run is their
+//! owners' (the engine's in `engine/jobs.rs`, the delivery watch's in `tracking/watch.rs`).
 
 use chrono::Utc;
 use sea_orm::DbErr;
@@ -72,4 +72,24 @@ pub async fn schedule_restock(tx: &TenantTx) -> Result<(), DbErr> {
     RetryBackorders {}
         .enqueue_at(tx, Utc::now() + chrono::Duration::seconds(1))
         .await
+}
+
+/// The watch over a tenant's parcels: one pending per tenant, scheduling its next run.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct WatchDeliveries {}
+
+impl Job for WatchDeliveries {
+    const NAME: &'static str = "delivery.watch";
+
+    fn dedupe_key(&self, tenant: TenantId) -> Option<String> {
+        Some(format!("watch:{}", tenant.uuid()))
+    }
+}
+
+/// How often the watch looks.
+pub const WATCH_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
+pub async fn schedule_watch(tx: &TenantTx, after: chrono::Duration) -> Result<(), DbErr> {
+    WatchDeliveries {}.enqueue_at(tx, Utc::now() + after).await
 }

@@ -12,14 +12,14 @@ use super::super::tracking_number::TrackingFormat;
 use crate::catalog::graphql::types::Warehouse;
 use crate::domain::{TenantId, WarehouseId};
 use crate::error::{UserError, UserErrorCode as C};
+use crate::graphql::extend::Extended;
 use crate::graphql::loader::Loaders;
 use crate::graphql::relay::global_id;
 use crate::graphql::scalars::Amount;
 use crate::lifecycle::settings::fulfillment::FulfillmentSettings as Settings;
 use crate::lifecycle::settings::fulfillment::{Pick, Weights};
 use crate::lifecycle::shipping::loaders::{CarrierOf, ServiceOf, ServicesOf};
-use crate::lifecycle::tracking::loaders::ScansOf;
-use crate::lifecycle::tracking::normalize::{Source, TrackStatus};
+use crate::lifecycle::shipping::status::{Source, TrackStatus};
 use crate::order::graphql::types::Order;
 
 /// How a carrier's tracking numbers are written.
@@ -403,9 +403,14 @@ pub struct ShipmentPrediction {
     pub basis: String,
 }
 
+/// A parcel: planned by routing, labelled by shipping; tracking adds its scans (a part, see
+/// `schema::parts`).
+pub type Shipment = Extended<ShipmentFields>;
+
+/// What shipping knows of a parcel.
 #[derive(Clone, Debug, SimpleObject)]
-#[graphql(complex)]
-pub struct Shipment {
+#[graphql(name = "ShipmentFields", complex)]
+pub struct ShipmentFields {
     pub id: ID,
     pub order_id: ID,
     pub parcel_no: i32,
@@ -450,12 +455,18 @@ pub struct Shipment {
 
 impl From<ShipmentRecord> for Shipment {
     fn from(s: ShipmentRecord) -> Self {
+        Extended::new(ShipmentFields::from(s))
+    }
+}
+
+impl From<ShipmentRecord> for ShipmentFields {
+    fn from(s: ShipmentRecord) -> Self {
         let tenant = TenantId(s.tenant_id);
         let pieces: Vec<crate::lifecycle::shipping::repo::Piece> =
             serde_json::from_value(s.lines.clone()).unwrap_or_default();
         let labelled = s.tracking_number.is_some();
         let prediction = s.predicted_at.map(|at| {
-            let p: Option<crate::lifecycle::tracking::monitor::Prediction> = s
+            let p: Option<crate::lifecycle::shipping::repo::Prediction> = s
                 .prediction
                 .clone()
                 .and_then(|p| serde_json::from_value(p).ok());
@@ -510,20 +521,8 @@ impl From<ShipmentRecord> for Shipment {
     }
 }
 
-/// A scan of a parcel, in the normalised vocabulary.
-#[derive(Clone, Debug, SimpleObject)]
-pub struct TrackingEvent {
-    pub status: String,
-    pub detail: Option<String>,
-    pub message: String,
-    pub location: Option<String>,
-    pub occurred_at: DateTime<Utc>,
-    /// easypost, shippo, aftership or orderflow.
-    pub source: String,
-}
-
 #[ComplexObject]
-impl Shipment {
+impl ShipmentFields {
     async fn warehouse(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Warehouse>> {
         let row = ctx
             .data_unchecked::<Loaders>()
@@ -553,29 +552,6 @@ impl Shipment {
             .load_one((self.key.0, ServiceOf(id)))
             .await?;
         Ok(row.map(|s| s.name))
-    }
-
-    /// Scans, oldest first.
-    async fn tracking_events(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<TrackingEvent>> {
-        let rows = ctx
-            .data_unchecked::<Loaders>()
-            .load_one((self.key.0, ScansOf(self.key.1)))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| TrackingEvent {
-                status: e.status,
-                detail: e.detail,
-                message: e.message,
-                location: e.location,
-                occurred_at: e.occurred_at,
-                source: e.source,
-            })
-            .collect())
     }
 }
 
