@@ -74,12 +74,23 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
         Box::pin(crate::reporting::store::touch(tx, at))
     }
 
+    /// A return label's scan moves its return on.
+    fn returns<'a>(
+        tx: &'a TenantTx,
+        scan: crate::lifecycle::events::CarrierScan<'a>,
+    ) -> BoxFuture<'a, Result<crate::lifecycle::events::ScanTaken, sea_orm::DbErr>> {
+        Box::pin(crate::lifecycle::returns::service::on_carrier_scan(
+            tx, scan,
+        ))
+    }
+
     crate::lifecycle::events::Subscribers::new()
         .react("notify", notify)
         .react("webhooks", webhooks)
         .react("automation", automation)
         .at_capture(received_rules)
         .restated(reporting)
+        .other_scan(returns)
 }
 
 /// A running server, for tests and embedders: where it listens and how to stop it.

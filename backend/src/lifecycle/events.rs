@@ -11,6 +11,9 @@
 //! ([`Subscribers::at_capture`]), in the capturing transaction, so that a hold, a tag or a
 //! pinned warehouse is in place before the engine's first stage sees the order.
 //!
+//! A carrier scan that no outbound parcel claims is offered to [`Subscribers::other_scan`]
+//! (the returns, whose labels carriers track too), in tracking's transaction.
+//!
 //! Stages also say when a figure of a past day changed ([`restated`]: an order imported with
 //! an old date, a cancellation, a late delivery scan, a rating changed): reporting forgets
 //! that day's stored rollup, in the same transaction.
@@ -34,6 +37,32 @@ pub type React = for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Res
 pub type AtCapture =
     for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<Vec<OrderEvent>, DbErr>>;
 
+/// Who takes a carrier's scan of a tracking number no outbound parcel has.
+pub type OtherScan =
+    for<'a> fn(&'a TenantTx, CarrierScan<'a>) -> BoxFuture<'a, Result<ScanTaken, DbErr>>;
+
+/// A carrier's scan of a tracking number that is not an outbound parcel's (a return label's,
+/// say), in tracking's normalised vocabulary.
+pub struct CarrierScan<'a> {
+    pub carrier: uuid::Uuid,
+    pub tracking_number: &'a str,
+    /// As `shipping::status::TrackStatus` writes it.
+    pub status: &'a str,
+    pub detail: &'a str,
+}
+
+/// What became of a [`CarrierScan`].
+pub enum ScanTaken {
+    /// Nobody's tracking number.
+    NotOurs,
+    /// Known, and nothing moved: the events written, if any.
+    Unchanged(Vec<OrderEvent>),
+    /// Something moved on: the events written.
+    Moved(Vec<OrderEvent>),
+    /// Known, but not a step it can take now: why.
+    Refused(String),
+}
+
 /// A reaction to a past day's figures changing.
 pub type Restated = for<'a> fn(&'a TenantTx, DateTime<Utc>) -> BoxFuture<'a, Result<(), DbErr>>;
 
@@ -42,6 +71,7 @@ pub struct Subscribers {
     reactions: Vec<(&'static str, React)>,
     at_capture: Option<AtCapture>,
     restated: Option<Restated>,
+    other_scan: Option<OtherScan>,
 }
 
 static INSTALLED: OnceLock<Subscribers> = OnceLock::new();
@@ -52,6 +82,7 @@ impl Subscribers {
             reactions: Vec::new(),
             at_capture: None,
             restated: None,
+            other_scan: None,
         }
     }
 
@@ -74,6 +105,12 @@ impl Subscribers {
     /// Sets the reaction to a past day's figures changing.
     pub fn restated(mut self, hook: Restated) -> Self {
         self.restated = Some(hook);
+        self
+    }
+
+    /// Sets who takes carrier scans no outbound parcel claims.
+    pub fn other_scan(mut self, hook: OtherScan) -> Self {
+        self.other_scan = Some(hook);
         self
     }
 
@@ -125,5 +162,14 @@ pub async fn restated(tx: &TenantTx, at: DateTime<Utc>) -> Result<(), DbErr> {
     match Subscribers::installed()?.restated {
         Some(hook) => hook(tx, at).await,
         None => Ok(()),
+    }
+}
+
+/// Hands a carrier scan no outbound parcel claims to whoever takes such scans (returns), in
+/// the caller's transaction.
+pub async fn other_scan(tx: &TenantTx, scan: CarrierScan<'_>) -> Result<ScanTaken, DbErr> {
+    match Subscribers::installed()?.other_scan {
+        Some(hook) => hook(tx, scan).await,
+        None => Ok(ScanTaken::NotOurs),
     }
 }

@@ -14,6 +14,7 @@ use super::normalize::{self, Scan, TrackingUpdate};
 use super::repo as tracking;
 use super::signature;
 use crate::domain::{OrderId, TenantId};
+use crate::lifecycle::events::{self, CarrierScan, ScanTaken};
 use crate::lifecycle::shipping::carrier;
 use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
 use crate::lifecycle::shipping::shop::Shopping;
@@ -105,47 +106,32 @@ pub async fn receive(
     Ok(receipt)
 }
 
-/// A scan of a return label: the return moves on (received on delivery to the warehouse).
-async fn return_parcel(
+/// A scan of a tracking number no outbound parcel has: offered to whoever takes such scans
+/// (a return label's: the return moves on, received on delivery to the warehouse).
+async fn other_parcel(
     tx: TenantTx,
     carrier: uuid::Uuid,
     update: &TrackingUpdate,
 ) -> Result<(Receipt, Vec<OrderEvent>), DbErr> {
-    use crate::lifecycle::returns::{repo as returns, service as return_service};
-    let Some(found) = returns::by_tracking_number(&tx, &update.tracking_number)
-        .await?
-        .filter(|r| r.carrier_id == Some(carrier))
-    else {
-        return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
-    };
-    // The order's lock first, as every return step takes it.
-    orders::get_for_update(&tx, OrderId(found.order_id)).await?;
-    let Some(ret) = returns::get_for_update(&tx, found.id).await? else {
-        return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
-    };
     let detail = update
         .detail
         .clone()
         .or_else(|| update.scans.last().map(|s| s.message.clone()))
         .unwrap_or_default();
-    let before = ret.status.clone();
-    let (ret, events) =
-        match return_service::on_scan(&tx, ret, update.status.as_str(), &detail).await {
-            Ok(done) => done,
-            Err(return_service::ReturnError::Db(e)) => return Err(e),
-            Err(return_service::ReturnError::Refused(r)) => {
-                return Ok((Receipt::Ignored(r.message), Vec::new()));
-            }
-            Err(return_service::ReturnError::NotFound(_)) => {
-                return Ok((Receipt::UnknownTrackingNumber, Vec::new()));
-            }
-        };
+    let scan = CarrierScan {
+        carrier,
+        tracking_number: &update.tracking_number,
+        status: update.status.as_str(),
+        detail: &detail,
+    };
+    let (receipt, events) = match events::other_scan(&tx, scan).await? {
+        ScanTaken::NotOurs => return Ok((Receipt::UnknownTrackingNumber, Vec::new())),
+        ScanTaken::Refused(why) => return Ok((Receipt::Ignored(why), Vec::new())),
+        ScanTaken::Unchanged(events) => (Receipt::Duplicate, events),
+        ScanTaken::Moved(events) => (Receipt::Applied { new_scans: 1 }, events),
+    };
     tx.commit().await?;
-    Ok(if ret.status == before {
-        (Receipt::Duplicate, events)
-    } else {
-        (Receipt::Applied { new_scans: 1 }, events)
-    })
+    Ok((receipt, events))
 }
 
 /// The order state its parcels put it in.
@@ -203,7 +189,7 @@ pub async fn apply(
         .await?
         .filter(|s| s.carrier_id == Some(carrier))
     else {
-        return return_parcel(tx, carrier, update).await;
+        return other_parcel(tx, carrier, update).await;
     };
     // The order's lock is the shipment's: concurrent deliveries for one order take turns.
     let Some(mut order) = orders::get_for_update(&tx, OrderId(found.order_id)).await? else {

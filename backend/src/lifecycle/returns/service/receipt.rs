@@ -2,6 +2,7 @@
 //! (refund, exchange or store credit) it leads to.
 
 use super::*;
+use crate::lifecycle::events::{CarrierScan, ScanTaken};
 
 /// The return parcel has moved: on its way, or arrived at the warehouse (received).
 pub async fn on_scan(
@@ -415,4 +416,29 @@ pub async fn resolve_in(
         .await?,
     );
     Ok((ret, events))
+}
+
+/// A carrier's scan of a tracking number no outbound parcel has: when it is one of this
+/// tenant's return labels (of that carrier), the return moves on. Registered in
+/// `app::event_subscribers`.
+pub async fn on_carrier_scan(tx: &TenantTx, scan: CarrierScan<'_>) -> Result<ScanTaken, DbErr> {
+    let Some(found) = repo::by_tracking_number(tx, scan.tracking_number)
+        .await?
+        .filter(|r| r.carrier_id == Some(scan.carrier))
+    else {
+        return Ok(ScanTaken::NotOurs);
+    };
+    // The order's lock first, as every return step takes it.
+    orders::get_for_update(tx, OrderId(found.order_id)).await?;
+    let Some(ret) = repo::get_for_update(tx, found.id).await? else {
+        return Ok(ScanTaken::NotOurs);
+    };
+    let before = ret.status.clone();
+    Ok(match on_scan(tx, ret, scan.status, scan.detail).await {
+        Ok((ret, events)) if ret.status == before => ScanTaken::Unchanged(events),
+        Ok((_, events)) => ScanTaken::Moved(events),
+        Err(ReturnError::Db(e)) => return Err(e),
+        Err(ReturnError::Refused(r)) => ScanTaken::Refused(r.message),
+        Err(ReturnError::NotFound(_)) => ScanTaken::NotOurs,
+    })
 }
