@@ -74,6 +74,13 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
         Box::pin(crate::reporting::store::touch(tx, at))
     }
 
+    /// A channel's cancellation or new lines: labels voided, stock given back or allocated again.
+    fn channel_changed<'a>(
+        tx: &'a TenantTx,
+        change: crate::lifecycle::events::ChannelChange,
+    ) -> BoxFuture<'a, Result<Option<OrderEvent>, sea_orm::DbErr>> {
+        Box::pin(crate::lifecycle::engine::on_channel_change(tx, change))
+    }
     /// A return label's scan moves its return on.
     fn returns<'a>(
         tx: &'a TenantTx,
@@ -90,6 +97,7 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
         .react("automation", automation)
         .at_capture(received_rules)
         .restated(reporting)
+        .channel_changed(channel_changed)
         .other_scan(returns)
 }
 

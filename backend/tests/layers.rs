@@ -4,8 +4,7 @@
 //! what it serves. Uses of a module are found by parsing every source file (syn): `use`
 //! trees, paths in code, and paths inside macro calls; test-only items are left out.
 //!
-//! Edges that still break the layering are listed in `layers/debt.txt`, to be paid off; the
-//! test fails on any edge not listed there, and on a listed edge that is gone (delete it).
+//! There are no exceptions: a use that reaches up (or sideways, between equals) fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -286,20 +285,6 @@ fn rank(node: &str) -> usize {
         .unwrap_or_else(|| panic!("module {node} is not placed in LAYERS"))
 }
 
-fn debt() -> BTreeSet<(String, String)> {
-    let text = include_str!("layers/debt.txt");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (a, b) = l
-                .split_once(" -> ")
-                .unwrap_or_else(|| panic!("debt line {l:?} is not `from -> to`"));
-            (a.trim().to_owned(), b.trim().to_owned())
-        })
-        .collect()
-}
-
 #[test]
 fn every_module_is_placed_in_a_layer() {
     let mut all = Vec::new();
@@ -313,31 +298,15 @@ fn every_module_is_placed_in_a_layer() {
 
 #[test]
 fn modules_use_only_the_layers_beneath_them() {
-    let edges = edges();
-    let debt = debt();
-    let upward: BTreeMap<&(String, String), &String> = edges
+    let upward: Vec<String> = edges()
         .iter()
         .filter(|((from, to), _)| rank(to) >= rank(from))
-        .collect();
-    let new: Vec<String> = upward
-        .iter()
-        .filter(|(edge, _)| !debt.contains(edge))
         .map(|((from, to), file)| format!("{from} -> {to}   (in {file})"))
         .collect();
     assert!(
-        new.is_empty(),
+        upward.is_empty(),
         "modules reach up the layering (see LAYERS in tests/layers.rs):\n{}",
-        new.join("\n")
-    );
-    let paid: Vec<String> = debt
-        .iter()
-        .filter(|edge| !upward.contains_key(edge))
-        .map(|(from, to)| format!("{from} -> {to}"))
-        .collect();
-    assert!(
-        paid.is_empty(),
-        "these edges are gone: delete them from tests/layers/debt.txt\n{}",
-        paid.join("\n")
+        upward.join("\n")
     );
 }
 

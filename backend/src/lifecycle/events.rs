@@ -11,6 +11,10 @@
 //! ([`Subscribers::at_capture`]), in the capturing transaction, so that a hold, a tag or a
 //! pinned warehouse is in place before the engine's first stage sees the order.
 //!
+//! When a channel changes an order it had sent (cancels it, changes its lines), capture hands
+//! the change to [`Subscribers::channel_changed`] (the engine: labels voided, stock given
+//! back or allocated again), in the capturing transaction.
+//!
 //! A carrier scan that no outbound parcel claims is offered to [`Subscribers::other_scan`]
 //! (the returns, whose labels carriers track too), in tracking's transaction.
 //!
@@ -28,7 +32,8 @@ use entity::order_events::Model as OrderEvent;
 use futures_util::future::BoxFuture;
 use sea_orm::DbErr;
 
-use crate::tenancy::TenantTx;
+use crate::domain::OrderId;
+use crate::tenancy::{Actor, TenantTx};
 
 /// A reaction to events just recorded, written in the recording transaction.
 pub type React = for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<(), DbErr>>;
@@ -36,6 +41,23 @@ pub type React = for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Res
 /// The synchronous reaction to a capture: returns the events it recorded in turn.
 pub type AtCapture =
     for<'a> fn(&'a TenantTx, &'a [OrderEvent]) -> BoxFuture<'a, Result<Vec<OrderEvent>, DbErr>>;
+
+/// The lifecycle's answer to a channel changing an order it had sent: returns the event it
+/// recorded, if any.
+pub type ChannelChanged =
+    for<'a> fn(&'a TenantTx, ChannelChange) -> BoxFuture<'a, Result<Option<OrderEvent>, DbErr>>;
+
+/// What a channel changed on an order it had already sent, for the lifecycle to follow (the
+/// order row and its lines are already updated).
+pub struct ChannelChange {
+    pub order: OrderId,
+    pub actor: Actor,
+    pub actor_label: Option<String>,
+    /// Cancelled on the channel before anything shipped: the order is cancelled already.
+    pub cancelled: bool,
+    /// Its line items changed.
+    pub lines_changed: bool,
+}
 
 /// Who takes a carrier's scan of a tracking number no outbound parcel has.
 pub type OtherScan =
@@ -72,6 +94,7 @@ pub struct Subscribers {
     at_capture: Option<AtCapture>,
     restated: Option<Restated>,
     other_scan: Option<OtherScan>,
+    channel_changed: Option<ChannelChanged>,
 }
 
 static INSTALLED: OnceLock<Subscribers> = OnceLock::new();
@@ -83,6 +106,7 @@ impl Subscribers {
             at_capture: None,
             restated: None,
             other_scan: None,
+            channel_changed: None,
         }
     }
 
@@ -105,6 +129,12 @@ impl Subscribers {
     /// Sets the reaction to a past day's figures changing.
     pub fn restated(mut self, hook: Restated) -> Self {
         self.restated = Some(hook);
+        self
+    }
+
+    /// Sets the lifecycle's answer to a channel changing an order it had sent.
+    pub fn channel_changed(mut self, hook: ChannelChanged) -> Self {
+        self.channel_changed = Some(hook);
         self
     }
 
@@ -171,5 +201,17 @@ pub async fn other_scan(tx: &TenantTx, scan: CarrierScan<'_>) -> Result<ScanTake
     match Subscribers::installed()?.other_scan {
         Some(hook) => hook(tx, scan).await,
         None => Ok(ScanTaken::NotOurs),
+    }
+}
+
+/// Hands a channel's change of an order it had sent to the lifecycle, in the caller's
+/// transaction; returns the event recorded, if any.
+pub async fn channel_changed(
+    tx: &TenantTx,
+    change: ChannelChange,
+) -> Result<Option<OrderEvent>, DbErr> {
+    match Subscribers::installed()?.channel_changed {
+        Some(hook) => hook(tx, change).await,
+        None => Ok(None),
     }
 }

@@ -15,10 +15,9 @@ use crate::domain::money::{Currency, to_units};
 use crate::domain::{ConnectionId, CustomerId, Email, OrderId, Sku, VariantId};
 use crate::error::AppError;
 use crate::jobs::Job;
-use crate::lifecycle::engine;
+use crate::lifecycle::events::{self, ChannelChange};
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::state::OrderState;
-use crate::lifecycle::transition::By;
 use crate::lifecycle::transition::wake::AdvanceOrder;
 use crate::order::canonical::{CanonicalOrder, Line};
 use crate::order::issues::{Issue, IssueCode};
@@ -313,7 +312,7 @@ pub async fn capture(
         None => create(tx, source, o, currency).await?,
     };
     // A new order's rules run now, in this transaction, before the engine's first stage.
-    let more = crate::lifecycle::events::at_capture(tx, &captured.events).await?;
+    let more = events::at_capture(tx, &captured.events).await?;
     if !more.is_empty() {
         // The rules may have changed the order (a hold, tags, pins): the caller sees it so.
         if let Some(fresh) = repo::get(tx, OrderId(captured.order.id)).await? {
@@ -606,22 +605,25 @@ async fn update(
     }
     let mut order = repo::update(tx, row).await?;
     repo::replace_lines(tx, id, new_lines).await?;
+    let cancelled = newly_cancelled && !state.has_shipped() && !state.is_terminal();
     let mut replanned = None;
-    if newly_cancelled && !state.has_shipped() && !state.is_terminal() {
-        crate::lifecycle::shipping::service::void_unmoved(tx, &order, source.actor).await?;
-        engine::release_plan(tx, &order, source.actor).await?;
-    } else {
-        if lines_changed {
-            let by = By {
-                actor: source.actor,
-                label: source.actor_label.clone(),
-            };
-            replanned = engine::replan_lines(tx, &mut order, &by).await?;
+    if cancelled || lines_changed {
+        let change = ChannelChange {
+            order: id,
+            actor: source.actor,
+            actor_label: source.actor_label.clone(),
+            cancelled,
+            lines_changed,
+        };
+        replanned = events::channel_changed(tx, change).await?;
+        // The lifecycle may have moved the order (a hold, a new allocation): read it again.
+        if let Some(fresh) = repo::get(tx, id).await? {
+            order = fresh;
         }
-        if matches!(state, OrderState::Received | OrderState::PaymentReview) {
-            // New payment facts (a capture, a settled transfer) may let the order go on.
-            AdvanceOrder { order: id }.enqueue(tx).await?;
-        }
+    }
+    if !cancelled && matches!(state, OrderState::Received | OrderState::PaymentReview) {
+        // New payment facts (a capture, a settled transfer) may let the order go on.
+        AdvanceOrder { order: id }.enqueue(tx).await?;
     }
     // A customer known only now (Amazon reveals the buyer after payment) gets the order counted.
     if existing.customer_id.is_none()

@@ -22,6 +22,7 @@ use sea_orm::DbErr;
 use crate::domain::OrderId;
 use crate::jobs::Job;
 use crate::lifecycle::allocation::service as allocate;
+use crate::lifecycle::events::ChannelChange;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::{self, wake::AdvanceOrder};
 use crate::order::repo;
@@ -38,6 +39,31 @@ pub async fn release_plan(
     let released = allocate::release(tx, order, actor, None).await?;
     crate::lifecycle::shipping::repo::void_open(tx, OrderId(order.id)).await?;
     Ok(released)
+}
+
+/// The lifecycle's answer to a channel changing an order it had sent (registered in
+/// `app::event_subscribers`): a cancellation voids the labels of parcels that have not moved
+/// and gives back the plan; changed lines are allocated again.
+pub async fn on_channel_change(
+    tx: &TenantTx,
+    change: ChannelChange,
+) -> Result<Option<timeline::OrderEvent>, DbErr> {
+    let Some(mut order) = repo::get(tx, change.order).await? else {
+        return Ok(None);
+    };
+    if change.cancelled {
+        crate::lifecycle::shipping::service::void_unmoved(tx, &order, change.actor).await?;
+        release_plan(tx, &order, change.actor).await?;
+        return Ok(None);
+    }
+    if !change.lines_changed {
+        return Ok(None);
+    }
+    let by = transition::By {
+        actor: change.actor,
+        label: change.actor_label,
+    };
+    replan_lines(tx, &mut order, &by).await
 }
 
 /// A channel changed an order's line items after stock was promised for them: the promise is
