@@ -2,7 +2,8 @@
 //! (`order::canonical`), checked, and stored once through the order module.
 //!
 //! Decided in `validate.rs` and `postal.rs` (pure); stored through `order::repo` and
-//! `order::timeline`; run by `service.rs` (`capture`, from channel deliveries and `api.rs`'s
+//! `order::timeline` (a channel's later cancellation or new lines go on to the engine through
+//! `lifecycle::events`); run by `service.rs` (`capture`, from channel deliveries and `api.rs`'s
 //! `createOrder`); exposed in `graphql.rs` (createOrder and the staff edits: tags, note,
 //! issues). The `Order` object and its queries are `order::graphql`'s.
 

@@ -1,8 +1,10 @@
 //! Shipping: carriers and their rate cards, rate shopping, labels and tracking numbers.
 //!
-//! Decided in `shop.rs` and `ratecard.rs` (pure); stored by `repo.rs`; labels bought and
-//! voided in `service.rs` (the engine's `fulfil.rs` and staff's `actions.rs` call it), carriers
-//! behind `carrier.rs`, drawn by `label.rs`; exposed in `graphql/`, label files in `http.rs`.
+//! Decided in `shop.rs` and `ratecard.rs` (pure); stored by `repo.rs` (with the parcel's
+//! status vocabulary in `status.rs`); labels bought and voided in `service.rs` (the engine's
+//! `fulfil.rs`, the warehouse and staff's `actions.rs` call it), carriers behind `carrier.rs`,
+//! drawn by `label.rs`; exposed in `graphql/` (tracking adds a parcel's scans), label files in
+//! `http.rs`.
 
 pub mod actions;
 pub mod carrier;
