@@ -9,7 +9,7 @@ use crate::domain::OrderId;
 use crate::lifecycle::notify::kind::Kind as NotifyKind;
 use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::state::OrderState;
-use crate::lifecycle::transition::{self, By, EngineError, Step};
+use crate::lifecycle::transition::{self, By, Step, TransitionError};
 use crate::order::repo::{self as order_repo, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
@@ -247,7 +247,7 @@ pub async fn apply(
             };
             match transition::apply(tx, order, &by, step).await {
                 Ok(event) => Ok(("held".into(), Some(event))),
-                Err(EngineError::Db(e)) => Err(e),
+                Err(TransitionError::Db(e)) => Err(e),
                 Err(e) => {
                     order.hold_reason = previous;
                     Ok((format!("skipped: {e}"), None))
@@ -310,7 +310,7 @@ pub async fn apply(
                     .await?;
                     Ok(("released".into(), Some(event)))
                 }
-                Err(EngineError::Db(e)) => Err(e),
+                Err(TransitionError::Db(e)) => Err(e),
                 Err(e) => Ok((format!("skipped: {e}"), None)),
             }
         }

@@ -9,7 +9,7 @@ use crate::lifecycle::routing::service::{self as routing, RouteError};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::shipping::service::label_all;
 use crate::lifecycle::state::OrderState;
-use crate::lifecycle::transition::{By, EngineError, Step, shipped_step};
+use crate::lifecycle::transition::{By, Step, TransitionError, shipped_step};
 use crate::order::repo::Order;
 use crate::tenancy::TenantTx;
 
@@ -42,7 +42,7 @@ pub(super) async fn route_and_label(
     order: &mut Order,
     allocations: &[Allocation],
     by: &By,
-) -> Result<(), EngineError> {
+) -> Result<(), TransitionError> {
     let lines = batch.lines.get(&order.id).cloned().unwrap_or_default();
     let routed = match routing::route(tx, ctx, book, order, &lines, allocations).await {
         Ok(r) => r,

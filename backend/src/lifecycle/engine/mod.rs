@@ -78,8 +78,8 @@ pub async fn replan_lines(
     let state = state_of(order);
     let effective = transition::stage_of(order);
     let id = OrderId(order.id);
-    let fail = |e: transition::EngineError| match e {
-        transition::EngineError::Db(e) => e,
+    let fail = |e: transition::TransitionError| match e {
+        transition::TransitionError::Db(e) => e,
         other => DbErr::Custom(other.to_string()),
     };
     match effective {

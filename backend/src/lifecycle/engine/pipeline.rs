@@ -22,7 +22,7 @@ use crate::lifecycle::settings::{self, LifecycleSettings};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::wake::ExpireReservation;
-use crate::lifecycle::transition::{self, By, EngineError, Step, state_of};
+use crate::lifecycle::transition::{self, By, Step, TransitionError, state_of};
 use crate::order::canonical::{FinancialStatus, PaymentFacts};
 use crate::order::issues::Issue;
 use crate::order::repo::{self, Order, OrderLine};
@@ -53,7 +53,7 @@ impl Batch {
         order: &mut Order,
         by: &By,
         step: Step,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), TransitionError> {
         let from = state_of(order);
         let event = transition::make_move(order, by, step)?;
         self.dirty.entry(order.id).or_insert(from);
@@ -75,7 +75,7 @@ pub async fn advance(
     db: &Db,
     tenant: TenantId,
     ids: &[OrderId],
-) -> Result<Vec<OrderEvent>, EngineError> {
+) -> Result<Vec<OrderEvent>, TransitionError> {
     let tx = TenantTx::begin(db, tenant).await?;
     let mut orders = repo::get_many_for_update(&tx, ids).await?;
     let ids: Vec<OrderId> = orders.iter().map(|o| OrderId(o.id)).collect();
@@ -178,7 +178,7 @@ async fn checks(
     batch: &mut Batch,
     order: &mut Order,
     by: &By,
-) -> Result<Option<Allocate>, EngineError> {
+) -> Result<Option<Allocate>, TransitionError> {
     // Each pass moves the order one stage; a stage that leaves it where it is ends the run.
     for _ in 0..4 {
         let before = state_of(order);
@@ -236,7 +236,7 @@ async fn checks(
     Ok(None)
 }
 
-fn verify_payment(batch: &mut Batch, order: &mut Order, by: &By) -> Result<(), EngineError> {
+fn verify_payment(batch: &mut Batch, order: &mut Order, by: &By) -> Result<(), TransitionError> {
     let facts: PaymentFacts = serde_json::from_value(order.payment.clone()).unwrap_or_default();
     let decision = payment::decide(&payment::Facts {
         payment: &facts,
@@ -301,7 +301,7 @@ async fn screen(
     batch: &mut Batch,
     order: &mut Order,
     by: &By,
-) -> Result<(), EngineError> {
+) -> Result<(), TransitionError> {
     let average = match batch.store_average.get(&order.currency) {
         Some(a) => *a,
         None => {
@@ -400,7 +400,7 @@ async fn reserve(
     order: &mut Order,
     why: Allocate,
     by: &By,
-) -> Result<(), EngineError> {
+) -> Result<(), TransitionError> {
     let lines = batch.lines.get(&order.id).cloned().unwrap_or_default();
     let existing = batch
         .allocations

@@ -362,7 +362,7 @@ async fn settle(
     };
     match transition::apply(tx, order, by, step).await {
         Ok(event) => Ok(Some(event)),
-        Err(transition::EngineError::Db(e)) => Err(e),
+        Err(transition::TransitionError::Db(e)) => Err(e),
         Err(e) => Err(sea_orm::DbErr::Custom(e.to_string())),
     }
 }

@@ -23,7 +23,7 @@ use crate::lifecycle::ledger::repo::{self as ledger_repo, SourceKind};
 use crate::lifecycle::ledger::service as ledger;
 use crate::lifecycle::settings::fulfillment::Pick;
 use crate::lifecycle::shipping::repo::Piece;
-use crate::lifecycle::transition::{By, EngineError};
+use crate::lifecycle::transition::{By, TransitionError};
 use crate::order::repo::{Order, OrderLine};
 use crate::order::timeline::NewEvent;
 use crate::tenancy::{Actor, TenantTx};
@@ -494,7 +494,7 @@ pub async fn label_all(
     lines: &[OrderLine],
     shipments: &[Shipment],
     by: &By,
-) -> Result<(Vec<NewEvent<'static>>, bool), EngineError> {
+) -> Result<(Vec<NewEvent<'static>>, bool), TransitionError> {
     let mut events = Vec::new();
     let mut all = true;
     for s in shipments {

@@ -20,31 +20,31 @@ use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, AnyTx, TenantTx};
 
 #[derive(Debug)]
-pub enum EngineError {
+pub enum TransitionError {
     Illegal(IllegalTransition),
     /// Someone else changed the order's state since it was read.
     Conflict,
     Db(DbErr),
 }
 
-impl From<DbErr> for EngineError {
+impl From<DbErr> for TransitionError {
     fn from(err: DbErr) -> Self {
-        EngineError::Db(err)
+        TransitionError::Db(err)
     }
 }
 
-impl From<IllegalTransition> for EngineError {
+impl From<IllegalTransition> for TransitionError {
     fn from(err: IllegalTransition) -> Self {
-        EngineError::Illegal(err)
+        TransitionError::Illegal(err)
     }
 }
 
-impl std::fmt::Display for EngineError {
+impl std::fmt::Display for TransitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EngineError::Illegal(e) => e.fmt(f),
-            EngineError::Conflict => f.write_str("the order changed meanwhile; try again"),
-            EngineError::Db(e) => e.fmt(f),
+            TransitionError::Illegal(e) => e.fmt(f),
+            TransitionError::Conflict => f.write_str("the order changed meanwhile; try again"),
+            TransitionError::Db(e) => e.fmt(f),
         }
     }
 }
@@ -137,7 +137,7 @@ pub async fn apply(
     order: &mut Order,
     by: &By,
     step: Step,
-) -> Result<OrderEvent, EngineError> {
+) -> Result<OrderEvent, TransitionError> {
     let from = state_of(order);
     let ends = matches!(step.to, OrderState::Cancelled | OrderState::Rejected);
     let event = make_move(order, by, step)?;
@@ -164,7 +164,7 @@ pub async fn save(
     tx: &TenantTx,
     order: &mut Order,
     expected: Option<OrderState>,
-) -> Result<(), EngineError> {
+) -> Result<(), TransitionError> {
     use orders::Column as C;
     let now = Utc::now();
     let mut update = orders::Entity::update_many()
@@ -200,7 +200,7 @@ pub async fn save(
     }
     let done = update.exec(tx.conn()).await?;
     if done.rows_affected != 1 {
-        return Err(EngineError::Conflict);
+        return Err(TransitionError::Conflict);
     }
     order.updated_at = now;
     Ok(())

@@ -2,20 +2,20 @@
 //! illegal move in the API's words, the reason asked for, who acted, and the commit that tells
 //! live subscribers and wakes the workers.
 
-use super::{By, EngineError};
+use super::{By, TransitionError};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::order::repo::Order;
 use crate::order::timeline::{self, OrderEvent};
 use crate::state::AppState;
 use crate::tenancy::{Principal, TenantTx};
 
-pub fn refused(err: EngineError) -> crate::error::Fail {
+pub fn refused(err: TransitionError) -> crate::error::Fail {
     match err {
-        EngineError::Illegal(e) => {
+        TransitionError::Illegal(e) => {
             UserError::on("orderId", C::IllegalTransition, e.to_string()).into()
         }
-        EngineError::Conflict => UserError::on("orderId", C::Conflict, err.to_string()).into(),
-        EngineError::Db(e) => e.into(),
+        TransitionError::Conflict => UserError::on("orderId", C::Conflict, err.to_string()).into(),
+        TransitionError::Db(e) => e.into(),
     }
 }
 

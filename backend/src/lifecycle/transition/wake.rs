@@ -2,7 +2,7 @@
 //! that enqueue them (capture, inventory, shipping, staff actions); how they run is their
 //! owners' (the engine's in `engine/jobs.rs`, the delivery watch's in `tracking/watch.rs`).
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +70,7 @@ impl Job for RetryBackorders {
 /// After stock grew: retry the tenant's backorders shortly.
 pub async fn schedule_restock(tx: &TenantTx) -> Result<(), DbErr> {
     RetryBackorders {}
-        .enqueue_at(tx, Utc::now() + chrono::Duration::seconds(1))
+        .enqueue_at(tx, Utc::now() + Duration::seconds(1))
         .await
 }
 
@@ -87,9 +87,9 @@ impl Job for WatchDeliveries {
 }
 
 /// How often the watch looks.
-pub const WATCH_EVERY: chrono::Duration = chrono::Duration::hours(1);
+pub const WATCH_EVERY: Duration = Duration::hours(1);
 
 /// Makes sure the tenant's watch runs (one pending per tenant), in the caller's transaction.
-pub async fn schedule_watch(tx: &TenantTx, after: chrono::Duration) -> Result<(), DbErr> {
+pub async fn schedule_watch(tx: &TenantTx, after: Duration) -> Result<(), DbErr> {
     WatchDeliveries {}.enqueue_at(tx, Utc::now() + after).await
 }
