@@ -255,11 +255,11 @@ pub async fn apply(
             }
         }
         Kind::Release => {
-            if transition::state_of(order) != OrderState::OnHold {
+            if order.state != OrderState::OnHold {
                 return Ok((
                     format!(
                         "skipped: the order is not on hold (it is {})",
-                        transition::state_of(order).as_str()
+                        order.state.as_str()
                     ),
                     None,
                 ));

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::expr::{Facts, Schema, Type, Value};
-use crate::domain::money::amount_from_units;
+use crate::domain::money::Money;
 use crate::order::repo::{Order, OrderLine};
 
 pub fn schema() -> Schema {
@@ -56,7 +56,7 @@ pub fn of(
     customer: Option<&History>,
 ) -> Facts {
     let kind = event.kind;
-    let money = |u: i64| Value::Number(amount_from_units(u, &order.currency));
+    let money = |m: Money| Value::Number(m.shown());
     let text = |t: Option<&str>| t.map_or(Value::Missing, |t| Value::Text(t.to_owned()));
     let tags: Vec<String> = serde_json::from_value(order.tags.clone()).unwrap_or_default();
     let country = order
@@ -75,13 +75,16 @@ pub fn of(
         ),
         ("order.name", Value::Text(order.name.clone())),
         ("order.channel", Value::Text(order.channel.clone())),
-        ("order.state", Value::Text(order.state.clone())),
-        ("order.currency", Value::Text(order.currency.clone())),
-        ("order.total", money(order.total_units)),
-        ("order.subtotal", money(order.subtotal_units)),
-        ("order.discounts", money(order.discounts_units)),
-        ("order.shipping", money(order.shipping_units)),
-        ("order.tax", money(order.tax_units)),
+        ("order.state", Value::Text(order.state.as_str().to_owned())),
+        (
+            "order.currency",
+            Value::Text(order.currency.code().to_owned()),
+        ),
+        ("order.total", money(order.total)),
+        ("order.subtotal", money(order.subtotal)),
+        ("order.discounts", money(order.discounts)),
+        ("order.shipping", money(order.shipping)),
+        ("order.tax", money(order.tax)),
         ("order.tags", Value::TextList(tags)),
         ("order.test", Value::Bool(order.test)),
         ("payment.verdict", text(order.payment_verdict.as_deref())),
@@ -109,7 +112,9 @@ pub fn of(
         ),
         (
             "customer.total_spent",
-            customer.map_or(Value::Missing, |c| money(c.total_spent_units)),
+            customer.map_or(Value::Missing, |c| {
+                money(Money::from_units(c.total_spent_units, order.currency))
+            }),
         ),
         (
             "stock.sku",

@@ -365,12 +365,7 @@ pub async fn dry_run(
     condition: &Expr,
     last: u64,
 ) -> Result<DryRun, DbErr> {
-    let recent: Vec<Order> = entity::orders::Entity::find()
-        .filter(entity::orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .order_by_desc(entity::orders::Column::PlacedAt)
-        .limit(last)
-        .all(tx.conn())
-        .await?;
+    let recent: Vec<Order> = order_repo::newest(tx, last).await?;
     // A trigger naming one kind is that event; a pattern leaves event.kind unknown.
     let kind = if trigger.contains('*') { "" } else { trigger };
     let mut matched = Vec::new();

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::http::{caller, refuse};
 use crate::domain::OrderId;
-use crate::domain::money::amount_from_units;
+use crate::domain::money::Money;
 use crate::error::AppError;
 use crate::infra::csv::stream_csv;
 use crate::lifecycle::state::OrderState;
@@ -81,8 +81,7 @@ impl ExportQuery {
 
 /// One CSV row of an order.
 pub fn row(o: &Order, lines: &[&OrderLine]) -> Vec<String> {
-    let c = &o.currency;
-    let money = |units: i64| amount_from_units(units, c).to_string();
+    let money = |m: Money| m.shown().to_string();
     let tags: Vec<String> = serde_json::from_value(o.tags.clone()).unwrap_or_default();
     let issues: Vec<Issue> = serde_json::from_value(o.issues.clone()).unwrap_or_default();
     let ship_to = o.shipping_address.as_ref();
@@ -97,16 +96,16 @@ pub fn row(o: &Order, lines: &[&OrderLine]) -> Vec<String> {
         o.name.clone(),
         o.external_id.clone(),
         o.channel.clone(),
-        o.state.clone(),
+        o.state.as_str().to_owned(),
         o.placed_at.to_rfc3339(),
         o.email.clone().unwrap_or_default(),
         o.customer_name.clone().unwrap_or_default(),
-        o.currency.clone(),
-        money(o.subtotal_units),
-        money(o.discounts_units),
-        money(o.tax_units),
-        money(o.shipping_units),
-        money(o.total_units),
+        o.currency.code().to_owned(),
+        money(o.subtotal),
+        money(o.discounts),
+        money(o.tax),
+        money(o.shipping),
+        money(o.total),
         o.financial_status.clone(),
         o.fulfillment_status.clone(),
         tags.join(", "),

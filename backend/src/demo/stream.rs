@@ -367,11 +367,7 @@ impl Stream {
     /// A shopper writes in: where is my order?
     async fn ask_where(&self, s: &shipments::Model, step: &mut Step) -> anyhow::Result<()> {
         let tx = self.tx().await?;
-        let order = orders::Entity::find()
-            .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-            .filter(orders::Column::Id.eq(s.order_id))
-            .one(tx.conn())
-            .await?;
+        let order = crate::order::repo::get(&tx, crate::domain::OrderId(s.order_id)).await?;
         tx.commit().await?;
         let Some(order) = order else { return Ok(()) };
         let Some(email) = order.email.clone() else {

@@ -75,6 +75,14 @@ impl Currency {
     }
 }
 
+/// A currency reads as its code wherever text is wanted (`&order.currency` as a `&str`).
+impl std::ops::Deref for Currency {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.code()
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -98,11 +106,69 @@ impl Money {
         Self::new(Decimal::new(units, STORAGE_SCALE).normalize(), currency)
     }
 
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(Decimal::ZERO, currency)
+    }
+
+    /// Stored units (scale 4). Amounts are read from units or checked by [`to_units`] on the
+    /// way in, so nothing is lost; one beyond that is rounded to four places and bounded.
+    pub fn units(&self) -> i64 {
+        let mut scaled = self.amount.round_dp(STORAGE_SCALE);
+        scaled.rescale(STORAGE_SCALE);
+        i64::try_from(scaled.mantissa()).unwrap_or(if scaled.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.amount > Decimal::ZERO
+    }
+
+    /// The amount with at least the currency's decimals ("12.50", not "12.5"), as the API
+    /// shows it.
+    pub fn shown(&self) -> Decimal {
+        let exponent = self.currency.exponent();
+        let mut amount = self.amount.normalize();
+        if amount.scale() < exponent {
+            amount.rescale(exponent);
+        }
+        amount
+    }
+
     /// The amount as a string with the currency's own number of decimals, e.g. "12.50".
     pub fn display_amount(&self) -> String {
         let mut amount = self.amount.round_dp(self.currency.exponent());
         amount.rescale(self.currency.exponent());
         amount.to_string()
+    }
+}
+
+/// Sums of one currency's amounts (an order's figures are all in its currency).
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        debug_assert_eq!(
+            self.currency, other.currency,
+            "adding amounts of two currencies"
+        );
+        Money::new(self.amount + other.amount, self.currency)
+    }
+}
+
+impl std::ops::Sub for Money {
+    type Output = Money;
+    fn sub(self, other: Money) -> Money {
+        debug_assert_eq!(
+            self.currency, other.currency,
+            "subtracting amounts of two currencies"
+        );
+        Money::new(self.amount - other.amount, self.currency)
     }
 }
 

@@ -29,3 +29,10 @@ impl From<Decimal> for Amount {
         Self(d.to_string())
     }
 }
+
+impl From<crate::domain::money::Money> for Amount {
+    /// With at least the currency's decimals ("12.50").
+    fn from(m: crate::domain::money::Money) -> Self {
+        m.shown().into()
+    }
+}

@@ -11,6 +11,7 @@ pub mod channel;
 pub mod graphql;
 pub mod issues;
 pub mod loaders;
+pub mod model;
 pub mod repo;
 pub mod timeline;
 

@@ -9,17 +9,22 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::money::Money;
 use crate::domain::{CustomerId, OrderId};
 use crate::infra::db::contains_pattern;
+use crate::lifecycle::state::OrderState;
 use crate::tenancy::{AnyTx, TenantTx};
 
+pub use super::model::Order;
+use super::model::read;
 pub use order_lines::Model as OrderLine;
-pub use orders::Model as Order;
 
 pub async fn get(tx: &TenantTx, id: OrderId) -> Result<Option<Order>, DbErr> {
     orders::Entity::find_by_id((tx.tenant().uuid(), id.uuid()))
         .one(tx.conn())
-        .await
+        .await?
+        .map(Order::try_from)
+        .transpose()
 }
 
 /// An order, locked for the rest of the transaction (see [`by_external_id`]).
@@ -27,7 +32,9 @@ pub async fn get_for_update(tx: &TenantTx, id: OrderId) -> Result<Option<Order>,
     orders::Entity::find_by_id((tx.tenant().uuid(), id.uuid()))
         .lock_exclusive()
         .one(tx.conn())
-        .await
+        .await?
+        .map(Order::try_from)
+        .transpose()
 }
 
 /// Several orders, locked in id order (so two batches locking overlapping sets never deadlock).
@@ -39,6 +46,7 @@ pub async fn get_many_for_update(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<O
         .lock_exclusive()
         .all(tx.conn())
         .await
+        .and_then(read)
 }
 
 pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbErr> {
@@ -47,6 +55,7 @@ pub async fn get_many(tx: &TenantTx, ids: &[OrderId]) -> Result<Vec<Order>, DbEr
         .filter(orders::Column::Id.is_in(ids.iter().map(|o| o.uuid())))
         .all(tx.conn())
         .await
+        .and_then(read)
 }
 
 /// The order `source` (a connection's id, or `api`) knows as `external_id`, locked for the
@@ -63,7 +72,9 @@ pub async fn by_external_id(
         .filter(orders::Column::ExternalId.eq(external_id))
         .lock_exclusive()
         .one(tx.conn())
-        .await
+        .await?
+        .map(Order::try_from)
+        .transpose()
 }
 
 pub async fn insert(tx: &TenantTx, row: orders::ActiveModel) -> Result<Order, DbErr> {
@@ -73,13 +84,116 @@ pub async fn insert(tx: &TenantTx, row: orders::ActiveModel) -> Result<Order, Db
     // An order dated in a settled past (an import, a late channel sync) changes that day's
     // KPIs: its stored rollup is forgotten.
     crate::lifecycle::events::restated(tx, order.placed_at).await?;
-    Ok(order)
+    Order::try_from(order)
 }
 
 pub async fn update(tx: &TenantTx, mut row: orders::ActiveModel) -> Result<Order, DbErr> {
     row.tenant_id = Set(tx.tenant().uuid());
     row.updated_at = Set(Utc::now());
-    row.update(tx.conn()).await
+    Order::try_from(row.update(tx.conn()).await?)
+}
+
+/// Writes the columns the lifecycle's stages change (state, hold, verdicts, routing, what is
+/// owed back); with `expected`, only if the stored state is still that one. False when it was
+/// not (someone moved the order meanwhile).
+pub async fn save_stage(
+    tx: &TenantTx,
+    order: &mut Order,
+    expected: Option<OrderState>,
+) -> Result<bool, DbErr> {
+    use orders::Column as C;
+    let now = Utc::now();
+    let mut update = orders::Entity::update_many()
+        .col_expr(C::State, Expr::value(order.state.as_str()))
+        .col_expr(
+            C::PaymentVerdict,
+            Expr::value(order.payment_verdict.clone()),
+        )
+        .col_expr(
+            C::PaymentDecision,
+            Expr::value(order.payment_decision.clone()),
+        )
+        .col_expr(C::FraudScore, Expr::value(order.fraud_score))
+        .col_expr(C::FraudLevel, Expr::value(order.fraud_level.clone()))
+        .col_expr(C::FraudDecision, Expr::value(order.fraud_decision.clone()))
+        .col_expr(
+            C::HeldFrom,
+            Expr::value(order.held_from.map(OrderState::as_str)),
+        )
+        .col_expr(C::HoldReason, Expr::value(order.hold_reason.clone()))
+        .col_expr(C::RefundDueUnits, Expr::value(order.refund_due.units()))
+        .col_expr(C::CancelledAt, Expr::value(order.cancelled_at))
+        .col_expr(C::CancelReason, Expr::value(order.cancel_reason.clone()))
+        .col_expr(
+            C::ShippingAddress,
+            Expr::value(order.shipping_address.clone()),
+        )
+        .col_expr(C::Issues, Expr::value(order.issues.clone()))
+        .col_expr(C::PromisedAt, Expr::value(order.promised_at))
+        .col_expr(C::Routing, Expr::value(order.routing.clone()))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::Id.eq(order.id));
+    if let Some(state) = expected {
+        update = update.filter(C::State.eq(state.as_str()));
+    }
+    let done = update.exec(tx.conn()).await?;
+    if done.rows_affected != 1 {
+        return Ok(false);
+    }
+    order.updated_at = now;
+    Ok(true)
+}
+
+/// An order's figures, all in its currency.
+pub struct Amounts {
+    pub subtotal: Money,
+    pub discounts: Money,
+    pub tax: Money,
+    pub shipping: Money,
+    pub total: Money,
+}
+
+/// New figures and payment facts of an order (what a split leaves it).
+pub async fn set_amounts(
+    tx: &TenantTx,
+    id: OrderId,
+    a: Amounts,
+    payment: serde_json::Value,
+) -> Result<(), DbErr> {
+    use orders::Column as C;
+    orders::Entity::update_many()
+        .col_expr(C::SubtotalUnits, Expr::value(a.subtotal.units()))
+        .col_expr(C::DiscountsUnits, Expr::value(a.discounts.units()))
+        .col_expr(C::TaxUnits, Expr::value(a.tax.units()))
+        .col_expr(C::ShippingUnits, Expr::value(a.shipping.units()))
+        .col_expr(C::TotalUnits, Expr::value(a.total.units()))
+        .col_expr(C::Payment, Expr::value(payment))
+        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::Id.eq(id.uuid()))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// After a refund: what is still owed back, and the financial status it leaves.
+pub async fn set_refund_due(
+    tx: &TenantTx,
+    id: OrderId,
+    due: Money,
+    financial_status: &str,
+) -> Result<(), DbErr> {
+    use orders::Column as C;
+    orders::Entity::update_many()
+        .col_expr(C::RefundDueUnits, Expr::value(due.units()))
+        .col_expr(C::FinancialStatus, Expr::value(financial_status))
+        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .filter(C::TenantId.eq(tx.tenant().uuid()))
+        .filter(C::Id.eq(id.uuid()))
+        .exec(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Replaces an order's lines with `lines` (positions 0..n).
@@ -126,6 +240,63 @@ pub async fn recent_by_email(
         .limit(50)
         .all(tx.conn())
         .await
+        .and_then(read)
+}
+
+/// An email address's orders, newest first (at most 50).
+pub async fn of_email(tx: &TenantTx, email: &str) -> Result<Vec<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(orders::Column::Email.eq(email))
+        .order_by_desc(orders::Column::PlacedAt)
+        .limit(50)
+        .all(tx.conn())
+        .await
+        .and_then(read)
+}
+
+/// The `last` orders placed, newest first.
+pub async fn newest(tx: &TenantTx, last: u64) -> Result<Vec<Order>, DbErr> {
+    orders::Entity::find()
+        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+        .order_by_desc(orders::Column::PlacedAt)
+        .limit(last)
+        .all(tx.conn())
+        .await
+        .and_then(read)
+}
+
+/// Orders whose payment has one of these processor references, or (when `names` are given)
+/// whose name or external id is one of them, for a payout report's lines.
+pub async fn by_payment_reference(
+    tx: &TenantTx,
+    refs: &[String],
+    names: &[String],
+) -> Result<Vec<Order>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in refs.chunks(500) {
+        out.extend(
+            orders::Entity::find()
+                .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+                .filter(orders::Column::PaymentReference.is_in(chunk.iter().cloned()))
+                .all(tx.conn())
+                .await?,
+        );
+    }
+    for chunk in names.chunks(500) {
+        out.extend(
+            orders::Entity::find()
+                .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
+                .filter(
+                    Condition::any()
+                        .add(orders::Column::Name.is_in(chunk.iter().cloned()))
+                        .add(orders::Column::ExternalId.is_in(chunk.iter().cloned())),
+                )
+                .all(tx.conn())
+                .await?,
+        );
+    }
+    read(out)
 }
 
 #[derive(Clone, Debug, Default)]
@@ -163,7 +334,7 @@ impl OrderSort {
     pub fn key_of(self, o: &Order) -> SortKey {
         match self {
             Self::PlacedDesc | Self::PlacedAsc => SortKey::Placed(o.placed_at),
-            Self::TotalDesc | Self::TotalAsc => SortKey::Total(o.total_units),
+            Self::TotalDesc | Self::TotalAsc => SortKey::Total(o.total.units()),
         }
     }
 }
@@ -274,7 +445,7 @@ pub async fn list(
     } else {
         query.order_by_asc(key_col).order_by_asc(C::Id)
     };
-    query.limit(limit).all(tx.conn()).await
+    read(query.limit(limit).all(tx.conn()).await?)
 }
 
 /// Every order matching `filter`, oldest first, in batches (for CSV export).
@@ -295,5 +466,5 @@ pub async fn export_batch(
     if let Some(after) = after {
         query = query.filter(orders::Column::Id.gt(after));
     }
-    query.all(tx.conn()).await
+    read(query.all(tx.conn()).await?)
 }

@@ -204,7 +204,7 @@ async fn find_duplicate(
     let candidates: Vec<_> = candidates
         .into_iter()
         .filter(|c| !(c.source == source_key && c.external_id == o.external_id))
-        .filter(|c| c.total_units == total_units && c.cancelled_at.is_none())
+        .filter(|c| c.total.units() == total_units && c.cancelled_at.is_none())
         .collect();
     if candidates.is_empty() {
         return Ok(None);
@@ -225,7 +225,7 @@ async fn find_duplicate(
             .filter(|l| l.order_id == c.id)
             .map(|l| (l.sku.clone(), l.quantity))
             .collect();
-        (validate::fingerprint(c.email.as_deref(), c.total_units, &theirs) == mine)
+        (validate::fingerprint(c.email.as_deref(), c.total.units(), &theirs) == mine)
             .then(|| c.name.clone())
     }))
 }
@@ -493,8 +493,8 @@ fn describe_changes(before: &Order, after: &Order, lines_changed: bool) -> Vec<S
     );
     field(
         "total units",
-        before.total_units.to_string(),
-        after.total_units.to_string(),
+        before.total.units().to_string(),
+        after.total.units().to_string(),
     );
     field(
         "email",
@@ -572,7 +572,7 @@ async fn update(
         ),
         None => None,
     };
-    let state = OrderState::parse(&existing.state).unwrap_or(OrderState::Received);
+    let state = existing.state;
     let newly_cancelled = o.cancelled_at.is_some() && existing.cancelled_at.is_none();
     let old_lines = repo::lines_of(tx, &[id]).await?;
     let new_lines = line_rows(tx, id, &o.lines, &variants)?;
@@ -629,7 +629,8 @@ async fn update(
     if existing.customer_id.is_none()
         && let Some(c) = &customer
     {
-        customers::record_order(tx, c, order.total_units, &order.currency, order.placed_at).await?;
+        customers::record_order(tx, c, order.total.units(), &order.currency, order.placed_at)
+            .await?;
     }
 
     // A capture the channel reports later (authorized, then paid) is booked now.

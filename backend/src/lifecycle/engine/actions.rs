@@ -17,7 +17,7 @@ use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::staff::{by, finish, optional, refused, required};
 use crate::lifecycle::transition::wake::AdvanceOrder;
-use crate::lifecycle::transition::{self, By, Step, stage_of, state_of};
+use crate::lifecycle::transition::{self, By, Step, stage_of};
 use crate::order::issues::{Issue, IssueCode};
 use crate::order::repo::{self, Order};
 use crate::order::timeline::{self, NewEvent};
@@ -69,7 +69,7 @@ pub async fn approve(
     let reason = optional(reason)?;
     let (tx, order) = open(state, principal, id).await?;
     let who = by(principal, label.clone());
-    let step = match state_of(&order) {
+    let step = match order.state {
         OrderState::PaymentReview => Step {
             to: OrderState::PaymentVerified,
             kind: "order.payment_approved",
@@ -116,14 +116,14 @@ pub async fn reject(
 ) -> Outcome<Order> {
     let reason = required(reason, "rejected")?;
     let (tx, mut order) = open(state, principal, id).await?;
-    let from = state_of(&order);
+    let from = order.state;
     machine::check(from, OrderState::Rejected).map_err(|e| refused(e.into()))?;
     let released = super::release_plan(&tx, &order, principal.actor).await?;
     if order.fraud_decision.is_some() {
         signals::label(&tx, &order, LabelSource::StaffRejected, label.clone()).await?;
     }
-    order.refund_due_units = refund_due(&order);
-    let due = amount_from_units(order.refund_due_units, &order.currency);
+    order.refund_due = refund_due(&order);
+    let due = order.refund_due.shown();
     let step = Step {
         to: OrderState::Rejected,
         kind: "order.rejected",
@@ -144,10 +144,10 @@ pub async fn reject(
 }
 
 fn refund_note(order: &Order) -> String {
-    if order.refund_due_units > 0 {
+    if order.refund_due.is_positive() {
         format!(
             "; {} {} captured is due back to the shopper",
-            amount_from_units(order.refund_due_units, &order.currency),
+            order.refund_due.shown(),
             order.currency
         )
     } else {
@@ -165,7 +165,7 @@ pub async fn cancel(
 ) -> Outcome<Order> {
     let reason = required(reason, "cancelled")?;
     let (tx, mut order) = open(state, principal, id).await?;
-    let from = state_of(&order);
+    let from = order.state;
     if !machine::can_cancel(from) {
         return Err(UserError::on(
             "orderId",
@@ -187,10 +187,10 @@ pub async fn cancel(
     let voided =
         crate::lifecycle::shipping::service::void_unmoved(&tx, &order, principal.actor).await?;
     let released = super::release_plan(&tx, &order, principal.actor).await?;
-    order.refund_due_units = refund_due(&order);
+    order.refund_due = refund_due(&order);
     order.cancelled_at = Some(Utc::now());
     order.cancel_reason = Some(reason.clone());
-    let due = amount_from_units(order.refund_due_units, &order.currency);
+    let due = order.refund_due.shown();
     let step = Step {
         to: OrderState::Cancelled,
         kind: "order.cancelled",
@@ -250,7 +250,7 @@ pub async fn release(
 ) -> Outcome<Order> {
     let reason = optional(reason)?;
     let (tx, order) = open(state, principal, id).await?;
-    let from = state_of(&order);
+    let from = order.state;
     if from != OrderState::OnHold {
         return Err(UserError::on(
             "orderId",
@@ -318,7 +318,7 @@ pub async fn update_shipping_address(
         return Err(UserError::at(&path, C::Invalid, problem.message).into());
     }
     let (tx, mut order) = open(state, principal, id).await?;
-    let from = state_of(&order);
+    let from = order.state;
     if !machine::address_editable(from) {
         return Err(UserError::on(
             "orderId",
@@ -394,13 +394,13 @@ pub async fn record_chargeback(
     let units = crate::domain::money::to_units(amount)
         .map_err(|m| UserError::on("amount", C::Invalid, m))?;
     let (tx, order) = open(state, principal, id).await?;
-    if units <= 0 || units > order.total_units {
+    if units <= 0 || units > order.total.units() {
         return Err(UserError::on(
             "amount",
             C::Invalid,
             format!(
                 "must be more than 0 and at most the order total, {}",
-                amount_from_units(order.total_units, &order.currency)
+                order.total.shown()
             ),
         )
         .into());

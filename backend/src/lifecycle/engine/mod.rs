@@ -74,8 +74,8 @@ pub async fn replan_lines(
     order: &mut repo::Order,
     by: &transition::By,
 ) -> Result<Option<timeline::OrderEvent>, DbErr> {
-    use transition::{Step, state_of};
-    let state = state_of(order);
+    use transition::Step;
+    let state = order.state;
     let effective = transition::stage_of(order);
     let id = OrderId(order.id);
     let fail = |e: transition::TransitionError| match e {
@@ -104,7 +104,7 @@ pub async fn replan_lines(
             } else {
                 if state == OrderState::OnHold && effective == OrderState::Allocated {
                     // Released from the hold, it resumes allocation.
-                    order.held_from = Some(OrderState::Backordered.as_str().to_owned());
+                    order.held_from = Some(OrderState::Backordered);
                     transition::save(tx, order, Some(state))
                         .await
                         .map_err(fail)?;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::gate::gate;
 use crate::customers::repo::{self as customers, Customer};
 use crate::domain::TenantId;
-use crate::domain::money::{amount_from_units, to_units};
+use crate::domain::money::{Currency, Money, to_units};
 use crate::domain::{CustomerId, OrderId, VariantId};
 use crate::infra::db::Db;
 use crate::jobs::Job;
@@ -22,7 +22,7 @@ use crate::lifecycle::settings::{self, LifecycleSettings};
 use crate::lifecycle::shipping::context::Context;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::wake::ExpireReservation;
-use crate::lifecycle::transition::{self, By, Step, TransitionError, state_of};
+use crate::lifecycle::transition::{self, By, Step, TransitionError};
 use crate::order::canonical::{FinancialStatus, PaymentFacts};
 use crate::order::issues::Issue;
 use crate::order::repo::{self, Order, OrderLine};
@@ -35,7 +35,7 @@ pub const ENGINE: &str = "lifecycle engine";
 
 pub(super) struct Batch {
     pub(super) settings: LifecycleSettings,
-    store_average: HashMap<String, Option<i64>>,
+    store_average: HashMap<Currency, Option<i64>>,
     pub(super) lines: HashMap<uuid::Uuid, Vec<OrderLine>>,
     allocations: HashMap<uuid::Uuid, Vec<Allocation>>,
     customers: HashMap<uuid::Uuid, Customer>,
@@ -54,7 +54,7 @@ impl Batch {
         by: &By,
         step: Step,
     ) -> Result<(), TransitionError> {
-        let from = state_of(order);
+        let from = order.state;
         let event = transition::make_move(order, by, step)?;
         self.dirty.entry(order.id).or_insert(from);
         self.pending.push(event);
@@ -63,9 +63,7 @@ impl Batch {
 
     /// Keeps an event of an order whose columns may have changed without a move.
     pub(super) fn note(&mut self, order: &Order, event: NewEvent<'static>) {
-        self.dirty
-            .entry(order.id)
-            .or_insert_with(|| state_of(order));
+        self.dirty.entry(order.id).or_insert_with(|| order.state);
         self.pending.push(event);
     }
 }
@@ -109,7 +107,7 @@ pub async fn advance(
     let mut to_allocate = Vec::new();
     let mut stocked = Vec::new();
     for (i, order) in orders.iter_mut().enumerate() {
-        if state_of(order) == OrderState::Allocated {
+        if order.state == OrderState::Allocated {
             stocked.push(i);
         } else if let Some(why) = checks(&tx, &mut batch, order, &by).await? {
             to_allocate.push((i, why));
@@ -129,7 +127,7 @@ pub async fn advance(
         }
         let routable: Vec<usize> = stocked
             .into_iter()
-            .filter(|i| state_of(&orders[*i]) == OrderState::Allocated)
+            .filter(|i| orders[*i].state == OrderState::Allocated)
             .collect();
         if !routable.is_empty() {
             let mut ctx = Context::load(&tx, &variants).await?;
@@ -181,7 +179,7 @@ async fn checks(
 ) -> Result<Option<Allocate>, TransitionError> {
     // Each pass moves the order one stage; a stage that leaves it where it is ends the run.
     for _ in 0..4 {
-        let before = state_of(order);
+        let before = order.state;
         match before {
             OrderState::Received => {
                 let issues: Vec<Issue> =
@@ -215,7 +213,7 @@ async fn checks(
             }
             OrderState::PaymentReview => {
                 verify_payment(batch, order, by)?;
-                if state_of(order) == OrderState::PaymentReview {
+                if order.state == OrderState::PaymentReview {
                     let unpaid = order.payment_verdict.as_deref() == Some("review");
                     let holds_any = batch
                         .allocations
@@ -229,7 +227,7 @@ async fn checks(
             OrderState::Screened | OrderState::Backordered => return Ok(Some(Allocate::Fulfil)),
             _ => return Ok(None),
         }
-        if state_of(order) == before {
+        if order.state == before {
             return Ok(None);
         }
     }
@@ -241,7 +239,7 @@ fn verify_payment(batch: &mut Batch, order: &mut Order, by: &By) -> Result<(), T
     let decision = payment::decide(&payment::Facts {
         payment: &facts,
         financial_status: FinancialStatus::parse(&order.financial_status),
-        total: amount_from_units(order.total_units, &order.currency),
+        total: order.total.shown(),
         currency: &order.currency,
     });
     let unchanged = order.payment_decision.as_ref()
@@ -250,7 +248,7 @@ fn verify_payment(batch: &mut Batch, order: &mut Order, by: &By) -> Result<(), T
     order.payment_decision = Some(serde_json::to_value(&decision).unwrap_or_default());
     let reasons = decision.reasons().join("; ");
     let data = serde_json::json!({ "verdict": decision.verdict, "findings": decision.findings });
-    let from = state_of(order);
+    let from = order.state;
     let step = match decision.verdict {
         PaymentVerdict::Verified => Step {
             to: OrderState::PaymentVerified,
@@ -306,7 +304,7 @@ async fn screen(
         Some(a) => *a,
         None => {
             let a = signals::store_average(tx, &order.currency).await?;
-            batch.store_average.insert(order.currency.clone(), a);
+            batch.store_average.insert(order.currency, a);
             a
         }
     };
@@ -363,7 +361,7 @@ async fn screen(
             data,
         },
         FraudOutcome::Reject => {
-            order.refund_due_units = refund_due(order);
+            order.refund_due = refund_due(order);
             Step {
                 to: OrderState::Rejected,
                 kind: "order.rejected",
@@ -386,11 +384,12 @@ async fn screen(
 }
 
 /// What was captured and must go back when an order is stopped.
-pub fn refund_due(order: &Order) -> i64 {
+pub fn refund_due(order: &Order) -> Money {
     let facts: PaymentFacts = serde_json::from_value(order.payment.clone()).unwrap_or_default();
-    to_units(facts.amount_captured)
+    let captured = to_units(facts.amount_captured)
         .unwrap_or(0)
-        .clamp(0, order.total_units.max(0))
+        .clamp(0, order.total.units().max(0));
+    Money::from_units(captured, order.currency)
 }
 
 async fn reserve(
@@ -473,7 +472,7 @@ async fn reserve(
     .await?;
     stock_low(batch, book, order, by, &lines, &watched, threshold);
     allocations::clear_expiry(tx, id).await?;
-    let from = state_of(order);
+    let from = order.state;
     let already_reserved: i64 = existing
         .iter()
         .filter(|a| AllocationStatus::parse(&a.status) == AllocationStatus::Reserved)

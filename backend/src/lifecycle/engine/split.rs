@@ -7,13 +7,13 @@ use entity::{allocations, order_lines, orders};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::domain::money::{amount_from_units, to_units};
+use crate::domain::money::{Money, amount_from_units, to_units};
 use crate::domain::{AllocationId, OrderId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::lifecycle::allocation::repo::{self as allocation_repo, AllocationStatus};
 use crate::lifecycle::machine;
 use crate::lifecycle::state::OrderState;
-use crate::lifecycle::transition::{self, By, Step, state_of};
+use crate::lifecycle::transition::{self, By, Step};
 use crate::order::canonical::PaymentFacts;
 use crate::order::repo::{self, Order, OrderLine};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
@@ -52,7 +52,7 @@ pub async fn split(
     let Some(mut order) = repo::get_for_update(&tx, id).await? else {
         return Err(UserError::on("orderId", C::NotFound, "no such order").into());
     };
-    let from = state_of(&order);
+    let from = order.state;
     // A held order splits as what it was before the hold.
     let effective = transition::stage_of(&order);
     if !machine::address_editable(effective) {
@@ -120,8 +120,8 @@ pub async fn split(
         serde_json::from_value(order.payment.clone()).unwrap_or_default();
     let captured = to_units(payment.amount_captured).unwrap_or(0);
     let authorized = to_units(payment.amount_authorized).unwrap_or(0);
-    let moved_captured = share(captured, total, order.total_units).min(captured);
-    let moved_authorized = share(authorized, total, order.total_units).min(authorized);
+    let moved_captured = share(captured, total, order.total.units()).min(captured);
+    let moved_authorized = share(authorized, total, order.total.units()).min(authorized);
     let mut new_payment = payment.clone();
     new_payment.amount_captured = amount_from_units(moved_captured, &order.currency);
     new_payment.amount_authorized = amount_from_units(moved_authorized, &order.currency);
@@ -206,28 +206,20 @@ pub async fn split(
                 .await?;
         }
     }
-    orders::Entity::update_many()
-        .col_expr(
-            orders::Column::SubtotalUnits,
-            Expr::value(order.subtotal_units - subtotal),
-        )
-        .col_expr(
-            orders::Column::DiscountsUnits,
-            Expr::value(order.discounts_units - discounts),
-        )
-        .col_expr(orders::Column::TaxUnits, Expr::value(order.tax_units - tax))
-        .col_expr(
-            orders::Column::TotalUnits,
-            Expr::value(order.total_units - total),
-        )
-        .col_expr(
-            orders::Column::Payment,
-            Expr::value(serde_json::to_value(&payment).unwrap_or_default()),
-        )
-        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(orders::Column::Id.eq(id.uuid()))
-        .exec(tx.conn())
-        .await?;
+    let money = |units| Money::from_units(units, order.currency);
+    repo::set_amounts(
+        &tx,
+        id,
+        repo::Amounts {
+            subtotal: order.subtotal - money(subtotal),
+            discounts: order.discounts - money(discounts),
+            tax: order.tax - money(tax),
+            shipping: order.shipping,
+            total: order.total - money(total),
+        },
+        serde_json::to_value(&payment).unwrap_or_default(),
+    )
+    .await?;
 
     // The stock promised moves with the units: backordered units first, so that splitting
     // off what is missing lets the rest ship.
@@ -332,7 +324,7 @@ async fn settle(
     order: &mut Order,
     by: &By,
 ) -> Result<Option<OrderEvent>, sea_orm::DbErr> {
-    let from = state_of(order);
+    let from = order.state;
     if !matches!(from, OrderState::Allocated | OrderState::Backordered) {
         return Ok(None);
     }

@@ -217,7 +217,7 @@ pub async fn facts(
     let previous = customer.map_or(0, |c| (c.order_count - 1).max(0));
     let customer_average = customer
         .filter(|_| previous > 0)
-        .map(|c| (c.total_spent_units - order.total_units).max(0) / previous);
+        .map(|c| (c.total_spent_units - order.total.units()).max(0) / previous);
     let high_risk = [billing.as_ref(), shipping.as_ref()]
         .into_iter()
         .flatten()
@@ -240,7 +240,7 @@ pub async fn facts(
         chargebacks: customer.map_or(0, |c| c.chargeback_count),
         previous_orders: previous,
         account_age_days: customer.map(|c| (order.placed_at - c.created_at).num_days().max(0)),
-        total_units: order.total_units,
+        total_units: order.total.units(),
         customer_average_units: customer_average,
         store_average_units,
         express_shipping: shipping_lines.iter().any(|s| {

@@ -104,7 +104,7 @@ pub async fn on_captured(tx: &TenantTx, order: &Order, actor: Actor) -> Result<(
     if order.test {
         return Ok(());
     }
-    let captured = captured_units(order).min(order.total_units);
+    let captured = captured_units(order).min(order.total.units());
     if captured <= 0 {
         return Ok(());
     }
@@ -115,10 +115,10 @@ pub async fn on_captured(tx: &TenantTx, order: &Order, actor: Actor) -> Result<(
     // The parts of the whole captured amount, less the parts booked before.
     let parts = |units| {
         sale_split(
-            order.total_units,
-            order.discounts_units,
-            order.shipping_units,
-            order.tax_units,
+            order.total.units(),
+            order.discounts.units(),
+            order.shipping.units(),
+            order.tax.units(),
             units,
         )
     };
@@ -169,7 +169,7 @@ pub async fn on_captured(tx: &TenantTx, order: &Order, actor: Actor) -> Result<(
         tx,
         vec![Posting {
             op,
-            currency: order.currency.clone(),
+            currency: order.currency.to_string(),
             memo: format!("sale {}", order.name),
             source: (SourceKind::Order, order.id),
             order: Some(OrderId(order.id)),

@@ -14,6 +14,7 @@ use super::repo::Notification;
 use super::settings::NotifySettings;
 use crate::domain::OrderId;
 use crate::domain::address::Address;
+use crate::domain::money::Money;
 use crate::infra::link_token;
 use crate::lifecycle::shipping::repo as shipping;
 use crate::lifecycle::state::OrderState;
@@ -145,8 +146,9 @@ impl<'a> Links<'a> {
 
 /// The order part of the context (and the shop and the shopper).
 pub fn order_value(order: &Order, lines: &[OrderLine], locale: ShopperLocale) -> Value {
-    let cur = order.currency.as_str();
+    let cur = order.currency.code();
     let money = |units: i64| locale.money(units, cur);
+    let amount = |m: Money| money(m.units());
     let address: Vec<String> = address_of(order)
         .map(|a| {
             let mut out = Vec::new();
@@ -171,14 +173,14 @@ pub fn order_value(order: &Order, lines: &[OrderLine], locale: ShopperLocale) ->
     json!({
         "name": order.name,
         "placed_at": locale.date(order.placed_at.date_naive()),
-        "subtotal": money(order.subtotal_units),
-        "discounts": money(order.discounts_units),
-        "has_discounts": order.discounts_units != 0,
-        "shipping": money(order.shipping_units),
-        "tax": money(order.tax_units),
-        "total": money(order.total_units),
+        "subtotal": amount(order.subtotal),
+        "discounts": amount(order.discounts),
+        "has_discounts": !order.discounts.is_zero(),
+        "shipping": amount(order.shipping),
+        "tax": amount(order.tax),
+        "total": amount(order.total),
         "currency": cur,
-        "status": state_label(&order.state),
+        "status": state_label(order.state.as_str()),
         "shipping_address": address,
         "lines": lines.iter().map(|l| json!({
             "title": match &l.variant_title {

@@ -86,7 +86,7 @@ pub async fn track(state: web::Data<AppState>, path: web::Path<String>) -> HttpR
             "<h1>{}: order {}</h1><p>Status: <strong>{}</strong></p>",
             escape(&shop),
             escape(&order.name),
-            escape(&order.state.replace('_', " "))
+            escape(&order.state.as_str().replace('_', " "))
         );
         for s in parcels
             .iter()

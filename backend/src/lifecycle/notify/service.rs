@@ -24,6 +24,7 @@ use crate::domain::{OrderId, TenantId};
 use crate::infra::mailer::Outgoing;
 use crate::infra::templates::{self, Rendered, Source};
 use crate::jobs::{Claim, Job, JobError, queue};
+use crate::lifecycle::state::OrderState;
 use crate::order::repo as orders;
 use crate::order::timeline;
 use crate::state::AppState;
@@ -310,7 +311,7 @@ async fn prepare_in(
             Some("the shop turned review requests off")
         }
         (Some(Kind::ReviewRequest), Some(o))
-            if o.cancelled_at.is_some() || o.state != "delivered" =>
+            if o.cancelled_at.is_some() || o.state != OrderState::Delivered =>
         {
             Some("the order is no longer delivered (returned, cancelled or reopened)")
         }

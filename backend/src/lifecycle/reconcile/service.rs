@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
-use entity::{orders, reconciliation_items};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter};
+use entity::reconciliation_items;
+use sea_orm::{ActiveValue::Set, DbErr};
 use serde_json::json;
 
 use super::matching::{self, KnownRefund, OrderFacts, Verdict};
@@ -18,7 +18,7 @@ use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
 use crate::lifecycle::refund::repo as refunds;
 use crate::order::repo::Order;
-use crate::tenancy::{Actor, AnyTx, TenantTx};
+use crate::tenancy::{Actor, TenantTx};
 
 /// Largest report accepted in one import.
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
@@ -72,30 +72,7 @@ fn references(line: &Line, report: &Report) -> Vec<String> {
 }
 
 async fn orders_by(tx: &TenantTx, refs: &[String], names: &[String]) -> Result<Vec<Order>, DbErr> {
-    let mut out = Vec::new();
-    for chunk in refs.chunks(500) {
-        out.extend(
-            orders::Entity::find()
-                .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-                .filter(orders::Column::PaymentReference.is_in(chunk.iter().cloned()))
-                .all(tx.conn())
-                .await?,
-        );
-    }
-    for chunk in names.chunks(500) {
-        out.extend(
-            orders::Entity::find()
-                .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-                .filter(
-                    Condition::any()
-                        .add(orders::Column::Name.is_in(chunk.iter().cloned()))
-                        .add(orders::Column::ExternalId.is_in(chunk.iter().cloned())),
-                )
-                .all(tx.conn())
-                .await?,
-        );
-    }
-    Ok(out)
+    crate::order::repo::by_payment_reference(tx, refs, names).await
 }
 
 /// The order a line is about: by its payment's id, else by the order the metadata names
@@ -217,8 +194,8 @@ pub async fn import(
                 let facts = order.map(|o| OrderFacts {
                     id: o.id,
                     name: o.name.clone(),
-                    currency: o.currency.clone(),
-                    captured: captured_units(o).min(o.total_units.max(0)),
+                    currency: o.currency.to_string(),
+                    captured: captured_units(o).min(o.total.units().max(0)),
                     refunds: known_refunds
                         .iter()
                         // Money refunds only: store credit never went through the processor.

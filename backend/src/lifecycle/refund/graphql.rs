@@ -223,7 +223,7 @@ impl RefundMutation {
             let tx = TenantTx::begin(&st.db, p.tenant).await?;
             let currency = orders::get(&tx, order)
                 .await?
-                .map(|o| o.currency)
+                .map(|o| o.currency.to_string())
                 .unwrap_or_default();
             let done = service::refund(
                 &tx,

@@ -3,22 +3,20 @@
 //! and the shopper hear of it.
 
 use chrono::Utc;
-use entity::orders;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::DbErr;
 
 use super::decide::{self, Paid, Refusal, Split};
 use super::provider::{BuiltIn, PaymentProvider, ProviderOutcome, RefundCall};
 use super::repo::{self, FAILED, PENDING, Refund, SUCCEEDED};
 use crate::domain::OrderId;
-use crate::domain::money::amount_from_units;
+use crate::domain::money::{Money, amount_from_units};
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
 use crate::order::canonical::PaymentFacts;
 use crate::order::repo::{self as orders_repo, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
-use crate::tenancy::{Actor, AnyTx, TenantTx};
+use crate::tenancy::{Actor, TenantTx};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -93,10 +91,10 @@ pub async fn paid_of(tx: &TenantTx, order: &Order) -> Result<Paid, DbErr> {
     Ok(Paid {
         captured: captured_units(order),
         refunded: done.iter().map(|r| r.amount_units).sum(),
-        shipping: order.shipping_units,
+        shipping: order.shipping.units(),
         shipping_refunded: done.iter().map(|r| r.shipping_units).sum(),
-        total: order.total_units,
-        tax: order.tax_units,
+        total: order.total.units(),
+        tax: order.tax.units(),
     })
 }
 
@@ -162,7 +160,7 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
                     provider: BuiltIn.name().to_owned(),
                     provider_ref: None,
                     status: PENDING.to_owned(),
-                    currency: order.currency.clone(),
+                    currency: order.currency.to_string(),
                     goods_units: split.goods,
                     shipping_units: split.shipping,
                     tax_units: split.tax,
@@ -294,7 +292,7 @@ async fn book(
         tx,
         vec![Posting {
             op,
-            currency: order.currency.clone(),
+            currency: order.currency.to_string(),
             memo: format!("refund for {}", order.name),
             source: (SourceKind::Refund, refund.id),
             order: Some(OrderId(order.id)),
@@ -309,20 +307,12 @@ async fn book(
 
 /// The order's money state after a refund: less due back, refunded or partly refunded.
 async fn settle_order(tx: &TenantTx, order: &Order, paid: &Paid, amount: i64) -> Result<(), DbErr> {
-    use orders::Column as C;
-    orders::Entity::update_many()
-        .col_expr(
-            C::RefundDueUnits,
-            Expr::value((order.refund_due_units - amount).max(0)),
-        )
-        .col_expr(
-            C::FinancialStatus,
-            Expr::value(decide::status_after(paid, amount)),
-        )
-        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
-        .filter(C::TenantId.eq(tx.tenant().uuid()))
-        .filter(C::Id.eq(order.id))
-        .exec(tx.conn())
-        .await?;
-    Ok(())
+    let left = Money::from_units((order.refund_due.units() - amount).max(0), order.currency);
+    orders_repo::set_refund_due(
+        tx,
+        OrderId(order.id),
+        left,
+        decide::status_after(paid, amount),
+    )
+    .await
 }

@@ -26,7 +26,7 @@ pub async fn replace(
     lines: &[ReturnLine],
     by: &By,
 ) -> Result<Captured, CaptureError> {
-    let cur = order.currency.as_str();
+    let cur = order.currency.code();
     let items: Vec<Line> = lines
         .iter()
         .map(|l| {
@@ -67,7 +67,7 @@ pub async fn replace(
         name: format!("{}-EX", ret.name),
         placed_at: Utc::now(),
         source_updated_at: None,
-        currency: order.currency.clone(),
+        currency: order.currency.to_string(),
         customer: CustomerFacts {
             email: order.email.clone(),
             first_name: order.customer_name.clone(),

@@ -296,7 +296,7 @@ pub async fn route(
             weight_grams: p.weight_grams as i32,
             volume_cm3: p.volume_cm3 as i64,
             zone: p.quote.as_ref().map(|q| i32::from(q.zone)),
-            currency: order.currency.clone(),
+            currency: order.currency.to_string(),
             cost_units: None,
             tracking_number: None,
             rates: None,

@@ -21,7 +21,7 @@ use crate::lifecycle::settings::fulfillment::{self as settings, FulfillmentSetti
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::staff::{by, finish, optional, refused};
 use crate::lifecycle::transition::wake::AdvanceOrder;
-use crate::lifecycle::transition::{self, Step, shipped_step, state_of};
+use crate::lifecycle::transition::{self, Step, shipped_step};
 use crate::order::repo::{self as orders, Order};
 use crate::order::timeline::{self, NewEvent};
 use crate::state::AppState;
@@ -75,7 +75,7 @@ pub async fn buy_label(
 ) -> Outcome<(Order, Shipment)> {
     let (tx, mut order, shipment) = open_shipment(state, principal, shipment).await?;
     let (ctx, lines) = context_for(&tx, &order).await?;
-    let now = state_of(&order);
+    let now = order.state;
     let ready = match now {
         OrderState::Routed => !ctx.settings.warehouse_workflow || shipment.status == repo::PACKED,
         OrderState::Packed | OrderState::Picking => shipment.status == repo::PACKED,
@@ -156,7 +156,7 @@ pub async fn void_label(
 ) -> Outcome<(Order, Shipment)> {
     let reason = optional(reason)?;
     let (tx, mut order, shipment) = open_shipment(state, principal, shipment).await?;
-    let now = state_of(&order);
+    let now = order.state;
     if !matches!(
         now,
         OrderState::Routed | OrderState::Picking | OrderState::Packed | OrderState::Shipped
@@ -193,7 +193,7 @@ pub async fn void_label(
         )
         .await?,
     ];
-    if state_of(&order) == OrderState::Shipped {
+    if order.state == OrderState::Shipped {
         let back = if voided.status == repo::PACKED {
             OrderState::Packed
         } else {

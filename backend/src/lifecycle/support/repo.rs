@@ -10,21 +10,6 @@ use sea_orm::{
 use crate::domain::OrderId;
 use crate::tenancy::{AnyTx, TenantTx};
 
-/// The sender's orders, newest first.
-pub async fn orders_of_email(
-    tx: &TenantTx,
-    email: &str,
-) -> Result<Vec<entity::orders::Model>, DbErr> {
-    use entity::orders;
-    orders::Entity::find()
-        .filter(orders::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(orders::Column::Email.eq(email))
-        .order_by_desc(orders::Column::PlacedAt)
-        .limit(50)
-        .all(tx.conn())
-        .await
-}
-
 pub use support_messages::Model as Message;
 pub use support_threads::Model as Thread;
 

@@ -21,7 +21,6 @@ use crate::lifecycle::notify::service::{self as notify, NewNotification};
 use crate::lifecycle::notify::settings::{self as notify_settings, NotifySettings};
 use crate::lifecycle::notify::templates::reply_source;
 use crate::lifecycle::shipping::repo as shipping;
-use crate::lifecycle::state::OrderState;
 use crate::order::repo as orders;
 use crate::order::timeline;
 use crate::state::AppState;
@@ -99,7 +98,7 @@ async fn match_order(tx: &TenantTx, mail: &InboundMail, text: &str) -> Result<Ma
             break;
         }
     }
-    let mine = repo::orders_of_email(tx, &mail.from).await?;
+    let mine = orders::of_email(tx, &mail.from).await?;
     let named = |token: &str| {
         mine.iter()
             .find(|o| {
@@ -175,7 +174,7 @@ async fn order_facts(tx: &TenantTx, order: &orders::Order) -> Result<OrderFacts,
         .iter()
         .any(|s| s.status != shipping::VOIDED && s.tracking_number.is_some());
     Ok(OrderFacts {
-        state: OrderState::parse(&order.state).unwrap_or(OrderState::Received),
+        state: order.state,
         tracked,
     })
 }

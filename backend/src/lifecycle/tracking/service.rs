@@ -20,7 +20,7 @@ use crate::lifecycle::shipping::repo::{self as shipping, Shipment};
 use crate::lifecycle::shipping::shop::Shopping;
 use crate::lifecycle::shipping::status::{Source, TrackStatus};
 use crate::lifecycle::state::OrderState;
-use crate::lifecycle::transition::{self, By, Step, state_of};
+use crate::lifecycle::transition::{self, By, Step};
 use crate::order::repo as orders;
 use crate::order::repo::Order;
 use crate::order::timeline;
@@ -317,7 +317,7 @@ pub async fn apply(
         .filter(|s| s.status != shipping::VOIDED)
         .map(|s| TrackStatus::parse(&s.status).unwrap_or(TrackStatus::Unknown))
         .collect();
-    let now_state = state_of(&order);
+    let now_state = order.state;
     let target = order_target(&statuses);
     if rank(now_state) > 0 && rank(target) > rank(now_state) {
         let step = Step {

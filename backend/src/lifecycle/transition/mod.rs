@@ -7,17 +7,14 @@
 pub mod staff;
 pub mod wake;
 
-use chrono::Utc;
-use entity::orders;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::DbErr;
 
 use crate::domain::OrderId;
 use crate::lifecycle::machine::{self, IllegalTransition};
 use crate::lifecycle::state::OrderState;
-use crate::order::repo::Order;
+use crate::order::repo::{self, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
-use crate::tenancy::{Actor, AnyTx, TenantTx};
+use crate::tenancy::{Actor, TenantTx};
 
 #[derive(Debug)]
 pub enum TransitionError {
@@ -74,18 +71,10 @@ pub struct Step {
     pub data: serde_json::Value,
 }
 
-pub fn state_of(order: &Order) -> OrderState {
-    OrderState::parse(&order.state).unwrap_or(OrderState::Received)
-}
-
 /// The stage an order is at: for a held order, the state its hold interrupted.
 pub fn stage_of(order: &Order) -> OrderState {
-    match state_of(order) {
-        OrderState::OnHold => order
-            .held_from
-            .as_deref()
-            .and_then(OrderState::parse)
-            .unwrap_or(OrderState::Received),
+    match order.state {
+        OrderState::OnHold => order.held_from.unwrap_or(OrderState::Received),
         state => state,
     }
 }
@@ -98,7 +87,7 @@ pub fn make_move(
     by: &By,
     step: Step,
 ) -> Result<NewEvent<'static>, IllegalTransition> {
-    let from = state_of(order);
+    let from = order.state;
     if from == OrderState::OnHold {
         let held = stage_of(order);
         if step.to != held {
@@ -110,12 +99,12 @@ pub fn make_move(
         machine::check(from, step.to)?;
     }
     if step.to == OrderState::OnHold {
-        order.held_from = Some(from.as_str().to_owned());
+        order.held_from = Some(from);
     } else if from == OrderState::OnHold {
         order.held_from = None;
         order.hold_reason = None;
     }
-    order.state = step.to.as_str().to_owned();
+    order.state = step.to;
     Ok(NewEvent {
         order: OrderId(order.id),
         kind: step.kind,
@@ -138,7 +127,7 @@ pub async fn apply(
     by: &By,
     step: Step,
 ) -> Result<OrderEvent, TransitionError> {
-    let from = state_of(order);
+    let from = order.state;
     let ends = matches!(step.to, OrderState::Cancelled | OrderState::Rejected);
     let event = make_move(order, by, step)?;
     save(tx, order, Some(from)).await?;
@@ -165,44 +154,9 @@ pub async fn save(
     order: &mut Order,
     expected: Option<OrderState>,
 ) -> Result<(), TransitionError> {
-    use orders::Column as C;
-    let now = Utc::now();
-    let mut update = orders::Entity::update_many()
-        .col_expr(C::State, Expr::value(order.state.clone()))
-        .col_expr(
-            C::PaymentVerdict,
-            Expr::value(order.payment_verdict.clone()),
-        )
-        .col_expr(
-            C::PaymentDecision,
-            Expr::value(order.payment_decision.clone()),
-        )
-        .col_expr(C::FraudScore, Expr::value(order.fraud_score))
-        .col_expr(C::FraudLevel, Expr::value(order.fraud_level.clone()))
-        .col_expr(C::FraudDecision, Expr::value(order.fraud_decision.clone()))
-        .col_expr(C::HeldFrom, Expr::value(order.held_from.clone()))
-        .col_expr(C::HoldReason, Expr::value(order.hold_reason.clone()))
-        .col_expr(C::RefundDueUnits, Expr::value(order.refund_due_units))
-        .col_expr(C::CancelledAt, Expr::value(order.cancelled_at))
-        .col_expr(C::CancelReason, Expr::value(order.cancel_reason.clone()))
-        .col_expr(
-            C::ShippingAddress,
-            Expr::value(order.shipping_address.clone()),
-        )
-        .col_expr(C::Issues, Expr::value(order.issues.clone()))
-        .col_expr(C::PromisedAt, Expr::value(order.promised_at))
-        .col_expr(C::Routing, Expr::value(order.routing.clone()))
-        .col_expr(C::UpdatedAt, Expr::value(now))
-        .filter(C::TenantId.eq(tx.tenant().uuid()))
-        .filter(C::Id.eq(order.id));
-    if let Some(state) = expected {
-        update = update.filter(C::State.eq(state.as_str()));
-    }
-    let done = update.exec(tx.conn()).await?;
-    if done.rows_affected != 1 {
+    if !repo::save_stage(tx, order, expected).await? {
         return Err(TransitionError::Conflict);
     }
-    order.updated_at = now;
     Ok(())
 }
 

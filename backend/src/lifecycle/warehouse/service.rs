@@ -25,7 +25,7 @@ use crate::lifecycle::shipping::repo::{self as shipping, PACKED, PICKING, Shipme
 use crate::lifecycle::shipping::service::label_all;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::staff::{by, finish, refused};
-use crate::lifecycle::transition::{self, Step, shipped_step, state_of};
+use crate::lifecycle::transition::{self, Step, shipped_step};
 use crate::order::repo::{self as orders, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
@@ -82,7 +82,7 @@ pub async fn create_waves(
         .filter(|p| {
             locked
                 .get(&p.order_id)
-                .is_some_and(|o| matches!(state_of(o), OrderState::Routed | OrderState::Picking))
+                .is_some_and(|o| matches!(o.state, OrderState::Routed | OrderState::Picking))
         })
         .collect();
     if ready.is_empty() {
@@ -172,7 +172,7 @@ pub async fn create_waves(
             )
             .await?;
             if let Some(order) = locked.get_mut(&sh.order_id)
-                && state_of(order) == OrderState::Routed
+                && order.state == OrderState::Routed
             {
                 let step = Step {
                     to: OrderState::Picking,
@@ -270,14 +270,14 @@ pub async fn pack(
     scans: Vec<String>,
 ) -> Outcome<(Order, Shipment)> {
     let (tx, mut order, sh) = open_shipment(state, principal, shipment).await?;
-    if sh.status != PICKING || state_of(&order) != OrderState::Picking {
+    if sh.status != PICKING || order.state != OrderState::Picking {
         return Err(UserError::on(
             "shipmentId",
             C::IllegalTransition,
             format!(
                 "only a parcel being picked can be packed (the parcel is {}, the order {})",
                 sh.status,
-                state_of(&order).as_str()
+                order.state.as_str()
             ),
         )
         .into());

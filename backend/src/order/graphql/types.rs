@@ -312,11 +312,10 @@ impl From<OrderRecord> for Order {
 
 impl From<OrderRecord> for OrderFields {
     fn from(o: OrderRecord) -> Self {
-        let c = o.currency.clone();
         let shipping: Vec<canonical::ShippingLine> =
             serde_json::from_value(o.shipping_lines).unwrap_or_default();
         let discounts: Vec<canonical::Discount> =
-            serde_json::from_value(o.discounts).unwrap_or_default();
+            serde_json::from_value(o.discount_lines).unwrap_or_default();
         let issues: Vec<Issue> = serde_json::from_value(o.issues).unwrap_or_default();
         let tenant = TenantId(o.tenant_id);
         Self {
@@ -325,7 +324,7 @@ impl From<OrderRecord> for OrderFields {
             external_id: o.external_id,
             channel: SalesChannel::parse(&o.channel),
             connection_id: o.connection_id.map(|c| global_id("ChannelConnection", c)),
-            state: OrderState::parse(&o.state).unwrap_or(OrderState::Received),
+            state: o.state,
             email: o.email,
             customer_name: o.customer_name,
             billing_address: o
@@ -335,11 +334,11 @@ impl From<OrderRecord> for OrderFields {
                 .shipping_address
                 .and_then(|a| serde_json::from_value(a).ok()),
             totals: OrderTotals {
-                subtotal: money(o.subtotal_units, &c),
-                discounts: money(o.discounts_units, &c),
-                tax: money(o.tax_units, &c),
-                shipping: money(o.shipping_units, &c),
-                total: money(o.total_units, &c),
+                subtotal: o.subtotal.into(),
+                discounts: o.discounts.into(),
+                tax: o.tax.into(),
+                shipping: o.shipping.into(),
+                total: o.total.into(),
             },
             taxes_included: o.taxes_included,
             shipping_lines: shipping
@@ -366,8 +365,8 @@ impl From<OrderRecord> for OrderFields {
             )),
             fraud_record: o.fraud_decision,
             hold_reason: o.hold_reason,
-            held_from: o.held_from.as_deref().and_then(OrderState::parse),
-            refund_due: money(o.refund_due_units, &c),
+            held_from: o.held_from,
+            refund_due: o.refund_due.into(),
             promised_at: o.promised_at,
             routing_record: o.routing,
             client: serde_json::from_value::<ClientRecord>(o.client)
@@ -384,7 +383,7 @@ impl From<OrderRecord> for OrderFields {
             cancel_reason: o.cancel_reason,
             created_at: o.created_at,
             updated_at: o.updated_at,
-            currency: c,
+            currency: o.currency.to_string(),
             key: (tenant, OrderId(o.id)),
             customer_key: o.customer_id.map(|id| (tenant, CustomerId(id))),
         }

@@ -55,7 +55,7 @@ pub async fn request(
         recent_returns: recent_returns(tx, &order).await?,
     };
     policy::eligible(&p, &req).map_err(ReturnError::Refused)?;
-    let currency = order.currency.clone();
+    let currency = order.currency.to_string();
     let approval = policy::approval(&p, &req, |u| money(u, &currency));
     let count = repo::of_orders(tx, &[OrderId(order.id)]).await?.len();
     let now = Utc::now();
@@ -110,7 +110,7 @@ pub async fn request(
             source: ask.source.as_str().into(),
             reason: ask.reason.clone(),
             comment: ask.comment.clone(),
-            currency: order.currency.clone(),
+            currency: order.currency.to_string(),
             decision: Some(serde_json::to_value(&approval).unwrap_or_default()),
             rejection: None,
             resolution: ask.resolution.as_str().into(),
