@@ -1,6 +1,6 @@
 //! Orders and their lines (the timeline is `timeline.rs`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::{order_lines, orders};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
 use sea_orm::{
@@ -9,10 +9,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money, to_units};
 use crate::domain::{CustomerId, OrderId};
 use crate::infra::db::contains_pattern;
 use crate::lifecycle::state::OrderState;
+use crate::order::canonical::CanonicalOrder;
 use crate::tenancy::{AnyTx, TenantTx};
 
 pub use super::model::Order;
@@ -241,6 +242,75 @@ pub async fn recent_by_email(
         .all(tx.conn())
         .await
         .and_then(read)
+}
+
+/// A field of a channel's order that cannot be stored, and why.
+#[derive(Debug)]
+pub struct Unstorable {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+fn money_fields(row: &mut orders::ActiveModel, o: &CanonicalOrder) -> Result<(), Unstorable> {
+    let units = |field, amount| to_units(amount).map_err(|message| Unstorable { field, message });
+    let t = &o.totals;
+    row.subtotal_units = Set(units("totals.subtotal", t.subtotal)?);
+    row.discounts_units = Set(units("totals.discounts", t.discounts)?);
+    row.tax_units = Set(units("totals.tax", t.tax)?);
+    row.shipping_units = Set(units("totals.shipping", t.shipping)?);
+    row.total_units = Set(units("totals.total", t.total)?);
+    Ok(())
+}
+
+/// What a channel owns of an order, copied from its canonical shape onto the stored row on
+/// create and on every newer update; its amounts become stored units here.
+pub fn set_channel_fields(
+    row: &mut orders::ActiveModel,
+    o: &CanonicalOrder,
+    currency: Currency,
+    customer: Option<CustomerId>,
+    email: Option<&str>,
+) -> Result<(), Unstorable> {
+    money_fields(row, o)?;
+    let json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
+    row.name = Set(if o.name.trim().is_empty() {
+        format!("#{}", o.external_id)
+    } else {
+        o.name.trim().to_owned()
+    });
+    row.customer_id = Set(customer.map(|c| c.uuid()));
+    row.email = Set(email.map(str::to_owned));
+    row.customer_name = Set(o.customer.full_name().or_else(|| {
+        o.shipping_address
+            .as_ref()
+            .or(o.billing_address.as_ref())
+            .and_then(|a| a.name.clone())
+    }));
+    row.currency = Set(currency.code().to_owned());
+    row.billing_address = Set(o
+        .billing_address
+        .as_ref()
+        .map(|a| json(serde_json::to_value(a))));
+    row.shipping_address = Set(o
+        .shipping_address
+        .as_ref()
+        .map(|a| json(serde_json::to_value(a))));
+    row.taxes_included = Set(o.taxes_included);
+    row.shipping_lines = Set(json(serde_json::to_value(&o.shipping_lines)));
+    row.discounts = Set(json(serde_json::to_value(&o.discounts)));
+    row.payment = Set(json(serde_json::to_value(&o.payment)));
+    row.payment_reference = Set(o.payment.reference.clone());
+    row.client = Set(json(serde_json::to_value(&o.client)));
+    row.note = Set(o.note.clone().filter(|n| !n.trim().is_empty()));
+    row.financial_status = Set(o.financial_status.as_str().to_owned());
+    row.fulfillment_status = Set(o.fulfillment_status.as_str().to_owned());
+    row.test = Set(o.test);
+    // Microseconds, as PostgreSQL keeps them, so that cursors compare alike on SQLite.
+    row.placed_at = Set(o.placed_at.trunc_subsecs(6));
+    row.source_updated_at = Set(o.source_updated_at);
+    row.cancelled_at = Set(o.cancelled_at);
+    row.cancel_reason = Set(o.cancel_reason.clone());
+    Ok(())
 }
 
 /// An email address's orders, newest first (at most 50).

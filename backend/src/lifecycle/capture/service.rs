@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{Duration, Utc};
 use entity::{order_lines, orders};
 use sea_orm::ActiveValue::Set;
 
@@ -230,17 +230,7 @@ async fn find_duplicate(
     }))
 }
 
-fn money_fields(row: &mut orders::ActiveModel, o: &CanonicalOrder) -> Result<(), CaptureError> {
-    let t = &o.totals;
-    row.subtotal_units = Set(units("totals.subtotal", t.subtotal)?);
-    row.discounts_units = Set(units("totals.discounts", t.discounts)?);
-    row.tax_units = Set(units("totals.tax", t.tax)?);
-    row.shipping_units = Set(units("totals.shipping", t.shipping)?);
-    row.total_units = Set(units("totals.total", t.total)?);
-    Ok(())
-}
-
-/// Fields the channel owns, copied onto the row on create and on every newer update.
+/// What a channel owns of an order, copied onto its row on create and on every newer update.
 fn channel_fields(
     row: &mut orders::ActiveModel,
     o: &CanonicalOrder,
@@ -248,46 +238,8 @@ fn channel_fields(
     customer: Option<CustomerId>,
     email: Option<&Email>,
 ) -> Result<(), CaptureError> {
-    money_fields(row, o)?;
-    let json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
-    row.name = Set(if o.name.trim().is_empty() {
-        format!("#{}", o.external_id)
-    } else {
-        o.name.trim().to_owned()
-    });
-    row.customer_id = Set(customer.map(|c| c.uuid()));
-    row.email = Set(email.map(|e| e.as_str().to_owned()));
-    row.customer_name = Set(o.customer.full_name().or_else(|| {
-        o.shipping_address
-            .as_ref()
-            .or(o.billing_address.as_ref())
-            .and_then(|a| a.name.clone())
-    }));
-    row.currency = Set(currency.code().to_owned());
-    row.billing_address = Set(o
-        .billing_address
-        .as_ref()
-        .map(|a| json(serde_json::to_value(a))));
-    row.shipping_address = Set(o
-        .shipping_address
-        .as_ref()
-        .map(|a| json(serde_json::to_value(a))));
-    row.taxes_included = Set(o.taxes_included);
-    row.shipping_lines = Set(json(serde_json::to_value(&o.shipping_lines)));
-    row.discounts = Set(json(serde_json::to_value(&o.discounts)));
-    row.payment = Set(json(serde_json::to_value(&o.payment)));
-    row.payment_reference = Set(o.payment.reference.clone());
-    row.client = Set(json(serde_json::to_value(&o.client)));
-    row.note = Set(o.note.clone().filter(|n| !n.trim().is_empty()));
-    row.financial_status = Set(o.financial_status.as_str().to_owned());
-    row.fulfillment_status = Set(o.fulfillment_status.as_str().to_owned());
-    row.test = Set(o.test);
-    // Microseconds, as PostgreSQL keeps them, so that cursors compare alike on SQLite.
-    row.placed_at = Set(o.placed_at.trunc_subsecs(6));
-    row.source_updated_at = Set(o.source_updated_at);
-    row.cancelled_at = Set(o.cancelled_at);
-    row.cancel_reason = Set(o.cancel_reason.clone());
-    Ok(())
+    repo::set_channel_fields(row, o, currency, customer, email.map(Email::as_str))
+        .map_err(|u| invalid(u.field, u.message))
 }
 
 fn clean_tags(tags: &[String]) -> Vec<String> {
