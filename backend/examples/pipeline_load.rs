@@ -123,14 +123,14 @@ async fn main() {
         .await
         .unwrap();
 
-    let signed = support::gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
+    let signed = support::must(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
     let token = signed["data"]["signUp"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
     let mut warehouses = Vec::new();
     for code in ["NORTH", "SOUTH"] {
-        let body = support::gql(&client, &base, Some(&token), "mutation($c: String!) { createWarehouse(input: {code: $c, name: $c, address: {line1: \"1 Dock Road\", city: \"Leeds\", postalCode: \"LS1 4AP\", country: \"GB\"}}) { warehouse { id } } }", json!({ "c": code })).await;
+        let body = support::must(&client, &base, Some(&token), "mutation($c: String!) { createWarehouse(input: {code: $c, name: $c, address: {line1: \"1 Dock Road\", city: \"Leeds\", postalCode: \"LS1 4AP\", country: \"GB\"}}) { warehouse { id } } }", json!({ "c": code })).await;
         warehouses.push(
             body["data"]["createWarehouse"]["warehouse"]["id"]
                 .as_str()
@@ -142,15 +142,15 @@ async fn main() {
     let per_sku = (orders * 2 * 2 * 9 / 10 / SKUS / warehouses.len()).max(1);
     for s in 0..SKUS {
         let sku = format!("BENCH-{s}");
-        support::gql(&client, &base, Some(&token), "mutation($s: String!) { createProduct(input: {title: $s, variants: [{sku: $s, price: \"25.00\"}]}) { userErrors { message } } }", json!({ "s": sku })).await;
+        support::must(&client, &base, Some(&token), "mutation($s: String!) { createProduct(input: {title: $s, variants: [{sku: $s, price: \"25.00\"}]}) { userErrors { message } } }", json!({ "s": sku })).await;
         for w in &warehouses {
-            support::gql(&client, &base, Some(&token), "mutation($s: String!, $w: ID!, $q: Int!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: $q}) { userErrors { message } } }", json!({ "s": sku, "w": w, "q": per_sku })).await;
+            support::must(&client, &base, Some(&token), "mutation($s: String!, $w: ID!, $q: Int!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: $q}) { userErrors { message } } }", json!({ "s": sku, "w": w, "q": per_sku })).await;
         }
     }
     if fulfil {
-        let c = support::gql(&client, &base, Some(&token), "mutation { createCarrier(input: {code: \"royal\", name: \"Royal Parcel\", trackingFormat: S10, trackingSource: ORDERFLOW, webhookSecret: \"bench\"}) { carrier { id } userErrors { message } } }", json!({})).await;
+        let c = support::must(&client, &base, Some(&token), "mutation { createCarrier(input: {code: \"royal\", name: \"Royal Parcel\", trackingFormat: S10, trackingSource: ORDERFLOW, webhookSecret: \"bench-tracking-webhook-secret\"}) { carrier { id } userErrors { message } } }", json!({})).await;
         let zones: Vec<Value> = (1..=9).map(|z| json!({ "zone": z, "transitDays": 1 + z / 3, "brackets": [{ "upToGrams": 2000, "price": format!("{}.95", 2 + z) }], "extraPerKg": "0.80" })).collect();
-        support::gql(&client, &base, Some(&token), "mutation($c: ID!, $r: RateCardInput!) { createCarrierService(input: {carrierId: $c, code: \"tracked48\", name: \"Tracked 48\", currency: \"GBP\", rateCard: $r, cutoff: \"23:59\"}) { userErrors { message } } }", json!({ "c": c["data"]["createCarrier"]["carrier"]["id"], "r": { "zones": zones } })).await;
+        support::must(&client, &base, Some(&token), "mutation($c: ID!, $r: RateCardInput!) { createCarrierService(input: {carrierId: $c, code: \"tracked48\", name: \"Tracked 48\", currency: \"GBP\", rateCard: $r, cutoff: \"23:59\"}) { userErrors { message } } }", json!({ "c": c["data"]["createCarrier"]["carrier"]["id"], "r": { "zones": zones } })).await;
     }
     // The restock jobs of the receipts above are not part of the measurement.
     db.execute_unprepared("DELETE FROM jobs WHERE kind = 'inventory.restocked'")

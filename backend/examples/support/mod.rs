@@ -128,3 +128,23 @@ pub async fn gql(
     }
     req.send().await.unwrap().json().await.unwrap()
 }
+
+/// A setup mutation that must succeed: a refused one would make the measurement meaningless
+/// (a missing carrier leaves every order waiting for a label, and the run never ends).
+pub async fn must(
+    client: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> Value {
+    let body = gql(client, base, token, query, vars).await;
+    let refused = body.get("errors").is_some()
+        || body["data"].as_object().is_some_and(|fields| {
+            fields
+                .values()
+                .any(|f| f["userErrors"].as_array().is_some_and(|e| !e.is_empty()))
+        });
+    assert!(!refused, "setup refused: {query}\n{body:#}");
+    body
+}
