@@ -41,12 +41,12 @@ async fn main() {
         .build()
         .unwrap();
 
-    let signed = support::gql(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
+    let signed = support::must(&client, &base, None, "mutation { signUp(input: {tenantName: \"Bench\", email: \"bench@example.com\", password: \"bench password 1234\"}) { accessToken } }", json!({})).await;
     let token = signed["data"]["signUp"]["accessToken"]
         .as_str()
         .unwrap()
         .to_owned();
-    let connected = support::gql(&client, &base, Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } } }",
+    let connected = support::must(&client, &base, Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } } }",
         json!({ "i": { "platform": "SHOPIFY", "name": "Bench", "shopDomain": "bench.myshopify.com", "webhookSecret": SECRET, "credentials": { "accessToken": "x" } } })).await;
     let path = connected["data"]["createChannelConnection"]["channelConnection"]["webhookUrl"]
         .as_str()

@@ -71,6 +71,25 @@ impl Client {
         what: &str,
         build: &impl Fn() -> RequestBuilder,
     ) -> Result<(Value, Answer), ApiError> {
+        let res = self.exchange(what, build).await?;
+        if !res.status.is_success() {
+            return Err(ApiError::Permanent(format!(
+                "{what}: HTTP {}: {}",
+                res.status,
+                res.excerpt(300)
+            )));
+        }
+        Ok((json_of(what, &res)?, res))
+    }
+
+    /// Sends the request built by `build`, retrying network errors, 5xx and rate limits;
+    /// returns the first answer that is a success or a refusal (4xx other than 429), so the
+    /// caller can read the platform's own error shape.
+    pub async fn exchange(
+        &self,
+        what: &str,
+        build: &impl Fn() -> RequestBuilder,
+    ) -> Result<Answer, ApiError> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
             match self
@@ -78,21 +97,11 @@ impl Client {
                 .send(build(), REQUEST_TIMEOUT, MAX_ANSWER)
                 .await
             {
-                Ok(res) if res.status.is_success() => {
-                    if res.status == StatusCode::NO_CONTENT || res.body.is_empty() {
-                        return Ok((Value::Null, res));
-                    }
-                    let value = serde_json::from_slice(&res.body).map_err(|e| {
-                        ApiError::Permanent(format!("{what}: answer is not JSON: {e}"))
-                    })?;
-                    return Ok((value, res));
-                }
+                Ok(res) if !retryable(res.status) => return Ok(res),
                 Ok(res) => {
-                    let status = res.status;
-                    let wait = rate_limit_wait(&res);
-                    let detail = format!("{what}: HTTP {status}: {}", res.excerpt(300));
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        let wait = wait.unwrap_or_else(|| self.backoff(attempt));
+                    let detail = format!("{what}: HTTP {}: {}", res.status, res.excerpt(300));
+                    if res.status == StatusCode::TOO_MANY_REQUESTS {
+                        let wait = rate_limit_wait(&res).unwrap_or_else(|| self.backoff(attempt));
                         if wait > MAX_WAIT {
                             return Err(ApiError::Transient(format!(
                                 "{detail} (rate limited for {}s)",
@@ -108,11 +117,7 @@ impl Client {
                         last = detail;
                         continue;
                     }
-                    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
-                        last = detail;
-                    } else {
-                        return Err(ApiError::Permanent(detail));
-                    }
+                    last = detail;
                 }
                 Err(err) if err.is_transient() => last = format!("{what}: {err}"),
                 Err(err) => return Err(ApiError::Permanent(format!("{what}: {err}"))),
@@ -124,6 +129,31 @@ impl Client {
         Err(ApiError::Transient(format!(
             "{last} (after {ATTEMPTS} attempts)"
         )))
+    }
+
+    /// Sends `request` once, never again: for a call that must not be repeated blindly (a
+    /// purchase whose first attempt may have gone through). Any answer but a retryable one
+    /// comes back; network trouble, 5xx and 429 are transient, with the wait asked for.
+    pub async fn once(
+        &self,
+        what: &str,
+        request: RequestBuilder,
+    ) -> Result<Answer, (ApiError, Option<Duration>)> {
+        match self
+            .outbound
+            .send(request, REQUEST_TIMEOUT, MAX_ANSWER)
+            .await
+        {
+            Ok(res) if !retryable(res.status) => Ok(res),
+            Ok(res) => Err((
+                ApiError::Transient(format!("{what}: HTTP {}: {}", res.status, res.excerpt(300))),
+                rate_limit_wait(&res),
+            )),
+            Err(err) if err.is_transient() => {
+                Err((ApiError::Transient(format!("{what}: {err}")), None))
+            }
+            Err(err) => Err((ApiError::Permanent(format!("{what}: {err}")), None)),
+        }
     }
 
     /// Like [`Client::json`], also returning the `rel="next"` URL of the `Link` header
@@ -140,10 +170,43 @@ impl Client {
         Ok((body, next))
     }
 
+    /// Like [`Client::json`], also returning the next page's URL that the body names under
+    /// `field` (Shippo's and Django REST's pagination), when it stays on the request's origin.
+    pub async fn json_with_next_in_body(
+        &self,
+        what: &str,
+        build: &impl Fn() -> RequestBuilder,
+        field: &str,
+    ) -> Result<(Value, Option<String>), ApiError> {
+        let (body, _) = self.json_inspecting(what, build).await?;
+        let here = build().build().ok().map(|r| r.url().clone());
+        let next = body[field]
+            .as_str()
+            .map(str::to_owned)
+            .filter(|next| same_origin(here.as_ref(), next));
+        Ok((body, next))
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         let cap = self.base_delay.as_millis() as u64 * 2u64.pow(attempt.min(8));
         Duration::from_millis(rand::rng().random_range(cap / 2..=cap.max(1)))
     }
+}
+
+/// Worth another attempt: the platform is overloaded, limiting us, or briefly down.
+fn retryable(status: StatusCode) -> bool {
+    status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+}
+
+/// The JSON body of a successful answer (an empty one is `null`).
+pub fn json_of(what: &str, res: &Answer) -> Result<Value, ApiError> {
+    if res.status == StatusCode::NO_CONTENT || res.body.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&res.body)
+        .map_err(|e| ApiError::Permanent(format!("{what}: answer is not JSON: {e}")))
 }
 
 /// Whether `next` has the scheme, host and port of `here`.

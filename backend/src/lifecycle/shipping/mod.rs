@@ -14,6 +14,7 @@ pub mod http;
 pub mod label;
 pub mod loaders;
 pub mod ratecard;
+pub mod remote;
 pub mod repo;
 pub mod service;
 pub mod shop;
