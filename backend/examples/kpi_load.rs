@@ -145,6 +145,10 @@ fn order(
         picked_at: Set(None),
         packed_at: Set(None),
         voided_at: Set(None),
+        label_ref: Set(None),
+        tracker_id: Set(None),
+        tracking_url: Set(None),
+        label_wait: Set(None),
         created_at: Set(placed),
         updated_at: Set(placed),
     };

@@ -82,6 +82,11 @@ fn book() -> RatingBook {
         zone_chart: json!([]),
         next_serial: 0,
         active: true,
+        provider: "simulated".into(),
+        api_key: None,
+        api_base: None,
+        provider_accounts: None,
+        label_format: "pdf".into(),
         created_at: now,
         updated_at: now,
     };
@@ -100,6 +105,7 @@ fn book() -> RatingBook {
             delivered_count: 0,
             on_time_count: 0,
             active: true,
+            remote_code: None,
             created_at: now,
             updated_at: now,
         })

@@ -39,6 +39,8 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::webhooks::service::DeliverWebhook>()
         .single::<crate::automation::service::RunRule>()
         .single::<crate::reporting::service::RollUpKpis>()
+        .single::<crate::lifecycle::shipping::purchase::BuyLabel>()
+        .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
 }
 
 /// Who hears of an order's new timeline events (see [`crate::lifecycle::events`]): the one
@@ -235,9 +237,18 @@ mod tests {
     #[test]
     fn remote_calls_are_gated_and_have_tighter_limits_than_internal_work() {
         let kinds = job_kinds();
-        assert_eq!(kinds.calling_out(), ["channels.poll", "webhook.deliver"]);
+        assert_eq!(
+            kinds.calling_out(),
+            [
+                "channels.poll",
+                "shipping.buy_label",
+                "shipping.refund_postage",
+                "webhook.deliver"
+            ]
+        );
         let limit = |name| kinds.kind(name).unwrap().time_limit;
         assert!(limit("webhook.deliver") < limit("order.advance"));
+        assert!(limit("shipping.buy_label") < limit("order.advance"));
         assert_eq!(kinds.kind("order.advance").unwrap().batch, 64);
         assert!(kinds.kind("no.such.kind").is_none());
     }

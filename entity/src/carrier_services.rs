@@ -19,6 +19,9 @@ pub struct Model {
     pub delivered_count: i32,
     pub on_time_count: i32,
     pub active: bool,
+    /// A remote carrier's service as its provider names it (`USPS/Priority`): priced by the
+    /// provider's API, not by `rate_card`.
+    pub remote_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

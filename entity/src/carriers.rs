@@ -23,6 +23,16 @@ pub struct Model {
     /// The next tracking-number serial.
     pub next_serial: i64,
     pub active: bool,
+    /// simulated (Orderflow's rate cards, labels drawn here), easypost or shippo.
+    pub provider: String,
+    /// Sealed.
+    pub api_key: Option<String>,
+    /// The provider's API, when not its production one (a sandbox).
+    pub api_base: Option<String>,
+    /// The provider's carrier accounts to rate with (JSON array of ids); all when null.
+    pub provider_accounts: Option<Json>,
+    /// pdf or zpl: the label file bought from the provider.
+    pub label_format: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -22,6 +22,7 @@ pub mod inventory_movements;
 pub mod invitations;
 pub mod jobs;
 pub mod kpi_days;
+pub mod label_purchases;
 pub mod ledger_entries;
 pub mod ledger_lines;
 pub mod lifecycle_settings;

@@ -38,6 +38,13 @@ pub struct Model {
     pub picked_at: Option<DateTimeUtc>,
     pub packed_at: Option<DateTimeUtc>,
     pub voided_at: Option<DateTimeUtc>,
+    /// What refunds a label bought from a remote API (EasyPost's shipment, Shippo's
+    /// transaction).
+    pub label_ref: Option<String>,
+    pub tracker_id: Option<String>,
+    pub tracking_url: Option<String>,
+    /// Why a requested label is still waiting.
+    pub label_wait: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

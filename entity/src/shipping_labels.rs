@@ -12,6 +12,8 @@ pub struct Model {
     #[sea_orm(column_type = "VarBinary(StringLen::None)")]
     pub pdf: Vec<u8>,
     pub zpl: String,
+    /// What `pdf` holds: a PDF, or the provider's image when it sent one.
+    pub media_type: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -25,6 +25,10 @@ pub struct Model {
     pub length_mm: Option<i32>,
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
+    /// Harmonized System code, for customs declarations.
+    pub hs_code: Option<String>,
+    /// Where it was made (ISO 3166-1 alpha-2), for customs declarations.
+    pub origin_country: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

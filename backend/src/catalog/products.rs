@@ -203,6 +203,8 @@ fn new_variant_row(tx: &TenantTx, product: ProductId, currency: &str) -> variant
         length_mm: Set(None),
         width_mm: Set(None),
         height_mm: Set(None),
+        hs_code: Set(None),
+        origin_country: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -4,6 +4,7 @@ pub mod client_ip;
 pub mod csv;
 pub mod db;
 pub mod events;
+pub mod faults;
 pub mod gate;
 pub mod jwt;
 pub mod link_token;

@@ -21,6 +21,8 @@ pub enum IssueCode {
     PossibleDuplicate,
     /// A line with a quantity of zero or less.
     BadQuantity,
+    /// The carrier could not verify the shipping address for delivery.
+    AddressUndeliverable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ mod auth;
 mod automation;
 mod bigcommerce;
 mod bulk;
+mod carrier_apis;
 mod catalog;
 mod connectors;
 mod demo;

@@ -43,10 +43,14 @@ type Script = Arc<Mutex<HashMap<String, Vec<Reply>>>>;
 /// Requests seen: (method, path with query, header `name` asked for at spawn).
 pub type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
 
+/// Bodies of the requests seen: (method, path, body).
+pub type Bodies = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
+
 pub struct MockApi {
     pub base: String,
     script: Script,
     pub seen: Seen,
+    pub bodies: Bodies,
     _server: actix_web::dev::ServerHandle,
 }
 
@@ -57,13 +61,19 @@ impl MockApi {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let script: Script = Arc::default();
         let seen: Seen = Arc::default();
-        let (s, w) = (script.clone(), seen.clone());
+        let bodies: Bodies = Arc::default();
+        let (s, w, b) = (script.clone(), seen.clone(), bodies.clone());
         let server = HttpServer::new(move || {
-            let (script, seen) = (s.clone(), w.clone());
-            App::new().default_service(web::to(move |req: HttpRequest| {
-                let (script, seen) = (script.clone(), seen.clone());
+            let (script, seen, bodies) = (s.clone(), w.clone(), b.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (script, seen, bodies) = (script.clone(), seen.clone(), bodies.clone());
                 async move {
                     let path = req.uri().path().to_owned();
+                    bodies.lock().unwrap().push((
+                        req.method().to_string(),
+                        path.clone(),
+                        body.to_vec(),
+                    ));
                     let full = req
                         .uri()
                         .path_and_query()
@@ -109,6 +119,7 @@ impl MockApi {
             base,
             script,
             seen,
+            bodies,
             _server: handle,
         }
     }
@@ -116,6 +127,17 @@ impl MockApi {
     /// Answers requests to `path` with `replies`, in order, the last one repeating.
     pub fn on(&self, path: &str, replies: Vec<Reply>) {
         self.script.lock().unwrap().insert(path.to_owned(), replies);
+    }
+
+    /// The JSON bodies sent to `path` by `method`, in order.
+    pub fn json_sent(&self, method: &str, path: &str) -> Vec<serde_json::Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, p, _)| m == method && p == path)
+            .map(|(_, _, b)| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null))
+            .collect()
     }
 
     pub fn hits(&self, path: &str) -> usize {

@@ -38,6 +38,8 @@ pub async fn release_plan(
 ) -> Result<Vec<allocate::Released>, DbErr> {
     let released = allocate::release(tx, order, actor, None).await?;
     crate::lifecycle::shipping::repo::void_open(tx, OrderId(order.id)).await?;
+    // A label job that has not spent anything stops; one that has refunds what it bought.
+    crate::lifecycle::shipping::purchase::cancel_open(tx, OrderId(order.id)).await?;
     Ok(released)
 }
 

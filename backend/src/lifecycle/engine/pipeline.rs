@@ -131,9 +131,9 @@ pub async fn advance(
             .collect();
         if !routable.is_empty() {
             let mut ctx = Context::load(&tx, &variants).await?;
-            // Without a carrier service there is nothing to route against: orders wait,
-            // allocated, until one is set up (which resumes them).
-            if ctx.book.carriers.iter().any(|c| !c.services.is_empty()) {
+            // Without a carrier service (or a carrier with a remote API) there is nothing to
+            // route against: orders wait, allocated, until one is set up (which resumes them).
+            if ctx.book.has_remote() || ctx.book.carriers.iter().any(|c| !c.services.is_empty()) {
                 let ids: Vec<OrderId> = routable.iter().map(|i| OrderId(orders[*i].id)).collect();
                 let mut held: HashMap<uuid::Uuid, Vec<Allocation>> = HashMap::new();
                 for a in allocations::of_orders(&tx, &ids).await? {

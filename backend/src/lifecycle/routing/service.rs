@@ -96,6 +96,9 @@ pub struct BookQuoter<'a> {
     routes: RefCell<HashMap<uuid::Uuid, Offers<'a>>>,
 }
 
+/// Transit days routing assumes for a remote carrier it cannot price.
+const REMOTE_TRANSIT_DAYS: u32 = 3;
+
 impl<'a> BookQuoter<'a> {
     pub fn new(
         book: &'a RatingBook,
@@ -125,7 +128,7 @@ impl Quoter for BookQuoter<'_> {
                 e.insert(self.book.offers(origin, self.to, self.now))
             }
         };
-        offers
+        let mut quotes: Vec<ParcelQuote> = offers
             .rates(parcel)
             .0
             .into_iter()
@@ -136,7 +139,26 @@ impl Quoter for BookQuoter<'_> {
                 price: rust_decimal::prelude::ToPrimitive::to_f64(&o.price).unwrap_or(f64::MAX),
                 delivery_on: o.delivery_on,
             })
-            .collect()
+            .collect();
+        // A carrier with a remote API prices a parcel only when its label is bought (a call
+        // routing does not make): every warehouse can ship with it, at a price routing cannot
+        // compare, arriving in a typical ground transit.
+        if let Some(origin) = self.origins.get(&site.id) {
+            let ship_on = self.now.with_timezone(&origin.timezone).date_naive();
+            for c in self.book.remote() {
+                quotes.push(ParcelQuote {
+                    service_id: uuid::Uuid::nil(),
+                    service: format!("{} (priced when the label is bought)", c.row.name),
+                    zone: 0,
+                    price: 0.0,
+                    delivery_on: crate::lifecycle::shipping::ratecard::delivery_day(
+                        ship_on,
+                        REMOTE_TRANSIT_DAYS,
+                    ),
+                });
+            }
+        }
+        quotes
     }
 }
 
@@ -313,6 +335,10 @@ pub async fn route(
             picked_at: None,
             packed_at: None,
             voided_at: None,
+            label_ref: None,
+            tracker_id: None,
+            tracking_url: None,
+            label_wait: None,
             created_at: now,
             updated_at: now,
         };
@@ -361,6 +387,10 @@ fn active(s: &Shipment) -> shipments::ActiveModel {
         picked_at: Set(s.picked_at),
         packed_at: Set(s.packed_at),
         voided_at: Set(s.voided_at),
+        label_ref: Set(s.label_ref),
+        tracker_id: Set(s.tracker_id),
+        tracking_url: Set(s.tracking_url),
+        label_wait: Set(s.label_wait),
         created_at: Set(s.created_at),
         updated_at: Set(s.updated_at),
     }

@@ -6,9 +6,10 @@ use chrono::Utc;
 use entity::{carrier_services, carriers};
 use sea_orm::ActiveValue::Set;
 
-use super::carrier::seal_secret;
+use super::carrier::{seal_secret, secret_context_of};
 use super::context::Context;
 use super::ratecard::{self, RateCard, ZoneRule};
+use super::remote::{LabelFormat, Provider};
 use super::repo::{self, CarrierRow, Service, Shipment};
 use super::service::{self as labels, Choice, LabelError};
 use super::status::Source;
@@ -100,6 +101,17 @@ pub async fn buy_label(
     }
     let who = by(principal, label);
     let choice = choice.unwrap_or(Choice::Recommended(ctx.settings.label_pick));
+    if ctx.book.has_remote() {
+        // Bought from the carrier's API by the label job; the parcel shows it waiting.
+        let event = super::purchase::request(&tx, &order, &shipment, choice, &who)
+            .await
+            .map_err(refused_label)?;
+        let events = vec![timeline::record_event(&tx, event).await?];
+        let shipment = repo::shipment(&tx, shipment.id).await?.unwrap_or(shipment);
+        let order = finish(state, principal, tx, order, events).await?;
+        state.wake_workers.notify_one();
+        return Ok((order, shipment));
+    }
     let bought = labels::buy(
         &tx,
         &ctx,
@@ -269,6 +281,15 @@ pub struct CarrierFields {
     pub webhook_secret: Option<String>,
     pub zone_chart: Option<Vec<ZoneRule>>,
     pub active: Option<bool>,
+    /// Who sells the postage: Orderflow's rate cards, or a remote API.
+    pub provider: Option<Provider>,
+    /// The remote API's key (sealed before it is stored).
+    pub api_key: Option<String>,
+    /// The remote API's address, when not its production one (a sandbox).
+    pub api_base: Option<String>,
+    /// The provider's carrier accounts to rate with; all when empty.
+    pub provider_accounts: Option<Vec<String>>,
+    pub label_format: Option<LabelFormat>,
 }
 
 fn fill_carrier(
@@ -328,6 +349,90 @@ fn fill_carrier(
     if let Some(a) = f.active {
         row.active = Set(a);
     }
+    if let Some(p) = f.provider {
+        row.provider = Set(p.as_str().to_owned());
+        if p != Provider::Simulated {
+            // The provider's own tracking webhooks move its parcels.
+            row.tracking_source = Set(match p {
+                Provider::Shippo => Source::Shippo,
+                _ => Source::Easypost,
+            }
+            .as_str()
+            .to_owned());
+        }
+    }
+    if let Some(key) = f.api_key {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(UserError::on(
+                "apiKey",
+                C::Invalid,
+                "must be the API key as the provider shows it (no spaces, at most 200 characters)",
+            ));
+        }
+        row.api_key = Set(Some(
+            state
+                .sealer
+                .seal(key, &secret_context_of(tenant, id, "api_key")),
+        ));
+    }
+    if let Some(base) = f.api_base {
+        let base = base.trim().trim_end_matches('/');
+        if base.is_empty() {
+            row.api_base = Set(None);
+        } else {
+            let parsed = reqwest::Url::parse(base)
+                .map_err(|_| UserError::on("apiBase", C::Invalid, "must be an https:// URL"))?;
+            state
+                .outbound
+                .check_url(&parsed)
+                .map_err(|e| UserError::on("apiBase", C::Invalid, e.to_string()))?;
+            row.api_base = Set(Some(base.to_owned()));
+        }
+    }
+    if let Some(accounts) = f.provider_accounts {
+        if accounts.len() > 50 {
+            return Err(UserError::on(
+                "providerAccounts",
+                C::Invalid,
+                "at most 50 carrier accounts",
+            ));
+        }
+        for (i, a) in accounts.iter().enumerate() {
+            if a.is_empty()
+                || a.len() > 64
+                || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(UserError::at(
+                    &["providerAccounts", &i.to_string()],
+                    C::Invalid,
+                    "must be a carrier account id as the provider shows it (e.g. ca_…)",
+                ));
+            }
+        }
+        row.provider_accounts = Set((!accounts.is_empty()).then(|| serde_json::json!(accounts)));
+    }
+    if let Some(format) = f.label_format {
+        row.label_format = Set(format.as_str().to_owned());
+    }
+    // A remote carrier cannot buy anything without its key.
+    let remote = match &row.provider {
+        sea_orm::ActiveValue::Set(p) | sea_orm::ActiveValue::Unchanged(p) => {
+            Provider::parse(p).is_some_and(|p| p != Provider::Simulated)
+        }
+        sea_orm::ActiveValue::NotSet => false,
+    };
+    let keyed = matches!(
+        &row.api_key,
+        sea_orm::ActiveValue::Set(Some(_)) | sea_orm::ActiveValue::Unchanged(Some(_))
+    );
+    if remote && !keyed {
+        return Err(UserError::on(
+            "apiKey",
+            C::Required,
+            "a carrier with a remote API needs its API key",
+        ));
+    }
     Ok(())
 }
 
@@ -367,6 +472,11 @@ pub async fn create_carrier(
         // Serials start at a random offset: two accounts rarely print the same numbers.
         next_serial: Set(i64::from(rand::random::<u32>() % 1_000_000)),
         active: Set(true),
+        provider: Set(Provider::Simulated.as_str().to_owned()),
+        api_key: Set(None),
+        api_base: Set(None),
+        provider_accounts: Set(None),
+        label_format: Set(LabelFormat::Pdf.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -519,6 +629,7 @@ pub async fn create_service(
         delivered_count: Set(0),
         on_time_count: Set(0),
         active: Set(true),
+        remote_code: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

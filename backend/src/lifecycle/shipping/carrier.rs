@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use super::label::{self, LabelFacts};
 use super::ratecard::{self, Parcel, Place, RateCard, ZoneRule};
+use super::remote::Provider;
 use super::shop::RateOption;
 use super::tracking_number::{self, Issuer, TrackingFormat};
 use crate::domain::TenantId;
@@ -25,6 +26,8 @@ const PRIOR_WEIGHT: f64 = 10.0;
 #[derive(Clone, Debug)]
 pub struct CarrierSetup {
     pub row: carriers::Model,
+    /// Who sells its postage: Orderflow's rate cards (simulated), or a remote API.
+    pub provider: Provider,
     pub format: TrackingFormat,
     pub zone_chart: Vec<ZoneRule>,
     pub services: Vec<ServiceSetup>,
@@ -35,6 +38,11 @@ pub struct ServiceSetup {
     pub row: carrier_services::Model,
     pub card: RateCard,
     pub cutoff: Option<NaiveTime>,
+}
+
+/// The on-time rate assumed for a service with no deliveries yet.
+pub fn prior_reliability() -> f64 {
+    PRIOR_ON_TIME
 }
 
 impl ServiceSetup {
@@ -197,6 +205,7 @@ impl RatingBook {
                     })
                     .collect();
                 CarrierSetup {
+                    provider: Provider::parse(&row.provider).unwrap_or(Provider::Simulated),
                     format: TrackingFormat::parse(&row.tracking_format)
                         .unwrap_or(TrackingFormat::Orderflow),
                     zone_chart: serde_json::from_value(row.zone_chart.clone()).unwrap_or_default(),
@@ -241,6 +250,25 @@ impl RatingBook {
             })
     }
 
+    /// Whether any active carrier sells postage through a remote API: then labels are bought
+    /// by the label job, not inside the caller's transaction.
+    pub fn has_remote(&self) -> bool {
+        self.carriers
+            .iter()
+            .any(|c| c.provider != Provider::Simulated)
+    }
+
+    /// The active carriers that sell postage through a remote API.
+    pub fn remote(&self) -> impl Iterator<Item = &CarrierSetup> {
+        self.carriers
+            .iter()
+            .filter(|c| c.provider != Provider::Simulated)
+    }
+
+    pub fn carrier(&self, id: uuid::Uuid) -> Option<&CarrierSetup> {
+        self.carriers.iter().find(|c| c.row.id == id)
+    }
+
     pub fn service(&self, id: uuid::Uuid) -> Option<(&CarrierSetup, &ServiceSetup)> {
         self.carriers
             .iter()
@@ -270,7 +298,11 @@ impl<'a> Offers<'a> {
     fn of(carriers: &'a [CarrierSetup], origin: &Origin, to: &Place, now: DateTime<Utc>) -> Self {
         let mut items = Vec::new();
         let mut excluded = Vec::new();
-        for c in carriers {
+        // A remote carrier's prices come from its API, per parcel (the label job asks).
+        for c in carriers
+            .iter()
+            .filter(|c| c.provider == Provider::Simulated)
+        {
             let zone = ratecard::zone(&c.zone_chart, &origin.place, to).zone;
             for s in &c.services {
                 match s.card.zones.iter().find(|z| z.zone == zone) {
@@ -338,7 +370,12 @@ pub fn origin_of(w: &entity::warehouses::Model) -> Origin {
 
 /// The seal context of a carrier's tracking-webhook secret.
 pub fn secret_context(tenant: TenantId, carrier: uuid::Uuid) -> String {
-    format!("{tenant}/{carrier}/tracking_webhook_secret")
+    secret_context_of(tenant, carrier, "tracking_webhook_secret")
+}
+
+/// The seal context of one of a carrier's secrets (`api_key`, `tracking_webhook_secret`).
+pub fn secret_context_of(tenant: TenantId, carrier: uuid::Uuid, what: &str) -> String {
+    format!("{tenant}/{carrier}/{what}")
 }
 
 pub fn seal_secret(

@@ -38,14 +38,22 @@ pub async fn label(
     };
     let name = shipment.tracking_number.unwrap_or_else(|| id.to_string());
     match format.as_str() {
-        "label.pdf" => HttpResponse::Ok()
-            .content_type("application/pdf")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.pdf\""),
-            ))
-            .body(label.pdf),
-        "label.zpl" => HttpResponse::Ok()
+        // The label file as the carrier made it: a PDF, or the image a remote carrier sent.
+        "label.pdf" if !label.pdf.is_empty() => {
+            let extension = match label.media_type.as_str() {
+                "image/png" => "png",
+                "application/pdf" => "pdf",
+                _ => "bin",
+            };
+            HttpResponse::Ok()
+                .content_type(label.media_type.as_str())
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{name}.{extension}\""),
+                ))
+                .body(label.pdf)
+        }
+        "label.zpl" if !label.zpl.is_empty() => HttpResponse::Ok()
             .content_type("application/zpl; charset=utf-8")
             .insert_header((
                 header::CONTENT_DISPOSITION,

@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod label;
 pub mod loaders;
+pub mod purchase;
 pub mod ratecard;
 pub mod remote;
 pub mod repo;

@@ -300,11 +300,23 @@ pub async fn insert_label(
     pdf: Vec<u8>,
     zpl: String,
 ) -> Result<(), DbErr> {
+    insert_label_file(tx, shipment, pdf, zpl, "application/pdf").await
+}
+
+/// A label file as the carrier sent it: `file` of `media_type` (a PDF, or an image), or ZPL.
+pub async fn insert_label_file(
+    tx: &TenantTx,
+    shipment: uuid::Uuid,
+    file: Vec<u8>,
+    zpl: String,
+    media_type: &str,
+) -> Result<(), DbErr> {
     shipping_labels::Entity::insert(shipping_labels::ActiveModel {
         tenant_id: Set(tx.tenant().uuid()),
         shipment_id: Set(shipment),
-        pdf: Set(pdf),
+        pdf: Set(file),
         zpl: Set(zpl),
+        media_type: Set(media_type.to_owned()),
         created_at: Set(Utc::now()),
     })
     .exec_without_returning(tx.conn())

@@ -11,10 +11,12 @@ use super::carrier::{Carrier, LabelRequest, RateCardCarrier};
 use super::context::Context;
 use super::label::address_lines;
 use super::ratecard::{Parcel, Place};
+use super::remote::Provider;
 use super::repo::{self, Shipment};
 use super::shop::{self, RateOption, Shopping};
 use crate::domain::money::to_units;
 use crate::domain::{OrderId, VariantId, WarehouseId};
+use crate::jobs::Job;
 use crate::lifecycle::allocation::repo::{self as allocations, AllocationStatus};
 use crate::lifecycle::inventory::decide::MovementKind;
 use crate::lifecycle::inventory::service::{Move, MoveError, move_stock};
@@ -94,6 +96,45 @@ fn at_noon(day: NaiveDate) -> chrono::DateTime<Utc> {
     day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc()
 }
 
+/// The option `choice` names in `shopping`, and why it was taken.
+pub fn choose(shopping: &Shopping, choice: Choice) -> Result<(RateOption, String), LabelError> {
+    match choice {
+        Choice::Recommended(pick) => {
+            let r = shopping
+                .recommendations
+                .iter()
+                .find(|r| r.pick == pick)
+                .ok_or_else(|| {
+                    LabelError::Refused(format!(
+                        "no carrier service ships this parcel ({})",
+                        if shopping.excluded.is_empty() {
+                            "no carriers configured".to_owned()
+                        } else {
+                            shopping.excluded.join("; ")
+                        }
+                    ))
+                })?;
+            Ok((
+                shopping.options[r.option].clone(),
+                format!("{}: {}", pick.as_str().replace('_', " "), r.reason),
+            ))
+        }
+        Choice::Service(id) => {
+            let o = shopping
+                .options
+                .iter()
+                .find(|o| o.service_id == id)
+                .cloned()
+                .ok_or_else(|| {
+                    LabelError::Refused("that service cannot take this parcel".into())
+                })?;
+            Ok((o, "chosen by staff".to_owned()))
+        }
+    }
+}
+
+/// Buys a label from a carrier priced by its rate card (Orderflow draws it); a remote
+/// carrier's labels are bought by the label job ([`super::purchase`]).
 pub async fn buy(
     tx: &TenantTx,
     ctx: &Context,
@@ -110,39 +151,7 @@ pub async fn buy(
         )));
     }
     let shopping = shop_for(ctx, order, shipment)?;
-    let (option, why) = match choice {
-        Choice::Recommended(pick) => {
-            let r = shopping
-                .recommendations
-                .iter()
-                .find(|r| r.pick == pick)
-                .ok_or_else(|| {
-                    LabelError::Refused(format!(
-                        "no carrier service ships this parcel ({})",
-                        if shopping.excluded.is_empty() {
-                            "no carriers configured".to_owned()
-                        } else {
-                            shopping.excluded.join("; ")
-                        }
-                    ))
-                })?;
-            (
-                shopping.options[r.option].clone(),
-                format!("{}: {}", pick.as_str().replace('_', " "), r.reason),
-            )
-        }
-        Choice::Service(id) => {
-            let o = shopping
-                .options
-                .iter()
-                .find(|o| o.service_id == id)
-                .cloned()
-                .ok_or_else(|| {
-                    LabelError::Refused("that service cannot take this parcel".into())
-                })?;
-            (o, "chosen by staff".to_owned())
-        }
-    };
+    let (option, why) = choose(&shopping, choice)?;
     let (carrier, service) = ctx
         .book
         .service(option.service_id)
@@ -197,7 +206,52 @@ pub async fn buy(
         .map_err(|e| {
             LabelError::Db(DbErr::Custom(format!("the carrier refused the label: {e}")))
         })?;
-    repo::insert_label(tx, shipment.id, purchase.pdf, purchase.zpl).await?;
+    let drawn = Drawn {
+        tracking_number: purchase.tracking_number,
+        cost: purchase.cost,
+        file: purchase.pdf,
+        media_type: "application/pdf".into(),
+        zpl: purchase.zpl,
+        label_ref: None,
+        tracker_id: None,
+        tracking_url: None,
+    };
+    record(
+        tx, order, shipment, &shopping, &option, choice, &why, drawn, actor,
+    )
+    .await
+}
+
+/// A label in hand, from whichever carrier.
+pub struct Drawn {
+    pub tracking_number: String,
+    pub cost: Decimal,
+    /// The label file: a PDF, or the image a carrier sent.
+    pub file: Vec<u8>,
+    pub media_type: String,
+    pub zpl: String,
+    /// What refunds it at a remote carrier.
+    pub label_ref: Option<String>,
+    pub tracker_id: Option<String>,
+    pub tracking_url: Option<String>,
+}
+
+/// Writes a label bought with `option` (taken from `shopping` as `choice`, for `why`) once
+/// the parcel's stock has been shipped: its files kept, the parcel labelled and watched, the
+/// cost booked.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    tx: &TenantTx,
+    order: &Order,
+    shipment: &Shipment,
+    shopping: &Shopping,
+    option: &RateOption,
+    choice: Choice,
+    why: &str,
+    drawn: Drawn,
+    actor: Actor,
+) -> Result<Bought, LabelError> {
+    repo::insert_label_file(tx, shipment.id, drawn.file, drawn.zpl, &drawn.media_type).await?;
     // The parcel is on its way: the delivery watch looks after it.
     crate::lifecycle::transition::wake::schedule_watch(
         tx,
@@ -210,14 +264,14 @@ pub async fn buy(
         shipments::ActiveModel {
             tenant_id: Set(shipment.tenant_id),
             id: Set(shipment.id),
-            carrier_id: Set(Some(carrier.row.id)),
-            service_id: Set(Some(service.row.id)),
+            carrier_id: Set(Some(option.carrier_id)),
+            service_id: Set(Some(option.service_id)),
             status: Set("pre_transit".into()),
             zone: Set(Some(i32::from(option.zone))),
             currency: Set(option.currency.clone()),
-            cost_units: Set(to_units(purchase.cost).ok()),
-            tracking_number: Set(Some(purchase.tracking_number.clone())),
-            rates: Set(Some(serde_json::to_value(&shopping).unwrap_or_default())),
+            cost_units: Set(to_units(drawn.cost).ok()),
+            tracking_number: Set(Some(drawn.tracking_number.clone())),
+            rates: Set(Some(serde_json::to_value(shopping).unwrap_or_default())),
             rate_pick: Set(Some(match choice {
                 Choice::Recommended(p) => p.as_str().to_owned(),
                 Choice::Service(_) => "staff".to_owned(),
@@ -225,6 +279,10 @@ pub async fn buy(
             estimated_at: Set(Some(at_noon(option.delivery_on))),
             labelled_at: Set(Some(now)),
             voided_at: Set(None),
+            label_ref: Set(drawn.label_ref),
+            tracker_id: Set(drawn.tracker_id),
+            tracking_url: Set(drawn.tracking_url),
+            label_wait: Set(None),
             ..Default::default()
         },
     )
@@ -255,8 +313,8 @@ pub async fn buy(
         shipment.parcel_count,
         option.carrier,
         option.service,
-        purchase.tracking_number,
-        option.price,
+        drawn.tracking_number,
+        drawn.cost,
         option.currency,
         option.delivery_on,
         if alternatives.is_empty() {
@@ -267,14 +325,14 @@ pub async fn buy(
     );
     Ok(Bought {
         shipment: updated,
-        option,
+        option: option.clone(),
         message,
     })
 }
 
 /// Takes a parcel's units out of stock (`Shipment`) or, for a voided label, puts them back
 /// and reserves them again (`ReturnRestock`, then `Reservation`).
-async fn ship_stock(
+pub(super) async fn ship_stock(
     tx: &TenantTx,
     order: &Order,
     lines: &[OrderLine],
@@ -371,11 +429,33 @@ pub async fn void(
     // The voided label's scans and problems are not the next label's.
     repo::forget_scans(tx, shipment.id).await?;
     // The carrier last, so a refused void rolls back everything above.
-    if let Some((carrier, _)) = shipment.service_id.and_then(|s| ctx.book.service(s)) {
-        RateCardCarrier(carrier)
+    let carrier = shipment
+        .carrier_id
+        .and_then(|c| ctx.book.carrier(c))
+        .or_else(|| {
+            shipment
+                .service_id
+                .and_then(|s| ctx.book.service(s))
+                .map(|(c, _)| c)
+        });
+    match (carrier, &shipment.label_ref) {
+        // Postage paid to a remote carrier comes back by its refund, which a job asks for
+        // and follows (it settles days later).
+        (Some(carrier), Some(refund_id)) if carrier.provider != Provider::Simulated => {
+            super::purchase::RefundPostage {
+                carrier: carrier.row.id,
+                shipment: shipment.id,
+                refund_id: refund_id.clone(),
+                round: 0,
+            }
+            .enqueue(tx)
+            .await?;
+        }
+        (Some(carrier), _) => RateCardCarrier(carrier)
             .void(shipment.tracking_number.as_deref().unwrap_or_default())
             .await
-            .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?;
+            .map_err(|e| LabelError::Refused(format!("the carrier refused to void: {e}")))?,
+        (None, _) => {}
     }
     // The carrier takes a voided label back: its cost comes off the books.
     if let Some(number) = &shipment.tracking_number
@@ -401,6 +481,9 @@ pub async fn void(
             last_scan_at: Set(None),
             last_detail: Set(None),
             voided_at: Set(Some(Utc::now())),
+            label_ref: Set(None),
+            tracker_id: Set(None),
+            tracking_url: Set(None),
             ..Default::default()
         },
     )
@@ -499,6 +582,25 @@ pub async fn label_all(
     let mut all = true;
     for s in shipments {
         if !crate::lifecycle::shipping::repo::OPEN.contains(&s.status.as_str()) {
+            continue;
+        }
+        // A remote carrier's label is bought by a job, outside this transaction.
+        if ctx.book.has_remote() {
+            all = false;
+            let choice = match order
+                .assigned_service
+                .as_deref()
+                .and_then(|code| ctx.book.service_by_code(code))
+            {
+                Some(id) => Choice::Service(id),
+                None => Choice::Recommended(ctx.settings.label_pick),
+            };
+            match super::purchase::request(tx, order, s, choice, by).await {
+                Ok(event) => events.push(event),
+                Err(LabelError::Db(e)) => return Err(e.into()),
+                // Already being bought.
+                Err(LabelError::Refused(_)) => {}
+            }
             continue;
         }
         // A rule's chosen service, when it takes the parcel; the tenant's pick otherwise.

@@ -119,6 +119,11 @@ impl ShippingMutation {
                 webhook_secret: input.webhook_secret,
                 zone_chart: zone_chart(input.zone_chart)?,
                 active: None,
+                provider: input.provider.map(Into::into),
+                api_key: input.api_key,
+                api_base: input.api_base,
+                provider_accounts: input.provider_accounts,
+                label_format: input.label_format.map(Into::into),
             };
             actions::create_carrier(state(ctx), p, f).await
         }
@@ -148,6 +153,11 @@ impl ShippingMutation {
                 webhook_secret: input.webhook_secret,
                 zone_chart: zone_chart(input.zone_chart)?,
                 active: input.active,
+                provider: input.provider.map(Into::into),
+                api_key: input.api_key,
+                api_base: input.api_base,
+                provider_accounts: input.provider_accounts,
+                label_format: input.label_format.map(Into::into),
             };
             actions::update_carrier(state(ctx), p, id, f).await
         }

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::super::actions::{self};
 use super::super::ratecard::{Bracket, RateCard, ZoneRate, ZoneRule};
+use super::super::remote::{LabelFormat, Provider};
 use super::super::repo::{self, CarrierRow, Service, Shipment as ShipmentRecord};
 use super::super::service::cost_of;
 use super::super::shop::{RateOption, Shopping};
@@ -42,6 +43,27 @@ pub enum TrackingSource {
     Shippo,
     Aftership,
     Orderflow,
+}
+
+/// Who sells a carrier's postage.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "Provider")]
+pub enum PostageProvider {
+    /// Orderflow's own rate cards and labels: simulated postage, nothing is paid and no
+    /// parcel can travel on these labels (for rehearsals and the demo).
+    Simulated,
+    Easypost,
+    Shippo,
+}
+
+/// The label file bought from a remote carrier.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "LabelFormat")]
+pub enum LabelFileFormat {
+    /// A 4x6 inch PDF.
+    Pdf,
+    /// Zebra printer language.
+    Zpl,
 }
 
 /// Which rate-shopping recommendation.
@@ -258,6 +280,15 @@ pub struct Carrier {
     pub has_webhook_secret: bool,
     pub zone_chart: Vec<ZoneChartLine>,
     pub active: bool,
+    pub provider: PostageProvider,
+    /// Its labels are drawn by Orderflow, not bought: not postage.
+    pub simulated: bool,
+    pub has_api_key: bool,
+    /// The remote API, when not the provider's production one.
+    pub api_base: Option<String>,
+    /// The provider's carrier accounts it rates with (all when empty).
+    pub provider_accounts: Vec<String>,
+    pub label_format: LabelFileFormat,
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub key: (TenantId, uuid::Uuid),
@@ -279,6 +310,20 @@ impl From<CarrierRow> for Carrier {
                 .into(),
             tracking_webhook_url: format!("/webhooks/carriers/{}", c.id),
             has_webhook_secret: c.webhook_secret.is_some(),
+            provider: Provider::parse(&c.provider)
+                .unwrap_or(Provider::Simulated)
+                .into(),
+            simulated: Provider::parse(&c.provider).is_none_or(|p| p == Provider::Simulated),
+            has_api_key: c.api_key.is_some(),
+            api_base: c.api_base.clone(),
+            provider_accounts: c
+                .provider_accounts
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default(),
+            label_format: LabelFormat::parse(&c.label_format)
+                .unwrap_or(LabelFormat::Pdf)
+                .into(),
             zone_chart: chart
                 .into_iter()
                 .map(|r| ZoneChartLine {
@@ -417,7 +462,8 @@ pub struct ShipmentFields {
     pub parcel_count: i32,
     pub status: ShipmentStatus,
     pub tracking_number: Option<String>,
-    /// Download of the 4×6 PDF label (bearer token or API key), while there is one.
+    /// Download of the label file (bearer token or API key), while there is one: a 4×6 PDF,
+    /// or the image a remote carrier sent.
     pub label_url: Option<String>,
     /// The same label in ZPL for thermal printers.
     pub label_zpl_url: Option<String>,
@@ -443,6 +489,11 @@ pub struct ShipmentFields {
     pub picked_at: Option<DateTime<Utc>>,
     pub packed_at: Option<DateTime<Utc>>,
     pub voided_at: Option<DateTime<Utc>>,
+    /// Why the label asked for is not bought yet (a remote carrier's label is bought by a
+    /// job): "label requested from the carrier", or the carrier's trouble and the next try.
+    pub label_wait: Option<String>,
+    /// The carrier's own tracking page, when it has one.
+    pub tracking_url: Option<String>,
     #[graphql(skip)]
     pub key: (TenantId, uuid::Uuid),
     #[graphql(skip)]
@@ -513,6 +564,8 @@ impl From<ShipmentRecord> for ShipmentFields {
             picked_at: s.picked_at,
             packed_at: s.packed_at,
             voided_at: s.voided_at,
+            label_wait: s.label_wait,
+            tracking_url: s.tracking_url,
             key: (tenant, s.id),
             warehouse_key: (tenant, WarehouseId(s.warehouse_id)),
             carrier_id: s.carrier_id,
@@ -665,6 +718,14 @@ pub struct CreateCarrierInput {
     /// The secret tracking webhooks are signed with.
     pub webhook_secret: Option<String>,
     pub zone_chart: Option<Vec<ZoneChartLine>>,
+    /// SIMULATED (the default) draws labels from rate cards; EASYPOST and SHIPPO buy them.
+    pub provider: Option<PostageProvider>,
+    /// The provider's API key (test or production); stored sealed, never shown again.
+    pub api_key: Option<String>,
+    /// The provider's API address, when not its production one.
+    pub api_base: Option<String>,
+    pub provider_accounts: Option<Vec<String>>,
+    pub label_format: Option<LabelFileFormat>,
 }
 
 #[derive(InputObject)]
@@ -678,6 +739,11 @@ pub struct UpdateCarrierInput {
     pub webhook_secret: Option<String>,
     pub zone_chart: Option<Vec<ZoneChartLine>>,
     pub active: Option<bool>,
+    pub provider: Option<PostageProvider>,
+    pub api_key: Option<String>,
+    pub api_base: Option<String>,
+    pub provider_accounts: Option<Vec<String>>,
+    pub label_format: Option<LabelFileFormat>,
 }
 
 #[derive(SimpleObject)]

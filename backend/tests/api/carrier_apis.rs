@@ -1,0 +1,242 @@
+//! Labels bought from a carrier's API (issue 20), against a local server that answers with
+//! the payloads EasyPost's own client library recorded: a Shopify order is routed, rated
+//! across EasyPost's rates, its label bought with the recommended rate by the label job, the
+//! file stored and downloadable, and EasyPost's tracker webhook then delivers it.
+
+use serde_json::{Value, json};
+
+use crate::connectors::fixture_json;
+use crate::engine::drain;
+use crate::fulfillment::{CARRIER_SECRET, ORDER, ok, shop, track};
+use crate::helpers::{Session, TestApp, spawn_app_reaching_loopback};
+use crate::mock::{MockApi, Reply};
+use crate::webhooks::{connect, shopify_delivery};
+
+const SHIPMENT: &str = "shp_16578f588f9546ec914afd2474e24ff5";
+/// The label file the recorded purchase points at, served here instead of EasyPost's S3.
+const LABEL_PATH: &str = "/files/postage_label/20250307/e813a2cf6d079c4ea49714758be7711be0.png";
+/// A label image's first bytes (PNG signature and header chunk).
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x04\xb0\0\0\x07\x08\x08\x02\0\0\0";
+
+const CREATE_CARRIER: &str = "mutation($i: CreateCarrierInput!) { createCarrier(input: $i) { carrier { id provider simulated hasApiKey apiBase trackingSource trackingWebhookUrl } userErrors { field code message } } }";
+
+/// EasyPost's recorded answers, its label URL pointed at `mock`.
+fn easypost(mock: &MockApi) {
+    let created = fixture_json("easypost/api/shipment_buy_1_POST_201.json");
+    let mut bought = fixture_json("easypost/api/shipment_buy_2_POST_200.json");
+    bought["response"]["body"]["postage_label"]["label_url"] =
+        json!(format!("{}{LABEL_PATH}", mock.base));
+    let reply = |exchange: &Value| {
+        let mut r = Reply::json(serde_json::to_vec(&exchange["response"]["body"]).unwrap());
+        r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
+        r
+    };
+    mock.on("/v2/shipments", vec![reply(&created)]);
+    mock.on(
+        &format!("/v2/shipments/{SHIPMENT}/buy"),
+        vec![reply(&bought)],
+    );
+    mock.on(
+        LABEL_PATH,
+        vec![Reply {
+            status: 200,
+            headers: vec![("content-type", "image/png".into())],
+            body: PNG.to_vec(),
+        }],
+    );
+}
+
+async fn easypost_carrier(app: &TestApp, s: &Session, mock: &MockApi) -> Value {
+    let c = app
+        .gql(
+            Some(&s.access),
+            CREATE_CARRIER,
+            json!({ "i": { "code": "easypost", "name": "EasyPost", "trackingFormat": "ORDERFLOW",
+                "provider": "EASYPOST", "apiKey": "EZTK_test_0123456789", "apiBase": mock.base,
+                "webhookSecret": CARRIER_SECRET } }),
+        )
+        .await;
+    let c = &c["data"]["createCarrier"];
+    assert_eq!(c["userErrors"], json!([]), "{c}");
+    c["carrier"].clone()
+}
+
+async fn shopify_order(app: &TestApp, s: &Session) -> String {
+    let secret = "shpss_carrier_apis_0123456789";
+    let c = connect(
+        app,
+        s,
+        "SHOPIFY",
+        "demo.myshopify.com",
+        secret,
+        json!({ "accessToken": "shpat_x" }),
+    )
+    .await;
+    let mut o = fixture_json("shopify/webhook_orders_create.json");
+    o["cancelled_at"] = Value::Null;
+    o["cancel_reason"] = Value::Null;
+    o["financial_status"] = json!("paid");
+    let body = serde_json::to_vec(&o).unwrap();
+    let (status, _) = shopify_delivery(
+        app,
+        c["webhookUrl"].as_str().unwrap(),
+        "orders/create",
+        "wh-carrier-1",
+        &body,
+        secret,
+    )
+    .await;
+    assert_eq!(status, 200);
+    drain(app).await;
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ orders(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    list["data"]["orders"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
+    let body = app.gql(Some(&s.access), ORDER, json!({ "o": id })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["order"].clone()
+}
+
+#[tokio::test]
+async fn a_shopify_order_gets_an_easypost_label_bought_once_and_delivered_by_its_tracker() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    easypost(&mock);
+    let shop = shop(&app, "easypost-ship", false).await;
+    let s = &shop.owner;
+    let carrier = easypost_carrier(&app, s, &mock).await;
+    assert_eq!(carrier["provider"], "EASYPOST");
+    assert_eq!(carrier["simulated"], false);
+    assert_eq!(carrier["hasApiKey"], true);
+    assert_eq!(carrier["trackingSource"], "EASYPOST");
+    // The cheapest of EasyPost's rates: the one its client library bought in the recording.
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
+
+    let id = shopify_order(&app, s).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "SHIPPED", "{o}");
+    let sh = &o["shipments"][0];
+    assert_eq!(sh["trackingNumber"], "9400100208303109505657");
+    assert_eq!(sh["status"], "PRE_TRANSIT");
+    assert_eq!(sh["ratePick"], "cheapest");
+    assert_eq!(sh["cost"], "6.07");
+    // All three of EasyPost's rates were shopped, and the three recommendations made.
+    let options: Vec<&str> = sh["rates"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(options.len(), 3, "{options:?}");
+    assert!(options.contains(&"GroundAdvantage") && options.contains(&"Express"));
+    assert_eq!(
+        sh["rates"]["recommendations"].as_array().unwrap().len(),
+        3,
+        "{sh}"
+    );
+    let kinds: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "order.routed",
+        "shipment.label_requested",
+        "shipment.label_created",
+        "order.shipped",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+
+    // One shipment created and one bought, with the rate EasyPost's library bought, under the
+    // tenant's key; the parcel went from the warehouse to the shopper.
+    assert_eq!(mock.hits("/v2/shipments"), 1);
+    assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 1);
+    let recorded = fixture_json("easypost/api/shipment_buy_2_POST_200.json");
+    assert_eq!(
+        mock.json_sent("POST", &format!("/v2/shipments/{SHIPMENT}/buy")),
+        vec![recorded["request"]["body"].clone()]
+    );
+    let created = &mock.json_sent("POST", "/v2/shipments")[0]["shipment"];
+    assert_eq!(created["from_address"]["city"], "Louisville");
+    assert_eq!(created["to_address"]["country"], "US");
+    assert_eq!(created["options"]["label_format"], "PDF");
+    let auth = mock.seen.lock().unwrap()[0].2.clone().unwrap();
+    assert!(auth.starts_with("Basic "), "{auth}");
+
+    // The label file is kept and served as the carrier made it.
+    let res = app
+        .client
+        .get(app.url(sh["labelUrl"].as_str().unwrap()))
+        .bearer_auth(&s.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+
+    // Running the jobs again buys nothing more.
+    drain(&app).await;
+    assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 1);
+
+    // EasyPost's tracker webhook for the bought tracking code delivers the parcel.
+    let mut event = fixture_json("easypost/event_tracker_updated_delivered.json");
+    event["result"]["tracking_code"] = json!("9400100208303109505657");
+    let (status, body) = track(
+        &app,
+        &carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &serde_json::to_vec(&event).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    drain(&app).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "DELIVERED", "{o}");
+}
+
+#[tokio::test]
+async fn a_remote_carrier_needs_its_key_and_a_callable_api() {
+    let app = spawn_app_reaching_loopback().await;
+    let s = app
+        .sign_up("easypost-keys", "owner@easypost-keys.example")
+        .await;
+    let c = app
+        .gql(
+            Some(&s.access),
+            CREATE_CARRIER,
+            json!({ "i": { "code": "ep", "name": "EasyPost", "trackingFormat": "ORDERFLOW", "provider": "EASYPOST" } }),
+        )
+        .await;
+    assert_eq!(
+        c["data"]["createCarrier"]["userErrors"][0]["field"],
+        json!(["input", "apiKey"]),
+        "{c}"
+    );
+    let c = app
+        .gql(
+            Some(&s.access),
+            CREATE_CARRIER,
+            json!({ "i": { "code": "ep", "name": "EasyPost", "trackingFormat": "ORDERFLOW", "provider": "EASYPOST",
+                "apiKey": "EZAK_live", "apiBase": "http://10.0.0.5/v2" } }),
+        )
+        .await;
+    assert_eq!(
+        c["data"]["createCarrier"]["userErrors"][0]["field"],
+        json!(["input", "apiBase"]),
+        "{c}"
+    );
+}
