@@ -10,6 +10,8 @@
 //! - [`shop`]: a shop set up over the API, and Shopify's own signed order webhook.
 //! - [`mail`]: reads those messages: MIME parts, transfer encodings, the invitation link.
 //! - [`tracking`]: carrier scans in Orderflow's signed webhook format.
+//! - [`remote_api`]: a remote API (carrier, channel, processor) on loopback, answering with
+//!   the platform's recorded payloads and keeping what it was sent.
 //!
 //! The journeys themselves are in `tests/`.
 
@@ -17,6 +19,7 @@ pub mod browser;
 pub mod mail;
 pub mod orderflow;
 pub mod redis;
+pub mod remote_api;
 pub mod shop;
 pub mod smtp;
 pub mod tracking;

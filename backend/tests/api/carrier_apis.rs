@@ -240,3 +240,120 @@ async fn a_remote_carrier_needs_its_key_and_a_callable_api() {
         "{c}"
     );
 }
+
+const TRANSACTION: &str = "0cea366887e54c93aabe57d57084ded1";
+const SHIPPO_LABEL_PATH: &str = "/f3b5b88d350b4a02922dcec49b781ffd.pdf";
+
+/// Shippo's recorded answers: the shipment with its 22 rates, the purchase QUEUED, then the
+/// SUCCESS transaction of the recorded list (its label URL pointed at `mock`).
+fn shippo(mock: &MockApi) {
+    let reply = |status: u16, body: &Value| {
+        let mut r = Reply::json(serde_json::to_vec(body).unwrap());
+        r.status = status;
+        r
+    };
+    let shipment = fixture_json("shippo/api/transaction_create_4_POST_201.json");
+    let queued = fixture_json("shippo/api/transaction_create_7_POST_201.json");
+    let list = fixture_json("shippo/api/transaction_list_1_GET_200.json");
+    let mut done = list["response"]["body"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "SUCCESS")
+        .unwrap()
+        .clone();
+    done["label_url"] = json!(format!("{}{SHIPPO_LABEL_PATH}", mock.base));
+    mock.on(
+        "/shipments/",
+        vec![reply(201, &shipment["response"]["body"])],
+    );
+    mock.on(
+        "/transactions/",
+        vec![reply(201, &queued["response"]["body"])],
+    );
+    // Still queued when first asked again, bought the second time.
+    mock.on(
+        &format!("/transactions/{TRANSACTION}"),
+        vec![reply(200, &queued["response"]["body"]), reply(200, &done)],
+    );
+    mock.on(
+        SHIPPO_LABEL_PATH,
+        vec![Reply {
+            status: 200,
+            headers: vec![("content-type", "binary/octet-stream".into())],
+            body: b"%PDF-1.4\n%shippo label\n".to_vec(),
+        }],
+    );
+}
+
+#[tokio::test]
+async fn a_shippo_label_is_followed_from_queued_to_bought_and_tracked_to_the_door() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    shippo(&mock);
+    let shop = shop(&app, "shippo-ship", false).await;
+    let s = &shop.owner;
+    let token = "shippo-token-0123456789";
+    let c = app
+        .gql(
+            Some(&s.access),
+            CREATE_CARRIER,
+            json!({ "i": { "code": "shippo", "name": "Shippo", "trackingFormat": "ORDERFLOW",
+                "provider": "SHIPPO", "apiKey": "shippo_test_0123456789", "apiBase": mock.base,
+                "webhookSecret": token } }),
+        )
+        .await;
+    let carrier = c["data"]["createCarrier"]["carrier"].clone();
+    assert_eq!(carrier["trackingSource"], "SHIPPO", "{c}");
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
+
+    let id = shopify_order(&app, s).await;
+    // The purchase was queued: the parcel says so, and the order waits, routed.
+    let o = order(&app, s, &id).await;
+    let waiting = &o["shipments"][0];
+    assert!(waiting["trackingNumber"].is_null(), "{o}");
+    // Asked again until Shippo has bought it (the job runs again in 2 s).
+    let mut tries = 0;
+    let o = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        drain(&app).await;
+        let o = order(&app, s, &id).await;
+        if o["state"] == "SHIPPED" || tries > 20 {
+            break o;
+        }
+        tries += 1;
+    };
+    assert_eq!(o["state"], "SHIPPED", "{o}");
+    let sh = &o["shipments"][0];
+    assert_eq!(sh["trackingNumber"], "9205590164917310132354");
+    // The cheapest of Shippo's 22 rates, and its price.
+    assert_eq!(sh["service"], "USPS Priority Mail", "{sh}");
+    assert_eq!(sh["cost"], "9.09");
+    assert_eq!(mock.hits("/transactions/"), 1, "bought once");
+    assert!(mock.hits(&format!("/transactions/{TRANSACTION}")) >= 2);
+    let sent = &mock.json_sent("POST", "/transactions/")[0];
+    assert_eq!(sent["rate"], "01fda05939ac4ee6bccdc4bdc63e8cd7");
+    assert_eq!(sent["label_file_type"], "PDF_4x6");
+    assert_eq!(sent["async"], false);
+    let auth = mock.seen.lock().unwrap()[0].2.clone().unwrap();
+    assert_eq!(auth, "ShippoToken shippo_test_0123456789");
+    // The label is a PDF, known by its bytes though the file server said octet-stream.
+    let res = app
+        .client
+        .get(app.url(sh["labelUrl"].as_str().unwrap()))
+        .bearer_auth(&s.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    // Shippo's track webhook for the bought number delivers it.
+    let mut t = fixture_json("shippo/track_get_usps_9205590164917337534322.json");
+    t["tracking_number"] = json!("9205590164917310132354");
+    let body =
+        serde_json::to_vec(&json!({ "event": "track_updated", "test": true, "data": t })).unwrap();
+    let (code, r) = track(&app, &carrier, "shippo", token, &body).await;
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(order(&app, s, &id).await["state"], "DELIVERED");
+}

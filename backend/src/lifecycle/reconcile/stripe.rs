@@ -218,22 +218,9 @@ pub fn read_csv(text: &str) -> Result<Report, Unreadable> {
     })
 }
 
-/// Decimals of a currency in Stripe's API amounts, which are not always ISO 4217's: Stripe
-/// keeps ISK and UGX at two decimals, and treats MGA as having none.
+/// Decimals of a currency in Stripe's API amounts (see [`refund::stripe::decimals`]).
 fn stripe_decimals(currency: &Currency) -> u32 {
-    const ZERO: [&str; 15] = [
-        "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "VND", "VUV", "XAF",
-        "XOF", "XPF",
-    ];
-    const THREE: [&str; 5] = ["BHD", "JOD", "KWD", "OMR", "TND"];
-    let code = currency.code();
-    if ZERO.contains(&code) {
-        0
-    } else if THREE.contains(&code) {
-        3
-    } else {
-        2
-    }
+    crate::lifecycle::refund::stripe::decimals(currency.code())
 }
 
 /// Minor units of `currency` (integer) or a decimal string of major units, as units.

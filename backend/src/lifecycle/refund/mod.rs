@@ -4,6 +4,7 @@
 //!
 //! Decided in `decide.rs` (pure); stored by `repo.rs`; run by `service.rs` with `provider.rs`
 //! (no job of its own); exposed in `graphql.rs` and as `Order.refunds` (through `loaders.rs`).
+//! Stripe's refunds API is spoken in `stripe.rs`.
 
 pub mod decide;
 pub mod graphql;
@@ -11,3 +12,4 @@ pub mod loaders;
 pub mod provider;
 pub mod repo;
 pub mod service;
+pub mod stripe;

@@ -253,9 +253,7 @@ impl RatingBook {
     /// Whether any active carrier sells postage through a remote API: then labels are bought
     /// by the label job, not inside the caller's transaction.
     pub fn has_remote(&self) -> bool {
-        self.carriers
-            .iter()
-            .any(|c| c.provider != Provider::Simulated)
+        self.remote().next().is_some()
     }
 
     /// The active carriers that sell postage through a remote API.

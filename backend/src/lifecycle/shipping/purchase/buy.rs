@@ -22,7 +22,12 @@ pub(super) fn chosen_of(p: &label_purchases::Model) -> Result<Chosen, RunError> 
 
 /// A purchase found `buying`: an earlier run may have bought before it could write the
 /// answer down, so the provider is asked first.
-pub(super) async fn recover_or_buy(state: &Arc<AppState>, s: &Scene) -> Result<Next, RunError> {
+/// `wanted`: the parcel still wants its label (else nothing new is bought).
+pub(super) async fn recover_or_buy(
+    state: &Arc<AppState>,
+    s: &Scene,
+    wanted: bool,
+) -> Result<Next, RunError> {
     let chosen = chosen_of(&s.p)?;
     let Some(c) = s.p.carrier_id.and_then(|id| s.ctx.book.carrier(id)) else {
         return Ok(Next::Fail {
@@ -62,7 +67,8 @@ pub(super) async fn recover_or_buy(state: &Arc<AppState>, s: &Scene) -> Result<N
     };
     match found {
         Ok(Some(found)) => Ok(answer(found)),
-        Ok(None) => buy(state, s, c, &account, chosen).await,
+        Ok(None) if wanted => buy(state, s, c, &account, chosen).await,
+        Ok(None) => Ok(Next::Cancelled),
         Err(e) => Ok(failed_call(e)),
     }
 }

@@ -342,16 +342,13 @@ async fn run(state: &Arc<AppState>, tenant: TenantId, job: BuyLabel) -> Result<(
     let Some(s) = scene(state, tenant, job.purchase).await? else {
         return Ok(());
     };
-    // The parcel was voided or cancelled before anything was bought: nothing to do.
-    if s.p.state != BOUGHT && !repo::OPEN.contains(&s.shipment.status.as_str()) {
-        let tx = TenantTx::begin(&state.db, tenant).await?;
-        advance(&tx, &s.p, CANCELLED, |_| {}).await?;
-        tx.commit().await?;
-        return Ok(());
-    }
+    // The parcel was voided or its order cancelled meanwhile: nothing more is bought, and a
+    // label that was (or may have been) bought is found and its postage refunded.
+    let wanted = repo::OPEN.contains(&s.shipment.status.as_str());
     let step = match s.p.state.as_str() {
+        REQUESTED if !wanted => Next::Cancelled,
         REQUESTED => quote_and_choose(state, &s).await?,
-        BUYING => recover_or_buy(state, &s).await?,
+        BUYING => recover_or_buy(state, &s, wanted).await?,
         PENDING => poll(state, &s).await?,
         BOUGHT => Next::Finish(
             serde_json::from_value(s.p.label.clone().unwrap_or_default())
@@ -381,6 +378,8 @@ enum Next {
     Finish(StoredLabel),
     /// No label can be bought: hold the order with the carrier's words.
     Fail { why: String, address: bool },
+    /// The parcel no longer wants a label, and none was bought.
+    Cancelled,
 }
 
 /// A bought label as the purchase keeps it.
@@ -511,6 +510,13 @@ async fn settle(
                 return wait(state, &s, job, tries, &why, after).await;
             }
             Next::Fail { why, address } => return hold(state, &s, &why, address).await,
+            Next::Cancelled => {
+                let tx = TenantTx::begin(&state.db, tenant).await?;
+                advance(&tx, &s.p, CANCELLED, |_| {}).await?;
+                set_wait(&tx, s.shipment.id, None).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
             Next::Local(choice) => return buy_locally(state, &s, choice).await,
         };
     }

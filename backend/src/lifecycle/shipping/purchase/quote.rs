@@ -176,13 +176,7 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
     let mut quotes: Vec<(uuid::Uuid, Quote)> = Vec::new();
     let mut unavailable: Vec<(String, Option<Duration>)> = Vec::new();
     let mut address_problem = None;
-    for c in s
-        .ctx
-        .book
-        .carriers
-        .iter()
-        .filter(|c| c.provider != Provider::Simulated)
-    {
+    for c in s.ctx.book.remote() {
         let quoted = match (account_of(state, tenant, c), spec_for(s, c)) {
             (Ok(account), Ok(spec)) => match c.provider {
                 Provider::Easypost => {
