@@ -138,6 +138,26 @@ impl Browser {
         }
     }
 
+    /// Waits for `css` to be on the page, shown and enabled: a field inside a `<details>` that
+    /// is just opening, or behind a transition, exists before a person could type into it.
+    pub async fn wait_usable(&self, css: &str) -> anyhow::Result<Element> {
+        let e = self.wait(css).await?;
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            let shown = e.is_displayed().await.unwrap_or(false);
+            let enabled = e.is_enabled().await.unwrap_or(false);
+            if shown && enabled {
+                return Ok(e);
+            }
+            if Instant::now() > deadline {
+                return Err(self
+                    .failed(format!("{css} never became visible and enabled"))
+                    .await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the text of `css` satisfies `pred`; returns that text.
     pub async fn wait_text(
         &self,
@@ -189,7 +209,7 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.wait(css)
+        self.wait_usable(css)
             .await?
             .click()
             .await
@@ -206,7 +226,7 @@ impl Browser {
     }
 
     pub async fn fill(&self, css: &str, value: &str) -> anyhow::Result<()> {
-        let e = self.wait(css).await?;
+        let e = self.wait_usable(css).await?;
         e.clear().await?;
         e.send_keys(value)
             .await
