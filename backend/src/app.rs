@@ -41,6 +41,8 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::reporting::service::RollUpKpis>()
         .single::<crate::lifecycle::shipping::purchase::BuyLabel>()
         .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
+        .single::<crate::lifecycle::refund::remote::SendRefund>()
+        .single::<crate::lifecycle::refund::remote::RefundThroughChannel>()
 }
 
 /// Who hears of an order's new timeline events (see [`crate::lifecycle::events`]): the one
@@ -241,6 +243,8 @@ mod tests {
             kinds.calling_out(),
             [
                 "channels.poll",
+                "refund.channel",
+                "refund.send",
                 "shipping.buy_label",
                 "shipping.refund_postage",
                 "webhook.deliver"
@@ -249,6 +253,7 @@ mod tests {
         let limit = |name| kinds.kind(name).unwrap().time_limit;
         assert!(limit("webhook.deliver") < limit("order.advance"));
         assert!(limit("shipping.buy_label") < limit("order.advance"));
+        assert!(limit("refund.send") < limit("order.advance"));
         assert_eq!(kinds.kind("order.advance").unwrap().batch, 64);
         assert!(kinds.kind("no.such.kind").is_none());
     }

@@ -28,6 +28,8 @@ pub struct Model {
     pub actor_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
+    /// 0, then one more each time a failed refund is asked for again.
+    pub attempt: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261127_000011_automation;
 mod m20261127_000012_reporting;
 mod m20261206_000013_security;
 mod m20261207_000014_carrier_apis;
+mod m20261207_000015_payment_processors;
 pub mod rls;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_reporting::Migration),
             Box::new(m20261206_000013_security::Migration),
             Box::new(m20261207_000014_carrier_apis::Migration),
+            Box::new(m20261207_000015_payment_processors::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod json;
 pub mod poll;
+pub mod refunds;
 pub mod repo;
 pub mod shopify;
 pub mod woocommerce;

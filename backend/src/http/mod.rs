@@ -73,6 +73,13 @@ pub fn server(
                     .route(web::post().to(crate::lifecycle::support::http::receive)),
             )
             .service(
+                web::resource("/webhooks/payments/{tenant}/{processor}")
+                    .app_data(web::PayloadConfig::new(
+                        crate::lifecycle::refund::webhook::MAX_BODY,
+                    ))
+                    .route(web::post().to(crate::lifecycle::refund::webhook::receive)),
+            )
+            .service(
                 web::resource("/webhooks/{platform}/{connection}")
                     // Over the limit: 413 before the body is read to the end.
                     .app_data(web::PayloadConfig::new(channels::http::MAX_WEBHOOK_BODY))

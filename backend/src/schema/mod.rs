@@ -25,6 +25,7 @@ use crate::lifecycle::ledger::graphql::{LedgerMutation, LedgerQuery};
 use crate::lifecycle::notify::graphql::{NotifyMutation, NotifyQuery};
 use crate::lifecycle::reconcile::graphql::{ReconcileMutation, ReconcileQuery};
 use crate::lifecycle::refund::graphql::RefundMutation;
+use crate::lifecycle::refund::graphql::processors::{RefundSetupMutation, RefundSetupQuery};
 use crate::lifecycle::returns::graphql::{ReturnsMutation, ReturnsQuery};
 use crate::lifecycle::shipping::graphql::{ShippingMutation, ShippingQuery};
 use crate::lifecycle::support::graphql::{SupportMutation, SupportQuery};
@@ -68,7 +69,13 @@ pub struct OrderAreaQuery(
 );
 
 #[derive(MergedObject, Default)]
-pub struct MoneyAreaQuery(ReturnsQuery, LedgerQuery, ReconcileQuery, ReportingQuery);
+pub struct MoneyAreaQuery(
+    ReturnsQuery,
+    LedgerQuery,
+    ReconcileQuery,
+    ReportingQuery,
+    RefundSetupQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct OpsAreaQuery(
@@ -106,6 +113,7 @@ pub struct OrderAreaMutation(
 #[derive(MergedObject, Default)]
 pub struct MoneyAreaMutation(
     RefundMutation,
+    RefundSetupMutation,
     ReturnsMutation,
     LedgerMutation,
     ReconcileMutation,

@@ -318,6 +318,9 @@ async fn tenant_b_can_neither_read_nor_change_tenant_a_through_any_field() {
     for field in crate::returns::isolation_cases(&app, &b).await {
         case(field);
     }
+    for field in crate::refund_providers::isolation_cases(&app, &b).await {
+        case(field);
+    }
     for field in crate::outbound::isolation_cases(&app, &b).await {
         case(field);
     }

@@ -28,6 +28,7 @@ mod orders;
 mod outbound;
 mod polling;
 mod reconcile;
+mod refund_providers;
 mod refunds;
 mod reporting;
 mod returns;

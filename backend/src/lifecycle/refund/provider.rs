@@ -16,8 +16,14 @@ pub struct RefundCall<'a> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProviderOutcome {
-    Succeeded { reference: String },
-    Failed { reason: String },
+    Succeeded {
+        reference: String,
+        /// What the shopper or staff should know (the money was recorded, not moved…).
+        note: Option<String>,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 pub trait PaymentProvider {
@@ -43,6 +49,7 @@ impl PaymentProvider for BuiltIn {
         let digest = Sha256::digest(call.key.as_bytes());
         Ok(ProviderOutcome::Succeeded {
             reference: format!("rf_{}", &hex::encode(digest)[..24]),
+            note: None,
         })
     }
 }

@@ -65,3 +65,69 @@ pub async fn finish(
     .update(tx.conn())
     .await
 }
+
+/// A failed refund asked for again: pending once more, by `provider`, as a new attempt.
+pub async fn retry(tx: &TenantTx, failed: &Refund, provider: &str) -> Result<Refund, DbErr> {
+    refunds::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(failed.id),
+        status: Set(PENDING.to_owned()),
+        provider: Set(provider.to_owned()),
+        provider_ref: Set(None),
+        error: Set(None),
+        completed_at: Set(None),
+        attempt: Set(failed.attempt + 1),
+        ..Default::default()
+    }
+    .update(tx.conn())
+    .await
+}
+
+/// Keeps the provider's id of a refund still under way.
+pub async fn set_reference(tx: &TenantTx, id: uuid::Uuid, reference: &str) -> Result<(), DbErr> {
+    refunds::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(id),
+        provider_ref: Set(Some(reference.to_owned())),
+        ..Default::default()
+    }
+    .update(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The refund a provider knows by `reference`.
+pub async fn by_reference(
+    tx: &TenantTx,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<Refund>, DbErr> {
+    refunds::Entity::find()
+        .filter(refunds::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(refunds::Column::Provider.eq(provider))
+        .filter(refunds::Column::ProviderRef.eq(reference))
+        .one(tx.conn())
+        .await
+}
+
+/// The key sent to the provider: the intent's, and for a retried failure a new one.
+pub fn provider_key(r: &Refund) -> String {
+    if r.attempt == 0 {
+        r.idempotency_key.clone()
+    } else {
+        format!("{}/retry-{}", r.idempotency_key, r.attempt)
+    }
+}
+
+/// Why a refund under way is not ended yet (the provider is unreachable…), for the order page.
+pub async fn note_error(tx: &TenantTx, id: uuid::Uuid, error: &str) -> Result<(), DbErr> {
+    refunds::ActiveModel {
+        tenant_id: Set(tx.tenant().uuid()),
+        id: Set(id),
+        error: Set(Some(error.to_owned())),
+        ..Default::default()
+    }
+    .update(tx.conn())
+    .await?;
+    Ok(())
+}

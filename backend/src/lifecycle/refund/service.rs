@@ -6,14 +6,17 @@ use chrono::Utc;
 use sea_orm::DbErr;
 
 use super::decide::{self, Paid, Refusal, Split};
+use super::processors;
 use super::provider::{BuiltIn, PaymentProvider, ProviderOutcome, RefundCall};
+use super::remote::{RefundThroughChannel, SendRefund};
 use super::repo::{self, FAILED, PENDING, Refund, SUCCEEDED};
+use super::route::Route;
 use crate::domain::OrderId;
 use crate::domain::money::{Money, amount_from_units};
+use crate::jobs::Job;
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
-use crate::order::canonical::PaymentFacts;
 use crate::order::repo::{self as orders_repo, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
@@ -70,6 +73,9 @@ pub enum RefundError {
         "this idempotency key was used for a different refund ({0}); use a new key for a new refund"
     )]
     KeyReused(String),
+    /// The order's refund route cannot be followed (why, in words).
+    #[error("{0}")]
+    Route(String),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -144,9 +150,19 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
         (None, Ask::Parts(s)) => decide::check(&paid, &s).map(|()| s),
     }
     .map_err(RefundError::Refused)?;
+    let route = match req.method {
+        Method::StoreCredit => Route::Simulated,
+        Method::Original => {
+            processors::decide_for(tx, &order)
+                .await?
+                .0
+                .map_err(RefundError::Route)?
+                .route
+        }
+    };
     let now = Utc::now();
     let row = match earlier {
-        Some(failed) => failed,
+        Some(failed) => repo::retry(tx, &failed, route.provider()).await?,
         None => {
             repo::insert(
                 tx,
@@ -157,7 +173,7 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
                     return_id: req.return_id,
                     idempotency_key: req.key.clone(),
                     method: req.method.as_str().to_owned(),
-                    provider: BuiltIn.name().to_owned(),
+                    provider: route.provider().to_owned(),
                     provider_ref: None,
                     status: PENDING.to_owned(),
                     currency: order.currency.to_string(),
@@ -172,97 +188,255 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
                     actor_id: req.actor.id(),
                     created_at: now,
                     completed_at: None,
+                    attempt: 0,
                 },
             )
             .await?
         }
     };
+    let by = By {
+        actor: req.actor,
+        label: req.actor_label.clone(),
+    };
+    if route.calls_out() {
+        let event = request(tx, &order, &row, route, &by).await?;
+        return Ok(Refunded {
+            refund: row,
+            made: true,
+            events: vec![event],
+        });
+    }
     let outcome = match req.method {
         Method::StoreCredit => Ok(ProviderOutcome::Succeeded {
             reference: format!("credit_{}", row.id.simple()),
+            note: None,
         }),
         Method::Original => {
-            let facts: PaymentFacts =
-                serde_json::from_value(order.payment.clone()).unwrap_or_default();
             BuiltIn
                 .refund(RefundCall {
                     key: &req.key,
                     amount_units: split.amount(),
                     currency: &order.currency,
-                    payment_reference: facts.reference.as_deref(),
+                    payment_reference: order.payment_reference.as_deref(),
                     reason: req.reason.as_deref(),
                 })
                 .await
         }
     };
-    let amount = format!(
-        "{} {}",
-        amount_from_units(split.amount(), &order.currency),
-        order.currency
+    let event = conclude(tx, &order, &row, outcome, &by, false).await?;
+    Ok(Refunded {
+        refund: repo::get(tx, row.id).await?.unwrap_or(row),
+        made: true,
+        events: vec![event],
+    })
+}
+
+/// Who concluded a refund, for the timeline.
+pub struct By {
+    pub actor: Actor,
+    pub label: Option<String>,
+}
+
+/// A refund the provider makes by a call out: the money is on its way (no longer due), and a
+/// job asks for it with the intent's key.
+async fn request(
+    tx: &TenantTx,
+    order: &Order,
+    row: &Refund,
+    route: Route,
+    by: &By,
+) -> Result<OrderEvent, DbErr> {
+    let left = Money::from_units(
+        (order.refund_due.units() - row.amount_units).max(0),
+        order.currency,
     );
-    let (refund, event) = match outcome {
-        Ok(ProviderOutcome::Succeeded { reference }) => {
+    orders_repo::set_refund_due(tx, OrderId(order.id), left, &order.financial_status).await?;
+    match route {
+        Route::Channel(_) => {
+            RefundThroughChannel {
+                refund: row.id,
+                order: order.id,
+                round: 0,
+            }
+            .enqueue(tx)
+            .await?
+        }
+        _ => {
+            SendRefund {
+                refund: row.id,
+                order: order.id,
+                round: 0,
+            }
+            .enqueue(tx)
+            .await?
+        }
+    }
+    let who = match route {
+        Route::Channel(c) => c.title(),
+        _ => "Stripe",
+    };
+    timeline::record_event(
+        tx,
+        NewEvent {
+            order: OrderId(order.id),
+            kind: "refund.requested",
+            actor: by.actor,
+            actor_label: by.label.clone(),
+            message: format!(
+                "Refund of {} requested from {who}",
+                shown(row.amount_units, &order.currency)
+            ),
+            reason: row.reason.clone(),
+            data: serde_json::json!({ "refundId": row.id, "provider": route.provider() }),
+        },
+    )
+    .await
+}
+
+fn shown(units: i64, currency: &str) -> String {
+    format!("{} {currency}", amount_from_units(units, currency))
+}
+
+/// Ends a refund with the provider's answer, under the order's lock: a refund made is booked
+/// and settles the order; a failed one is due again (when it had been taken off what is due)
+/// with the provider's reason. Nothing happens to a refund that has already ended.
+pub async fn finish(
+    tx: &TenantTx,
+    refund: uuid::Uuid,
+    outcome: Result<ProviderOutcome, String>,
+    by: &By,
+) -> Result<Option<OrderEvent>, DbErr> {
+    let Some(row) = repo::get(tx, refund).await? else {
+        return Ok(None);
+    };
+    let Some(order) = orders_repo::get_for_update(tx, OrderId(row.order_id)).await? else {
+        return Ok(None);
+    };
+    // Read again under the lock: a webhook and the job may answer at once.
+    let Some(row) = repo::get(tx, row.id).await?.filter(|r| r.status == PENDING) else {
+        return Ok(None);
+    };
+    conclude(tx, &order, &row, outcome, by, true)
+        .await
+        .map(Some)
+}
+
+/// Writes the outcome. `requested`: the amount was taken off what is due when the refund was
+/// asked for (a provider called out to), so it is not taken again, and a failure gives it back.
+async fn conclude(
+    tx: &TenantTx,
+    order: &Order,
+    row: &Refund,
+    outcome: Result<ProviderOutcome, String>,
+    by: &By,
+    requested: bool,
+) -> Result<OrderEvent, DbErr> {
+    let split = Split {
+        goods: row.goods_units,
+        shipping: row.shipping_units,
+        tax: row.tax_units,
+    };
+    let amount = shown(row.amount_units, &order.currency);
+    let method = if row.method == Method::StoreCredit.as_str() {
+        Method::StoreCredit
+    } else {
+        Method::Original
+    };
+    let through = match Route::of_provider(&row.provider) {
+        Some(Route::Simulated) | None => String::new(),
+        Some(Route::Stripe) => " through Stripe".into(),
+        Some(Route::Channel(c)) => format!(" through {}", c.title()),
+    };
+    let event = match outcome {
+        Ok(ProviderOutcome::Succeeded { reference, note }) => {
+            // What the order had given back before this refund.
+            let mut paid = paid_of(tx, order).await?;
+            paid.refunded -= row.amount_units;
             let refund = repo::finish(tx, row.id, SUCCEEDED, Some(reference), None).await?;
-            book(tx, &order, &refund, split, req.actor).await?;
-            settle_order(tx, &order, &paid, split.amount()).await?;
-            let event = NewEvent {
-                order: req.order,
+            book(tx, order, &refund, split, by.actor).await?;
+            let due = if requested {
+                order.refund_due.units()
+            } else {
+                (order.refund_due.units() - row.amount_units).max(0)
+            };
+            orders_repo::set_refund_due(
+                tx,
+                OrderId(order.id),
+                Money::from_units(due, order.currency),
+                decide::status_after(&paid, row.amount_units),
+            )
+            .await?;
+            NewEvent {
+                order: OrderId(order.id),
                 kind: "refund.issued",
-                actor: req.actor,
-                actor_label: req.actor_label.clone(),
+                actor: by.actor,
+                actor_label: by.label.clone(),
                 message: format!(
-                    "Refunded {amount}{}{}",
-                    match req.method {
+                    "Refunded {amount}{}{through}{}{}",
+                    match method {
                         Method::Original => " to the original payment method",
                         Method::StoreCredit => " as store credit",
                     },
                     if refund.withheld_units > 0 {
                         format!(
-                            " ({} {} withheld)",
-                            amount_from_units(refund.withheld_units, &order.currency),
-                            order.currency
+                            " ({} withheld)",
+                            shown(refund.withheld_units, &order.currency)
                         )
                     } else {
                         String::new()
-                    }
+                    },
+                    note.map(|n| format!(". {n}")).unwrap_or_default()
                 ),
-                reason: req.reason.clone(),
+                reason: row.reason.clone(),
                 data: serde_json::json!({
                     "refundId": refund.id,
                     "returnId": refund.return_id,
                     "refund": {
                         "amount": amount,
-                        "method": match req.method {
+                        "method": match method {
                             Method::Original => "original payment method",
                             Method::StoreCredit => "store credit",
                         },
-                        "reason": req.reason,
-                        "expected": (req.method == Method::Original).then_some("5 to 10 business days"),
+                        "reason": row.reason,
+                        "expected": (method == Method::Original).then_some("5 to 10 business days"),
                     },
                 }),
-            };
-            (refund, event)
+            }
         }
         Ok(ProviderOutcome::Failed { reason }) | Err(reason) => {
-            let refund = repo::finish(tx, row.id, FAILED, None, Some(reason.clone())).await?;
-            let event = NewEvent {
-                order: req.order,
+            // Stripe's id stays with a failed refund: staff can look it up there.
+            let refund = repo::finish(
+                tx,
+                row.id,
+                FAILED,
+                row.provider_ref.clone(),
+                Some(reason.clone()),
+            )
+            .await?;
+            if requested {
+                orders_repo::set_refund_due(
+                    tx,
+                    OrderId(order.id),
+                    Money::from_units(order.refund_due.units() + row.amount_units, order.currency),
+                    &order.financial_status,
+                )
+                .await?;
+            }
+            NewEvent {
+                order: OrderId(order.id),
                 kind: "refund.failed",
-                actor: req.actor,
-                actor_label: req.actor_label.clone(),
-                message: format!("Refund of {amount} failed: {reason}"),
-                reason: req.reason.clone(),
+                actor: by.actor,
+                actor_label: by.label.clone(),
+                message: format!(
+                    "Refund of {amount}{through} failed: {reason}{}",
+                    if requested { "; it is due again" } else { "" }
+                ),
+                reason: row.reason.clone(),
                 data: serde_json::json!({ "refundId": refund.id, "error": reason }),
-            };
-            (refund, event)
+            }
         }
     };
-    let event = timeline::record_event(tx, event).await?;
-    Ok(Refunded {
-        refund,
-        made: true,
-        events: vec![event],
-    })
+    timeline::record_event(tx, event).await
 }
 
 async fn book(
@@ -303,16 +477,4 @@ async fn book(
     )
     .await?;
     Ok(())
-}
-
-/// The order's money state after a refund: less due back, refunded or partly refunded.
-async fn settle_order(tx: &TenantTx, order: &Order, paid: &Paid, amount: i64) -> Result<(), DbErr> {
-    let left = Money::from_units((order.refund_due.units() - amount).max(0), order.currency);
-    orders_repo::set_refund_due(
-        tx,
-        OrderId(order.id),
-        left,
-        decide::status_after(paid, amount),
-    )
-    .await
 }

@@ -236,17 +236,33 @@ impl Stripe<'_> {
             .bearer_auth(&self.account.secret_key)
     }
 
-    /// Asks for the refund. Network trouble and 5xx are retried with the same
-    /// `Idempotency-Key`: Stripe makes one refund however often it is asked.
+    /// Asks for the refund, once: the job tries again later with the same
+    /// `Idempotency-Key`, and Stripe makes one refund however often it is asked.
     pub async fn refund(&self, ask: &RefundAsk<'_>) -> Result<StripeRefund, StripeError> {
         let form = refund_form(ask).map_err(StripeError::Refused)?;
-        let build = || {
-            self.request(Method::POST, "refunds")
-                .header("Idempotency-Key", ask.key)
-                .form(&form)
-        };
-        let res = self.client.exchange("Stripe refund", &build).await?;
+        let request = self
+            .request(Method::POST, "refunds")
+            .header("Idempotency-Key", ask.key)
+            .form(&form);
+        let res = self
+            .client
+            .once("Stripe refund", request)
+            .await
+            .map_err(|(e, _)| StripeError::from(e))?;
         read_refund(&answer_json(&res)?)
+    }
+
+    /// Whether the key works and may read refunds (the connection test): one refund listed.
+    pub async fn check(&self) -> Result<(), StripeError> {
+        let build = || self.request(Method::GET, "refunds?limit=1");
+        let res = self.client.exchange("Stripe", &build).await?;
+        let list = answer_json(&res)?;
+        if list["object"] != "list" {
+            return Err(StripeError::Refused(
+                "the API answered, but not as Stripe does".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The refund as Stripe has it now (when its webhook is late).

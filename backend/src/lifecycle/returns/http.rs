@@ -271,6 +271,7 @@ fn step_words(kind: &str) -> &'static str {
         "return.inspected" => "Inspected",
         "return.resolved" => "Resolved",
         "return.cancelled" => "Cancelled",
+        "refund.requested" => "Refund on its way",
         "refund.issued" => "Refund issued",
         "refund.failed" => "Refund failed; we are looking into it",
         _ => "Updated",

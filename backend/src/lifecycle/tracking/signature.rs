@@ -13,7 +13,9 @@ use actix_web::http::header::HeaderMap;
 use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::infra::signature::{hmac_sha256, valid_base64_hmac};
+use crate::infra::signature::{
+    hex_matches, hmac_sha256, sign_timestamped, timestamped, valid_base64_hmac,
+};
 use crate::lifecycle::shipping::status::Source;
 
 /// How far a signed timestamp may be from now.
@@ -21,41 +23,6 @@ pub const TOLERANCE_SECS: i64 = 300;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn hex_matches(given: &str, expected: &[u8]) -> bool {
-    hex::decode(given.trim())
-        .map(|g| bool::from(g.ct_eq(expected)))
-        .unwrap_or(false)
-}
-
-/// `t=<unix>,v1=<hex>` over `"<t>.<body>"`, within the tolerance of `now`.
-fn timestamped(value: Option<&str>, secret: &str, body: &[u8], now: i64) -> bool {
-    let Some(value) = value else {
-        return false;
-    };
-    let mut t = None;
-    let mut sigs = Vec::new();
-    for part in value.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => sigs.push(v),
-            _ => {}
-        }
-    }
-    let Some(t) = t else {
-        return false;
-    };
-    if now
-        .checked_sub(t)
-        .is_none_or(|d| d.checked_abs().is_none_or(|d| d > TOLERANCE_SECS))
-    {
-        return false;
-    }
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
-    let expected = hmac_sha256(secret.as_bytes(), &signed);
-    sigs.iter().any(|s| hex_matches(s, &expected))
 }
 
 pub fn verify(
@@ -77,26 +44,25 @@ pub fn verify(
             hex_matches(given, &hmac_sha256(key.as_bytes(), body))
         }
         Source::Shippo => match header(headers, "shippo-auth-signature") {
-            Some(value) => timestamped(Some(value), secret, body, now),
+            Some(value) => timestamped(Some(value), secret, body, now, TOLERANCE_SECS),
             None => query_token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(secret.as_bytes()))),
         },
         Source::Aftership => {
             valid_base64_hmac(header(headers, "aftership-hmac-sha256"), secret, body)
         }
-        Source::Orderflow => {
-            timestamped(header(headers, "x-orderflow-signature"), secret, body, now)
-        }
+        Source::Orderflow => timestamped(
+            header(headers, "x-orderflow-signature"),
+            secret,
+            body,
+            now,
+            TOLERANCE_SECS,
+        ),
     }
 }
 
 /// The `X-Orderflow-Signature` value for `body` at `t` (for senders, tests and the docs).
 pub fn sign_orderflow(secret: &str, body: &[u8], t: i64) -> String {
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
-    format!(
-        "t={t},v1={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), &signed))
-    )
+    sign_timestamped(secret, body, t)
 }
 
 #[cfg(test)]

@@ -340,6 +340,7 @@ pub async fn resolve_in(
                 return Ok((ret, events));
             }
             refund_id = Some(done.refund.id);
+            let sent = done.refund.status == crate::lifecycle::refund::repo::PENDING;
             events.extend(done.events);
             format!(
                 "Return {} resolved: {} {}",
@@ -347,6 +348,8 @@ pub async fn resolve_in(
                 money(settlement.amount(), &ret.currency),
                 if resolution == Resolution::StoreCredit {
                     "as store credit"
+                } else if sent {
+                    "to be refunded (requested from the payment provider)"
                 } else {
                     "refunded"
                 }

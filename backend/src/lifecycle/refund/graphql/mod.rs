@@ -1,4 +1,7 @@
-//! GraphQL of refunds: `refundOrder`, and the `Refund` type orders and returns show.
+//! GraphQL of refunds: `refundOrder`, and the `Refund` type orders and returns show; who
+//! refunds (processors, the rule, an order's route) in `processors.rs`.
+
+pub mod processors;
 
 use crate::graphql::loader::Loaders;
 use crate::order::graphql::types::OrderFields;
@@ -63,6 +66,8 @@ pub struct Refund {
     pub method: RefundMethod,
     pub status: RefundStatus,
     pub provider: String,
+    /// Recorded only by Orderflow's built-in provider: no money was sent anywhere.
+    pub simulated: bool,
     /// The provider's id of the refund.
     pub provider_reference: Option<String>,
     pub idempotency_key: String,
@@ -96,6 +101,7 @@ impl From<Record> for Refund {
                 _ => RefundStatus::Succeeded,
             },
             currency: r.currency,
+            simulated: r.provider == super::route::Route::Simulated.provider(),
             provider: r.provider,
             provider_reference: r.provider_ref,
             idempotency_key: r.idempotency_key,
@@ -182,6 +188,7 @@ pub fn refund_failure(e: RefundError, currency: &str) -> crate::error::Fail {
             };
             UserError::on(r.field(), C::Invalid, message).into()
         }
+        RefundError::Route(why) => UserError::on("orderId", C::Invalid, why).into(),
         RefundError::KeyReused(_) => {
             UserError::on("idempotencyKey", C::Conflict, e.to_string()).into()
         }
@@ -288,5 +295,24 @@ impl RefundsPart {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Who would refund this order now, and why (the order's choice over the tenant's rule).
+    #[graphql(guard = "Perm(Permission::OrdersRead)")]
+    async fn refund_route(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<processors::RefundRoute> {
+        let (tenant, order) = self.0.key;
+        let tx = TenantTx::begin(&state(ctx).db, tenant).await?;
+        let Some(o) = orders::get(&tx, order).await? else {
+            return Err("no such order".into());
+        };
+        let chosen = super::processors::chosen_for(&tx, order)
+            .await?
+            .and_then(|r| super::route::Rule::parse(&r.route));
+        let (decision, _) = super::processors::decide_for(&tx, &o).await?;
+        tx.commit().await?;
+        Ok(processors::RefundRoute::of(decision, chosen))
     }
 }
