@@ -60,3 +60,11 @@ pub fn payload<T>(outcome: Outcome<T>) -> async_graphql::Result<(Option<T>, Vec<
         Err(Fail::App(err)) => Err(err.into()),
     }
 }
+
+/// Whether a remote account (a carrier's, a processor's) answers with its key, in the
+/// provider's own words when it does not.
+#[derive(async_graphql::SimpleObject)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub message: String,
+}

@@ -356,4 +356,116 @@ async fn a_shippo_label_is_followed_from_queued_to_bought_and_tracked_to_the_doo
     let (code, r) = track(&app, &carrier, "shippo", token, &body).await;
     assert_eq!(code, 200, "{r}");
     assert_eq!(order(&app, s, &id).await["state"], "DELIVERED");
+
+    // The connection test reads Shippo's newest transactions with the key.
+    let listed = fixture_json("shippo/api/transaction_list_1_GET_200.json");
+    mock.on(
+        "/transactions/",
+        vec![Reply::json(
+            serde_json::to_vec(&listed["response"]["body"]).unwrap(),
+        )],
+    );
+    let tested = app
+        .gql(
+            Some(&s.access),
+            "mutation($c: ID!) { testCarrierConnection(id: $c) { ok message } }",
+            json!({ "c": carrier["id"] }),
+        )
+        .await;
+    assert_eq!(
+        tested["data"]["testCarrierConnection"],
+        json!({ "ok": true, "message": "Shippo answered: the API key works" }),
+        "{tested}"
+    );
+    let last = mock.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (last.0.as_str(), last.1.as_str()),
+        ("GET", "/transactions/?results=1")
+    );
+}
+
+#[tokio::test]
+async fn staff_switch_the_service_of_a_parcel_waiting_for_a_carrier_that_is_down() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    // EasyPost is down; the rate-card carrier (UPS) is not.
+    mock.on("/v2/shipments", vec![Reply::status(503)]);
+    let shop = shop(&app, "easypost-down", true).await;
+    let s = &shop.owner;
+    easypost_carrier(&app, s, &mock).await;
+    let id = shopify_order(&app, s).await;
+    let waiting = "query($o: ID!) { order(id: $o) { state shipments { id status carrier service labelWait trackingNumber } events { kind message } } }";
+    let o = app.gql(Some(&s.access), waiting, json!({ "o": id })).await;
+    let sh = &o["data"]["order"]["shipments"][0];
+    assert!(
+        sh["labelWait"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waiting for the carrier (try 1"),
+        "{o}"
+    );
+    assert_eq!(sh["trackingNumber"], Value::Null);
+    let asked = mock.hits("/v2/shipments");
+    assert!(asked >= 1);
+
+    // Staff pick UPS Ground instead: the waiting purchase gives way to a new one, which
+    // draws the label at once without waiting for EasyPost again.
+    let carriers = app
+        .gql(
+            Some(&s.access),
+            "{ carriers { code services { id code } } }",
+            json!({}),
+        )
+        .await;
+    let ground = carriers["data"]["carriers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ups")
+        .unwrap()["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "ground")
+        .unwrap()["id"]
+        .clone();
+    let bought = app.gql(Some(&s.access), "mutation($s: ID!, $v: ID!) { buyShippingLabel(input: {shipmentId: $s, serviceId: $v}) { shipment { labelWait } userErrors { field message } } }", json!({ "s": sh["id"], "v": ground })).await;
+    assert_eq!(
+        bought["data"]["buyShippingLabel"]["userErrors"],
+        json!([]),
+        "{bought}"
+    );
+    drain(&app).await;
+    let o = app.gql(Some(&s.access), waiting, json!({ "o": id })).await;
+    let order = &o["data"]["order"];
+    let sh = &order["shipments"][0];
+    assert_eq!(
+        (sh["carrier"].as_str(), sh["service"].as_str()),
+        (Some("UPS"), Some("Ground")),
+        "{o}"
+    );
+    assert!(sh["trackingNumber"].is_string());
+    assert_eq!(sh["labelWait"], Value::Null);
+    assert_eq!(order["state"], "SHIPPED");
+    assert!(
+        order["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"]
+                .as_str()
+                .unwrap()
+                .contains("asked for again with another choice")),
+        "{o}"
+    );
+
+    // The first purchase's next try (after its backoff) finds itself replaced: nothing more.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    drain(&app).await;
+    let again = app.gql(Some(&s.access), waiting, json!({ "o": id })).await;
+    assert_eq!(
+        again["data"]["order"]["shipments"],
+        o["data"]["order"]["shipments"]
+    );
+    assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 0);
 }

@@ -1294,6 +1294,19 @@ pub async fn isolation_cases(app: &TestApp, b: &Session) -> Vec<&'static str> {
         own["data"]["fulfillmentSettings"]["warehouseWorkflow"],
         false
     );
+    covered.push("testCarrierConnection");
+    let tested = app
+        .gql(
+            Some(&b.access),
+            "mutation($c: ID!) { testCarrierConnection(id: $c) { ok message } }",
+            vars.clone(),
+        )
+        .await;
+    assert_eq!(
+        tested["data"]["testCarrierConnection"],
+        json!({ "ok": false, "message": "no such carrier" }),
+        "{tested}"
+    );
     for (field, query) in [
         (
             "updateCarrier",

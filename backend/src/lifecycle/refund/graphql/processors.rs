@@ -10,7 +10,7 @@ use super::super::stripe::{Stripe, StripeError};
 use crate::domain::OrderId;
 use crate::error::{Outcome, UserError, UserErrorCode as C};
 use crate::graphql::context::{actor_label, principal, state};
-use crate::graphql::errors::payload;
+use crate::graphql::errors::{ConnectionTest, payload};
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::{decode_id, global_id};
 use crate::order::repo as orders;
@@ -118,13 +118,6 @@ pub struct RefundSettings {
 pub struct RefundSettingsPayload {
     pub settings: Option<RefundSettings>,
     pub user_errors: Vec<UserError>,
-}
-
-/// Whether an account answers with its key, in the provider's words when it does not.
-#[derive(SimpleObject)]
-pub struct ConnectionTest {
-    pub ok: bool,
-    pub message: String,
 }
 
 /// Who moves an order's money back.

@@ -20,7 +20,7 @@ use super::service::{self as labels, Choice};
 use crate::domain::{OrderId, VariantId};
 use crate::graphql::context::actor_label;
 use crate::graphql::context::{principal, state};
-use crate::graphql::errors::payload;
+use crate::graphql::errors::{ConnectionTest, payload};
 use crate::graphql::guard::Perm;
 use crate::graphql::relay::decode_id;
 use crate::lifecycle::settings::fulfillment as settings;
@@ -167,6 +167,19 @@ impl ShippingMutation {
             carrier: value.map(Carrier::from),
             user_errors,
         })
+    }
+
+    /// Calls the carrier's API with its key (a harmless read) and answers in its words.
+    #[graphql(guard = "Perm(Permission::SettingsManage)")]
+    async fn test_carrier_connection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ConnectionTest> {
+        let p = principal(ctx)?;
+        let id = id_of(&id, "Carrier", "id")?;
+        let (ok, message) = super::purchase::check_account(state(ctx), p.tenant, id).await?;
+        Ok(ConnectionTest { ok, message })
     }
 
     #[graphql(guard = "Perm(Permission::SettingsManage)")]

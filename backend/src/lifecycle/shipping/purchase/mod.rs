@@ -145,11 +145,18 @@ pub async fn request(
             shipment.parcel_no, order.name, shipment.status
         )));
     }
+    let mut switched = false;
     if let Some(open) = open_of(tx, shipment.id).await? {
-        return Err(LabelError::Refused(format!(
-            "a label for parcel {} is already being bought ({})",
-            shipment.parcel_no, open.state
-        )));
+        // Still waiting (for the carrier, or its turn): staff may switch the service. Once
+        // the carrier is buying, the purchase is left to end.
+        let waiting = open.state == REQUESTED && advance(tx, &open, CANCELLED, |_| {}).await?;
+        if !waiting {
+            return Err(LabelError::Refused(format!(
+                "a label for parcel {} is already being bought ({})",
+                shipment.parcel_no, open.state
+            )));
+        }
+        switched = true;
     }
     let id = uuid::Uuid::now_v7();
     let now = Utc::now();
@@ -189,8 +196,14 @@ pub async fn request(
         actor: by.actor,
         actor_label: by.label.clone(),
         message: format!(
-            "Label requested for parcel {}/{}: bought from the carrier's API by a job",
-            shipment.parcel_no, shipment.parcel_count
+            "Label {} for parcel {}/{}: bought from the carrier's API by a job",
+            if switched {
+                "asked for again with another choice"
+            } else {
+                "requested"
+            },
+            shipment.parcel_no,
+            shipment.parcel_count
         ),
         reason: None,
         data: serde_json::json!({ "shipmentId": shipment.id, "purchaseId": id }),
@@ -243,23 +256,28 @@ async fn purchase(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<label_purchase
         .await
 }
 
-/// Writes the purchase's next state and what goes with it.
+/// Writes the purchase's next state and what goes with it, if it is still in the state it
+/// was read in (false when staff or another run moved it meanwhile: this run stops).
 async fn advance(
     tx: &TenantTx,
     p: &label_purchases::Model,
     state: &str,
     change: impl FnOnce(&mut label_purchases::ActiveModel),
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let mut row = label_purchases::ActiveModel {
-        tenant_id: Set(p.tenant_id),
-        id: Set(p.id),
         state: Set(state.to_owned()),
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
     change(&mut row);
-    label_purchases::Entity::update(row).exec(tx.conn()).await?;
-    Ok(())
+    let moved = label_purchases::Entity::update_many()
+        .set(row)
+        .filter(label_purchases::Column::TenantId.eq(p.tenant_id))
+        .filter(label_purchases::Column::Id.eq(p.id))
+        .filter(label_purchases::Column::State.eq(p.state.as_str()))
+        .exec(tx.conn())
+        .await?;
+    Ok(moved.rows_affected == 1)
 }
 
 /// What stopped a run: the database, or nothing worth a retry of the job itself.
@@ -380,6 +398,8 @@ enum Next {
     Fail { why: String, address: bool },
     /// The parcel no longer wants a label, and none was bought.
     Cancelled,
+    /// Another purchase took over (staff switched the service): nothing more to do.
+    Stale,
 }
 
 /// A bought label as the purchase keeps it.
@@ -436,6 +456,58 @@ fn account_of(state: &AppState, tenant: TenantId, c: &CarrierSetup) -> Result<Ac
             .clone()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default(),
+    })
+}
+
+/// Calls a carrier account's API with its key (a harmless read): its name and what it said,
+/// ok or not.
+pub async fn check_account(
+    state: &AppState,
+    tenant: TenantId,
+    carrier: uuid::Uuid,
+) -> Result<(bool, String), DbErr> {
+    use super::remote::{Provider, RemoteError, easypost::EasyPost, shippo::Shippo};
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    let book = repo::rating_book(&tx).await?;
+    tx.commit().await?;
+    let Some(c) = book.carrier(carrier) else {
+        return Ok((false, "no such carrier".into()));
+    };
+    let account = match account_of(state, tenant, c) {
+        Ok(a) => a,
+        Err(why) => return Ok((false, why)),
+    };
+    let answered = match c.provider {
+        Provider::Easypost => {
+            EasyPost {
+                client: &state.http,
+                account: &account,
+            }
+            .check()
+            .await
+        }
+        Provider::Shippo => {
+            Shippo {
+                client: &state.http,
+                account: &account,
+            }
+            .check()
+            .await
+        }
+        Provider::Simulated => {
+            return Ok((
+                true,
+                format!("{} is simulated: Orderflow draws its labels", c.row.name),
+            ));
+        }
+    };
+    let name = &c.row.name;
+    Ok(match answered {
+        Ok(()) => (true, format!("{name} answered: the API key works")),
+        Err(RemoteError::Refused(m)) => (false, format!("{name} refused the key: {m}")),
+        Err(RemoteError::Unavailable { reason, .. }) => {
+            (false, format!("{name} could not be reached: {reason}"))
+        }
     })
 }
 
@@ -518,6 +590,7 @@ async fn settle(
                 return Ok(());
             }
             Next::Local(choice) => return buy_locally(state, &s, choice).await,
+            Next::Stale => return Ok(()),
         };
     }
 }

@@ -218,8 +218,15 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
     if let Some(why) = address_problem {
         return Ok(Next::Fail { why, address: true });
     }
-    // A carrier that is down may have had the best rate: wait for it while it may recover.
-    if !unavailable.is_empty() && (options.is_empty() || s.p.attempts < 3) {
+    let choice = match s.p.choice.strip_prefix("service:") {
+        Some(id) => Choice::Service(id.parse().unwrap_or_default()),
+        None => Choice::Recommended(Pick::parse(&s.p.choice).unwrap_or(s.ctx.settings.label_pick)),
+    };
+    // A carrier that is down may have had the best rate: wait for it while it may recover
+    // (not when staff chose a service that answered).
+    let chosen_here =
+        matches!(choice, Choice::Service(id) if options.iter().any(|o| o.service_id == id));
+    if !unavailable.is_empty() && !chosen_here && (options.is_empty() || s.p.attempts < 3) {
         let after = unavailable.iter().filter_map(|(_, w)| *w).max();
         let why = unavailable
             .into_iter()
@@ -230,10 +237,6 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
     }
     let promised = s.shipment.promised_at.map(|p| p.date_naive());
     let shopping = shop::shop(options, promised, excluded);
-    let choice = match s.p.choice.strip_prefix("service:") {
-        Some(id) => Choice::Service(id.parse().unwrap_or_default()),
-        None => Choice::Recommended(Pick::parse(&s.p.choice).unwrap_or(s.ctx.settings.label_pick)),
-    };
     let (option, why) = match service::choose(&shopping, choice) {
         Ok(chosen) => chosen,
         Err(e) => {
@@ -275,13 +278,17 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
     remember_service(&tx, *carrier_id, &option, rate).await?;
     let remote_shipment = quote.shipment_id.clone();
     let stored = serde_json::to_value(&chosen).unwrap_or_default();
-    advance(&tx, &s.p, BUYING, |row| {
+    let ours = advance(&tx, &s.p, BUYING, |row| {
         row.carrier_id = Set(Some(*carrier_id));
         row.remote_shipment = Set(Some(remote_shipment));
         row.rate = Set(Some(stored));
     })
     .await?;
     tx.commit().await?;
+    if !ours {
+        // Staff switched the service meanwhile: the new purchase buys, not this one.
+        return Ok(Next::Stale);
+    }
     Ok(Next::Buy(Box::new(chosen)))
 }
 

@@ -37,6 +37,19 @@ impl EasyPost<'_> {
             .basic_auth(&self.account.api_key, Some(""))
     }
 
+    /// Whether the key works: one shipment listed (the connection test).
+    pub async fn check(&self) -> Result<(), RemoteError> {
+        let build = || self.request(Method::GET, "shipments?page_size=1");
+        let body = answer_json(&self.client.exchange("EasyPost", &build).await?)?;
+        if body["shipments"].is_array() {
+            Ok(())
+        } else {
+            Err(RemoteError::Refused(
+                "the API answered, but not as EasyPost does".into(),
+            ))
+        }
+    }
+
     /// Creates the shipment: EasyPost rates it with every carrier account asked for.
     /// Retried on network trouble: an extra unbought shipment costs nothing.
     pub async fn quote(&self, spec: &ParcelSpec) -> Result<Quote, RemoteError> {

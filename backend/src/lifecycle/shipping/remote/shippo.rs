@@ -48,6 +48,20 @@ impl Shippo<'_> {
         )
     }
 
+    /// Whether the key works: the newest transactions listed (the connection test).
+    pub async fn check(&self) -> Result<(), RemoteError> {
+        let url = self.url("transactions/?results=1");
+        let build = || self.at(Method::GET, &url);
+        let body = answer_json(&self.client.exchange("Shippo", &build).await?)?;
+        if body["results"].is_array() {
+            Ok(())
+        } else {
+            Err(RemoteError::Refused(
+                "the API answered, but not as Shippo does".into(),
+            ))
+        }
+    }
+
     /// Creates the shipment and waits for its rates (`async: false`).
     pub async fn quote(&self, spec: &ParcelSpec) -> Result<Quote, RemoteError> {
         let body = shipment_body(spec, &self.account.carrier_accounts);
