@@ -213,9 +213,15 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.fill("#refund-amount", "5.00").await.unwrap();
     b.fill("#refund-reason", "dented lid").await.unwrap();
     b.click("#refund-submit").await.unwrap();
-    let refunded = b.find_text("#flash", "Refunded").await;
+    // No processor is set up: the refund is recorded, and the page says nothing was sent.
+    let refunded = b.find_text("#flash", "recorded (simulated").await;
     assert!(refunded.unwrap().text().await.unwrap().contains("$5.00"));
     b.find_text("#timeline li", "efund").await.unwrap();
+    b.find_text("#refund-route", "Recorded only").await.unwrap();
+    b.find_text("#refunds td", "Simulated").await.unwrap();
+    b.find_text(".simulated-label", "Simulated label")
+        .await
+        .unwrap();
     b.screenshot("order-refunded").await.unwrap();
 
     // The carrier delivers; the shopper sends one kettle back, asked for by staff on the
@@ -293,6 +299,50 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.click_text("nav a", "Returns").await.unwrap();
     b.find_text("main tbody tr", "resolved").await.unwrap();
     b.screenshot("returns").await.unwrap();
+
+    // Payments: a publishable key is refused by name; a test secret key is kept sealed and
+    // shown as test mode; refunds are sent through it from now on.
+    b.goto(&app.url("/settings/payments")).await.unwrap();
+    b.find_text("main .empty", "No Stripe account")
+        .await
+        .unwrap();
+    b.fill("#stripe-secret-key", "pk_test_0123456789abcdef")
+        .await
+        .unwrap();
+    b.click("#stripe-save").await.unwrap();
+    b.find_text(".field-error", "must be the key as Stripe shows it")
+        .await
+        .unwrap();
+    b.fill("#stripe-secret-key", "sk_test_e2e0123456789abcdef")
+        .await
+        .unwrap();
+    b.fill("#stripe-webhook-secret", "whsec_e2e0123456789abcdef")
+        .await
+        .unwrap();
+    b.click("#stripe-save").await.unwrap();
+    b.find_text("#stripe-account", "Test mode").await.unwrap();
+    b.find_text("main code", "/webhooks/payments/")
+        .await
+        .unwrap();
+    b.click("#refund-rule input[value=PROCESSOR]")
+        .await
+        .unwrap();
+    b.find_text("#payments-notice", "Refund route saved")
+        .await
+        .unwrap();
+    b.screenshot("settings-payments").await.unwrap();
+    let rule = app
+        .graphql(
+            Some(t),
+            "{ refundSettings { rule } paymentProcessors { testMode } }",
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rule["data"],
+        json!({ "refundSettings": { "rule": "PROCESSOR" }, "paymentProcessors": [{ "testMode": true }] })
+    );
 
     // The inbox: the shopper's question with the intent read from it, answered by staff.
     app.mutate(t, "postSupportMessage", "mutation($f: String!) { postSupportMessage(input: {from: $f, fromName: \"Grace Hopper\", subject: \"Can I change my order?\", text: \"Hello, I would like to cancel order #e2e-risky-1 please, I ordered the wrong colour.\"}) { userErrors { message } } }", json!({ "f": SHOPPER }))

@@ -59,6 +59,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/settings/webhooks") view=settings::webhooks::Webhooks/>
                     <Route path=path!("/settings/warehouses") view=settings::warehouses::Warehouses/>
                     <Route path=path!("/settings/carriers") view=settings::carriers::Carriers/>
+                    <Route path=path!("/settings/payments") view=settings::payments::Payments/>
                     <Route path=path!("/settings/templates") view=settings::templates::Templates/>
                     <Route path=path!("/accept-invite") view=accept::AcceptInvite/>
                     <Route path=path!("/verify-email") view=verify::VerifyEmail/>

@@ -129,6 +129,7 @@ async fn a_shopify_order_gets_an_easypost_label_bought_once_and_delivered_by_its
     assert_eq!(sh["trackingNumber"], "9400100208303109505657");
     assert_eq!(sh["status"], "PRE_TRANSIT");
     assert_eq!(sh["ratePick"], "cheapest");
+    assert_eq!(sh["simulated"], false, "bought postage");
     assert_eq!(sh["cost"], "6.07");
     // All three of EasyPost's rates were shopped, and the three recommendations made.
     let options: Vec<&str> = sh["rates"]["options"]
@@ -394,7 +395,7 @@ async fn staff_switch_the_service_of_a_parcel_waiting_for_a_carrier_that_is_down
     let s = &shop.owner;
     easypost_carrier(&app, s, &mock).await;
     let id = shopify_order(&app, s).await;
-    let waiting = "query($o: ID!) { order(id: $o) { state shipments { id status carrier service labelWait trackingNumber } events { kind message } } }";
+    let waiting = "query($o: ID!) { order(id: $o) { state shipments { id status simulated carrier service labelWait trackingNumber } events { kind message } } }";
     let o = app.gql(Some(&s.access), waiting, json!({ "o": id })).await;
     let sh = &o["data"]["order"]["shipments"][0];
     assert!(
@@ -445,6 +446,10 @@ async fn staff_switch_the_service_of_a_parcel_waiting_for_a_carrier_that_is_down
         "{o}"
     );
     assert!(sh["trackingNumber"].is_string());
+    assert_eq!(
+        sh["simulated"], true,
+        "drawn by Orderflow for the rate-card carrier"
+    );
     assert_eq!(sh["labelWait"], Value::Null);
     assert_eq!(order["state"], "SHIPPED");
     assert!(

@@ -23,9 +23,10 @@ const ORDER: &str = "query($id: ID!) { order(id: $id) {
   issues { code field message resolved }
   allocations { sku lineIndex quantity status eta expiresAt warehouse { code } }
   routing { chosen { summary shippingPrice cost { total shipping lateness workload parcels preference } parcels { warehouseCode service price deliveryOn daysLate } } alternatives { summary shippingPrice cost { total shipping lateness workload parcels preference } } excluded }
-  shipments { id parcelNo parcelCount status trackingNumber labelUrl carrier service cost currency promisedAt estimatedDelivery predictedDelivery { at samples basis } shippedAt deliveredAt warehouse { code } trackingEvents { message location occurredAt } }
+  shipments { id parcelNo parcelCount status simulated labelWait trackingUrl trackingNumber labelUrl carrier service cost currency promisedAt estimatedDelivery predictedDelivery { at samples basis } shippedAt deliveredAt warehouse { code } trackingEvents { message location occurredAt } }
   deliveryExceptions { kind detail recommendedAction status createdAt }
-  refunds { amount method reason createdAt }
+  refunds { amount method reason status provider simulated providerReference error createdAt completedAt }
+  refundRoute { provider simulated why problem chosen }
   supportThreads { id subject status intent confidence messages { direction fromAddress text createdAt } }
   events { id at kind actor message reason }
 } }";
@@ -303,7 +304,7 @@ fn RefundForm(
         );
         let cur = cur.clone();
         async move {
-            let q = "mutation($o: ID!, $a: Decimal, $r: String, $k: String!) { refundOrder(input: {orderId: $o, amount: $a, reason: $r, idempotencyKey: $k}) { refund { amount } userErrors { field message code } } }";
+            let q = "mutation($o: ID!, $a: Decimal, $r: String, $k: String!) { refundOrder(input: {orderId: $o, amount: $a, reason: $r, idempotencyKey: $k}) { refund { amount status provider simulated } userErrors { field message code } } }";
             let a = Some(a.trim().to_owned()).filter(|a| !a.is_empty());
             let r = Some(r.trim().to_owned()).filter(|r| !r.is_empty());
             match mutation(
@@ -315,10 +316,17 @@ fn RefundForm(
             {
                 Ok(p) => {
                     error.set(None);
-                    flash.set(Some(format!(
-                        "Refunded {}.",
-                        fmt::money(&s(&p["refund"]["amount"]), &cur)
-                    )));
+                    let r = &p["refund"];
+                    let amount = fmt::money(&s(&r["amount"]), &cur);
+                    flash.set(Some(match (r["status"].as_str(), r["simulated"] == true) {
+                        (Some("PENDING"), _) => format!(
+                            "Refund of {amount} requested from {}: the order shows when it is made.",
+                            fmt::words(&s(&r["provider"]))
+                        ),
+                        (Some("FAILED"), _) => format!("The refund of {amount} failed."),
+                        (_, true) => format!("Refund of {amount} recorded (simulated: no money was sent)."),
+                        _ => format!("Refunded {amount}."),
+                    }));
                     key.set(new_key());
                     reload.update(|n| *n += 1);
                 }
@@ -380,6 +388,7 @@ fn shipments(
                 <div class="bar">
                     <strong>{format!("Parcel {} of {}", p["parcelNo"], p["parcelCount"])}</strong>
                     <span class="badge info">{fmt::words(&status)}</span>
+                    {(p["simulated"] == true).then(|| view! { <span class="badge warn simulated-label" title="Drawn by Orderflow for a simulated carrier: no postage was paid">"Simulated label: not postage"</span> })}
                     <span class="muted">{format!("from {}", s(&p["warehouse"]["code"]))}</span>
                     <div class="grow"></div>
                     {can_buy.then(|| view! { <Confirm label="Buy label" question="Buy the recommended label for this parcel?".to_owned() action=buy_label(s(&p["id"]), reload)/> })}
@@ -395,8 +404,10 @@ fn shipments(
                         }>"Label PDF"</button> }
                     })}
                 </div>
+                {p["labelWait"].as_str().map(|w| view! { <p class="notice info label-wait">{format!("Label: {w}")}</p> })}
                 <dl class="facts">
-                    <dt>"Carrier"</dt><dd>{format!("{} {}", s(&p["carrier"]), s(&p["service"]))}</dd>
+                    <dt>"Carrier"</dt><dd>{format!("{} {}", s(&p["carrier"]), s(&p["service"]))}
+                        {p["trackingUrl"].as_str().map(|u| view! { " · "<a href=u.to_owned() target="_blank" rel="noopener noreferrer">"carrier's tracking page"</a> })}</dd>
                     <dt>"Tracking"</dt><dd class="mono">{p["trackingNumber"].as_str().unwrap_or("—").to_owned()}</dd>
                     <dt>"Promised"</dt><dd>{p["promisedAt"].as_str().map(|a| fmt::date(a, &tz)).unwrap_or_else(|| "—".into())}</dd>
                     <dt>"ETA"</dt><dd>{eta}</dd>
@@ -408,6 +419,68 @@ fn shipments(
             </div>
         }
     }).collect_view().into_any()
+}
+
+/// Money given back: each refund with who made it (a simulated one was only recorded), and
+/// who would refund this order now, which staff with refund rights can change for it.
+fn refunds_card(
+    o: &Value,
+    tz: &str,
+    reload: RwSignal<u32>,
+    flash: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let currency = s(&o["currency"]);
+    let route = o["refundRoute"].clone();
+    let list = o["refunds"].as_array().cloned().unwrap_or_default();
+    let id = s(&o["id"]);
+    let choose = Action::new_local(move |rule: &String| {
+        let (id, rule) = (id.clone(), rule.clone());
+        async move {
+            let q = "mutation($o: ID!, $r: RefundRule) { setOrderRefundRoute(orderId: $o, rule: $r) { route { provider } userErrors { field message code } } }";
+            let r = (!rule.is_empty()).then_some(rule);
+            match mutation(q, json!({ "o": id, "r": r }), "setOrderRefundRoute").await {
+                Ok(_) => {
+                    flash.set(Some("Refund route changed for this order.".into()));
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => flash.set(Some(e.describe())),
+            }
+        }
+    });
+    let who = match route["provider"].as_str() {
+        Some("SIMULATED") => "Recorded only (simulated): Orderflow sends nothing".to_owned(),
+        Some(p) => format!("Through {}", fmt::words(p)),
+        None => "Refunds are refused".to_owned(),
+    };
+    let chosen = route["chosen"].as_str().unwrap_or_default().to_owned();
+    let tz = tz.to_owned();
+    view! {
+        <div class="card" id="refunds">
+            <h2>"Refunds"</h2>
+            <p id="refund-route"><strong>{who}</strong>" "
+                <span class="muted small">{route["why"].as_str().or(route["problem"].as_str()).unwrap_or_default().to_owned()}</span></p>
+            <Show when=move || session().can("REFUNDS_ISSUE")>
+                <label for="refund-route-choice" class="small">"Refund this order"</label>
+                <select id="refund-route-choice" on:change=move |ev| { choose.dispatch(event_target_value(&ev)); }>
+                    {[("", "as the settings say"), ("SIMULATED", "recorded only (simulated)"), ("PROCESSOR", "through Stripe"), ("CHANNEL", "through its sales channel")]
+                        .into_iter().map(|(v, label)| view! { <option value=v selected=v == chosen>{label}</option> }).collect_view()}
+                </select>
+            </Show>
+            {if list.is_empty() { view! { <p class="muted">"Nothing refunded."</p> }.into_any() } else { view! {
+                <table><thead><tr><th>"When"</th><th class="num">"Amount"</th><th>"Status"</th><th>"By"</th><th>"Reason"</th></tr></thead>
+                <tbody>{list.into_iter().map(|r| view! {
+                    <tr>
+                        <td>{fmt::datetime(r["createdAt"].as_str().unwrap_or_default(), &tz)}</td>
+                        <td class="num">{fmt::money(&s(&r["amount"]), &currency)}</td>
+                        <td><span class=match r["status"].as_str() { Some("SUCCEEDED") => "badge good", Some("FAILED") => "badge bad", _ => "badge info" }>{fmt::words(&s(&r["status"]))}</span>
+                            {r["error"].as_str().map(|e| view! { <div class="small muted">{e.to_owned()}</div> })}</td>
+                        <td>{if r["simulated"] == true { "Simulated (recorded only)".to_owned() } else { format!("{}{}", fmt::words(&s(&r["provider"])), r["providerReference"].as_str().map(|x| format!(" · {x}")).unwrap_or_default()) }}</td>
+                        <td>{s(&r["reason"])}</td>
+                    </tr>
+                }).collect_view()}</tbody></table>
+            }.into_any() }}
+        </div>
+    }
 }
 
 fn routing(o: &Value) -> impl IntoView {
@@ -573,6 +646,7 @@ pub fn OrderDetail() -> impl IntoView {
                     <div class="card"><h2>"Delivery exceptions"</h2>
                     <ul>{exceptions.iter().map(|e| view! { <li><span class="badge warn">{fmt::words(&s(&e["kind"]))}</span>" "{s(&e["detail"])}" — recommended: "{fmt::words(&s(&e["recommendedAction"]))}" ("{fmt::words(&s(&e["status"]))}")"</li> }).collect_view()}</ul></div>
                 })}
+                {refunds_card(&o, &tz, reload, flash)}
                 <div class="grid2">
                     <div class="card">
                         <h2>"Messages"</h2>

@@ -1,6 +1,7 @@
 //! Carriers and their rate cards: each carrier's services with the cut-off, the zones with
 //! their transit days and weight brackets, and how often each service is on time; a new
-//! carrier, and a new service with its card written one zone per line.
+//! carrier (simulated, or an EasyPost or Shippo account whose API buys real postage, with a
+//! connection test), and a new service with its card written one zone per line.
 
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -11,10 +12,22 @@ use crate::fmt;
 use crate::session::{mutation, query, session};
 use crate::widgets::{error_notice, loaded};
 
-const LIST: &str = "{ carriers { id code name trackingFormat trackingSource trackingWebhookUrl hasWebhookSecret active services { id code name currency cutoff deliveredCount onTimeRate active rateCard { zones { zone transitDays brackets { upToGrams price } extraPerKg } } } } }";
+const LIST: &str = "{ carriers { id code name trackingFormat trackingSource trackingWebhookUrl hasWebhookSecret active provider simulated hasApiKey apiBase labelFormat services { id code name currency cutoff deliveredCount onTimeRate active rateCard { zones { zone transitDays brackets { upToGrams price } extraPerKg } } } } }";
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
+}
+
+/// What a carrier's labels are, in words: nobody may mistake a drawn label for postage.
+fn provider_words(c: &Value) -> (&'static str, &'static str) {
+    match c["provider"].as_str() {
+        Some("EASYPOST") => ("badge good", "EasyPost API: real postage"),
+        Some("SHIPPO") => ("badge good", "Shippo API: real postage"),
+        _ => (
+            "badge warn",
+            "Simulated: labels drawn by Orderflow, no postage paid",
+        ),
+    }
 }
 
 /// A zone as one line: `zone 2, 3 days: 1000 g 6.50, 5000 g 9.00, then 1.00 per kg`.
@@ -117,21 +130,40 @@ pub fn Carriers() -> impl IntoView {
     let c_account = RwSignal::new(String::new());
     let c_source = RwSignal::new("ORDERFLOW".to_owned());
     let c_secret = RwSignal::new(String::new());
+    let c_provider = RwSignal::new("SIMULATED".to_owned());
+    let c_key = RwSignal::new(String::new());
+    let c_base = RwSignal::new(String::new());
+    let c_label = RwSignal::new("PDF".to_owned());
     let add_carrier = Action::new_local(move |_: &()| {
+        let remote = c_provider.get_untracked() != "SIMULATED";
         let input = json!({
             "code": c_code.get_untracked(), "name": c_name.get_untracked(), "trackingFormat": c_format.get_untracked(),
-            "account": Some(c_account.get_untracked()).filter(|a| !a.is_empty()), "trackingSource": c_source.get_untracked(),
+            "account": Some(c_account.get_untracked()).filter(|a| !a.is_empty()),
+            // A remote carrier's own webhooks bring its scans.
+            "trackingSource": (!remote).then(|| c_source.get_untracked()),
             "webhookSecret": Some(c_secret.get_untracked()).filter(|a| !a.is_empty()),
+            "provider": c_provider.get_untracked(),
+            "apiKey": Some(c_key.get_untracked()).filter(|k| remote && !k.is_empty()),
+            "apiBase": Some(c_base.get_untracked()).filter(|b| remote && !b.is_empty()),
+            "labelFormat": remote.then(|| c_label.get_untracked()),
         });
         async move {
-            let q = "mutation($i: CreateCarrierInput!) { createCarrier(input: $i) { carrier { name } userErrors { field message code } } }";
+            let q = "mutation($i: CreateCarrierInput!) { createCarrier(input: $i) { carrier { name simulated } userErrors { field message code } } }";
             match mutation(q, json!({ "i": input }), "createCarrier").await {
                 Ok(p) => {
                     error.set(None);
-                    notice.set(Some(format!(
-                        "Carrier {} added: now give it a service.",
-                        s(&p["carrier"]["name"])
-                    )));
+                    notice.set(Some(if p["carrier"]["simulated"] == true {
+                        format!(
+                            "Carrier {} added: now give it a service.",
+                            s(&p["carrier"]["name"])
+                        )
+                    } else {
+                        format!(
+                            "Carrier {} added: its services come from the API's rates. Test the connection below.",
+                            s(&p["carrier"]["name"])
+                        )
+                    }));
+                    c_key.set(String::new());
                     reload.update(|x| *x += 1);
                 }
                 Err(e) => error.set(Some(e)),
@@ -172,6 +204,24 @@ pub fn Carriers() -> impl IntoView {
             }
         }
     });
+    let test = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let q = "mutation($c: ID!) { testCarrierConnection(id: $c) { ok message } }";
+            match query(q, json!({ "c": id })).await {
+                Ok(d) => {
+                    let t = &d["testCarrierConnection"];
+                    error.set(None);
+                    notice.set(Some(format!(
+                        "{} {}",
+                        if t["ok"] == true { "✓" } else { "✗" },
+                        s(&t["message"])
+                    )));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
     let text = |sig: RwSignal<String>| {
         (
             move || sig.get(),
@@ -191,6 +241,15 @@ pub fn Carriers() -> impl IntoView {
                 <div class="card carrier">
                     <div class="bar"><strong>{s(&c["name"])}</strong><span class="mono">{s(&c["code"])}</span>
                         <span class="muted">{format!("tracking numbers {} · scans from {}", fmt::words(&s(&c["trackingFormat"])), fmt::words(&s(&c["trackingSource"])))}</span></div>
+                    <p class="small"><span class=provider_words(&c).0>{provider_words(&c).1}</span>
+                        {(c["simulated"] == false).then(|| view! {
+                            <span class="muted">{format!(" · labels as {} · API key {}{}", s(&c["labelFormat"]), if c["hasApiKey"] == true { "set" } else { "missing" }, c["apiBase"].as_str().map(|b| format!(" · API {b}")).unwrap_or_default())}</span>
+                            <button type="button" class="small test-connection" on:click={
+                                let id = s(&c["id"]);
+                                move |_| { notice.set(None); test.dispatch(id.clone()); }
+                            }>"Test connection"</button>
+                        })}
+                    </p>
                     <p class="small">"Tracking webhook: "<code>{s(&c["trackingWebhookUrl"])}</code>{if c["hasWebhookSecret"] == true { " (signed)" } else { " (no secret set: scans are refused)" }}</p>
                     {c["services"].as_array().cloned().unwrap_or_default().into_iter().map(|sv| view! {
                         <h3>{format!("{} ({}) · {} · cut-off {}", s(&sv["name"]), s(&sv["code"]), s(&sv["currency"]), sv["cutoff"].as_str().unwrap_or("none"))}
@@ -214,12 +273,33 @@ pub fn Carriers() -> impl IntoView {
                         <select id="carrier-format" on:change=move |ev| c_format.set(event_target_value(&ev))>
                             {["UPS", "USPS", "FEDEX", "DHL", "S10", "ORDERFLOW"].iter().map(|f| view! { <option value=*f>{*f}</option> }).collect_view()}
                         </select>
+                        <label for="carrier-provider">"Labels"</label>
+                        <select id="carrier-provider" on:change=move |ev| c_provider.set(event_target_value(&ev))>
+                            <option value="SIMULATED">"Simulated: Orderflow draws them (rehearsals, no postage)"</option>
+                            <option value="EASYPOST">"Bought from EasyPost"</option>
+                            <option value="SHIPPO">"Bought from Shippo"</option>
+                        </select>
+                        <Show when=move || c_provider.get() != "SIMULATED">
+                            <label for="carrier-api-key">"API key (test or production; stored sealed)"</label>
+                            <input id="carrier-api-key" type="password" autocomplete="off" prop:value=text(c_key).0 on:input=text(c_key).1/>
+                            <div class="field-error">{on("apiKey")}</div>
+                            <label for="carrier-label-format">"Label file"</label>
+                            <select id="carrier-label-format" on:change=move |ev| c_label.set(event_target_value(&ev))>
+                                <option value="PDF">"PDF 4×6"</option>
+                                <option value="ZPL">"ZPL (thermal printers)"</option>
+                            </select>
+                            <label for="carrier-api-base">"API address (empty: the provider's own)"</label>
+                            <input id="carrier-api-base" prop:value=text(c_base).0 on:input=text(c_base).1/>
+                            <div class="field-error">{on("apiBase")}</div>
+                        </Show>
                         <label for="carrier-account">"Shipper account"</label>
                         <input id="carrier-account" prop:value=text(c_account).0 on:input=text(c_account).1/>
+                        <Show when=move || c_provider.get() == "SIMULATED">
                         <label for="carrier-source">"Tracking scans come from"</label>
                         <select id="carrier-source" on:change=move |ev| c_source.set(event_target_value(&ev))>
                             {["ORDERFLOW", "EASYPOST", "SHIPPO", "AFTERSHIP"].iter().map(|f| view! { <option value=*f>{fmt::words(f)}</option> }).collect_view()}
                         </select>
+                        </Show>
                         <label for="carrier-secret">"Tracking webhook secret"</label>
                         <input id="carrier-secret" type="password" autocomplete="off" prop:value=text(c_secret).0 on:input=text(c_secret).1/>
                         <div class="actions"><button class="primary" type="submit" id="carrier-create">"Add carrier"</button></div>

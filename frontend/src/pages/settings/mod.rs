@@ -3,6 +3,7 @@
 pub mod carriers;
 pub mod channels;
 pub mod keys;
+pub mod payments;
 pub mod rules;
 pub mod team;
 pub mod templates;
@@ -25,6 +26,7 @@ pub fn tabs() -> impl IntoView {
                 ("/settings/channels", "Channels", "CHANNELS_MANAGE"),
                 ("/settings/warehouses", "Warehouses", "CATALOG_READ"),
                 ("/settings/carriers", "Carriers", "SETTINGS_MANAGE"),
+                ("/settings/payments", "Payments", "SETTINGS_MANAGE"),
                 ("/settings/templates", "Email templates", "SETTINGS_MANAGE"),
                 ("/settings/rules", "Automation rules", "SETTINGS_MANAGE"),
                 ("/settings/webhooks", "Outbound webhooks", "SETTINGS_MANAGE"),

@@ -494,6 +494,9 @@ pub struct ShipmentFields {
     pub label_wait: Option<String>,
     /// The carrier's own tracking page, when it has one.
     pub tracking_url: Option<String>,
+    /// The label was drawn by Orderflow for a simulated carrier: no postage was paid, and no
+    /// parcel can travel on it.
+    pub simulated: bool,
     #[graphql(skip)]
     pub key: (TenantId, uuid::Uuid),
     #[graphql(skip)]
@@ -566,6 +569,7 @@ impl From<ShipmentRecord> for ShipmentFields {
             voided_at: s.voided_at,
             label_wait: s.label_wait,
             tracking_url: s.tracking_url,
+            simulated: labelled && s.label_ref.is_none(),
             key: (tenant, s.id),
             warehouse_key: (tenant, WarehouseId(s.warehouse_id)),
             carrier_id: s.carrier_id,
