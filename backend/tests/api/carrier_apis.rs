@@ -474,3 +474,54 @@ async fn staff_switch_the_service_of_a_parcel_waiting_for_a_carrier_that_is_down
     );
     assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 0);
 }
+
+#[tokio::test]
+async fn an_order_held_for_a_label_the_carrier_refused_asks_again_when_released() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    easypost(&mock);
+    // EasyPost refuses the first shipment (its recorded 422), then rates the next one.
+    let refused = fixture_json("easypost/api/error_shipment_create_1_POST_422.json");
+    let created = fixture_json("easypost/api/shipment_buy_1_POST_201.json");
+    let mut no = Reply::json(serde_json::to_vec(&refused["response"]["body"]).unwrap());
+    no.status = 422;
+    let mut yes = Reply::json(serde_json::to_vec(&created["response"]["body"]).unwrap());
+    yes.status = 201;
+    mock.on("/v2/shipments", vec![no, yes]);
+    let shop = shop(&app, "easypost-refused", false).await;
+    let s = &shop.owner;
+    easypost_carrier(&app, s, &mock).await;
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
+    let id = shopify_order(&app, s).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "ON_HOLD", "{o}");
+    let held = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "order.held")
+        .unwrap();
+    assert!(
+        held["message"]
+            .as_str()
+            .unwrap()
+            .contains("Missing required parameter"),
+        "{held}"
+    );
+
+    let released = app.gql(Some(&s.access), "mutation($o: ID!) { releaseOrder(input: {orderId: $o}) { order { state } userErrors { field message } } }", json!({ "o": id })).await;
+    assert_eq!(
+        released["data"]["releaseOrder"]["userErrors"],
+        json!([]),
+        "{released}"
+    );
+    drain(&app).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "SHIPPED", "{o}");
+    assert_eq!(
+        o["shipments"][0]["trackingNumber"],
+        "9400100208303109505657"
+    );
+    assert_eq!(mock.hits("/v2/shipments"), 2);
+    assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 1);
+}

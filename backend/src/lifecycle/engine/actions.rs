@@ -9,11 +9,13 @@ use super::pipeline::refund_due;
 use crate::domain::address::normalise;
 use crate::domain::money::amount_from_units;
 use crate::domain::{Address, OrderId};
-use crate::error::{Outcome, UserError, UserErrorCode as C};
+use crate::error::{Fail, Outcome, UserError, UserErrorCode as C};
 use crate::jobs::Job;
 use crate::lifecycle::capture::validate;
 use crate::lifecycle::fraud::signals::{self, LabelSource};
 use crate::lifecycle::machine;
+use crate::lifecycle::shipping::actions::request_missing_labels;
+use crate::lifecycle::shipping::service::LabelError;
 use crate::lifecycle::state::OrderState;
 use crate::lifecycle::transition::staff::{by, finish, optional, refused, required};
 use crate::lifecycle::transition::wake::AdvanceOrder;
@@ -278,16 +280,17 @@ pub async fn release(
         reason,
         data: serde_json::json!({ "heldFor": order.hold_reason }),
     };
-    conclude(
-        state,
-        principal,
-        tx,
-        order,
-        &by(principal, label),
-        step,
-        true,
-    )
-    .await
+    let who = by(principal, label);
+    if back == OrderState::Routed {
+        let asked = request_missing_labels(&tx, &order, &who)
+            .await
+            .map_err(|e| match e {
+                LabelError::Db(e) => Fail::from(e),
+                LabelError::Refused(m) => UserError::on("orderId", C::IllegalTransition, m).into(),
+            })?;
+        timeline::record_events(&tx, asked).await?;
+    }
+    conclude(state, principal, tx, order, &who, step, true).await
 }
 
 const ADDRESS_CODES: [IssueCode; 3] = [

@@ -65,6 +65,37 @@ async fn context_for(tx: &TenantTx, order: &Order) -> Outcome<(Context, Vec<orde
     Ok((Context::load(tx, &variants).await?, lines))
 }
 
+/// A routed order released from a hold (a label its carrier would not sell, the address fixed
+/// since): with automatic labels, each parcel still without a label or a purchase under way is
+/// asked for again from the carriers' APIs. Rate-card labels are bought in the engine's batch
+/// and never hold an order, so only remote carriers are asked here.
+pub async fn request_missing_labels(
+    tx: &TenantTx,
+    order: &Order,
+    who: &transition::By,
+) -> Result<Vec<NewEvent<'static>>, LabelError> {
+    let variants: Vec<VariantId> = orders::lines_of(tx, &[OrderId(order.id)])
+        .await?
+        .iter()
+        .filter_map(|l| l.variant_id.map(VariantId))
+        .collect();
+    let ctx = Context::load(tx, &variants).await?;
+    if !ctx.settings.auto_buy_labels || ctx.settings.warehouse_workflow || !ctx.book.has_remote() {
+        return Ok(Vec::new());
+    }
+    let mut events = Vec::new();
+    for parcel in repo::of_orders(tx, &[OrderId(order.id)]).await? {
+        if parcel.status != repo::PLANNED
+            || super::purchase::open_of(tx, parcel.id).await?.is_some()
+        {
+            continue;
+        }
+        let choice = Choice::Recommended(ctx.settings.label_pick);
+        events.push(super::purchase::request(tx, order, &parcel, choice, who).await?);
+    }
+    Ok(events)
+}
+
 /// Buys a label for one parcel: the recommended service of the kind asked for (the tenant's
 /// default otherwise), or a given service. When every parcel has a label the order ships.
 pub async fn buy_label(
