@@ -13,15 +13,16 @@ use serde::{Deserialize, Serialize};
 use super::processors;
 use super::provider::ProviderOutcome;
 use super::repo::{self, PENDING, Refund};
-use super::service::{By, finish};
+use super::service::finish;
 use super::stripe::{RefundAsk, Status, Stripe, StripeError, StripeRefund};
 use crate::domain::money::amount_from_units;
 use crate::domain::{OrderId, TenantId};
 use crate::jobs::{Claim, Job, JobError, Run};
+use crate::lifecycle::transition::By;
 use crate::order::repo as orders;
 use crate::order::timeline;
 use crate::state::AppState;
-use crate::tenancy::{Actor, TenantTx};
+use crate::tenancy::TenantTx;
 
 /// Tries while the provider cannot be reached before the refund stops and is due again.
 pub const MAX_TRIES: i32 = 16;
@@ -123,16 +124,7 @@ pub async fn settle(
     by: &str,
 ) -> Result<(), DbErr> {
     let tx = TenantTx::begin(&state.db, tenant).await?;
-    let event = finish(
-        &tx,
-        refund,
-        outcome,
-        &By {
-            actor: Actor::System,
-            label: Some(by.to_owned()),
-        },
-    )
-    .await?;
+    let event = finish(&tx, refund, outcome, &By::system(by)).await?;
     tx.commit().await?;
     if let Some(e) = event {
         timeline::publish_events(state, tenant, &[e]).await;

@@ -17,6 +17,7 @@ use crate::jobs::Job;
 use crate::lifecycle::ledger::book::Operation;
 use crate::lifecycle::ledger::repo::SourceKind;
 use crate::lifecycle::ledger::service::{self as ledger, Posting, captured_units};
+use crate::lifecycle::transition::By;
 use crate::order::repo::{self as orders_repo, Order};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::tenancy::{Actor, TenantTx};
@@ -229,12 +230,6 @@ pub async fn refund(tx: &TenantTx, req: Request) -> Result<Refunded, RefundError
         made: true,
         events: vec![event],
     })
-}
-
-/// Who concluded a refund, for the timeline.
-pub struct By {
-    pub actor: Actor,
-    pub label: Option<String>,
 }
 
 /// A refund the provider makes by a call out: the money is on its way (no longer due), and a
