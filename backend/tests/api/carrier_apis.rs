@@ -62,16 +62,13 @@ async fn easypost_carrier(app: &TestApp, s: &Session, mock: &MockApi) -> Value {
 }
 
 async fn shopify_order(app: &TestApp, s: &Session) -> String {
+    shopify_order_with(app, s, json!({ "accessToken": "shpat_x" })).await
+}
+
+/// A Shopify connection with `credentials`, and an order from its `orders/create` webhook.
+pub async fn shopify_order_with(app: &TestApp, s: &Session, credentials: Value) -> String {
     let secret = "shpss_carrier_apis_0123456789";
-    let c = connect(
-        app,
-        s,
-        "SHOPIFY",
-        "demo.myshopify.com",
-        secret,
-        json!({ "accessToken": "shpat_x" }),
-    )
-    .await;
+    let c = connect(app, s, "SHOPIFY", "demo.myshopify.com", secret, credentials).await;
     let mut o = fixture_json("shopify/webhook_orders_create.json");
     o["cancelled_at"] = Value::Null;
     o["cancel_reason"] = Value::Null;

@@ -14,7 +14,7 @@ use crate::mock::{MockApi, Reply};
 use crate::orders::create_order;
 use crate::refunds::{booked, refund, uuid_of};
 use crate::returns::{RETURN, recent_event};
-use crate::webhooks::{connect, post, shopify_delivery};
+use crate::webhooks::{connect, post};
 
 const PAYMENT: &str = "pi_3MtwBwLkdIwHu7ix28a3tqPa";
 /// The refund in Stripe's fixture.
@@ -451,43 +451,8 @@ async fn a_stripe_refund_that_fails_later_is_due_again_and_a_late_webhook_is_mad
 
 /// A Shopify connection whose API is `mock`, and an order from its `orders/create` webhook.
 async fn shopify_order(app: &TestApp, s: &Session, mock: &MockApi) -> String {
-    let secret = "shpss_refunds_0123456789";
-    let c = connect(
-        app,
-        s,
-        "SHOPIFY",
-        "demo.myshopify.com",
-        secret,
-        json!({ "accessToken": "shpat_refunds", "apiUrl": mock.base }),
-    )
-    .await;
-    let mut o = fixture_json("shopify/webhook_orders_create.json");
-    o["cancelled_at"] = Value::Null;
-    o["cancel_reason"] = Value::Null;
-    o["financial_status"] = json!("paid");
-    let body = serde_json::to_vec(&o).unwrap();
-    let (status, _) = shopify_delivery(
-        app,
-        c["webhookUrl"].as_str().unwrap(),
-        "orders/create",
-        "wh-refund-1",
-        &body,
-        secret,
-    )
-    .await;
-    assert_eq!(status, 200);
-    drain(app).await;
-    let list = app
-        .gql(
-            Some(&s.access),
-            "{ orders(first: 1) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await;
-    list["data"]["orders"]["edges"][0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let credentials = json!({ "accessToken": "shpat_refunds", "apiUrl": mock.base });
+    crate::carrier_apis::shopify_order_with(app, s, credentials).await
 }
 
 #[tokio::test]

@@ -160,6 +160,25 @@ impl Outbound {
         self.http.request(method, url)
     }
 
+    /// A provider's API address as a tenant typed it, checked as [`Outbound::check_url`]
+    /// would call it: `None` for empty (the provider's own API), the field named when refused.
+    pub fn api_base(
+        &self,
+        field: &str,
+        raw: &str,
+    ) -> Result<Option<String>, crate::error::UserError> {
+        use crate::error::{UserError, UserErrorCode as C};
+        let base = raw.trim().trim_end_matches('/');
+        if base.is_empty() {
+            return Ok(None);
+        }
+        let parsed = Url::parse(base)
+            .map_err(|_| UserError::on(field, C::Invalid, "must be an https:// URL"))?;
+        self.check_url(&parsed)
+            .map_err(|e| UserError::on(field, C::Invalid, e.to_string()))?;
+        Ok(Some(base.to_owned()))
+    }
+
     /// Whether `url` may be called: HTTPS (or HTTP to loopback when allowed), no credentials
     /// in it, and an address written in it that is not refused.
     pub fn check_url(&self, url: &Url) -> Result<(), CallError> {

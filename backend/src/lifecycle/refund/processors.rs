@@ -141,18 +141,7 @@ fn fill(
         ));
     }
     if let Some(base) = f.api_base {
-        let base = base.trim().trim_end_matches('/');
-        if base.is_empty() {
-            row.api_base = Set(None);
-        } else {
-            let parsed = reqwest::Url::parse(base)
-                .map_err(|_| UserError::on("apiBase", C::Invalid, "must be an https:// URL"))?;
-            state
-                .outbound
-                .check_url(&parsed)
-                .map_err(|e| UserError::on("apiBase", C::Invalid, e.to_string()))?;
-            row.api_base = Set(Some(base.to_owned()));
-        }
+        row.api_base = Set(state.outbound.api_base("apiBase", &base)?);
     }
     row.updated_at = Set(Utc::now());
     Ok(())
