@@ -41,6 +41,7 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::reporting::service::RollUpKpis>()
         .single::<crate::lifecycle::shipping::purchase::BuyLabel>()
         .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
+        .single::<crate::lifecycle::returns::label::remote::BuyReturnLabel>()
         .single::<crate::lifecycle::refund::remote::SendRefund>()
         .single::<crate::lifecycle::refund::remote::RefundThroughChannel>()
 }
@@ -245,6 +246,7 @@ mod tests {
                 "channels.poll",
                 "refund.channel",
                 "refund.send",
+                "returns.buy_label",
                 "shipping.buy_label",
                 "shipping.refund_postage",
                 "webhook.deliver"

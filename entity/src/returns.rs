@@ -28,6 +28,11 @@ pub struct Model {
     pub label_status: Option<String>,
     pub label_pdf: Option<Vec<u8>>,
     pub label_zpl: Option<String>,
+    /// A label being bought from a remote carrier: its provider shipment, rate, transaction
+    /// and, once bought, the label (see `lifecycle::returns::label`).
+    pub label_purchase: Option<Json>,
+    /// Why a requested label is still waiting.
+    pub label_wait: Option<String>,
     pub refund_id: Option<Uuid>,
     pub exchange_order_id: Option<Uuid>,
     pub settlement: Option<Json>,

@@ -22,6 +22,7 @@ mod m20261127_000012_reporting;
 mod m20261206_000013_security;
 mod m20261207_000014_carrier_apis;
 mod m20261207_000015_payment_processors;
+mod m20261207_000016_return_label_purchase;
 pub mod rls;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_security::Migration),
             Box::new(m20261207_000014_carrier_apis::Migration),
             Box::new(m20261207_000015_payment_processors::Migration),
+            Box::new(m20261207_000016_return_label_purchase::Migration),
         ]
     }
 }

@@ -522,3 +522,199 @@ async fn an_order_held_for_a_label_the_carrier_refused_asks_again_when_released(
     assert_eq!(mock.hits("/v2/shipments"), 2);
     assert_eq!(mock.hits(&format!("/v2/shipments/{SHIPMENT}/buy")), 1);
 }
+
+/// The return shipment EasyPost documents (`is_return`, rated from the shopper's address).
+const RETURN_SHIPMENT: &str = "shp_18efc5c59c4b4bc598eb47070948cec8";
+/// Its cheapest rate: USPS GroundAdvantage at 8.20.
+const RETURN_RATE: &str = "rate_e77cbaf75acc4ac2acf81cd450fa15d6";
+/// The return parcel's own tracking code (the recorded purchase answer carries the outbound
+/// parcel's, which a return must not share).
+const RETURN_TRACKING: &str = "9400100208303109505658";
+
+#[tokio::test]
+async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_with_it() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    easypost(&mock);
+    let reply = |exchange: &Value| {
+        let mut r = Reply::json(serde_json::to_vec(&exchange["response"]["body"]).unwrap());
+        r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
+        r
+    };
+    // The outbound parcel's shipment first, then EasyPost's documented return shipment; its
+    // purchase is answered with the recorded purchase, for the return's shipment.
+    let outbound = fixture_json("easypost/api/shipment_buy_1_POST_201.json");
+    let returned = fixture_json("easypost/api/docs_return_shipment_create_POST_201.json");
+    mock.on("/v2/shipments", vec![reply(&outbound), reply(&returned)]);
+    let mut bought = fixture_json("easypost/api/shipment_buy_2_POST_200.json");
+    let body = &mut bought["response"]["body"];
+    body["id"] = json!(RETURN_SHIPMENT);
+    body["is_return"] = json!(true);
+    body["tracking_code"] = json!(RETURN_TRACKING);
+    body["postage_label"]["label_url"] = json!(format!("{}{LABEL_PATH}", mock.base));
+    mock.on(
+        &format!("/v2/shipments/{RETURN_SHIPMENT}/buy"),
+        vec![reply(&bought)],
+    );
+    let shop = shop(&app, "easypost-return", false).await;
+    let s = &shop.owner;
+    let carrier = easypost_carrier(&app, s, &mock).await;
+    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
+    // An order placed over the API today (a channel's imported history is not mailed).
+    let id =
+        crate::fulfillment::kettles(&app, s, "RET-EP", 1, crate::fulfillment::us_address()).await;
+    drain(&app).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(
+        o["shipments"][0]["trackingNumber"], "9400100208303109505657",
+        "{o}"
+    );
+    let (status, body) = track(
+        &app,
+        &carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &crate::returns::recent_event("9400100208303109505657", true),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    drain(&app).await;
+    assert_eq!(order(&app, s, &id).await["state"], "DELIVERED");
+
+    // Approved: the label is requested from EasyPost, not drawn, and the shopper not yet told.
+    let create = format!(
+        "mutation($i: CreateReturnInput!) {{ createReturn(input: $i) {{ return {{ {} labelWait }} userErrors {{ field message }} }} }}",
+        crate::returns::RETURN
+    );
+    let body = app
+        .gql(
+            Some(&s.access),
+            &create,
+            json!({ "i": { "orderId": id, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "changed_mind" } }),
+        )
+        .await;
+    let mut r = body["data"]["createReturn"]["return"].clone();
+    assert!(r.is_object(), "{body}");
+    if r["status"] == "REQUESTED" {
+        let approve = format!(
+            "mutation($r: ID!) {{ approveReturn(input: {{returnId: $r}}) {{ return {{ {} labelWait }} userErrors {{ field message }} }} }}",
+            crate::returns::RETURN
+        );
+        let body = app
+            .gql(Some(&s.access), &approve, json!({ "r": r["id"] }))
+            .await;
+        r = body["data"]["approveReturn"]["return"].clone();
+    }
+    assert_eq!(r["status"], "APPROVED", "{r}");
+    assert_eq!(r["labelStatus"], "requested", "{r}");
+    assert_eq!(r["labelWait"], "label requested from the carrier");
+    assert_eq!(r["labelUrl"], Value::Null);
+    let approvals = |app: &TestApp| {
+        crate::notify::outbox(app)
+            .into_iter()
+            .filter(|m| m.to.eq_ignore_ascii_case("RET-EP@shopper.example"))
+            .filter(|m| m.subject.contains("return") && m.subject.contains("approved"))
+            .collect::<Vec<_>>()
+    };
+    let page = app
+        .client
+        .get(
+            app.url(
+                r["pageUrl"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("http://orderflow.test"),
+            ),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("being prepared"), "{page}");
+
+    drain(&app).await;
+    // EasyPost was asked for a return shipment: the warehouse as the sender it goes back to,
+    // the shopper as the addressee it comes from, and a PDF whatever the carrier's format.
+    let sent = mock.json_sent("POST", "/v2/shipments");
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let asked = &sent[1]["shipment"];
+    assert_eq!(asked["is_return"], true, "{asked}");
+    assert_eq!(asked["from_address"]["city"], "Louisville");
+    assert_eq!(
+        asked["to_address"]["street1"],
+        sent[0]["shipment"]["to_address"]["street1"]
+    );
+    assert_eq!(asked["options"]["label_format"], "PDF");
+    // The cheapest of its three return rates bought, once.
+    assert_eq!(
+        mock.json_sent("POST", &format!("/v2/shipments/{RETURN_SHIPMENT}/buy")),
+        vec![json!({ "rate": { "id": RETURN_RATE } })]
+    );
+    let r = &crate::returns::returns_of(&app, s, &id).await[0];
+    assert_eq!(r["labelStatus"], "pre_transit", "{r}");
+    assert_eq!(r["trackingNumber"], RETURN_TRACKING);
+    assert_eq!(r["labelCost"], "6.07", "the price EasyPost charged");
+    let kinds: Vec<&str> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"return.label_ready"), "{kinds:?}");
+    // The label file, as EasyPost made it, behind the shopper's link.
+    let res = app
+        .client
+        .get(
+            app.url(
+                r["labelUrl"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("http://orderflow.test"),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    // One approval email, sent with the label.
+    let mails = approvals(&app);
+    assert_eq!(
+        mails.len(),
+        1,
+        "{:?}",
+        crate::notify::outbox(&app)
+            .iter()
+            .map(|m| &m.subject)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        mails[0].text.contains("Print your return label: http"),
+        "{}",
+        mails[0].text
+    );
+    // The postage is booked once; running the jobs again buys nothing more.
+    drain(&app).await;
+    assert_eq!(
+        mock.hits(&format!("/v2/shipments/{RETURN_SHIPMENT}/buy")),
+        1
+    );
+    assert_eq!(approvals(&app).len(), 1);
+
+    // EasyPost's tracker for the return's code brings the parcel back to the warehouse.
+    let (status, body) = track(
+        &app,
+        &carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &crate::returns::recent_event(RETURN_TRACKING, true),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    drain(&app).await;
+    let r = &crate::returns::returns_of(&app, s, &id).await[0];
+    assert_eq!(r["status"], "RECEIVED", "{r}");
+}

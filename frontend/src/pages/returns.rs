@@ -24,7 +24,7 @@ const STATUSES: [&str; 8] = [
 
 const LIST: &str = "query($s: ReturnStatus) { returns(first: 100, status: $s) { nodes { id name orderId status reason resolution currency createdAt lines { sku quantity } order { name customerName email } } } }";
 
-const ONE: &str = "query($id: ID!) { return(id: $id) { id name orderId status source reason comment resolution rejection currency trackingNumber labelCost labelUrl pageUrl exchangeOrderId createdAt
+const ONE: &str = "query($id: ID!) { return(id: $id) { id name orderId status source reason comment resolution rejection currency trackingNumber labelCost labelStatus labelWait labelUrl pageUrl exchangeOrderId createdAt
   decision { automatic reasons }
   settlement { amount goods tax shipping withheld notes }
   lines { lineIndex sku quantity reason unitValue grade inspectionNote disposition dispositionReason exchangeSku }
@@ -265,7 +265,9 @@ pub fn ReturnDetail() -> impl IntoView {
                         <dl class="facts" style="margin-top:.6rem">
                             <dt>"Reason"</dt><dd>{fmt::words(&s(&r["reason"]))}</dd>
                             <dt>"Comment"</dt><dd>{s(&r["comment"])}</dd>
-                            <dt>"Label"</dt><dd>{r["trackingNumber"].as_str().map(|t| view! { <span class="mono">{t.to_owned()}</span>" "<span class="muted">{money(&r["labelCost"])}</span> })}</dd>
+                            <dt>"Label"</dt><dd>{r["trackingNumber"].as_str().map(|t| view! { <span class="mono">{t.to_owned()}</span>" "<span class="muted">{money(&r["labelCost"])}</span> })}
+                                {r["labelStatus"].as_str().map(|st| view! { <span class="badge" id="return-label-status">{fmt::words(st)}</span> })}
+                                {r["labelWait"].as_str().map(|w| view! { <div class="small muted" id="return-label-wait">{w.to_owned()}</div> })}</dd>
                             {r["rejection"].as_str().map(|why| view! { <dt>"Rejected"</dt><dd>{why.to_owned()}</dd> })}
                         </dl>
                     </div>

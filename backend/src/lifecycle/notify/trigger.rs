@@ -92,7 +92,13 @@ pub fn for_event(kind: &str, data: &Value) -> Vec<Trigger> {
         {
             one(Kind::ReturnRequested, data.clone())
         }
-        "return.approved" => one(Kind::ReturnApproved, data.clone()),
+        // A label still being bought from a carrier: the approval is mailed with it.
+        "return.approved" if data.pointer("/return/labelPending") == Some(&Value::Bool(true)) => {
+            Vec::new()
+        }
+        "return.approved" | "return.label_ready" | "return.label_failed" => {
+            one(Kind::ReturnApproved, data.clone())
+        }
         "return.rejected" => one(Kind::ReturnRejected, data.clone()),
         "return.received" => one(Kind::ReturnReceived, data.clone()),
         "refund.issued" => one(Kind::RefundIssued, data.clone()),
@@ -184,6 +190,15 @@ mod tests {
             [Kind::DeliveryException]
         );
         assert!(kinds("shipment.exception", serde_json::json!({ "kind": "lost" })).is_empty());
+        // A return label still being bought: the approval is mailed with it, or without it
+        // once none can be had.
+        let pending = serde_json::json!({ "return": { "labelPending": true } });
+        assert!(kinds("return.approved", pending).is_empty());
+        let drawn = serde_json::json!({ "return": { "labelPending": false } });
+        assert_eq!(kinds("return.approved", drawn), [Kind::ReturnApproved]);
+        for settled in ["return.label_ready", "return.label_failed"] {
+            assert_eq!(kinds(settled, Value::Null), [Kind::ReturnApproved]);
+        }
         // Internal steps say nothing to the shopper.
         for internal in [
             "order.screened",

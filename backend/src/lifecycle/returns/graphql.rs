@@ -161,7 +161,11 @@ pub struct Return {
     pub lines: Vec<ReturnLine>,
     pub tracking_number: Option<String>,
     pub label_cost: Option<Amount>,
+    /// pre_transit, in_transit, delivered… once labelled; while a carrier's API sells it:
+    /// requested, buying, pending, bought; failed when none could be had.
     pub label_status: Option<String>,
+    /// Why a requested label is still waiting (or why none could be bought), in words.
+    pub label_wait: Option<String>,
     /// The return label (a signed link, as the shopper has it).
     pub label_url: Option<String>,
     /// The shopper's page for this return.
@@ -240,6 +244,7 @@ impl Return {
             tracking_number: r.tracking_number.clone(),
             label_cost: r.label_cost_units.map(money),
             label_status: r.label_status.clone(),
+            label_wait: r.label_wait.clone(),
             label_url: r
                 .label_pdf
                 .as_ref()

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use sea_orm::DbErr;
 
+use super::label::remote;
 use super::repo;
 use super::service::{self, Ask, AskLine, By, Links, PAGE, Resolution, ReturnError, START, Source};
 use super::settings;
@@ -233,6 +234,16 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
                 escape(ret.tracking_number.as_deref().unwrap_or_default())
             ));
         }
+        let live = [repo::APPROVED, repo::IN_TRANSIT].contains(&ret.status.as_str());
+        match ret.label_status.as_deref() {
+            Some(s) if live && ret.label_pdf.is_none() && s == remote::FAILED => html.push_str(
+                "<p>We could not get a return label from the carrier: the approval email says where to send the parcel.</p>",
+            ),
+            Some(s) if live && ret.label_pdf.is_none() && s != "voided" => html.push_str(
+                "<p>Your return label is being prepared; we will email it to you as soon as it is ready.</p>",
+            ),
+            _ => {}
+        }
         if let Some(r) = &ret.rejection {
             html.push_str(&format!(
                 "<p>We could not accept this return: {}</p>",
@@ -265,6 +276,8 @@ fn step_words(kind: &str) -> &'static str {
     match kind {
         "return.requested" => "Return requested",
         "return.approved" => "Approved",
+        "return.label_ready" => "Return label ready",
+        "return.label_failed" => "No return label: send the parcel yourself",
         "return.rejected" => "Not accepted",
         "return.in_transit" => "On its way back",
         "return.received" => "Received",
@@ -295,8 +308,13 @@ pub async fn label(state: web::Data<AppState>, path: web::Path<String>) -> HttpR
         )
     };
     match run.await {
+        // A carrier may sell the label as an image rather than a PDF.
         Ok(Some(pdf)) => HttpResponse::Ok()
-            .content_type("application/pdf")
+            .content_type(if pdf.starts_with(b"\x89PNG") {
+                "image/png"
+            } else {
+                "application/pdf"
+            })
             .insert_header(("Cache-Control", "no-store"))
             .body(pdf),
         Ok(None) => not_found(),

@@ -4,8 +4,10 @@
 //! label through the shipping stage; `http.rs` is the shopper's return page.
 //!
 //! Decided in `policy.rs` and `settle.rs` (pure); stored by `repo.rs`; run by `service/`
-//! (request, review, receipt and resolution), with no job of its own (the carrier's scans,
-//! handed over by tracking through `lifecycle::events`, and the policy move it on); exposed in `graphql.rs`, the shopper's pages in `http.rs`.
+//! (request, review, receipt and resolution); its one job buys a label from a carrier's API
+//! (`label/remote.rs`), otherwise the carrier's scans (handed over by tracking through
+//! `lifecycle::events`) and the policy move it on; exposed in `graphql.rs`, the shopper's
+//! pages in `http.rs`.
 
 pub mod exchange;
 pub mod graphql;

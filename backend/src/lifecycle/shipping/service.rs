@@ -447,6 +447,7 @@ pub async fn void(
                 shipment: shipment.id,
                 refund_id: refund_id.clone(),
                 round: 0,
+                order: Some(shipment.order_id),
             }
             .enqueue(tx)
             .await?;

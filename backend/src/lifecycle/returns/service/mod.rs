@@ -9,7 +9,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, Qu
 use serde_json::json;
 
 use super::exchange;
-use super::label;
+use super::label::{self, Start};
 use super::policy::{self, Asked, Policy, Refused};
 use super::repo::{self, Return, ReturnLine};
 use super::settings;
@@ -257,7 +257,7 @@ fn only(ret: &Return, allowed: &[&str], what: &str) -> Result<(), ReturnError> {
     ))
 }
 
-async fn record(
+pub(crate) async fn record(
     tx: &TenantTx,
     r: &Return,
     by: &By,

@@ -123,6 +123,8 @@ pub async fn request(
             label_status: None,
             label_pdf: None,
             label_zpl: None,
+            label_purchase: None,
+            label_wait: None,
             refund_id: None,
             exchange_order_id: None,
             settlement: None,

@@ -20,18 +20,10 @@ pub async fn approve_in(
     let warehouse = receiving_warehouse(tx, order, p).await?;
     let lines = repo::lines_of(tx, &[ret.id]).await?;
     let order_lines = orders::lines_of(tx, &[OrderId(order.id)]).await?;
-    let items: Vec<(&OrderLine, i64)> = lines
-        .iter()
-        .filter_map(|l| {
-            order_lines
-                .iter()
-                .find(|o| o.position == l.position)
-                .map(|o| (o, i64::from(l.quantity)))
-        })
-        .collect();
-    let bought = match &warehouse {
-        Some(w) => label::buy(tx, order, &items, w).await?,
-        None => Err("no active warehouse to receive returns".to_owned()),
+    let items = items_of(&lines, &order_lines);
+    let started = match &warehouse {
+        Some(w) => label::start(tx, order, &items, w).await?,
+        None => Start::Refused("no active warehouse to receive returns".to_owned()),
     };
     let now = Utc::now();
     let mut update = returns::ActiveModel {
@@ -43,51 +35,53 @@ pub async fn approve_in(
         updated_at: Set(now),
         ..Default::default()
     };
-    let label_note = match &bought {
-        Ok(b) => {
+    let label_note = match &started {
+        Start::Bought(b) => {
             update.carrier_id = Set(Some(b.carrier_id));
             update.service_id = Set(Some(b.service_id));
             update.tracking_number = Set(Some(b.tracking_number.clone()));
             update.label_cost_units = Set(Some(b.cost_units));
             update.label_currency = Set(Some(b.currency.clone()));
-            update.label_status = Set(Some("pre_transit".into()));
+            update.label_status = Set(Some(LABELLED.into()));
             update.label_pdf = Set(Some(b.pdf.clone()));
             update.label_zpl = Set(Some(b.zpl.clone()));
             format!("return label bought: {}", b.summary)
         }
-        Err(why) => format!("no return label ({why}): the shopper sends it back themselves"),
+        Start::Requested => {
+            label::remote::request(&mut update);
+            "return label requested from the carrier's API".to_owned()
+        }
+        Start::Refused(why) => {
+            format!("no return label ({why}): the shopper sends it back themselves")
+        }
     };
     let ret = repo::update(tx, update).await?;
-    if let (Ok(b), false) = (&bought, order.test) {
-        ledger::post(
-            tx,
-            vec![Posting {
-                op: Operation::Label { cost: b.cost_units },
-                currency: b.currency.clone(),
-                memo: format!("return label {} for {}", b.tracking_number, ret.name),
-                source: (SourceKind::Return, ret.id),
-                order: Some(OrderId(order.id)),
-                key: format!("return-label:{}:{}", ret.id, b.tracking_number),
-                at: now,
-                actor: by.actor,
-            }],
-        )
-        .await?;
+    match (&started, order.test) {
+        (Start::Bought(b), false) => {
+            book_label(
+                tx,
+                order,
+                &ret,
+                b.cost_units,
+                &b.currency,
+                &b.tracking_number,
+                by,
+            )
+            .await?;
+        }
+        (Start::Requested, _) => label::remote::enqueue(tx, &ret).await?,
+        _ => {}
     }
-    let page = links.page(&ret);
-    let titles: Vec<serde_json::Value> = items
-        .iter()
-        .map(|(l, q)| json!({ "quantity": q, "title": l.title, "sku": l.sku }))
-        .collect();
-    let deadline = (now + Duration::days(14)).format("%Y-%m-%d").to_string();
-    let instructions = match (&bought, &warehouse) {
-        (Ok(_), _) => "Print the label, stick it on the parcel over any old labels, and hand it to the carrier.".to_owned(),
-        (Err(_), Some(w)) => format!(
-            "Send the items to: {}",
-            crate::lifecycle::shipping::label::address_lines(Some(&w.name), &w.address).join(", ")
-        ),
-        (Err(_), None) => "Reply to this email and we will tell you where to send the items.".to_owned(),
-    };
+    let pending = matches!(started, Start::Requested);
+    let mut mail = approval_mail(
+        links,
+        &ret,
+        &items,
+        warehouse.as_ref(),
+        matches!(started, Start::Bought(_)),
+    );
+    // The shopper is told once the label is there (or cannot be had), not before.
+    mail["return"]["labelPending"] = json!(pending);
     let event = record(
         tx,
         &ret,
@@ -95,19 +89,95 @@ pub async fn approve_in(
         "return.approved",
         format!("Return {} approved; {label_note}", ret.name),
         note,
-        json!({
-            "return": {
-                "number": ret.name,
-                "items": titles,
-                "label_url": bought.as_ref().ok().map(|_| format!("{page}/label.pdf")),
-                "page_url": page,
-                "instructions": instructions,
-                "deadline": deadline,
-            }
-        }),
+        mail,
     )
     .await?;
     Ok((ret, vec![event]))
+}
+
+/// A return's label status once its label is bought and not yet scanned by the carrier.
+pub const LABELLED: &str = "pre_transit";
+
+/// The order lines a return takes back, with how many of each.
+pub(crate) fn items_of<'a>(
+    lines: &[ReturnLine],
+    order_lines: &'a [OrderLine],
+) -> Vec<(&'a OrderLine, i64)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            order_lines
+                .iter()
+                .find(|o| o.position == l.position)
+                .map(|o| (o, i64::from(l.quantity)))
+        })
+        .collect()
+}
+
+/// Books a return label's postage (keyed by return and tracking number, so it is booked
+/// once and reversed when the return is cancelled).
+pub(crate) async fn book_label(
+    tx: &TenantTx,
+    order: &Order,
+    ret: &Return,
+    cost_units: i64,
+    currency: &str,
+    tracking_number: &str,
+    by: &By,
+) -> Result<(), DbErr> {
+    ledger::post(
+        tx,
+        vec![Posting {
+            op: Operation::Label { cost: cost_units },
+            currency: currency.to_owned(),
+            memo: format!("return label {tracking_number} for {}", ret.name),
+            source: (SourceKind::Return, ret.id),
+            order: Some(OrderId(order.id)),
+            key: format!("return-label:{}:{tracking_number}", ret.id),
+            at: Utc::now(),
+            actor: by.actor,
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What the shopper's approval email says: the items, and the label to print or where to
+/// send the parcel.
+pub(crate) fn approval_mail(
+    links: &Links<'_>,
+    ret: &Return,
+    items: &[(&OrderLine, i64)],
+    warehouse: Option<&entity::warehouses::Model>,
+    labelled: bool,
+) -> serde_json::Value {
+    let page = links.page(ret);
+    let titles: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(l, q)| json!({ "quantity": q, "title": l.title, "sku": l.sku }))
+        .collect();
+    let approved = ret.approved_at.unwrap_or_else(Utc::now);
+    let deadline = (approved + Duration::days(14))
+        .format("%Y-%m-%d")
+        .to_string();
+    let instructions = match (labelled, warehouse) {
+        (true, _) => "Print the label, stick it on the parcel over any old labels, and hand it to the carrier.".to_owned(),
+        (false, Some(w)) => format!(
+            "Send the items to: {}",
+            crate::lifecycle::shipping::label::address_lines(Some(&w.name), &w.address).join(", ")
+        ),
+        (false, None) => "Reply to this email and we will tell you where to send the items.".to_owned(),
+    };
+    json!({
+        "return": {
+            "number": ret.name,
+            "items": titles,
+            "label_url": labelled.then(|| format!("{page}/label.pdf")),
+            "page_url": page,
+            "instructions": instructions,
+            "deadline": deadline,
+        }
+    })
 }
 
 pub async fn reject_in(
@@ -156,11 +226,22 @@ pub async fn cancel_in(
         &[repo::REQUESTED, repo::APPROVED],
         "only a return not yet on its way back can be cancelled",
     )?;
-    if let Some(number) = &ret.tracking_number
-        && let Some(entry) =
-            ledger_repo::by_key(tx, &format!("return-label:{}:{number}", ret.id)).await?
+    if let Some(status) = ret.label_status.as_deref()
+        && label::remote::UNDER_WAY.contains(&status)
     {
-        ledger::reverse(tx, &entry, "return cancelled, label unused", by.actor).await?;
+        return Err(refused(
+            "returnId",
+            "the return label is being bought from the carrier right now; cancel once it is there",
+        ));
+    }
+    if let Some(number) = &ret.tracking_number {
+        if let Some(entry) =
+            ledger_repo::by_key(tx, &format!("return-label:{}:{number}", ret.id)).await?
+        {
+            ledger::reverse(tx, &entry, "return cancelled, label unused", by.actor).await?;
+        }
+        // Postage paid to a carrier's API is asked back.
+        label::remote::refund_postage(tx, &ret).await?;
     }
     let ret = save(
         tx,
@@ -168,6 +249,7 @@ pub async fn cancel_in(
         returns::ActiveModel {
             status: Set(repo::CANCELLED.into()),
             label_status: Set(ret.tracking_number.as_ref().map(|_| "voided".to_owned())),
+            label_wait: Set(None),
             ..Default::default()
         },
     )

@@ -12,12 +12,111 @@ use crate::domain::TenantId;
 use crate::lifecycle::shipping::carrier::CarrierSetup;
 use crate::lifecycle::shipping::remote::easypost::EasyPost;
 use crate::lifecycle::shipping::remote::shippo::Shippo;
-use crate::lifecycle::shipping::remote::{Account, Provider, Purchase, RemoteError};
+use crate::lifecycle::shipping::remote::{
+    Account, LabelFormat, Provider, Purchase, RemoteError, RemoteRate,
+};
 use crate::state::AppState;
 
 pub(super) fn chosen_of(p: &label_purchases::Model) -> Result<Chosen, RunError> {
     serde_json::from_value(p.rate.clone().unwrap_or_default())
         .map_err(|e| RunError::Db(DbErr::Custom(format!("the stored rate is unreadable: {e}"))))
+}
+
+/// One purchase's calls to its provider: the account, the provider's shipment and the rate
+/// being bought, under the purchase's idempotency key. Shared by the parcel's label job and
+/// the return label's.
+pub(crate) struct Buying<'a> {
+    pub state: &'a AppState,
+    pub carrier: &'a CarrierSetup,
+    pub account: Account,
+    /// The provider's shipment the rate belongs to.
+    pub shipment: &'a str,
+    pub rate: RemoteRate,
+    /// Orderflow's key for the purchase (Shippo finds a transaction by it).
+    pub key: String,
+    pub format: LabelFormat,
+}
+
+impl Buying<'_> {
+    fn easypost(&self) -> EasyPost<'_> {
+        EasyPost {
+            client: &self.state.http,
+            account: &self.account,
+        }
+    }
+
+    fn shippo(&self) -> Shippo<'_> {
+        Shippo {
+            client: &self.state.http,
+            account: &self.account,
+        }
+    }
+
+    /// What the provider already has for this purchase (an earlier run may have bought
+    /// before it could write the answer down).
+    pub async fn find(&self) -> Result<Option<Purchase>, RemoteError> {
+        match self.carrier.provider {
+            Provider::Easypost => self
+                .easypost()
+                .shipment(self.shipment)
+                .await
+                .map(|(_, label)| label.map(Purchase::Bought)),
+            Provider::Shippo => self.shippo().find(&self.rate, &self.key).await,
+            Provider::Simulated => Ok(None),
+        }
+    }
+
+    /// Buys the rate: the call that spends money.
+    pub async fn buy(&self) -> Result<Purchase, RemoteError> {
+        let bought = match self.carrier.provider {
+            Provider::Easypost => self.easypost().buy(self.shipment, &self.rate.id).await,
+            Provider::Shippo => self.shippo().buy(&self.rate, self.format, &self.key).await,
+            Provider::Simulated => Err(RemoteError::Refused(
+                "a simulated carrier sells no postage".into(),
+            )),
+        };
+        if matches!(bought, Ok(Purchase::Bought(_))) {
+            crate::infra::faults::pause_at("label.answered").await;
+        }
+        bought
+    }
+
+    /// Asks about a queued transaction (Shippo's QUEUED).
+    pub async fn poll(&self, transaction: &str) -> Result<Purchase, RemoteError> {
+        self.shippo().transaction(transaction, &self.rate).await
+    }
+}
+
+/// A parcel purchase's calls to its provider.
+fn buying<'a>(
+    state: &'a Arc<AppState>,
+    s: &'a Scene,
+    account: &Account,
+    c: &'a CarrierSetup,
+    chosen: &Chosen,
+) -> Buying<'a> {
+    Buying {
+        state,
+        carrier: c,
+        account: account.clone(),
+        shipment: s.p.remote_shipment.as_deref().unwrap_or_default(),
+        rate: chosen.rate(),
+        key: s.p.id.to_string(),
+        format: label_format(c),
+    }
+}
+
+/// The purchase's carrier and its opened account, or why there is none.
+fn carrier_of<'a>(
+    state: &Arc<AppState>,
+    s: &'a Scene,
+) -> Result<(&'a CarrierSetup, Account), String> {
+    let c =
+        s.p.carrier_id
+            .and_then(|id| s.ctx.book.carrier(id))
+            .ok_or("the carrier account is no longer active")?;
+    let account = account_of(state, TenantId(s.p.tenant_id), c)?;
+    Ok((c, account))
 }
 
 /// A purchase found `buying`: an earlier run may have bought before it could write the
@@ -29,15 +128,8 @@ pub(super) async fn recover_or_buy(
     wanted: bool,
 ) -> Result<Next, RunError> {
     let chosen = chosen_of(&s.p)?;
-    let Some(c) = s.p.carrier_id.and_then(|id| s.ctx.book.carrier(id)) else {
-        return Ok(Next::Fail {
-            why: "the carrier account is no longer active".into(),
-            address: false,
-        });
-    };
-    let tenant = TenantId(s.p.tenant_id);
-    let account = match account_of(state, tenant, c) {
-        Ok(a) => a,
+    let (c, account) = match carrier_of(state, s) {
+        Ok(found) => found,
         Err(why) => {
             return Ok(Next::Fail {
                 why,
@@ -45,27 +137,8 @@ pub(super) async fn recover_or_buy(
             });
         }
     };
-    let remote_shipment = s.p.remote_shipment.clone().unwrap_or_default();
-    let found = match c.provider {
-        Provider::Easypost => {
-            let api = EasyPost {
-                client: &state.http,
-                account: &account,
-            };
-            api.shipment(&remote_shipment)
-                .await
-                .map(|(_, label)| label.map(Purchase::Bought))
-        }
-        Provider::Shippo => {
-            let api = Shippo {
-                client: &state.http,
-                account: &account,
-            };
-            api.find(&chosen.rate(), &s.p.id.to_string()).await
-        }
-        Provider::Simulated => Ok(None),
-    };
-    match found {
+    let calls = buying(state, s, &account, c, &chosen);
+    match calls.find().await {
         Ok(Some(found)) => Ok(answer(found)),
         Ok(None) if wanted => buy(state, s, c, &account, chosen).await,
         Ok(None) => Ok(Next::Cancelled),
@@ -103,48 +176,19 @@ pub(super) async fn buy(
     account: &Account,
     chosen: Chosen,
 ) -> Result<Next, RunError> {
-    let bought = match c.provider {
-        Provider::Easypost => {
-            let api = EasyPost {
-                client: &state.http,
-                account,
-            };
-            api.buy(
-                s.p.remote_shipment.as_deref().unwrap_or_default(),
-                &chosen.rate_id,
-            )
-            .await
-        }
-        Provider::Shippo => {
-            let api = Shippo {
-                client: &state.http,
-                account,
-            };
-            api.buy(&chosen.rate(), label_format(c), &s.p.id.to_string())
-                .await
-        }
-        Provider::Simulated => return Ok(Next::Local(chosen.choice())),
-    };
-    let next = match bought {
+    if c.provider == Provider::Simulated {
+        return Ok(Next::Local(chosen.choice()));
+    }
+    Ok(match buying(state, s, account, c, &chosen).buy().await {
         Ok(p) => answer(p),
         Err(e) => failed_call(e),
-    };
-    if matches!(next, Next::Bought(_)) {
-        crate::infra::faults::pause_at("label.answered").await;
-    }
-    Ok(next)
+    })
 }
 
 pub(super) async fn poll(state: &Arc<AppState>, s: &Scene) -> Result<Next, RunError> {
     let chosen = chosen_of(&s.p)?;
-    let Some(c) = s.p.carrier_id.and_then(|id| s.ctx.book.carrier(id)) else {
-        return Ok(Next::Fail {
-            why: "the carrier account is no longer active".into(),
-            address: false,
-        });
-    };
-    let account = match account_of(state, TenantId(s.p.tenant_id), c) {
-        Ok(a) => a,
+    let (c, account) = match carrier_of(state, s) {
+        Ok(found) => found,
         Err(why) => {
             return Ok(Next::Fail {
                 why,
@@ -153,12 +197,13 @@ pub(super) async fn poll(state: &Arc<AppState>, s: &Scene) -> Result<Next, RunEr
         }
     };
     let transaction = s.p.transaction_id.clone().unwrap_or_default();
-    let api = Shippo {
-        client: &state.http,
-        account: &account,
-    };
-    Ok(match api.transaction(&transaction, &chosen.rate()).await {
-        Ok(p) => answer(p),
-        Err(e) => failed_call(e),
-    })
+    Ok(
+        match buying(state, s, &account, c, &chosen)
+            .poll(&transaction)
+            .await
+        {
+            Ok(p) => answer(p),
+            Err(e) => failed_call(e),
+        },
+    )
 }

@@ -22,12 +22,17 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, QueryFilter, prelude::*};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use self::buy::Buying;
 use self::buy::{buy, chosen_of, failed_call, poll, recover_or_buy};
 use self::quote::quote_and_choose;
 pub use self::quote::remote_service_id;
+pub(crate) use self::quote::{
+    Seller, address_of, customs_line, quote_remote, remember_service, sides_of,
+};
 pub use self::refund::RefundPostage;
+pub(crate) use self::write::download;
 pub use self::write::ship_when_labelled;
-use self::write::{buy_locally, download, hold, write_label};
+use self::write::{buy_locally, hold, write_label};
 use super::carrier::{CarrierSetup, secret_context_of};
 use super::context::Context;
 use super::remote::{Account, Label, LabelFormat, RemoteRate};
@@ -430,7 +435,11 @@ impl From<Label> for StoredLabel {
 }
 
 /// A remote carrier account, with its key opened.
-fn account_of(state: &AppState, tenant: TenantId, c: &CarrierSetup) -> Result<Account, String> {
+pub(crate) fn account_of(
+    state: &AppState,
+    tenant: TenantId,
+    c: &CarrierSetup,
+) -> Result<Account, String> {
     let sealed = c
         .row
         .api_key
@@ -511,7 +520,7 @@ pub async fn check_account(
     })
 }
 
-fn label_format(c: &CarrierSetup) -> LabelFormat {
+pub(crate) fn label_format(c: &CarrierSetup) -> LabelFormat {
     LabelFormat::parse(&c.row.label_format).unwrap_or(LabelFormat::Pdf)
 }
 
@@ -605,9 +614,7 @@ async fn wait(
     why: &str,
     after: Option<Duration>,
 ) -> Result<(), RunError> {
-    let wait = after
-        .unwrap_or_else(|| Duration::from_secs(1 << tries.clamp(1, 11)))
-        .min(MAX_WAIT);
+    let wait = backoff(tries, after);
     let tx = TenantTx::begin(&state.db, TenantId(s.p.tenant_id)).await?;
     let said = why.to_owned();
     advance(&tx, &s.p, &s.p.state, |row| {
@@ -634,6 +641,14 @@ async fn wait(
         "label purchase waits for the carrier"
     );
     Ok(())
+}
+
+/// How long try `tries` waits for an unavailable carrier: as long as it asked, else doubling
+/// from 2 s, at most half an hour.
+pub(crate) fn backoff(tries: i32, asked: Option<Duration>) -> Duration {
+    asked
+        .unwrap_or_else(|| Duration::from_secs(1 << tries.clamp(1, 11)))
+        .min(MAX_WAIT)
 }
 
 /// Queues the next round of the job.

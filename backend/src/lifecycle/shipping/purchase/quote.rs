@@ -13,7 +13,7 @@ use super::{BUYING, Chosen, Next, RunError, Scene, account_of, advance, label_fo
 use crate::domain::TenantId;
 use crate::domain::address::Address;
 use crate::lifecycle::settings::fulfillment::Pick;
-use crate::lifecycle::shipping::carrier::CarrierSetup;
+use crate::lifecycle::shipping::carrier::{CarrierSetup, RatingBook};
 use crate::lifecycle::shipping::ratecard::{Parcel, Place};
 use crate::lifecycle::shipping::remote::easypost::EasyPost;
 use crate::lifecycle::shipping::remote::shippo::Shippo;
@@ -23,10 +23,53 @@ use crate::lifecycle::shipping::remote::{
 use crate::lifecycle::shipping::repo::{self, Piece};
 use crate::lifecycle::shipping::service::{self, Choice};
 use crate::lifecycle::shipping::shop::{self, RateOption};
+use crate::order::repo::{Order, OrderLine};
 use crate::state::AppState;
 use crate::tenancy::TenantTx;
+use entity::variants::Model as Variant;
 
-fn address_of(value: Option<&serde_json::Value>, name: Option<&str>) -> Option<Address> {
+/// One kind of goods in a parcel, for its customs declaration: `quantity` of the order line
+/// `line` (or of `sku`, when the line is gone), made in `home` unless the catalog says
+/// otherwise.
+pub(crate) fn customs_line(
+    line: Option<&OrderLine>,
+    sku: &str,
+    variant: Option<&Variant>,
+    quantity: i64,
+    order: &Order,
+    home: &str,
+) -> CustomsLine {
+    let count = u32::try_from(quantity).unwrap_or(0);
+    CustomsLine {
+        description: line.map_or_else(|| sku.to_owned(), |l| l.title.clone()),
+        quantity: count,
+        weight_grams: variant
+            .and_then(|v| v.weight_grams)
+            .and_then(|g| u32::try_from(g).ok())
+            .unwrap_or(0)
+            .saturating_mul(count),
+        value: line.map_or(Decimal::ZERO, |l| {
+            crate::domain::money::amount_from_units(l.unit_price_units, &order.currency)
+                * Decimal::from(quantity)
+        }),
+        currency: order.currency.to_string(),
+        hs_code: variant.and_then(|v| v.hs_code.clone()),
+        origin_country: variant
+            .and_then(|v| v.origin_country.clone())
+            .unwrap_or_else(|| home.to_owned()),
+    }
+}
+
+/// An item's sides in millimetres, when the catalog has all three.
+pub(crate) fn sides_of(v: &Variant) -> Option<[u32; 3]> {
+    let (Some(l), Some(w), Some(h)) = (v.length_mm, v.width_mm, v.height_mm) else {
+        return None;
+    };
+    Some([l, w, h].map(|x| u32::try_from(x).unwrap_or(0)))
+}
+
+/// An address as a remote carrier takes it, named after `name` when it has no name.
+pub(crate) fn address_of(value: Option<&serde_json::Value>, name: Option<&str>) -> Option<Address> {
     let mut a: Address = serde_json::from_value(value?.clone()).ok()?;
     if a.name.as_deref().is_none_or(str::is_empty) {
         a.name = name.map(str::to_owned);
@@ -55,30 +98,15 @@ fn spec_for(s: &Scene, c: &CarrierSetup) -> Result<ParcelSpec, String> {
         let variant = line
             .and_then(|l| l.variant_id)
             .and_then(|v| s.ctx.variants.get(&v));
-        if let Some(v) = variant
-            && let (Some(l), Some(w), Some(h)) = (v.length_mm, v.width_mm, v.height_mm)
-        {
-            sizes.push([l, w, h].map(|x| u32::try_from(x).unwrap_or(0)));
-        }
-        let quantity = u32::try_from(piece.quantity).unwrap_or(0);
-        customs.push(CustomsLine {
-            description: line.map_or_else(|| piece.sku.clone(), |l| l.title.clone()),
-            quantity,
-            weight_grams: variant
-                .and_then(|v| v.weight_grams)
-                .and_then(|g| u32::try_from(g).ok())
-                .unwrap_or(0)
-                .saturating_mul(quantity),
-            value: line.map_or(Decimal::ZERO, |l| {
-                crate::domain::money::amount_from_units(l.unit_price_units, &s.order.currency)
-                    * Decimal::from(piece.quantity)
-            }),
-            currency: s.order.currency.to_string(),
-            hs_code: variant.and_then(|v| v.hs_code.clone()),
-            origin_country: variant
-                .and_then(|v| v.origin_country.clone())
-                .unwrap_or_else(|| from.country.clone()),
-        });
+        sizes.extend(variant.and_then(sides_of));
+        customs.push(customs_line(
+            line,
+            &piece.sku,
+            variant,
+            piece.quantity,
+            &s.order,
+            &from.country,
+        ));
     }
     Ok(ParcelSpec {
         reference: format!("{}-{}", s.order.name, s.shipment.parcel_no),
@@ -171,13 +199,172 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
         weight_grams: weight,
         volume_cm3: u64::try_from(s.shipment.volume_cm3).unwrap_or(0),
     };
-    let (mut options, mut excluded) = s.ctx.book.rates(&origin, &to, parcel, s.ctx.now);
+    let (options, excluded) = s.ctx.book.rates(&origin, &to, parcel, s.ctx.now);
     let ship_on = s.ctx.now.with_timezone(&origin.timezone).date_naive();
-    let mut quotes: Vec<(uuid::Uuid, Quote)> = Vec::new();
-    let mut unavailable: Vec<(String, Option<Duration>)> = Vec::new();
-    let mut address_problem = None;
-    for c in s.ctx.book.remote() {
-        let quoted = match (account_of(state, tenant, c), spec_for(s, c)) {
+    let quotes = quote_remote(
+        state,
+        tenant,
+        &s.ctx.book,
+        |c| spec_for(s, c),
+        (weight, ship_on),
+        (options, excluded),
+    )
+    .await;
+    if let Some(why) = quotes.address_problem {
+        return Ok(Next::Fail { why, address: true });
+    }
+    let choice = match s.p.choice.strip_prefix("service:") {
+        Some(id) => Choice::Service(id.parse().unwrap_or_default()),
+        None => Choice::Recommended(Pick::parse(&s.p.choice).unwrap_or(s.ctx.settings.label_pick)),
+    };
+    // A carrier that is down may have had the best rate: wait for it while it may recover
+    // (not when staff chose a service that answered).
+    let chosen_here =
+        matches!(choice, Choice::Service(id) if quotes.options.iter().any(|o| o.service_id == id));
+    if let Some((why, after)) = quotes.unavailable()
+        && !chosen_here
+        && (quotes.options.is_empty() || s.p.attempts < 3)
+    {
+        return Ok(Next::Wait { why, after });
+    }
+    let promised = s.shipment.promised_at.map(|p| p.date_naive());
+    let shopping = shop::shop(quotes.options.clone(), promised, quotes.excluded.clone());
+    let (option, why) = match service::choose(&shopping, choice) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            return Ok(Next::Fail {
+                why: e.to_string(),
+                address: false,
+            });
+        }
+    };
+    let (carrier_id, remote_shipment, rate) = match quotes.seller(&option) {
+        Seller::RateCard => return Ok(Next::Local(Choice::Service(option.service_id))),
+        Seller::Missing => {
+            return Ok(Next::Fail {
+                why: "the chosen rate is not in the carrier's answer".into(),
+                address: false,
+            });
+        }
+        Seller::Remote {
+            carrier,
+            shipment,
+            rate,
+        } => (carrier, shipment.to_owned(), rate),
+    };
+    let chosen = Chosen {
+        rate_id: rate.id.clone(),
+        carrier: rate.carrier.clone(),
+        service: rate.service.clone(),
+        price: rate.price,
+        currency: rate.currency.clone(),
+        delivery_days: rate.delivery_days,
+        option: option.clone(),
+        shopping,
+        pick: match choice {
+            Choice::Recommended(p) => p.as_str().to_owned(),
+            Choice::Service(_) => "staff".to_owned(),
+        },
+        why,
+    };
+    // Written before the call that spends money.
+    let tx = TenantTx::begin(&state.db, tenant).await?;
+    remember_service(&tx, carrier_id, &option, rate).await?;
+    let stored = serde_json::to_value(&chosen).unwrap_or_default();
+    let ours = advance(&tx, &s.p, BUYING, |row| {
+        row.carrier_id = Set(Some(carrier_id));
+        row.remote_shipment = Set(Some(remote_shipment));
+        row.rate = Set(Some(stored));
+    })
+    .await?;
+    tx.commit().await?;
+    if !ours {
+        // Staff switched the service meanwhile: the new purchase buys, not this one.
+        return Ok(Next::Stale);
+    }
+    Ok(Next::Buy(Box::new(chosen)))
+}
+
+/// Every remote account's answer to one parcel, as rate options beside the rate cards'.
+pub(crate) struct Quotes {
+    pub options: Vec<RateOption>,
+    /// Services that could not take the parcel, and why.
+    pub excluded: Vec<String>,
+    /// The carrier could not verify the address for delivery: its words.
+    pub address_problem: Option<String>,
+    answers: Vec<(uuid::Uuid, Quote)>,
+    unreachable: Vec<(String, Option<Duration>)>,
+}
+
+/// Who sells a chosen option.
+pub(crate) enum Seller<'a> {
+    /// One of Orderflow's rate cards: the label is drawn here.
+    RateCard,
+    /// A remote account's rate on the provider's shipment.
+    Remote {
+        carrier: uuid::Uuid,
+        shipment: &'a str,
+        rate: &'a RemoteRate,
+    },
+    /// A remote account's option whose rate is not in its answer.
+    Missing,
+}
+
+impl Quotes {
+    /// The accounts that could not be reached, in words, and the longest wait one asked for.
+    pub fn unavailable(&self) -> Option<(String, Option<Duration>)> {
+        if self.unreachable.is_empty() {
+            return None;
+        }
+        let after = self.unreachable.iter().filter_map(|(_, w)| *w).max();
+        let why = self
+            .unreachable
+            .iter()
+            .map(|(w, _)| w.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Some((why, after))
+    }
+
+    pub fn seller(&self, option: &RateOption) -> Seller<'_> {
+        let Some((carrier, quote)) = self.answers.iter().find(|(c, _)| *c == option.carrier_id)
+        else {
+            return Seller::RateCard;
+        };
+        quote
+            .rates
+            .iter()
+            .find(|r| {
+                remote_service_id(*carrier, &format!("{}/{}", r.carrier, r.service))
+                    == option.service_id
+            })
+            .map_or(Seller::Missing, |rate| Seller::Remote {
+                carrier: *carrier,
+                shipment: &quote.shipment_id,
+                rate,
+            })
+    }
+}
+
+/// Asks every remote account of `book` for its rates on the parcel `spec` describes, and
+/// adds them to the rate cards' `priced` options (weight in grams, and the day it ships).
+pub(crate) async fn quote_remote(
+    state: &AppState,
+    tenant: TenantId,
+    book: &RatingBook,
+    spec: impl Fn(&CarrierSetup) -> Result<ParcelSpec, String>,
+    (weight, ship_on): (u32, NaiveDate),
+    (options, excluded): (Vec<RateOption>, Vec<String>),
+) -> Quotes {
+    let mut q = Quotes {
+        options,
+        excluded,
+        address_problem: None,
+        answers: Vec::new(),
+        unreachable: Vec::new(),
+    };
+    for c in book.remote() {
+        let quoted = match (account_of(state, tenant, c), spec(c)) {
             (Ok(account), Ok(spec)) => match c.provider {
                 Provider::Easypost => {
                     EasyPost {
@@ -200,101 +387,39 @@ pub(super) async fn quote_and_choose(state: &Arc<AppState>, s: &Scene) -> Result
             (Err(why), _) | (_, Err(why)) => Err(RemoteError::Refused(why)),
         };
         match quoted {
-            Ok(q) => {
-                if let Some(problem) = &q.address_problem {
-                    address_problem = Some(format!("{}: {problem}", c.row.name));
+            Ok(answer) => {
+                if let Some(problem) = &answer.address_problem {
+                    q.address_problem = Some(format!("{}: {problem}", c.row.name));
                 }
-                excluded.extend(q.messages.iter().map(|m| format!("{}: {m}", c.row.name)));
-                options.extend(q.rates.iter().map(|r| option_of(c, r, weight, ship_on)));
-                quotes.push((c.row.id, q));
+                q.excluded.extend(
+                    answer
+                        .messages
+                        .iter()
+                        .map(|m| format!("{}: {m}", c.row.name)),
+                );
+                q.options.extend(
+                    answer
+                        .rates
+                        .iter()
+                        .map(|r| option_of(c, r, weight, ship_on)),
+                );
+                q.answers.push((c.row.id, answer));
             }
             Err(RemoteError::Unavailable {
                 reason,
                 retry_after,
-            }) => unavailable.push((format!("{}: {reason}", c.row.name), retry_after)),
-            Err(RemoteError::Refused(why)) => excluded.push(format!("{}: {why}", c.row.name)),
+            }) => q
+                .unreachable
+                .push((format!("{}: {reason}", c.row.name), retry_after)),
+            Err(RemoteError::Refused(why)) => q.excluded.push(format!("{}: {why}", c.row.name)),
         }
     }
-    if let Some(why) = address_problem {
-        return Ok(Next::Fail { why, address: true });
-    }
-    let choice = match s.p.choice.strip_prefix("service:") {
-        Some(id) => Choice::Service(id.parse().unwrap_or_default()),
-        None => Choice::Recommended(Pick::parse(&s.p.choice).unwrap_or(s.ctx.settings.label_pick)),
-    };
-    // A carrier that is down may have had the best rate: wait for it while it may recover
-    // (not when staff chose a service that answered).
-    let chosen_here =
-        matches!(choice, Choice::Service(id) if options.iter().any(|o| o.service_id == id));
-    if !unavailable.is_empty() && !chosen_here && (options.is_empty() || s.p.attempts < 3) {
-        let after = unavailable.iter().filter_map(|(_, w)| *w).max();
-        let why = unavailable
-            .into_iter()
-            .map(|(w, _)| w)
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Ok(Next::Wait { why, after });
-    }
-    let promised = s.shipment.promised_at.map(|p| p.date_naive());
-    let shopping = shop::shop(options, promised, excluded);
-    let (option, why) = match service::choose(&shopping, choice) {
-        Ok(chosen) => chosen,
-        Err(e) => {
-            return Ok(Next::Fail {
-                why: e.to_string(),
-                address: false,
-            });
-        }
-    };
-    let Some((carrier_id, quote)) = quotes.iter().find(|(c, _)| *c == option.carrier_id) else {
-        // A rate card's service won.
-        return Ok(Next::Local(Choice::Service(option.service_id)));
-    };
-    let Some(rate) = quote.rates.iter().find(|r| {
-        remote_service_id(*carrier_id, &format!("{}/{}", r.carrier, r.service)) == option.service_id
-    }) else {
-        return Ok(Next::Fail {
-            why: "the chosen rate is not in the carrier's answer".into(),
-            address: false,
-        });
-    };
-    let chosen = Chosen {
-        rate_id: rate.id.clone(),
-        carrier: rate.carrier.clone(),
-        service: rate.service.clone(),
-        price: rate.price,
-        currency: rate.currency.clone(),
-        delivery_days: rate.delivery_days,
-        option: option.clone(),
-        shopping,
-        pick: match choice {
-            Choice::Recommended(p) => p.as_str().to_owned(),
-            Choice::Service(_) => "staff".to_owned(),
-        },
-        why,
-    };
-    // Written before the call that spends money.
-    let tx = TenantTx::begin(&state.db, tenant).await?;
-    remember_service(&tx, *carrier_id, &option, rate).await?;
-    let remote_shipment = quote.shipment_id.clone();
-    let stored = serde_json::to_value(&chosen).unwrap_or_default();
-    let ours = advance(&tx, &s.p, BUYING, |row| {
-        row.carrier_id = Set(Some(*carrier_id));
-        row.remote_shipment = Set(Some(remote_shipment));
-        row.rate = Set(Some(stored));
-    })
-    .await?;
-    tx.commit().await?;
-    if !ours {
-        // Staff switched the service meanwhile: the new purchase buys, not this one.
-        return Ok(Next::Stale);
-    }
-    Ok(Next::Buy(Box::new(chosen)))
+    q
 }
 
 /// A remote service seen for the first time becomes a service row, so its deliveries build
 /// the reliability that "best experience" weighs.
-async fn remember_service(
+pub(crate) async fn remember_service(
     tx: &TenantTx,
     carrier: uuid::Uuid,
     option: &RateOption,

@@ -24,10 +24,14 @@ use crate::tenancy::{Actor, TenantTx};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RefundPostage {
     pub carrier: uuid::Uuid,
+    /// The parcel: a shipment, or a return whose label it was.
     pub shipment: uuid::Uuid,
     pub refund_id: String,
     #[serde(default)]
     pub round: i32,
+    /// The order whose timeline hears of it (a shipment's own order when left out).
+    #[serde(default)]
+    pub order: Option<uuid::Uuid>,
 }
 
 impl Job for RefundPostage {
@@ -61,7 +65,12 @@ async fn refund_postage(
 ) -> Result<(), RunError> {
     let tx = TenantTx::begin(&state.db, tenant).await?;
     let book = repo::rating_book(&tx).await?;
-    let shipment = repo::shipment(&tx, job.shipment).await?;
+    let order = match job.order {
+        Some(order) => Some(OrderId(order)),
+        None => repo::shipment(&tx, job.shipment)
+            .await?
+            .map(|s| OrderId(s.order_id)),
+    };
     tx.commit().await?;
     let Some(c) = book.carrier(job.carrier) else {
         return Ok(());
@@ -89,7 +98,6 @@ async fn refund_postage(
         }
         Provider::Simulated => return Ok(()),
     };
-    let order = shipment.as_ref().map(|s| OrderId(s.order_id));
     let (shipment_id, refund_id) = (job.shipment, job.refund_id.clone());
     let note = |message: String| async move {
         let Some(order) = order else {

@@ -55,6 +55,7 @@ pub(super) async fn write_label(
             shipment: shipment.id,
             refund_id: label.refund_id.clone(),
             round: 0,
+            order: Some(shipment.order_id),
         }
         .enqueue(&tx)
         .await?;
@@ -139,7 +140,7 @@ pub async fn ship_when_labelled(
 }
 
 /// The label file at `url`: its media type, the file, and its ZPL when it is ZPL.
-pub(super) async fn download(
+pub(crate) async fn download(
     state: &AppState,
     url: &str,
 ) -> Result<(String, Vec<u8>, String), RemoteError> {

@@ -136,7 +136,8 @@ impl ParcelSpec {
 }
 
 /// One service's price for a quoted parcel.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteRate {
     /// The provider's id of this rate, to buy it.
     pub id: String,
@@ -162,7 +163,8 @@ pub struct Quote {
 }
 
 /// A bought label.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Label {
     /// What refunds it: the shipment (EasyPost) or the transaction (Shippo).
     pub refund_id: String,
