@@ -531,6 +531,82 @@ const RETURN_RATE: &str = "rate_e77cbaf75acc4ac2acf81cd450fa15d6";
 /// parcel's, which a return must not share).
 const RETURN_TRACKING: &str = "9400100208303109505658";
 
+/// A shop whose only carrier is EasyPost at `mock`, and a kettle order placed over the API
+/// today (a channel's imported history is not mailed), labelled and delivered.
+async fn delivered_through_easypost(
+    app: &TestApp,
+    mock: &MockApi,
+    slug: &str,
+) -> (Session, Value, String) {
+    let shop = shop(app, slug, false).await;
+    let s = shop.owner;
+    let carrier = easypost_carrier(app, &s, mock).await;
+    ok(app, &s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
+    let id =
+        crate::fulfillment::kettles(app, &s, "RET-EP", 1, crate::fulfillment::us_address()).await;
+    drain(app).await;
+    let o = order(app, &s, &id).await;
+    assert_eq!(
+        o["shipments"][0]["trackingNumber"], "9400100208303109505657",
+        "{o}"
+    );
+    let (status, body) = track(
+        app,
+        &carrier,
+        "easypost",
+        CARRIER_SECRET,
+        &crate::returns::recent_event("9400100208303109505657", true),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    drain(app).await;
+    assert_eq!(order(app, &s, &id).await["state"], "DELIVERED");
+    (s, carrier, id)
+}
+
+/// A return of the order's first item, approved (by the policy or staff).
+async fn approved_return(app: &TestApp, s: &Session, order: &str) -> Value {
+    let fields = format!("{} labelWait", crate::returns::RETURN);
+    let create = format!(
+        "mutation($i: CreateReturnInput!) {{ createReturn(input: $i) {{ return {{ {fields} }} userErrors {{ field message }} }} }}"
+    );
+    let body = app
+        .gql(
+            Some(&s.access),
+            &create,
+            json!({ "i": { "orderId": order, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "changed_mind" } }),
+        )
+        .await;
+    let r = body["data"]["createReturn"]["return"].clone();
+    assert!(r.is_object(), "{body}");
+    if r["status"] != "REQUESTED" {
+        return r;
+    }
+    let approve = format!(
+        "mutation($r: ID!) {{ approveReturn(input: {{returnId: $r}}) {{ return {{ {fields} }} userErrors {{ field message }} }} }}"
+    );
+    let body = app
+        .gql(Some(&s.access), &approve, json!({ "r": r["id"] }))
+        .await;
+    body["data"]["approveReturn"]["return"].clone()
+}
+
+/// The approval emails the shopper of `delivered_through_easypost` has had.
+fn approvals(app: &TestApp) -> Vec<crate::notify::Sent> {
+    crate::notify::outbox(app)
+        .into_iter()
+        .filter(|m| m.to.eq_ignore_ascii_case("RET-EP@shopper.example"))
+        .filter(|m| m.subject.contains("return") && m.subject.contains("approved"))
+        .collect()
+}
+
+fn path_of(link: &Value) -> String {
+    link.as_str()
+        .unwrap()
+        .trim_start_matches("http://orderflow.test")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_with_it() {
     let app = spawn_app_reaching_loopback().await;
@@ -552,80 +628,28 @@ async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_
     body["is_return"] = json!(true);
     body["tracking_code"] = json!(RETURN_TRACKING);
     body["postage_label"]["label_url"] = json!(format!("{}{LABEL_PATH}", mock.base));
+    // EasyPost sells the label but its answer is lost (a 502 on the way back): the next
+    // try finds the purchase `buying` and asks EasyPost for the shipment before buying.
     mock.on(
         &format!("/v2/shipments/{RETURN_SHIPMENT}/buy"),
+        vec![Reply::status(502), reply(&bought)],
+    );
+    mock.on(
+        &format!("/v2/shipments/{RETURN_SHIPMENT}"),
         vec![reply(&bought)],
     );
-    let shop = shop(&app, "easypost-return", false).await;
-    let s = &shop.owner;
-    let carrier = easypost_carrier(&app, s, &mock).await;
-    ok(&app, s, "updateFulfillmentSettings", "mutation { updateFulfillmentSettings(input: {labelPick: CHEAPEST}) { userErrors { field message } } }", json!({})).await;
-    // An order placed over the API today (a channel's imported history is not mailed).
-    let id =
-        crate::fulfillment::kettles(&app, s, "RET-EP", 1, crate::fulfillment::us_address()).await;
-    drain(&app).await;
-    let o = order(&app, s, &id).await;
-    assert_eq!(
-        o["shipments"][0]["trackingNumber"], "9400100208303109505657",
-        "{o}"
-    );
-    let (status, body) = track(
-        &app,
-        &carrier,
-        "easypost",
-        CARRIER_SECRET,
-        &crate::returns::recent_event("9400100208303109505657", true),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    drain(&app).await;
-    assert_eq!(order(&app, s, &id).await["state"], "DELIVERED");
+    let (s, carrier, id) = delivered_through_easypost(&app, &mock, "easypost-return").await;
+    let s = &s;
 
     // Approved: the label is requested from EasyPost, not drawn, and the shopper not yet told.
-    let create = format!(
-        "mutation($i: CreateReturnInput!) {{ createReturn(input: $i) {{ return {{ {} labelWait }} userErrors {{ field message }} }} }}",
-        crate::returns::RETURN
-    );
-    let body = app
-        .gql(
-            Some(&s.access),
-            &create,
-            json!({ "i": { "orderId": id, "lines": [{ "lineIndex": 0, "quantity": 1 }], "reason": "changed_mind" } }),
-        )
-        .await;
-    let mut r = body["data"]["createReturn"]["return"].clone();
-    assert!(r.is_object(), "{body}");
-    if r["status"] == "REQUESTED" {
-        let approve = format!(
-            "mutation($r: ID!) {{ approveReturn(input: {{returnId: $r}}) {{ return {{ {} labelWait }} userErrors {{ field message }} }} }}",
-            crate::returns::RETURN
-        );
-        let body = app
-            .gql(Some(&s.access), &approve, json!({ "r": r["id"] }))
-            .await;
-        r = body["data"]["approveReturn"]["return"].clone();
-    }
+    let r = approved_return(&app, s, &id).await;
     assert_eq!(r["status"], "APPROVED", "{r}");
     assert_eq!(r["labelStatus"], "requested", "{r}");
     assert_eq!(r["labelWait"], "label requested from the carrier");
     assert_eq!(r["labelUrl"], Value::Null);
-    let approvals = |app: &TestApp| {
-        crate::notify::outbox(app)
-            .into_iter()
-            .filter(|m| m.to.eq_ignore_ascii_case("RET-EP@shopper.example"))
-            .filter(|m| m.subject.contains("return") && m.subject.contains("approved"))
-            .collect::<Vec<_>>()
-    };
     let page = app
         .client
-        .get(
-            app.url(
-                r["pageUrl"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("http://orderflow.test"),
-            ),
-        )
+        .get(app.url(&path_of(&r["pageUrl"])))
         .send()
         .await
         .unwrap()
@@ -635,6 +659,12 @@ async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_
     assert!(page.contains("being prepared"), "{page}");
 
     drain(&app).await;
+    let r = &crate::returns::returns_of(&app, s, &id).await[0];
+    assert_eq!(r["labelStatus"], "buying", "{r}");
+    assert!(approvals(&app).is_empty(), "no email before the label");
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    drain(&app).await;
+    assert_eq!(mock.hits(&format!("/v2/shipments/{RETURN_SHIPMENT}")), 1);
     // EasyPost was asked for a return shipment: the warehouse as the sender it goes back to,
     // the shopper as the addressee it comes from, and a PDF whatever the carrier's format.
     let sent = mock.json_sent("POST", "/v2/shipments");
@@ -647,7 +677,7 @@ async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_
         sent[0]["shipment"]["to_address"]["street1"]
     );
     assert_eq!(asked["options"]["label_format"], "PDF");
-    // The cheapest of its three return rates bought, once.
+    // The cheapest of its three return rates bought, once: the lost answer was found.
     assert_eq!(
         mock.json_sent("POST", &format!("/v2/shipments/{RETURN_SHIPMENT}/buy")),
         vec![json!({ "rate": { "id": RETURN_RATE } })]
@@ -682,15 +712,7 @@ async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
     // One approval email, sent with the label.
     let mails = approvals(&app);
-    assert_eq!(
-        mails.len(),
-        1,
-        "{:?}",
-        crate::notify::outbox(&app)
-            .iter()
-            .map(|m| &m.subject)
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(
         mails[0].text.contains("Print your return label: http"),
         "{}",
@@ -717,4 +739,90 @@ async fn a_return_label_is_bought_from_easypost_as_a_return_shipment_and_mailed_
     drain(&app).await;
     let r = &crate::returns::returns_of(&app, s, &id).await[0];
     assert_eq!(r["status"], "RECEIVED", "{r}");
+}
+
+#[tokio::test]
+async fn a_return_label_easypost_refuses_leaves_the_shopper_the_warehouse_address() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    easypost(&mock);
+    let reply = |exchange: &Value| {
+        let mut r = Reply::json(serde_json::to_vec(&exchange["response"]["body"]).unwrap());
+        r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
+        r
+    };
+    // The outbound shipment, then EasyPost's recorded 422 for the return shipment.
+    mock.on(
+        "/v2/shipments",
+        vec![
+            reply(&fixture_json("easypost/api/shipment_buy_1_POST_201.json")),
+            reply(&fixture_json(
+                "easypost/api/error_shipment_create_1_POST_422.json",
+            )),
+        ],
+    );
+    let (s, _, id) = delivered_through_easypost(&app, &mock, "easypost-return-refused").await;
+    let r = approved_return(&app, &s, &id).await;
+    assert_eq!(r["labelStatus"], "requested", "{r}");
+    assert!(
+        approvals(&app).is_empty(),
+        "no email before the label is settled"
+    );
+    drain(&app).await;
+
+    let r = &crate::returns::returns_of(&app, &s, &id).await[0];
+    assert_eq!(r["status"], "APPROVED");
+    assert_eq!(r["labelStatus"], "failed", "{r}");
+    assert_eq!(r["labelUrl"], Value::Null);
+    let wait = app
+        .gql(
+            Some(&s.access),
+            "query($r: ID!) { return(id: $r) { labelWait } }",
+            json!({ "r": r["id"] }),
+        )
+        .await;
+    assert!(
+        wait["data"]["return"]["labelWait"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Missing required parameter"),
+        "the carrier's words: {wait}"
+    );
+    let failed = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "return.label_failed")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("sends it back themselves"),
+        "{failed}"
+    );
+    // Nothing was bought; the shopper is told where to send it, once.
+    assert_eq!(
+        mock.hits(&format!("/v2/shipments/{RETURN_SHIPMENT}/buy")),
+        0
+    );
+    let mails = approvals(&app);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0].text.contains("Send the items to: EAST warehouse")
+            && mails[0].text.contains("400 W Market St")
+            && !mails[0].text.contains("Print your return label"),
+        "{}",
+        mails[0].text
+    );
+    let page = app
+        .client
+        .get(app.url(&path_of(&r["pageUrl"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("could not get a return label"), "{page}");
 }
