@@ -42,6 +42,7 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::lifecycle::shipping::purchase::BuyLabel>()
         .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
         .single::<crate::lifecycle::returns::label::remote::BuyReturnLabel>()
+        .single::<crate::channels::push::PushToChannel>()
         .single::<crate::lifecycle::refund::remote::SendRefund>()
         .single::<crate::lifecycle::refund::remote::RefundThroughChannel>()
 }
@@ -65,6 +66,10 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
     /// A job for each enabled automation rule the event triggers.
     fn automation<'a>(tx: &'a TenantTx, events: &'a [OrderEvent]) -> Reacted<'a> {
         Box::pin(crate::automation::service::on_events(tx, events))
+    }
+    /// A push to the order's sales channel (fulfilment, tracking) for each step it hears of.
+    fn channels<'a>(tx: &'a TenantTx, events: &'a [OrderEvent]) -> Reacted<'a> {
+        Box::pin(crate::channels::push::on_events(tx, events))
     }
     /// A new order's `order.received` rules, in the capturing transaction.
     fn received_rules<'a>(
@@ -100,6 +105,7 @@ pub fn event_subscribers() -> crate::lifecycle::events::Subscribers {
         .react("notify", notify)
         .react("webhooks", webhooks)
         .react("automation", automation)
+        .react("channels", channels)
         .at_capture(received_rules)
         .restated(reporting)
         .channel_changed(channel_changed)
@@ -243,6 +249,7 @@ mod tests {
         assert_eq!(
             kinds.calling_out(),
             [
+                "channel.push",
                 "channels.poll",
                 "refund.channel",
                 "refund.send",

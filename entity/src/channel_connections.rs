@@ -18,6 +18,9 @@ pub struct Model {
     pub sync_cursor: Option<String>,
     pub last_synced_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// Whether the channel may email the shopper about a fulfilment Orderflow pushes (off:
+    /// Orderflow emails the shopper itself).
+    pub notify_customer: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,7 @@ pub mod carrier_services;
 pub mod carriers;
 pub mod channel_connections;
 pub mod channel_deliveries;
+pub mod channel_pushes;
 pub mod channel_routes;
 pub mod customers;
 pub mod delivery_exceptions;

@@ -23,6 +23,7 @@ mod m20261206_000013_security;
 mod m20261207_000014_carrier_apis;
 mod m20261207_000015_payment_processors;
 mod m20261207_000016_return_label_purchase;
+mod m20261207_000017_channel_pushes;
 pub mod rls;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_carrier_apis::Migration),
             Box::new(m20261207_000015_payment_processors::Migration),
             Box::new(m20261207_000016_return_label_purchase::Migration),
+            Box::new(m20261207_000017_channel_pushes::Migration),
         ]
     }
 }

@@ -216,6 +216,36 @@ impl<'a> Api<'a> {
     }
 }
 
+// What Orderflow writes back (see `push`).
+impl Api<'_> {
+    /// The marketplace the seller's orders are in.
+    pub fn marketplace(&self) -> Result<&str, ApiError> {
+        credential(self.credentials, "marketplaceId")
+    }
+
+    /// `confirmShipment` for one package: sent once (a lost answer is found from the order
+    /// items' shipped quantities next time); the answer comes back as it is.
+    pub async fn confirm_shipment(
+        &self,
+        token: &str,
+        order_id: &str,
+        body: &Value,
+    ) -> Result<crate::infra::outbound::Answer, (ApiError, Option<std::time::Duration>)> {
+        let url = format!(
+            "{}/orders/v0/orders/{}/shipmentConfirmation",
+            self.base,
+            enc(order_id)
+        );
+        let request = self
+            .client
+            .request(Method::POST, &url)
+            .header("x-amz-access-token", token)
+            .header("accept", "application/json")
+            .json(body);
+        self.client.once("Amazon confirmShipment", request).await
+    }
+}
+
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

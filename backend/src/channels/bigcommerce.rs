@@ -98,6 +98,41 @@ impl<'a> Api<'a> {
     }
 }
 
+// What Orderflow writes back (see `push`).
+impl Api<'_> {
+    /// The order's shipments (BigCommerce's parcels, with their tracking numbers).
+    pub async fn shipments(&self, order: &str) -> Result<Vec<Value>, ApiError> {
+        self.all(&format!("/orders/{order}/shipments")).await
+    }
+
+    /// The ids of the order's shipping addresses, first first.
+    pub async fn shipping_address_ids(&self, order: &str) -> Result<Vec<i64>, ApiError> {
+        Ok(self
+            .all(&format!("/orders/{order}/shipping_addresses"))
+            .await?
+            .iter()
+            .filter_map(|a| a["id"].as_i64())
+            .collect())
+    }
+
+    /// Creates a shipment: sent once (a lost answer is found by its tracking number next
+    /// time); the answer comes back as it is, refusals included.
+    pub async fn create_shipment(
+        &self,
+        order: &str,
+        body: &Value,
+    ) -> Result<crate::infra::outbound::Answer, (ApiError, Option<std::time::Duration>)> {
+        let url = format!("{}/orders/{order}/shipments", self.base);
+        let request = self
+            .client
+            .request(Method::POST, &url)
+            .header("X-Auth-Token", &self.token)
+            .header("Accept", "application/json")
+            .json(body);
+        self.client.once("BigCommerce shipment", request).await
+    }
+}
+
 /// Which topics change orders; the rest are kept and ignored.
 pub fn changes_orders(topic: &str) -> bool {
     matches!(

@@ -53,6 +53,8 @@ pub struct ConnectionFields {
     pub webhook_secret: Option<String>,
     pub credentials: Option<BTreeMap<String, String>>,
     pub active: Option<bool>,
+    /// Whether the channel may email the shopper about a fulfilment Orderflow pushes.
+    pub notify_customer: Option<bool>,
 }
 
 /// What a connection's sealed secrets open to.
@@ -255,6 +257,7 @@ pub async fn create_connection(
         sync_cursor: Set(None),
         last_synced_at: Set(None),
         last_error: Set(None),
+        notify_customer: Set(f.notify_customer.unwrap_or(false)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -307,6 +310,14 @@ pub async fn update_connection(
     if let Some(active) = f.active {
         row.active = Set(active);
         changed.push(if active { "resumed" } else { "paused" });
+    }
+    if let Some(notify) = f.notify_customer {
+        row.notify_customer = Set(notify);
+        changed.push(if notify {
+            "channel emails shoppers about fulfilments"
+        } else {
+            "channel does not email shoppers about fulfilments"
+        });
     }
     if f.webhook_secret.is_some() {
         let secret = check_webhook_secret(platform, f.webhook_secret.as_deref())?;

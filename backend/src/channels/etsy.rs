@@ -80,6 +80,80 @@ async fn access_token(
         .ok_or_else(|| ApiError::Permanent("Etsy answered without an access_token".into()))
 }
 
+/// A shop's receipts, for what Orderflow writes back (see `push`).
+pub struct Receipts<'a> {
+    client: &'a Client,
+    base: String,
+    key: String,
+    shop: String,
+    token: String,
+}
+
+impl<'a> Receipts<'a> {
+    /// Opens the shop's API with a fresh access token.
+    pub async fn open(
+        client: &'a Client,
+        credentials: &BTreeMap<String, String>,
+    ) -> Result<Self, ApiError> {
+        let need = |k: &str| {
+            credentials
+                .get(k)
+                .cloned()
+                .ok_or_else(|| ApiError::Permanent(format!("credentials lack {k}")))
+        };
+        Ok(Self {
+            client,
+            base: credentials
+                .get("apiUrl")
+                .map(String::as_str)
+                .unwrap_or(DEFAULT_API)
+                .trim_end_matches('/')
+                .to_owned(),
+            key: need("apiKey")?,
+            shop: need("shopId")?,
+            token: access_token(client, credentials).await?,
+        })
+    }
+
+    fn url(&self, receipt: &str, rest: &str) -> String {
+        format!(
+            "{}/v3/application/shops/{}/receipts/{receipt}{rest}",
+            self.base, self.shop
+        )
+    }
+
+    /// `getShopReceipt`: the receipt with its shipments.
+    pub async fn receipt(&self, receipt: &str) -> Result<Value, ApiError> {
+        let url = self.url(receipt, "");
+        self.client
+            .json("Etsy GET receipt", || {
+                self.client
+                    .request(Method::GET, &url)
+                    .header("x-api-key", &self.key)
+                    .bearer_auth(&self.token)
+            })
+            .await
+    }
+
+    /// `createReceiptShipment` (form-encoded, as the spec has it): sent once; the answer
+    /// comes back as it is.
+    pub async fn create_shipment(
+        &self,
+        receipt: &str,
+        form: &[(&str, String)],
+    ) -> Result<crate::infra::outbound::Answer, (ApiError, Option<std::time::Duration>)> {
+        let request = self
+            .client
+            .request(Method::POST, &self.url(receipt, "/tracking"))
+            .header("x-api-key", &self.key)
+            .bearer_auth(&self.token)
+            .form(form);
+        self.client
+            .once("Etsy createReceiptShipment", request)
+            .await
+    }
+}
+
 /// Receipts modified since `since`, oldest change first (so a run cut short by the page cap
 /// moves the cursor only past what it read), every page.
 pub async fn fetch(

@@ -34,6 +34,9 @@ pub struct ChannelConnection {
     pub credential_names: Vec<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Whether the channel may email the shopper about a fulfilment Orderflow pushes (off
+    /// by default: Orderflow emails the shopper itself).
+    pub notify_customer: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -56,7 +59,49 @@ impl ChannelConnection {
             credential_names: names,
             last_synced_at: c.last_synced_at,
             last_error: c.last_error,
+            notify_customer: c.notify_customer,
             created_at: c.created_at,
+        }
+    }
+}
+
+/// One write to a channel, as the sync log shows it.
+#[derive(Clone, Debug, SimpleObject)]
+pub struct ChannelPush {
+    pub id: ID,
+    pub order_id: ID,
+    pub shipment_id: Option<ID>,
+    /// fulfillment, in_transit or completed.
+    pub kind: String,
+    /// queued, waiting (the channel is down or limiting: asked again), sent, failed (the
+    /// channel refused: its words are the answer) or skipped (nothing to write).
+    pub state: String,
+    pub summary: String,
+    /// What the channel made of it (a fulfilment's or a note's id).
+    pub remote_id: Option<String>,
+    /// The platform's answer, in its words.
+    pub answer: Option<String>,
+    pub attempts: i32,
+    pub duration_ms: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<entity::channel_pushes::Model> for ChannelPush {
+    fn from(p: entity::channel_pushes::Model) -> Self {
+        Self {
+            id: global_id("ChannelPush", p.id),
+            order_id: global_id("Order", p.order_id),
+            shipment_id: p.shipment_id.map(|s| global_id("Shipment", s)),
+            kind: p.kind,
+            state: p.state,
+            summary: p.summary,
+            remote_id: p.remote_id,
+            answer: p.answer,
+            attempts: p.attempts,
+            duration_ms: p.duration_ms,
+            created_at: p.created_at,
+            sent_at: p.sent_at,
         }
     }
 }
@@ -163,6 +208,8 @@ pub struct UpdateChannelConnectionInput {
     pub webhook_secret: Option<String>,
     /// Replaces all stored credentials.
     pub credentials: Option<Json<serde_json::Value>>,
+    /// Whether the channel may email the shopper about a fulfilment Orderflow pushes.
+    pub notify_customer: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -221,6 +268,28 @@ impl ChannelQuery {
         Ok(row.map(|c| ChannelConnection::new(c, ctx)))
     }
 
+    /// What Orderflow wrote to a connection's channel (fulfilments, tracking), newest first:
+    /// the sync log, with each platform's answer.
+    #[graphql(guard = "Perm(Permission::ChannelsManage)")]
+    async fn channel_sync_log(
+        &self,
+        ctx: &Context<'_>,
+        connection_id: ID,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<ChannelPush>> {
+        let p = principal(ctx)?;
+        let id = ConnectionId(decode_id(
+            &connection_id,
+            "ChannelConnection",
+            "connectionId",
+        )?);
+        let limit = u64::try_from(first.clamp(1, 500)).unwrap_or(50);
+        let tx = TenantTx::begin(&state(ctx).db, p.tenant).await?;
+        let rows = super::push::log_of(&tx, id, limit).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(ChannelPush::from).collect())
+    }
+
     /// What channels sent, newest first; `NEEDS_ATTENTION` lists what could not be mapped.
     #[graphql(
         guard = "Perm(Permission::ChannelsManage)",
@@ -268,6 +337,7 @@ fn fields(
         webhook_secret,
         credentials: credentials(raw_credentials)?,
         active,
+        notify_customer: None,
     })
 }
 
@@ -318,7 +388,13 @@ impl ChannelMutation {
             input.credentials,
             input.active,
         ) {
-            Ok(f) => connections::update_connection(state(ctx), p, id, f).await,
+            Ok(f) => {
+                let f = ConnectionFields {
+                    notify_customer: input.notify_customer,
+                    ..f
+                };
+                connections::update_connection(state(ctx), p, id, f).await
+            }
             Err(e) => Err(e),
         };
         let (value, user_errors) = payload(outcome)?;

@@ -11,9 +11,11 @@ pub mod graphql;
 pub mod http;
 pub mod json;
 pub mod poll;
+pub mod push;
 pub mod refunds;
 pub mod repo;
 pub mod shopify;
+pub mod store;
 pub mod woocommerce;
 
 use crate::order::canonical::CanonicalOrder;

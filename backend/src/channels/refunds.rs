@@ -7,7 +7,6 @@
 //! (`[orderflow:<key>]`), and the order's refunds are read before one is created: a retry, or
 //! a run after a crash, finds the refund it made instead of making a second.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -17,10 +16,9 @@ use serde_json::{Value, json};
 use super::Platform;
 use super::connections::open_secrets;
 use super::repo;
+use super::store::{self, Failure, Store, answer_json, id_text};
 use crate::domain::money::amount_from_units;
 use crate::domain::{ConnectionId, OrderId, TenantId};
-use crate::infra::outbound::Answer;
-use crate::infra::outbound::api::{ApiError, Client, json_of};
 use crate::jobs::{Claim, JobError, Run};
 use crate::lifecycle::refund::provider::ProviderOutcome;
 use crate::lifecycle::refund::remote::{self, MAX_TRIES, RefundThroughChannel, backoff};
@@ -71,21 +69,6 @@ impl ChannelRefund {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Failure {
-    Unavailable(String),
-    Refused(String),
-}
-
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::Transient(m) => Self::Unavailable(m),
-            ApiError::Permanent(m) => Self::Refused(m),
-        }
-    }
-}
-
 /// A made refund: the channel's id, and what staff should know.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Made {
@@ -128,18 +111,14 @@ async fn run(
         }
     };
     let ask = ask_of(&row, &order, &lines, &returned);
-    let shop = Shop {
+    let shop = Store {
         client: &state.http,
-        root: secrets
-            .credentials
-            .get("apiUrl")
-            .cloned()
-            .unwrap_or_else(|| format!("https://{}", connection.shop_domain)),
+        root: store::root(&secrets.credentials, &connection.shop_domain),
         credentials: &secrets.credentials,
     };
     let made = match platform {
-        Some(Platform::Shopify) => shop.shopify(&order.external_id, &ask).await,
-        Some(Platform::Woocommerce) => shop.woocommerce(&order.external_id, &ask).await,
+        Some(Platform::Shopify) => shop.refund_on_shopify(&order.external_id, &ask).await,
+        Some(Platform::Woocommerce) => shop.refund_on_woocommerce(&order.external_id, &ask).await,
         _ => Err(Failure::Refused(format!(
             "{by} orders cannot be refunded through the channel"
         ))),
@@ -213,57 +192,6 @@ pub fn ask_of(
         shipping: money(row.shipping_units),
         note: row.reason.clone().unwrap_or_default(),
         lines,
-    }
-}
-
-struct Shop<'a> {
-    client: &'a Client,
-    root: String,
-    credentials: &'a BTreeMap<String, String>,
-}
-
-fn answer_json(what: &str, res: &Answer) -> Result<Value, Failure> {
-    if res.status.is_success() {
-        return Ok(json_of(what, res)?);
-    }
-    let body: Value = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
-    Err(Failure::Refused(format!(
-        "{what}: HTTP {}: {}",
-        res.status.as_u16(),
-        refusal_words(&body).unwrap_or_else(|| res.excerpt(300))
-    )))
-}
-
-/// The platform's own words in an error body: Shopify's `errors` (a string, a list or fields
-/// with lists), WooCommerce's `message`.
-pub fn refusal_words(body: &Value) -> Option<String> {
-    if let Some(m) = body["message"].as_str() {
-        return Some(m.to_owned());
-    }
-    match &body["errors"] {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(a) => Some(
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        Value::Object(o) => Some(
-            o.iter()
-                .map(|(k, v)| match v {
-                    Value::Array(a) => format!(
-                        "{k} {}",
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    other => format!("{k} {other}"),
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        _ => None,
     }
 }
 
@@ -350,14 +278,6 @@ pub fn shopify_body(ask: &ChannelRefund, calculated: Option<&Value>) -> Result<V
     Ok(json!({ "refund": refund }))
 }
 
-fn id_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// WooCommerce's body: the amount, the lines (restocked by the gateway's `api_restock` when
 /// the return restocked any), and the gateway asked to move the money.
 pub fn woocommerce_body(ask: &ChannelRefund) -> Value {
@@ -396,36 +316,14 @@ fn woo_made(refund: &Value) -> Result<Made, Failure> {
     Ok(Made { id, note })
 }
 
-impl Shop<'_> {
-    fn shopify_request(
-        &self,
-        method: Method,
-        path: &str,
-    ) -> Result<reqwest::RequestBuilder, Failure> {
-        let token = self
-            .credentials
-            .get("accessToken")
-            .ok_or_else(|| Failure::Refused("the Shopify connection has no accessToken".into()))?;
-        Ok(self
-            .client
-            .request(
-                method,
-                &format!(
-                    "{}/admin/api/{}/{path}",
-                    self.root.trim_end_matches('/'),
-                    super::shopify::API_VERSION
-                ),
-            )
-            .header("X-Shopify-Access-Token", token))
-    }
-
-    async fn shopify(&self, order: &str, ask: &ChannelRefund) -> Result<Made, Failure> {
+impl Store<'_> {
+    async fn refund_on_shopify(&self, order: &str, ask: &ChannelRefund) -> Result<Made, Failure> {
         if order.is_empty() || !order.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Failure::Refused(format!(
                 "{order:?} is not a Shopify order id"
             )));
         }
-        let list = self.shopify_request(Method::GET, &format!("orders/{order}/refunds.json"))?;
+        let list = self.shopify(Method::GET, &format!("orders/{order}/refunds.json"))?;
         let res = self
             .client
             .exchange("Shopify GET refunds", &|| {
@@ -439,7 +337,7 @@ impl Shop<'_> {
             return Ok(Made { id, note: None });
         }
         let calc_body = shopify_body(ask, None).map_err(Failure::Refused)?;
-        let calc = self.shopify_request(
+        let calc = self.shopify(
             Method::POST,
             &format!("orders/{order}/refunds/calculate.json"),
         )?;
@@ -455,7 +353,7 @@ impl Shop<'_> {
         let body = shopify_body(ask, Some(&calculated["refund"])).map_err(Failure::Refused)?;
         // Sent once: a lost answer is found by its note on the next run.
         let create = self
-            .shopify_request(Method::POST, &format!("orders/{order}/refunds.json"))?
+            .shopify(Method::POST, &format!("orders/{order}/refunds.json"))?
             .json(&body);
         let res = self
             .client
@@ -468,30 +366,17 @@ impl Shop<'_> {
         Ok(Made { id, note: None })
     }
 
-    fn woo_request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder, Failure> {
-        let key = self.credentials.get("consumerKey");
-        let secret = self.credentials.get("consumerSecret");
-        let (Some(key), Some(secret)) = (key, secret) else {
-            return Err(Failure::Refused(
-                "the WooCommerce connection has no consumerKey and consumerSecret".into(),
-            ));
-        };
-        Ok(self
-            .client
-            .request(
-                method,
-                &format!("{}/wp-json/wc/v3/{path}", self.root.trim_end_matches('/')),
-            )
-            .basic_auth(key, Some(secret)))
-    }
-
-    async fn woocommerce(&self, order: &str, ask: &ChannelRefund) -> Result<Made, Failure> {
+    async fn refund_on_woocommerce(
+        &self,
+        order: &str,
+        ask: &ChannelRefund,
+    ) -> Result<Made, Failure> {
         if order.is_empty() || !order.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Failure::Refused(format!(
                 "{order:?} is not a WooCommerce order id"
             )));
         }
-        let list = self.woo_request(Method::GET, &format!("orders/{order}/refunds"))?;
+        let list = self.woo(Method::GET, &format!("orders/{order}/refunds"))?;
         let res = self
             .client
             .exchange("WooCommerce GET refunds", &|| {
@@ -503,7 +388,7 @@ impl Shop<'_> {
             return woo_made(made);
         }
         let create = self
-            .woo_request(Method::POST, &format!("orders/{order}/refunds"))?
+            .woo(Method::POST, &format!("orders/{order}/refunds"))?
             .json(&woocommerce_body(ask));
         let res = self
             .client
@@ -517,6 +402,7 @@ impl Shop<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::store::refusal_words;
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -263,8 +263,9 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
     })
 }
 
-/// The Admin REST API version requests are pinned to.
-pub const API_VERSION: &str = "2026-04";
+/// The Admin REST API version requests are pinned to (the newest whose REST payloads the
+/// tests serve: Shopify's generated API tests for 2026-07).
+pub const API_VERSION: &str = "2026-07";
 
 /// Orders updated since `since`, oldest update first, every page (Shopify paginates with
 /// `Link: <…>; rel="next"`), for reconciliation: webhooks can be missed, the API cannot.

@@ -135,9 +135,11 @@ async fn create(api: &Api) -> anyhow::Result<Shop> {
     ] {
         api.mutate("createCarrierService", "mutation($i: CreateCarrierServiceInput!) { createCarrierService(input: $i) { service { id } userErrors { field message } } }", json!({ "i": { "carrierId": carrier_id, "code": code, "name": name, "currency": "USD", "rateCard": rate_card(express), "cutoff": cutoff } })).await?;
     }
+    // No API credentials: nothing real stands behind the demo's shop domains, so Orderflow
+    // neither reconciles with them nor writes fulfilments back (both need API access).
     let connect = "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { id } userErrors { field message } } }";
-    let shopify = api.mutate("createChannelConnection", connect, json!({ "i": { "platform": "SHOPIFY", "name": "Demo Shopify store", "shopDomain": "orderflow-demo.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "shpat_demo_local_only" } } })).await?;
-    let woo = api.mutate("createChannelConnection", connect, json!({ "i": { "platform": "WOOCOMMERCE", "name": "Demo WooCommerce store", "shopDomain": "shop.orderflow-demo.example", "webhookSecret": WOO_SECRET, "credentials": { "consumerKey": "ck_demo", "consumerSecret": "cs_demo" } } })).await?;
+    let shopify = api.mutate("createChannelConnection", connect, json!({ "i": { "platform": "SHOPIFY", "name": "Demo Shopify store", "shopDomain": "orderflow-demo.myshopify.com", "webhookSecret": SHOPIFY_SECRET } })).await?;
+    let woo = api.mutate("createChannelConnection", connect, json!({ "i": { "platform": "WOOCOMMERCE", "name": "Demo WooCommerce store", "shopDomain": "shop.orderflow-demo.example", "webhookSecret": WOO_SECRET } })).await?;
     // The demo's channels are not real shops: its refunds are recorded, never sent.
     api.mutate("updateRefundSettings", "mutation { updateRefundSettings(rule: SIMULATED) { settings { rule } userErrors { field message } } }", json!({})).await?;
     api.mutate("updateLifecycleSettings", "mutation { updateLifecycleSettings(input: {fraudReviewScore: 40, fraudRejectScore: 90, highRiskCountries: [\"NG\"], lowStockThreshold: 10}) { userErrors { field message } } }", json!({})).await?;

@@ -762,6 +762,10 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
             "channelDeliveries",
             "{ channelDeliveries(first: 100) { edges { node { id deliveryId payload } } } }",
         ),
+        (
+            "channelSyncLog",
+            "query($c: ID!) { channelSyncLog(connectionId: $c) { id summary answer } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, json!({ "c": id })).await;

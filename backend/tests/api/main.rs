@@ -11,6 +11,7 @@ mod bigcommerce;
 mod bulk;
 mod carrier_apis;
 mod catalog;
+mod channel_push;
 mod connectors;
 mod demo;
 mod engine;

@@ -236,11 +236,11 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
     later["name"] = json!("#1002");
     // Two pages, linked the way Shopify links them.
     let page2 = format!(
-        "{}/admin/api/2026-04/orders.json?page_info=abc&limit=250",
+        "{}/admin/api/2026-07/orders.json?page_info=abc&limit=250",
         shopify.base
     );
     shopify.on(
-        "/admin/api/2026-04/orders.json",
+        "/admin/api/2026-07/orders.json",
         vec![
             Reply::json(serde_json::to_vec(&json!({ "orders": [order] })).unwrap())
                 .with("Link", &format!("<{page2}>; rel=\"next\"")),

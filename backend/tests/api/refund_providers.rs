@@ -466,7 +466,7 @@ async fn a_shopify_order_is_refunded_through_shopify_with_the_returns_restock_de
     let o = route_of(&app, s, &order).await;
     assert_eq!(o["refundRoute"]["provider"], "SHOPIFY", "{o}");
 
-    let api = "/admin/api/2026-04/orders/820982911946154508";
+    let api = "/admin/api/2026-07/orders/820982911946154508";
     let recorded =
         |f: &str| fixture_json(&format!("shopify/writeback/{f}"))["response"]["body"].clone();
     // The order's refunds so far: one made in Shopify's admin, not ours.

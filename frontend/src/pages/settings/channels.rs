@@ -1,5 +1,7 @@
 //! Channel connections: each shop the tenant sells through, the webhook URL to give the
-//! platform, whether its signing secret is set, the last sync and error; a new connection.
+//! platform, whether its signing secret is set, the last sync and error, whether the channel
+//! emails shoppers about fulfilments, and the sync log of what Orderflow wrote to it; a new
+//! connection.
 
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -10,7 +12,8 @@ use crate::fmt;
 use crate::session::{mutation, query, session};
 use crate::widgets::{error_notice, loaded};
 
-const LIST: &str = "{ channelConnections { id platform name shopDomain webhookEndpoint active hasWebhookSecret credentialNames lastSyncedAt lastError } }";
+const LIST: &str = "{ channelConnections { id platform name shopDomain webhookEndpoint active hasWebhookSecret credentialNames lastSyncedAt lastError notifyCustomer } }";
+const LOG: &str = "query($c: ID!) { channelSyncLog(connectionId: $c, first: 20) { id kind state summary remoteId answer attempts durationMs createdAt sentAt } }";
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
@@ -74,7 +77,9 @@ pub fn Channels() -> impl IntoView {
                         <dt>"Credentials"</dt><dd>{c["credentialNames"].as_array().cloned().unwrap_or_default().iter().map(s).collect::<Vec<_>>().join(", ")}</dd>
                         <dt>"Last sync"</dt><dd>{c["lastSyncedAt"].as_str().map(|a| fmt::datetime(a, &tz)).unwrap_or_else(|| "never".into())}</dd>
                         {c["lastError"].as_str().map(|e| view! { <dt>"Last error"</dt><dd class="field-error">{e.to_owned()}</dd> })}
+                        <dt>"Fulfilment emails"</dt><dd><NotifyToggle id=s(&c["id"]) on=c["notifyCustomer"] == true reload=reload/></dd>
                     </dl>
+                    <SyncLog id=s(&c["id"])/>
                 </div>
             }).collect_view().into_any()
         })}
@@ -102,5 +107,82 @@ pub fn Channels() -> impl IntoView {
                 </form>
             </div>
         </Show>
+    }
+}
+
+/// Whether the channel emails the shopper about the fulfilments Orderflow pushes.
+#[component]
+fn NotifyToggle(id: String, on: bool, reload: RwSignal<u32>) -> impl IntoView {
+    let error = RwSignal::new(None::<ApiError>);
+    let set = Action::new_local(move |notify: &bool| {
+        let (id, notify) = (id.clone(), *notify);
+        async move {
+            let q = "mutation($i: UpdateChannelConnectionInput!) { updateChannelConnection(input: $i) { userErrors { field message code } } }";
+            match mutation(
+                q,
+                json!({ "i": { "id": id, "notifyCustomer": notify } }),
+                "updateChannelConnection",
+            )
+            .await
+            {
+                Ok(_) => {
+                    error.set(None);
+                    reload.update(|x| *x += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <label class="inline">
+            <input type="checkbox" class="notify-customer" prop:checked=on
+                disabled=move || !session().can("CHANNELS_MANAGE")
+                on:change=move |ev| { set.dispatch(event_target_checked(&ev)); }/>
+            " the channel also emails the shopper (Orderflow emails them either way)"
+        </label>
+        {move || error.get().map(|e| error_notice(&e))}
+    }
+}
+
+/// The last writes to the channel: fulfilments and tracking, with the platform's answer.
+#[component]
+fn SyncLog(id: String) -> impl IntoView {
+    let log = LocalResource::new(move || {
+        let id = id.clone();
+        async move {
+            query(LOG, json!({ "c": id }))
+                .await
+                .map(|d| d["channelSyncLog"].as_array().cloned().unwrap_or_default())
+        }
+    });
+    view! {
+        <h3>"Sync log"</h3>
+        {move || loaded(log.get(), |rows| {
+            let tz = session().timezone();
+            if rows.is_empty() {
+                return view! { <p class="muted">"Nothing written to this channel yet: fulfilments and tracking are sent as parcels get their labels."</p> }.into_any();
+            }
+            view! {
+                <table class="sync-log">
+                    <thead><tr><th>"When"</th><th>"What"</th><th>"State"</th><th>"Answer"</th><th class="num">"Took"</th></tr></thead>
+                    <tbody>{rows.into_iter().map(|p| {
+                        let state = s(&p["state"]);
+                        let badge = match state.as_str() {
+                            "sent" => "badge good",
+                            "failed" => "badge bad",
+                            "waiting" => "badge warn",
+                            _ => "badge",
+                        };
+                        view! { <tr>
+                            <td>{fmt::datetime(&s(&p["createdAt"]), &tz)}</td>
+                            <td>{fmt::words(&s(&p["kind"]))}<div class="small muted">{s(&p["summary"])}</div></td>
+                            <td><span class=badge>{state}</span>{(p["attempts"].as_i64().unwrap_or(0) > 1).then(|| view! { <div class="small muted">{format!("{} tries", p["attempts"])}</div> })}</td>
+                            <td class="small">{s(&p["answer"])}</td>
+                            <td class="num">{p["durationMs"].as_i64().map(|ms| format!("{ms} ms"))}</td>
+                        </tr> }
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        })}
     }
 }

@@ -1,0 +1,387 @@
+//! Channels hear back (issue 21): a Shopify order's parcel, once labelled, is a fulfilment on
+//! Shopify with its tracking and lines, and an `in_transit` event once the carrier has it;
+//! against a local server answering with Shopify's own documented payloads.
+
+use serde_json::{Value, json};
+
+use crate::carrier_apis::shopify_order_with;
+use crate::connectors::fixture_json;
+use crate::engine::drain;
+use crate::fulfillment::{CARRIER_SECRET, easypost_event, shop, track};
+use crate::helpers::{Session, TestApp, spawn_app_reaching_loopback};
+use crate::mock::{MockApi, Reply};
+
+/// The order of Shopify's `orders/create` webhook fixture.
+const ORDER_ID: &str = "820982911946154508";
+const API: &str = "/admin/api/2026-07";
+
+fn reply(exchange: &Value) -> Reply {
+    let mut r = Reply::json(serde_json::to_vec(&exchange["response"]["body"]).unwrap());
+    r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
+    r
+}
+
+fn order_path() -> String {
+    format!("{API}/orders/{ORDER_ID}.json")
+}
+
+/// Shopify's recorded order (its fulfilments), served for the webhook's order.
+fn shopify_order() -> Value {
+    fixture_json("shopify/rest_order.json")
+}
+
+/// Shopify's answers for the webhook fixture's order: the recorded order (its fulfilments
+/// carry other tracking numbers), its fulfilment order (the recorded one, with one line item
+/// per line of the webhook's order, as Shopify makes one per line), the recorded fulfilment
+/// and the recorded fulfilment event.
+fn shopify(mock: &MockApi) -> Value {
+    mock.on(
+        &order_path(),
+        vec![Reply::json(serde_json::to_vec(&shopify_order()).unwrap())],
+    );
+    let mut fos = fixture_json("shopify/writeback/rest_2026-07_fulfillment_orders_list.json");
+    let webhook = fixture_json("shopify/webhook_orders_create.json");
+    let template = fos["response"]["body"]["fulfillment_orders"][0]["line_items"][0].clone();
+    let items: Vec<Value> = webhook["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut item = template.clone();
+            item["id"] = json!(template["id"].as_i64().unwrap() + i as i64);
+            item["line_item_id"] = line["id"].clone();
+            item["quantity"] = line["quantity"].clone();
+            item["fulfillable_quantity"] = line["quantity"].clone();
+            item
+        })
+        .collect();
+    fos["response"]["body"]["fulfillment_orders"][0]["line_items"] = json!(items);
+    fos["response"]["body"]["fulfillment_orders"][0]["order_id"] =
+        json!(ORDER_ID.parse::<i64>().unwrap());
+    mock.on(
+        &format!("{API}/orders/{ORDER_ID}/fulfillment_orders.json"),
+        vec![reply(&fos)],
+    );
+    let made = fixture_json("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
+    mock.on(&format!("{API}/fulfillments.json"), vec![reply(&made)]);
+    let id = made["response"]["body"]["fulfillment"]["id"].clone();
+    mock.on(
+        &format!("{API}/orders/{ORDER_ID}/fulfillments/{id}/events.json"),
+        vec![reply(&fixture_json(
+            "shopify/writeback/rest_2026-07_fulfillment_event_create_in_transit.json",
+        ))],
+    );
+    id
+}
+
+async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
+    let body = app
+        .gql(
+            Some(&s.access),
+            "query($o: ID!) { order(id: $o) { state shipments { trackingNumber lines { sku quantity } } events { kind message } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["order"].clone()
+}
+
+async fn sync_log(app: &TestApp, s: &Session) -> Vec<Value> {
+    let connections = app
+        .gql(Some(&s.access), "{ channelConnections { id } }", json!({}))
+        .await;
+    let id = connections["data"]["channelConnections"][0]["id"].clone();
+    let body = app
+        .gql(
+            Some(&s.access),
+            "query($c: ID!) { channelSyncLog(connectionId: $c) { kind state summary remoteId answer attempts durationMs sentAt } }",
+            json!({ "c": id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["channelSyncLog"].as_array().unwrap().clone()
+}
+
+fn credentials(mock: &MockApi) -> Value {
+    json!({ "accessToken": "shpat_push_0123456789", "apiUrl": mock.base })
+}
+
+#[tokio::test]
+async fn a_labelled_shopify_parcel_is_one_fulfilment_with_its_tracking_then_in_transit() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-shopify-access-token");
+    let fulfilment = shopify(&mock);
+    let shop = shop(&app, "push-shopify", true).await;
+    let s = &shop.owner;
+    let id = shopify_order_with(&app, s, credentials(&mock)).await;
+    let o = order(&app, s, &id).await;
+    assert_eq!(o["state"], "SHIPPED", "{o}");
+    assert_eq!(o["shipments"].as_array().unwrap().len(), 1, "{o}");
+    let parcel = &o["shipments"][0];
+    let tracking = parcel["trackingNumber"].as_str().unwrap().to_owned();
+
+    // One fulfilment, of the parcel's lines on the order's fulfilment order, with its
+    // tracking; Shopify does not email the shopper (Orderflow does).
+    let sent = mock.json_sent("POST", &format!("{API}/fulfillments.json"));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let f = &sent[0]["fulfillment"];
+    assert_eq!(f["tracking_info"]["number"], tracking.as_str());
+    assert_eq!(f["notify_customer"], false);
+    let by_fo = f["line_items_by_fulfillment_order"].as_array().unwrap();
+    assert_eq!(by_fo.len(), 1, "{f}");
+    assert_eq!(by_fo[0]["fulfillment_order_id"], 1046000780);
+    let units: i64 = by_fo[0]["fulfillment_order_line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .sum();
+    let in_parcel: i64 = parcel["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(units, in_parcel, "{f} for {parcel}");
+    let token = mock.seen.lock().unwrap().iter().find_map(|(_, p, h)| {
+        p.ends_with("fulfillments.json")
+            .then(|| h.clone())
+            .flatten()
+    });
+    assert_eq!(token.as_deref(), Some("shpat_push_0123456789"));
+    // Said on the timeline and in the connection's sync log, with Shopify's answer.
+    let said: Vec<&str> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "channel.pushed")
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        said,
+        [format!("Fulfilment sent to Shopify (tracking {tracking})")]
+    );
+    let log = sync_log(&app, s).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["kind"], "fulfillment");
+    assert_eq!(log[0]["state"], "sent");
+    assert_eq!(log[0]["remoteId"], fulfilment.to_string());
+    assert!(log[0]["durationMs"].as_i64().is_some());
+
+    // Running the jobs again writes nothing more.
+    drain(&app).await;
+    assert_eq!(mock.hits(&format!("{API}/fulfillments.json")), 1);
+
+    // The carrier's first scan: Shopify's fulfilment moves to in transit, once.
+    let events_path = format!("{API}/orders/{ORDER_ID}/fulfillments/{fulfilment}/events.json");
+    for _ in 0..2 {
+        let (status, body) = track(
+            &app,
+            &shop.carrier,
+            "easypost",
+            CARRIER_SECRET,
+            &easypost_event(&tracking, 2, false),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        drain(&app).await;
+    }
+    assert_eq!(
+        mock.json_sent("POST", &events_path),
+        vec![json!({ "event": { "status": "in_transit" } })]
+    );
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["kind"], "in_transit", "{log:?}");
+    assert_eq!(log[0]["state"], "sent");
+}
+
+#[tokio::test]
+async fn a_fulfilment_whose_answer_was_lost_is_found_on_shopify_not_made_twice() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-shopify-access-token");
+    shopify(&mock);
+    // Shopify makes the fulfilment but its answer is lost (a 502 on the way back).
+    let made = fixture_json("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
+    mock.on(
+        &format!("{API}/fulfillments.json"),
+        vec![Reply::status(502), reply(&made)],
+    );
+    let shop = shop(&app, "push-shopify-lost", true).await;
+    let s = &shop.owner;
+    let id = shopify_order_with(&app, s, credentials(&mock)).await;
+    let tracking = order(&app, s, &id).await["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["state"], "waiting", "{log:?}");
+    assert!(
+        log[0]["answer"].as_str().unwrap().contains("502"),
+        "the reason is shown: {log:?}"
+    );
+    // Shopify now holds a fulfilment with the parcel's tracking number.
+    let mut known = shopify_order();
+    known["order"]["fulfillments"][0]["tracking_number"] = json!(tracking);
+    known["order"]["fulfillments"][0]["tracking_numbers"] = json!([tracking]);
+    known["order"]["fulfillments"][0]["status"] = json!("success");
+    mock.on(
+        &order_path(),
+        vec![Reply::json(serde_json::to_vec(&known).unwrap())],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    drain(&app).await;
+    assert_eq!(
+        mock.hits(&format!("{API}/fulfillments.json")),
+        1,
+        "never made twice"
+    );
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["state"], "sent", "{log:?}");
+    assert_eq!(
+        log[0]["remoteId"], "255858046",
+        "the fulfilment Shopify already had"
+    );
+    assert_eq!(log[0]["attempts"], 2);
+}
+
+const WOO: &str = "/wp-json/wc/v3/orders/727";
+const WOO_SECRET: &str = "woo push secret 0123456789";
+
+/// WooCommerce's order 727 (its `order.created` webhook), with lines this shop stocks: 15
+/// kettles (no warehouse holds more than 10, so two parcels) and one more item.
+async fn woo_order(app: &TestApp, s: &Session, mock: &MockApi) -> String {
+    let c = crate::webhooks::connect(
+        app,
+        s,
+        "WOOCOMMERCE",
+        "shop.example.com",
+        WOO_SECRET,
+        json!({ "consumerKey": "ck_push", "consumerSecret": "cs_push", "apiUrl": mock.base }),
+    )
+    .await;
+    let mut o = fixture_json("woocommerce/order_created_727_wp_api_v3.json");
+    o["line_items"][0]["sku"] = json!("KETTLE-1");
+    o["line_items"][0]["quantity"] = json!(15);
+    o["line_items"][1]["sku"] = json!("SKU2006-020");
+    let body = serde_json::to_vec(&o).unwrap();
+    let sig = orderflow::infra::signature::sign_base64(WOO_SECRET, &body);
+    let (status, answer) = crate::webhooks::post(
+        app,
+        c["webhookUrl"].as_str().unwrap(),
+        &[
+            ("content-type", "application/json"),
+            ("X-WC-Webhook-Topic", "order.created"),
+            ("X-WC-Webhook-Signature", &sig),
+            ("X-WC-Webhook-Delivery-ID", "push-1"),
+            ("X-WC-Webhook-Source", "https://shop.example.com/"),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    drain(app).await;
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ orders(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    list["data"]["orders"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_split_woocommerce_order_gets_a_note_per_parcel_then_completed() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("authorization");
+    // Each note as WooCommerce's docs answer one; the order as they answer its update to
+    // completed.
+    let note = fixture_json("woocommerce/writeback/order_note_create_723.json");
+    let mut created = Reply::json(serde_json::to_vec(&note["response"]["body"]).unwrap());
+    created.status = 201;
+    let completed = fixture_json("woocommerce/writeback/order_update_status_completed_727.json");
+    mock.on(WOO, vec![reply(&completed)]);
+    let shop = shop(&app, "push-woo", true).await;
+    let s = &shop.owner;
+    // GET and POST share the notes path: no notes yet, a note made, and again for the
+    // second parcel.
+    mock.on(
+        &format!("{WOO}/notes"),
+        vec![
+            Reply::json(b"[]".to_vec()),
+            created.clone(),
+            Reply::json(b"[]".to_vec()),
+            created,
+        ],
+    );
+    let id = woo_order(&app, s, &mock).await;
+    let o = order(&app, s, &id).await;
+    let parcels: Vec<String> = o["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["trackingNumber"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(parcels.len(), 2, "{o}");
+
+    // A note per parcel, each naming its own tracking number, for the shopper.
+    let notes = mock.json_sent("POST", &format!("{WOO}/notes"));
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for n in &notes {
+        assert_eq!(n["customer_note"], true);
+    }
+    for number in &parcels {
+        assert_eq!(
+            notes
+                .iter()
+                .filter(|n| n["note"].as_str().unwrap().contains(number.as_str()))
+                .count(),
+            1,
+            "{number} in {notes:?}"
+        );
+    }
+    // Completed once, after both notes, with both parcels' tracking in the order meta.
+    let bodies = mock.bodies.lock().unwrap().clone();
+    let writes: Vec<(String, String)> = bodies
+        .iter()
+        .filter(|(m, ..)| m != "GET")
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            ("POST".to_owned(), format!("{WOO}/notes")),
+            ("POST".to_owned(), format!("{WOO}/notes")),
+            ("PUT".to_owned(), WOO.to_owned()),
+        ]
+    );
+    let put = &mock.json_sent("PUT", WOO)[0];
+    assert_eq!(put["status"], "completed");
+    let tracked: Vec<&str> = put["meta_data"][0]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tracking_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(tracked.len(), 2, "{put}");
+    let auth = mock.seen.lock().unwrap()[0].2.clone().unwrap_or_default();
+    assert!(auth.starts_with("Basic "), "{auth}");
+    let log = sync_log(&app, s).await;
+    let states: Vec<(&str, &str)> = log
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("completed", "sent"),
+            ("fulfillment", "sent"),
+            ("fulfillment", "sent")
+        ],
+        "{log:?}"
+    );
+}
