@@ -39,13 +39,38 @@ pub async fn create(
     if made.is_some() {
         return Ok(None);
     }
+    insert(tx, order, Some(rule), title).await.map(Some)
+}
+
+/// Puts a task Orderflow itself needs done on the list for an order (something no API can
+/// do), once per order and title.
+pub async fn ask_staff(tx: &TenantTx, order: uuid::Uuid, title: &str) -> Result<Task, DbErr> {
+    let made = staff_tasks::Entity::find()
+        .filter(staff_tasks::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(staff_tasks::Column::OrderId.eq(order))
+        .filter(staff_tasks::Column::RuleId.is_null())
+        .filter(staff_tasks::Column::Title.eq(title))
+        .one(tx.conn())
+        .await?;
+    match made {
+        Some(task) => Ok(task),
+        None => insert(tx, order, None, title).await,
+    }
+}
+
+async fn insert(
+    tx: &TenantTx,
+    order: uuid::Uuid,
+    rule: Option<uuid::Uuid>,
+    title: &str,
+) -> Result<Task, DbErr> {
     let task = Task {
         tenant_id: tx.tenant().uuid(),
         id: uuid::Uuid::now_v7(),
         order_id: Some(order),
         title: title.to_owned(),
         status: OPEN.into(),
-        rule_id: Some(rule),
+        rule_id: rule,
         note: None,
         done_by: None,
         created_at: Utc::now(),
@@ -55,7 +80,7 @@ pub async fn create(
         .reset_all()
         .insert(tx.conn())
         .await?;
-    Ok(Some(task))
+    Ok(task)
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]

@@ -115,6 +115,21 @@ impl Api<'_> {
             .collect())
     }
 
+    /// Sets the order's status (`status_id`, as in BigCommerce's status list).
+    pub async fn update_status(&self, order: &str, status_id: i64) -> Result<Value, ApiError> {
+        let url = format!("{}/orders/{order}", self.base);
+        let body = serde_json::json!({ "status_id": status_id });
+        self.client
+            .json("BigCommerce order status", || {
+                self.client
+                    .request(Method::PUT, &url)
+                    .header("X-Auth-Token", &self.token)
+                    .header("Accept", "application/json")
+                    .json(&body)
+            })
+            .await
+    }
+
     /// Creates a shipment: sent once (a lost answer is found by its tracking number next
     /// time); the answer comes back as it is, refusals included.
     pub async fn create_shipment(

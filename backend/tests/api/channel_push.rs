@@ -79,7 +79,7 @@ async fn order(app: &TestApp, s: &Session, id: &str) -> Value {
     let body = app
         .gql(
             Some(&s.access),
-            "query($o: ID!) { order(id: $o) { state shipments { trackingNumber lines { sku quantity } } events { kind message } } }",
+            "query($o: ID!) { order(id: $o) { state shipments { id trackingNumber lines { sku quantity } } events { kind message } } }",
             json!({ "o": id }),
         )
         .await;
@@ -383,5 +383,155 @@ async fn a_split_woocommerce_order_gets_a_note_per_parcel_then_completed() {
             ("fulfillment", "sent")
         ],
         "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_order_cancelled_in_orderflow_is_cancelled_on_shopify_after_its_fulfilment() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-shopify-access-token");
+    let fulfilment = shopify(&mock);
+    let shop = shop(&app, "push-shopify-cancel", true).await;
+    let s = &shop.owner;
+    let id = shopify_order_with(&app, s, credentials(&mock)).await;
+    assert_eq!(mock.hits(&format!("{API}/fulfillments.json")), 1);
+    // Shopify holds the fulfilment Orderflow made (and no cancellation); once cancelled,
+    // it shows it cancelled.
+    let mut known = shopify_order();
+    known["order"]["fulfillments"][0]["id"] = fulfilment.clone();
+    known["order"]["fulfillments"][0]["status"] = json!("success");
+    let mut after = known.clone();
+    after["order"]["fulfillments"][0]["status"] = json!("cancelled");
+    mock.on(
+        &order_path(),
+        vec![
+            Reply::json(serde_json::to_vec(&known).unwrap()),
+            Reply::json(serde_json::to_vec(&after).unwrap()),
+        ],
+    );
+    let cancel_fulfilment = format!("{API}/fulfillments/{fulfilment}/cancel.json");
+    mock.on(
+        &cancel_fulfilment,
+        vec![reply(&fixture_json(
+            "shopify/writeback/rest_2026-07_fulfillment_cancel.json",
+        ))],
+    );
+    let cancel_order = format!("{API}/orders/{ORDER_ID}/cancel.json");
+    mock.on(
+        &cancel_order,
+        vec![reply(&fixture_json(
+            "shopify/writeback/rest_2026-07_order_cancel.json",
+        ))],
+    );
+
+    // Staff void the label and cancel the order before the carrier has the parcel: Shopify
+    // hears both, in that order: the fulfilment cancelled, then the order, once each.
+    let parcel = order(&app, s, &id).await["shipments"][0]["id"].clone();
+    let body = app
+        .gql(
+            Some(&s.access),
+            "mutation($s: ID!) { voidShippingLabel(input: {shipmentId: $s, reason: \"wrong box\"}) { userErrors { field message } } }",
+            json!({ "s": parcel }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["voidShippingLabel"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(&s.access),
+            "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"shopper changed their mind\"}) { order { state } userErrors { field message } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["cancelOrder"]["order"]["state"], "CANCELLED",
+        "{body}"
+    );
+    drain(&app).await;
+    let writes: Vec<String> = mock
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, ..)| m == "POST")
+        .map(|(_, p, _)| p.clone())
+        .collect();
+    assert_eq!(
+        writes,
+        vec![
+            format!("{API}/fulfillments.json"),
+            cancel_fulfilment,
+            cancel_order.clone()
+        ]
+    );
+    assert_eq!(
+        mock.json_sent("POST", &cancel_order),
+        vec![json!({ "reason": "other", "email": false, "restock": true })]
+    );
+    let o = order(&app, s, &id).await;
+    assert!(
+        o["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"] == "Order cancelled on Shopify"),
+        "{o}"
+    );
+    let log = sync_log(&app, s).await;
+    let kinds: Vec<(&str, &str)> = log
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["state"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("cancel", "sent")), "{log:?}");
+}
+
+#[tokio::test]
+async fn a_cancellation_made_on_shopify_is_not_sent_back_to_it() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-shopify-access-token");
+    shopify(&mock);
+    let shop = shop(&app, "push-shopify-echo", true).await;
+    let s = &shop.owner;
+    let secret = "shpss_push_echo_0123456789";
+    let c = crate::webhooks::connect(
+        &app,
+        s,
+        "SHOPIFY",
+        "demo.myshopify.com",
+        secret,
+        credentials(&mock),
+    )
+    .await;
+    // Shopify's own sample order, cancelled on Shopify.
+    let body = crate::connectors::fixture("shopify/webhook_orders_create.json");
+    let (status, _) = crate::webhooks::shopify_delivery(
+        &app,
+        c["webhookUrl"].as_str().unwrap(),
+        "orders/create",
+        "wh-echo-1",
+        &body,
+        secret,
+    )
+    .await;
+    assert_eq!(status, 200);
+    drain(&app).await;
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ orders(first: 1) { edges { node { state } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        list["data"]["orders"]["edges"][0]["node"]["state"],
+        "CANCELLED"
+    );
+    assert!(sync_log(&app, s).await.is_empty());
+    assert_eq!(
+        mock.hits(&format!("{API}/orders/{ORDER_ID}/cancel.json")),
+        0
     );
 }

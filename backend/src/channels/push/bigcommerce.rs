@@ -35,3 +35,20 @@ pub(super) async fn fulfil(api: &Api<'_>, p: &ParcelPush) -> Result<Outcome, Fai
         remote_id: Some(id),
     })
 }
+
+/// BigCommerce's status for a cancelled order (`v2_order_statuses`: 5 Cancelled).
+const CANCELLED: i64 = 5;
+
+/// The order cancelled in Orderflow: its BigCommerce status set to Cancelled (setting it again
+/// is harmless).
+pub(super) async fn cancel(api: &Api<'_>, order: &str) -> Result<Outcome, Failure> {
+    let order = numeric(order, "BigCommerce")?;
+    let made = api.update_status(order, CANCELLED).await?;
+    Ok(Outcome::Sent {
+        remote_id: Some(order.to_owned()),
+        answer: format!(
+            "BigCommerce order {order}: {}",
+            made["status"].as_str().unwrap_or("status updated")
+        ),
+    })
+}

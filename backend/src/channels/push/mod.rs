@@ -1,7 +1,12 @@
 //! Channels hear back: what Orderflow does to an order from a sales channel is written to
 //! that channel. A parcel with its label is a fulfilment with its tracking (Shopify: per
 //! fulfilment order line; WooCommerce: a note the shopper sees, and the order completed once
-//! every parcel is told); a parcel the carrier has is Shopify's `in_transit` event.
+//! every parcel is told; BigCommerce a shipment; Amazon `confirmShipment`; Etsy a receipt
+//! shipment); a parcel the carrier has is Shopify's `in_transit` event; a voided label
+//! cancels its Shopify fulfilment; an order cancelled or rejected in Orderflow is cancelled
+//! on its channel (Shopify, WooCommerce, BigCommerce), or a staff task says to where the
+//! platform's API cannot (Amazon, Etsy). What a channel did itself (its own cancellation)
+//! is not written back to it.
 //!
 //! Each write is a push ([`channel_pushes`]), written by [`on_events`] in the transaction
 //! that recorded its cause and unique by what it says (kind, parcel, tracking number), with
@@ -46,6 +51,10 @@ pub const FULFILLMENT: &str = "fulfillment";
 pub const IN_TRANSIT: &str = "in_transit";
 /// WooCommerce: the order completed once every parcel is told.
 pub const COMPLETED: &str = "completed";
+/// Shopify: a voided label's fulfilment cancelled.
+pub const VOID: &str = "fulfillment_cancel";
+/// The order cancelled (or rejected) in Orderflow.
+pub const CANCEL: &str = "cancel";
 
 pub const QUEUED: &str = "queued";
 pub const WAITING: &str = "waiting";
@@ -98,6 +107,8 @@ pub enum Outcome {
     },
     /// Nothing to write (the channel holds it already, or has nothing it applies to).
     Skipped(String),
+    /// The platform's API cannot do it: a staff task with this title says what to do.
+    Staff(String),
 }
 
 /// The channel's id of an order or object, checked to be the number the platforms use (it
@@ -112,17 +123,21 @@ fn numeric<'a>(id: &'a str, platform: &str) -> Result<&'a str, Failure> {
 /// Which pushes a platform takes.
 fn takes(platform: Platform, kind: &str) -> bool {
     match platform {
-        Platform::Shopify => [FULFILLMENT, IN_TRANSIT].contains(&kind),
-        Platform::Woocommerce => [FULFILLMENT, COMPLETED].contains(&kind),
-        Platform::Bigcommerce | Platform::Amazon | Platform::Etsy => kind == FULFILLMENT,
+        Platform::Shopify => [FULFILLMENT, IN_TRANSIT, VOID, CANCEL].contains(&kind),
+        Platform::Woocommerce => [FULFILLMENT, COMPLETED, CANCEL].contains(&kind),
+        Platform::Bigcommerce | Platform::Amazon | Platform::Etsy => {
+            [FULFILLMENT, CANCEL].contains(&kind)
+        }
     }
 }
 
 /// Reacts to the timeline: a parcel's label (`shipment.label_created`) is a fulfilment, its
-/// first carrier scan in transit (`shipment.tracking`) Shopify's `in_transit`. Orders from
-/// no channel, or from a connection without API access, cause nothing.
+/// first carrier scan in transit (`shipment.tracking`) Shopify's `in_transit`, a voided label
+/// (`shipment.label_voided`) its fulfilment cancelled, an order cancelled or rejected by
+/// anyone but its channel a cancellation. Orders from no channel, or from a connection
+/// without API access, cause nothing.
 pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr> {
-    let wanted: Vec<(&OrderEvent, &'static str, uuid::Uuid)> = events
+    let wanted: Vec<(&OrderEvent, &'static str, Option<uuid::Uuid>)> = events
         .iter()
         .filter_map(|e| {
             let kind = match e.kind.as_str() {
@@ -130,9 +145,15 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
                 "shipment.tracking" if e.data["status"].as_str() == Some("in_transit") => {
                     IN_TRANSIT
                 }
+                "shipment.label_voided" => VOID,
+                // The channel's own cancellation is not echoed back to it.
+                "order.cancelled" | "order.rejected" if e.actor_kind != "channel" => CANCEL,
                 _ => return None,
             };
-            let shipment = e.data["shipmentId"].as_str()?.parse().ok()?;
+            let shipment = e.data["shipmentId"].as_str().and_then(|s| s.parse().ok());
+            if kind != CANCEL && shipment.is_none() {
+                return None;
+            }
             Some((e, kind, shipment))
         })
         .collect();
@@ -157,15 +178,36 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
             continue;
         }
         let number = event.data["trackingNumber"].as_str().unwrap_or_default();
+        let on = shipment.map(|s| s.to_string()).unwrap_or_default();
         pushes.push(NewPush {
             connection: connection.id,
             order: order.id,
-            shipment: Some(shipment),
+            shipment,
             kind,
-            key: format!("{kind}:{shipment}:{number}"),
+            key: match kind {
+                CANCEL => format!("{CANCEL}:{}", order.id),
+                _ => format!("{kind}:{on}:{number}"),
+            },
             summary: match kind {
                 FULFILLMENT => format!("fulfilment of the parcel with tracking {number}"),
-                _ => "the parcel is with the carrier: its fulfilment is in transit".to_owned(),
+                IN_TRANSIT => {
+                    "the parcel is with the carrier: its fulfilment is in transit".to_owned()
+                }
+                VOID => format!("label {number} voided: its fulfilment cancelled"),
+                _ => format!(
+                    "order {} {} in Orderflow{}",
+                    order.name,
+                    if event.kind == "order.rejected" {
+                        "rejected"
+                    } else {
+                        "cancelled"
+                    },
+                    event
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
             },
         });
     }
@@ -456,6 +498,49 @@ async fn run(state: &Arc<AppState>, tenant: TenantId, job: PushToChannel) -> Res
             let all: Vec<ParcelPush> = s.parcels.iter().map(|(_, p)| p.clone()).collect();
             api.woo_complete(&s.order.external_id, &all).await
         }
+        (Platform::Shopify, VOID, _) => {
+            if still_going(&s, &[FULFILLMENT]) {
+                return wait_for_fulfilment(state, &s, job).await;
+            }
+            let ours = our_fulfilments(&s, s.push.shipment_id);
+            api.shopify_cancel_fulfilments(&s.order.external_id, &ours)
+                .await
+        }
+        (_, CANCEL, _) if still_going(&s, &[FULFILLMENT, VOID]) => {
+            return wait_for_fulfilment(state, &s, job).await;
+        }
+        (Platform::Shopify, CANCEL, _) => {
+            let reason = match (s.order.state, &s.order.fraud_decision) {
+                (crate::lifecycle::state::OrderState::Rejected, Some(_)) => "fraud",
+                (crate::lifecycle::state::OrderState::Rejected, None) => "declined",
+                _ => "other",
+            };
+            let ours = our_fulfilments(&s, None);
+            api.shopify_cancel(&s.order.external_id, reason, &ours)
+                .await
+        }
+        (Platform::Woocommerce, CANCEL, _) => api.woo_cancel(&s.order.external_id).await,
+        (Platform::Bigcommerce, CANCEL, _) => {
+            match crate::channels::bigcommerce::Api::new(&state.http, &secrets.credentials) {
+                Ok(bc) => bigcommerce::cancel(&bc, &s.order.external_id).await,
+                Err(e) => Err(Failure::from(e)),
+            }
+        }
+        (platform @ (Platform::Amazon | Platform::Etsy), CANCEL, _) => Ok(Outcome::Staff(format!(
+            "Cancel {} order {} in {}: Orderflow {} it, and {}'s API cannot cancel it",
+            platform.label(),
+            s.order.external_id,
+            match platform {
+                Platform::Amazon => "Seller Central",
+                _ => "the Etsy shop manager",
+            },
+            if s.order.state == crate::lifecycle::state::OrderState::Rejected {
+                "rejected"
+            } else {
+                "cancelled"
+            },
+            platform.label()
+        ))),
         (platform, kind, _) => Ok(Outcome::Skipped(format!(
             "{} takes no {kind} push",
             platform.label()
@@ -463,6 +548,26 @@ async fn run(state: &Arc<AppState>, tenant: TenantId, job: PushToChannel) -> Res
     };
     let took = started.elapsed();
     settle(state, &s, job, outcome, Some(took)).await
+}
+
+/// Whether a push of these kinds for the order is still to be sent (a later push waits for
+/// it: per order, writes reach the channel in the order they were caused).
+fn still_going(s: &Scene, kinds: &[&str]) -> bool {
+    s.others.iter().any(|o| {
+        kinds.contains(&o.kind.as_str())
+            && o.created_at <= s.push.created_at
+            && [QUEUED, WAITING].contains(&o.state.as_str())
+    })
+}
+
+/// The channel's ids of the fulfilments Orderflow made for the order (or one parcel).
+fn our_fulfilments(s: &Scene, shipment: Option<uuid::Uuid>) -> Vec<String> {
+    s.others
+        .iter()
+        .filter(|o| o.kind == FULFILLMENT && o.state == SENT)
+        .filter(|o| shipment.is_none() || o.shipment_id == shipment)
+        .filter_map(|o| o.remote_id.clone())
+        .collect()
 }
 
 /// Units of each channel line in the order's parcels already told (fulfilments sent).
@@ -512,6 +617,7 @@ async fn settle(
     };
     let mut event = None;
     let mut retry = None;
+    let mut staff = None;
     let tracking = s
         .parcels
         .iter()
@@ -529,6 +635,8 @@ async fn settle(
                 match s.push.kind.as_str() {
                     FULFILLMENT => format!("Fulfilment sent to {by} (tracking {tracking})"),
                     IN_TRANSIT => format!("{by} told the parcel is in transit ({tracking})"),
+                    VOID => format!("{by}'s fulfilment of the voided label cancelled"),
+                    CANCEL => format!("Order cancelled on {by}"),
                     _ => format!("{by} told every parcel has shipped: order completed"),
                 },
                 None,
@@ -537,6 +645,11 @@ async fn settle(
         Ok(Outcome::Skipped(why)) => {
             row.state = Set(SKIPPED.into());
             row.answer = Set(Some(why));
+        }
+        Ok(Outcome::Staff(title)) => {
+            row.state = Set(SKIPPED.into());
+            row.answer = Set(Some(format!("left to staff: {title}")));
+            staff = Some(title);
         }
         Err(Failure::Unavailable(why)) if tries < MAX_TRIES => {
             row.state = Set(WAITING.into());
@@ -573,6 +686,10 @@ async fn settle(
     }
     if let Some(after) = retry {
         again(&tx, job, after).await?;
+    }
+    if let Some(title) = staff {
+        crate::automation::tasks::ask_staff(&tx, s.order.id, &title).await?;
+        event = Some(("channel.staff_task", title, None));
     }
     if let Some((kind, message, reason)) = event {
         timeline::record_event(

@@ -106,6 +106,18 @@ pub fn shopify_existing(fulfillments: &Value, tracking_number: &str) -> Option<S
         .and_then(|f| crate::channels::store::id_text(&f["id"]))
 }
 
+/// Shopify: which of `ours` (fulfilment ids) the order still holds, not cancelled.
+pub fn live_fulfilments(fulfillments: &Value, ours: &[String]) -> Vec<String> {
+    fulfillments
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["status"].as_str() != Some("cancelled"))
+        .filter_map(|f| crate::channels::store::id_text(&f["id"]))
+        .filter(|id| ours.contains(id))
+        .collect()
+}
+
 /// WooCommerce: the note the shopper sees for the parcel.
 pub fn woo_note(p: &ParcelPush) -> String {
     let parcel = if p.parcel_count > 1 {
@@ -342,6 +354,21 @@ mod tests {
             shopify_existing(&json!([cancelled]), "1Z001985YW99744790"),
             None
         );
+    }
+
+    #[test]
+    fn only_our_live_fulfilments_are_cancelled() {
+        let order = fixture("shopify/rest_order.json");
+        let fulfillments = &order["order"]["fulfillments"];
+        let ours = vec!["255858046".to_owned()];
+        // The recorded fulfilment's status is "failure": still there, so ours to cancel.
+        assert_eq!(live_fulfilments(fulfillments, &ours), ours);
+        assert!(live_fulfilments(fulfillments, &["1".to_owned()]).is_empty());
+        let recorded = fixture("shopify/writeback/rest_2026-07_fulfillment_cancel.json");
+        let cancelled = &recorded["response"]["body"]["fulfillment"];
+        assert_eq!(cancelled["status"], "cancelled");
+        let id = crate::channels::store::id_text(&cancelled["id"]).unwrap();
+        assert!(live_fulfilments(&json!([cancelled]), &[id]).is_empty());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::parcel::{ParcelPush, shopify_existing, shopify_fulfillment, shopify_plan};
+use super::parcel::{
+    ParcelPush, live_fulfilments, shopify_existing, shopify_fulfillment, shopify_plan,
+};
 use super::{Outcome, numeric};
 use crate::channels::store::{Failure, Store, answer_json, id_text};
 
@@ -19,17 +21,7 @@ impl Store<'_> {
         notify_customer: bool,
     ) -> Result<Outcome, Failure> {
         let order = numeric(&p.order, "Shopify")?;
-        let read = self.shopify(
-            Method::GET,
-            &format!("orders/{order}.json?fields=id,fulfillments"),
-        )?;
-        let res = self
-            .client
-            .exchange("Shopify GET order", &|| {
-                read.try_clone().unwrap_or_else(|| unreachable!())
-            })
-            .await?;
-        let known = answer_json("Shopify GET order", &res)?;
+        let known = self.shopify_order(order).await?;
         if let Some(id) = shopify_existing(&known["order"]["fulfillments"], &p.tracking_number) {
             return Ok(Outcome::Sent {
                 remote_id: Some(id.clone()),
@@ -72,6 +64,98 @@ impl Store<'_> {
                 made["fulfillment"]["status"].as_str().unwrap_or("made")
             ),
             remote_id: Some(id),
+        })
+    }
+
+    /// The order as Shopify holds it: whether it is cancelled, and its fulfilments.
+    async fn shopify_order(&self, order: &str) -> Result<serde_json::Value, Failure> {
+        let read = self.shopify(
+            Method::GET,
+            &format!("orders/{order}.json?fields=id,cancelled_at,fulfillments"),
+        )?;
+        let res = self
+            .client
+            .exchange("Shopify GET order", &|| {
+                read.try_clone().unwrap_or_else(|| unreachable!())
+            })
+            .await?;
+        answer_json("Shopify GET order", &res)
+    }
+
+    /// Cancels those of `ours` (fulfilment ids) Shopify still holds live; their ids.
+    async fn cancel_live(
+        &self,
+        known: &serde_json::Value,
+        ours: &[String],
+    ) -> Result<Vec<String>, Failure> {
+        let live = live_fulfilments(&known["order"]["fulfillments"], ours);
+        for id in &live {
+            let id = numeric(id, "Shopify")?;
+            let post = self.shopify(Method::POST, &format!("fulfillments/{id}/cancel.json"))?;
+            let res = self
+                .client
+                .exchange("Shopify fulfilment cancel", &|| {
+                    post.try_clone().unwrap_or_else(|| unreachable!())
+                })
+                .await?;
+            answer_json("Shopify fulfilment cancel", &res)?;
+        }
+        Ok(live)
+    }
+
+    /// A voided label: the fulfilments Orderflow made for its parcel are cancelled.
+    pub(super) async fn shopify_cancel_fulfilments(
+        &self,
+        order: &str,
+        ours: &[String],
+    ) -> Result<Outcome, Failure> {
+        let order = numeric(order, "Shopify")?;
+        let known = self.shopify_order(order).await?;
+        let cancelled = self.cancel_live(&known, ours).await?;
+        if cancelled.is_empty() {
+            return Ok(Outcome::Skipped(
+                "Shopify holds no live fulfilment of this parcel".into(),
+            ));
+        }
+        Ok(Outcome::Sent {
+            answer: format!("Shopify fulfilment {} cancelled", cancelled.join(", ")),
+            remote_id: cancelled.first().cloned(),
+        })
+    }
+
+    /// The order cancelled in Orderflow: its live fulfilments of ours cancelled first (Shopify
+    /// cancels no order with fulfilments), then the order, with the reason, Shopify's email
+    /// to the shopper off (Orderflow tells them) and the units restocked (they never left).
+    pub(super) async fn shopify_cancel(
+        &self,
+        order: &str,
+        reason: &str,
+        ours: &[String],
+    ) -> Result<Outcome, Failure> {
+        let order = numeric(order, "Shopify")?;
+        let known = self.shopify_order(order).await?;
+        if !known["order"]["cancelled_at"].is_null() {
+            return Ok(Outcome::Sent {
+                remote_id: Some(order.to_owned()),
+                answer: "Shopify had the order cancelled already".into(),
+            });
+        }
+        self.cancel_live(&known, ours).await?;
+        let cancel = self
+            .shopify(Method::POST, &format!("orders/{order}/cancel.json"))?
+            .json(&json!({ "reason": reason, "email": false, "restock": true }));
+        let res = self
+            .client
+            .once("Shopify order cancel", cancel)
+            .await
+            .map_err(|(e, _)| Failure::from(e))?;
+        let made = answer_json("Shopify order cancel", &res)?;
+        Ok(Outcome::Sent {
+            remote_id: Some(order.to_owned()),
+            answer: made["notice"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Shopify cancelled order {order} ({reason})")),
         })
     }
 

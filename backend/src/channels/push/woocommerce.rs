@@ -46,6 +46,30 @@ impl Store<'_> {
         })
     }
 
+    /// The order cancelled in Orderflow: cancelled on WooCommerce (setting it again is
+    /// harmless).
+    pub(super) async fn woo_cancel(&self, order: &str) -> Result<Outcome, Failure> {
+        let order = numeric(order, "WooCommerce")?;
+        let put = self.woo(Method::PUT, &format!("orders/{order}"))?;
+        let body = json!({ "status": "cancelled" });
+        let res = self
+            .client
+            .exchange("WooCommerce order cancel", &|| {
+                put.try_clone()
+                    .unwrap_or_else(|| unreachable!())
+                    .json(&body)
+            })
+            .await?;
+        let made = answer_json("WooCommerce order cancel", &res)?;
+        Ok(Outcome::Sent {
+            remote_id: id_text(&made["id"]),
+            answer: format!(
+                "WooCommerce order {order} is {}",
+                made["status"].as_str().unwrap_or("updated")
+            ),
+        })
+    }
+
     /// Every parcel told: the order is completed (setting it again is harmless).
     pub(super) async fn woo_complete(
         &self,
