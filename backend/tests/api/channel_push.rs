@@ -201,7 +201,15 @@ async fn a_fulfilment_whose_answer_was_lost_is_found_on_shopify_not_made_twice()
     let app = spawn_app_reaching_loopback().await;
     let mock = MockApi::spawn("x-shopify-access-token");
     shopify(&mock);
-    // Shopify makes the fulfilment but its answer is lost (a 502 on the way back).
+    // Shopify is limiting at first (429 with Retry-After: the push waits as asked), then
+    // makes the fulfilment but its answer is lost (a 502 on the way back).
+    mock.on(
+        &order_path(),
+        vec![
+            Reply::status(429).with("Retry-After", "0.2"),
+            Reply::json(serde_json::to_vec(&shopify_order()).unwrap()),
+        ],
+    );
     let made = fixture_json("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
     mock.on(
         &format!("{API}/fulfillments.json"),
@@ -214,6 +222,7 @@ async fn a_fulfilment_whose_answer_was_lost_is_found_on_shopify_not_made_twice()
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(mock.hits(&order_path()), 2, "asked again after the 429");
     let log = sync_log(&app, s).await;
     assert_eq!(log[0]["state"], "waiting", "{log:?}");
     assert!(
@@ -533,5 +542,242 @@ async fn a_cancellation_made_on_shopify_is_not_sent_back_to_it() {
     assert_eq!(
         mock.hits(&format!("{API}/orders/{ORDER_ID}/cancel.json")),
         0
+    );
+}
+
+#[tokio::test]
+async fn a_bigcommerce_parcel_is_a_shipment_of_its_order_products_made_once() {
+    let app = spawn_app_reaching_loopback().await;
+    let api = MockApi::spawn("x-auth-token");
+    let store = "/stores/abc123/v2";
+    let fixture = crate::connectors::fixture;
+    // The order BigCommerce's webhook names, as its docs answer for it.
+    api.on(
+        &format!("{store}/orders/250"),
+        vec![Reply::json(fixture("bigcommerce/v2_order_get.json"))],
+    );
+    api.on(
+        &format!("{store}/orders/218/products"),
+        vec![Reply::json(fixture("bigcommerce/v2_order_products.json"))],
+    );
+    api.on(
+        &format!("{store}/orders/218/shippingaddresses"),
+        vec![Reply::json(fixture(
+            "bigcommerce/v2_order_shipping_addresses.json",
+        ))],
+    );
+    // Its shipments: none of ours at first, then (after a lost answer) the one made.
+    let recorded = fixture_json("bigcommerce/v2_order_shipments.json");
+    api.on(
+        &format!("{store}/orders/218/shipping_addresses"),
+        vec![Reply::json(fixture(
+            "bigcommerce/v2_order_shipping_addresses.json",
+        ))],
+    );
+    let made = fixture_json("bigcommerce/writeback/v2_order_shipment_create_POST_201.json");
+    api.on(
+        &format!("{store}/orders/218/shipments"),
+        vec![
+            Reply::json(serde_json::to_vec(&recorded).unwrap()),
+            Reply::status(503),
+        ],
+    );
+    let shop = shop(&app, "push-bigcommerce", true).await;
+    let s = &shop.owner;
+    for sku in ["S-ORAN", "ABS"] {
+        let p = crate::catalog::create_product(&app, s, json!({ "title": sku, "variants": [{ "sku": sku, "price": "50.00", "weightGrams": 400 }] })).await;
+        assert_eq!(p["data"]["createProduct"]["userErrors"], json!([]), "{p}");
+        crate::fulfillment::ok(&app, s, "receiveStock", "mutation($s: String!, $w: ID!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: 5}) { userErrors { field message } } }", json!({ "s": sku, "w": shop.east })).await;
+    }
+    let secret = "bigcommerce push hook secret";
+    let c = crate::webhooks::connect(
+        &app,
+        s,
+        "BIGCOMMERCE",
+        "abc123",
+        secret,
+        json!({ "storeHash": "abc123", "accessToken": "bc-push-token", "apiUrl": api.base }),
+    )
+    .await;
+    let (status, _) = crate::webhooks::post(
+        &app,
+        c["webhookUrl"].as_str().unwrap(),
+        &[
+            ("content-type", "application/json"),
+            ("X-Orderflow-Secret", secret),
+        ],
+        &fixture("bigcommerce/webhook_store_order_created.json"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    drain(&app).await;
+    // BigCommerce's sample order does not add up (held until staff resolve it) and awaits
+    // payment (staff approve it): then it is labelled.
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ orders(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let id = list["data"]["orders"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issues = app
+        .gql(
+            Some(&s.access),
+            "query($o: ID!) { order(id: $o) { issues { code field } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    let mut steps: Vec<(&str, String)> = issues["data"]["order"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                "resolveOrderIssue",
+                format!(
+                    ", code: {}, field: {}, reason: \"checked in BigCommerce\"",
+                    i["code"].as_str().unwrap(),
+                    i["field"]
+                ),
+            )
+        })
+        .collect();
+    steps.push(("releaseOrder", String::new()));
+    for (m, extra) in steps {
+        let body = app
+            .gql(
+                Some(&s.access),
+                &format!("mutation($o: ID!) {{ {m}(input: {{orderId: $o{extra}}}) {{ userErrors {{ field message }} }} }}"),
+                json!({ "o": id }),
+            )
+            .await;
+        assert_eq!(body["data"][m]["userErrors"], json!([]), "{m}: {body}");
+        drain(&app).await;
+    }
+    if order(&app, s, &id).await["state"] == "PAYMENT_REVIEW" {
+        let body = app
+            .gql(
+                Some(&s.access),
+                "mutation($o: ID!) { approveOrder(input: {orderId: $o, reason: \"paid by card on BigCommerce\"}) { userErrors { field message } } }",
+                json!({ "o": id }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["approveOrder"]["userErrors"],
+            json!([]),
+            "{body}"
+        );
+        drain(&app).await;
+    }
+    let o = order(&app, s, &id).await;
+    let tracking = o["shipments"][0]["trackingNumber"]
+        .as_str()
+        .unwrap_or_else(|| panic!("labelled: {o}"))
+        .to_owned();
+    // The create's answer is lost (503 on the second call to the path): the next run finds
+    // the shipment BigCommerce made by its tracking number.
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["state"], "waiting", "{log:?}");
+    let sent = api.json_sent("POST", &format!("{store}/orders/218/shipments"));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["tracking_number"], tracking.as_str());
+    assert_eq!(sent[0]["order_address_id"], 132);
+    assert_eq!(
+        sent[0]["items"],
+        json!([{ "order_product_id": 65, "quantity": 1 }, { "order_product_id": 66, "quantity": 1 }])
+    );
+    let mut holding = recorded.clone();
+    let mut ours = made["response"]["body"].clone();
+    ours["tracking_number"] = json!(tracking);
+    holding.as_array_mut().unwrap().push(ours);
+    api.on(
+        &format!("{store}/orders/218/shipments"),
+        vec![Reply::json(serde_json::to_vec(&holding).unwrap())],
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    drain(&app).await;
+    assert_eq!(
+        api.json_sent("POST", &format!("{store}/orders/218/shipments"))
+            .len(),
+        1
+    );
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["state"], "sent", "{log:?}");
+    assert_eq!(
+        log[0]["remoteId"],
+        made["response"]["body"]["id"].to_string()
+    );
+    assert!(
+        api.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, _, token)| token.as_deref() == Some("bc-push-token"))
+    );
+}
+
+#[tokio::test]
+async fn a_push_shopify_refuses_stops_with_its_words_on_the_order_and_the_connection() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-shopify-access-token");
+    shopify(&mock);
+    // Shopify's answer to a revoked token.
+    mock.on(
+        &format!("{API}/orders/{ORDER_ID}.json"),
+        vec![Reply {
+            status: 401,
+            ..Reply::json(
+                br#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#
+                    .to_vec(),
+            )
+        }],
+    );
+    let shop = shop(&app, "push-shopify-refused", true).await;
+    let s = &shop.owner;
+    let id = shopify_order_with(&app, s, credentials(&mock)).await;
+    drain(&app).await;
+    assert_eq!(mock.hits(&order_path()), 1, "a refusal is not retried");
+    assert_eq!(mock.hits(&format!("{API}/fulfillments.json")), 0);
+    let log = sync_log(&app, s).await;
+    assert_eq!(log[0]["state"], "failed", "{log:?}");
+    assert!(
+        log[0]["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid API key"),
+        "{log:?}"
+    );
+    let o = order(&app, s, &id).await;
+    let failed: Vec<&Value> = o["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "channel.push_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{o}");
+    assert!(
+        failed[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Shopify did not take the fulfillment push: Shopify GET order: HTTP 401"),
+        "{failed:?}"
+    );
+    let c = app
+        .gql(
+            Some(&s.access),
+            "{ channelConnections { lastError } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        c["data"]["channelConnections"][0]["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Invalid API key"),
+        "{c}"
     );
 }

@@ -23,6 +23,7 @@ mod parcel;
 mod shopify;
 mod woocommerce;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,7 @@ use crate::domain::{ConnectionId, OrderId, TenantId};
 use crate::jobs::queue::{self, NewJob};
 use crate::jobs::{Claim, Job, JobError, Run};
 use crate::lifecycle::shipping::repo::{self as shipping, Piece, Shipment};
+use crate::lifecycle::state::OrderState;
 use crate::order::repo::{self as orders, Order, OrderLine};
 use crate::order::timeline::{self, NewEvent, OrderEvent};
 use crate::state::AppState;
@@ -431,123 +433,104 @@ async fn run(state: &Arc<AppState>, tenant: TenantId, job: PushToChannel) -> Res
     let Some(s) = scene(state, tenant, job.push).await? else {
         return Ok(());
     };
-    let by = s.platform.label();
-    let secrets = match open_secrets(&state.sealer, &s.connection) {
-        Ok(secrets) => secrets,
-        Err(_) => {
-            let why = format!("the {by} connection's credentials cannot be opened");
-            return settle(state, &s, job, Err(Failure::Refused(why)), None).await;
-        }
+    if waits(&s) {
+        return wait_for_fulfilment(state, &s, job).await;
+    }
+    let Ok(secrets) = open_secrets(&state.sealer, &s.connection) else {
+        let why = format!(
+            "the {} connection's credentials cannot be opened",
+            s.platform.label()
+        );
+        return settle(state, &s, job, Err(Failure::Refused(why)), None).await;
     };
-    let api = Store {
-        client: &state.http,
-        root: store::root(&secrets.credentials, &s.connection.shop_domain),
-        credentials: &secrets.credentials,
-    };
+    let started = Instant::now();
+    let outcome = send(state, &s, &secrets.credentials).await;
+    settle(state, &s, job, outcome, Some(started.elapsed())).await
+}
+
+/// Whether an earlier push of the order must reach the channel first: per order, writes
+/// reach the channel in the order they were caused (a fulfilment before its tracking moves
+/// or it is cancelled, everything before the order is cancelled).
+fn waits(s: &Scene) -> bool {
+    match s.push.kind.as_str() {
+        IN_TRANSIT | VOID => still_going(s, &[FULFILLMENT]),
+        CANCEL => still_going(s, &[FULFILLMENT, VOID]),
+        _ => false,
+    }
+}
+
+/// Sends the push to its platform.
+async fn send(
+    state: &AppState,
+    s: &Scene,
+    credentials: &BTreeMap<String, String>,
+) -> Result<Outcome, Failure> {
+    let kind = s.push.kind.as_str();
     let parcel = s
         .parcels
         .iter()
         .find(|(sh, _)| Some(sh.id) == s.push.shipment_id)
         .map(|(_, p)| p);
-    let started = Instant::now();
-    let outcome = match (s.platform, s.push.kind.as_str(), parcel) {
-        (_, FULFILLMENT | IN_TRANSIT, None) => Ok(Outcome::Skipped(
+    if matches!(kind, FULFILLMENT | IN_TRANSIT) && parcel.is_none() {
+        return Ok(Outcome::Skipped(
             "the parcel's label was voided before the channel was told".into(),
-        )),
-        (Platform::Shopify, FULFILLMENT, Some(p)) => {
-            api.shopify_fulfil(p, s.connection.notify_customer).await
-        }
-        (Platform::Shopify, IN_TRANSIT, Some(p)) => {
-            let fulfilment = s
-                .others
-                .iter()
-                .find(|o| o.kind == FULFILLMENT && o.shipment_id == s.push.shipment_id);
-            match fulfilment {
-                Some(f) if f.state == SENT => match &f.remote_id {
-                    Some(id) => api.shopify_in_transit(&p.order, id).await,
-                    None => Ok(Outcome::Skipped(
-                        "Shopify holds no fulfilment of ours for this parcel".into(),
-                    )),
-                },
-                Some(f) if [QUEUED, WAITING].contains(&f.state.as_str()) => {
-                    return wait_for_fulfilment(state, &s, job).await;
-                }
-                _ => Ok(Outcome::Skipped(
-                    "the parcel's fulfilment did not reach Shopify".into(),
-                )),
-            }
-        }
-        (Platform::Woocommerce, FULFILLMENT, Some(p)) => api.woo_note_for(p).await,
-        (Platform::Bigcommerce, FULFILLMENT, Some(p)) => {
-            match crate::channels::bigcommerce::Api::new(&state.http, &secrets.credentials) {
-                Ok(bc) => bigcommerce::fulfil(&bc, p).await,
-                Err(e) => Err(Failure::from(e)),
-            }
-        }
-        (Platform::Amazon, FULFILLMENT, Some(p)) => {
-            let api = crate::channels::amazon::Api::new(&state.http, &secrets.credentials);
-            amazon::fulfil(&api, p, &confirmed_before(&s)).await
-        }
-        (Platform::Etsy, FULFILLMENT, Some(p)) => {
-            match crate::channels::etsy::Receipts::open(&state.http, &secrets.credentials).await {
-                Ok(api) => etsy::fulfil(&api, p).await,
-                Err(e) => Err(Failure::from(e)),
-            }
-        }
-        (Platform::Woocommerce, COMPLETED, _) => {
-            let all: Vec<ParcelPush> = s.parcels.iter().map(|(_, p)| p.clone()).collect();
-            api.woo_complete(&s.order.external_id, &all).await
-        }
-        (Platform::Shopify, VOID, _) => {
-            if still_going(&s, &[FULFILLMENT]) {
-                return wait_for_fulfilment(state, &s, job).await;
-            }
-            let ours = our_fulfilments(&s, s.push.shipment_id);
-            api.shopify_cancel_fulfilments(&s.order.external_id, &ours)
-                .await
-        }
-        (_, CANCEL, _) if still_going(&s, &[FULFILLMENT, VOID]) => {
-            return wait_for_fulfilment(state, &s, job).await;
-        }
-        (Platform::Shopify, CANCEL, _) => {
-            let reason = match (s.order.state, &s.order.fraud_decision) {
-                (crate::lifecycle::state::OrderState::Rejected, Some(_)) => "fraud",
-                (crate::lifecycle::state::OrderState::Rejected, None) => "declined",
-                _ => "other",
-            };
-            let ours = our_fulfilments(&s, None);
-            api.shopify_cancel(&s.order.external_id, reason, &ours)
-                .await
-        }
-        (Platform::Woocommerce, CANCEL, _) => api.woo_cancel(&s.order.external_id).await,
-        (Platform::Bigcommerce, CANCEL, _) => {
-            match crate::channels::bigcommerce::Api::new(&state.http, &secrets.credentials) {
-                Ok(bc) => bigcommerce::cancel(&bc, &s.order.external_id).await,
-                Err(e) => Err(Failure::from(e)),
-            }
-        }
-        (platform @ (Platform::Amazon | Platform::Etsy), CANCEL, _) => Ok(Outcome::Staff(format!(
-            "Cancel {} order {} in {}: Orderflow {} it, and {}'s API cannot cancel it",
-            platform.label(),
-            s.order.external_id,
-            match platform {
-                Platform::Amazon => "Seller Central",
-                _ => "the Etsy shop manager",
-            },
-            if s.order.state == crate::lifecycle::state::OrderState::Rejected {
-                "rejected"
-            } else {
-                "cancelled"
-            },
-            platform.label()
-        ))),
-        (platform, kind, _) => Ok(Outcome::Skipped(format!(
-            "{} takes no {kind} push",
-            platform.label()
-        ))),
+        ));
+    }
+    let store = Store {
+        client: &state.http,
+        root: store::root(credentials, &s.connection.shop_domain),
+        credentials,
     };
-    let took = started.elapsed();
-    settle(state, &s, job, outcome, Some(took)).await
+    match s.platform {
+        Platform::Shopify => shopify::send(&store, s, parcel).await,
+        Platform::Woocommerce => woocommerce::send(&store, s, parcel).await,
+        Platform::Bigcommerce => {
+            let api = crate::channels::bigcommerce::Api::new(&state.http, credentials)?;
+            match parcel {
+                Some(p) if kind == FULFILLMENT => bigcommerce::fulfil(&api, p).await,
+                _ if kind == CANCEL => bigcommerce::cancel(&api, &s.order.external_id).await,
+                _ => Ok(not_taken(s)),
+            }
+        }
+        Platform::Amazon => match parcel {
+            Some(p) if kind == FULFILLMENT => {
+                let api = crate::channels::amazon::Api::new(&state.http, credentials);
+                amazon::fulfil(&api, p, &confirmed_before(s)).await
+            }
+            _ if kind == CANCEL => Ok(cancel_by_hand(s, "Seller Central")),
+            _ => Ok(not_taken(s)),
+        },
+        Platform::Etsy => match parcel {
+            Some(p) if kind == FULFILLMENT => {
+                let api = crate::channels::etsy::Receipts::open(&state.http, credentials).await?;
+                etsy::fulfil(&api, p).await
+            }
+            _ if kind == CANCEL => Ok(cancel_by_hand(s, "the Etsy shop manager")),
+            _ => Ok(not_taken(s)),
+        },
+    }
+}
+
+fn not_taken(s: &Scene) -> Outcome {
+    Outcome::Skipped(format!(
+        "{} takes no {} push",
+        s.platform.label(),
+        s.push.kind
+    ))
+}
+
+/// A platform whose API cannot cancel the order: a staff task says where to.
+fn cancel_by_hand(s: &Scene, place: &str) -> Outcome {
+    let by = s.platform.label();
+    Outcome::Staff(format!(
+        "Cancel {by} order {} in {place}: Orderflow {} it, and {by}'s API cannot cancel it",
+        s.order.external_id,
+        if s.order.state == OrderState::Rejected {
+            "rejected"
+        } else {
+            "cancelled"
+        },
+    ))
 }
 
 /// Whether a push of these kinds for the order is still to be sent (a later push waits for
@@ -618,6 +601,7 @@ async fn settle(
     let mut event = None;
     let mut retry = None;
     let mut staff = None;
+    let mut broken = None;
     let tracking = s
         .parcels
         .iter()
@@ -660,6 +644,10 @@ async fn settle(
             let why = failure.words().to_owned();
             row.state = Set(FAILED.into());
             row.answer = Set(Some(why.clone()));
+            broken = Some(format!(
+                "{} push failed: {why}",
+                s.push.kind.replace('_', " ")
+            ));
             event = Some((
                 "channel.push_failed",
                 format!(
@@ -686,6 +674,18 @@ async fn settle(
     }
     if let Some(after) = retry {
         again(&tx, job, after).await?;
+    }
+    if let Some(error) = broken {
+        // The connection's card shows it (as it shows a failed poll).
+        entity::channel_connections::Entity::update_many()
+            .col_expr(
+                entity::channel_connections::Column::LastError,
+                Expr::value(Some(error)),
+            )
+            .filter(entity::channel_connections::Column::TenantId.eq(s.push.tenant_id))
+            .filter(entity::channel_connections::Column::Id.eq(s.connection.id))
+            .exec(tx.conn())
+            .await?;
     }
     if let Some(title) = staff {
         crate::automation::tasks::ask_staff(&tx, s.order.id, &title).await?;

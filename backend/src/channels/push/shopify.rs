@@ -11,8 +11,49 @@ use serde_json::json;
 use super::parcel::{
     ParcelPush, live_fulfilments, shopify_existing, shopify_fulfillment, shopify_plan,
 };
-use super::{Outcome, numeric};
+use super::{
+    CANCEL, FULFILLMENT, IN_TRANSIT, Outcome, SENT, Scene, VOID, not_taken, numeric,
+    our_fulfilments,
+};
 use crate::channels::store::{Failure, Store, answer_json, id_text};
+use crate::lifecycle::state::OrderState;
+
+/// Sends a push to Shopify.
+pub(super) async fn send(
+    store: &Store<'_>,
+    s: &Scene,
+    parcel: Option<&ParcelPush>,
+) -> Result<Outcome, Failure> {
+    let order = &s.order.external_id;
+    match (s.push.kind.as_str(), parcel) {
+        (FULFILLMENT, Some(p)) => store.shopify_fulfil(p, s.connection.notify_customer).await,
+        (IN_TRANSIT, Some(p)) => {
+            let ours = s.others.iter().find(|o| {
+                o.kind == FULFILLMENT && o.shipment_id == s.push.shipment_id && o.state == SENT
+            });
+            match ours.and_then(|f| f.remote_id.as_deref()) {
+                Some(id) => store.shopify_in_transit(&p.order, id).await,
+                None => Ok(Outcome::Skipped(
+                    "Shopify holds no fulfilment of ours for this parcel".into(),
+                )),
+            }
+        }
+        (VOID, _) => {
+            let ours = our_fulfilments(s, s.push.shipment_id);
+            store.shopify_cancel_fulfilments(order, &ours).await
+        }
+        (CANCEL, _) => {
+            let reason = match (s.order.state, &s.order.fraud_decision) {
+                (OrderState::Rejected, Some(_)) => "fraud",
+                (OrderState::Rejected, None) => "declined",
+                _ => "other",
+            };
+            let ours = our_fulfilments(s, None);
+            store.shopify_cancel(order, reason, &ours).await
+        }
+        _ => Ok(not_taken(s)),
+    }
+}
 
 impl Store<'_> {
     pub(super) async fn shopify_fulfil(

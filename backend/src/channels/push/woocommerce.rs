@@ -9,8 +9,25 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::parcel::{ParcelPush, woo_completed, woo_existing, woo_note};
-use super::{Outcome, numeric};
+use super::{CANCEL, COMPLETED, FULFILLMENT, Outcome, Scene, not_taken, numeric};
 use crate::channels::store::{Failure, Store, answer_json, id_text};
+
+/// Sends a push to WooCommerce.
+pub(super) async fn send(
+    store: &Store<'_>,
+    s: &Scene,
+    parcel: Option<&ParcelPush>,
+) -> Result<Outcome, Failure> {
+    match (s.push.kind.as_str(), parcel) {
+        (FULFILLMENT, Some(p)) => store.woo_note_for(p).await,
+        (COMPLETED, _) => {
+            let all: Vec<ParcelPush> = s.parcels.iter().map(|(_, p)| p.clone()).collect();
+            store.woo_complete(&s.order.external_id, &all).await
+        }
+        (CANCEL, _) => store.woo_cancel(&s.order.external_id).await,
+        _ => Ok(not_taken(s)),
+    }
+}
 
 impl Store<'_> {
     pub(super) async fn woo_note_for(&self, p: &ParcelPush) -> Result<Outcome, Failure> {
