@@ -437,6 +437,10 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.find_text(".webhook-url", "/webhooks/shopify/")
         .await
         .unwrap();
+    // Each connection shows what Orderflow wrote to its channel (the sync log) and whether
+    // the channel emails shoppers about fulfilments.
+    b.find_text(".channel h3", "Sync log").await.unwrap();
+    b.wait(".channel .notify-customer").await.unwrap();
     b.screenshot("settings-channels").await.unwrap();
     b.click_text("nav.tabs a", "Outbound webhooks")
         .await
