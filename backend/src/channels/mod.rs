@@ -10,6 +10,7 @@ pub mod etsy;
 pub mod graphql;
 pub mod http;
 pub mod json;
+pub mod pace;
 pub mod poll;
 pub mod push;
 pub mod refunds;

@@ -1,6 +1,7 @@
 //! Rate limits and failure counts (sign-in attempts per client and per address, invitations
-//! per tenant…). Counted in Redis when it is configured, so that every process shares the
-//! count; in-process otherwise, in maps of bounded size.
+//! per tenant…), and token buckets that pace calls out (writes to one sales channel). Counted
+//! in Redis when it is configured, so that every process shares the count; in-process
+//! otherwise, in maps of bounded size.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -43,7 +44,64 @@ struct Window {
 #[derive(Default)]
 pub struct Memory {
     windows: HashMap<String, Window>,
+    buckets: HashMap<String, Level>,
 }
+
+/// A token bucket: `rate` tokens a second flow in, at most `burst` are held.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub rate: f64,
+    pub burst: f64,
+}
+
+/// What a bucket holds, as of when.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Level {
+    tokens: f64,
+    at_ms: i64,
+}
+
+/// Takes `n` tokens from a bucket at `level` (full when new) at `now_ms`: the level after, and
+/// how many milliseconds until `n` tokens are there when they are not (nothing is taken then).
+/// Pure; the Redis script below is the same arithmetic.
+fn take_from(level: Option<Level>, b: Bucket, now_ms: i64, n: f64) -> (Level, i64) {
+    let Level { tokens, at_ms } = level.unwrap_or(Level {
+        tokens: b.burst,
+        at_ms: now_ms,
+    });
+    let elapsed = (now_ms - at_ms).max(0) as f64 / 1000.0;
+    let tokens = (tokens + elapsed * b.rate).min(b.burst);
+    if tokens >= n {
+        return (
+            Level {
+                tokens: tokens - n,
+                at_ms: now_ms,
+            },
+            0,
+        );
+    }
+    let wait = ((n - tokens) / b.rate * 1000.0).ceil() as i64;
+    (
+        Level {
+            tokens,
+            at_ms: now_ms,
+        },
+        wait.max(1),
+    )
+}
+
+/// [`take_from`] in Redis, atomically: KEYS[1] the bucket; ARGV rate, burst, now (ms), n.
+const TAKE_SCRIPT: &str = r"
+local rate, burst, now, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(held[1]) or burst, tonumber(held[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate)
+local wait = 0
+if tokens >= n then tokens = tokens - n else wait = math.max(1, math.ceil((n - tokens) / rate * 1000)) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
+return wait
+";
 
 impl Memory {
     fn live(&mut self, key: &str, now: Instant) -> Option<&mut Window> {
@@ -233,6 +291,36 @@ impl RateLimiter {
         }
     }
 
+    /// Takes `n` tokens from the bucket `key`: `Duration::ZERO` when they were taken, else how
+    /// long until they are there (nothing taken; ask again then).
+    pub async fn take(&self, key: &str, bucket: Bucket, n: f64) -> AppResult<Duration> {
+        let wait_ms = match self {
+            RateLimiter::Memory(map) => {
+                let mut map = Self::memory_lock(map)?;
+                if map.buckets.len() >= MEMORY_CAP && !map.buckets.contains_key(key) {
+                    // Buckets idle for a minute are full again: forgetting them changes nothing.
+                    let stale = now_ms() - 60_000;
+                    map.buckets.retain(|_, l| l.at_ms > stale);
+                }
+                let (level, wait) = take_from(map.buckets.get(key).copied(), bucket, now_ms(), n);
+                map.buckets.insert(key.to_owned(), level);
+                wait
+            }
+            RateLimiter::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                redis::Script::new(TAKE_SCRIPT)
+                    .key(format!("{prefix}bucket:{key}"))
+                    .arg(bucket.rate)
+                    .arg(bucket.burst)
+                    .arg(now_ms())
+                    .arg(n)
+                    .invoke_async::<i64>(&mut conn)
+                    .await?
+            }
+        };
+        Ok(Duration::from_millis(wait_ms.max(0) as u64))
+    }
+
     /// Forgets what was counted under `key`.
     pub async fn clear(&self, key: &str) -> AppResult<()> {
         match self {
@@ -272,6 +360,43 @@ mod tests {
             other => panic!("expected RATE_LIMITED, got {other:?}"),
         }
         limiter.hit("other", limit).await.unwrap();
+    }
+
+    #[test]
+    fn a_bucket_gives_its_burst_then_its_rate() {
+        let b = Bucket {
+            rate: 2.0,
+            burst: 4.0,
+        };
+        let mut level = None;
+        for _ in 0..4 {
+            let (l, wait) = take_from(level, b, 0, 1.0);
+            assert_eq!(wait, 0);
+            level = Some(l);
+        }
+        // Empty: the next token is half a second away, and nothing is taken meanwhile.
+        let (l, wait) = take_from(level, b, 0, 1.0);
+        assert_eq!(wait, 500);
+        let (l, wait) = take_from(Some(l), b, 500, 1.0);
+        assert_eq!(wait, 0);
+        // A long pause fills it to its burst, no further.
+        let (l, _) = take_from(Some(l), b, 60_000, 0.0);
+        assert_eq!(l.tokens, 4.0);
+        // More than it holds at once: the wait says when.
+        assert_eq!(take_from(Some(l), b, 60_000, 5.0).1, 500);
+    }
+
+    #[tokio::test]
+    async fn the_memory_bucket_paces_one_key_and_not_another() {
+        let limiter = RateLimiter::memory();
+        let b = Bucket {
+            rate: 1.0,
+            burst: 2.0,
+        };
+        assert_eq!(limiter.take("c1", b, 2.0).await.unwrap(), Duration::ZERO);
+        let wait = limiter.take("c1", b, 1.0).await.unwrap();
+        assert!(wait > Duration::from_millis(900), "{wait:?}");
+        assert_eq!(limiter.take("c2", b, 1.0).await.unwrap(), Duration::ZERO);
     }
 
     #[tokio::test]

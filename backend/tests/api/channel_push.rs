@@ -781,3 +781,38 @@ async fn a_push_shopify_refuses_stops_with_its_words_on_the_order_and_the_connec
         "{c}"
     );
 }
+
+/// The pace of writes to one connection is one bucket for every worker: in Redis when it is
+/// configured (the PostgreSQL + Redis run), in the process otherwise.
+#[tokio::test]
+async fn a_connections_call_budget_is_shared_and_refills_at_its_rate() {
+    use orderflow::infra::ratelimit::Bucket;
+    let app = crate::helpers::spawn_app().await;
+    let key = format!("channel:{}", uuid::Uuid::now_v7());
+    let b = Bucket {
+        rate: 2.0,
+        burst: 3.0,
+    };
+    let limiter = &app.state.limiter;
+    assert_eq!(
+        limiter.take(&key, b, 3.0).await.unwrap(),
+        std::time::Duration::ZERO
+    );
+    let wait = limiter.take(&key, b, 1.0).await.unwrap();
+    // Empty: the next call is at most half a second away (2 a second), and none is taken.
+    assert!(
+        !wait.is_zero() && wait <= std::time::Duration::from_millis(500),
+        "{wait:?}"
+    );
+    tokio::time::sleep(wait).await;
+    assert_eq!(
+        limiter.take(&key, b, 1.0).await.unwrap(),
+        std::time::Duration::ZERO
+    );
+    // Another connection's budget is its own.
+    let other = format!("channel:{}", uuid::Uuid::now_v7());
+    assert_eq!(
+        limiter.take(&other, b, 3.0).await.unwrap(),
+        std::time::Duration::ZERO
+    );
+}

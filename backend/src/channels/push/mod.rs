@@ -443,6 +443,20 @@ async fn run(state: &Arc<AppState>, tenant: TenantId, job: PushToChannel) -> Res
         );
         return settle(state, &s, job, Err(Failure::Refused(why)), None).await;
     };
+    // Within the connection's call budget, shared with every other worker.
+    let calls = match s.push.kind.as_str() {
+        FULFILLMENT | CANCEL => 3,
+        VOID => 2,
+        _ => 1,
+    };
+    if let Err(wait) = super::pace::take(state, s.connection.id, s.platform, calls).await {
+        let why = format!(
+            "Orderflow's pace for {}: this connection's calls are spent for the next {} s",
+            s.platform.label(),
+            wait.as_secs().max(1)
+        );
+        return settle(state, &s, job, Err(Failure::Unavailable(why)), None).await;
+    }
     let started = Instant::now();
     let outcome = send(state, &s, &secrets.credentials).await;
     settle(state, &s, job, outcome, Some(started.elapsed())).await

@@ -1,0 +1,60 @@
+//! How fast Orderflow writes to one store: each platform's published API limit as a token
+//! bucket per connection, shared by every worker and process (in Redis when it is
+//! configured), so that pushes from many workers never add up to more than the platform
+//! allows. A platform's own 429 still paces within a call (`Retry-After`).
+
+use std::time::{Duration, Instant};
+
+use super::Platform;
+use crate::infra::ratelimit::Bucket;
+use crate::state::AppState;
+
+/// The longest a worker waits for a connection's budget; past it the push waits as a job.
+const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// A platform's limit on one store's API calls.
+pub fn bucket(platform: Platform) -> Bucket {
+    let (rate, burst) = match platform {
+        // REST Admin API: a leaky bucket of 40 calls, 2 leaking out a second (standard plans).
+        Platform::Shopify => (2.0, 40.0),
+        // No limit of the platform's own: the merchant's host. Gently.
+        Platform::Woocommerce => (5.0, 10.0),
+        // 150 calls per 30 seconds (standard plans), without bursting the window.
+        Platform::Bigcommerce => (5.0, 30.0),
+        // `confirmShipment`'s usage plan: 2 a second, bursts of 10.
+        Platform::Amazon => (2.0, 10.0),
+        // Open API v3: 10 calls a second per app.
+        Platform::Etsy => (10.0, 10.0),
+    };
+    Bucket { rate, burst }
+}
+
+/// Waits until the connection has `calls` calls free, and takes them; `Err` with the wait
+/// still ahead when that is more than [`MAX_WAIT`] away (the caller asks again later). When
+/// the count cannot be read (Redis down) the write goes ahead: the platform's 429 still holds.
+pub async fn take(
+    state: &AppState,
+    connection: uuid::Uuid,
+    platform: Platform,
+    calls: u32,
+) -> Result<(), Duration> {
+    let key = format!("channel:{connection}");
+    let bucket = bucket(platform);
+    let started = Instant::now();
+    loop {
+        let wait = match state.limiter.take(&key, bucket, f64::from(calls)).await {
+            Ok(wait) => wait,
+            Err(e) => {
+                tracing::warn!(error = ?e, %connection, "channel pace unavailable; writing unpaced");
+                return Ok(());
+            }
+        };
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if started.elapsed() + wait > MAX_WAIT {
+            return Err(wait);
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
