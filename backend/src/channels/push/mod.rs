@@ -580,7 +580,7 @@ fn confirmed_before(s: &Scene) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// An `in_transit` push whose fulfilment is still on its way: asked again shortly.
+/// A push that waits for earlier pushes of its order (see [`waits`]): asked again shortly.
 async fn wait_for_fulfilment(
     state: &Arc<AppState>,
     s: &Scene,
