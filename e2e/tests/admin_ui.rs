@@ -261,6 +261,11 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     b.wait_text("main .badge", "delivered", |t| t == "delivered")
         .await
         .unwrap();
+    // The delivery email is the last thing the delivery causes; each of its events redraws
+    // the live order page (and a form opened before it), so the return is opened after it.
+    b.find_text("#timeline li", "the delivery confirmation")
+        .await
+        .unwrap();
     b.find_text("summary", "Open a return")
         .await
         .unwrap()
