@@ -168,11 +168,22 @@ pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr
         return Ok(());
     }
     let mut pushes = Vec::new();
+    // One read per connection, however many of a batch's events share it.
+    let mut connections = std::collections::HashMap::new();
     for (event, kind, shipment) in wanted {
         let Some(order) = found.iter().find(|o| o.id == event.order_id) else {
             continue;
         };
-        let Some(connection) = writable(tx, order).await? else {
+        let Some(id) = order.connection_id else {
+            continue;
+        };
+        let connection = match connections.entry(id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(writable(tx, order).await?)
+            }
+        };
+        let Some(connection) = connection else {
             continue;
         };
         let platform = Platform::parse(&connection.platform);
