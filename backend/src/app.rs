@@ -43,6 +43,8 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
         .single::<crate::lifecycle::returns::label::remote::BuyReturnLabel>()
         .single::<crate::channels::push::PushToChannel>()
+        .single::<crate::channels::stock::StockToChannel>()
+        .single::<crate::channels::stock::CheckChannelStock>()
         .single::<crate::lifecycle::refund::remote::SendRefund>()
         .single::<crate::lifecycle::refund::remote::RefundThroughChannel>()
 }
@@ -250,6 +252,8 @@ mod tests {
             kinds.calling_out(),
             [
                 "channel.push",
+                "channel.stock",
+                "channel.stock_check",
                 "channels.poll",
                 "refund.channel",
                 "refund.send",

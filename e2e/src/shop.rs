@@ -65,7 +65,7 @@ pub async fn open(app: &Orderflow, name: &str, email: &str) -> anyhow::Result<Sh
     let c = ok(app, t, "createCarrier", "mutation($s: String!) { createCarrier(input: {code: \"ups\", name: \"UPS\", trackingFormat: UPS, account: \"E2E123\", trackingSource: ORDERFLOW, webhookSecret: $s}) { carrier { id trackingWebhookUrl } userErrors { message } } }", json!({ "s": CARRIER_SECRET })).await?;
     let zones: Vec<Value> = (1..=8).map(|z| json!({ "zone": z, "transitDays": 2, "brackets": [{ "upToGrams": 10000, "price": "7.50" }] })).collect();
     ok(app, t, "createCarrierService", "mutation($c: ID!, $r: RateCardInput!) { createCarrierService(input: {carrierId: $c, code: \"ground\", name: \"Ground\", currency: \"USD\", rateCard: $r}) { userErrors { message } } }", json!({ "c": c["carrier"]["id"], "r": { "zones": zones } })).await?;
-    let conn = ok(app, t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }", json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": SHOPIFY_SECRET, "credentials": { "accessToken": "shpat_e2e" } } })).await?;
+    let conn = ok(app, t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }", json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": SHOPIFY_SECRET } })).await?;
     Ok(Shop {
         owner_email: email.to_owned(),
         token,

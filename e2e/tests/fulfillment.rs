@@ -81,7 +81,7 @@ async fn a_shopify_order_is_routed_picked_packed_labelled_and_delivered() {
 
     // The Shopify order arrives by webhook.
     let shop_secret = "shopify secret for fulfillment";
-    let conn = ok(&app, t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }", json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": shop_secret, "credentials": { "accessToken": "shpat_e2e" } } })).await;
+    let conn = ok(&app, t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }", json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": shop_secret } })).await;
     let fixture = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../backend/tests/fixtures/shopify/webhook_orders_create.json"),

@@ -340,7 +340,7 @@ async fn a_shopify_webhook_becomes_an_order_through_the_workers_and_an_import_fi
     let secret = "shopify app secret for e2e";
     let body = app
         .graphql(Some(&token), "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { field message code } } }",
-            json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": secret, "credentials": { "accessToken": "shpat_e2e" } } }))
+            json!({ "i": { "platform": "SHOPIFY", "name": "Main", "shopDomain": "e2e.myshopify.com", "webhookSecret": secret } }))
         .await
         .unwrap();
     let path = succeeded(&body, "createChannelConnection")["channelConnection"]["webhookUrl"]

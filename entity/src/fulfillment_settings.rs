@@ -16,6 +16,8 @@ pub struct Model {
     pub express_promise_days: i32,
     pub lost_after_days: i32,
     pub wave_size: i32,
+    /// Units of every SKU kept back from the channels.
+    pub channel_stock_buffer: i32,
     pub updated_at: DateTimeUtc,
 }
 

@@ -29,6 +29,8 @@ pub struct Model {
     pub hs_code: Option<String>,
     /// Where it was made (ISO 3166-1 alpha-2), for customs declarations.
     pub origin_country: Option<String>,
+    /// Units kept back from the channels, instead of the tenant's buffer.
+    pub channel_buffer: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

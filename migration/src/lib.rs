@@ -24,6 +24,7 @@ mod m20261207_000014_carrier_apis;
 mod m20261207_000015_payment_processors;
 mod m20261207_000016_return_label_purchase;
 mod m20261207_000017_channel_pushes;
+mod m20261207_000018_channel_stock;
 pub mod rls;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_payment_processors::Migration),
             Box::new(m20261207_000016_return_label_purchase::Migration),
             Box::new(m20261207_000017_channel_pushes::Migration),
+            Box::new(m20261207_000018_channel_stock::Migration),
         ]
     }
 }

@@ -29,7 +29,15 @@ async fn fresh_postgres(server: &str) -> String {
     format!("{}/{name}", &server[..cut])
 }
 
+#[allow(dead_code, reason = "each harness includes this module; not every one uses both")]
 pub async fn setup(workers: usize) -> Bench {
+    setup_with(workers, false).await
+}
+
+/// As [`setup`]; `loopback`: calls out may reach loopback (the harness's own stand-ins for
+/// a platform's API).
+#[allow(dead_code, reason = "each harness includes this module; not every one uses both")]
+pub async fn setup_with(workers: usize, loopback: bool) -> Bench {
     let server = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"));
@@ -64,7 +72,7 @@ pub async fn setup(workers: usize) -> Bench {
         smtp_url: None,
         mail_from: "Orderflow <bench@localhost>".into(),
         sender_domains: Vec::new(),
-        outbound_allow_loopback: false,
+        outbound_allow_loopback: loopback,
         trusted_proxies: Vec::new(),
         metrics_bind: None,
         metrics_token: None,

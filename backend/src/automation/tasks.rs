@@ -39,7 +39,7 @@ pub async fn create(
     if made.is_some() {
         return Ok(None);
     }
-    insert(tx, order, Some(rule), title).await.map(Some)
+    insert(tx, Some(order), Some(rule), title).await.map(Some)
 }
 
 /// Puts a task Orderflow itself needs done on the list for an order (something no API can
@@ -54,20 +54,36 @@ pub async fn ask_staff(tx: &TenantTx, order: uuid::Uuid, title: &str) -> Result<
         .await?;
     match made {
         Some(task) => Ok(task),
-        None => insert(tx, order, None, title).await,
+        None => insert(tx, Some(order), None, title).await,
+    }
+}
+
+/// Puts a task about no one order on the list (a channel that keeps failing), once while an
+/// open task has the same title.
+pub async fn ask_staff_about(tx: &TenantTx, title: &str) -> Result<Task, DbErr> {
+    let open = staff_tasks::Entity::find()
+        .filter(staff_tasks::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(staff_tasks::Column::OrderId.is_null())
+        .filter(staff_tasks::Column::Status.eq("open"))
+        .filter(staff_tasks::Column::Title.eq(title))
+        .one(tx.conn())
+        .await?;
+    match open {
+        Some(task) => Ok(task),
+        None => insert(tx, None, None, title).await,
     }
 }
 
 async fn insert(
     tx: &TenantTx,
-    order: uuid::Uuid,
+    order: Option<uuid::Uuid>,
     rule: Option<uuid::Uuid>,
     title: &str,
 ) -> Result<Task, DbErr> {
     let task = Task {
         tenant_id: tx.tenant().uuid(),
         id: uuid::Uuid::now_v7(),
-        order_id: Some(order),
+        order_id: order,
         title: title.to_owned(),
         status: OPEN.into(),
         rule_id: rule,

@@ -189,6 +189,7 @@ fn variant_fields(row: &HashMap<String, String>, line: usize) -> Result<VariantF
         length_mm: int(row, line, "length_mm")?,
         width_mm: int(row, line, "width_mm")?,
         height_mm: int(row, line, "height_mm")?,
+        channel_buffer: None,
     })
 }
 

@@ -51,6 +51,9 @@ pub struct VariantFields {
     pub length_mm: Option<i32>,
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
+    /// Units kept back from the sales channels instead of the tenant's buffer (`Some(None)`
+    /// clears it).
+    pub channel_buffer: Option<Option<i32>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -174,6 +177,18 @@ fn fill_variant(
             None => {}
         }
     }
+    match f.channel_buffer {
+        Some(Some(n)) if !(0..=1_000_000).contains(&n) => {
+            return Err(err_at(
+                path,
+                "channelBuffer",
+                C::Invalid,
+                "must be from 0 to 1000000",
+            ));
+        }
+        Some(buffer) => row.channel_buffer = Set(buffer),
+        None => {}
+    }
     Ok(())
 }
 
@@ -205,6 +220,7 @@ fn new_variant_row(tx: &TenantTx, product: ProductId, currency: &str) -> variant
         height_mm: Set(None),
         hs_code: Set(None),
         origin_country: Set(None),
+        channel_buffer: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -420,9 +436,14 @@ pub async fn update_variant(
         return Err(UserError::on("sku", C::Taken, "is already used by another variant").into());
     }
     let before = (existing.sku.clone(), existing.price_units);
+    let buffer = existing.channel_buffer;
     let mut row: variants::ActiveModel = existing.into();
     fill_variant(&[], &mut row, fields)?;
     let variant = repo::update_variant(&tx, row).await?;
+    if variant.channel_buffer != buffer {
+        // The channels' figure for it moves with its buffer.
+        crate::channels::stock::listings::mark(&tx, id).await?;
+    }
     let entry = audit::record(&tx, principal.actor, "variant.updated", &format!("variant:{id}"), serde_json::json!({ "sku": { "from": before.0, "to": variant.sku }, "priceUnits": { "from": before.1, "to": variant.price_units } })).await?;
     tx.commit().await?;
     publish_audit(state, &entry).await;

@@ -191,9 +191,14 @@ pub async fn update_warehouse(
     {
         return Err(UserError::on("code", C::Taken, "another warehouse has this code").into());
     }
+    let was_active = existing.active;
     let mut row: warehouses::ActiveModel = existing.into();
     fill(&mut row, fields)?;
     let warehouse = repo::update(&tx, row).await?;
+    if warehouse.active != was_active {
+        // Its stock now sells on the channels, or no longer does.
+        crate::channels::stock::listings::mark_all(&tx, None).await?;
+    }
     let entry = audit::record(
         &tx,
         principal.actor,

@@ -223,6 +223,14 @@ impl Api<'_> {
         credential(self.credentials, "marketplaceId")
     }
 
+    /// A request to the Selling Partner API with an access token.
+    pub fn authed(&self, token: &str, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, &format!("{}{path}", self.base))
+            .header("x-amz-access-token", token)
+            .header("accept", "application/json")
+    }
+
     /// `confirmShipment` for one package: sent once (a lost answer is found from the order
     /// items' shipped quantities next time); the answer comes back as it is.
     pub async fn confirm_shipment(
@@ -246,7 +254,8 @@ impl Api<'_> {
     }
 }
 
-fn enc(s: &str) -> String {
+/// Percent-encodes a path segment (a SKU may hold anything).
+pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -61,6 +61,15 @@ impl<'a> Api<'a> {
             .await
     }
 
+    /// A request to the store's v3 API (catalog, inventory), authenticated.
+    pub fn v3(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}/v3/{path}", self.base.trim_end_matches("/v2"));
+        self.client
+            .request(method, &url)
+            .header("X-Auth-Token", &self.token)
+            .header("Accept", "application/json")
+    }
+
     /// A list resource, page by page (BigCommerce answers 204 past the last page).
     async fn all(&self, path: &str) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();

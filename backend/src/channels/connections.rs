@@ -11,6 +11,7 @@ use super::Platform;
 use super::deliveries::ProcessDelivery;
 use super::poll::PollChannel;
 use super::repo::{self, Connection};
+use super::stock::CheckChannelStock;
 use crate::auth::service::publish_audit;
 use crate::domain::{ConnectionId, TenantId};
 use crate::error::{Outcome, UserError, UserErrorCode as C};
@@ -55,6 +56,88 @@ pub struct ConnectionFields {
     pub active: Option<bool>,
     /// Whether the channel may email the shopper about a fulfilment Orderflow pushes.
     pub notify_customer: Option<bool>,
+    pub stock: StockFields,
+}
+
+/// How Orderflow keeps a channel's stock.
+#[derive(Clone, Debug, Default)]
+pub struct StockFields {
+    pub sync: Option<bool>,
+    /// Percent of the free stock the channel may show.
+    pub share: Option<i32>,
+    /// The warehouses that stock the channel (empty: all).
+    pub warehouses: Option<Vec<uuid::Uuid>>,
+    /// Where the channel keeps its stock (a Shopify location id, a BigCommerce location id).
+    pub location: Option<String>,
+}
+
+impl StockFields {
+    fn any(&self) -> bool {
+        self.sync.is_some()
+            || self.share.is_some()
+            || self.warehouses.is_some()
+            || self.location.is_some()
+    }
+}
+
+/// Applies the stock fields to a connection's row, checked; what changed, in words.
+async fn apply_stock(
+    tx: &TenantTx,
+    row: &mut channel_connections::ActiveModel,
+    f: StockFields,
+) -> Outcome<Vec<&'static str>> {
+    let mut changed = Vec::new();
+    if let Some(sync) = f.sync {
+        row.stock_sync = Set(sync);
+        changed.push(if sync {
+            "stock kept by Orderflow"
+        } else {
+            "stock left alone"
+        });
+    }
+    if let Some(share) = f.share {
+        if !(1..=100).contains(&share) {
+            return Err(
+                UserError::on("stockShare", C::Invalid, "must be a percent from 1 to 100").into(),
+            );
+        }
+        row.stock_share = Set(share);
+        changed.push("stock share");
+    }
+    if let Some(ids) = f.warehouses {
+        let found = crate::catalog::warehouse_repo::get_many(
+            tx,
+            &ids.iter()
+                .copied()
+                .map(crate::domain::WarehouseId)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        if let Some(missing) = ids.iter().position(|id| !found.iter().any(|w| w.id == *id)) {
+            return Err(UserError::at(
+                &["stockWarehouseIds", &missing.to_string()],
+                C::NotFound,
+                "no such warehouse",
+            )
+            .into());
+        }
+        row.stock_warehouses = Set((!ids.is_empty()).then(|| serde_json::json!(ids)));
+        changed.push("stock warehouses");
+    }
+    if let Some(location) = f.location {
+        let location = location.trim().to_owned();
+        if location.len() > 40 || !location.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(UserError::on(
+                "stockLocation",
+                C::Invalid,
+                "must be the platform's numeric location id",
+            )
+            .into());
+        }
+        row.stock_location = Set((!location.is_empty()).then_some(location));
+        changed.push("stock location");
+    }
+    Ok(changed)
 }
 
 /// What a connection's sealed secrets open to.
@@ -258,10 +341,22 @@ pub async fn create_connection(
         last_synced_at: Set(None),
         last_error: Set(None),
         notify_customer: Set(f.notify_customer.unwrap_or(false)),
+        stock_sync: Set(true),
+        stock_share: Set(100),
+        stock_warehouses: Set(None),
+        stock_location: Set(None),
+        stock_lease_until: Set(None),
+        failures: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
+    let mut row = row;
+    apply_stock(&tx, &mut row, f.stock).await?;
     let connection = repo::insert_connection(&tx, row).await?;
+    if crate::channels::stock::keeps_stock(&state.sealer, &connection) {
+        // The catalog is read at once: the listing map, then the figures pushed.
+        CheckChannelStock { connection: id }.enqueue(&tx).await?;
+    }
     if connection.active {
         // Polled platforms are read at once; webhook platforms are reconciled after an hour.
         let first = if platform.pushes_webhooks() {
@@ -336,7 +431,20 @@ pub async fn update_connection(
         )));
         changed.push("credentials");
     }
+    let stock_changed = f.stock.any();
+    changed.extend(apply_stock(&tx, &mut row, f.stock).await?);
+    let credentials_changed = changed.contains(&"credentials");
     let connection = repo::update_connection(&tx, row).await?;
+    if crate::channels::stock::keeps_stock(&state.sealer, &connection)
+        && (resumed || stock_changed || credentials_changed)
+    {
+        // Read the catalog again (new access, new location) and push every figure anew.
+        let check = CheckChannelStock { connection: id };
+        let key = check.dedupe_key(tenant).unwrap_or_default();
+        check.enqueue(&tx).await?;
+        crate::jobs::queue::due_now(&tx, &key).await?;
+        crate::channels::stock::listings::mark_all(&tx, Some(id)).await?;
+    }
     if resumed {
         // What arrived while paused is mapped now, and polling starts again.
         for delivery in repo::pending_of(&tx, id).await? {

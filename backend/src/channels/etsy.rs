@@ -115,6 +115,19 @@ impl<'a> Receipts<'a> {
         })
     }
 
+    /// A request to the shop's Open API v3, authenticated (`path` after `/v3/application/`).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, &format!("{}/v3/application/{path}", self.base))
+            .header("x-api-key", &self.key)
+            .bearer_auth(&self.token)
+    }
+
+    /// The shop's id.
+    pub fn shop(&self) -> &str {
+        &self.shop
+    }
+
     fn url(&self, receipt: &str, rest: &str) -> String {
         format!(
             "{}/v3/application/shops/{}/receipts/{receipt}{rest}",

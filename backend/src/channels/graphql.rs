@@ -37,6 +37,18 @@ pub struct ChannelConnection {
     /// Whether the channel may email the shopper about a fulfilment Orderflow pushes (off
     /// by default: Orderflow emails the shopper itself).
     pub notify_customer: bool,
+    /// Whether Orderflow keeps the channel's stock (for its mapped listings).
+    pub stock_sync: bool,
+    /// Percent of the free stock the channel may show.
+    pub stock_share: i32,
+    /// The warehouses whose stock the channel sells; empty: every active one.
+    pub stock_warehouse_ids: Vec<ID>,
+    /// Where the channel keeps its stock (a Shopify or BigCommerce location id).
+    pub stock_location: Option<String>,
+    /// Pushes, catalog reads and polls that failed in a row.
+    pub failures_in_a_row: i32,
+    /// False after three failures in a row (staff get a task to look at it).
+    pub healthy: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -60,6 +72,18 @@ impl ChannelConnection {
             last_synced_at: c.last_synced_at,
             last_error: c.last_error,
             notify_customer: c.notify_customer,
+            stock_sync: c.stock_sync,
+            stock_share: c.stock_share,
+            stock_warehouse_ids: c
+                .stock_warehouses
+                .and_then(|w| serde_json::from_value::<Vec<uuid::Uuid>>(w).ok())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| global_id("Warehouse", w))
+                .collect(),
+            stock_location: c.stock_location,
+            failures_in_a_row: c.failures,
+            healthy: super::health::healthy(c.failures),
             created_at: c.created_at,
         }
     }
@@ -197,6 +221,9 @@ pub struct CreateChannelConnectionInput {
     /// API credentials, e.g. `{"accessToken": "…"}`; stored encrypted, never returned.
     pub credentials: Option<Json<serde_json::Value>>,
     pub active: Option<bool>,
+    /// Whether Orderflow keeps the channel's stock (default true: the catalog is read and
+    /// every listed SKU's figure pushed); false takes orders only.
+    pub stock_sync: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -210,6 +237,15 @@ pub struct UpdateChannelConnectionInput {
     pub credentials: Option<Json<serde_json::Value>>,
     /// Whether the channel may email the shopper about a fulfilment Orderflow pushes.
     pub notify_customer: Option<bool>,
+    /// Whether Orderflow keeps the channel's stock.
+    pub stock_sync: Option<bool>,
+    /// Percent (1–100) of the free stock the channel may show.
+    pub stock_share: Option<i32>,
+    /// The warehouses that stock the channel; empty: every active one.
+    pub stock_warehouse_ids: Option<Vec<ID>>,
+    /// The platform's location to keep stock at (Shopify, BigCommerce); empty: the one the
+    /// catalog read finds.
+    pub stock_location: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -338,6 +374,7 @@ fn fields(
         credentials: credentials(raw_credentials)?,
         active,
         notify_customer: None,
+        stock: Default::default(),
     })
 }
 
@@ -362,7 +399,10 @@ impl ChannelMutation {
             input.credentials,
             input.active,
         ) {
-            Ok(f) => connections::create_connection(state(ctx), p, f).await,
+            Ok(mut f) => {
+                f.stock.sync = input.stock_sync;
+                connections::create_connection(state(ctx), p, f).await
+            }
             Err(e) => Err(e),
         };
         let (value, user_errors) = payload(outcome)?;
@@ -389,11 +429,39 @@ impl ChannelMutation {
             input.active,
         ) {
             Ok(f) => {
-                let f = ConnectionFields {
-                    notify_customer: input.notify_customer,
-                    ..f
-                };
-                connections::update_connection(state(ctx), p, id, f).await
+                let warehouses = input
+                    .stock_warehouse_ids
+                    .map(|ids| {
+                        ids.iter()
+                            .enumerate()
+                            .map(|(i, w)| {
+                                decode_id(w, "Warehouse", "stockWarehouseIds").map_err(|_| {
+                                    UserError::at(
+                                        &["stockWarehouseIds", &i.to_string()],
+                                        C::Invalid,
+                                        "is not a warehouse id",
+                                    )
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose();
+                match warehouses {
+                    Err(e) => Err(e.into()),
+                    Ok(warehouses) => {
+                        let f = ConnectionFields {
+                            notify_customer: input.notify_customer,
+                            stock: connections::StockFields {
+                                sync: input.stock_sync,
+                                share: input.stock_share,
+                                warehouses,
+                                location: input.stock_location,
+                            },
+                            ..f
+                        };
+                        connections::update_connection(state(ctx), p, id, f).await
+                    }
+                }
             }
             Err(e) => Err(e),
         };

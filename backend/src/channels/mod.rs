@@ -8,6 +8,7 @@ pub mod connections;
 pub mod deliveries;
 pub mod etsy;
 pub mod graphql;
+pub mod health;
 pub mod http;
 pub mod json;
 pub mod pace;
@@ -16,6 +17,7 @@ pub mod push;
 pub mod refunds;
 pub mod repo;
 pub mod shopify;
+pub mod stock;
 pub mod store;
 pub mod woocommerce;
 

@@ -38,7 +38,7 @@ pub async fn take(
     platform: Platform,
     calls: u32,
 ) -> Result<(), Duration> {
-    let key = format!("channel:{connection}");
+    let key = key(connection);
     let bucket = bucket(platform);
     let started = Instant::now();
     loop {
@@ -56,5 +56,27 @@ pub async fn take(
             return Err(wait);
         }
         tokio::time::sleep(wait).await;
+    }
+}
+
+fn key(connection: uuid::Uuid) -> String {
+    format!("channel:{connection}")
+}
+
+/// What the platform said of its own count (Shopify's call-limit header: `used` of `limit`
+/// calls): the shared bucket holds no more than is left there, since other apps and
+/// Orderflow's other callers spend the same account's calls.
+pub async fn observe(
+    state: &AppState,
+    connection: uuid::Uuid,
+    platform: Platform,
+    used: f64,
+    limit: f64,
+) {
+    let b = bucket(platform);
+    // Our bucket is smaller than some plans' (Shopify Plus: 400): scale the platform's count.
+    let left = (limit - used).max(0.0) / limit.max(1.0) * b.burst;
+    if let Err(e) = state.limiter.cap(&key(connection), b, left).await {
+        tracing::warn!(error = ?e, %connection, "channel pace unavailable; the platform's count is not kept");
     }
 }

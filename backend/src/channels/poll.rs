@@ -149,8 +149,11 @@ async fn record_outcome(
             row.sync_cursor = Set(Some(cursor));
         }
     }
-    row.last_error = Set(error);
     repo::update_connection(&tx, row).await?;
+    match error {
+        Some(why) => super::health::failed(&tx, c.id, &why).await?,
+        None => super::health::worked(&tx, c.id).await?,
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -90,6 +90,27 @@ fn take_from(level: Option<Level>, b: Bucket, now_ms: i64, n: f64) -> (Level, i6
     )
 }
 
+/// A bucket at `level` holding no more than `most` tokens (what the platform says is left
+/// of its own count, which other callers of the same account also spend).
+fn cap_at(level: Option<Level>, b: Bucket, now_ms: i64, most: f64) -> Level {
+    let (refilled, _) = take_from(level, b, now_ms, 0.0);
+    Level {
+        tokens: refilled.tokens.min(most.max(0.0)),
+        at_ms: now_ms,
+    }
+}
+
+/// [`cap_at`] in Redis: KEYS[1] the bucket; ARGV rate, burst, now (ms), most.
+const CAP_SCRIPT: &str = r"
+local rate, burst, now, most = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(held[1]) or burst, tonumber(held[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate, math.max(0, most))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
+return 0
+";
+
 /// [`take_from`] in Redis, atomically: KEYS[1] the bucket; ARGV rate, burst, now (ms), n.
 const TAKE_SCRIPT: &str = r"
 local rate, burst, now, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -321,6 +342,30 @@ impl RateLimiter {
         Ok(Duration::from_millis(wait_ms.max(0) as u64))
     }
 
+    /// Lowers the bucket `key` to at most `most` tokens (a platform's own count of what is
+    /// left), so the next takes wait for what the platform will allow.
+    pub async fn cap(&self, key: &str, bucket: Bucket, most: f64) -> AppResult<()> {
+        match self {
+            RateLimiter::Memory(map) => {
+                let mut map = Self::memory_lock(map)?;
+                let level = cap_at(map.buckets.get(key).copied(), bucket, now_ms(), most);
+                map.buckets.insert(key.to_owned(), level);
+            }
+            RateLimiter::Redis { conn, prefix } => {
+                let mut conn = conn.clone();
+                redis::Script::new(CAP_SCRIPT)
+                    .key(format!("{prefix}bucket:{key}"))
+                    .arg(bucket.rate)
+                    .arg(bucket.burst)
+                    .arg(now_ms())
+                    .arg(most)
+                    .invoke_async::<i64>(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Forgets what was counted under `key`.
     pub async fn clear(&self, key: &str) -> AppResult<()> {
         match self {
@@ -360,6 +405,23 @@ mod tests {
             other => panic!("expected RATE_LIMITED, got {other:?}"),
         }
         limiter.hit("other", limit).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_capped_bucket_holds_what_the_platform_says_is_left() {
+        let limiter = RateLimiter::memory();
+        let b = Bucket {
+            rate: 2.0,
+            burst: 40.0,
+        };
+        limiter.cap("shop", b, 1.0).await.unwrap();
+        assert_eq!(limiter.take("shop", b, 1.0).await.unwrap(), Duration::ZERO);
+        // Empty now: the next call waits for the leak (half a second at 2 a second).
+        let wait = limiter.take("shop", b, 1.0).await.unwrap();
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500));
+        // A cap never fills a bucket.
+        let level = cap_at(None, b, 0, 100.0);
+        assert_eq!(level.tokens, 40.0);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::domain::{JobId, TenantId};
 use crate::infra::db::Db;
-use crate::tenancy::AnyTx;
+use crate::tenancy::{AnyTx, TenantTx};
 
 pub use jobs::Model as Job;
 
@@ -105,6 +105,19 @@ pub async fn enqueue_many(tx: &impl AnyTx, jobs: Vec<NewJob>) -> Result<(), DbEr
             .exec_without_returning(tx.conn())
             .await?;
     }
+    Ok(())
+}
+
+/// Makes the queued job with this key (of the caller's tenant) due now: what a person asks
+/// for at once is not left waiting for its next scheduled run.
+pub async fn due_now(tx: &TenantTx, dedupe_key: &str) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::RunAt, Expr::value(Utc::now()))
+        .filter(jobs::Column::TenantId.eq(tx.tenant().uuid()))
+        .filter(jobs::Column::DedupeKey.eq(dedupe_key))
+        .filter(jobs::Column::Status.eq("queued"))
+        .exec(tx.conn())
+        .await?;
     Ok(())
 }
 

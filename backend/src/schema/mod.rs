@@ -84,6 +84,7 @@ pub struct OpsAreaQuery(
     crate::automation::tasks::TasksQuery,
     JobsQuery,
     ChannelQuery,
+    crate::channels::stock::graphql::ChannelStockQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -127,6 +128,7 @@ pub struct OpsAreaMutation(
     crate::automation::tasks::TasksMutation,
     JobsMutation,
     ChannelMutation,
+    crate::channels::stock::graphql::ChannelStockMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -10,7 +10,7 @@ use crate::engine::drain;
 use crate::fulfillment::{CARRIER_SECRET, ORDER, ok, shop, track};
 use crate::helpers::{Session, TestApp, spawn_app_reaching_loopback};
 use crate::mock::{MockApi, Reply};
-use crate::webhooks::{connect, shopify_delivery};
+use crate::webhooks::{connect_orders_only, shopify_delivery};
 
 const SHIPMENT: &str = "shp_16578f588f9546ec914afd2474e24ff5";
 /// The label file the recorded purchase points at, served here instead of EasyPost's S3.
@@ -68,7 +68,7 @@ async fn shopify_order(app: &TestApp, s: &Session) -> String {
 /// A Shopify connection with `credentials`, and an order from its `orders/create` webhook.
 pub async fn shopify_order_with(app: &TestApp, s: &Session, credentials: Value) -> String {
     let secret = "shpss_carrier_apis_0123456789";
-    let c = connect(app, s, "SHOPIFY", "demo.myshopify.com", secret, credentials).await;
+    let c = connect_orders_only(app, s, "SHOPIFY", "demo.myshopify.com", secret, credentials).await;
     let mut o = fixture_json("shopify/webhook_orders_create.json");
     o["cancelled_at"] = Value::Null;
     o["cancel_reason"] = Value::Null;

@@ -12,7 +12,7 @@ use crate::connectors::{fixture, fixture_json};
 use crate::engine::drain;
 use crate::helpers::{Session, TestApp, owner_connection, spawn_app};
 use crate::orders::create_order;
-use crate::webhooks::{connect, post, shopify_delivery};
+use crate::webhooks::{connect_orders_only, post, shopify_delivery};
 
 pub const ORDER: &str = "query($o: ID!) { order(id: $o) { id name state holdReason promisedAt routing { method evaluated excluded notes chosen { summary shippingPrice cost { shipping lateness workload parcels preference total } parcels { warehouseCode service zone price deliveryOn daysLate pieces { sku quantity } } } alternatives { summary cost { total } parcels { warehouseCode } } } shipments { id status simulated carrier service trackingNumber labelUrl labelZplUrl packingSlipUrl cost zone ratePick estimatedDelivery warehouse { code } lines { sku quantity } rates { excluded recommendations { pick reason quote { service price deliveryOn } } options { service price } } trackingEvents { status message occurredAt } } deliveryExceptions { id kind recommendedAction status detail } allocations { sku quantity status warehouse { code } } events { kind message } } }";
 
@@ -299,7 +299,7 @@ async fn a_shopify_order_is_routed_labelled_and_delivered_unattended() {
     let shop = shop(&app, "ship-it", true).await;
     let s = &shop.owner;
     let secret = "shpss_fulfilment_0123456789";
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         s,
         "SHOPIFY",

@@ -10,7 +10,7 @@ use crate::catalog::{create_product, create_warehouse};
 use crate::helpers::{PASSWORD, Session, TestApp, spawn_app, user_error_code};
 use crate::orders::create_order;
 use crate::subscriptions::{AUDIT_EVENTS, next_json, subscribe};
-use crate::webhooks::{connect, shopify_delivery};
+use crate::webhooks::{connect_orders_only, shopify_delivery};
 
 struct TenantA {
     owner: Session,
@@ -716,7 +716,7 @@ async fn orders(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
 /// Tenant A's channel connections and deliveries, invisible from tenant B; B's secret does
 /// not open A's webhook endpoint.
 async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> {
-    let c = connect(
+    let c = connect_orders_only(
         app,
         a,
         "SHOPIFY",
@@ -738,7 +738,48 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
     )
     .await;
     orderflow::jobs::worker::drain(&app.state).await.unwrap();
-    let markers = ["alpha-secret-shop", "alpha-delivery", &id];
+    // A listing of A's channel, as a catalog read writes it.
+    let a_tenant = orderflow::domain::TenantId(
+        orderflow::graphql::relay::decode_id(&a.tenant_id, "Tenant", "t").unwrap(),
+    );
+    let connection = orderflow::domain::ConnectionId(
+        orderflow::graphql::relay::decode_id(&id, "ChannelConnection", "c").unwrap(),
+    );
+    let tx = orderflow::tenancy::TenantTx::begin(&app.state.db, a_tenant)
+        .await
+        .unwrap();
+    orderflow::channels::stock::listings::import(
+        &tx,
+        connection,
+        &[orderflow::channels::stock::listings::Seen {
+            remote_key: "alpha-listing/1".into(),
+            product: "alpha-listing".into(),
+            variant: Some("1".into()),
+            item: None,
+            sku: "ALPHA-LISTING-SKU".into(),
+            title: "alpha listing title".into(),
+            quantity: Some(3),
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let listings = app
+        .gql(
+            Some(&a.access),
+            "query($c: ID!) { channelListings(connectionId: $c) { edges { node { id } } } }",
+            json!({ "c": id }),
+        )
+        .await;
+    let listing = listings["data"]["channelListings"]["edges"][0]["node"]["id"].clone();
+    assert!(listing.is_string(), "{listings}");
+    let markers = [
+        "alpha-secret-shop",
+        "alpha-delivery",
+        &id,
+        "ALPHA-LISTING-SKU",
+        "alpha-listing",
+    ];
     let no_leak = |field: &str, body: &Value| {
         let text = body.to_string();
         for marker in markers {
@@ -766,6 +807,14 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
             "channelSyncLog",
             "query($c: ID!) { channelSyncLog(connectionId: $c) { id summary answer } }",
         ),
+        (
+            "channelListings",
+            "query($c: ID!) { channelListings(connectionId: $c) { edges { node { id sku title remoteProductId } } } }",
+        ),
+        (
+            "channelStockLog",
+            "query($c: ID!) { channelStockLog(connectionId: $c) { id summary answer } }",
+        ),
     ] {
         covered.push(field);
         let body = app.gql(Some(&b.access), query, json!({ "c": id })).await;
@@ -778,6 +827,25 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
         user_error_code(&body, "updateChannelConnection"),
         "NOT_FOUND"
     );
+    covered.push("channelStock");
+    let body = app
+        .gql(
+            Some(&b.access),
+            "query($c: ID!) { channelStock(connectionId: $c) { listed matched } }",
+            json!({ "c": id }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["channelStock"],
+        json!({ "listed": 0, "matched": 0 }),
+        "{body}"
+    );
+    covered.push("mapChannelListing");
+    let body = app.gql(Some(&b.access), "mutation($l: ID!) { mapChannelListing(input: {listingId: $l, sku: \"ALPHA-SKU-1\"}) { channelListing { id } userErrors { code } } }", json!({ "l": listing })).await;
+    assert_eq!(user_error_code(&body, "mapChannelListing"), "NOT_FOUND");
+    covered.push("checkChannelStock");
+    let body = app.gql(Some(&b.access), "mutation($c: ID!) { checkChannelStock(input: {connectionId: $c}) { queued userErrors { code } } }", json!({ "c": id })).await;
+    assert_eq!(user_error_code(&body, "checkChannelStock"), "NOT_FOUND");
     covered.push("syncChannelConnection");
     let body = app
         .gql(
@@ -802,7 +870,7 @@ async fn channels(app: &TestApp, a: &Session, b: &Session) -> Vec<&'static str> 
         "NOT_FOUND"
     );
     covered.push("createChannelConnection");
-    let own = connect(
+    let own = connect_orders_only(
         app,
         b,
         "SHOPIFY",

@@ -12,6 +12,7 @@ mod bulk;
 mod carrier_apis;
 mod catalog;
 mod channel_push;
+mod channel_stock;
 mod connectors;
 mod demo;
 mod engine;

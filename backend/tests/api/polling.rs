@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::connectors::fixture;
 use crate::helpers::{count_rows, spawn_app_reaching_loopback};
 use crate::mock::{MockApi, Reply};
-use crate::webhooks::connect;
+use crate::webhooks::connect_orders_only;
 
 const SYNC: &str = "mutation($id: ID!) { syncChannelConnection(input: {id: $id}) { channelConnection { lastSyncedAt lastError } userErrors { field code } } }";
 
@@ -60,7 +60,7 @@ async fn amazon_orders_are_polled_with_an_lwa_token_and_captured_once() {
             "amazon/sp_api_orders_v0_getOrderBuyerInfo_example.json",
         ))],
     );
-    let c = connect(&app, &owner, "AMAZON", "A3SELLERID", "", json!({
+    let c = connect_orders_only(&app, &owner, "AMAZON", "A3SELLERID", "", json!({
         "clientId": "amzn1.application-oa2-client.x", "clientSecret": "lwa-secret", "refreshToken": "Atzr|refresh",
         "marketplaceId": "ATVPDKIKX0DER", "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base)
     })).await;
@@ -154,7 +154,7 @@ async fn a_refused_token_is_shown_on_the_connection_and_polling_carries_on() {
         .await;
     let api = MockApi::spawn("x-amz-access-token");
     api.on("/auth/o2/token", vec![Reply::status(400)]);
-    let c = connect(&app, &owner, "AMAZON", "A3REFUSED", "", json!({
+    let c = connect_orders_only(&app, &owner, "AMAZON", "A3REFUSED", "", json!({
         "clientId": "c", "clientSecret": "s", "refreshToken": "revoked", "marketplaceId": "ATVPDKIKX0DER",
         "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base)
     })).await;
@@ -191,7 +191,7 @@ async fn etsy_receipts_are_polled_with_the_app_key_and_the_shops_token() {
         "/v3/application/shops/98765/receipts",
         vec![Reply::json(br#"{"count":0,"results":[]}"#.to_vec())],
     );
-    let c = connect(&app, &owner, "ETSY", "98765", "", json!({
+    let c = connect_orders_only(&app, &owner, "ETSY", "98765", "", json!({
         "apiKey": "etsy-keystring", "accessToken": "12345678.old", "refreshToken": "12345678.etsy-refresh",
         "shopId": "98765", "apiUrl": api.base, "tokenUrl": format!("{}/v3/public/oauth/token", api.base)
     })).await;
@@ -247,7 +247,7 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
             Reply::json(serde_json::to_vec(&json!({ "orders": [later] })).unwrap()),
         ],
     );
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -302,7 +302,7 @@ async fn webhook_platforms_are_reconciled_from_their_apis_to_catch_missed_delive
             .into_bytes(),
         )],
     );
-    let w = connect(
+    let w = connect_orders_only(
         &app,
         &owner,
         "WOOCOMMERCE",
@@ -365,7 +365,7 @@ async fn without_access_to_restricted_data_an_amazon_order_is_captured_and_its_a
         "/tokens/2021-03-01/restrictedDataToken",
         vec![Reply::status(403)],
     );
-    connect(&app, &owner, "AMAZON", "A3NOPII", "", json!({ "clientId": "c", "clientSecret": "s", "refreshToken": "r", "marketplaceId": "ATVPDKIKX0DER", "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base) })).await;
+    connect_orders_only(&app, &owner, "AMAZON", "A3NOPII", "", json!({ "clientId": "c", "clientSecret": "s", "refreshToken": "r", "marketplaceId": "ATVPDKIKX0DER", "apiUrl": api.base, "tokenUrl": format!("{}/auth/o2/token", api.base) })).await;
     worker::drain(&app.state).await.unwrap();
     let found = app
         .gql(

@@ -21,7 +21,31 @@ pub async fn connect(
     secret: &str,
     credentials: Value,
 ) -> Value {
-    let body = app.gql(Some(&s.access), CONNECT, json!({ "input": { "platform": platform, "name": format!("{platform} store"), "shopDomain": shop, "webhookSecret": secret, "credentials": credentials } })).await;
+    connect_with(app, s, platform, shop, secret, credentials, true).await
+}
+
+/// A connection that takes orders and leaves the channel's stock alone: no catalog is read.
+pub async fn connect_orders_only(
+    app: &TestApp,
+    s: &Session,
+    platform: &str,
+    shop: &str,
+    secret: &str,
+    credentials: Value,
+) -> Value {
+    connect_with(app, s, platform, shop, secret, credentials, false).await
+}
+
+async fn connect_with(
+    app: &TestApp,
+    s: &Session,
+    platform: &str,
+    shop: &str,
+    secret: &str,
+    credentials: Value,
+    stock: bool,
+) -> Value {
+    let body = app.gql(Some(&s.access), CONNECT, json!({ "input": { "platform": platform, "name": format!("{platform} store"), "shopDomain": shop, "webhookSecret": secret, "credentials": credentials, "stockSync": stock } })).await;
     assert_eq!(
         body["data"]["createChannelConnection"]["userErrors"],
         json!([]),
@@ -131,7 +155,7 @@ async fn connections_validate_their_input_and_never_return_secrets() {
         );
     }
     let token = "shpat_very_secret_access_token";
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -209,7 +233,7 @@ async fn a_signed_shopify_delivery_becomes_the_order_it_describes() {
     let owner = app
         .sign_up("Shopify Shop", "owner@shopify-shop.example")
         .await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -300,7 +324,7 @@ async fn a_signed_shopify_delivery_becomes_the_order_it_describes() {
 async fn tampered_bodies_and_wrong_secrets_are_refused_and_store_nothing() {
     let app = spawn_app().await;
     let owner = app.sign_up("Guarded", "owner@guarded.example").await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -411,7 +435,7 @@ async fn five_redeliveries_make_one_order_and_an_early_update_wins_over_a_late_c
     let owner = app
         .sign_up("Redelivered", "owner@redelivered.example")
         .await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -538,7 +562,7 @@ async fn five_redeliveries_make_one_order_and_an_early_update_wins_over_a_late_c
 async fn an_unmappable_payload_needs_attention_and_can_be_processed_again() {
     let app = spawn_app().await;
     let owner = app.sign_up("Attention", "owner@attention.example").await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -607,7 +631,7 @@ async fn an_unmappable_payload_needs_attention_and_can_be_processed_again() {
 async fn woocommerce_pings_are_answered_and_deliveries_create_then_update() {
     let app = spawn_app().await;
     let owner = app.sign_up("Woo Shop", "owner@woo-shop.example").await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "WOOCOMMERCE",
@@ -690,7 +714,7 @@ async fn woocommerce_pings_are_answered_and_deliveries_create_then_update() {
 async fn deliveries_are_accepted_at_the_connections_graphql_id_and_without_a_topic_header() {
     let app = spawn_app().await;
     let owner = app.sign_up("Lenient", "owner@lenient.example").await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",
@@ -720,7 +744,7 @@ async fn deliveries_are_accepted_at_the_connections_graphql_id_and_without_a_top
 async fn two_shops_on_one_platform_keep_their_own_orders_and_same_second_updates_apply() {
     let app = spawn_app().await;
     let owner = app.sign_up("Two Shops", "owner@two-shops.example").await;
-    let a = connect(
+    let a = connect_orders_only(
         &app,
         &owner,
         "WOOCOMMERCE",
@@ -729,7 +753,7 @@ async fn two_shops_on_one_platform_keep_their_own_orders_and_same_second_updates
         json!({}),
     )
     .await;
-    let b = connect(
+    let b = connect_orders_only(
         &app,
         &owner,
         "WOOCOMMERCE",
@@ -799,7 +823,7 @@ async fn two_shops_on_one_platform_keep_their_own_orders_and_same_second_updates
 async fn deliveries_received_while_paused_are_mapped_when_the_connection_resumes() {
     let app = spawn_app().await;
     let owner = app.sign_up("Paused Shop", "owner@paused.example").await;
-    let c = connect(
+    let c = connect_orders_only(
         &app,
         &owner,
         "SHOPIFY",

@@ -200,6 +200,40 @@ fn Today() -> impl IntoView {
     }
 }
 
+/// Channels that keep failing (three failures in a row), with why: nothing shows while all
+/// are well.
+#[component]
+fn ChannelHealth() -> impl IntoView {
+    let list = LocalResource::new(|| async {
+        query(
+            "{ channelConnections { id name platform healthy failuresInARow lastError } }",
+            json!({}),
+        )
+        .await
+        .map(|d| {
+            d["channelConnections"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+    });
+    move || {
+        let sick: Vec<Value> = match list.get() {
+            Some(Ok(rows)) => rows.into_iter().filter(|c| c["healthy"] == false).collect(),
+            _ => Vec::new(),
+        };
+        (!sick.is_empty()).then(|| view! {
+            <div class="notice error channel-health" role="alert">
+                <strong>"Channels that keep failing"</strong>
+                <ul>{sick.into_iter().map(|c| view! {
+                    <li><a href="/settings/channels">{c["name"].as_str().unwrap_or_default().to_owned()}</a>
+                        {format!(" ({}): {} failures in a row — {}", fmt::words(c["platform"].as_str().unwrap_or_default()), c["failuresInARow"], c["lastError"].as_str().unwrap_or("no reason given"))}</li>
+                }).collect_view()}</ul>
+            </div>
+        })
+    }
+}
+
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let s = session();
@@ -221,6 +255,7 @@ pub fn Dashboard() -> impl IntoView {
     };
     view! {
         <h1>"Dashboard"</h1>
+        <Show when=move || session().can("CHANNELS_MANAGE")><ChannelHealth/></Show>
         <Today/>
         <div class="bar">
             <h2 style="margin:0">"Performance"</h2>

@@ -1,6 +1,6 @@
 //! Changing the catalog. Every mutation answers `{ <thing> userErrors }`.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use super::types::{Product, Supplier, SupplierItem, Variant, Warehouse};
 use crate::catalog::products::{self, ProductFields, ProductStatus, VariantFields};
@@ -54,6 +54,7 @@ impl From<VariantInput> for VariantFields {
             length_mm: v.length_mm,
             width_mm: v.width_mm,
             height_mm: v.height_mm,
+            channel_buffer: None,
         }
     }
 }
@@ -106,6 +107,9 @@ pub struct UpdateVariantInput {
     pub length_mm: Option<i32>,
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
+    /// Units kept back from the sales channels' stock figure, instead of the tenant's
+    /// `channelStockBuffer`; null goes back to the tenant's.
+    pub channel_buffer: MaybeUndefined<i32>,
 }
 
 #[derive(SimpleObject)]
@@ -280,6 +284,11 @@ impl CatalogMutation {
             length_mm: input.length_mm,
             width_mm: input.width_mm,
             height_mm: input.height_mm,
+            channel_buffer: match input.channel_buffer {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(n) => Some(Some(n)),
+            },
         };
         let outcome = products::update_variant(state(ctx), principal(ctx)?, id, fields).await;
         let (value, user_errors) = payload(outcome)?;

@@ -90,6 +90,8 @@ pub struct VariantFields {
     pub length_mm: Option<i32>,
     pub width_mm: Option<i32>,
     pub height_mm: Option<i32>,
+    /// Units kept back from the sales channels (none: the tenant's buffer applies).
+    pub channel_buffer: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
@@ -120,6 +122,7 @@ impl From<VariantRecord> for VariantFields {
             length_mm: v.length_mm,
             width_mm: v.width_mm,
             height_mm: v.height_mm,
+            channel_buffer: v.channel_buffer,
             created_at: v.created_at,
             updated_at: v.updated_at,
             key: (TenantId(v.tenant_id), VariantId(v.id)),

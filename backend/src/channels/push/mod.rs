@@ -627,6 +627,7 @@ async fn settle(
     let mut retry = None;
     let mut staff = None;
     let mut broken = None;
+    let mut sent = false;
     let tracking = s
         .parcels
         .iter()
@@ -635,6 +636,7 @@ async fn settle(
         .unwrap_or_default();
     match outcome {
         Ok(Outcome::Sent { remote_id, answer }) => {
+            sent = true;
             row.state = Set(SENT.into());
             row.remote_id = Set(remote_id);
             row.answer = Set(Some(answer));
@@ -700,17 +702,11 @@ async fn settle(
     if let Some(after) = retry {
         again(&tx, job, after).await?;
     }
-    if let Some(error) = broken {
+    match &broken {
         // The connection's card shows it (as it shows a failed poll).
-        entity::channel_connections::Entity::update_many()
-            .col_expr(
-                entity::channel_connections::Column::LastError,
-                Expr::value(Some(error)),
-            )
-            .filter(entity::channel_connections::Column::TenantId.eq(s.push.tenant_id))
-            .filter(entity::channel_connections::Column::Id.eq(s.connection.id))
-            .exec(tx.conn())
-            .await?;
+        Some(error) => super::health::failed(&tx, s.connection.id, error).await?,
+        None if sent => super::health::worked(&tx, s.connection.id).await?,
+        None => {}
     }
     if let Some(title) = staff {
         crate::automation::tasks::ask_staff(&tx, s.order.id, &title).await?;

@@ -193,6 +193,14 @@ impl Client {
     }
 }
 
+/// How long a platform asked us to wait, from a [`ApiError::Transient`] that gave up on a
+/// rate limit longer than a call may wait (so the next try is not sooner than asked).
+pub fn rate_limited_for(message: &str) -> Option<Duration> {
+    let (_, rest) = message.rsplit_once("(rate limited for ")?;
+    let secs = rest.strip_suffix("s)")?;
+    secs.parse().ok().map(Duration::from_secs)
+}
+
 /// Worth another attempt: the platform is overloaded, limiting us, or briefly down.
 fn retryable(status: StatusCode) -> bool {
     status.is_server_error()

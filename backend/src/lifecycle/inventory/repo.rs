@@ -183,9 +183,12 @@ pub async fn record(tx: &TenantTx, m: NewMovement<'_>) -> Result<Movement, DbErr
         actor_id: Set(m.actor.id()),
         at: Set(Utc::now()),
     };
-    inventory_movements::Entity::insert(row)
+    let movement = inventory_movements::Entity::insert(row)
         .exec_with_returning(tx.conn())
-        .await
+        .await?;
+    // Every stock change is a new figure for the channels that list the SKU.
+    crate::channels::stock::listings::mark(tx, m.variant).await?;
+    Ok(movement)
 }
 
 pub async fn set_bin(

@@ -99,6 +99,8 @@ pub struct FulfillmentSettings {
     pub lost_after_days: i32,
     /// Shipments per wave.
     pub wave_size: i32,
+    /// Units of every SKU kept back from the sales channels (a variant may keep its own).
+    pub channel_stock_buffer: i32,
 }
 
 impl Default for FulfillmentSettings {
@@ -113,6 +115,7 @@ impl Default for FulfillmentSettings {
             express_promise_days: 2,
             lost_after_days: 5,
             wave_size: 20,
+            channel_stock_buffer: 0,
         }
     }
 }
@@ -168,6 +171,11 @@ impl FulfillmentSettings {
             ("expressPromiseDays", self.express_promise_days, 1..=60),
             ("lostAfterDays", self.lost_after_days, 1..=60),
             ("waveSize", self.wave_size, 1..=500),
+            (
+                "channelStockBuffer",
+                self.channel_stock_buffer,
+                0..=1_000_000,
+            ),
         ] {
             if !range.contains(&v) {
                 return Err(UserError::on(
@@ -200,6 +208,7 @@ fn from_row(r: fulfillment_settings::Model) -> FulfillmentSettings {
         express_promise_days: r.express_promise_days,
         lost_after_days: r.lost_after_days,
         wave_size: r.wave_size,
+        channel_stock_buffer: r.channel_stock_buffer,
     }
 }
 
@@ -224,6 +233,7 @@ pub async fn save(tx: &TenantTx, s: &FulfillmentSettings) -> Result<(), DbErr> {
         express_promise_days: Set(s.express_promise_days),
         lost_after_days: Set(s.lost_after_days),
         wave_size: Set(s.wave_size),
+        channel_stock_buffer: Set(s.channel_stock_buffer),
         updated_at: Set(Utc::now()),
     };
     fulfillment_settings::Entity::insert(row)
@@ -239,6 +249,7 @@ pub async fn save(tx: &TenantTx, s: &FulfillmentSettings) -> Result<(), DbErr> {
                     Col::ExpressPromiseDays,
                     Col::LostAfterDays,
                     Col::WaveSize,
+                    Col::ChannelStockBuffer,
                     Col::UpdatedAt,
                 ])
                 .to_owned(),

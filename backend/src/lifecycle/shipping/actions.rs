@@ -691,8 +691,14 @@ pub async fn update_settings(
 ) -> Outcome<FulfillmentSettings> {
     principal.require(Permission::SettingsManage)?;
     let tx = TenantTx::begin(&state.db, principal.tenant).await?;
-    let next = change(settings::load(&tx).await?).validate()?;
+    let before = settings::load(&tx).await?;
+    let buffer = before.channel_stock_buffer;
+    let next = change(before).validate()?;
     settings::save(&tx, &next).await?;
+    if next.channel_stock_buffer != buffer {
+        // Every channel's figure moves with the buffer.
+        crate::channels::stock::listings::mark_all(&tx, None).await?;
+    }
     tx.commit().await?;
     Ok(next)
 }

@@ -1,7 +1,7 @@
 //! Channel connections: each shop the tenant sells through, the webhook URL to give the
 //! platform, whether its signing secret is set, the last sync and error, whether the channel
-//! emails shoppers about fulfilments, and the sync log of what Orderflow wrote to it; a new
-//! connection.
+//! emails shoppers about fulfilments, its stock (see [`super::channel_stock`]) and the sync
+//! log of what Orderflow wrote to it; a new connection.
 
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use crate::fmt;
 use crate::session::{mutation, query, session};
 use crate::widgets::{error_notice, loaded};
 
-const LIST: &str = "{ channelConnections { id platform name shopDomain webhookEndpoint active hasWebhookSecret credentialNames lastSyncedAt lastError notifyCustomer } }";
+const LIST: &str = "{ channelConnections { id platform name shopDomain webhookEndpoint active hasWebhookSecret credentialNames lastSyncedAt lastError notifyCustomer stockSync stockShare stockLocation } }";
 const LOG: &str = "query($c: ID!) { channelSyncLog(connectionId: $c, first: 20) { id kind state summary remoteId answer attempts durationMs createdAt sentAt } }";
 
 fn s(v: &Value) -> String {
@@ -79,6 +79,7 @@ pub fn Channels() -> impl IntoView {
                         {c["lastError"].as_str().map(|e| view! { <dt>"Last error"</dt><dd class="field-error">{e.to_owned()}</dd> })}
                         <dt>"Fulfilment emails"</dt><dd><NotifyToggle id=s(&c["id"]) on=c["notifyCustomer"] == true reload=reload/></dd>
                     </dl>
+                    <super::channel_stock::ChannelStock c=c.clone() reload=reload/>
                     <SyncLog id=s(&c["id"])/>
                 </div>
             }).collect_view().into_any()

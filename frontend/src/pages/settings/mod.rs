@@ -1,6 +1,7 @@
 //! Settings, one page per area, with a shared tab bar.
 
 pub mod carriers;
+pub mod channel_stock;
 pub mod channels;
 pub mod keys;
 pub mod payments;

@@ -335,6 +335,9 @@ impl ShippingMutation {
             if let Some(v) = input.wave_size {
                 s.wave_size = v;
             }
+            if let Some(v) = input.channel_stock_buffer {
+                s.channel_stock_buffer = v;
+            }
             s
         })
         .await;

@@ -661,6 +661,9 @@ pub struct FulfillmentSettings {
     pub express_promise_days: i32,
     pub lost_after_days: i32,
     pub wave_size: i32,
+    /// Units of every SKU kept back from the sales channels' stock figure (a variant's
+    /// `channelBuffer` overrides it).
+    pub channel_stock_buffer: i32,
 }
 
 impl From<Settings> for FulfillmentSettings {
@@ -685,6 +688,7 @@ impl From<Settings> for FulfillmentSettings {
             express_promise_days: s.express_promise_days,
             lost_after_days: s.lost_after_days,
             wave_size: s.wave_size,
+            channel_stock_buffer: s.channel_stock_buffer,
         }
     }
 }
@@ -702,6 +706,7 @@ pub struct UpdateFulfillmentSettingsInput {
     pub express_promise_days: Option<i32>,
     pub lost_after_days: Option<i32>,
     pub wave_size: Option<i32>,
+    pub channel_stock_buffer: Option<i32>,
 }
 
 #[derive(SimpleObject)]
