@@ -446,6 +446,31 @@ async fn a_merchant_works_orders_from_arrival_to_refund_in_the_browser() {
     // the channel emails shoppers about fulfilments.
     b.find_text(".channel h3", "Sync log").await.unwrap();
     b.wait(".channel .notify-customer").await.unwrap();
+    // …and its stock: how true its figures are, and the share of free stock it shows, saved
+    // from the form.
+    b.find_text(".channel h3", "Stock").await.unwrap();
+    b.find_text(".channel .stock-health", "matched by SKU")
+        .await
+        .unwrap();
+    b.fill(".channel .stock-share", "50").await.unwrap();
+    b.click_text(".channel-stock-settings button", "Save stock settings")
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let c = app
+            .graphql(Some(t), "{ channelConnections { stockShare } }", json!({}))
+            .await
+            .unwrap();
+        if c["data"]["channelConnections"][0]["stockShare"] == 50 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the share was not saved: {c}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     b.screenshot("settings-channels").await.unwrap();
     b.click_text("nav.tabs a", "Outbound webhooks")
         .await

@@ -29,14 +29,20 @@ async fn fresh_postgres(server: &str) -> String {
     format!("{}/{name}", &server[..cut])
 }
 
-#[allow(dead_code, reason = "each harness includes this module; not every one uses both")]
+#[allow(
+    dead_code,
+    reason = "each harness includes this module; not every one uses both"
+)]
 pub async fn setup(workers: usize) -> Bench {
     setup_with(workers, false).await
 }
 
 /// As [`setup`]; `loopback`: calls out may reach loopback (the harness's own stand-ins for
 /// a platform's API).
-#[allow(dead_code, reason = "each harness includes this module; not every one uses both")]
+#[allow(
+    dead_code,
+    reason = "each harness includes this module; not every one uses both"
+)]
 pub async fn setup_with(workers: usize, loopback: bool) -> Bench {
     let server = std::env::var("DATABASE_URL")
         .ok()
