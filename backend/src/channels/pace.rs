@@ -40,9 +40,12 @@ pub async fn take(
 ) -> Result<(), Duration> {
     let key = key(connection);
     let bucket = bucket(platform);
+    // More than a burst's worth can never be free at once: such a run takes the whole burst
+    // (and the platform's own 429s pace the rest).
+    let calls = f64::from(calls).min(bucket.burst);
     let started = Instant::now();
     loop {
-        let wait = match state.limiter.take(&key, bucket, f64::from(calls)).await {
+        let wait = match state.limiter.take(&key, bucket, calls).await {
             Ok(wait) => wait,
             Err(e) => {
                 tracing::warn!(error = ?e, %connection, "channel pace unavailable; writing unpaced");

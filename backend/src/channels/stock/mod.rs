@@ -162,7 +162,7 @@ struct Batch {
 }
 
 async fn batch(tx: &TenantTx, c: Connection, platform: Platform) -> Result<Batch, DbErr> {
-    let size = write::batch(platform).0;
+    let size = write::batch(platform);
     let listings = listings::dirty(tx, ConnectionId(c.id), size).await?;
     let variants: Vec<VariantId> = listings
         .iter()
@@ -259,7 +259,7 @@ async fn push_batch(
     let mut outcome: Result<(), CallError> = Ok(());
     let mut took = None;
     if !figures.is_empty() {
-        let (_, calls) = write::batch(platform);
+        let calls = write::calls(platform, &figures);
         if let Err(wait) = super::pace::take(state, b.connection.id, platform, calls).await {
             outcome = Err(CallError::Down(format!(
                 "Orderflow's pace for {}: this connection's calls are spent for the next {} s",

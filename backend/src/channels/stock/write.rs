@@ -23,18 +23,43 @@ pub struct Figure<'a> {
 /// Per figure, in order: written, or the platform's refusal of that item.
 pub type Results = Vec<Result<(), String>>;
 
-/// Listings written per run, and how many calls that costs at most.
-pub fn batch(platform: Platform) -> (u64, u32) {
+/// Listings written per run.
+pub fn batch(platform: Platform) -> u64 {
     match platform {
         // One GraphQL mutation sets 250.
-        Platform::Shopify => (250, 1),
-        // Simple products and one variable product's variations: a batch call each.
-        Platform::Woocommerce => (100, 4),
-        Platform::Bigcommerce => (100, 1),
-        Platform::Amazon => (10, 10),
+        Platform::Shopify => 250,
+        // A batch call takes 100 (simple products, or one variable product's variations).
+        Platform::Woocommerce | Platform::Bigcommerce => 100,
+        Platform::Amazon => 10,
         // A read and a write per listing.
-        Platform::Etsy => (5, 10),
+        Platform::Etsy => 5,
     }
+}
+
+/// The calls writing `figures` costs: Shopify one per 250, WooCommerce one per batch (simple
+/// products, and each variable product's variations), BigCommerce one, Amazon one each,
+/// Etsy a read and a write per listing.
+pub fn calls(platform: Platform, figures: &[Figure<'_>]) -> u32 {
+    let distinct = |key: &dyn Fn(&Figure<'_>) -> Option<String>| {
+        figures
+            .iter()
+            .map(key)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let n = match platform {
+        Platform::Shopify => figures.len().div_ceil(250),
+        Platform::Woocommerce => distinct(&|f| {
+            f.listing
+                .remote_variant
+                .as_ref()
+                .map(|_| f.listing.remote_product.clone())
+        }),
+        Platform::Bigcommerce => 1,
+        Platform::Amazon => figures.len(),
+        Platform::Etsy => 2 * distinct(&|f| Some(f.listing.remote_product.clone())),
+    };
+    u32::try_from(n.max(1)).unwrap_or(u32::MAX)
 }
 
 /// Writes the figures. `Err` when nothing can be written now (the platform is down, or the
@@ -571,6 +596,33 @@ mod tests {
         );
         let ok = json!({ "data": { "inventorySetQuantities": { "userErrors": [] } } });
         assert_eq!(shopify_refused(&ok).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_batch_costs_the_calls_it_makes() {
+        let (a, b) = (listing("1", "A"), listing("2", "B"));
+        let mut simple = listing("3", "C");
+        simple.remote_variant = None;
+        let figures = [
+            Figure {
+                listing: &a,
+                quantity: 1,
+            },
+            Figure {
+                listing: &b,
+                quantity: 1,
+            },
+            Figure {
+                listing: &simple,
+                quantity: 1,
+            },
+        ];
+        // A and B are variations of product 1; C is a simple product: two batch calls.
+        assert_eq!(calls(Platform::Woocommerce, &figures), 2);
+        assert_eq!(calls(Platform::Shopify, &figures), 1);
+        assert_eq!(calls(Platform::Amazon, &figures), 3);
+        assert_eq!(calls(Platform::Etsy, &figures), 2);
+        assert_eq!(calls(Platform::Bigcommerce, &figures), 1);
     }
 
     #[test]
