@@ -381,6 +381,19 @@ async fn woocommerce_stock_goes_out_as_one_batch_update() {
             .contains("holds 20 after setting 10"),
         "{listings:?}"
     );
+    // A refused item is not sent again and again: it waits for its SKU's next change.
+    assert_eq!(summary["stale"], 0, "{summary}");
+    settle(&app).await;
+    assert_eq!(
+        mock.json_sent("POST", "/wp-json/wc/v3/products/batch")
+            .len(),
+        2
+    );
+    adjust(&app, s, &shop.east, "KETTLE-1", -2).await;
+    settle(&app).await;
+    let sent = mock.json_sent("POST", "/wp-json/wc/v3/products/batch");
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[2]["update"][0]["stock_quantity"], 9);
     let bad = app.gql(Some(&s.access), "mutation($c: ID!) { updateChannelConnection(input: {id: $c, stockShare: 0}) { userErrors { field message } } }", json!({ "c": c["id"] })).await;
     assert_eq!(
         bad["data"]["updateChannelConnection"]["userErrors"][0]["field"],

@@ -131,18 +131,18 @@ pub async fn settle(tx: &TenantTx, told: &[Told]) -> Result<(), DbErr> {
                 .col_expr(C::PushedAt, Expr::value(now));
         }
         update.exec(tx.conn()).await?;
-        // Clean again only if no stock change came in since it was read.
-        if t.error.is_none() {
-            let mut clear = channel_listings::Entity::update_many()
-                .col_expr(C::DirtyAt, Expr::value(Option::<DateTime<Utc>>::None))
-                .filter(C::TenantId.eq(tx.tenant().uuid()))
-                .filter(C::Id.eq(t.listing));
-            clear = match t.dirty_at {
-                Some(at) => clear.filter(C::DirtyAt.lte(at)),
-                None => clear.filter(C::DirtyAt.is_null()),
-            };
-            clear.exec(tx.conn()).await?;
-        }
+        // Clean again only if no stock change came in since it was read. A refused item is
+        // clean too, keeping its refusal: sent again with its SKU's next change, a drift check
+        // or a settings change, never in a loop.
+        let mut clear = channel_listings::Entity::update_many()
+            .col_expr(C::DirtyAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(C::TenantId.eq(tx.tenant().uuid()))
+            .filter(C::Id.eq(t.listing));
+        clear = match t.dirty_at {
+            Some(at) => clear.filter(C::DirtyAt.lte(at)),
+            None => clear.filter(C::DirtyAt.is_null()),
+        };
+        clear.exec(tx.conn()).await?;
     }
     Ok(())
 }
