@@ -2,6 +2,7 @@
 //! the inventory stage ([`crate::lifecycle::inventory`]).
 
 pub mod graphql;
+pub mod listing_marks;
 pub mod loaders;
 pub mod product_repo;
 pub mod products;

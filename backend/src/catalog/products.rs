@@ -442,7 +442,7 @@ pub async fn update_variant(
     let variant = repo::update_variant(&tx, row).await?;
     if variant.channel_buffer != buffer {
         // The channels' figure for it moves with its buffer.
-        crate::channels::stock::listings::mark(&tx, id).await?;
+        crate::catalog::listing_marks::mark(&tx, id).await?;
     }
     let entry = audit::record(&tx, principal.actor, "variant.updated", &format!("variant:{id}"), serde_json::json!({ "sku": { "from": before.0, "to": variant.sku }, "priceUnits": { "from": before.1, "to": variant.price_units } })).await?;
     tx.commit().await?;

@@ -197,7 +197,7 @@ pub async fn update_warehouse(
     let warehouse = repo::update(&tx, row).await?;
     if warehouse.active != was_active {
         // Its stock now sells on the channels, or no longer does.
-        crate::channels::stock::listings::mark_all(&tx, None).await?;
+        crate::catalog::listing_marks::mark_all(&tx, None).await?;
     }
     let entry = audit::record(
         &tx,

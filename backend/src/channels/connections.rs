@@ -105,6 +105,14 @@ async fn apply_stock(
         changed.push("stock share");
     }
     if let Some(ids) = f.warehouses {
+        if ids.len() > 100 {
+            return Err(UserError::on(
+                "stockWarehouseIds",
+                C::Invalid,
+                "names at most 100 warehouses",
+            )
+            .into());
+        }
         let found = crate::catalog::warehouse_repo::get_many(
             tx,
             &ids.iter()

@@ -1,9 +1,8 @@
-//! The listing map and its stock marks: which channel item each SKU is, which figure it was
-//! last told, and whether a stock change made that figure stale. A mark is written in the
-//! transaction that moved the stock, with the job that pushes it (one queued per
-//! connection: a burst of changes is one push of the latest figures).
+//! The listing map: which channel item each SKU is, which figure it was last told, and
+//! whether a stock change made that figure stale (the marks themselves are
+//! [`crate::catalog::listing_marks`], beneath the stages that change stock).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{channel_listings, channel_stock_log};
@@ -12,82 +11,14 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::StockToChannel;
 use crate::catalog::product_repo;
 use crate::domain::{ConnectionId, Sku, VariantId};
-use crate::jobs::Job;
-use crate::jobs::queue;
 use crate::tenancy::{AnyTx, TenantTx};
 
 pub use channel_listings::Model as Listing;
 pub use channel_stock_log::Model as LogEntry;
 
-/// How long a stock change waits for others to join its push.
-pub const COALESCE: chrono::Duration = chrono::Duration::seconds(1);
-
-/// A stock change of `variant`: its listings' figures are stale, and their connections'
-/// pushes are scheduled. Costs one indexed UPDATE when the variant is listed nowhere.
-pub async fn mark(tx: &TenantTx, variant: VariantId) -> Result<(), DbErr> {
-    let marked = channel_listings::Entity::update_many()
-        .col_expr(channel_listings::Column::DirtyAt, Expr::value(Utc::now()))
-        .filter(channel_listings::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(channel_listings::Column::VariantId.eq(variant.uuid()))
-        .exec_with_returning(tx.conn())
-        .await?;
-    schedule(tx, marked.iter().map(|l| l.connection_id)).await
-}
-
-/// Every mapped listing of the tenant (or of one connection) is stale: its settings changed.
-pub async fn mark_all(tx: &TenantTx, connection: Option<ConnectionId>) -> Result<(), DbErr> {
-    let mut update = channel_listings::Entity::update_many()
-        .col_expr(channel_listings::Column::DirtyAt, Expr::value(Utc::now()))
-        .filter(channel_listings::Column::TenantId.eq(tx.tenant().uuid()))
-        .filter(channel_listings::Column::VariantId.is_not_null());
-    if let Some(c) = connection {
-        update = update.filter(channel_listings::Column::ConnectionId.eq(c.uuid()));
-    }
-    update.exec(tx.conn()).await?;
-    let connections: Vec<uuid::Uuid> = match connection {
-        Some(c) => vec![c.uuid()],
-        None => entity::channel_connections::Entity::find()
-            .filter(entity::channel_connections::Column::TenantId.eq(tx.tenant().uuid()))
-            .all(tx.conn())
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect(),
-    };
-    schedule(tx, connections).await
-}
-
-/// Each connection's push, due after the coalescing window (a no-op while one is queued).
-pub async fn schedule(
-    tx: &TenantTx,
-    connections: impl IntoIterator<Item = uuid::Uuid>,
-) -> Result<(), DbErr> {
-    schedule_at(tx, connections, Utc::now() + COALESCE).await
-}
-
-/// Each connection's push, due at `at`.
-pub async fn schedule_at(
-    tx: &TenantTx,
-    connections: impl IntoIterator<Item = uuid::Uuid>,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let jobs: Vec<_> = connections
-        .into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|c| {
-            StockToChannel {
-                connection: ConnectionId(c),
-                round: 0,
-            }
-            .row(tx.tenant(), at)
-        })
-        .collect();
-    queue::enqueue_many(tx, jobs).await
-}
+pub use crate::catalog::listing_marks::{mark, mark_all, schedule, schedule_at};
 
 /// A connection's stale mapped listings, longest stale first.
 pub async fn dirty(

@@ -34,7 +34,7 @@ use self::write::Figure;
 use super::connections::{api_credentials, open_secrets};
 use super::repo::{self as channels, Connection};
 use super::{Platform, health};
-use crate::catalog::{product_repo, warehouse_repo};
+use crate::catalog::{listing_marks, product_repo, warehouse_repo};
 use crate::domain::{ConnectionId, TenantId, VariantId};
 use crate::infra::outbound::api::rate_limited_for;
 use crate::infra::seal::Sealer;
@@ -59,12 +59,12 @@ pub struct StockToChannel {
 }
 
 impl Job for StockToChannel {
-    const NAME: &'static str = "channel.stock";
+    const NAME: &'static str = listing_marks::PUSH_JOB;
     const CALLS_OUT: bool = true;
     const TIME_LIMIT: Duration = Duration::from_secs(120);
 
     fn dedupe_key(&self, _: TenantId) -> Option<String> {
-        Some(format!("stock:{}", self.connection))
+        Some(listing_marks::push_key(self.connection))
     }
 }
 

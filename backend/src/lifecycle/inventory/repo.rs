@@ -187,7 +187,7 @@ pub async fn record(tx: &TenantTx, m: NewMovement<'_>) -> Result<Movement, DbErr
         .exec_with_returning(tx.conn())
         .await?;
     // Every stock change is a new figure for the channels that list the SKU.
-    crate::channels::stock::listings::mark(tx, m.variant).await?;
+    crate::catalog::listing_marks::mark(tx, m.variant).await?;
     Ok(movement)
 }
 

@@ -697,7 +697,7 @@ pub async fn update_settings(
     settings::save(&tx, &next).await?;
     if next.channel_stock_buffer != buffer {
         // Every channel's figure moves with the buffer.
-        crate::channels::stock::listings::mark_all(&tx, None).await?;
+        crate::catalog::listing_marks::mark_all(&tx, None).await?;
     }
     tx.commit().await?;
     Ok(next)
