@@ -375,6 +375,15 @@ impl Orderflow {
         &self.client
     }
 
+    /// SIGKILL: no shutdown, whatever it was in the middle of (its jobs' leases lapse).
+    pub fn kill(mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().context("cannot kill orderflow")?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
     /// The process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

@@ -81,8 +81,8 @@ pub async fn open(app: &Orderflow, name: &str, email: &str) -> anyhow::Result<Sh
     })
 }
 
-/// Posts Shopify's own `orders/create` fixture (paid, not cancelled), signed as Shopify signs.
-pub async fn shopify_order(app: &Orderflow, shop: &Shop, webhook_id: &str) -> anyhow::Result<()> {
+/// Shopify's own `orders/create` fixture, paid and not cancelled.
+pub fn shopify_fixture() -> anyhow::Result<Value> {
     let fixture = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../backend/tests/fixtures/shopify/webhook_orders_create.json"),
@@ -91,13 +91,31 @@ pub async fn shopify_order(app: &Orderflow, shop: &Shop, webhook_id: &str) -> an
     order["cancelled_at"] = Value::Null;
     order["cancel_reason"] = Value::Null;
     order["financial_status"] = json!("paid");
-    let payload = serde_json::to_vec(&order)?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SHOPIFY_SECRET.as_bytes())?;
+    Ok(order)
+}
+
+/// Posts Shopify's own `orders/create` fixture (paid, not cancelled), signed as Shopify signs.
+pub async fn shopify_order(app: &Orderflow, shop: &Shop, webhook_id: &str) -> anyhow::Result<()> {
+    let order = shopify_fixture()?;
+    shopify_webhook(app, &shop.webhook_path, SHOPIFY_SECRET, webhook_id, &order).await
+}
+
+/// Posts `order` as Shopify's `orders/create` webhook to a connection's `path`, signed with
+/// its `secret`.
+pub async fn shopify_webhook(
+    app: &Orderflow,
+    path: &str,
+    secret: &str,
+    webhook_id: &str,
+    order: &Value,
+) -> anyhow::Result<()> {
+    let payload = serde_json::to_vec(order)?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
     mac.update(&payload);
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     let res = app
         .client()
-        .post(app.url(&shop.webhook_path))
+        .post(app.url(path))
         .header("content-type", "application/json")
         .header("X-Shopify-Topic", "orders/create")
         .header("X-Shopify-Webhook-Id", webhook_id)

@@ -53,6 +53,7 @@ fn easypost(mock: &MockApi) {
             status: 200,
             headers: vec![("content-type", "image/png".into())],
             body: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            delay: None,
         }],
     );
 }

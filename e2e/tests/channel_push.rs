@@ -1,0 +1,365 @@
+//! Channels hear back, on the real binary, through a crash: Orderflow is killed (SIGKILL) while
+//! Shopify and WooCommerce are still answering its writes — a fulfilment, an order
+//! cancellation, a shopper note — which the platforms nevertheless made. Restarted, it finishes
+//! each push without making any of them twice (counted at the local channel servers, which
+//! answer with the platforms' documented payloads and read back what was written).
+
+// Test support code panics on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use e2e::orderflow::{Environment, Orderflow};
+use e2e::remote_api::{MockApi, Reply};
+use e2e::shop::{self, Shop};
+use hmac::Mac;
+use serde_json::{Value, json};
+
+const API: &str = "/admin/api/2026-07";
+/// The Shopify webhook fixture's order, shipped.
+const SHIPPED: &str = "820982911946154508";
+/// A second order from the same fixture, awaiting payment, cancelled in Orderflow.
+const CANCELLED: &str = "820982911946154599";
+const WOO: &str = "/wp-json/wc/v3/orders/727";
+/// An answer that never arrives: Orderflow is killed while it waits.
+const NEVER: Duration = Duration::from_secs(600);
+
+fn fixture(path: &str) -> Value {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../backend/tests/fixtures")
+        .join(path);
+    serde_json::from_slice(&std::fs::read(full).unwrap()).unwrap()
+}
+
+fn body(v: &Value) -> Reply {
+    Reply::json(serde_json::to_vec(v).unwrap())
+}
+
+/// A recorded exchange's answer, held as long as `delay`.
+fn held(exchange: &Value, delay: Duration) -> Reply {
+    let mut r = body(&exchange["response"]["body"]).held_for(delay);
+    r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
+    r
+}
+
+/// Shopify's recorded order as `id`, with no fulfilment of ours.
+fn shopify_order(id: &str) -> Value {
+    let mut o = fixture("shopify/rest_order.json");
+    o["order"]["id"] = json!(id.parse::<i64>().unwrap());
+    o["order"]["cancelled_at"] = Value::Null;
+    o
+}
+
+/// Shopify: both orders, the shipped one's fulfilment order (a line item per line of the
+/// webhook's order), a fulfilment create and an order cancel whose answers never come but
+/// which Shopify makes: the order read back afterwards holds the fulfilment, or is cancelled.
+fn shopify(mock: &MockApi) {
+    mock.on(
+        &format!("{API}/orders.json"),
+        vec![body(&json!({ "orders": [] }))],
+    );
+    for id in [SHIPPED, CANCELLED] {
+        mock.on(
+            &format!("{API}/orders/{id}.json"),
+            vec![body(&shopify_order(id))],
+        );
+    }
+    let mut fos = fixture("shopify/writeback/rest_2026-07_fulfillment_orders_list.json");
+    let webhook = fixture("shopify/webhook_orders_create.json");
+    let template = fos["response"]["body"]["fulfillment_orders"][0]["line_items"][0].clone();
+    let items: Vec<Value> = webhook["line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut item = template.clone();
+            item["id"] = json!(template["id"].as_i64().unwrap() + i as i64);
+            item["line_item_id"] = line["id"].clone();
+            item["quantity"] = line["quantity"].clone();
+            item["fulfillable_quantity"] = line["quantity"].clone();
+            item
+        })
+        .collect();
+    fos["response"]["body"]["fulfillment_orders"][0]["line_items"] = json!(items);
+    fos["response"]["body"]["fulfillment_orders"][0]["order_id"] =
+        json!(SHIPPED.parse::<i64>().unwrap());
+    mock.on(
+        &format!("{API}/orders/{SHIPPED}/fulfillment_orders.json"),
+        vec![body(&fos["response"]["body"])],
+    );
+    let made = fixture("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
+    let id = made["response"]["body"]["fulfillment"]["id"].clone();
+    mock.on(
+        &format!("{API}/fulfillments.json"),
+        vec![held(&made, NEVER)],
+    );
+    mock.effect(&format!("POST {API}/fulfillments.json"), move |sent| {
+        let sent: Value = serde_json::from_slice(sent).unwrap();
+        let number = sent["fulfillment"]["tracking_info"]["number"].clone();
+        let mut known = shopify_order(SHIPPED);
+        known["order"]["fulfillments"][0]["id"] = id.clone();
+        known["order"]["fulfillments"][0]["tracking_number"] = number.clone();
+        known["order"]["fulfillments"][0]["tracking_numbers"] = json!([number]);
+        known["order"]["fulfillments"][0]["status"] = json!("success");
+        vec![(format!("{API}/orders/{SHIPPED}.json"), vec![body(&known)])]
+    });
+    let cancel = format!("{API}/orders/{CANCELLED}/cancel.json");
+    mock.on(
+        &cancel,
+        vec![held(
+            &fixture("shopify/writeback/rest_2026-07_order_cancel.json"),
+            NEVER,
+        )],
+    );
+    mock.effect(&format!("POST {cancel}"), |_| {
+        let mut known = shopify_order(CANCELLED);
+        known["order"]["cancelled_at"] = json!("2026-12-08T10:00:00-05:00");
+        vec![(format!("{API}/orders/{CANCELLED}.json"), vec![body(&known)])]
+    });
+}
+
+/// WooCommerce: no notes on order 727 until one is written (its answer never comes, but the
+/// note is there when read back); the order's update to completed.
+fn woocommerce(mock: &MockApi) {
+    mock.on("/wp-json/wc/v3/orders", vec![body(&json!([]))]);
+    let notes = format!("{WOO}/notes");
+    mock.on(&format!("GET {notes}"), vec![body(&json!([]))]);
+    let note = fixture("woocommerce/writeback/order_note_create_723.json");
+    mock.on(&format!("POST {notes}"), vec![held(&note, NEVER)]);
+    mock.effect(&format!("POST {notes}"), move |sent| {
+        let sent: Value = serde_json::from_slice(sent).unwrap();
+        let mut kept = note["response"]["body"].clone();
+        kept["note"] = sent["note"].clone();
+        kept["customer_note"] = json!(true);
+        vec![(format!("GET {notes}"), vec![body(&json!([kept]))])]
+    });
+    let completed = fixture("woocommerce/writeback/order_update_status_completed_727.json");
+    mock.on(WOO, vec![held(&completed, Duration::ZERO)]);
+}
+
+async fn connect(
+    app: &Orderflow,
+    shop: &Shop,
+    platform: &str,
+    domain: &str,
+    secret: &str,
+    credentials: Value,
+) -> String {
+    let c = app.mutate(&shop.token, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { id webhookUrl } userErrors { field message } } }",
+        json!({ "i": { "platform": platform, "name": format!("{platform} pushed"), "shopDomain": domain, "webhookSecret": secret, "credentials": credentials, "stockSync": false } }))
+        .await
+        .unwrap();
+    c["channelConnection"]["webhookUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn order_id(app: &Orderflow, token: &str, name: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = app
+            .graphql(
+                Some(token),
+                "{ orders { edges { node { id name } } } }",
+                json!({}),
+            )
+            .await
+            .unwrap();
+        let found = body["data"]["orders"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["node"]["name"] == name);
+        if let Some(e) = found {
+            return e["node"]["id"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no order {name}: {}",
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `mock` has seen `method path`.
+async fn seen(app: &Orderflow, mock: &MockApi, method: &str, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while mock.hits_by(method, path) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no {method} {path}: {:?}\n{}",
+            mock.seen.lock().unwrap(),
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pushes of the tenant's connections: (kind, state, answer) each.
+async fn pushes(app: &Orderflow, token: &str) -> Vec<(String, String, String)> {
+    let body = app
+        .graphql(Some(token), "{ channelConnections { id } }", json!({}))
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    for c in body["data"]["channelConnections"].as_array().unwrap() {
+        let log = app
+            .graphql(
+                Some(token),
+                "query($c: ID!) { channelSyncLog(connectionId: $c) { kind state answer } }",
+                json!({ "c": c["id"] }),
+            )
+            .await
+            .unwrap();
+        for l in log["data"]["channelSyncLog"].as_array().unwrap() {
+            let text = |k: &str| l[k].as_str().unwrap_or_default().to_owned();
+            all.push((text("kind"), text("state"), text("answer")));
+        }
+    }
+    all.sort();
+    all
+}
+
+/// Waits until every push of the tenant is sent and there are `count`.
+async fn all_sent(app: &Orderflow, token: &str, count: usize) -> Vec<(String, String, String)> {
+    // The dead process's jobs come back when their lease (60 s) lapses.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let log = pushes(app, token).await;
+        if log.len() == count && log.iter().all(|(_, state, _)| state == "sent") {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all sent: {log:?}\n{}",
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn woo_order(app: &Orderflow, path: &str, secret: &str) {
+    let mut o = fixture("woocommerce/order_created_727_wp_api_v3.json");
+    o["line_items"][0]["sku"] = json!("KETTLE-1");
+    o["line_items"][0]["quantity"] = json!(1);
+    o["line_items"][1]["sku"] = json!("SKU2006-020");
+    let payload = serde_json::to_vec(&o).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&payload);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let res = app
+        .client()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .header("X-WC-Webhook-Topic", "order.created")
+        .header("X-WC-Webhook-Signature", signature)
+        .header("X-WC-Webhook-Delivery-ID", "e2e-push-woo-1")
+        .header("X-WC-Webhook-Source", "https://woocommerce.example.com/")
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_once() {
+    let (shopify_api, woo_api) = (
+        MockApi::spawn("x-shopify-access-token"),
+        MockApi::spawn("authorization"),
+    );
+    shopify(&shopify_api);
+    woocommerce(&woo_api);
+    let mut env = Environment::new().await.unwrap();
+    env.set_env("ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK", "true");
+    let app = env.start().await.unwrap();
+
+    // Shopify's shop: one order shipped (its label bought at once), one awaiting payment.
+    let a = shop::open(&app, "Push Shop", "owner@push-shop.example")
+        .await
+        .unwrap();
+    let secret = "shopify secret for the pushed connection";
+    let path = connect(
+        &app,
+        &a,
+        "SHOPIFY",
+        "pushed.myshopify.com",
+        secret,
+        json!({ "accessToken": "shpat_push_e2e", "apiUrl": shopify_api.base }),
+    )
+    .await;
+    let fixture_order = shop::shopify_fixture().unwrap();
+    shop::shopify_webhook(&app, &path, secret, "e2e-push-1", &fixture_order)
+        .await
+        .unwrap();
+    let mut unpaid = fixture_order.clone();
+    unpaid["id"] = json!(CANCELLED.parse::<i64>().unwrap());
+    unpaid["name"] = json!("#9998");
+    unpaid["order_number"] = json!(1235);
+    unpaid["financial_status"] = json!("pending");
+    shop::shopify_webhook(&app, &path, secret, "e2e-push-2", &unpaid)
+        .await
+        .unwrap();
+    let shipped = order_id(&app, &a.token, "#9999").await;
+    shop::wait_for_state(&app, &a.token, &shipped, "SHIPPED")
+        .await
+        .unwrap();
+    let unpaid = order_id(&app, &a.token, "#9998").await;
+    shop::wait_for_state(&app, &a.token, &unpaid, "ON_HOLD")
+        .await
+        .unwrap();
+    let cancelled = app.mutate(&a.token, "cancelOrder", "mutation($o: ID!) { cancelOrder(input: {orderId: $o, reason: \"never paid\"}) { order { state } userErrors { field message } } }", json!({ "o": unpaid })).await.unwrap();
+    assert_eq!(cancelled["order"]["state"], "CANCELLED");
+
+    // WooCommerce's shop: one order shipped.
+    let b = shop::open(&app, "Woo Push Shop", "owner@woo-push-shop.example")
+        .await
+        .unwrap();
+    let woo_secret = "woocommerce secret for the pushed connection";
+    let woo_path = connect(&app, &b, "WOOCOMMERCE", "woocommerce.example.com", woo_secret, json!({ "consumerKey": "ck_push_e2e", "consumerSecret": "cs_push_e2e", "apiUrl": woo_api.base })).await;
+    woo_order(&app, &woo_path, woo_secret).await;
+
+    // Each write has reached its platform, which made it; no answer has come back.
+    let fulfil = format!("{API}/fulfillments.json");
+    let cancel = format!("{API}/orders/{CANCELLED}/cancel.json");
+    let note = format!("{WOO}/notes");
+    seen(&app, &shopify_api, "POST", &fulfil).await;
+    seen(&app, &shopify_api, "POST", &cancel).await;
+    seen(&app, &woo_api, "POST", &note).await;
+    app.kill().unwrap();
+
+    let app = env.start().await.unwrap();
+    let shopify_log = all_sent(&app, &a.token, 2).await;
+    let woo_log = all_sent(&app, &b.token, 2).await;
+    assert_eq!(shopify_api.hits_by("POST", &fulfil), 1, "one fulfilment");
+    assert_eq!(shopify_api.hits_by("POST", &cancel), 1, "one cancellation");
+    assert_eq!(woo_api.hits_by("POST", &note), 1, "one note");
+    // Found on the platforms, not made again.
+    let answers: Vec<&str> = shopify_log.iter().map(|(_, _, a)| a.as_str()).collect();
+    assert!(
+        answers.contains(&"Shopify had the order cancelled already"),
+        "{shopify_log:?}"
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.starts_with("Shopify already had fulfilment")),
+        "{shopify_log:?}"
+    );
+    assert!(
+        woo_log
+            .iter()
+            .any(|(k, _, a)| k == "fulfillment" && a.starts_with("WooCommerce already had note")),
+        "{woo_log:?}"
+    );
+    assert!(
+        woo_log.iter().any(|(k, ..)| k == "completed"),
+        "{woo_log:?}"
+    );
+    let status = app.terminate(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success());
+}
