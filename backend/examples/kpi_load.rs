@@ -99,6 +99,7 @@ fn order(
         hold_reason: Set(None),
         refund_due_units: Set(0),
         promised_at: Set(None),
+        ship_by: Set(None),
         routing: Set(None),
         payment_reference: Set(None),
         assigned_warehouse: Set(None),

@@ -43,6 +43,7 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::lifecycle::shipping::purchase::RefundPostage>()
         .single::<crate::lifecycle::returns::label::remote::BuyReturnLabel>()
         .single::<crate::channels::push::PushToChannel>()
+        .single::<crate::channels::push::ship_by::WatchShipBy>()
         .single::<crate::channels::stock::StockToChannel>()
         .single::<crate::channels::stock::CheckChannelStock>()
         .single::<crate::lifecycle::refund::remote::SendRefund>()

@@ -58,6 +58,8 @@ pub struct Model {
     pub refund_due_units: i64,
     /// The day the shopper was promised, set when the order is routed.
     pub promised_at: Option<DateTimeUtc>,
+    /// The latest the channel lets the merchant ship (Amazon's `LatestShipDate`).
+    pub ship_by: Option<DateTimeUtc>,
     /// The routing decision with the alternatives it was chosen over.
     pub routing: Option<Json>,
     /// The processor's id of the payment (Stripe `ch_…` / `pi_…`), for reconciliation.

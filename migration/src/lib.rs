@@ -25,6 +25,7 @@ mod m20261207_000015_payment_processors;
 mod m20261207_000016_return_label_purchase;
 mod m20261207_000017_channel_pushes;
 mod m20261207_000018_channel_stock;
+mod m20261208_000019_ship_by;
 pub mod rls;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_return_label_purchase::Migration),
             Box::new(m20261207_000017_channel_pushes::Migration),
             Box::new(m20261207_000018_channel_stock::Migration),
+            Box::new(m20261208_000019_ship_by::Migration),
         ]
     }
 }

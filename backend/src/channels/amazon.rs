@@ -459,6 +459,7 @@ pub fn map_order(o: &Value, items: &[Value]) -> Result<CanonicalOrder, String> {
         fulfillment_status: fulfillment,
         cancelled_at: (status == "Canceled").then_some(modified).flatten(),
         cancel_reason: (status == "Canceled").then(|| "cancelled on Amazon".to_owned()),
+        ship_by: time(o, "LatestShipDate"),
         test: false,
     })
 }

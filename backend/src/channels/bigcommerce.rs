@@ -387,6 +387,7 @@ pub fn map_order(
         fulfillment_status: fulfillment,
         cancelled_at: (status_id == 5).then_some(modified).flatten(),
         cancel_reason: (status_id == 5).then(|| "cancelled in BigCommerce".to_owned()),
+        ship_by: None,
         test: false,
     })
 }

@@ -374,6 +374,7 @@ pub fn map_receipt(r: &Value) -> Result<CanonicalOrder, String> {
         },
         cancelled_at: cancelled.then_some(modified).flatten(),
         cancel_reason: cancelled.then(|| "cancelled on Etsy".to_owned()),
+        ship_by: None,
         test: false,
     })
 }

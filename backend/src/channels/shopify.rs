@@ -259,6 +259,7 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
         fulfillment_status: fulfillment_status(text(o, "fulfillment_status").as_deref()),
         cancelled_at: time(o, "cancelled_at"),
         cancel_reason: text(o, "cancel_reason"),
+        ship_by: None,
         test: boolean(o, "test").unwrap_or(false),
     })
 }

@@ -315,6 +315,7 @@ pub fn map_order(o: &Value) -> Result<CanonicalOrder, String> {
         },
         cancelled_at: (status == "cancelled").then_some(modified).flatten(),
         cancel_reason: (status == "cancelled").then(|| "cancelled in WooCommerce".to_owned()),
+        ship_by: None,
         test: false,
     })
 }

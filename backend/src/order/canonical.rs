@@ -36,6 +36,10 @@ pub struct CanonicalOrder {
     pub fulfillment_status: FulfillmentStatus,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
+    /// The latest the channel lets the merchant ship (Amazon's `LatestShipDate`): a shipment
+    /// confirmed after it counts against the seller.
+    #[serde(default)]
+    pub ship_by: Option<DateTime<Utc>>,
     /// A test order placed by the merchant (Shopify's bogus gateway, sandboxes).
     pub test: bool,
 }

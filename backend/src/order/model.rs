@@ -66,6 +66,8 @@ pub struct Order {
     pub refund_due: Money,
     /// The day the shopper was promised, set when the order is routed.
     pub promised_at: Option<DateTime<Utc>>,
+    /// The latest the channel lets the merchant ship (Amazon's `LatestShipDate`).
+    pub ship_by: Option<DateTime<Utc>>,
     /// The routing decision with the alternatives it was chosen over.
     pub routing: Option<Json>,
     /// The processor's id of the payment (Stripe `ch_…` / `pi_…`), for reconciliation.
@@ -147,6 +149,7 @@ impl TryFrom<orders::Model> for Order {
             fraud_decision: row.fraud_decision,
             hold_reason: row.hold_reason,
             promised_at: row.promised_at,
+            ship_by: row.ship_by,
             routing: row.routing,
             payment_reference: row.payment_reference,
             assigned_warehouse: row.assigned_warehouse,
@@ -203,6 +206,7 @@ impl From<Order> for orders::Model {
             fraud_decision: o.fraud_decision,
             hold_reason: o.hold_reason,
             promised_at: o.promised_at,
+            ship_by: o.ship_by,
             routing: o.routing,
             payment_reference: o.payment_reference,
             assigned_warehouse: o.assigned_warehouse,
@@ -275,6 +279,7 @@ mod tests {
             hold_reason: None,
             refund_due_units: 0,
             promised_at: None,
+            ship_by: None,
             routing: None,
             payment_reference: None,
             assigned_warehouse: None,

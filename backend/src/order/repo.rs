@@ -310,6 +310,7 @@ pub fn set_channel_fields(
     row.source_updated_at = Set(o.source_updated_at);
     row.cancelled_at = Set(o.cancelled_at);
     row.cancel_reason = Set(o.cancel_reason.clone());
+    row.ship_by = Set(o.ship_by);
     Ok(())
 }
 

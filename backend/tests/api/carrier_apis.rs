@@ -42,6 +42,7 @@ fn easypost(mock: &MockApi) {
             status: 200,
             headers: vec![("content-type", "image/png".into())],
             body: PNG.to_vec(),
+            delay: None,
         }],
     );
 }
@@ -280,6 +281,7 @@ fn shippo(mock: &MockApi) {
             status: 200,
             headers: vec![("content-type", "binary/octet-stream".into())],
             body: b"%PDF-1.4\n%shippo label\n".to_vec(),
+            delay: None,
         }],
     );
 }

@@ -816,3 +816,189 @@ async fn a_connections_call_budget_is_shared_and_refills_at_its_rate() {
         std::time::Duration::ZERO
     );
 }
+
+const AMAZON_ORDER: &str = "902-1845936-5435065";
+/// An Amazon order due to ship within the hour, whose item no warehouse stocks.
+const AMAZON_LATE: &str = "902-1845936-0000001";
+
+/// Amazon's sandbox order as `id`, to ship by `ship_by`.
+fn amazon_order(id: &str, ship_by: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut o =
+        fixture_json("amazon/sp_api_orders_v0_getOrder_sandbox_TEST_CASE_200.json")["payload"]
+            .clone();
+    let now = chrono::Utc::now();
+    o["AmazonOrderId"] = json!(id);
+    o["PurchaseDate"] = json!((now - chrono::Duration::hours(1)).to_rfc3339());
+    o["LastUpdateDate"] = json!(now.to_rfc3339());
+    o["EarliestShipDate"] = json!(now.to_rfc3339());
+    o["LatestShipDate"] = json!(ship_by.to_rfc3339());
+    o
+}
+
+/// The SP-API on loopback: Login with Amazon, both orders (their items, address and buyer
+/// through a restricted data token) and `confirmShipment`'s recorded 204.
+fn amazon(mock: &MockApi, ship_by: chrono::DateTime<chrono::Utc>) {
+    mock.on(
+        "/auth/o2/token",
+        vec![Reply::json(
+            br#"{"access_token":"Atza|lwa-token","token_type":"bearer","expires_in":3600}"#
+                .to_vec(),
+        )],
+    );
+    mock.on(
+        "/tokens/2021-03-01/restrictedDataToken",
+        vec![Reply::json(
+            br#"{"restrictedDataToken":"Atz.sprdt|rdt-1","expiresIn":3600}"#.to_vec(),
+        )],
+    );
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(50);
+    let orders = json!({ "payload": { "Orders": [amazon_order(AMAZON_ORDER, ship_by), amazon_order(AMAZON_LATE, soon)] } });
+    mock.on(
+        "/orders/v0/orders",
+        vec![Reply::json(serde_json::to_vec(&orders).unwrap())],
+    );
+    let items = fixture_json("amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json");
+    for (id, sku) in [
+        (AMAZON_ORDER, "NABetaASINB00551Q3CS"),
+        (AMAZON_LATE, "NOT-STOCKED-1"),
+    ] {
+        let mut items = items.clone();
+        items["payload"]["AmazonOrderId"] = json!(id);
+        items["payload"]["OrderItems"][0]["SellerSKU"] = json!(sku);
+        mock.on(
+            &format!("/orders/v0/orders/{id}/orderItems"),
+            vec![Reply::json(serde_json::to_vec(&items).unwrap())],
+        );
+        for (part, file) in [
+            ("address", "getOrderAddress"),
+            ("buyerInfo", "getOrderBuyerInfo"),
+        ] {
+            mock.on(
+                &format!("/orders/v0/orders/{id}/{part}"),
+                vec![Reply::json(
+                    serde_json::to_vec(&fixture_json(&format!(
+                        "amazon/sp_api_orders_v0_{file}_example.json"
+                    )))
+                    .unwrap(),
+                )],
+            );
+        }
+    }
+    mock.on(
+        &format!("/orders/v0/orders/{AMAZON_ORDER}/shipmentConfirmation"),
+        vec![reply(&fixture_json(
+            "amazon/writeback/sp_api_orders_v0_confirmShipment_sandbox_204.json",
+        ))],
+    );
+}
+
+#[tokio::test]
+async fn an_amazon_order_is_confirmed_before_its_ship_by_time_and_one_at_risk_is_flagged() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-amz-access-token");
+    let ship_by = chrono::Utc::now() + chrono::Duration::days(2);
+    amazon(&mock, ship_by);
+    let shop = shop(&app, "push-amazon", true).await;
+    let s = &shop.owner;
+    let made = crate::catalog::create_product(&app, s, json!({ "title": "Beta item", "variants": [{ "sku": "NABetaASINB00551Q3CS", "price": "10.00", "weightGrams": 300 }] })).await;
+    assert_eq!(
+        made["data"]["createProduct"]["userErrors"],
+        json!([]),
+        "{made}"
+    );
+    crate::fulfillment::ok(&app, s, "receiveStock", "mutation($w: ID!) { receiveStock(input: {sku: \"NABetaASINB00551Q3CS\", warehouseId: $w, quantity: 5}) { userErrors { field message } } }", json!({ "w": shop.east })).await;
+    crate::webhooks::connect_orders_only(&app, s, "AMAZON", "A3SELLERID", "", json!({
+        "clientId": "amzn1.application-oa2-client.x", "clientSecret": "lwa-secret", "refreshToken": "Atzr|refresh",
+        "marketplaceId": "ATVPDKIKX0DER", "apiUrl": mock.base, "tokenUrl": format!("{}/auth/o2/token", mock.base)
+    })).await;
+    drain(&app).await;
+
+    let list = app
+        .gql(
+            Some(&s.access),
+            "{ orders { edges { node { id name state shipBy shipments { trackingNumber } events { kind message reason } } } } }",
+            json!({}),
+        )
+        .await;
+    let found = |name: &str| {
+        list["data"]["orders"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {list}"))
+    };
+    // The stocked order ships; Amazon hears of its package, well before the ship-by time.
+    let shipped = found(AMAZON_ORDER);
+    assert_eq!(shipped["state"], "SHIPPED", "{shipped}");
+    assert_eq!(
+        shipped["shipBy"].as_str().map(|t| t[..16].to_owned()),
+        Some(ship_by.format("%Y-%m-%dT%H:%M").to_string()),
+        "Amazon's LatestShipDate"
+    );
+    let tracking = shipped["shipments"][0]["trackingNumber"].as_str().unwrap();
+    let confirmed = mock.json_sent(
+        "POST",
+        &format!("/orders/v0/orders/{AMAZON_ORDER}/shipmentConfirmation"),
+    );
+    assert_eq!(confirmed.len(), 1, "{confirmed:?}");
+    let package = &confirmed[0]["packageDetail"];
+    assert_eq!(package["trackingNumber"], tracking);
+    assert_eq!(
+        package["orderItems"],
+        json!([{ "orderItemId": "05015851154158", "quantity": 1 }])
+    );
+    assert_eq!(confirmed[0]["marketplaceId"], "ATVPDKIKX0DER");
+    let log = sync_log(&app, s).await;
+    let sent = log
+        .iter()
+        .find(|l| l["kind"] == "fulfillment")
+        .unwrap_or_else(|| panic!("{log:?}"));
+    assert_eq!(sent["state"], "sent", "{log:?}");
+    let at = chrono::DateTime::parse_from_rfc3339(sent["sentAt"].as_str().unwrap()).unwrap();
+    assert!(at < ship_by, "confirmed at {at}, ship by {ship_by}");
+    assert!(
+        !shipped["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "channel.ship_by_at_risk"),
+        "{shipped}"
+    );
+
+    // The order due within the hour cannot ship: staff are told now, with the time left.
+    let late = found(AMAZON_LATE);
+    assert_ne!(late["state"], "SHIPPED", "{late}");
+    let flagged: Vec<&Value> = late["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "channel.ship_by_at_risk")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{late}");
+    assert_eq!(
+        flagged[0]["message"],
+        "Not yet confirmed shipped to Amazon: it has not shipped"
+    );
+    let tasks = app
+        .gql(
+            Some(&s.access),
+            "{ staffTasks { title orderId } }",
+            json!({}),
+        )
+        .await;
+    let titles: Vec<&str> = tasks["data"]["staffTasks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{tasks}"))
+        .iter()
+        .filter(|t| t["orderId"] == late["id"])
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 1, "{tasks}");
+    assert!(
+        titles[0].starts_with(&format!("Confirm {AMAZON_LATE} shipped on Amazon by "))
+            && titles[0].contains("(in "),
+        "{titles:?}"
+    );
+}

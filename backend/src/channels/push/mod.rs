@@ -20,6 +20,7 @@ mod amazon;
 mod bigcommerce;
 mod etsy;
 mod parcel;
+pub mod ship_by;
 mod shopify;
 mod woocommerce;
 
@@ -137,8 +138,10 @@ fn takes(platform: Platform, kind: &str) -> bool {
 /// first carrier scan in transit (`shipment.tracking`) Shopify's `in_transit`, a voided label
 /// (`shipment.label_voided`) its fulfilment cancelled, an order cancelled or rejected by
 /// anyone but its channel a cancellation. Orders from no channel, or from a connection
-/// without API access, cause nothing.
+/// without API access, cause nothing. A new order with a ship-by time is watched
+/// ([`ship_by`]).
 pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), DbErr> {
+    ship_by::on_events(tx, events).await?;
     let wanted: Vec<(&OrderEvent, &'static str, Option<uuid::Uuid>)> = events
         .iter()
         .filter_map(|e| {
@@ -641,10 +644,24 @@ async fn settle(
             row.remote_id = Set(remote_id);
             row.answer = Set(Some(answer));
             row.sent_at = Set(Some(Utc::now()));
+            // A confirmation after the channel's ship-by time counts against the seller.
+            let late = s
+                .order
+                .ship_by
+                .filter(|by| *by < Utc::now())
+                .map(|by| {
+                    format!(
+                        ", after the ship-by time {}",
+                        by.format("%Y-%m-%d %H:%M UTC")
+                    )
+                })
+                .unwrap_or_default();
             event = Some((
                 "channel.pushed",
                 match s.push.kind.as_str() {
-                    FULFILLMENT => format!("Fulfilment sent to {by} (tracking {tracking})"),
+                    FULFILLMENT => {
+                        format!("Fulfilment sent to {by} (tracking {tracking}{late})")
+                    }
                     IN_TRANSIT => format!("{by} told the parcel is in transit ({tracking})"),
                     VOID => format!("{by}'s fulfilment of the voided label cancelled"),
                     CANCEL => format!("Order cancelled on {by}"),

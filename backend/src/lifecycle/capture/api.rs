@@ -452,6 +452,7 @@ async fn canonical(
         fulfillment_status: Default::default(),
         cancelled_at: None,
         cancel_reason: None,
+        ship_by: None,
         test: false,
     })
 }

@@ -102,6 +102,7 @@ pub async fn replace(
         fulfillment_status: Default::default(),
         cancelled_at: None,
         cancel_reason: None,
+        ship_by: None,
         test: order.test,
     };
     let source = Source {

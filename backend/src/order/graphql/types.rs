@@ -292,6 +292,9 @@ pub struct OrderFields {
     pub refund_due: Amount,
     /// The day the shopper was promised, set when the order is routed.
     pub promised_at: Option<DateTime<Utc>>,
+    /// The latest the channel lets the merchant ship (Amazon's `LatestShipDate`): Orderflow
+    /// tells staff before it passes with the shipment not yet confirmed.
+    pub ship_by: Option<DateTime<Utc>>,
     /// Fraud screening's assessment as stored (read by its part).
     #[graphql(skip)]
     pub fraud_record: Option<serde_json::Value>,
@@ -368,6 +371,7 @@ impl From<OrderRecord> for OrderFields {
             held_from: o.held_from,
             refund_due: o.refund_due.into(),
             promised_at: o.promised_at,
+            ship_by: o.ship_by,
             routing_record: o.routing,
             client: serde_json::from_value::<ClientRecord>(o.client)
                 .unwrap_or_default()

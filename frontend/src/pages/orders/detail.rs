@@ -14,7 +14,7 @@ use crate::session::{mutation, query, session};
 use crate::widgets::{Confirm, error_notice, loaded, mutation_action, order_action, state_badge};
 
 const ORDER: &str = "query($id: ID!) { order(id: $id) {
-  id name externalId channel state currency email customerName tags note placedAt holdReason heldFrom refundDue promisedAt financialStatus fulfillmentStatus test
+  id name externalId channel state currency email customerName tags note placedAt holdReason heldFrom refundDue promisedAt shipBy financialStatus fulfillmentStatus test
   shippingAddress { name company line1 line2 city region postalCode country phone }
   totals { subtotal discounts tax shipping total }
   lines { position sku title variantTitle quantity unitPrice discount tax }
@@ -584,6 +584,7 @@ pub fn OrderDetail() -> impl IntoView {
                     <a href="/orders">"All orders"</a>
                 </div>
                 <p class="muted">{format!("{} · {} · placed {}", fmt::words(&s(&o["channel"])), s(&o["externalId"]), fmt::datetime(o["placedAt"].as_str().unwrap_or_default(), &tz))}
+                    {o["shipBy"].as_str().map(|b| format!(" · ship by {}", fmt::datetime(b, &tz)))}
                     {tags.into_iter().map(|t| view! { " "<span class="tag">{t}</span> }).collect_view()}</p>
                 {o["holdReason"].as_str().map(|r| view! { <div class="notice info">{format!("On hold: {r}")}</div> })}
                 {(!open_issues.is_empty()).then(|| view! { <div class="notice error">"Open issues: "{open_issues.iter().map(|i| s(&i["message"])).collect::<Vec<_>>().join("; ")}</div> })}
