@@ -384,10 +384,12 @@ async fn send(
     )
     .await
     .map_err(CallError::from)?;
-    let results = write::write(&shop, b.connection.stock_location.as_deref(), figures).await?;
+    let results = write::write(&shop, b.connection.stock_location.as_deref(), figures).await;
+    // Kept even when the write was throttled: that is when it matters.
     if let Some((used, limit)) = shop.used() {
         super::pace::observe(state, b.connection.id, b.platform, used, limit).await;
     }
+    let results = results?;
     for (f, r) in figures.iter().zip(results) {
         told.push(Told {
             listing: f.listing.id,

@@ -108,7 +108,11 @@ impl<'a> Shop<'a> {
             *self.used.lock().unwrap_or_else(|e| e.into_inner()) = Some((used, limit));
         }
         if res.status.is_success() {
-            return json_of(what, &res).map_err(|e| CallError::from(Failure::from(e)));
+            let answer = json_of(what, &res).map_err(|e| CallError::from(Failure::from(e)))?;
+            if let Some(cost) = graphql_cost(&answer) {
+                *self.used.lock().unwrap_or_else(|e| e.into_inner()) = Some(cost);
+            }
+            return Ok(answer);
         }
         let body: Value = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
         let words = format!(
@@ -124,7 +128,8 @@ impl<'a> Shop<'a> {
         })
     }
 
-    /// The calls Shopify counts as used of its bucket, as its last answer said.
+    /// What Shopify counts as used of its bucket (`used`, `of`), as its last answer said: the
+    /// REST call-limit header, or a GraphQL answer's query cost points.
     pub fn used(&self) -> Option<(f64, f64)> {
         *self.used.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -156,6 +161,15 @@ impl From<ApiError> for CallError {
     }
 }
 
+/// A Shopify GraphQL answer's bucket, in cost points: `extensions.cost.throttleStatus`
+/// (`maximumAvailable` less `currentlyAvailable` used, of `maximumAvailable`).
+fn graphql_cost(answer: &Value) -> Option<(f64, f64)> {
+    let status = &answer["extensions"]["cost"]["throttleStatus"];
+    let most = status["maximumAvailable"].as_f64().filter(|m| *m > 0.0)?;
+    let free = status["currentlyAvailable"].as_f64()?.clamp(0.0, most);
+    Some((most - free, most))
+}
+
 /// Shopify's `X-Shopify-Shop-Api-Call-Limit: 32/40`.
 fn call_limit(header: Option<&str>) -> Option<(f64, f64)> {
     let (used, limit) = header?.split_once('/')?;
@@ -164,7 +178,7 @@ fn call_limit(header: Option<&str>) -> Option<(f64, f64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::call_limit;
+    use super::{call_limit, graphql_cost};
 
     #[test]
     fn shopify_says_how_much_of_its_bucket_is_used() {
@@ -172,5 +186,16 @@ mod tests {
         assert_eq!(call_limit(Some(" 1 / 80 ")), Some((1.0, 80.0)));
         assert_eq!(call_limit(Some("lots")), None);
         assert_eq!(call_limit(None), None);
+    }
+
+    #[test]
+    fn a_graphql_answer_says_how_much_of_shopifys_cost_bucket_is_used() {
+        // The shape of Shopify's documented `extensions.cost` (API rate limits, GraphQL).
+        let answer = serde_json::json!({ "data": {}, "extensions": { "cost": {
+            "requestedQueryCost": 10, "actualQueryCost": 10,
+            "throttleStatus": { "maximumAvailable": 2000.0, "currentlyAvailable": 1500, "restoreRate": 100.0 }
+        } } });
+        assert_eq!(graphql_cost(&answer), Some((500.0, 2000.0)));
+        assert_eq!(graphql_cost(&serde_json::json!({ "data": {} })), None);
     }
 }
