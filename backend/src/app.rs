@@ -46,6 +46,7 @@ pub fn job_kinds() -> jobs::Registry {
         .single::<crate::channels::push::ship_by::WatchShipBy>()
         .single::<crate::channels::stock::StockToChannel>()
         .single::<crate::channels::stock::CheckChannelStock>()
+        .single::<crate::channels::stock::feed::CheckStockFeed>()
         .single::<crate::lifecycle::refund::remote::SendRefund>()
         .single::<crate::lifecycle::refund::remote::RefundThroughChannel>()
 }
@@ -255,6 +256,7 @@ mod tests {
                 "channel.push",
                 "channel.stock",
                 "channel.stock_check",
+                "channel.stock_feed",
                 "channels.poll",
                 "refund.channel",
                 "refund.send",

@@ -31,6 +31,8 @@ pub struct Model {
     /// Times a drift check found the channel's figure not the one pushed.
     pub drift_count: i32,
     pub last_error: Option<String>,
+    /// The Amazon listings feed that carried its last figure, until Amazon's report is read.
+    pub stock_feed: Option<String>,
     /// When the channel's catalog last listed it.
     pub seen_at: DateTimeUtc,
     pub created_at: DateTimeUtc,

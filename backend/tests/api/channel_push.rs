@@ -835,9 +835,10 @@ fn amazon_order(id: &str, ship_by: chrono::DateTime<chrono::Utc>) -> Value {
     o
 }
 
-/// The SP-API on loopback: Login with Amazon, both orders (their items, address and buyer
-/// through a restricted data token) and `confirmShipment`'s recorded 204.
-fn amazon(mock: &MockApi, ship_by: chrono::DateTime<chrono::Utc>) {
+/// The SP-API on loopback: Login with Amazon, `orders` (id, ship-by time, the SKU of each
+/// item: their items, address and buyer read through a restricted data token) and
+/// `confirmShipment`'s recorded 204.
+pub fn amazon_api(mock: &MockApi, orders: &[(&str, chrono::DateTime<chrono::Utc>, &[&str])]) {
     mock.on(
         "/auth/o2/token",
         vec![Reply::json(
@@ -851,23 +852,36 @@ fn amazon(mock: &MockApi, ship_by: chrono::DateTime<chrono::Utc>) {
             br#"{"restrictedDataToken":"Atz.sprdt|rdt-1","expiresIn":3600}"#.to_vec(),
         )],
     );
-    let soon = chrono::Utc::now() + chrono::Duration::minutes(50);
-    let orders = json!({ "payload": { "Orders": [amazon_order(AMAZON_ORDER, ship_by), amazon_order(AMAZON_LATE, soon)] } });
+    let list: Vec<Value> = orders
+        .iter()
+        .map(|(id, ship_by, _)| amazon_order(id, *ship_by))
+        .collect();
     mock.on(
         "/orders/v0/orders",
-        vec![Reply::json(serde_json::to_vec(&orders).unwrap())],
+        vec![Reply::json(
+            serde_json::to_vec(&json!({ "payload": { "Orders": list } })).unwrap(),
+        )],
     );
     let items = fixture_json("amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json");
-    for (id, sku) in [
-        (AMAZON_ORDER, "NABetaASINB00551Q3CS"),
-        (AMAZON_LATE, "NOT-STOCKED-1"),
-    ] {
-        let mut items = items.clone();
-        items["payload"]["AmazonOrderId"] = json!(id);
-        items["payload"]["OrderItems"][0]["SellerSKU"] = json!(sku);
+    for (id, _, skus) in orders {
+        let mut these = items.clone();
+        let template = items["payload"]["OrderItems"][0].clone();
+        these["payload"]["AmazonOrderId"] = json!(id);
+        these["payload"]["OrderItems"] = skus
+            .iter()
+            .enumerate()
+            .map(|(i, sku)| {
+                let mut item = template.clone();
+                item["SellerSKU"] = json!(sku);
+                if i > 0 {
+                    item["OrderItemId"] = json!(format!("0501585115{i:04}"));
+                }
+                item
+            })
+            .collect();
         mock.on(
             &format!("/orders/v0/orders/{id}/orderItems"),
-            vec![Reply::json(serde_json::to_vec(&items).unwrap())],
+            vec![Reply::json(serde_json::to_vec(&these).unwrap())],
         );
         for (part, file) in [
             ("address", "getOrderAddress"),
@@ -883,13 +897,20 @@ fn amazon(mock: &MockApi, ship_by: chrono::DateTime<chrono::Utc>) {
                 )],
             );
         }
+        mock.on(
+            &format!("/orders/v0/orders/{id}/shipmentConfirmation"),
+            vec![reply(&fixture_json(
+                "amazon/writeback/sp_api_orders_v0_confirmShipment_sandbox_204.json",
+            ))],
+        );
     }
-    mock.on(
-        &format!("/orders/v0/orders/{AMAZON_ORDER}/shipmentConfirmation"),
-        vec![reply(&fixture_json(
-            "amazon/writeback/sp_api_orders_v0_confirmShipment_sandbox_204.json",
-        ))],
-    );
+}
+
+pub fn amazon_credentials(mock: &MockApi) -> Value {
+    json!({
+        "clientId": "amzn1.application-oa2-client.x", "clientSecret": "lwa-secret", "refreshToken": "Atzr|refresh",
+        "sellerId": "A3SELLERID", "marketplaceId": "ATVPDKIKX0DER", "apiUrl": mock.base, "tokenUrl": format!("{}/auth/o2/token", mock.base)
+    })
 }
 
 #[tokio::test]
@@ -897,7 +918,14 @@ async fn an_amazon_order_is_confirmed_before_its_ship_by_time_and_one_at_risk_is
     let app = spawn_app_reaching_loopback().await;
     let mock = MockApi::spawn("x-amz-access-token");
     let ship_by = chrono::Utc::now() + chrono::Duration::days(2);
-    amazon(&mock, ship_by);
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(50);
+    amazon_api(
+        &mock,
+        &[
+            (AMAZON_ORDER, ship_by, &["NABetaASINB00551Q3CS"]),
+            (AMAZON_LATE, soon, &["NOT-STOCKED-1"]),
+        ],
+    );
     let shop = shop(&app, "push-amazon", true).await;
     let s = &shop.owner;
     let made = crate::catalog::create_product(&app, s, json!({ "title": "Beta item", "variants": [{ "sku": "NABetaASINB00551Q3CS", "price": "10.00", "weightGrams": 300 }] })).await;
@@ -907,10 +935,15 @@ async fn an_amazon_order_is_confirmed_before_its_ship_by_time_and_one_at_risk_is
         "{made}"
     );
     crate::fulfillment::ok(&app, s, "receiveStock", "mutation($w: ID!) { receiveStock(input: {sku: \"NABetaASINB00551Q3CS\", warehouseId: $w, quantity: 5}) { userErrors { field message } } }", json!({ "w": shop.east })).await;
-    crate::webhooks::connect_orders_only(&app, s, "AMAZON", "A3SELLERID", "", json!({
-        "clientId": "amzn1.application-oa2-client.x", "clientSecret": "lwa-secret", "refreshToken": "Atzr|refresh",
-        "marketplaceId": "ATVPDKIKX0DER", "apiUrl": mock.base, "tokenUrl": format!("{}/auth/o2/token", mock.base)
-    })).await;
+    crate::webhooks::connect_orders_only(
+        &app,
+        s,
+        "AMAZON",
+        "A3SELLERID",
+        "",
+        amazon_credentials(&mock),
+    )
+    .await;
     drain(&app).await;
 
     let list = app

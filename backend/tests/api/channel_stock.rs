@@ -401,3 +401,223 @@ async fn woocommerce_stock_goes_out_as_one_batch_update() {
         "{bad}"
     );
 }
+
+const FEEDS: &str = "/feeds/2021-06-30";
+
+/// Amazon's listing of `sku` (`getListingsItem`, its documented shape: the SP-API models give
+/// no example with `fulfillmentAvailability`), showing `quantity`.
+fn amazon_listing(sku: &str, quantity: i64) -> Reply {
+    body(json!({
+        "sku": sku,
+        "summaries": [{ "marketplaceId": "ATVPDKIKX0DER", "asin": format!("B0{sku}"), "itemName": format!("Item {sku}") }],
+        "fulfillmentAvailability": [{ "fulfillmentChannelCode": "DEFAULT", "quantity": quantity }]
+    }))
+}
+
+/// The feeds API: a document to upload to (Amazon's sandbox answer, its URL ours), the upload,
+/// the feed (Amazon's 202, with `feed` as its id), read first in progress then done, and its
+/// result document, gzipped as Amazon serves it: Amazon's processing report example, whose
+/// refused SKUs are `refused`.
+fn amazon_feeds(mock: &MockApi, feed: &str, refused: [&str; 2]) {
+    let mut doc = fixture_json(
+        "amazon/writeback/sp_api_feeds_2021-06-30_createFeedDocument_sandbox_201.json",
+    );
+    doc["response"]["body"]["url"] = json!(format!("{}/upload/{feed}", mock.base));
+    mock.on(&format!("{FEEDS}/documents"), vec![reply(&doc)]);
+    mock.on(&format!("/upload/{feed}"), vec![body(json!({}))]);
+    let mut made =
+        fixture_json("amazon/writeback/sp_api_feeds_2021-06-30_createFeed_sandbox_202.json");
+    made["response"]["body"]["feedId"] = json!(feed);
+    mock.on(&format!("{FEEDS}/feeds"), vec![reply(&made)]);
+    let read = fixture_json("amazon/writeback/sp_api_feeds_2021-06-30_getFeed_sandbox_200.json");
+    let mut running = read["response"]["body"].clone();
+    running["feedId"] = json!(feed);
+    running["feedType"] = json!("JSON_LISTINGS_FEED");
+    running["processingStatus"] = json!("IN_PROGRESS");
+    let mut done = running.clone();
+    done["processingStatus"] = json!("DONE");
+    done["resultFeedDocumentId"] = json!(format!("result-{feed}"));
+    mock.on(
+        &format!("{FEEDS}/feeds/{feed}"),
+        vec![body(running), body(done)],
+    );
+    mock.on(
+        &format!("{FEEDS}/documents/result-{feed}"),
+        vec![body(json!({
+            "feedDocumentId": format!("result-{feed}"),
+            "url": format!("{}/reports/{feed}", mock.base),
+            "compressionAlgorithm": "GZIP"
+        }))],
+    );
+    let report = String::from_utf8(crate::connectors::fixture(
+        "amazon/writeback/listings_feed_v2_processing_report_example.json",
+    ))
+    .unwrap()
+    .replace("My-SKU-B", refused[0])
+    .replace("My-SKU-C", refused[1]);
+    use std::io::Write;
+    let mut zipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    zipped.write_all(report.as_bytes()).unwrap();
+    let mut r = Reply::json(zipped.finish().unwrap());
+    r.headers = vec![("content-type", "application/octet-stream".into())];
+    mock.on(&format!("/reports/{feed}"), vec![r]);
+}
+
+/// Runs the feed checks now, as if their wait were over.
+async fn feed_checks_due(app: &TestApp) {
+    owner_connection(app)
+        .await
+        .execute_unprepared(
+            "UPDATE jobs SET run_at = '2001-01-01 00:00:00+00:00' WHERE kind = 'channel.stock_feed' AND status = 'queued'",
+        )
+        .await
+        .unwrap();
+    drain(app).await;
+}
+
+#[tokio::test]
+async fn amazon_stock_of_many_skus_goes_as_one_listings_feed_whose_report_is_read() {
+    let app = spawn_app_reaching_loopback().await;
+    let mock = MockApi::spawn("x-amz-access-token");
+    let skus: Vec<String> = (1..=12).map(|i| format!("AMZ-{i:02}")).collect();
+    let names: Vec<&str> = skus.iter().map(String::as_str).collect();
+    crate::channel_push::amazon_api(
+        &mock,
+        &[(
+            "902-1845936-5435065",
+            chrono::Utc::now() + chrono::Duration::days(2),
+            &names,
+        )],
+    );
+    for sku in &skus {
+        mock.on(
+            &format!("/listings/2021-08-01/items/A3SELLERID/{sku}"),
+            vec![amazon_listing(sku, 0)],
+        );
+    }
+    amazon_feeds(&mock, "3485934", ["AMZ-02", "AMZ-03"]);
+    let shop = shop(&app, "stock-amazon-feed", false).await;
+    let s = &shop.owner;
+    for sku in &skus {
+        let made = crate::catalog::create_product(&app, s, json!({ "title": sku, "variants": [{ "sku": sku, "price": "10.00", "weightGrams": 300 }] })).await;
+        assert_eq!(
+            made["data"]["createProduct"]["userErrors"],
+            json!([]),
+            "{made}"
+        );
+        ok(&app, s, "receiveStock", "mutation($s: String!, $w: ID!) { receiveStock(input: {sku: $s, warehouseId: $w, quantity: 7}) { userErrors { field message } } }", json!({ "s": sku, "w": shop.east })).await;
+    }
+    let c = connect(
+        &app,
+        s,
+        "AMAZON",
+        "A3SELLERID",
+        "",
+        crate::channel_push::amazon_credentials(&mock),
+    )
+    .await;
+    let c = c["id"].clone();
+    // The order is polled and names the SKUs, which are read back as Amazon's listings.
+    drain(&app).await;
+    let check = app
+        .gql(
+            Some(&s.access),
+            "mutation($c: ID!) { checkChannelStock(input: {connectionId: $c}) { userErrors { message } } }",
+            json!({ "c": c }),
+        )
+        .await;
+    assert!(check["errors"].is_null(), "{check}");
+    drain(&app).await;
+    settle(&app).await;
+
+    // Twelve figures: one feed, not twelve patches.
+    assert_eq!(
+        mock.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(m, ..)| m == "PATCH")
+            .count(),
+        0
+    );
+    assert_eq!(
+        mock.json_sent("POST", &format!("{FEEDS}/documents")),
+        vec![json!({ "contentType": "application/json; charset=UTF-8" })]
+    );
+    let uploaded = mock.json_sent("PUT", "/upload/3485934");
+    assert_eq!(uploaded.len(), 1);
+    let messages = uploaded[0]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 12, "{}", uploaded[0]);
+    assert_eq!(uploaded[0]["header"]["sellerId"], "A3SELLERID");
+    for m in messages {
+        assert_eq!(m["operationType"], "PATCH");
+        assert_eq!(
+            m["patches"][0]["value"][0]["quantity"], 7,
+            "the units free: {m}"
+        );
+    }
+    assert_eq!(
+        mock.json_sent("POST", &format!("{FEEDS}/feeds")),
+        vec![json!({
+            "feedType": "JSON_LISTINGS_FEED",
+            "marketplaceIds": ["ATVPDKIKX0DER"],
+            "inputFeedDocumentId": "3d4e42b5-1d6e-44e8-a89c-2abfca0625bb"
+        })]
+    );
+    let (summary, _, _) = stock_of(&app, s, &c).await;
+    assert_eq!(summary["stale"], 0, "{summary}");
+
+    // In progress at the first look; done at the next: two SKUs refused in Amazon's words.
+    feed_checks_due(&app).await;
+    assert_eq!(mock.hits(&format!("{FEEDS}/documents/result-3485934")), 0);
+    feed_checks_due(&app).await;
+    let (summary, listings, log) = stock_of(&app, s, &c).await;
+    assert_eq!(summary["failing"], 2, "{summary}");
+    for l in &listings {
+        let sku = l["sku"].as_str().unwrap();
+        if ["AMZ-02", "AMZ-03"].contains(&sku) {
+            assert!(
+                l["lastError"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Amazon: 90220 ")
+                    || l["lastError"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("Amazon: 99022 "),
+                "{l}"
+            );
+            assert!(l["pushedQuantity"].is_null(), "{l}");
+        } else {
+            assert_eq!(l["pushedQuantity"], 7, "{l}");
+            assert!(l["lastError"].is_null(), "{l}");
+        }
+    }
+    assert_eq!(log[0]["kind"], "stock_feed", "{log:?}");
+    assert_eq!(
+        log[0]["summary"],
+        "Amazon processed listings feed 3485934: 2 accepted, 2 refused"
+    );
+
+    // A feed Amazon cannot process leaves its SKUs stale, to be sent anew.
+    amazon_feeds(&mock, "3485935", ["AMZ-02", "AMZ-03"]);
+    let mut fatal =
+        fixture_json("amazon/writeback/sp_api_feeds_2021-06-30_getFeed_sandbox_200.json");
+    fatal["response"]["body"]["processingStatus"] = json!("FATAL");
+    mock.on(&format!("{FEEDS}/feeds/3485935"), vec![reply(&fatal)]);
+    for sku in &skus {
+        adjust(&app, s, &shop.east, sku, -1).await;
+    }
+    settle(&app).await;
+    assert_eq!(mock.json_sent("PUT", "/upload/3485935").len(), 1);
+    feed_checks_due(&app).await;
+    let (summary, listings, log) = stock_of(&app, s, &c).await;
+    assert_eq!(summary["stale"], 12, "{summary}");
+    assert!(
+        listings
+            .iter()
+            .all(|l| l["lastError"] == "Amazon listings feed 3485935: FATAL"),
+        "{listings:?}"
+    );
+    assert_eq!(log[0]["state"], "failed", "{log:?}");
+}

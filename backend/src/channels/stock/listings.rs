@@ -182,6 +182,7 @@ pub async fn import(
                     dirty_at: Set(by_sku.map(|_| now)),
                     drift_count: Set(0),
                     last_error: Set(None),
+                    stock_feed: Set(None),
                     seen_at: Set(now),
                     created_at: Set(now),
                     updated_at: Set(now),

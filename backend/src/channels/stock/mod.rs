@@ -14,6 +14,7 @@
 
 pub mod ats;
 pub mod catalog;
+pub mod feed;
 pub mod graphql;
 pub mod listings;
 pub mod shop;
@@ -258,6 +259,7 @@ async fn push_batch(
     }
     let mut outcome: Result<(), CallError> = Ok(());
     let mut took = None;
+    let mut feed_id = None;
     if !figures.is_empty() {
         let calls = write::calls(platform, &figures);
         if let Err(wait) = super::pace::take(state, b.connection.id, platform, calls).await {
@@ -268,12 +270,18 @@ async fn push_batch(
             )));
         } else {
             let started = Instant::now();
-            outcome = send(state, &b, &figures, &mut told).await;
+            outcome = send(state, &b, &figures, &mut told)
+                .await
+                .map(|feed| feed_id = feed);
             took = Some(started.elapsed());
         }
     }
     let tx = TenantTx::begin(&state.db, tenant).await?;
     listings::settle(&tx, &told).await?;
+    if let Some(id) = &feed_id {
+        let carried: Vec<uuid::Uuid> = figures.iter().map(|f| f.listing.id).collect();
+        feed::submitted(&tx, job.connection, id, &carried).await?;
+    }
     let sent = figures.len();
     let refused: Vec<&Told> = told.iter().filter(|t| t.error.is_some()).collect();
     let summary = summary(&b, &figures, refused.len());
@@ -363,13 +371,14 @@ async fn push_batch(
     tx.commit().await
 }
 
-/// Opens the shop and writes the figures; each figure's outcome joins `told`.
+/// Opens the shop and writes the figures; each figure's outcome joins `told`. The Amazon
+/// listings feed that carries them, when they went as one.
 async fn send(
     state: &AppState,
     b: &Batch,
     figures: &[Figure<'_>],
     told: &mut Vec<Told>,
-) -> Result<(), CallError> {
+) -> Result<Option<String>, CallError> {
     let secrets = open_secrets(&state.sealer, &b.connection).map_err(|_| {
         CallError::Access(format!(
             "the {} connection's credentials cannot be opened",
@@ -389,8 +398,8 @@ async fn send(
     if let Some((used, limit)) = shop.used() {
         super::pace::observe(state, b.connection.id, b.platform, used, limit).await;
     }
-    let results = results?;
-    for (f, r) in figures.iter().zip(results) {
+    let written = results?;
+    for (f, r) in figures.iter().zip(written.results) {
         told.push(Told {
             listing: f.listing.id,
             dirty_at: f.listing.dirty_at,
@@ -398,7 +407,7 @@ async fn send(
             error: r.err(),
         });
     }
-    Ok(())
+    Ok(written.feed)
 }
 
 fn summary(b: &Batch, figures: &[Figure<'_>], refused: usize) -> String {

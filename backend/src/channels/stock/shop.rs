@@ -128,6 +128,50 @@ impl<'a> Shop<'a> {
         })
     }
 
+    /// Uploads a document to a URL the platform gave (Amazon's presigned feed document URL):
+    /// not an API call, so no credentials go with it.
+    pub async fn upload(
+        &self,
+        what: &str,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), CallError> {
+        let put = self
+            .client
+            .request(Method::PUT, url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        let res = self
+            .client
+            .exchange(what, &|| put.try_clone().unwrap_or_else(|| unreachable!()))
+            .await?;
+        if !res.status.is_success() {
+            return Err(CallError::Refused(format!(
+                "{what}: HTTP {}: {}",
+                res.status.as_u16(),
+                res.excerpt(300)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Downloads a document from a URL the platform gave (a feed's processing report).
+    pub async fn download(&self, what: &str, url: &str) -> Result<Vec<u8>, CallError> {
+        let res = self
+            .client
+            .exchange(what, &|| self.client.request(Method::GET, url))
+            .await?;
+        if !res.status.is_success() {
+            return Err(CallError::Refused(format!(
+                "{what}: HTTP {}: {}",
+                res.status.as_u16(),
+                res.excerpt(300)
+            )));
+        }
+        Ok(res.body.to_vec())
+    }
+
     /// What Shopify counts as used of its bucket (`used`, `of`), as its last answer said: the
     /// REST call-limit header, or a GraphQL answer's query cost points.
     pub fn used(&self) -> Option<(f64, f64)> {

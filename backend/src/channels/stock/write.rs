@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::feed;
 use super::listings::Listing;
 use super::shop::{Api, CallError, Shop};
 use crate::channels::Platform;
@@ -23,6 +24,13 @@ pub struct Figure<'a> {
 /// Per figure, in order: written, or the platform's refusal of that item.
 pub type Results = Vec<Result<(), String>>;
 
+/// What a write did: each figure's result, and the Amazon listings feed that carries them
+/// when they went as one (its report is read later).
+pub struct Written {
+    pub results: Results,
+    pub feed: Option<String>,
+}
+
 /// Listings written per run.
 pub fn batch(platform: Platform) -> u64 {
     match platform {
@@ -30,15 +38,16 @@ pub fn batch(platform: Platform) -> u64 {
         Platform::Shopify => 250,
         // A batch call takes 100 (simple products, or one variable product's variations).
         Platform::Woocommerce | Platform::Bigcommerce => 100,
-        Platform::Amazon => 10,
+        // A patch each up to ten, a listings feed beyond (see `feed`).
+        Platform::Amazon => feed::MOST,
         // A read and a write per listing.
         Platform::Etsy => 5,
     }
 }
 
 /// The calls writing `figures` costs: Shopify one per 250, WooCommerce one per batch (simple
-/// products, and each variable product's variations), BigCommerce one, Amazon one each,
-/// Etsy a read and a write per listing.
+/// products, and each variable product's variations), BigCommerce one, Amazon one each (or
+/// two for a feed: its document and the feed), Etsy a read and a write per listing.
 pub fn calls(platform: Platform, figures: &[Figure<'_>]) -> u32 {
     let distinct = |key: &dyn Fn(&Figure<'_>) -> Option<String>| {
         figures
@@ -56,6 +65,7 @@ pub fn calls(platform: Platform, figures: &[Figure<'_>]) -> u32 {
                 .map(|_| f.listing.remote_product.clone())
         }),
         Platform::Bigcommerce => 1,
+        Platform::Amazon if figures.len() > feed::PATCH_UP_TO => 2,
         Platform::Amazon => figures.len(),
         Platform::Etsy => 2 * distinct(&|f| Some(f.listing.remote_product.clone())),
     };
@@ -68,14 +78,28 @@ pub async fn write(
     shop: &Shop<'_>,
     location: Option<&str>,
     figures: &[Figure<'_>],
-) -> Result<Results, CallError> {
-    match &shop.api {
+) -> Result<Written, CallError> {
+    let results = match &shop.api {
         Api::Shopify(_) => shopify(shop, location, figures).await,
         Api::Woocommerce(_) => woocommerce(shop, figures).await,
         Api::Bigcommerce(_) => bigcommerce(shop, location, figures).await,
+        Api::Amazon { api, seller, .. } if figures.len() > feed::PATCH_UP_TO => {
+            let marketplace = api
+                .marketplace()
+                .map_err(|e| CallError::Access(e.to_string()))?;
+            let id = feed::submit(shop, seller, marketplace, figures).await?;
+            return Ok(Written {
+                results: figures.iter().map(|_| Ok(())).collect(),
+                feed: Some(id),
+            });
+        }
         Api::Amazon { seller, .. } => amazon(shop, seller, figures).await,
         Api::Etsy(_) => etsy(shop, figures).await,
-    }
+    }?;
+    Ok(Written {
+        results,
+        feed: None,
+    })
 }
 
 /// An item's own refusal stays with it; trouble with the platform or the access stops all.
@@ -512,7 +536,7 @@ pub fn etsy_inventory(held: &Value, quantities: &BTreeMap<&str, i64>) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
@@ -520,7 +544,7 @@ mod tests {
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 
-    fn listing(item: &str, sku: &str) -> Listing {
+    pub(crate) fn listing(item: &str, sku: &str) -> Listing {
         let now = chrono::Utc::now();
         Listing {
             tenant_id: uuid::Uuid::nil(),
@@ -540,6 +564,7 @@ mod tests {
             dirty_at: None,
             drift_count: 0,
             last_error: None,
+            stock_feed: None,
             seen_at: now,
             created_at: now,
             updated_at: now,
