@@ -1,8 +1,8 @@
-//! One stock figure on every channel, on the real binary: a Shopify shop and a BigCommerce
-//! store list the kettle; a sale arriving from WooCommerce lowers the kettle's figure on
-//! both within seconds; a thousand stock changes in a burst end with the right figure on
-//! both, in a bounded number of pushes. The channels are local servers answering with the
-//! platforms' documented payloads.
+//! One stock figure on every channel, on the real binary: a Shopify shop, a BigCommerce
+//! store and an Amazon seller account list the kettle; a sale arriving from WooCommerce lowers
+//! the kettle's figure on all three within seconds; a thousand stock changes in a burst end
+//! with the right figure on each, in a bounded number of pushes. The channels are local
+//! servers answering with the platforms' documented payloads.
 
 // Test support code panics on failure by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 const SHOPIFY_SET: &str = "/admin/api/2026-07/graphql.json";
 const BIG_SET: &str = "/stores/e2estore/v3/inventory/adjustments/absolute";
+const AMAZON_SET: &str = "/listings/2021-08-01/items/A3SELLERID/KETTLE-1";
+const AMAZON_ORDER: &str = "902-1845936-5435065";
 const WOO_SECRET: &str = "woocommerce secret for the e2e shop";
 
 fn fixture(path: &str) -> Value {
@@ -79,6 +81,71 @@ fn bigcommerce(mock: &MockApi) {
     );
 }
 
+/// Amazon: Login with Amazon, an order that named the kettle (cancelled there: it holds no
+/// stock; the sandbox's order and items), the kettle's listing read back (its documented
+/// shape) and `patchListingsItem`'s recorded answer.
+fn amazon(mock: &MockApi) {
+    mock.on(
+        "/auth/o2/token",
+        vec![body(
+            &json!({ "access_token": "Atza|e2e", "token_type": "bearer", "expires_in": 3600 }),
+        )],
+    );
+    let mut order =
+        fixture("amazon/sp_api_orders_v0_getOrder_sandbox_TEST_CASE_200.json")["payload"].clone();
+    order["OrderStatus"] = json!("Canceled");
+    mock.on(
+        "/orders/v0/orders",
+        vec![body(&json!({ "payload": { "Orders": [order] } }))],
+    );
+    let mut items = fixture("amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json");
+    items["payload"]["OrderItems"][0]["SellerSKU"] = json!("KETTLE-1");
+    mock.on(
+        &format!("/orders/v0/orders/{AMAZON_ORDER}/orderItems"),
+        vec![body(&items)],
+    );
+    mock.on(
+        "/tokens/2021-03-01/restrictedDataToken",
+        vec![body(
+            &json!({ "restrictedDataToken": "Atz.sprdt|e2e", "expiresIn": 3600 }),
+        )],
+    );
+    for (part, file) in [
+        ("address", "getOrderAddress"),
+        ("buyerInfo", "getOrderBuyerInfo"),
+    ] {
+        mock.on(
+            &format!("/orders/v0/orders/{AMAZON_ORDER}/{part}"),
+            vec![body(&fixture(&format!(
+                "amazon/sp_api_orders_v0_{file}_example.json"
+            )))],
+        );
+    }
+    mock.on(
+        &format!("GET {AMAZON_SET}"),
+        vec![body(&json!({
+            "sku": "KETTLE-1",
+            "summaries": [{ "marketplaceId": "ATVPDKIKX0DER", "asin": "B0KETTLE01", "itemName": "Kettle" }],
+            "fulfillmentAvailability": [{ "fulfillmentChannelCode": "DEFAULT", "quantity": 4 }]
+        }))],
+    );
+    mock.on(
+        &format!("PATCH {AMAZON_SET}"),
+        vec![body(
+            &fixture(
+                "amazon/writeback/sp_api_listings_2021-08-01_patchListingsItem_sandbox_200.json",
+            )["response"]["body"],
+        )],
+    );
+}
+
+fn amazon_figures(mock: &MockApi) -> Vec<i64> {
+    mock.json_sent("PATCH", AMAZON_SET)
+        .iter()
+        .map(|b| b["patches"][0]["value"][0]["quantity"].as_i64().unwrap())
+        .collect()
+}
+
 fn shopify_figures(mock: &MockApi) -> Vec<i64> {
     mock.json_sent("POST", SHOPIFY_SET)
         .iter()
@@ -97,23 +164,34 @@ fn big_figures(mock: &MockApi) -> Vec<i64> {
         .collect()
 }
 
-/// Waits until both channels were last told `figure`; how long that took.
-async fn both_show(
-    app: &Orderflow,
-    shopify: &MockApi,
-    big: &MockApi,
-    figure: i64,
-    within: Duration,
-) -> Duration {
+/// The three channels' servers, and what each was told.
+struct Channels {
+    shopify: MockApi,
+    big: MockApi,
+    amazon: MockApi,
+}
+
+impl Channels {
+    fn figures(&self) -> [Vec<i64>; 3] {
+        [
+            shopify_figures(&self.shopify),
+            big_figures(&self.big),
+            amazon_figures(&self.amazon),
+        ]
+    }
+}
+
+/// Waits until every channel was last told `figure`; how long that took.
+async fn all_show(app: &Orderflow, channels: &Channels, figure: i64, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
-        let (s, b) = (shopify_figures(shopify), big_figures(big));
-        if s.last() == Some(&figure) && b.last() == Some(&figure) {
+        let told = channels.figures();
+        if told.iter().all(|t| t.last() == Some(&figure)) {
             return started.elapsed();
         }
         assert!(
             started.elapsed() < within,
-            "the channels never showed {figure}: Shopify {s:?}, BigCommerce {b:?}\n{}",
+            "the channels never showed {figure}: Shopify, BigCommerce, Amazon {told:?}\n{}",
             app.stderr()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -147,13 +225,15 @@ async fn woo_sale(app: &Orderflow, token: &str, kettles: i64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_woocommerce_sale_reaches_shopify_and_bigcommerce_and_a_burst_costs_few_pushes() {
-    let (shopify_api, big_api) = (
-        MockApi::spawn("x-shopify-access-token"),
-        MockApi::spawn("x-auth-token"),
-    );
-    shopify(&shopify_api);
-    bigcommerce(&big_api);
+async fn a_woocommerce_sale_reaches_shopify_bigcommerce_and_amazon_and_a_burst_costs_few_pushes() {
+    let channels = Channels {
+        shopify: MockApi::spawn("x-shopify-access-token"),
+        big: MockApi::spawn("x-auth-token"),
+        amazon: MockApi::spawn("x-amz-access-token"),
+    };
+    shopify(&channels.shopify);
+    bigcommerce(&channels.big);
+    amazon(&channels.amazon);
     let mut env = Environment::new().await.unwrap();
     env.set_env("ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK", "true");
     let app = env.start().await.unwrap();
@@ -165,39 +245,53 @@ async fn a_woocommerce_sale_reaches_shopify_and_bigcommerce_and_a_burst_costs_fe
         (
             "SHOPIFY",
             "stock.myshopify.com",
-            json!({ "accessToken": "shpat_stock_e2e", "apiUrl": shopify_api.base }),
+            json!({ "accessToken": "shpat_stock_e2e", "apiUrl": channels.shopify.base }),
         ),
         (
             "BIGCOMMERCE",
             "e2estore",
-            json!({ "storeHash": "e2estore", "accessToken": "bc_stock_e2e", "apiUrl": big_api.base }),
+            json!({ "storeHash": "e2estore", "accessToken": "bc_stock_e2e", "apiUrl": channels.big.base }),
+        ),
+        (
+            "AMAZON",
+            "A3SELLERID",
+            json!({
+                "clientId": "amzn1.application-oa2-client.e2e", "clientSecret": "lwa-secret", "refreshToken": "Atzr|e2e",
+                "sellerId": "A3SELLERID", "marketplaceId": "ATVPDKIKX0DER",
+                "apiUrl": channels.amazon.base, "tokenUrl": format!("{}/auth/o2/token", channels.amazon.base)
+            }),
         ),
     ] {
-        app.mutate(t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { id } userErrors { field message } } }",
+        let c = app.mutate(t, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { id } userErrors { field message } } }",
             json!({ "i": { "platform": platform, "name": platform, "shopDomain": domain, "webhookSecret": "a channel secret for the e2e stock shop", "credentials": credentials } }))
             .await
             .unwrap();
+        if platform == "AMAZON" {
+            // Amazon's listings are the SKUs its orders named: read once the order is in.
+            wait_for_amazon_order(&app, t).await;
+            app.mutate(t, "checkChannelStock", "mutation($c: ID!) { checkChannelStock(input: {connectionId: $c}) { userErrors { message } } }",
+                json!({ "c": c["channelConnection"]["id"] }))
+                .await
+                .unwrap();
+        }
     }
-    // Connected: each catalog is read, the kettle matched, its 20 units pushed to both.
-    both_show(&app, &shopify_api, &big_api, 20, Duration::from_secs(30)).await;
-    let first = big_api.json_sent("PUT", BIG_SET);
+    // Connected: each catalog is read, the kettle matched, its 20 units pushed to all three.
+    all_show(&app, &channels, 20, Duration::from_secs(30)).await;
+    let first = channels.big.json_sent("PUT", BIG_SET);
     assert_eq!(
         first[0]["items"],
         json!([{ "location_id": 1, "variant_id": 382, "quantity": 20 }])
     );
 
-    // A sale of 3 on WooCommerce: both other channels show 17 within seconds.
+    // A sale of 3 on WooCommerce: every other channel shows 17 within seconds.
     let sold = Instant::now();
     woo_sale(&app, t, 3).await;
-    both_show(&app, &shopify_api, &big_api, 17, Duration::from_secs(15)).await;
+    all_show(&app, &channels, 17, Duration::from_secs(15)).await;
     let took = sold.elapsed();
     assert!(took < Duration::from_secs(10), "{took:?}");
 
     // A thousand changes to the kettle, eight at a time: +2, −1, … (net +500).
-    let (shopify_before, big_before) = (
-        shopify_figures(&shopify_api).len(),
-        big_figures(&big_api).len(),
-    );
+    let before = channels.figures().map(|f| f.len());
     let burst = Instant::now();
     let changes: Vec<i64> = (0..1000).map(|i| if i % 2 == 0 { 2 } else { -1 }).collect();
     for chunk in changes.chunks(8) {
@@ -210,22 +304,45 @@ async fn a_woocommerce_sale_reaches_shopify_and_bigcommerce_and_a_burst_costs_fe
         }
     }
     let burst_took = burst.elapsed();
-    both_show(&app, &shopify_api, &big_api, 517, Duration::from_secs(30)).await;
+    all_show(&app, &channels, 517, Duration::from_secs(30)).await;
     let settled = burst.elapsed();
-    let shopify_pushes = shopify_figures(&shopify_api).len() - shopify_before;
-    let big_pushes = big_figures(&big_api).len() - big_before;
+    let after = channels.figures().map(|f| f.len());
+    let pushes: Vec<usize> = after.iter().zip(before).map(|(a, b)| a - b).collect();
     eprintln!(
-        "sale to both channels: {took:?}; 1000 changes in {burst_took:?}, settled after {settled:?}: \
-         {shopify_pushes} Shopify pushes, {big_pushes} BigCommerce pushes"
+        "sale to every channel: {took:?}; 1000 changes in {burst_took:?}, settled after {settled:?}: \
+         Shopify, BigCommerce, Amazon pushes {pushes:?}"
     );
     // About one push a second while changes keep coming (the coalescing window), then the last.
     let bound = settled.as_secs() as usize + 3;
-    assert!(
-        shopify_pushes <= bound,
-        "{shopify_pushes} Shopify pushes for {settled:?}"
-    );
-    assert!(
-        big_pushes <= bound,
-        "{big_pushes} BigCommerce pushes for {settled:?}"
-    );
+    for (channel, n) in ["Shopify", "BigCommerce", "Amazon"].iter().zip(&pushes) {
+        assert!(*n <= bound, "{n} {channel} pushes for {settled:?}");
+    }
+}
+
+async fn wait_for_amazon_order(app: &Orderflow, token: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = app
+            .graphql(
+                Some(token),
+                "{ orders { edges { node { name } } } }",
+                json!({}),
+            )
+            .await
+            .unwrap();
+        let named = body["data"]["orders"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["node"]["name"] == AMAZON_ORDER);
+        if named {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no Amazon order: {}",
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
