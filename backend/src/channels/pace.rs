@@ -29,6 +29,13 @@ pub fn bucket(platform: Platform) -> Bucket {
     Bucket { rate, burst }
 }
 
+/// Amazon's `createFeed` quota, far below the rest of the SP-API: one submission restored
+/// every two minutes, bursts of 15.
+pub const AMAZON_CREATE_FEED: Bucket = Bucket {
+    rate: 1.0 / 120.0,
+    burst: 15.0,
+};
+
 /// Waits until the connection has `calls` calls free, and takes them; `Err` with the wait
 /// still ahead when that is more than [`MAX_WAIT`] away (the caller asks again later). When
 /// the count cannot be read (Redis down) the write goes ahead: the platform's 429 still holds.
@@ -38,17 +45,34 @@ pub async fn take(
     platform: Platform,
     calls: u32,
 ) -> Result<(), Duration> {
-    let key = key(connection);
-    let bucket = bucket(platform);
+    take_from(state, &key(connection), bucket(platform), calls).await
+}
+
+/// Like [`take`], for one call of an operation with a quota of its own (`name`).
+pub async fn take_operation(
+    state: &AppState,
+    connection: uuid::Uuid,
+    name: &str,
+    bucket: Bucket,
+) -> Result<(), Duration> {
+    take_from(state, &format!("{}:{name}", key(connection)), bucket, 1).await
+}
+
+async fn take_from(
+    state: &AppState,
+    key: &str,
+    bucket: Bucket,
+    calls: u32,
+) -> Result<(), Duration> {
     // More than a burst's worth can never be free at once: such a run takes the whole burst
     // (and the platform's own 429s pace the rest).
     let calls = f64::from(calls).min(bucket.burst);
     let started = Instant::now();
     loop {
-        let wait = match state.limiter.take(&key, bucket, calls).await {
+        let wait = match state.limiter.take(key, bucket, calls).await {
             Ok(wait) => wait,
             Err(e) => {
-                tracing::warn!(error = ?e, %connection, "channel pace unavailable; writing unpaced");
+                tracing::warn!(error = ?e, key, "channel pace unavailable; writing unpaced");
                 return Ok(());
             }
         };

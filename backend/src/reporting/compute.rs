@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    delivery_exceptions, inventory_movements, ledger_lines, order_events, order_reviews, orders,
-    refunds, returns, shipments, stock_levels, support_threads,
+    channel_stock_log, delivery_exceptions, inventory_movements, ledger_lines, order_events,
+    order_reviews, orders, refunds, returns, shipments, stock_levels, support_threads,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
@@ -44,6 +44,7 @@ pub async fn days(tx: &TenantTx, period: &Period) -> Result<Days, DbErr> {
     inventory(tx, period, range, &mut out).await?;
     tickets(tx, period, range, &mut out).await?;
     fraud(tx, period, range, &mut out).await?;
+    stock_drift(tx, period, range, &mut out).await?;
     Ok(out)
 }
 
@@ -455,6 +456,28 @@ async fn fraud(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<()
             // A staff rejection is a fraud outcome when the order was in fraud review.
             REJECTED if first.get(order).is_some_and(|h| h <= at) => d.fraud_rejected += 1,
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Listings the drift checks found showing another figure than pushed (and corrected), on
+/// the day each check ran.
+async fn stock_drift(tx: &TenantTx, p: &Period, r: Range, out: &mut Days) -> Result<(), DbErr> {
+    use channel_stock_log::Column as L;
+    let rows: Vec<(DateTime<Utc>, i32)> = channel_stock_log::Entity::find()
+        .select_only()
+        .columns([L::CreatedAt, L::Changed])
+        .filter(L::TenantId.eq(tx.tenant().uuid()))
+        .filter(L::Kind.eq("drift"))
+        .filter(L::CreatedAt.gte(r.0))
+        .filter(L::CreatedAt.lt(r.1))
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    for (at, changed) in rows {
+        if let Some(d) = on(out, p, at) {
+            d.stock_drift += u64::try_from(changed).unwrap_or(0);
         }
     }
     Ok(())

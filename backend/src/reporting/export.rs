@@ -18,7 +18,7 @@ use crate::infra::csv::csv_bytes;
 use crate::state::AppState;
 use crate::tenancy::Permission;
 
-const FIXED: [&str; 34] = [
+const FIXED: [&str; 35] = [
     "scope",
     "from",
     "to",
@@ -53,6 +53,7 @@ const FIXED: [&str; 34] = [
     "fraud_rejected",
     "fraud_pending",
     "fraud_auto_rejected",
+    "stock_drift_corrected",
 ];
 
 const MONEY: [&str; 7] = [
@@ -124,6 +125,7 @@ fn row(
         k.fraud_rejected.to_string(),
         k.fraud_pending.to_string(),
         k.fraud_auto_rejected.to_string(),
+        k.stock_drift.to_string(),
     ];
     for c in currencies {
         let m = k.money.iter().find(|m| &m.currency == c);

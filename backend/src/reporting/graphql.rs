@@ -104,6 +104,9 @@ pub struct Kpis {
     pub fraud_pending: u64,
     /// Orders rejected by their fraud score without review.
     pub fraud_auto_rejected: u64,
+    /// Channel listings the drift checks found showing another stock figure than Orderflow
+    /// pushed, and corrected (per connection: `channelStock.driftFound`).
+    pub stock_drift_corrected: u64,
 }
 
 impl Kpis {
@@ -141,6 +144,7 @@ impl Kpis {
             fraud_rejected: k.fraud_rejected,
             fraud_pending: k.fraud_pending,
             fraud_auto_rejected: k.fraud_auto_rejected,
+            stock_drift_corrected: k.stock_drift,
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct DayRollup {
     pub fraud_rejected: u64,
     /// Orders rejected by the fraud score alone, without review.
     pub fraud_auto_rejected: u64,
+    /// Channel listings found showing another stock figure than Orderflow pushed, corrected.
+    pub stock_drift: u64,
 }
 
 /// Money KPIs of one currency over a period.
@@ -128,6 +130,7 @@ pub struct Kpis {
     /// Of the period's holds, those still waiting now (read live, not from the rollups).
     pub fraud_pending: u64,
     pub fraud_auto_rejected: u64,
+    pub stock_drift: u64,
 }
 
 fn ratio(part: u64, whole: u64) -> Option<f64> {
@@ -193,6 +196,7 @@ impl Kpis {
             k.fraud_approved += d.fraud_approved;
             k.fraud_rejected += d.fraud_rejected;
             k.fraud_auto_rejected += d.fraud_auto_rejected;
+            k.stock_drift += d.stock_drift;
         }
         k.customers = customers.count();
         k.processing_median = processing.quantile(0.5);

@@ -246,6 +246,19 @@ async fn a_shopify_catalog_is_mapped_by_sku_and_each_stock_change_sets_its_level
     assert_eq!(summary["driftFound"], 1, "{summary}");
     let drift = log.iter().find(|l| l["kind"] == "drift").unwrap();
     assert_eq!(drift["changed"], 1, "{drift}");
+    // And counted among the day's KPIs.
+    let today = chrono::Utc::now().date_naive();
+    let kpis = app
+        .gql(
+            Some(&s.access),
+            "query($f: NaiveDate!, $t: NaiveDate!) { kpis(from: $f, to: $t) { kpis { stockDriftCorrected } } }",
+            json!({ "f": today - chrono::Duration::days(1), "t": today }),
+        )
+        .await;
+    assert_eq!(
+        kpis["data"]["kpis"]["kpis"]["stockDriftCorrected"], 1,
+        "{kpis}"
+    );
     let before = sets(&mock).len();
     settle(&app).await;
     let sent = sets(&mock);

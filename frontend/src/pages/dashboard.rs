@@ -9,7 +9,7 @@ use crate::live::{self, Link};
 use crate::session::{query, session};
 use crate::widgets::{bars, line, loaded};
 
-const KPI_FIELDS: &str = "orders cancelledOrders customers ordersShipped processingMedianSeconds processingP90Seconds shipments fulfillmentAccuracy deliveries medianShippingSeconds onTimeRate reviews averageRating csat returns returnRate supportTickets autoResolutionRate fraudHolds fraudPending money { currency orders revenue refunded netRevenue averageOrderValue costPerOrder }";
+const KPI_FIELDS: &str = "orders cancelledOrders customers ordersShipped processingMedianSeconds processingP90Seconds shipments fulfillmentAccuracy deliveries medianShippingSeconds onTimeRate reviews averageRating csat returns returnRate supportTickets autoResolutionRate fraudHolds fraudPending stockDriftCorrected money { currency orders revenue refunded netRevenue averageOrderValue costPerOrder }";
 
 fn kpis_query() -> String {
     format!(
@@ -95,6 +95,7 @@ fn kpi_cards(r: &Value, currency: &str) -> impl IntoView {
             {card("Support tickets", f(k, "supportTickets"), f(p, "supportTickets"), count, Better::Down)}
             {card("Answered without staff", f(k, "autoResolutionRate"), f(p, "autoResolutionRate"), fmt::percent, Better::Up)}
             {card("Fraud holds", f(k, "fraudHolds"), f(p, "fraudHolds"), count, Better::Down)}
+            {card("Channel stock drift corrected", f(k, "stockDriftCorrected"), f(p, "stockDriftCorrected"), count, Better::Down)}
             {card("Customers", f(k, "customers"), f(p, "customers"), count, Better::Up)}
             {card("Orders shipped", f(k, "ordersShipped"), f(p, "ordersShipped"), count, Better::Up)}
         </div>

@@ -57,9 +57,12 @@ pub async fn settle(tx: &TenantTx, told: &[Told]) -> Result<(), DbErr> {
             .filter(C::TenantId.eq(tx.tenant().uuid()))
             .filter(C::Id.eq(t.listing));
         if let Some(q) = t.quantity {
+            // A figure sent since an Amazon feed was: that feed's report no longer speaks
+            // for the listing.
             update = update
                 .col_expr(C::PushedQuantity, Expr::value(q))
-                .col_expr(C::PushedAt, Expr::value(now));
+                .col_expr(C::PushedAt, Expr::value(now))
+                .col_expr(C::StockFeed, Expr::value(Option::<String>::None));
         }
         update.exec(tx.conn()).await?;
         // Clean again only if no stock change came in since it was read. A refused item is

@@ -262,10 +262,16 @@ async fn push_batch(
     let mut feed_id = None;
     if !figures.is_empty() {
         let calls = write::calls(platform, &figures);
+        let feed = platform == Platform::Amazon && figures.len() > feed::PATCH_UP_TO;
         if let Err(wait) = super::pace::take(state, b.connection.id, platform, calls).await {
             outcome = Err(CallError::Down(format!(
                 "Orderflow's pace for {}: this connection's calls are spent for the next {} s",
                 platform.label(),
+                std::cmp::max(wait.as_secs(), 1)
+            )));
+        } else if let Err(wait) = feed_quota(state, b.connection.id, feed).await {
+            outcome = Err(CallError::Down(format!(
+                "Amazon's createFeed quota (one feed every two minutes) is spent (rate limited for {}s)",
                 std::cmp::max(wait.as_secs(), 1)
             )));
         } else {
@@ -369,6 +375,15 @@ async fn push_batch(
         }
     }
     tx.commit().await
+}
+
+/// An Amazon listings feed also takes from `createFeed`'s own quota.
+async fn feed_quota(state: &AppState, connection: uuid::Uuid, feed: bool) -> Result<(), Duration> {
+    if !feed {
+        return Ok(());
+    }
+    let quota = super::pace::AMAZON_CREATE_FEED;
+    super::pace::take_operation(state, connection, "amazon.createFeed", quota).await
 }
 
 /// Opens the shop and writes the figures; each figure's outcome joins `told`. The Amazon
