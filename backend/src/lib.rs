@@ -36,6 +36,7 @@ pub mod infra;
 pub mod jobs;
 pub mod lifecycle;
 pub mod order;
+pub mod planning;
 pub mod reporting;
 pub mod schema;
 pub mod state;

@@ -17,6 +17,7 @@ use syn::visit::Visit;
 const LAYERS: &[&str] = &[
     "domain",
     "error",
+    "planning::forecast",
     "config",
     "infra",
     "tenancy",
@@ -52,6 +53,7 @@ const LAYERS: &[&str] = &[
     "webhooks",
     "automation",
     "reporting",
+    "planning",
     "channels",
     "bulk",
     "schema",

@@ -16,6 +16,7 @@
 //! The journeys themselves are in `tests/`.
 
 pub mod browser;
+pub mod fixtures;
 pub mod mail;
 pub mod orderflow;
 pub mod redis;

@@ -110,23 +110,76 @@ pub async fn shopify_webhook(
     order: &Value,
 ) -> anyhow::Result<()> {
     let payload = serde_json::to_vec(order)?;
+    let signature = sign(secret, &payload)?;
+    post(
+        app,
+        path,
+        &[
+            ("X-Shopify-Topic", "orders/create"),
+            ("X-Shopify-Webhook-Id", webhook_id),
+            ("X-Shopify-Hmac-Sha256", &signature),
+        ],
+        payload,
+    )
+    .await
+}
+
+/// HMAC-SHA256 of `payload` with `secret`, base64: how Shopify and WooCommerce sign.
+fn sign(secret: &str, payload: &[u8]) -> anyhow::Result<String> {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
-    mac.update(&payload);
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    let res = app
+    mac.update(payload);
+    Ok(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+/// Posts a webhook's JSON `payload` with `headers` to `path`; it must be taken (200).
+async fn post(
+    app: &Orderflow,
+    path: &str,
+    headers: &[(&str, &str)],
+    payload: Vec<u8>,
+) -> anyhow::Result<()> {
+    let mut req = app
         .client()
         .post(app.url(path))
-        .header("content-type", "application/json")
-        .header("X-Shopify-Topic", "orders/create")
-        .header("X-Shopify-Webhook-Id", webhook_id)
-        .header("X-Shopify-Hmac-Sha256", signature)
-        .body(payload)
-        .send()
-        .await?;
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = req.body(payload).send().await?;
     if res.status() != 200 {
         bail!("the webhook was answered {}", res.status());
     }
     Ok(())
+}
+
+/// Posts WooCommerce's `order.created` fixture (order 727) selling `kettles` kettles and one
+/// more item, to a connection's webhook `path` for `domain`, signed with its `secret`.
+pub async fn woocommerce_sale(
+    app: &Orderflow,
+    path: &str,
+    domain: &str,
+    secret: &str,
+    kettles: i64,
+) -> anyhow::Result<()> {
+    let mut o = crate::fixtures::json("woocommerce/order_created_727_wp_api_v3.json");
+    o["line_items"][0]["sku"] = json!("KETTLE-1");
+    o["line_items"][0]["quantity"] = json!(kettles);
+    o["line_items"][1]["sku"] = json!("SKU2006-020");
+    let payload = serde_json::to_vec(&o)?;
+    let signature = sign(secret, &payload)?;
+    let (delivery, source) = (format!("e2e-{domain}-727"), format!("https://{domain}/"));
+    post(
+        app,
+        path,
+        &[
+            ("X-WC-Webhook-Topic", "order.created"),
+            ("X-WC-Webhook-Signature", &signature),
+            ("X-WC-Webhook-Delivery-ID", &delivery),
+            ("X-WC-Webhook-Source", &source),
+        ],
+        payload,
+    )
+    .await
 }
 
 /// Waits until the order is in `state`; the order (fields of `query`) then.

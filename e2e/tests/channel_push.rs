@@ -9,11 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use e2e::fixtures::{AMAZON_ORDER, answer as body, json as fixture};
 use e2e::orderflow::{Environment, Orderflow};
 use e2e::remote_api::{MockApi, Reply};
 use e2e::shop::{self, Shop};
-use hmac::Mac;
 use serde_json::{Value, json};
 
 const API: &str = "/admin/api/2026-07";
@@ -25,22 +24,9 @@ const WOO: &str = "/wp-json/wc/v3/orders/727";
 /// An answer that never arrives: Orderflow is killed while it waits.
 const NEVER: Duration = Duration::from_secs(600);
 
-fn fixture(path: &str) -> Value {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../backend/tests/fixtures")
-        .join(path);
-    serde_json::from_slice(&std::fs::read(full).unwrap()).unwrap()
-}
-
-fn body(v: &Value) -> Reply {
-    Reply::json(serde_json::to_vec(v).unwrap())
-}
-
 /// A recorded exchange's answer, held as long as `delay`.
 fn held(exchange: &Value, delay: Duration) -> Reply {
-    let mut r = body(&exchange["response"]["body"]).held_for(delay);
-    r.status = exchange["response"]["status"].as_u64().unwrap() as u16;
-    r
+    e2e::fixtures::recorded(exchange).held_for(delay)
 }
 
 /// Shopify's recorded order as `id`, with no fulfilment of ours.
@@ -65,29 +51,11 @@ fn shopify(mock: &MockApi) {
             vec![body(&shopify_order(id))],
         );
     }
-    let mut fos = fixture("shopify/writeback/rest_2026-07_fulfillment_orders_list.json");
-    let webhook = fixture("shopify/webhook_orders_create.json");
-    let template = fos["response"]["body"]["fulfillment_orders"][0]["line_items"][0].clone();
-    let items: Vec<Value> = webhook["line_items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut item = template.clone();
-            item["id"] = json!(template["id"].as_i64().unwrap() + i as i64);
-            item["line_item_id"] = line["id"].clone();
-            item["quantity"] = line["quantity"].clone();
-            item["fulfillable_quantity"] = line["quantity"].clone();
-            item
-        })
-        .collect();
-    fos["response"]["body"]["fulfillment_orders"][0]["line_items"] = json!(items);
-    fos["response"]["body"]["fulfillment_orders"][0]["order_id"] =
-        json!(SHIPPED.parse::<i64>().unwrap());
     mock.on(
         &format!("{API}/orders/{SHIPPED}/fulfillment_orders.json"),
-        vec![body(&fos["response"]["body"])],
+        vec![body(&e2e::fixtures::shopify_fulfillment_orders(
+            SHIPPED.parse().unwrap(),
+        ))],
     );
     let made = fixture("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
     let id = made["response"]["body"]["fulfillment"]["id"].clone();
@@ -224,6 +192,24 @@ async fn pushes(app: &Orderflow, token: &str) -> Vec<(String, String, String)> {
     all
 }
 
+/// The tracking numbers of an order's parcels.
+async fn tracking_numbers(app: &Orderflow, token: &str, order: &str) -> Vec<String> {
+    let body = app
+        .graphql(
+            Some(token),
+            "query($o: ID!) { order(id: $o) { shipments { trackingNumber } } }",
+            json!({ "o": order }),
+        )
+        .await
+        .unwrap();
+    body["data"]["order"]["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["trackingNumber"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Waits until every push of the tenant is sent and there are `count`.
 async fn all_sent(app: &Orderflow, token: &str, count: usize) -> Vec<(String, String, String)> {
     // The dead process's jobs come back when their lease (60 s) lapses.
@@ -240,30 +226,6 @@ async fn all_sent(app: &Orderflow, token: &str, count: usize) -> Vec<(String, St
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-async fn woo_order(app: &Orderflow, path: &str, secret: &str) {
-    let mut o = fixture("woocommerce/order_created_727_wp_api_v3.json");
-    o["line_items"][0]["sku"] = json!("KETTLE-1");
-    o["line_items"][0]["quantity"] = json!(1);
-    o["line_items"][1]["sku"] = json!("SKU2006-020");
-    let payload = serde_json::to_vec(&o).unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(&payload);
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    let res = app
-        .client()
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .header("X-WC-Webhook-Topic", "order.created")
-        .header("X-WC-Webhook-Signature", signature)
-        .header("X-WC-Webhook-Delivery-ID", "e2e-push-woo-1")
-        .header("X-WC-Webhook-Source", "https://woocommerce.example.com/")
-        .body(payload)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,16 +258,19 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
     shop::shopify_webhook(&app, &path, secret, "e2e-push-1", &fixture_order)
         .await
         .unwrap();
+    let shipped = order_id(&app, &a.token, "#9999").await;
+    shop::wait_for_state(&app, &a.token, &shipped, "SHIPPED")
+        .await
+        .unwrap();
+    let tracking = tracking_numbers(&app, &a.token, &shipped).await;
+    // The same shopper again, after (arriving together, either could be held as the other's
+    // duplicate).
     let mut unpaid = fixture_order.clone();
     unpaid["id"] = json!(CANCELLED.parse::<i64>().unwrap());
     unpaid["name"] = json!("#9998");
     unpaid["order_number"] = json!(1235);
     unpaid["financial_status"] = json!("pending");
     shop::shopify_webhook(&app, &path, secret, "e2e-push-2", &unpaid)
-        .await
-        .unwrap();
-    let shipped = order_id(&app, &a.token, "#9999").await;
-    shop::wait_for_state(&app, &a.token, &shipped, "SHIPPED")
         .await
         .unwrap();
     let unpaid = order_id(&app, &a.token, "#9998").await;
@@ -321,7 +286,9 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
         .unwrap();
     let woo_secret = "woocommerce secret for the pushed connection";
     let woo_path = connect(&app, &b, "WOOCOMMERCE", "woocommerce.example.com", woo_secret, json!({ "consumerKey": "ck_push_e2e", "consumerSecret": "cs_push_e2e", "apiUrl": woo_api.base })).await;
-    woo_order(&app, &woo_path, woo_secret).await;
+    shop::woocommerce_sale(&app, &woo_path, "woocommerce.example.com", woo_secret, 1)
+        .await
+        .unwrap();
 
     // Each write has reached its platform, which made it; no answer has come back.
     let fulfil = format!("{API}/fulfillments.json");
@@ -336,6 +303,16 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
     let shopify_log = all_sent(&app, &a.token, 2).await;
     let woo_log = all_sent(&app, &b.token, 2).await;
     assert_eq!(shopify_api.hits_by("POST", &fulfil), 1, "one fulfilment");
+    // Of the parcel: its tracking number, every line of the order (one unit each).
+    let sent = &shopify_api.json_sent("POST", &fulfil)[0]["fulfillment"];
+    assert_eq!(sent["tracking_info"]["number"], tracking[0].as_str());
+    let units: i64 = sent["line_items_by_fulfillment_order"][0]["fulfillment_order_line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .sum();
+    assert_eq!(units, 5, "{sent}");
     assert_eq!(shopify_api.hits_by("POST", &cancel), 1, "one cancellation");
     assert_eq!(woo_api.hits_by("POST", &note), 1, "one note");
     // Found on the platforms, not made again.
@@ -360,6 +337,149 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
         woo_log.iter().any(|(k, ..)| k == "completed"),
         "{woo_log:?}"
     );
+    let status = app.terminate(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success());
+}
+
+/// The SP-API: Amazon's sandbox order for a kettle, to ship by `ship_by`, and
+/// `confirmShipment`'s recorded 204.
+fn amazon(mock: &MockApi, ship_by: chrono::DateTime<chrono::Utc>) {
+    e2e::fixtures::serve_amazon_order(mock, "Unshipped", ship_by);
+    mock.on(
+        &format!("/orders/v0/orders/{AMAZON_ORDER}/shipmentConfirmation"),
+        vec![e2e::fixtures::recorded(&fixture(
+            "amazon/writeback/sp_api_orders_v0_confirmShipment_sandbox_204.json",
+        ))],
+    );
+}
+
+/// WooCommerce: notes as its docs answer one (each read back once written), the order as
+/// its docs answer the update to completed.
+fn woocommerce_notes(mock: &MockApi) {
+    mock.on("/wp-json/wc/v3/orders", vec![body(&json!([]))]);
+    let notes = format!("{WOO}/notes");
+    mock.on(&format!("GET {notes}"), vec![body(&json!([]))]);
+    let note = fixture("woocommerce/writeback/order_note_create_723.json");
+    mock.on(
+        &format!("POST {notes}"),
+        vec![e2e::fixtures::recorded(&note)],
+    );
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    mock.effect(&format!("POST {notes}"), move |sent| {
+        let sent: Value = serde_json::from_slice(sent).unwrap();
+        let mut kept = note["response"]["body"].clone();
+        kept["note"] = sent["note"].clone();
+        let mut all = written.lock().unwrap();
+        all.push(kept);
+        vec![(
+            format!("GET {notes}"),
+            vec![body(&Value::Array(all.clone()))],
+        )]
+    });
+    mock.on(
+        WOO,
+        vec![e2e::fixtures::recorded(&fixture(
+            "woocommerce/writeback/order_update_status_completed_727.json",
+        ))],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_woocommerce_order_and_an_amazon_order_are_told_of_their_parcels() {
+    let (woo_api, amazon_api) = (
+        MockApi::spawn("authorization"),
+        MockApi::spawn("x-amz-access-token"),
+    );
+    woocommerce_notes(&woo_api);
+    let ship_by = chrono::Utc::now() + chrono::Duration::days(2);
+    amazon(&amazon_api, ship_by);
+    let mut env = Environment::new().await.unwrap();
+    env.set_env("ORDERFLOW_OUTBOUND_ALLOW_LOOPBACK", "true");
+    let app = env.start().await.unwrap();
+    let s = shop::open(&app, "Told Shop", "owner@told-shop.example")
+        .await
+        .unwrap();
+    let t = s.token.as_str();
+    // Ten kettles in Kentucky, ten in California: fifteen go as two parcels.
+    app.mutate(t, "adjustStock", "mutation($w: ID!) { adjustStock(input: {sku: \"KETTLE-1\", warehouseId: $w, delta: -10, reason: \"count\"}) { userErrors { field message } } }", json!({ "w": s.warehouse })).await.unwrap();
+    let ca = app.mutate(t, "createWarehouse", "mutation { createWarehouse(input: {code: \"CA1\", name: \"San Francisco\", timezone: \"America/Los_Angeles\", address: {line1: \"1 Market St\", city: \"San Francisco\", region: \"CA\", postalCode: \"94105\", country: \"US\"}}) { warehouse { id } userErrors { message } } }", json!({})).await.unwrap();
+    app.mutate(t, "receiveStock", "mutation($w: ID!) { receiveStock(input: {sku: \"KETTLE-1\", warehouseId: $w, quantity: 10}) { userErrors { field message } } }", json!({ "w": ca["warehouse"]["id"] })).await.unwrap();
+
+    let woo_secret = "woocommerce secret for the told shop";
+    let woo_path = connect(&app, &s, "WOOCOMMERCE", "woocommerce.example.com", woo_secret, json!({ "consumerKey": "ck_told_e2e", "consumerSecret": "cs_told_e2e", "apiUrl": woo_api.base })).await;
+    shop::woocommerce_sale(&app, &woo_path, "woocommerce.example.com", woo_secret, 15)
+        .await
+        .unwrap();
+    connect(&app, &s, "AMAZON", "A3SELLERID", "", json!({
+        "clientId": "amzn1.application-oa2-client.e2e", "clientSecret": "lwa-secret", "refreshToken": "Atzr|e2e",
+        "sellerId": "A3SELLERID", "marketplaceId": "ATVPDKIKX0DER",
+        "apiUrl": amazon_api.base, "tokenUrl": format!("{}/auth/o2/token", amazon_api.base)
+    })).await;
+
+    // WooCommerce: a note per parcel, each with its own tracking, then completed.
+    let woo_order = order_id(&app, t, "#727").await;
+    shop::wait_for_state(&app, t, &woo_order, "SHIPPED")
+        .await
+        .unwrap();
+    let parcels = tracking_numbers(&app, t, &woo_order).await;
+    assert_eq!(parcels.len(), 2, "{parcels:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while woo_api.hits_by("PUT", WOO) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "never completed: {:?}\n{}",
+            woo_api.seen.lock().unwrap(),
+            app.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let notes = woo_api.json_sent("POST", &format!("{WOO}/notes"));
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for number in &parcels {
+        let naming = notes
+            .iter()
+            .filter(|n| n["note"].as_str().unwrap().contains(number.as_str()))
+            .count();
+        assert_eq!(naming, 1, "{number} in {notes:?}");
+    }
+    let writes: Vec<String> = woo_api
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, ..)| m != "GET")
+        .map(|(m, p, _)| format!("{m} {}", p.split('?').next().unwrap()))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            format!("POST {WOO}/notes"),
+            format!("POST {WOO}/notes"),
+            format!("PUT {WOO}")
+        ]
+    );
+    assert_eq!(woo_api.json_sent("PUT", WOO)[0]["status"], "completed");
+
+    // Amazon: the package confirmed with its item and tracking, before the ship-by time.
+    let amazon_order = order_id(&app, t, AMAZON_ORDER).await;
+    shop::wait_for_state(&app, t, &amazon_order, "SHIPPED")
+        .await
+        .unwrap();
+    let confirm = format!("/orders/v0/orders/{AMAZON_ORDER}/shipmentConfirmation");
+    seen(&app, &amazon_api, "POST", &confirm).await;
+    let confirmed_at = chrono::Utc::now();
+    let sent = amazon_api.json_sent("POST", &confirm);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let tracking = tracking_numbers(&app, t, &amazon_order).await;
+    assert_eq!(
+        sent[0]["packageDetail"]["trackingNumber"],
+        tracking[0].as_str()
+    );
+    assert_eq!(
+        sent[0]["packageDetail"]["orderItems"],
+        json!([{ "orderItemId": "05015851154158", "quantity": 1 }])
+    );
+    assert!(confirmed_at < ship_by);
     let status = app.terminate(Duration::from_secs(20)).await.unwrap();
     assert!(status.success());
 }

@@ -9,29 +9,16 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use e2e::fixtures::{answer as body, json as fixture};
 use e2e::orderflow::{Environment, Orderflow};
-use e2e::remote_api::{MockApi, Reply};
+use e2e::remote_api::MockApi;
 use e2e::shop;
-use hmac::Mac;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SHOPIFY_SET: &str = "/admin/api/2026-07/graphql.json";
 const BIG_SET: &str = "/stores/e2estore/v3/inventory/adjustments/absolute";
 const AMAZON_SET: &str = "/listings/2021-08-01/items/A3SELLERID/KETTLE-1";
-const AMAZON_ORDER: &str = "902-1845936-5435065";
 const WOO_SECRET: &str = "woocommerce secret for the e2e shop";
-
-fn fixture(path: &str) -> Value {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../backend/tests/fixtures")
-        .join(path);
-    serde_json::from_slice(&std::fs::read(full).unwrap()).unwrap()
-}
-
-fn body(v: &Value) -> Reply {
-    Reply::json(serde_json::to_vec(v).unwrap())
-}
 
 /// Shopify: a location, the kettle's product and `inventorySetQuantities`' answer (written in
 /// the documented shapes: Shopify publishes no recorded ones), its level there (Shopify's own).
@@ -85,42 +72,8 @@ fn bigcommerce(mock: &MockApi) {
 /// stock; the sandbox's order and items), the kettle's listing read back (its documented
 /// shape) and `patchListingsItem`'s recorded answer.
 fn amazon(mock: &MockApi) {
-    mock.on(
-        "/auth/o2/token",
-        vec![body(
-            &json!({ "access_token": "Atza|e2e", "token_type": "bearer", "expires_in": 3600 }),
-        )],
-    );
-    let mut order =
-        fixture("amazon/sp_api_orders_v0_getOrder_sandbox_TEST_CASE_200.json")["payload"].clone();
-    order["OrderStatus"] = json!("Canceled");
-    mock.on(
-        "/orders/v0/orders",
-        vec![body(&json!({ "payload": { "Orders": [order] } }))],
-    );
-    let mut items = fixture("amazon/sp_api_orders_v0_getOrderItems_sandbox_TEST_CASE_200.json");
-    items["payload"]["OrderItems"][0]["SellerSKU"] = json!("KETTLE-1");
-    mock.on(
-        &format!("/orders/v0/orders/{AMAZON_ORDER}/orderItems"),
-        vec![body(&items)],
-    );
-    mock.on(
-        "/tokens/2021-03-01/restrictedDataToken",
-        vec![body(
-            &json!({ "restrictedDataToken": "Atz.sprdt|e2e", "expiresIn": 3600 }),
-        )],
-    );
-    for (part, file) in [
-        ("address", "getOrderAddress"),
-        ("buyerInfo", "getOrderBuyerInfo"),
-    ] {
-        mock.on(
-            &format!("/orders/v0/orders/{AMAZON_ORDER}/{part}"),
-            vec![body(&fixture(&format!(
-                "amazon/sp_api_orders_v0_{file}_example.json"
-            )))],
-        );
-    }
+    let ship_by = chrono::Utc::now() + chrono::Duration::days(2);
+    e2e::fixtures::serve_amazon_order(mock, "Canceled", ship_by);
     mock.on(
         &format!("GET {AMAZON_SET}"),
         vec![body(&json!({
@@ -201,27 +154,10 @@ async fn all_show(app: &Orderflow, channels: &Channels, figure: i64, within: Dur
 async fn woo_sale(app: &Orderflow, token: &str, kettles: i64) {
     let c = app.mutate(token, "createChannelConnection", "mutation($i: CreateChannelConnectionInput!) { createChannelConnection(input: $i) { channelConnection { webhookUrl } userErrors { message } } }",
         json!({ "i": { "platform": "WOOCOMMERCE", "name": "Woo", "shopDomain": "woo.example.com", "webhookSecret": WOO_SECRET } })).await.unwrap();
-    let mut o = fixture("woocommerce/order_created_727_wp_api_v3.json");
-    o["line_items"][0]["sku"] = json!("KETTLE-1");
-    o["line_items"][0]["quantity"] = json!(kettles);
-    o["line_items"][1]["sku"] = json!("SKU2006-020");
-    let payload = serde_json::to_vec(&o).unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WOO_SECRET.as_bytes()).unwrap();
-    mac.update(&payload);
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    let res = app
-        .client()
-        .post(app.url(c["channelConnection"]["webhookUrl"].as_str().unwrap()))
-        .header("content-type", "application/json")
-        .header("X-WC-Webhook-Topic", "order.created")
-        .header("X-WC-Webhook-Signature", signature)
-        .header("X-WC-Webhook-Delivery-ID", "e2e-stock-1")
-        .header("X-WC-Webhook-Source", "https://woo.example.com/")
-        .body(payload)
-        .send()
+    let path = c["channelConnection"]["webhookUrl"].as_str().unwrap();
+    shop::woocommerce_sale(app, path, "woo.example.com", WOO_SECRET, kettles)
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,7 +270,7 @@ async fn wait_for_amazon_order(app: &Orderflow, token: &str) {
             .as_array()
             .into_iter()
             .flatten()
-            .any(|e| e["node"]["name"] == AMAZON_ORDER);
+            .any(|e| e["node"]["name"] == e2e::fixtures::AMAZON_ORDER);
         if named {
             return;
         }

@@ -39,29 +39,14 @@ fn shopify(mock: &MockApi) -> Value {
         &order_path(),
         vec![Reply::json(serde_json::to_vec(&shopify_order()).unwrap())],
     );
-    let mut fos = fixture_json("shopify/writeback/rest_2026-07_fulfillment_orders_list.json");
-    let webhook = fixture_json("shopify/webhook_orders_create.json");
-    let template = fos["response"]["body"]["fulfillment_orders"][0]["line_items"][0].clone();
-    let items: Vec<Value> = webhook["line_items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut item = template.clone();
-            item["id"] = json!(template["id"].as_i64().unwrap() + i as i64);
-            item["line_item_id"] = line["id"].clone();
-            item["quantity"] = line["quantity"].clone();
-            item["fulfillable_quantity"] = line["quantity"].clone();
-            item
-        })
-        .collect();
-    fos["response"]["body"]["fulfillment_orders"][0]["line_items"] = json!(items);
-    fos["response"]["body"]["fulfillment_orders"][0]["order_id"] =
-        json!(ORDER_ID.parse::<i64>().unwrap());
     mock.on(
         &format!("{API}/orders/{ORDER_ID}/fulfillment_orders.json"),
-        vec![reply(&fos)],
+        vec![Reply::json(
+            serde_json::to_vec(&e2e::fixtures::shopify_fulfillment_orders(
+                ORDER_ID.parse().unwrap(),
+            ))
+            .unwrap(),
+        )],
     );
     let made = fixture_json("shopify/writeback/rest_2026-07_fulfillment_create_tracking_url.json");
     mock.on(&format!("{API}/fulfillments.json"), vec![reply(&made)]);

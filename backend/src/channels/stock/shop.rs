@@ -142,26 +142,24 @@ impl<'a> Shop<'a> {
             .request(Method::PUT, url)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
-        let res = self
-            .client
-            .exchange(what, &|| put.try_clone().unwrap_or_else(|| unreachable!()))
-            .await?;
-        if !res.status.is_success() {
-            return Err(CallError::Refused(format!(
-                "{what}: HTTP {}: {}",
-                res.status.as_u16(),
-                res.excerpt(300)
-            )));
-        }
-        Ok(())
+        self.document(what, || put.try_clone().unwrap_or_else(|| unreachable!()))
+            .await
+            .map(drop)
     }
 
     /// Downloads a document from a URL the platform gave (a feed's processing report).
     pub async fn download(&self, what: &str, url: &str) -> Result<Vec<u8>, CallError> {
-        let res = self
-            .client
-            .exchange(what, &|| self.client.request(Method::GET, url))
-            .await?;
+        self.document(what, || self.client.request(Method::GET, url))
+            .await
+    }
+
+    /// A document exchanged with a URL the platform gave: its body, or what refused it.
+    async fn document(
+        &self,
+        what: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Vec<u8>, CallError> {
+        let res = self.client.exchange(what, &build).await?;
         if !res.status.is_success() {
             return Err(CallError::Refused(format!(
                 "{what}: HTTP {}: {}",
