@@ -51,22 +51,18 @@ impl Run for WatchShipBy {
     }
 }
 
-/// A new order from a channel with a ship-by time is watched from now on.
+/// A new order from a channel with a ship-by time (carried on its `order.received` event)
+/// is watched from now on.
 pub async fn on_events(tx: &TenantTx, events: &[OrderEvent]) -> Result<(), sea_orm::DbErr> {
-    let received: Vec<OrderId> = events
-        .iter()
-        .filter(|e| e.kind == "order.received")
-        .map(|e| OrderId(e.order_id))
-        .collect();
-    if received.is_empty() {
-        return Ok(());
-    }
-    for order in orders::get_many(tx, &received).await? {
-        if let Some(ship_by) = order.ship_by.filter(|_| order.connection_id.is_some()) {
-            WatchShipBy { order: order.id }
-                .enqueue_at(tx, (ship_by - WARN_BEFORE).max(Utc::now()))
-                .await?;
-        }
+    for e in events.iter().filter(|e| e.kind == "order.received") {
+        let Some(ship_by) = e.data["shipBy"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        else {
+            continue;
+        };
+        let at = (ship_by.with_timezone(&Utc) - WARN_BEFORE).max(Utc::now());
+        WatchShipBy { order: e.order_id }.enqueue_at(tx, at).await?;
     }
     Ok(())
 }

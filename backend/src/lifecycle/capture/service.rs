@@ -358,7 +358,8 @@ async fn create(
                     o.lines.len()
                 ),
                 reason: None,
-                data: serde_json::json!({ "channel": source.channel, "externalId": order.external_id }),
+                // The channel's ship-by time rides along: whoever watches it needs no read.
+                data: serde_json::json!({ "channel": source.channel, "externalId": order.external_id, "shipBy": o.ship_by }),
             },
         )
         .await?,
