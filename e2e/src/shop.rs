@@ -182,6 +182,36 @@ pub async fn woocommerce_sale(
     .await
 }
 
+/// Waits until an order named `name` is there; its id.
+pub async fn order_named(app: &Orderflow, token: &str, name: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let body = app
+            .graphql(
+                Some(token),
+                "{ orders { edges { node { id name } } } }",
+                json!({}),
+            )
+            .await
+            .unwrap_or_default();
+        let found = body["data"]["orders"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|e| (e["node"]["name"] == name).then(|| e["node"]["id"].as_str()))
+            .flatten();
+        if let Some(id) = found {
+            return id.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no order {name}: {}",
+            app.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the order is in `state`; the order (fields of `query`) then.
 pub async fn wait_for_state(
     app: &Orderflow,

@@ -125,34 +125,6 @@ async fn connect(
         .to_owned()
 }
 
-async fn order_id(app: &Orderflow, token: &str, name: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body = app
-            .graphql(
-                Some(token),
-                "{ orders { edges { node { id name } } } }",
-                json!({}),
-            )
-            .await
-            .unwrap();
-        let found = body["data"]["orders"]["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["node"]["name"] == name);
-        if let Some(e) = found {
-            return e["node"]["id"].as_str().unwrap().to_owned();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no order {name}: {}",
-            app.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until `mock` has seen `method path`.
 async fn seen(app: &Orderflow, mock: &MockApi, method: &str, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -258,7 +230,7 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
     shop::shopify_webhook(&app, &path, secret, "e2e-push-1", &fixture_order)
         .await
         .unwrap();
-    let shipped = order_id(&app, &a.token, "#9999").await;
+    let shipped = shop::order_named(&app, &a.token, "#9999").await;
     shop::wait_for_state(&app, &a.token, &shipped, "SHIPPED")
         .await
         .unwrap();
@@ -273,7 +245,7 @@ async fn killed_mid_push_and_restarted_orderflow_fulfils_cancels_and_notes_each_
     shop::shopify_webhook(&app, &path, secret, "e2e-push-2", &unpaid)
         .await
         .unwrap();
-    let unpaid = order_id(&app, &a.token, "#9998").await;
+    let unpaid = shop::order_named(&app, &a.token, "#9998").await;
     shop::wait_for_state(&app, &a.token, &unpaid, "ON_HOLD")
         .await
         .unwrap();
@@ -417,7 +389,7 @@ async fn a_split_woocommerce_order_and_an_amazon_order_are_told_of_their_parcels
     })).await;
 
     // WooCommerce: a note per parcel, each with its own tracking, then completed.
-    let woo_order = order_id(&app, t, "#727").await;
+    let woo_order = shop::order_named(&app, t, "#727").await;
     shop::wait_for_state(&app, t, &woo_order, "SHIPPED")
         .await
         .unwrap();
@@ -461,7 +433,7 @@ async fn a_split_woocommerce_order_and_an_amazon_order_are_told_of_their_parcels
     assert_eq!(woo_api.json_sent("PUT", WOO)[0]["status"], "completed");
 
     // Amazon: the package confirmed with its item and tracking, before the ship-by time.
-    let amazon_order = order_id(&app, t, AMAZON_ORDER).await;
+    let amazon_order = shop::order_named(&app, t, AMAZON_ORDER).await;
     shop::wait_for_state(&app, t, &amazon_order, "SHIPPED")
         .await
         .unwrap();

@@ -204,7 +204,7 @@ async fn a_woocommerce_sale_reaches_shopify_bigcommerce_and_amazon_and_a_burst_c
             .unwrap();
         if platform == "AMAZON" {
             // Amazon's listings are the SKUs its orders named: read once the order is in.
-            wait_for_amazon_order(&app, t).await;
+            shop::order_named(&app, t, e2e::fixtures::AMAZON_ORDER).await;
             app.mutate(t, "checkChannelStock", "mutation($c: ID!) { checkChannelStock(input: {connectionId: $c}) { userErrors { message } } }",
                 json!({ "c": c["channelConnection"]["id"] }))
                 .await
@@ -252,33 +252,5 @@ async fn a_woocommerce_sale_reaches_shopify_bigcommerce_and_amazon_and_a_burst_c
     let bound = settled.as_secs() as usize + 3;
     for (channel, n) in ["Shopify", "BigCommerce", "Amazon"].iter().zip(&pushes) {
         assert!(*n <= bound, "{n} {channel} pushes for {settled:?}");
-    }
-}
-
-async fn wait_for_amazon_order(app: &Orderflow, token: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body = app
-            .graphql(
-                Some(token),
-                "{ orders { edges { node { name } } } }",
-                json!({}),
-            )
-            .await
-            .unwrap();
-        let named = body["data"]["orders"]["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|e| e["node"]["name"] == e2e::fixtures::AMAZON_ORDER);
-        if named {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no Amazon order: {}",
-            app.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
